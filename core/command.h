@@ -1,0 +1,186 @@
+/*
+ * command.h - the command table and the context a handler runs with.
+ *
+ * A handler runs on the shard thread that owns its keys (or, for keyless
+ * commands, on the connection's thread), reads its arguments, calls data
+ * structure functions and writes exactly one reply into c->out. It never
+ * blocks and never touches another shard's data. c->client is NULL except for
+ * ROUTE_LOCAL commands: a handler that may run on a remote shard has no
+ * connection to look at.
+ *
+ * Routing (the dispatcher in shards/dispatch.c reads it):
+ *   ROUTE_LOCAL  keyless; runs on the connection's thread with c->client set.
+ *   ROUTE_KEYS   keys at first_key..last_key step key_step (last_key -1 = last
+ *                argument, -2 = second to last). All on one shard: one run
+ *                there. Spread over shards: the dispatcher splits the keys
+ *                into one sub-command per shard (same name, the shard's keys
+ *                with their companions, e.g. MSET's values), runs the same
+ *                handler on each and merges the replies as `merge` says.
+ *                With MERGE_MGET the handler is told (c->split) to write its
+ *                elements without the array header.
+ *   ROUTE_ALL    runs on every shard, replies merged as `merge` says
+ *                (DBSIZE, KEYS, FLUSHALL, RANDOMKEY, INFO's shard part ...).
+ *   ROUTE_CUSTOM the dispatcher drives several steps itself when the keys
+ *                span shards (RENAME, COPY, MSETNX, LCS, SCAN); on a single
+ *                shard the handler runs as for ROUTE_KEYS.
+ */
+#ifndef SHARDIS_COMMAND_H
+#define SHARDIS_COMMAND_H
+
+#include <stdint.h>
+
+#include "buf.h"
+#include "db.h"
+#include "resp.h"
+
+/* ---- shared error texts (Redis's exact wording) ---- */
+#define ERR_WRONGTYPE "WRONGTYPE Operation against a key holding the wrong kind of value"
+#define ERR_SYNTAX "ERR syntax error"
+#define ERR_NOT_INTEGER "ERR value is not an integer or out of range"
+#define ERR_NOT_FLOAT "ERR value is not a valid float"
+#define ERR_OVERFLOW "ERR increment or decrement would overflow"
+#define ERR_NO_SUCH_KEY "ERR no such key"
+#define ERR_DB_INDEX "ERR DB index is out of range"
+#define ERR_INVALID_CURSOR "ERR invalid cursor"
+
+/* SCAN cursors carry the shard in their low bits: cursor = local << 8 | shard. */
+#define SCAN_SHARD_BITS 8
+#define MAX_THREADS (1 << SCAN_SHARD_BITS)
+
+enum cmd_flags {
+    CMD_WRITE = 1 << 0,
+    CMD_READONLY = 1 << 1,
+    CMD_DENYOOM = 1 << 2,
+    CMD_ADMIN = 1 << 3,
+    CMD_PUBSUB = 1 << 4,
+    CMD_NOSCRIPT = 1 << 5,
+    CMD_BLOCKING = 1 << 6,
+    CMD_LOADING = 1 << 7,
+    CMD_STALE = 1 << 8,
+    CMD_SKIP_MONITOR = 1 << 9,
+    CMD_SKIP_SLOWLOG = 1 << 10,
+    CMD_ASKING = 1 << 11,
+    CMD_FAST = 1 << 12,
+    CMD_NO_AUTH = 1 << 13,
+    CMD_MAY_REPLICATE = 1 << 14,
+    CMD_NO_MULTI = 1 << 15,
+    CMD_ALLOW_BUSY = 1 << 16,
+    CMD_MOVABLE_KEYS = 1 << 17, /* key positions depend on arguments (getkeys) */
+};
+
+enum cmd_route { ROUTE_LOCAL, ROUTE_KEYS, ROUTE_ALL, ROUTE_CUSTOM };
+
+enum cmd_merge {
+    MERGE_NONE,   /* single shard only */
+    MERGE_SUM,    /* integer replies added (DEL, EXISTS, DBSIZE, TOUCH) */
+    MERGE_OK,     /* +OK unless one shard replied an error (MSET, FLUSHALL) */
+    MERGE_MGET,   /* elements re-ordered into argument order (MGET) */
+    MERGE_CONCAT, /* arrays concatenated (KEYS) */
+    MERGE_RANDOM, /* one non-null reply chosen at random (RANDOMKEY) */
+    MERGE_CUSTOM, /* the dispatcher knows this command (INFO, CLIENT LIST ...) */
+};
+
+struct shard;
+struct client;
+
+/* Per-shard counters, owned by the shard thread; INFO gathers them with a
+ * fan-out message, never by reading another thread's memory. */
+struct shard_stats {
+    uint64_t commands;        /* commands run on this shard */
+    uint64_t keyspace_hits;
+    uint64_t keyspace_misses;
+    uint64_t expired_keys;    /* by the active cycle; lazy ones are in db */
+    uint64_t dirty;           /* writes since start (save rules later) */
+    uint64_t hops_in;         /* sub-commands received from other threads */
+    uint64_t hops_out;        /* sub-commands sent to other threads */
+    uint64_t batches_in;
+    uint64_t batches_out;
+};
+
+struct cmd_ctx {
+    struct shard *shard;        /* the executing shard */
+    int shard_id;
+    int nshards;
+    struct db *db;              /* c->dbs[c->dbid] (or a temporary db) */
+    struct db **dbs;            /* every db of the executing shard */
+    int ndbs;
+    int dbid;
+    int argc;
+    const struct arg *argv;     /* argv[0] is the command name */
+    const uint64_t *hashes;     /* key_hash(argv[i]) for key arguments, else 0 */
+    struct buf *out;            /* where the reply goes */
+    int resp;                   /* 2 or 3 */
+    int split;                  /* MERGE_MGET part: write elements only */
+    int64_t now_ms;             /* cached clock for this batch */
+    struct shard_stats *stats;
+    struct client *client;      /* ROUTE_LOCAL only, else NULL */
+    const struct command *cmd;
+};
+
+typedef void cmd_handler(struct cmd_ctx *c);
+
+struct command {
+    const char *name;        /* lower case */
+    int arity;               /* Redis arity: >0 exact, <0 at least -arity */
+    uint32_t flags;          /* enum cmd_flags */
+    int first_key, last_key, key_step;
+    const char *acl_categories; /* "@keyspace @read @fast" as COMMAND INFO shows */
+    enum cmd_route route;
+    enum cmd_merge merge;
+    cmd_handler *handler;
+    const char *summary;     /* COMMAND DOCS */
+    const char *since;
+    const char *group;       /* "string", "generic", "server", "connection" */
+    const struct command *subcommands; /* terminated by an entry with name NULL */
+};
+
+/* The table, terminated by an entry whose name is NULL. */
+extern const struct command command_table[];
+/* Case-insensitive lookup; NULL when unknown. */
+const struct command *command_lookup(const char *name, size_t len);
+const struct command *command_lookup_sub(const struct command *parent, const char *name, size_t len);
+int command_count(void);
+/* Key argument positions of argv for cmd (honours movable keys); writes up to
+ * max indexes into idx and returns the count. */
+int command_key_positions(const struct command *cmd, int argc, const struct arg *argv, int *idx, int max);
+/* True when argc satisfies the arity. */
+static inline int command_arity_ok(const struct command *cmd, int argc)
+{
+    return cmd->arity > 0 ? argc == cmd->arity : argc >= -cmd->arity;
+}
+
+/* ---- helpers for handlers (core/command.c) ---- */
+
+/* Lookups with lazy expiry. lookup_read counts keyspace hits/misses and
+ * refreshes the LRU clock; lookup_write only expires. argi is the argument
+ * index of the key; its hash is c->hashes[argi]. */
+struct db_entry *lookup_read(struct cmd_ctx *c, int argi);
+struct db_entry *lookup_write(struct cmd_ctx *c, int argi);
+/* Same for a key in another db of this shard (MOVE, COPY DB). */
+struct db_entry *lookup_write_db(struct cmd_ctx *c, struct db *db, int argi);
+/* Called by every handler after it changed the key at argi (count dirty;
+ * later: WATCH versions, keyspace events). */
+void key_modified(struct cmd_ctx *c, int argi);
+
+/* Argument parsing that replies the Redis error and returns 0 on failure. */
+int arg_ll_or_reply(struct cmd_ctx *c, int argi, long long *v, const char *errmsg /* NULL: ERR_NOT_INTEGER */);
+int arg_double_or_reply(struct cmd_ctx *c, int argi, double *v, const char *errmsg /* NULL: ERR_NOT_FLOAT */);
+int arg_ld_or_reply(struct cmd_ctx *c, int argi, long double *v, const char *errmsg);
+
+/* Replies "-ERR wrong number of arguments for '<name>' command". */
+void reply_wrong_arity(struct buf *out, const char *name, size_t len);
+
+/* ---- handlers, one per command, grouped by file ---- */
+/* core/cmd_string.c */
+cmd_handler cmd_set, cmd_get, cmd_getset, cmd_getdel, cmd_getex, cmd_setnx, cmd_setex, cmd_psetex, cmd_mset,
+    cmd_msetnx, cmd_mget, cmd_append, cmd_strlen, cmd_getrange, cmd_setrange, cmd_incr, cmd_decr, cmd_incrby,
+    cmd_decrby, cmd_incrbyfloat, cmd_lcs;
+/* core/cmd_keys.c */
+cmd_handler cmd_del, cmd_exists, cmd_type, cmd_rename, cmd_renamenx, cmd_copy, cmd_move, cmd_keys, cmd_scan,
+    cmd_randomkey, cmd_dbsize, cmd_touch, cmd_flushdb, cmd_flushall, cmd_swapdb, cmd_object, cmd_expire,
+    cmd_pexpire, cmd_expireat, cmd_pexpireat, cmd_ttl, cmd_pttl, cmd_expiretime, cmd_pexpiretime, cmd_persist;
+/* core/cmd_server.c */
+cmd_handler cmd_ping, cmd_echo, cmd_hello, cmd_quit, cmd_reset, cmd_select, cmd_client, cmd_info, cmd_config,
+    cmd_time, cmd_shutdown, cmd_debug, cmd_command, cmd_lastsave;
+
+#endif
