@@ -1,0 +1,47 @@
+# Thin wrapper around CMake. The two commands a newcomer needs:
+#   make run   - install missing packages, build, start the server with conf/shardis.conf
+#   make test  - install, build, run every unit and integration test (also under ASan+UBSan) and the fuzzer
+BUILD ?= build
+JOBS ?= $(shell nproc)
+WERROR ?= $(if $(CI),ON,OFF)
+FUZZ_SECONDS ?= 60
+
+.PHONY: all deps build run test test-release test-asan fuzz bench clean format
+
+all: build
+
+deps:
+	@bash scripts/install-deps.sh
+
+build: deps
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release -DSHARDIS_WERROR=$(WERROR) >/dev/null
+	cmake --build $(BUILD) -j$(JOBS)
+
+run: build
+	$(BUILD)/shardis-server conf/shardis.conf
+
+test: deps test-release test-asan fuzz
+
+test-release: build
+	cd $(BUILD) && ctest --output-on-failure -j1
+
+test-asan: deps
+	cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DSHARDIS_SANITIZE=ON -DSHARDIS_WERROR=$(WERROR) >/dev/null
+	cmake --build build-asan -j$(JOBS)
+	cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+		ctest --output-on-failure -j1
+
+fuzz: deps
+	CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Release -DSHARDIS_FUZZ=ON -DSHARDIS_TESTS=OFF >/dev/null
+	cmake --build build-fuzz -j$(JOBS) --target fuzz_resp
+	mkdir -p build-fuzz/corpus
+	build-fuzz/fuzz_resp -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 build-fuzz/corpus test/fuzz/seeds
+
+bench: build
+	bash test/bench/bench.sh
+
+format:
+	clang-format -i core/*.[ch] shards/*.[ch] net/*.[ch] test/unit/*.c test/integration/*.c test/integration/support/*.[ch] test/fuzz/*.c
+
+clean:
+	rm -rf $(BUILD) build-asan build-fuzz

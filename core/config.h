@@ -1,0 +1,70 @@
+/*
+ * config.h - server configuration: a redis.conf-style file plus "--name value"
+ * flags, with Redis's option names, and CONFIG GET/SET.
+ *
+ * A struct config is immutable once published. CONFIG SET builds a modified
+ * copy and publishes it with server_publish_config(); every thread reads the
+ * current pointer once per loop iteration. Old copies are kept until exit
+ * (they are small and CONFIG SET is rare), so a reader never sees freed memory.
+ */
+#ifndef SHARDIS_CONFIG_H
+#define SHARDIS_CONFIG_H
+
+#include <stddef.h>
+
+#include "buf.h"
+#include "resp.h"
+
+#define CONFIG_MAX_BIND 16
+#define CONFIG_PATH_MAX 1024
+
+enum log_level { LL_DEBUG = 0, LL_VERBOSE, LL_NOTICE, LL_WARNING, LL_NOTHING };
+
+struct config {
+    int port;
+    int nbind;
+    char bind[CONFIG_MAX_BIND][64]; /* a leading '-' marks an address that may be unavailable */
+    int threads;
+    int loglevel;
+    char logfile[CONFIG_PATH_MAX];  /* "" = stdout */
+    int daemonize;
+    char pidfile[CONFIG_PATH_MAX];
+    int databases;
+    int hz;
+    long long proto_max_bulk_len;
+    long long client_query_buffer_limit;
+    long long maxclients;
+    long long timeout;              /* idle client timeout in seconds, 0 = never */
+    int tcp_backlog;
+    int tcp_keepalive;
+    char config_file[CONFIG_PATH_MAX]; /* absolute path of the file read at start, "" if none */
+};
+
+void config_init_defaults(struct config *cfg);
+
+/*
+ * Applies a whole configuration file's text, then argv-style overrides
+ * ("--port 7000" or "port 7000" pairs as redis-server accepts). On error,
+ * writes a message naming the option (and the file line) into err and returns
+ * -1; the server must not start.
+ */
+int config_load_file(struct config *cfg, const char *path, char *err, size_t errlen);
+int config_load_string(struct config *cfg, const char *text, const char *origin, char *err, size_t errlen);
+
+/* Sets one option from its text value; used by the loader and CONFIG SET.
+ * `at_runtime` rejects options that cannot change while running. Returns 0,
+ * or -1 with a message in err (Redis's wording where it has one). */
+int config_set_option(struct config *cfg, const char *name, const char *const *values, int nvalues, int at_runtime,
+                      char *err, size_t errlen);
+
+/* Appends CONFIG GET's reply for the glob patterns. */
+void config_get_reply(const struct config *cfg, struct buf *out, int resp, const struct arg *patterns, int npatterns);
+
+/* Writes the configuration back to cfg->config_file (CONFIG REWRITE): options
+ * present in the file are updated in place, others appended. 0 or -1. */
+int config_rewrite(const struct config *cfg, char *err, size_t errlen);
+
+/* memtoll: "1gb", "512mb", "100k"... like Redis. Returns 0 on success. */
+int config_parse_memory(const char *s, long long *out);
+
+#endif

@@ -1,0 +1,301 @@
+/*
+ * conn.c - client connections on a shard thread.
+ *
+ * Input: received chunks are appended to `in`; every complete command is
+ * parsed (zero-copy) and dispatched at once; the parsed bytes are dropped
+ * after the loop, so argv stays valid during dispatch. A parse hint (`needed`)
+ * avoids rescanning a large bulk payload on every chunk.
+ *
+ * Output: replies are appended to `out` (directly, or via finished requests
+ * in FIFO order). Once per loop iteration shard_flush_clients() hands `out`
+ * to one io_uring send by swapping it with the idle `sending` buffer, so no
+ * reply byte is copied on the way to the socket.
+ */
+#include "conn.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "dispatch.h"
+#include "log.h"
+#include "shard.h"
+#include "util.h"
+
+static void format_addr(const struct sockaddr_storage *ss, char *out, size_t outlen)
+{
+    char host[INET6_ADDRSTRLEN] = "?";
+    int port = 0;
+    if (ss->ss_family == AF_INET) {
+        const struct sockaddr_in *a = (const struct sockaddr_in *)ss;
+        inet_ntop(AF_INET, &a->sin_addr, host, sizeof(host));
+        port = ntohs(a->sin_port);
+    } else if (ss->ss_family == AF_INET6) {
+        const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)ss;
+        inet_ntop(AF_INET6, &a->sin6_addr, host, sizeof(host));
+        port = ntohs(a->sin6_port);
+    }
+    snprintf(out, outlen, "%s:%d", host, port);
+}
+
+struct client *client_create(struct shard *s, int fd)
+{
+    struct client *c = calloc(1, sizeof(*c));
+    c->fd = fd;
+    c->shard = s;
+    c->resp = 2;
+    c->id = atomic_fetch_add(&s->srv->next_client_id, 1) + 1;
+    c->ctime_ms = c->last_interaction_ms = s->now_ms;
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    if (s->cfg->tcp_keepalive > 0) {
+        int idle = s->cfg->tcp_keepalive;
+        setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
+        setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle));
+        int intvl = idle / 3 > 0 ? idle / 3 : 1;
+        setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof(intvl));
+    }
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof(ss);
+    if (getpeername(fd, (struct sockaddr *)&ss, &len) == 0)
+        format_addr(&ss, c->addr, sizeof(c->addr));
+    len = sizeof(ss);
+    if (getsockname(fd, (struct sockaddr *)&ss, &len) == 0)
+        format_addr(&ss, c->laddr, sizeof(c->laddr));
+    c->next = s->clients;
+    if (s->clients)
+        s->clients->prev = c;
+    s->clients = c;
+    s->nclients++;
+    atomic_fetch_add(&s->srv->connected_clients, 1);
+    return c;
+}
+
+void client_want_flush(struct client *c)
+{
+    if (c->in_flush_list || c->closing)
+        return;
+    c->in_flush_list = 1;
+    c->flush_next = c->shard->flush_list;
+    c->shard->flush_list = c;
+}
+
+void client_flush_done_requests(struct client *c)
+{
+    struct request *r;
+    int moved = 0;
+    while ((r = c->req_head) && r->done) {
+        c->req_head = r->next;
+        if (!c->req_head)
+            c->req_tail = NULL;
+        if (c->out.len == 0 && r->reply.len > 256) {
+            struct buf tmp = c->out; /* take the reply's storage, no copy */
+            c->out = r->reply;
+            r->reply = tmp;
+        } else {
+            buf_append(&c->out, r->reply.data, r->reply.len);
+        }
+        request_free(r);
+        moved = 1;
+    }
+    if (moved)
+        client_want_flush(c);
+}
+
+void client_on_data(struct client *c, const char *data, size_t len)
+{
+    buf_append(&c->in, data, len);
+    c->net_in += len;
+    c->last_interaction_ms = c->shard->now_ms;
+    if ((long long)c->in.len > c->shard->cfg->client_query_buffer_limit) {
+        server_log(LL_WARNING, "Closing client that reached max query buffer length: id=%llu addr=%s (qbuf=%zu)",
+                   (unsigned long long)c->id, c->addr, c->in.len);
+        client_close(c, 0);
+        return;
+    }
+    if (c->needed && c->in.len < c->needed)
+        return;
+    client_process_input(c);
+}
+
+void client_process_input(struct client *c)
+{
+    struct shard *s = c->shard;
+    struct resp_limits limits = {.max_bulk_len = s->cfg->proto_max_bulk_len, .max_multibulk = 1024 * 1024 * 1024};
+    size_t off = 0;
+    char err[160];
+    c->needed = 0;
+    while (!c->paused && !c->closing && !c->close_after_reply && off < c->in.len) {
+        size_t consumed = 0, needed = 0;
+        enum resp_parse_result r = resp_parse_command(c->in.data + off, c->in.len - off, &limits, &c->parsed,
+                                                      &consumed, &needed, err, sizeof(err));
+        if (r == RESP_PARSE_INCOMPLETE) {
+            c->needed = needed;
+            break;
+        }
+        if (r == RESP_PARSE_ERROR) {
+            server_log(LL_VERBOSE, "Protocol error (%s) from client: id=%llu addr=%s", err,
+                       (unsigned long long)c->id, c->addr);
+            dispatch_reply_error(c, err);
+            client_close(c, 1);
+            off = c->in.len;
+            break;
+        }
+        off += consumed;
+        if (r == RESP_PARSE_EMPTY)
+            continue;
+        dispatch_command(c, c->parsed.argc, c->parsed.argv);
+    }
+    buf_consume(&c->in, off);
+    if (c->in.len == 0 && c->in.cap > 64 * 1024) {
+        buf_free(&c->in); /* do not keep a big query buffer around */
+    }
+}
+
+void client_close(struct client *c, int after_reply)
+{
+    if (c->closing)
+        return;
+    if (after_reply) {
+        c->close_after_reply = 1;
+        client_want_flush(c);
+        return;
+    }
+    c->closing = 1;
+    /* Ends the multishot recv (it completes with 0) and any send. */
+    shutdown(c->fd, SHUT_RDWR);
+    client_maybe_free(c);
+}
+
+void client_maybe_free(struct client *c)
+{
+    if (!c->closing) {
+        /* QUIT, protocol errors: close once everything is written. */
+        if (c->close_after_reply && c->npending == 0 && !c->send_inflight && c->out.len == 0)
+            client_close(c, 0);
+        return;
+    }
+    if (c->recv_inflight || c->send_inflight || c->npending)
+        return;
+    struct shard *s = c->shard;
+    close(c->fd);
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        s->clients = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    if (c->in_flush_list) {
+        struct client **pp = &s->flush_list;
+        while (*pp && *pp != c)
+            pp = &(*pp)->flush_next;
+        if (*pp)
+            *pp = c->flush_next;
+    }
+    if (c->in_resume_list) {
+        struct client **pp = &s->resume_list;
+        while (*pp && *pp != c)
+            pp = &(*pp)->resume_next;
+        if (*pp)
+            *pp = c->resume_next;
+    }
+    while (c->req_head) {
+        struct request *r = c->req_head;
+        c->req_head = r->next;
+        request_free(r);
+    }
+    s->nclients--;
+    atomic_fetch_sub(&s->srv->connected_clients, 1);
+    buf_free(&c->in);
+    buf_free(&c->out);
+    buf_free(&c->sending);
+    resp_command_free(&c->parsed);
+    free(c->name);
+    free(c);
+}
+
+static void start_send(struct shard *s, struct client *c)
+{
+    struct io_uring_sqe *sqe = io_uring_get_sqe(&s->ring);
+    if (!sqe) {
+        io_uring_submit(&s->ring);
+        sqe = io_uring_get_sqe(&s->ring);
+    }
+    io_uring_prep_send(sqe, c->fd, c->sending.data + c->sending_off, c->sending.len - c->sending_off,
+                       MSG_NOSIGNAL);
+    io_uring_sqe_set_data64(sqe, (uint64_t)(uintptr_t)c | TAG_SEND);
+    c->send_inflight = 1;
+}
+
+void shard_flush_clients(struct shard *s)
+{
+    while (s->flush_list) {
+        struct client *c = s->flush_list;
+        s->flush_list = c->flush_next;
+        c->in_flush_list = 0;
+        if (c->closing)
+            continue;
+        if (!c->send_inflight && c->out.len) {
+            struct buf tmp = c->sending;
+            c->sending = c->out;
+            c->out = tmp;
+            c->out.len = 0;
+            c->sending_off = 0;
+            start_send(s, c);
+        } else if (!c->send_inflight) {
+            client_maybe_free(c); /* close_after_reply with nothing left */
+        }
+    }
+}
+
+void client_on_send_complete(struct client *c, int res)
+{
+    struct shard *s = c->shard;
+    c->send_inflight = 0;
+    if (res < 0) {
+        if (!c->closing)
+            client_close(c, 0);
+        client_maybe_free(c);
+        return;
+    }
+    c->sending_off += res;
+    c->net_out += res;
+    s->net_output_bytes += res;
+    if (c->closing) {
+        client_maybe_free(c);
+        return;
+    }
+    if (c->sending_off < c->sending.len) {
+        start_send(s, c);
+        return;
+    }
+    c->sending.len = 0;
+    c->sending_off = 0;
+    if (c->sending.cap > 1024 * 1024)
+        buf_free(&c->sending);
+    if (c->out.len)
+        client_want_flush(c);
+    else
+        client_maybe_free(c);
+}
+
+void client_describe(struct client *c, struct buf *out, int64_t now_ms)
+{
+    char line[1024];
+    int n = snprintf(line, sizeof(line),
+                     "id=%llu addr=%s laddr=%s fd=%d name=%s age=%lld idle=%lld flags=N db=%d sub=0 psub=0 ssub=0 "
+                     "multi=-1 qbuf=%zu qbuf-free=%zu argv-mem=0 multi-mem=0 rbs=%zu rbp=%zu obl=%zu oll=%d omem=%zu "
+                     "tot-mem=%zu events=r cmd=%s%s%s user=default redir=-1 resp=%d\n",
+                     (unsigned long long)c->id, c->addr, c->laddr, c->fd, c->name ? c->name : "",
+                     (long long)(now_ms - c->ctime_ms) / 1000, (long long)(now_ms - c->last_interaction_ms) / 1000,
+                     c->dbid, c->in.len, c->in.cap - c->in.len, c->in.cap, c->in.len, c->out.len,
+                     c->npending, c->sending.cap, c->in.cap + c->out.cap + c->sending.cap + sizeof(*c),
+                     c->last_cmd ? c->last_cmd : "NULL", c->last_sub ? "|" : "", c->last_sub ? c->last_sub : "",
+                     c->resp);
+    buf_append(out, line, n < (int)sizeof(line) ? (size_t)n : sizeof(line) - 1);
+}

@@ -1,0 +1,108 @@
+/*
+ * conn.h - client connections: receive, parse, hand commands to dispatch,
+ * write replies in request order.
+ *
+ * Owner: the shard thread that accepted the connection. Only that thread
+ * touches a struct client or its requests. A request that is in flight on
+ * other shards is reached by them only through its sub-requests' buffers.
+ *
+ * Lifetime: a client is freed only when its socket is closed, no recv or send
+ * is in flight in io_uring, and no request is pending on another shard
+ * (those hold pointers to it). `closing` stops all new work meanwhile.
+ */
+#ifndef SHARDIS_CONN_H
+#define SHARDIS_CONN_H
+
+#include <stdint.h>
+
+#include "buf.h"
+#include "command.h"
+#include "resp.h"
+
+struct shard;
+struct subreq;
+
+/* A command of a client whose reply cannot be written straight away, either
+ * because it runs on other shards or because an earlier one is still pending. */
+struct request {
+    struct request *next;
+    struct client *client;
+    const struct command *cmd;
+    int argc;
+    struct arg *argv;           /* copies owned by the request */
+    uint64_t *hashes;
+    int *shard_of;              /* shard of each key argument, -1 otherwise */
+    int dbid, resp;
+    int done;
+    int pending;                /* sub-requests of the current step in flight */
+    int step;                   /* for multi-step commands */
+    int nsubs;
+    struct subreq *subs;        /* current step's sub-requests */
+    long long aux;              /* per-command state between steps */
+    char scratch[32];           /* per-command bytes between steps (SCAN cursor) */
+    struct db_entry *entry;     /* entry carried between steps (RENAME, COPY) */
+    int64_t start_us;
+    struct buf reply;
+};
+
+struct client {
+    uint64_t id;
+    int fd;
+    struct shard *shard;
+    struct client *prev, *next;    /* shard's client list */
+    struct client *flush_next;     /* shard's flush list */
+    struct client *resume_next;    /* shard's resume list */
+    int in_flush_list, in_resume_list;
+
+    struct buf in;                 /* received bytes not yet parsed */
+    size_t needed;                 /* bytes the next command needs (parser hint) */
+    struct buf out;                /* replies not yet handed to a send */
+    struct buf sending;            /* bytes of the send in flight */
+    size_t sending_off;
+    int send_inflight;
+    int recv_inflight;
+
+    struct request *req_head, *req_tail;
+    int npending;                  /* requests not done */
+    int paused;                    /* parsing stopped (barrier or back-pressure) */
+    struct request *barrier;       /* multi-step request that must finish first */
+    int close_after_reply;         /* QUIT, protocol error */
+    int closing;                   /* socket shut down, waiting to free */
+
+    int resp;
+    int dbid;
+    char *name;
+    char addr[64];
+    char laddr[64];
+    int64_t ctime_ms;
+    int64_t last_interaction_ms;
+    const char *last_cmd;
+    const char *last_sub;          /* subcommand of last_cmd, or NULL */
+    uint64_t commands;
+    uint64_t net_in, net_out;
+    struct resp_command parsed;
+};
+
+/* Accept path: sets up a client for a new socket. */
+struct client *client_create(struct shard *s, int fd);
+/* Called for each received chunk. */
+void client_on_data(struct client *c, const char *data, size_t len);
+/* Parses and dispatches what can be, up to back-pressure or a barrier. */
+void client_process_input(struct client *c);
+/* Starts closing (after the pending replies when `after_reply`). */
+void client_close(struct client *c, int after_reply);
+/* Called when the io (recv or send) the client waited for has ended or a
+ * request completed: frees the client when nothing refers to it any more. */
+void client_maybe_free(struct client *c);
+/* Queues the client for a send at the end of the loop iteration. */
+void client_want_flush(struct client *c);
+/* Moves finished replies at the head of the request queue to the output. */
+void client_flush_done_requests(struct client *c);
+/* Queues the sends of every client in the flush list. */
+void shard_flush_clients(struct shard *s);
+/* io_uring completion handlers. */
+void client_on_send_complete(struct client *c, int res);
+/* CLIENT LIST line of one client. */
+void client_describe(struct client *c, struct buf *out, int64_t now_ms);
+
+#endif

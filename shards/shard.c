@@ -1,0 +1,845 @@
+/*
+ * shard.c - the shard thread: one io_uring ring, one loop.
+ *
+ * Loop iteration (design.md §2):
+ *   1. reap every completion (accept, recv, send, wake-up);
+ *      received bytes are parsed and dispatched at once;
+ *   2. drain the inbound rings: run sub-requests sent by other threads and
+ *      complete the ones that came back;
+ *   3. timers (hz): active expiry with a bounded time slice, idle clients;
+ *   4. push the batches built in this iteration (one per destination),
+ *      queue the sends of every client with output, send wake-ups;
+ *   5. submit everything with one io_uring_enter, waiting only when there is
+ *      nothing left to do.
+ *
+ * user_data of every SQE is a pointer with a 3-bit tag in its low bits.
+ */
+#include "shard.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "conn.h"
+#include "db.h"
+#include "dispatch.h"
+#include "log.h"
+#include "ring.h"
+#include "util.h"
+
+
+#define RING_ENTRIES 4096
+#define CQ_ENTRIES 16384
+#define SPSC_CAPACITY 4096
+#define RECV_BUF_COUNT 512
+#define RECV_BUF_SIZE 16384
+#define RECV_BGID 1
+
+static inline uint64_t tagged(void *p, enum tag t) { return (uint64_t)(uintptr_t)p | t; }
+
+static struct io_uring_sqe *get_sqe(struct shard *s)
+{
+    struct io_uring_sqe *sqe = io_uring_get_sqe(&s->ring);
+    if (!sqe) {
+        io_uring_submit(&s->ring);
+        sqe = io_uring_get_sqe(&s->ring);
+    }
+    return sqe;
+}
+
+/* ---------------- stats ---------------- */
+
+struct command_stat *shard_command_stat(struct shard *s, const struct command *cmd)
+{
+    ptrdiff_t idx = cmd - command_table;
+    if (idx < 0 || idx >= s->ncmdstats)
+        idx = s->ncmdstats; /* the spare slot */
+    return &s->cmdstats[idx];
+}
+
+void shard_count_error(struct shard *s, const char *reply, size_t len)
+{
+    char code[32];
+    size_t n = 0;
+    for (size_t i = 1; i < len && n < sizeof(code) - 1; i++) {
+        char ch = reply[i];
+        if (ch == ' ' || ch == '\r')
+            break;
+        code[n++] = ch;
+    }
+    code[n] = '\0';
+    for (int i = 0; i < s->nerrstats; i++) {
+        if (!strcmp(s->errstats[i].code, code)) {
+            s->errstats[i].count++;
+            return;
+        }
+    }
+    if (s->nerrstats < MAX_ERROR_CODES) {
+        strcpy(s->errstats[s->nerrstats].code, code);
+        s->errstats[s->nerrstats++].count = 1;
+    }
+}
+
+void shard_fill_info(struct shard *s, struct shard_info *info)
+{
+    memset(info, 0, sizeof(*info));
+    info->shard = s->id;
+    info->clients = s->nclients;
+    info->total_connections = s->total_connections;
+    info->rejected_connections = s->rejected_connections;
+    info->net_input_bytes = s->net_input_bytes;
+    info->net_output_bytes = s->net_output_bytes;
+    info->stats = s->stats;
+    info->ndbs = s->ndbs;
+    for (int i = 0; i < s->ndbs; i++) {
+        if (i < 64) {
+            info->keys[i] = (long long)db_size(s->dbs[i]);
+            info->expires[i] = (long long)db_expires_size(s->dbs[i]);
+        }
+        info->expired_lazy += db_expired_count(s->dbs[i]);
+        info->db_overhead += db_overhead_bytes(s->dbs[i]);
+    }
+    for (struct client *c = s->clients; c; c = c->next) {
+        if (c->in.cap > info->max_input_buffer)
+            info->max_input_buffer = c->in.cap;
+        if (c->out.len + c->sending.len > info->max_output_buffer)
+            info->max_output_buffer = c->out.len + c->sending.len;
+    }
+}
+
+void shard_init_ctx(struct shard *s, struct cmd_ctx *c, int dbid, int resp, struct buf *out)
+{
+    memset(c, 0, sizeof(*c));
+    c->shard = s;
+    c->shard_id = s->id;
+    c->nshards = s->srv->nshards;
+    c->dbs = s->dbs;
+    c->ndbs = s->ndbs;
+    c->dbid = dbid;
+    c->db = s->dbs[dbid];
+    c->out = out;
+    c->resp = resp;
+    c->now_ms = s->now_ms;
+    c->stats = &s->stats;
+}
+
+/* ---------------- sub-requests ---------------- */
+
+static int client_kill_matches(struct client *c, const struct arg *argv, int argc, uint64_t caller, int *err,
+                               struct buf *out)
+{
+    if (argc == 3) /* CLIENT KILL addr:port */
+        return strlen(c->addr) == argv[2].len && !memcmp(c->addr, argv[2].ptr, argv[2].len);
+    int skipme = 1;
+    int match = 1;
+    for (int i = 2; i < argc; i += 2) {
+        if (i + 1 >= argc) {
+            *err = 1;
+            reply_error(out, ERR_SYNTAX);
+            return 0;
+        }
+        const struct arg *v = &argv[i + 1];
+        if (arg_is(&argv[i], "id")) {
+            long long id;
+            if (!string2ll(v->ptr, v->len, &id) || id <= 0) {
+                *err = 1;
+                reply_error(out, "ERR client-id should be greater than 0");
+                return 0;
+            }
+            if ((uint64_t)id != c->id)
+                match = 0;
+        } else if (arg_is(&argv[i], "addr")) {
+            if (strlen(c->addr) != v->len || memcmp(c->addr, v->ptr, v->len))
+                match = 0;
+        } else if (arg_is(&argv[i], "laddr")) {
+            if (strlen(c->laddr) != v->len || memcmp(c->laddr, v->ptr, v->len))
+                match = 0;
+        } else if (arg_is(&argv[i], "type")) {
+            if (!arg_is(v, "normal")) {
+                if (!arg_is(v, "master") && !arg_is(v, "replica") && !arg_is(v, "slave") && !arg_is(v, "pubsub")) {
+                    *err = 1;
+                    reply_errorf(out, "ERR Unknown client type '%.*s'", (int)v->len, v->ptr);
+                    return 0;
+                }
+                match = 0;
+            }
+        } else if (arg_is(&argv[i], "user")) {
+            if (!arg_is(v, "default"))
+                match = 0;
+        } else if (arg_is(&argv[i], "skipme")) {
+            if (arg_is(v, "yes"))
+                skipme = 1;
+            else if (arg_is(v, "no"))
+                skipme = 0;
+            else {
+                *err = 1;
+                reply_error(out, ERR_SYNTAX);
+                return 0;
+            }
+        } else if (arg_is(&argv[i], "maxage")) {
+            long long age;
+            if (!string2ll(v->ptr, v->len, &age)) {
+                *err = 1;
+                reply_error(out, ERR_NOT_INTEGER);
+                return 0;
+            }
+            if (age > 0 && (c->shard->now_ms - c->ctime_ms) / 1000 < age)
+                match = 0;
+        } else {
+            *err = 1;
+            reply_error(out, ERR_SYNTAX);
+            return 0;
+        }
+    }
+    if (skipme && c->id == caller)
+        match = 0;
+    return match;
+}
+
+void shard_run_sub(struct shard *s, struct subreq *sub)
+{
+    struct db *db = s->dbs[sub->dbid];
+    switch (sub->op) {
+    case SUB_HANDLER: {
+        struct cmd_ctx c;
+        shard_init_ctx(s, &c, sub->dbid, sub->resp, &sub->out);
+        c.argc = sub->argc;
+        c.argv = sub->argv;
+        c.hashes = sub->hashes;
+        c.split = sub->split;
+        c.cmd = sub->req->cmd; /* immutable while the request is in flight */
+        int64_t t0 = monotonic_us();
+        sub->handler(&c);
+        shard_command_stat(s, c.cmd)->usec += monotonic_us() - t0;
+        s->stats.commands++;
+        break;
+    }
+    case SUB_TAKE: {
+        struct db_entry *e = db_find_live(db, sub->hashes[1], sub->argv[1].ptr, sub->argv[1].len, s->now_ms);
+        if (e) {
+            db_unlink(db, e->hash, e->key, e->key_len);
+            sub->entry = entry_dup_with_key(e, sub->hashes[2], sub->argv[2].ptr, sub->argv[2].len);
+            entry_free(e);
+            s->stats.dirty++;
+        }
+        break;
+    }
+    case SUB_DUP: {
+        struct db_entry *e = db_find_live(db, sub->hashes[1], sub->argv[1].ptr, sub->argv[1].len, s->now_ms);
+        if (e)
+            sub->entry = entry_dup_with_key(e, sub->hashes[2], sub->argv[2].ptr, sub->argv[2].len);
+        break;
+    }
+    case SUB_PUT: {
+        struct db_entry *e = sub->entry;
+        struct db_entry *old = db_find_live(db, e->hash, e->key, e->key_len, s->now_ms);
+        if (old && (sub->flags & PUT_NX)) {
+            sub->result = 0;
+            break;
+        }
+        if (old)
+            db_delete(db, e->hash, e->key, e->key_len);
+        db_insert(db, e);
+        sub->entry = NULL;
+        sub->result = 1;
+        s->stats.dirty++;
+        break;
+    }
+    case SUB_INFO: {
+        struct shard_info info;
+        shard_fill_info(s, &info);
+        info.nerrstats = s->nerrstats;
+        buf_append(&sub->out, &info, sizeof(info));
+        buf_append(&sub->out, s->cmdstats, sizeof(struct command_stat) * (s->ncmdstats + 1));
+        buf_append(&sub->out, s->errstats, sizeof(struct error_stat) * s->nerrstats);
+        break;
+    }
+    case SUB_CLIENT_LIST: {
+        long long only_id = -1;
+        /* CLIENT LIST [TYPE normal] [ID id ...]: every shard applies the filter. */
+        int want_none = 0;
+        for (int i = 2; i + 1 < sub->argc; i++) {
+            if (arg_is(&sub->argv[i], "type") && !arg_is(&sub->argv[i + 1], "normal"))
+                want_none = 1;
+        }
+        for (struct client *c = s->clients; c && !want_none; c = c->next) {
+            if (c->closing)
+                continue;
+            int keep = 1;
+            for (int i = 2; i < sub->argc; i++) {
+                if (arg_is(&sub->argv[i], "id")) {
+                    keep = 0;
+                    for (int j = i + 1; j < sub->argc; j++) {
+                        long long id;
+                        if (string2ll(sub->argv[j].ptr, sub->argv[j].len, &id) && (uint64_t)id == c->id)
+                            keep = 1;
+                    }
+                    break;
+                }
+            }
+            (void)only_id;
+            if (keep)
+                client_describe(c, &sub->out, s->now_ms);
+        }
+        break;
+    }
+    case SUB_CLIENT_KILL: {
+        uint64_t caller = (uint64_t)sub->result;
+        long long killed = 0;
+        int err = 0;
+        struct client *next;
+        for (struct client *c = s->clients; c && !err; c = next) {
+            next = c->next; /* closing may free c */
+            if (c->closing)
+                continue;
+            if (client_kill_matches(c, sub->argv, sub->argc, caller, &err, &sub->out)) {
+                killed++;
+                client_close(c, c->id == caller);
+            }
+        }
+        if (!err && s->clients == NULL && sub->argc > 3) {
+            /* Validate filters even when this shard has no client. */
+            struct client probe = {0};
+            probe.shard = s;
+            client_kill_matches(&probe, sub->argv, sub->argc, caller, &err, &sub->out);
+        }
+        sub->result = killed;
+        break;
+    }
+    }
+}
+
+void shard_send_sub(struct shard *s, struct subreq *sub)
+{
+    struct batch *b = s->building[sub->shard];
+    if (!b) {
+        b = calloc(1, sizeof(*b));
+        b->from = s->id;
+        b->to = sub->shard;
+        s->building[sub->shard] = b;
+    }
+    if (b->count == b->cap) {
+        b->cap = b->cap ? b->cap * 2 : 16;
+        b->items = realloc(b->items, sizeof(*b->items) * b->cap);
+    }
+    b->items[b->count++] = sub;
+    s->stats.hops_out++;
+}
+
+static void batch_free(struct batch *b)
+{
+    free(b->items);
+    free(b);
+}
+
+/* Pushes b into ring[s -> dst] or queues it when the ring is full. */
+static void push_batch(struct shard *s, int dst, struct batch *b, unsigned char *pushed)
+{
+    struct spsc_ring *r = s->srv->rings[s->id * s->srv->nshards + dst];
+    if (!s->overflow_head[dst] && ring_push(r, b)) {
+        pushed[dst] = 1;
+        return;
+    }
+    b->next = NULL;
+    if (s->overflow_tail[dst])
+        s->overflow_tail[dst]->next = b;
+    else
+        s->overflow_head[dst] = b;
+    s->overflow_tail[dst] = b;
+    s->pending_overflow++;
+}
+
+static void drain_inbound(struct shard *s, unsigned char *pushed)
+{
+    int n = s->srv->nshards;
+    for (int from = 0; from < n; from++) {
+        if (from == s->id)
+            continue;
+        struct spsc_ring *r = s->srv->rings[from * n + s->id];
+        struct batch *b;
+        int budget = 256;
+        while (budget-- > 0 && (b = ring_pop(r))) {
+            if (b->from == s->id) {
+                /* Our batch came back: complete its sub-requests. */
+                for (int i = 0; i < b->count; i++)
+                    dispatch_sub_done(s, b->items[i]);
+                batch_free(b);
+            } else {
+                s->stats.batches_in++;
+                s->stats.hops_in += b->count;
+                for (int i = 0; i < b->count; i++)
+                    shard_run_sub(s, b->items[i]);
+                push_batch(s, from, b, pushed);
+            }
+        }
+    }
+}
+
+static void flush_outgoing(struct shard *s, unsigned char *pushed)
+{
+    int n = s->srv->nshards;
+    for (int dst = 0; dst < n; dst++) {
+        /* Older batches first, to keep per-destination order. */
+        while (s->overflow_head[dst]) {
+            struct batch *b = s->overflow_head[dst];
+            if (!ring_push(s->srv->rings[s->id * n + dst], b))
+                break;
+            pushed[dst] = 1;
+            s->overflow_head[dst] = b->next;
+            if (!s->overflow_head[dst])
+                s->overflow_tail[dst] = NULL;
+            s->pending_overflow--;
+        }
+        if (s->building[dst]) {
+            struct batch *b = s->building[dst];
+            s->building[dst] = NULL;
+            s->stats.batches_out++;
+            push_batch(s, dst, b, pushed);
+        }
+    }
+    /* Wake the consumers that sleep. The fence pairs with the one a consumer
+     * issues between setting `sleeping` and re-checking its rings. */
+    atomic_thread_fence(memory_order_seq_cst);
+    for (int dst = 0; dst < n; dst++) {
+        if (!pushed[dst])
+            continue;
+        pushed[dst] = 0;
+        struct shard *d = s->srv->shards[dst];
+        if (atomic_load_explicit(&d->sleeping, memory_order_relaxed)) {
+            struct io_uring_sqe *sqe = get_sqe(s);
+            io_uring_prep_msg_ring(sqe, d->ring_fd, 0, tagged(NULL, TAG_WAKE), 0);
+            sqe->flags |= IOSQE_CQE_SKIP_SUCCESS;
+            io_uring_sqe_set_data64(sqe, tagged(NULL, TAG_IGNORE));
+        }
+    }
+}
+
+static int inbound_empty(struct shard *s)
+{
+    int n = s->srv->nshards;
+    for (int from = 0; from < n; from++)
+        if (from != s->id && !ring_empty(s->srv->rings[from * n + s->id]))
+            return 0;
+    return 1;
+}
+
+/* ---------------- networking ---------------- */
+
+static void arm_accept(struct shard *s, struct listener *l)
+{
+    struct io_uring_sqe *sqe = get_sqe(s);
+    io_uring_prep_multishot_accept(sqe, l->fd, NULL, NULL, SOCK_CLOEXEC);
+    io_uring_sqe_set_data64(sqe, tagged(l, TAG_ACCEPT));
+}
+
+static void arm_recv(struct shard *s, struct client *c)
+{
+    struct io_uring_sqe *sqe = get_sqe(s);
+    io_uring_prep_recv_multishot(sqe, c->fd, NULL, 0, 0);
+    sqe->flags |= IOSQE_BUFFER_SELECT;
+    sqe->buf_group = RECV_BGID;
+    io_uring_sqe_set_data64(sqe, tagged(c, TAG_RECV));
+    c->recv_inflight = 1;
+}
+
+static void recycle_buffer(struct shard *s, unsigned bid)
+{
+    io_uring_buf_ring_add(s->buf_ring, s->buf_base + (size_t)bid * s->buf_size, s->buf_size, bid, s->buf_mask, 0);
+    io_uring_buf_ring_advance(s->buf_ring, 1);
+}
+
+static int setup_buffers(struct shard *s)
+{
+    s->buf_count = RECV_BUF_COUNT;
+    s->buf_size = RECV_BUF_SIZE;
+    s->buf_mask = io_uring_buf_ring_mask(s->buf_count);
+    size_t ring_bytes = s->buf_count * sizeof(struct io_uring_buf);
+    void *ringmem = mmap(NULL, ring_bytes, PROT_READ | PROT_WRITE, MAP_ANONYMOUS | MAP_PRIVATE, -1, 0);
+    if (ringmem == MAP_FAILED)
+        return -errno;
+    s->buf_ring = ringmem;
+    io_uring_buf_ring_init(s->buf_ring);
+    struct io_uring_buf_reg reg = {.ring_addr = (uint64_t)(uintptr_t)ringmem, .ring_entries = s->buf_count,
+                                   .bgid = RECV_BGID};
+    int ret = io_uring_register_buf_ring(&s->ring, &reg, 0);
+    if (ret)
+        return ret;
+    s->buf_base = malloc((size_t)s->buf_count * s->buf_size);
+    if (!s->buf_base)
+        return -ENOMEM;
+    for (unsigned i = 0; i < s->buf_count; i++)
+        io_uring_buf_ring_add(s->buf_ring, s->buf_base + (size_t)i * s->buf_size, s->buf_size, i, s->buf_mask, i);
+    io_uring_buf_ring_advance(s->buf_ring, s->buf_count);
+    return 0;
+}
+
+static void on_accept(struct shard *s, struct listener *l, struct io_uring_cqe *cqe)
+{
+    if (!(cqe->flags & IORING_CQE_F_MORE) && !s->stopping)
+        arm_accept(s, l);
+    if (cqe->res < 0) {
+        if (cqe->res != -ECANCELED)
+            server_log(LL_VERBOSE, "Accepting client connection: %s", strerror(-cqe->res));
+        return;
+    }
+    int fd = cqe->res;
+    if (s->stopping) {
+        close(fd);
+        return;
+    }
+    long long maxclients = s->cfg->maxclients;
+    if (atomic_load(&s->srv->connected_clients) >= maxclients) {
+        static const char msg[] = "-ERR max number of clients reached\r\n";
+        ssize_t w = send(fd, msg, sizeof(msg) - 1, MSG_DONTWAIT | MSG_NOSIGNAL);
+        (void)w;
+        close(fd);
+        s->rejected_connections++;
+        return;
+    }
+    struct client *c = client_create(s, fd);
+    s->total_connections++;
+    arm_recv(s, c);
+}
+
+static void on_recv(struct shard *s, struct client *c, struct io_uring_cqe *cqe)
+{
+    int res = cqe->res;
+    if (res > 0) {
+        unsigned bid = cqe->flags >> IORING_CQE_BUFFER_SHIFT;
+        s->net_input_bytes += res;
+        if (!c->closing)
+            client_on_data(c, s->buf_base + (size_t)bid * s->buf_size, res);
+        recycle_buffer(s, bid);
+    }
+    if (!(cqe->flags & IORING_CQE_F_MORE)) {
+        c->recv_inflight = 0;
+        if (res == -ENOBUFS && !c->closing) {
+            arm_recv(s, c); /* buffers were returned above or will be soon */
+        } else if (res > 0 && !c->closing) {
+            arm_recv(s, c);
+        } else if (!c->closing) {
+            client_close(c, 0); /* EOF or error; may free c */
+            return;
+        }
+    }
+    client_maybe_free(c);
+}
+
+static void process_cqes(struct shard *s)
+{
+    struct io_uring_cqe *cqe;
+    unsigned head, count = 0;
+    io_uring_for_each_cqe(&s->ring, head, cqe)
+    {
+        count++;
+        uint64_t ud = cqe->user_data;
+        void *p = (void *)(uintptr_t)(ud & ~TAG_MASK);
+        switch ((enum tag)(ud & TAG_MASK)) {
+        case TAG_ACCEPT:
+            on_accept(s, p, cqe);
+            break;
+        case TAG_RECV:
+            on_recv(s, p, cqe);
+            break;
+        case TAG_SEND:
+            client_on_send_complete(p, cqe->res);
+            break;
+        case TAG_WAKE:
+        case TAG_IGNORE:
+            break;
+        }
+    }
+    io_uring_cq_advance(&s->ring, count);
+}
+
+static int open_listener(struct shard *s, const char *addr, int port, int backlog, char *err, size_t errlen)
+{
+    struct sockaddr_storage ss;
+    socklen_t sslen;
+    memset(&ss, 0, sizeof(ss));
+    int family;
+    if (strchr(addr, ':')) {
+        struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
+        a->sin6_family = AF_INET6;
+        a->sin6_port = htons(port);
+        if (inet_pton(AF_INET6, addr, &a->sin6_addr) != 1) {
+            snprintf(err, errlen, "Invalid bind address '%s'", addr);
+            return -EINVAL;
+        }
+        sslen = sizeof(*a);
+        family = AF_INET6;
+    } else {
+        struct sockaddr_in *a = (struct sockaddr_in *)&ss;
+        a->sin_family = AF_INET;
+        a->sin_port = htons(port);
+        if (!strcmp(addr, "*"))
+            a->sin_addr.s_addr = htonl(INADDR_ANY);
+        else if (inet_pton(AF_INET, addr, &a->sin_addr) != 1) {
+            snprintf(err, errlen, "Invalid bind address '%s'", addr);
+            return -EINVAL;
+        }
+        sslen = sizeof(*a);
+        family = AF_INET;
+    }
+    int fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -errno;
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
+    if (family == AF_INET6)
+        setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+    if (bind(fd, (struct sockaddr *)&ss, sslen) < 0 || listen(fd, backlog) < 0) {
+        int e = errno;
+        snprintf(err, errlen, "Could not create server TCP listening socket %s:%d: %s", addr, port, strerror(e));
+        close(fd);
+        return -e;
+    }
+    struct listener *l = &s->listeners[s->nlisteners++];
+    l->fd = fd;
+    l->shard = s;
+    snprintf(l->addr, sizeof(l->addr), "%s", addr);
+    return 0;
+}
+
+/* ---------------- cron ---------------- */
+
+static void shard_cron(struct shard *s)
+{
+    /* Active expiry: sample each db's expiry vector within a time budget of
+     * 25% of the tick, like Redis's slow cycle, repeating while a sample
+     * finds more than a quarter expired. */
+    int64_t budget_us = 250000 / s->cfg->hz;
+    int64_t start = monotonic_us();
+    for (int k = 0; k < s->ndbs; k++) {
+        int i = (s->expire_db_cursor + k) % s->ndbs;
+        struct db *db = s->dbs[i];
+        if (db_expires_size(db) == 0)
+            continue;
+        for (;;) {
+            size_t deleted = db_expire_cycle(db, s->now_ms, 20);
+            s->stats.expired_keys += deleted;
+            if (deleted < 5 || monotonic_us() - start > budget_us)
+                break;
+        }
+        if (monotonic_us() - start > budget_us) {
+            s->expire_db_cursor = i;
+            break;
+        }
+    }
+    for (int i = 0; i < s->ndbs; i++)
+        db_rehash_step(s->dbs[i], 100);
+    /* Idle clients. */
+    long long timeout = s->cfg->timeout;
+    if (timeout > 0) {
+        struct client *next;
+        for (struct client *c = s->clients; c; c = next) {
+            next = c->next; /* closing may free c */
+            if (!c->closing && c->npending == 0 && s->now_ms - c->last_interaction_ms > timeout * 1000) {
+                server_log(LL_VERBOSE, "Closing idle client");
+                client_close(c, 0);
+            }
+        }
+    }
+}
+
+/* ---------------- the thread ---------------- */
+
+static void shard_stop(struct shard *s)
+{
+    s->stopping = 1;
+    for (int i = 0; i < s->nlisteners; i++) {
+        close(s->listeners[i].fd);
+        s->listeners[i].fd = -1;
+    }
+}
+
+static void *shard_main(void *arg)
+{
+    struct shard *s = arg;
+    int n = s->srv->nshards;
+    unsigned char *pushed = calloc(n, 1);
+    for (int i = 0; i < s->nlisteners; i++)
+        arm_accept(s, &s->listeners[i]);
+    int64_t drain_deadline = 0;
+    for (;;) {
+        s->cfg = server_config(s->srv);
+        s->now_ms = mstime();
+        process_cqes(s);
+        drain_inbound(s, pushed);
+        /* Clients that stopped parsing (back-pressure, barriers) resume. */
+        while (s->resume_list) {
+            struct client *c = s->resume_list;
+            s->resume_list = c->resume_next;
+            c->in_resume_list = 0;
+            client_process_input(c);
+            client_maybe_free(c);
+        }
+        if (s->now_ms - s->last_cron_ms >= 1000 / s->cfg->hz) {
+            s->last_cron_ms = s->now_ms;
+            shard_cron(s);
+        }
+        flush_outgoing(s, pushed);
+        shard_flush_clients(s);
+
+        if (atomic_load(&s->srv->shutdown_requested) && !s->stopping) {
+            shard_stop(s);
+            drain_deadline = s->now_ms + 2000;
+            for (struct client *c = s->clients; c; c = c->next)
+                if (!c->closing)
+                    client_close(c, 1);
+        }
+        if (s->stopping) {
+            /* A shard without clients starts no request, so once every shard
+             * is idle nothing is in flight anywhere; until then keep serving
+             * the sub-requests other shards still send. */
+            if (!s->idle && !s->clients && !s->pending_overflow) {
+                s->idle = 1;
+                atomic_fetch_add(&s->srv->idle_shards, 1);
+            }
+            if ((s->idle && atomic_load(&s->srv->idle_shards) == n) || s->now_ms > drain_deadline)
+                break;
+        }
+
+        /* Sleep only when no work is queued anywhere for us. */
+        int64_t next_cron = s->last_cron_ms + 1000 / s->cfg->hz - s->now_ms;
+        if (next_cron < 1)
+            next_cron = 1;
+        if (s->pending_overflow || s->resume_list) {
+            io_uring_submit(&s->ring);
+            continue;
+        }
+        atomic_store_explicit(&s->sleeping, 1, memory_order_relaxed);
+        atomic_thread_fence(memory_order_seq_cst);
+        if (!inbound_empty(s)) {
+            atomic_store_explicit(&s->sleeping, 0, memory_order_relaxed);
+            io_uring_submit(&s->ring);
+            continue;
+        }
+        struct __kernel_timespec ts = {.tv_sec = next_cron / 1000, .tv_nsec = (next_cron % 1000) * 1000000};
+        struct io_uring_cqe *cqe;
+        int ret = io_uring_submit_and_wait_timeout(&s->ring, &cqe, 1, &ts, NULL);
+        (void)ret;
+        atomic_store_explicit(&s->sleeping, 0, memory_order_relaxed);
+    }
+    /* Let other shards finish what they hold of ours before we go. */
+    free(pushed);
+    return NULL;
+}
+
+static int shard_setup(struct server *srv, struct shard *s, int id, char *err, size_t errlen)
+{
+    const struct config *cfg = server_config(srv);
+    s->id = id;
+    s->srv = srv;
+    s->cfg = cfg;
+    s->ndbs = cfg->databases;
+    s->dbs = calloc(s->ndbs, sizeof(*s->dbs));
+    for (int i = 0; i < s->ndbs; i++)
+        s->dbs[i] = db_create();
+    s->ncmdstats = command_count();
+    s->cmdstats = calloc(s->ncmdstats + 1, sizeof(struct command_stat));
+    s->building = calloc(srv->nshards, sizeof(*s->building));
+    s->overflow_head = calloc(srv->nshards, sizeof(*s->overflow_head));
+    s->overflow_tail = calloc(srv->nshards, sizeof(*s->overflow_tail));
+    s->listeners = calloc(cfg->nbind, sizeof(*s->listeners));
+    s->now_ms = mstime();
+
+    struct io_uring_params p;
+    memset(&p, 0, sizeof(p));
+    p.flags = IORING_SETUP_CQSIZE | IORING_SETUP_SUBMIT_ALL | IORING_SETUP_COOP_TASKRUN | IORING_SETUP_TASKRUN_FLAG;
+    p.cq_entries = CQ_ENTRIES;
+    int ret = io_uring_queue_init_params(RING_ENTRIES, &s->ring, &p);
+    if (ret == -EINVAL) {
+        memset(&p, 0, sizeof(p));
+        ret = io_uring_queue_init_params(RING_ENTRIES, &s->ring, &p);
+    }
+    if (ret < 0) {
+        const char *hint;
+        if (ret == -ENOSYS)
+            hint = "the kernel has no io_uring (Linux 6.1 or newer is needed)";
+        else if (ret == -EPERM)
+            hint = "io_uring is disabled: set the sysctl kernel.io_uring_disabled=0, or allow io_uring in the "
+                   "seccomp profile of the container (docker: --security-opt seccomp=unconfined)";
+        else if (ret == -ENOMEM)
+            hint = "the locked-memory limit is too low: raise it (ulimit -l) for the io_uring rings";
+        else
+            hint = "check the kernel version (6.1+), kernel.io_uring_disabled and seccomp";
+        snprintf(err, errlen, "Can't set up io_uring: %s. shardis needs io_uring: %s.", strerror(-ret), hint);
+        return -1;
+    }
+    s->ring_fd = s->ring.ring_fd;
+    ret = setup_buffers(s);
+    if (ret < 0) {
+        snprintf(err, errlen,
+                 "Can't register the io_uring provided-buffer ring: %s (Linux 5.19+ with IORING_REGISTER_PBUF_RING "
+                 "is needed)",
+                 strerror(-ret));
+        return -1;
+    }
+    for (int i = 0; i < cfg->nbind; i++) {
+        const char *addr = cfg->bind[i];
+        int optional = addr[0] == '-';
+        if (optional)
+            addr++;
+        char msg[256];
+        ret = open_listener(s, addr, cfg->port, cfg->tcp_backlog, msg, sizeof(msg));
+        if (ret < 0) {
+            if (optional && (ret == -EADDRNOTAVAIL || ret == -EAFNOSUPPORT || ret == -EPROTONOSUPPORT)) {
+                if (id == 0)
+                    server_log(LL_NOTICE, "Skipping optional bind address %s: %s", addr, strerror(-ret));
+                continue;
+            }
+            snprintf(err, errlen, "%s", msg);
+            return -1;
+        }
+    }
+    if (s->nlisteners == 0) {
+        snprintf(err, errlen, "Failed listening on any bind address");
+        return -1;
+    }
+    return 0;
+}
+
+int shards_start(struct server *srv)
+{
+    int n = srv->nshards;
+    srv->shards = calloc(n, sizeof(*srv->shards));
+    srv->rings = calloc((size_t)n * n, sizeof(*srv->rings));
+    for (int i = 0; i < n; i++)
+        for (int j = 0; j < n; j++)
+            if (i != j)
+                srv->rings[i * n + j] = ring_create(SPSC_CAPACITY);
+    char err[512];
+    for (int i = 0; i < n; i++) {
+        srv->shards[i] = calloc(1, sizeof(struct shard));
+        if (shard_setup(srv, srv->shards[i], i, err, sizeof(err)) < 0) {
+            server_log(LL_WARNING, "%s", err);
+            return -1;
+        }
+    }
+    for (int i = 0; i < n; i++) {
+        if (pthread_create(&srv->shards[i]->thread, NULL, shard_main, srv->shards[i]) != 0) {
+            server_log(LL_WARNING, "Can't start shard thread %d: %s", i, strerror(errno));
+            return -1;
+        }
+        char name[16];
+        snprintf(name, sizeof(name), "shard-%d", i % 1000);
+        pthread_setname_np(srv->shards[i]->thread, name);
+    }
+    return 0;
+}
+
+void shards_join(struct server *srv)
+{
+    for (int i = 0; i < srv->nshards; i++)
+        pthread_join(srv->shards[i]->thread, NULL);
+}

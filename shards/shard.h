@@ -1,0 +1,175 @@
+/*
+ * shard.h - one shard thread: its io_uring ring, its listeners and
+ * connections, its part of the keyspace (every database), its stats, and its
+ * ends of the SPSC rings.
+ *
+ * The protocol between threads (see docs/architecture.md):
+ *   - A coordinator (the thread that owns a connection) groups the
+ *     sub-requests it creates in one loop iteration into one struct batch per
+ *     destination shard and pushes the batch pointer into ring[from][to].
+ *   - The destination runs every sub-request of the batch in order, writing
+ *     each reply into the sub-request's own buffer, and pushes the same batch
+ *     back into ring[to][from]. It never touches the request or the client.
+ *   - The coordinator, on getting the batch back, completes the sub-requests
+ *     and frees the batch. Batches a full ring cannot take wait in a per-
+ *     destination overflow queue and are pushed first next iteration.
+ *   - Wake-ups: a thread about to block sets `sleeping` and then re-checks its
+ *     inbound rings; a producer that pushed into a ring checks the consumer's
+ *     `sleeping` after a full fence and, if set, sends one IORING_OP_MSG_RING
+ *     to the consumer's ring (once per destination per iteration).
+ */
+#ifndef SHARDIS_SHARD_H
+#define SHARDIS_SHARD_H
+
+#include <liburing.h>
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "command.h"
+#include "server.h"
+
+struct client;
+struct request;
+
+/* Low bits of an SQE's user_data: what completed. */
+enum tag { TAG_ACCEPT = 1, TAG_RECV = 2, TAG_SEND = 3, TAG_WAKE = 4, TAG_IGNORE = 5 };
+#define TAG_MASK 7ULL
+
+enum sub_op {
+    SUB_HANDLER,   /* run `handler` with argv */
+    SUB_TAKE,      /* unlink argv[1], re-key it to argv[2]; entry in `entry` (RENAME) */
+    SUB_DUP,       /* copy argv[1] as key argv[2] into `entry` (COPY, gather) */
+    SUB_PUT,       /* insert `entry` (flags: PUT_REPLACE / PUT_NX); result 1/0 */
+    SUB_INFO,      /* fill a struct shard_info */
+    SUB_CLIENT_LIST,
+    SUB_CLIENT_KILL,
+};
+
+#define PUT_REPLACE 1
+#define PUT_NX 2
+
+struct subreq {
+    struct request *req;        /* parent; only the coordinator touches it */
+    enum sub_op op;
+    int shard;                  /* destination */
+    int dbid;
+    int resp;
+    int split;
+    int flags;
+    cmd_handler *handler;
+    int argc;
+    struct arg *argv;
+    uint64_t *hashes;
+    int64_t result;
+    struct db_entry *entry;     /* moved/copied entry for TAKE/DUP/PUT */
+    struct buf out;
+};
+
+struct batch {
+    int from, to;
+    int count, cap;
+    struct subreq **items;
+    struct batch *next;         /* overflow queue link */
+};
+
+struct listener {
+    int fd;
+    struct shard *shard;
+    char addr[64];
+};
+
+/* Per-command counters for INFO commandstats (indexed like command_table). */
+struct command_stat {
+    uint64_t calls;
+    uint64_t usec;
+    uint64_t failed;
+};
+
+#define MAX_ERROR_CODES 32
+struct error_stat {
+    char code[32];
+    uint64_t count;
+};
+
+/* What a shard reports to INFO (SUB_INFO). Plain data, copied by value. */
+struct shard_info {
+    int shard;
+    long long clients;
+    uint64_t total_connections;
+    uint64_t rejected_connections;
+    uint64_t net_input_bytes, net_output_bytes;
+    struct shard_stats stats;
+    uint64_t expired_lazy;
+    int ndbs;
+    long long keys[64];         /* first 64 dbs shown in INFO keyspace */
+    long long expires[64];
+    size_t db_overhead;
+    size_t max_input_buffer, max_output_buffer;
+    /* Set by the coordinator: point into the bytes that follow this struct
+     * in the SUB_INFO reply (command_count()+1 stats, then nerrstats). */
+    const struct command_stat *cmdstats;
+    const struct error_stat *errstats;
+    int nerrstats;
+};
+
+struct shard {
+    int id;
+    struct server *srv;
+    pthread_t thread;
+    struct io_uring ring;
+    int ring_fd;
+    _Atomic int sleeping;
+    const struct config *cfg;   /* snapshot for the current iteration */
+    int64_t now_ms;
+
+    /* keyspace */
+    struct db **dbs;
+    int ndbs;
+    struct shard_stats stats;
+    struct command_stat *cmdstats;
+    int ncmdstats;
+    struct error_stat errstats[MAX_ERROR_CODES];
+    int nerrstats;
+    int expire_db_cursor;
+    int64_t last_cron_ms;
+
+    /* network */
+    struct listener *listeners;
+    int nlisteners;
+    struct io_uring_buf_ring *buf_ring;
+    char *buf_base;
+    unsigned buf_count, buf_size, buf_mask;
+    struct client *clients;     /* every client of this thread */
+    long long nclients;
+    struct client *flush_list;  /* clients with output waiting for a send */
+    struct client *resume_list; /* clients that stopped parsing and may continue */
+    uint64_t total_connections, rejected_connections;
+    uint64_t net_input_bytes, net_output_bytes;
+    int recv_rearm_needed;      /* some multishot recv ended for lack of buffers */
+
+    /* dispatch */
+    struct batch **building;    /* [nshards] batch being filled this iteration */
+    struct batch **overflow_head, **overflow_tail;
+    int pending_overflow;
+    int stopping;
+    int idle; /* stopping and without clients (counted in srv->idle_shards) */
+};
+
+/* Starts every shard thread; returns 0 or -1 with a message logged. */
+int shards_start(struct server *srv);
+/* Waits for every shard thread to exit. */
+void shards_join(struct server *srv);
+
+/* Used by dispatch: queue a sub-request for its destination shard. */
+void shard_send_sub(struct shard *s, struct subreq *sub);
+/* Runs one sub-request on this shard (local or from a batch). */
+void shard_run_sub(struct shard *s, struct subreq *sub);
+/* The per-command stats slot of a command (its parent for subcommands). */
+struct command_stat *shard_command_stat(struct shard *s, const struct command *cmd);
+void shard_count_error(struct shard *s, const char *reply, size_t len);
+void shard_fill_info(struct shard *s, struct shard_info *info);
+/* Sets up a ctx to run on this shard. */
+void shard_init_ctx(struct shard *s, struct cmd_ctx *c, int dbid, int resp, struct buf *out);
+
+#endif

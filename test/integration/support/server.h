@@ -1,0 +1,75 @@
+/*
+ * server.h - start and stop one server process per integration test.
+ *
+ * The server under test is the executable named by $SHARDIS_SERVER (set by
+ * ctest to the freshly built shardis-server). When its basename is
+ * "redis-server" it is started the way Redis expects, which lets every test be
+ * validated against the reference implementation. $SHARDIS_THREADS picks the
+ * shard thread count for shardis (default 2).
+ *
+ *   shardis: --port P --bind 127.0.0.1 --threads N --loglevel warning
+ *   redis:   --port P --bind 127.0.0.1 --save "" --appendonly no
+ *            --daemonize no --enable-debug-command local
+ *
+ * (Redis 7 refuses DEBUG unless enabled; the connection tests use DEBUG SLEEP.)
+ * The server's cwd is a private temp dir holding server.log; it is removed at
+ * stop unless $SHARDIS_KEEP_LOGS is set and the server misbehaved.
+ *
+ * Lifetime: Criterion runs every test in its own worker process and calls the
+ * suite's .init/.fini there, so server_suite_init()/server_suite_fini() give
+ * each test a fresh server on a free loopback port. The server is a child of
+ * the worker and gets SIGKILL if the worker dies (PR_SET_PDEATHSIG), so a
+ * crashed or timed-out test never leaves a server behind. The state of the one
+ * running server lives in server.c because Criterion's init/fini hooks take no
+ * argument; tests read it through server_port() and friends. Criterion does
+ * not call .fini for a test that calls cr_skip_test(), so server_suite_init()
+ * also registers the stop with atexit(); stopping twice is harmless.
+ */
+#ifndef SHARDIS_IT_SERVER_H
+#define SHARDIS_IT_SERVER_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+/* One running server. Owned by the test worker process. */
+struct test_server {
+    pid_t pid;          /* 0 once stopped */
+    int port;           /* loopback TCP port it listens on */
+    int threads;        /* --threads passed to shardis (informational for Redis) */
+    bool is_redis;      /* the reference redis-server, not shardis */
+    char dir[256];      /* private temp dir: cwd of the server, holds the log */
+    char log_path[300]; /* server's stdout+stderr */
+};
+
+/* Starts the server named by $SHARDIS_SERVER on a free port and waits until it
+ * answers PING (up to 10 s). Fails the current test with the log's tail when it
+ * does not come up. Retries with another port when the chosen one was taken. */
+void server_start(struct test_server *server);
+
+/* Stops the server by PID: SIGTERM, up to 5 s grace, then SIGKILL; reaps it
+ * and removes its temp dir. Returns false (after printing the log's tail) when
+ * the server had crashed on its own, died of a signal other than SIGTERM, or
+ * ignored SIGTERM. Idempotent. */
+bool server_stop(struct test_server *server);
+
+/* The last lines of the server's log, for failure messages. Returns a static
+ * buffer, valid until the next call. */
+const char *server_log_tail(const struct test_server *server);
+
+/* Criterion hooks: start the per-test server / stop it. server_suite_fini
+ * aborts the worker (Criterion then reports the test as crashed, and the run
+ * fails) when the server crashed during the test or would not stop. */
+void server_suite_init(void);
+void server_suite_fini(void);
+
+/* The server started by server_suite_init(). */
+struct test_server *server_current(void);
+int server_port(void);
+bool server_is_redis(void);
+int server_threads(void);
+
+/* Sets the soft RLIMIT_NOFILE to min(want, hard limit) and returns the new
+ * soft limit. Child processes (the server) inherit it. */
+long raise_fd_limit(long want);
+
+#endif
