@@ -251,7 +251,7 @@ static const char *const object_help[] = {
     "    Return the number of references of the value associated with the specified",
     "    <key>.",
     "HELP",
-    "    Print this help.",
+    "    Prints this help.",
 };
 
 /*

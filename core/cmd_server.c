@@ -164,7 +164,7 @@ static void reply_help(struct cmd_ctx *c, const char *cmdname, const char *const
     for (int i = 0; i < n; i++)
         reply_simple(c->out, lines[i]);
     reply_simple(c->out, "HELP");
-    reply_simple(c->out, "    Print this help.");
+    reply_simple(c->out, "    Prints this help.");
 }
 
 static void reply_unknown_subcommand(struct cmd_ctx *c, const char *cmdname)

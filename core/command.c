@@ -1224,7 +1224,7 @@ static const char *const command_help[] = {
     "GETKEYSANDFLAGS <full-command>",
     "    Return the keys and the access flags from a full command.",
     "HELP",
-    "    Print this help.",
+    "    Prints this help.",
 };
 
 /*

@@ -54,7 +54,8 @@ void db_set_expire(struct db *db, struct db_entry *e, int64_t when_ms);
 
 size_t db_size(const struct db *db);
 size_t db_expires_size(const struct db *db);
-/* Number of keys deleted because they had expired (lazy + active). */
+/* Number of keys deleted lazily because they had expired (db_find_live);
+ * the active cycle reports its deletions through its return value. */
 uint64_t db_expired_count(const struct db *db);
 
 /* Calls fn for the entries of one cursor step and returns the next cursor

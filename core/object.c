@@ -238,12 +238,34 @@ struct db_entry *entry_new_string(uint64_t hash, const char *key, size_t klen, c
     return e;
 }
 
+/* Value bytes stored inside the entry after the key. */
+static size_t entry_inline_len(const struct db_entry *e)
+{
+    return e->type == OBJ_STRING && e->encoding == ENC_EMBSTR ? e->val_len : 0;
+}
+
+/*
+ * Frees the value's out-of-line part: a RAW block, or a collection's v.ptr.
+ * No collection type exists yet; until each gets its own free function (to
+ * be called from here), a non-NULL v.ptr is taken to be one malloc'd block.
+ * Test helpers relabel empty strings as OBJ_LIST with v.ptr NULL.
+ */
+static void entry_free_value(struct db_entry *e)
+{
+    if (e->type == OBJ_STRING) {
+        if (e->encoding == ENC_RAW)
+            free(e->v.raw);
+    } else {
+        free(e->v.ptr);
+    }
+    e->v.i = 0;
+}
+
 void entry_free(struct db_entry *e)
 {
     if (!e)
         return;
-    if (e->type == OBJ_STRING && e->encoding == ENC_RAW)
-        free(e->v.raw);
+    entry_free_value(e);
     free(e);
 }
 
@@ -256,18 +278,20 @@ void entry_free(struct db_entry *e)
  */
 struct db_entry *entry_dup_with_key(const struct db_entry *e, uint64_t hash, const char *key, size_t klen)
 {
-    size_t inline_len = e->type == OBJ_STRING && e->encoding == ENC_EMBSTR ? e->val_len : 0;
-    struct db_entry *copy = entry_alloc(hash, key, klen, inline_len, (enum obj_encoding)e->encoding);
-    copy->type = e->type;
-    copy->expire_at = e->expire_at;
-    copy->lru = e->lru;
-    copy->val_len = e->val_len;
-    if (e->type != OBJ_STRING) {
+    if (e->type != OBJ_STRING && e->v.ptr != NULL) {
         /* Collections do not exist yet; their deep copy belongs to their
          * module. Refuse rather than share a pointer two owners would free. */
         fprintf(stderr, "shardis: entry_dup_with_key on type %u is not implemented\n", (unsigned)e->type);
         abort();
     }
+    size_t inline_len = entry_inline_len(e);
+    struct db_entry *copy = entry_alloc(hash, key, klen, inline_len, (enum obj_encoding)e->encoding);
+    copy->type = e->type;
+    copy->expire_at = e->expire_at;
+    copy->lru = e->lru;
+    copy->val_len = e->val_len;
+    if (e->type != OBJ_STRING)
+        return copy; /* an empty placeholder collection (v.ptr NULL) */
     switch (e->encoding) {
     case ENC_INT:
         copy->v.i = e->v.i;
@@ -351,7 +375,8 @@ char *entry_string_make_raw(struct db *db, struct db_entry **ep, size_t cap)
  * Picks the encoding entry_new_string would and converts in place: the
  * entry is reallocated only when the inline part changes size, and a RAW
  * block is reused when the new value fits without wasting more than half
- * of it (the next APPEND then still grows in place).
+ * of it (the next APPEND then still grows in place). An entry of another
+ * type becomes a string (its value is freed). val must not point into *ep.
  */
 void entry_set_string(struct db *db, struct db_entry **ep, const char *val, size_t vlen)
 {
@@ -362,25 +387,26 @@ void entry_set_string(struct db *db, struct db_entry **ep, const char *val, size
         return;
     }
     if (vlen <= OBJ_EMBSTR_MAX) {
-        if (e->encoding == ENC_RAW)
-            free(e->v.raw);
+        entry_free_value(e);
         e = entry_resize_inline(db, ep, vlen);
+        e->type = OBJ_STRING;
         e->encoding = ENC_EMBSTR;
-        e->v.i = 0;
         if (vlen)
             memcpy(e->key + e->key_len, val, vlen);
         e->val_len = (uint32_t)vlen;
         return;
     }
-    if (e->encoding == ENC_RAW) {
+    if (e->type == OBJ_STRING && e->encoding == ENC_RAW) {
         size_t have = malloc_usable_size(e->v.raw);
         if (have < vlen || have / 2 > vlen) {
             free(e->v.raw);
             e->v.raw = obj_malloc(vlen);
         }
     } else {
-        if (e->encoding == ENC_EMBSTR)
+        entry_free_value(e);
+        if (entry_inline_len(e))
             e = entry_resize_inline(db, ep, 0);
+        e->type = OBJ_STRING;
         e->encoding = ENC_RAW;
         e->v.raw = obj_malloc(vlen);
     }
@@ -391,10 +417,10 @@ void entry_set_string(struct db *db, struct db_entry **ep, const char *val, size
 void entry_set_int(struct db *db, struct db_entry **ep, long long v)
 {
     struct db_entry *e = *ep;
-    if (e->encoding == ENC_RAW)
-        free(e->v.raw);
-    else if (e->encoding == ENC_EMBSTR)
+    entry_free_value(e);
+    if (entry_inline_len(e))
         e = entry_resize_inline(db, ep, 0);
+    e->type = OBJ_STRING;
     e->encoding = ENC_INT;
     e->val_len = 0;
     e->v.i = v;

@@ -141,7 +141,9 @@ void client_process_input(struct client *c)
         if (r == RESP_PARSE_ERROR) {
             server_log(LL_VERBOSE, "Protocol error (%s) from client: id=%llu addr=%s", err,
                        (unsigned long long)c->id, c->addr);
-            dispatch_reply_error(c, err);
+            char msg[200];
+            snprintf(msg, sizeof(msg), "ERR %s", err);
+            dispatch_reply_error(c, msg);
             client_close(c, 1);
             off = c->in.len;
             break;

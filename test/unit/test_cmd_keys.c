@@ -352,7 +352,7 @@ Test(cmd_keys, object_help)
                            "+    Return the number of references of the value associated with the specified\r\n"
                            "+    <key>.\r\n"
                            "+HELP\r\n"
-                           "+    Print this help.\r\n";
+                           "+    Prints this help.\r\n";
     EXPECT(expected, cmd_object, "object", "help");
     EXPECT(expected, cmd_object, "object", "HeLp");
 }

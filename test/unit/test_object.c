@@ -367,6 +367,44 @@ Test(object, set_string_and_set_int_switch_encodings)
     db_destroy(db);
 }
 
+/* Until collections exist, command tests relabel an empty string as a list
+ * with v.ptr NULL; freeing, copying and overwriting it must work. */
+Test(object, placeholder_collections_are_freed_copied_and_overwritten)
+{
+    struct db *db = db_create();
+    char *big = filler(300);
+    const char *values[] = {"12", "short", big};
+    const int encodings[] = {ENC_INT, ENC_EMBSTR, ENC_RAW};
+    for (int i = 0; i < 3; i++) {
+        struct db_entry *e = new_string("list", "");
+        e->type = OBJ_LIST;
+        e->encoding = ENC_RAW;
+        e->v.ptr = NULL;
+        e->val_len = 0;
+        db_insert(db, e);
+        cr_assert_str_eq(entry_type_name(e), "list");
+        struct db_entry *copy = entry_dup_with_key(e, hash_of("l2"), "l2", 2);
+        cr_assert_eq(copy->type, OBJ_LIST);
+        entry_free(copy);
+        entry_set_string(db, &e, values[i], strlen(values[i]));
+        cr_assert_eq(e->type, OBJ_STRING);
+        cr_assert_eq(e->encoding, encodings[i]);
+        assert_cvalue(e, values[i]);
+        cr_assert_eq(find(db, "list"), e);
+        cr_assert_eq(db_delete(db, e->hash, "list", 4), 1);
+    }
+    struct db_entry *e = new_string("list", "");
+    e->type = OBJ_HASH;
+    e->encoding = ENC_RAW;
+    e->v.ptr = NULL;
+    db_insert(db, e);
+    entry_set_int(db, &e, 5);
+    cr_assert_eq(e->type, OBJ_STRING);
+    assert_cvalue(e, "5");
+    free(big);
+    db_destroy(db);
+}
+
 Test(object, dup_with_key_copies_each_encoding)
 {
     char *big = filler(1000);
