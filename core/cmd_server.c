@@ -255,8 +255,16 @@ static size_t allocated_bytes(void)
         return allocated;
     return 0;
 #else
+    /* Sanitizer builds replace malloc; mallinfo2 then knows nothing, so
+     * the resident size is the closest figure. */
     struct mallinfo2 mi = mallinfo2();
-    return mi.uordblks + mi.hblkhd;
+    size_t used = mi.uordblks + mi.hblkhd;
+    if (used == 0) {
+        size_t rss, peak;
+        rss_and_peak(&rss, &peak);
+        used = rss;
+    }
+    return used;
 #endif
 }
 

@@ -312,6 +312,15 @@ static int hex_value(char c)
     return -1;
 }
 
+/* Appends one byte of a quoted argument to scratch (or only counts it when
+ * scratch is NULL). Plain arguments are never copied. */
+static void emit(char *scratch, size_t *out, char byte)
+{
+    if (scratch)
+        scratch[*out] = byte;
+    (*out)++;
+}
+
 /* Splits line[0, n) into arguments with sdssplitargs' rules. With argv NULL it
  * only counts: *argc arguments and *scratch_len bytes of unescaped (quoted)
  * arguments. With argv set it fills argv (room for *argc entries, counted
@@ -328,21 +337,13 @@ static int split_inline(const char *line, size_t n, struct arg *argv, char *scra
             break;
         size_t start = i, arg_start = out;
         int in_double = 0, in_single = 0, quoted = 0;
-        /* Appends one byte of a quoted argument; a plain argument is never
-         * copied, its bytes are line[start, i). */
-#define EMIT(byte)                                                                                                     \
-    do {                                                                                                               \
-        if (scratch)                                                                                                   \
-            scratch[out] = (byte);                                                                                     \
-        out++;                                                                                                         \
-    } while (0)
         for (;;) {
             if (in_double) {
                 if (i == n)
                     return -1;
                 if (line[i] == '\\' && i + 3 < n && line[i + 1] == 'x' && hex_value(line[i + 2]) >= 0 &&
                     hex_value(line[i + 3]) >= 0) {
-                    EMIT((char)(hex_value(line[i + 2]) * 16 + hex_value(line[i + 3])));
+                    emit(scratch, &out, (char)(hex_value(line[i + 2]) * 16 + hex_value(line[i + 3])));
                     i += 4;
                 } else if (line[i] == '\\' && i + 1 < n) {
                     char c = line[i + 1];
@@ -365,7 +366,7 @@ static int split_inline(const char *line, size_t n, struct arg *argv, char *scra
                     default:
                         break;
                     }
-                    EMIT(c);
+                    emit(scratch, &out, c);
                     i += 2;
                 } else if (line[i] == '"') {
                     /* A closing quote must be followed by a blank or the end. */
@@ -374,14 +375,14 @@ static int split_inline(const char *line, size_t n, struct arg *argv, char *scra
                     i++;
                     break;
                 } else {
-                    EMIT(line[i]);
+                    emit(scratch, &out, line[i]);
                     i++;
                 }
             } else if (in_single) {
                 if (i == n)
                     return -1;
                 if (line[i] == '\\' && i + 1 < n && line[i + 1] == '\'') {
-                    EMIT('\'');
+                    emit(scratch, &out, '\'');
                     i += 2;
                 } else if (line[i] == '\'') {
                     if (i + 1 < n && !is_blank(line[i + 1]))
@@ -389,31 +390,27 @@ static int split_inline(const char *line, size_t n, struct arg *argv, char *scra
                     i++;
                     break;
                 } else {
-                    EMIT(line[i]);
+                    emit(scratch, &out, line[i]);
                     i++;
                 }
             } else {
                 if (i == n || line[i] == ' ' || line[i] == '\t' || line[i] == '\n' || line[i] == '\r')
                     break;
                 if (line[i] == '"' || line[i] == '\'') {
-                    if (!quoted) {
-                        /* Quotes inside an argument ("a"b"): the plain bytes
-                         * before them start the scratch copy. */
-                        for (size_t k = start; k < i; k++)
-                            EMIT(line[k]);
-                        quoted = 1;
-                    }
+                    /* The quoted part ends the argument at its closing quote
+                     * (a"b c" is "ab c"), so this happens once per argument;
+                     * the plain bytes before it start the copy in scratch. */
+                    for (size_t k = start; k < i; k++)
+                        emit(scratch, &out, line[k]);
+                    quoted = 1;
                     if (line[i] == '"')
                         in_double = 1;
                     else
                         in_single = 1;
-                } else if (quoted) {
-                    EMIT(line[i]);
                 }
                 i++;
             }
         }
-#undef EMIT
         if (argv) {
             if (quoted) {
                 argv[count].ptr = scratch + arg_start;

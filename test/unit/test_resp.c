@@ -131,6 +131,7 @@ static const struct sample samples[] = {
     {BYTES("*0\r\n"), RESP_PARSE_EMPTY, 0, 0, {{0}}},
     {BYTES("*-1\r\n"), RESP_PARSE_EMPTY, 0, 0, {{0}}},
     {BYTES("*-100\r\n"), RESP_PARSE_EMPTY, 0, 0, {{0}}},
+    {BYTES("*-9223372036854775808\r\n"), RESP_PARSE_EMPTY, 0, 0, {{0}}},
 };
 
 static void check_sample(const struct sample *s, const struct parsed *p, const struct resp_command *cmd)
@@ -371,6 +372,10 @@ static const struct error_case error_cases[] = {
     {BYTES("*1\0\r\n"), INVALID_MBULK},
     {BYTES("*2147483648\r\n"), INVALID_MBULK},
     {BYTES("*99999999999999999999\r\n"), INVALID_MBULK},
+    {BYTES("*9223372036854775807\r\n"), INVALID_MBULK},
+    {BYTES("*9223372036854775808\r\n"), INVALID_MBULK},
+    {BYTES("*-9223372036854775809\r\n"), INVALID_MBULK},
+    {BYTES("*-\r\n"), INVALID_MBULK},
     {BYTES("*1\rX$4\r\nPING\r\n"), INVALID_MBULK},
     {BYTES("*1\r\nGET\r\n"), "Protocol error: expected '$', got 'G'"},
     {BYTES("*1\r\n\r\n"), "Protocol error: expected '$', got ' '"},
@@ -387,6 +392,8 @@ static const struct error_case error_cases[] = {
     {BYTES("*1\r\n$+1\r\n"), INVALID_BULK},
     {BYTES("*1\r\n$536870913\r\n"), INVALID_BULK},
     {BYTES("*1\r\n$99999999999999999999\r\n"), INVALID_BULK},
+    {BYTES("*1\r\n$9223372036854775808\r\n"), INVALID_BULK},
+    {BYTES("*1\r\n$-9223372036854775808\r\n"), INVALID_BULK},
     {BYTES("*1\r\n$3\rXGET\r\n"), INVALID_BULK},
     {BYTES("*1\r\n$3\r\nGETxx"), BULK_CRLF},
     {BYTES("*1\r\n$3\r\nGET\rx"), BULK_CRLF},

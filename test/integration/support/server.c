@@ -138,6 +138,11 @@ static void exec_server(const struct test_server *server, const char *exe, pid_t
     close_range(3, ~0U, 0);
     if (chdir(server->dir) != 0)
         _exit(127);
+    /* Sanitizer builds: the server may get stricter options (leak checks)
+     * than the test process, whose failure paths may leak replies. */
+    const char *server_asan = getenv("SHARDIS_SERVER_ASAN_OPTIONS");
+    if (server_asan)
+        setenv("ASAN_OPTIONS", server_asan, 1);
 
     char port[16], threads[16];
     snprintf(port, sizeof(port), "%d", server->port);
@@ -310,6 +315,11 @@ bool server_stop(struct test_server *server)
             waitpid(pid, &status, 0);
             fprintf(stderr, "server (pid %d, port %d) ignored SIGTERM for %d ms; killed; log tail:\n%s\n", pid,
                     server->port, STOP_GRACE_MS, server_log_tail(server));
+            clean = false;
+        } else if (!server->is_redis && WIFEXITED(status) && WEXITSTATUS(status) != 0) {
+            describe_status(status, why, sizeof(why));
+            fprintf(stderr, "server (pid %d, port %d) did not exit cleanly on SIGTERM: %s; log tail:\n%s\n", pid,
+                    server->port, why, server_log_tail(server));
             clean = false;
         } else if (WIFSIGNALED(status) && WTERMSIG(status) != SIGTERM) {
             describe_status(status, why, sizeof(why));
