@@ -24,9 +24,12 @@
  *   - "\r\n" is required where Redis only skips two bytes: after a header line
  *     ("invalid multibulk length" / "invalid bulk length" otherwise) and after
  *     a bulk payload (RESP_ERR_BULK_CRLF).
- *   - A NUL byte is an ordinary byte in header lines (so "*1\0" is an invalid
- *     length) and ends an inline line's arguments as it ends sdssplitargs'
- *     C string; Redis's strchr() would instead never see the line's end.
+ *   - A NUL byte is an ordinary byte in header lines (so "*1\0\r\n" is an
+ *     invalid length) and ends an inline line's arguments as it ends
+ *     sdssplitargs' C string; Redis's strchr() would instead never see the
+ *     line's end and wait until the 64 KB limit.
+ *   - A header line is judged as soon as its "\r" arrives; Redis waits for
+ *     one more byte. Same messages, one byte earlier.
  *
  * Storage of struct resp_command. Multibulk arguments point into the caller's
  * bytes (zero-copy). Inline arguments that had quotes are unescaped, so their

@@ -18,9 +18,7 @@
 #include "buf.h"
 #include "command.h"
 #include "resp.h"
-
-struct shard;
-struct subreq;
+#include "shard.h"
 
 /* A command of a client whose reply cannot be written straight away, either
  * because it runs on other shards or because an earlier one is still pending. */
@@ -38,6 +36,7 @@ struct request {
     int step;                   /* for multi-step commands */
     int nsubs;
     struct subreq *subs;        /* current step's sub-requests */
+    struct subreq one_sub;      /* storage of `subs` when a step has one (the common case) */
     long long aux;              /* per-command state between steps */
     char scratch[32];           /* per-command bytes between steps (SCAN cursor) */
     struct db_entry *entry;     /* entry carried between steps (RENAME, COPY) */

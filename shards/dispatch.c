@@ -92,7 +92,8 @@ static void subs_free(struct request *r)
         if (sub->entry)
             entry_free(sub->entry);
     }
-    free(r->subs);
+    if (r->subs != &r->one_sub)
+        free(r->subs);
     r->subs = NULL;
     r->nsubs = 0;
 }
@@ -109,7 +110,12 @@ void request_free(struct request *r)
 static struct subreq *subs_alloc(struct request *r, int n)
 {
     subs_free(r);
-    r->subs = calloc(n, sizeof(struct subreq));
+    if (n == 1) {
+        memset(&r->one_sub, 0, sizeof(r->one_sub));
+        r->subs = &r->one_sub;
+    } else {
+        r->subs = calloc(n, sizeof(struct subreq));
+    }
     r->nsubs = n;
     r->pending = n;
     for (int i = 0; i < n; i++) {
@@ -181,7 +187,13 @@ static void merge_replies(struct request *r, struct buf *out)
     }
     switch (merge) {
     case MERGE_NONE:
-        buf_append(out, r->subs[0].out.data, r->subs[0].out.len);
+        if (out->len == 0) { /* take the sub-reply's storage: no copy */
+            struct buf tmp = *out;
+            *out = r->subs[0].out;
+            r->subs[0].out = tmp;
+        } else {
+            buf_append(out, r->subs[0].out.data, r->subs[0].out.len);
+        }
         break;
     case MERGE_SUM: {
         long long sum = 0;
