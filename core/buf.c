@@ -33,7 +33,10 @@ void buf_append(struct buf *b, const void *p, size_t n)
     b->len += n;
 }
 
-void buf_append_str(struct buf *b, const char *s) { buf_append(b, s, strlen(s)); }
+void buf_append_str(struct buf *b, const char *s)
+{
+    buf_append(b, s, strlen(s));
+}
 
 void buf_consume(struct buf *b, size_t n)
 {

@@ -31,7 +31,10 @@ void buf_consume(struct buf *b, size_t n);
 /* Frees the storage; the buffer is empty and reusable afterwards. */
 void buf_free(struct buf *b);
 
-static inline void buf_reset(struct buf *b) { b->len = 0; }
+static inline void buf_reset(struct buf *b)
+{
+    b->len = 0;
+}
 
 static inline void buf_append_byte(struct buf *b, char c)
 {

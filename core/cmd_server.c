@@ -41,7 +41,10 @@ void cmd_ping(struct cmd_ctx *c)
         reply_simple(c->out, "PONG");
 }
 
-void cmd_echo(struct cmd_ctx *c) { reply_bulk(c->out, c->argv[1].ptr, c->argv[1].len); }
+void cmd_echo(struct cmd_ctx *c)
+{
+    reply_bulk(c->out, c->argv[1].ptr, c->argv[1].len);
+}
 
 static int valid_client_name(const struct arg *a)
 {
@@ -169,8 +172,8 @@ static void reply_help(struct cmd_ctx *c, const char *cmdname, const char *const
 
 static void reply_unknown_subcommand(struct cmd_ctx *c, const char *cmdname)
 {
-    reply_errorf(c->out, "ERR unknown subcommand '%.*s'. Try %s HELP.", (int)(c->argv[1].len > 128 ? 128 : c->argv[1].len),
-                 c->argv[1].ptr, cmdname);
+    reply_errorf(c->out, "ERR unknown subcommand '%.*s'. Try %s HELP.",
+                 (int)(c->argv[1].len > 128 ? 128 : c->argv[1].len), c->argv[1].ptr, cmdname);
 }
 
 void cmd_client(struct cmd_ctx *c)
@@ -203,16 +206,23 @@ void cmd_client(struct cmd_ctx *c)
             reply_error(c->out, ERR_SYNTAX);
     } else if (arg_is(sub, "help") && c->argc == 2) {
         static const char *const lines[] = {
-            "ID", "    Return the ID of the current connection.",
-            "GETNAME", "    Return the name of the current connection.",
-            "INFO", "    Return information about the current client connection.",
-            "KILL <ip:port>", "    Kill connection made from <ip:port>.",
+            "ID",
+            "    Return the ID of the current connection.",
+            "GETNAME",
+            "    Return the name of the current connection.",
+            "INFO",
+            "    Return information about the current client connection.",
+            "KILL <ip:port>",
+            "    Kill connection made from <ip:port>.",
             "KILL <option> <value> [<option> <value> [...]]",
             "    Kill connections. Options are: ID <client-id>, ADDR <ip:port>, LADDR <ip:port>, TYPE normal, "
             "USER <username>, SKIPME (YES|NO), MAXAGE <maxage>.",
-            "LIST [options ...]", "    Return information about client connections. Options: TYPE normal, ID <id> ...",
-            "NO-EVICT (ON|OFF)", "    Accepted for compatibility; eviction does not exist yet.",
-            "SETNAME <name>", "    Assign the name <name> to the current connection.",
+            "LIST [options ...]",
+            "    Return information about client connections. Options: TYPE normal, ID <id> ...",
+            "NO-EVICT (ON|OFF)",
+            "    Accepted for compatibility; eviction does not exist yet.",
+            "SETNAME <name>",
+            "    Assign the name <name> to the current connection.",
             NULL};
         reply_help(c, "CLIENT", lines);
     } else if (arg_is(sub, "list") || arg_is(sub, "kill")) {
@@ -345,11 +355,12 @@ void info_render(struct buf *out, int resp, const struct arg *argv, int argc, st
     if (section_wanted(argv, argc, "server", 1)) {
         struct utsname un;
         uname(&un);
-        appendf(&t, "# Server\r\nredis_version:%s\r\nshardis_version:%s\r\nredis_git_sha1:00000000\r\n"
-                    "redis_git_dirty:0\r\nredis_mode:standalone\r\nos:%s %s %s\r\narch_bits:64\r\n"
-                    "multiplexing_api:io_uring\r\ngcc_version:%d.%d.%d\r\nprocess_id:%d\r\nrun_id:%s\r\n"
-                    "tcp_port:%d\r\nserver_time_usec:%lld\r\nuptime_in_seconds:%lld\r\nuptime_in_days:%lld\r\n"
-                    "hz:%d\r\nexecutable:%s\r\nconfig_file:%s\r\nthreads:%d\r\n",
+        appendf(&t,
+                "# Server\r\nredis_version:%s\r\nshardis_version:%s\r\nredis_git_sha1:00000000\r\n"
+                "redis_git_dirty:0\r\nredis_mode:standalone\r\nos:%s %s %s\r\narch_bits:64\r\n"
+                "multiplexing_api:io_uring\r\ngcc_version:%d.%d.%d\r\nprocess_id:%d\r\nrun_id:%s\r\n"
+                "tcp_port:%d\r\nserver_time_usec:%lld\r\nuptime_in_seconds:%lld\r\nuptime_in_days:%lld\r\n"
+                "hz:%d\r\nexecutable:%s\r\nconfig_file:%s\r\nthreads:%d\r\n",
                 REDIS_COMPAT_VERSION, SHARDIS_VERSION, un.sysname, un.release, un.machine,
 #ifdef __GNUC__
                 __GNUC__, __GNUC_MINOR__, __GNUC_PATCHLEVEL__,
@@ -361,8 +372,9 @@ void info_render(struct buf *out, int resp, const struct arg *argv, int argc, st
         any = 1;
     }
     if (section_wanted(argv, argc, "clients", 1)) {
-        appendf(&t, "%s# Clients\r\nconnected_clients:%lld\r\nmaxclients:%lld\r\nclient_recent_max_input_buffer:%zu\r\n"
-                    "client_recent_max_output_buffer:%zu\r\nblocked_clients:0\r\n",
+        appendf(&t,
+                "%s# Clients\r\nconnected_clients:%lld\r\nmaxclients:%lld\r\nclient_recent_max_input_buffer:%zu\r\n"
+                "client_recent_max_output_buffer:%zu\r\nblocked_clients:0\r\n",
                 any ? "\r\n" : "", clients, cfg->maxclients, max_in, max_out);
         any = 1;
     }
@@ -373,9 +385,10 @@ void info_render(struct buf *out, int resp, const struct arg *argv, int argc, st
         human_bytes(h1, sizeof(h1), (double)used);
         human_bytes(h2, sizeof(h2), (double)rss);
         human_bytes(h3, sizeof(h3), (double)peak);
-        appendf(&t, "%s# Memory\r\nused_memory:%zu\r\nused_memory_human:%s\r\nused_memory_rss:%zu\r\n"
-                    "used_memory_rss_human:%s\r\nused_memory_peak_rss:%zu\r\nused_memory_peak_rss_human:%s\r\n"
-                    "used_memory_overhead:%zu\r\nmem_fragmentation_ratio:%.2f\r\nmem_allocator:%s\r\n",
+        appendf(&t,
+                "%s# Memory\r\nused_memory:%zu\r\nused_memory_human:%s\r\nused_memory_rss:%zu\r\n"
+                "used_memory_rss_human:%s\r\nused_memory_peak_rss:%zu\r\nused_memory_peak_rss_human:%s\r\n"
+                "used_memory_overhead:%zu\r\nmem_fragmentation_ratio:%.2f\r\nmem_allocator:%s\r\n",
                 any ? "\r\n" : "", used, h1, rss, h2, peak, h3, overhead, used ? (double)rss / used : 0.0,
 #ifdef SHARDIS_JEMALLOC
                 "jemalloc"
@@ -386,16 +399,18 @@ void info_render(struct buf *out, int resp, const struct arg *argv, int argc, st
         any = 1;
     }
     if (section_wanted(argv, argc, "persistence", 1)) {
-        appendf(&t, "%s# Persistence\r\nloading:0\r\nasync_loading:0\r\nrdb_changes_since_last_save:%llu\r\n"
-                    "rdb_last_save_time:%lld\r\naof_enabled:0\r\n",
+        appendf(&t,
+                "%s# Persistence\r\nloading:0\r\nasync_loading:0\r\nrdb_changes_since_last_save:%llu\r\n"
+                "rdb_last_save_time:%lld\r\naof_enabled:0\r\n",
                 any ? "\r\n" : "", (unsigned long long)tot.dirty, (long long)atomic_load(&srv->lastsave_unix));
         any = 1;
     }
     if (section_wanted(argv, argc, "stats", 1)) {
-        appendf(&t, "%s# Stats\r\ntotal_connections_received:%llu\r\ntotal_commands_processed:%llu\r\n"
-                    "total_net_input_bytes:%llu\r\ntotal_net_output_bytes:%llu\r\nrejected_connections:%llu\r\n"
-                    "expired_keys:%llu\r\nevicted_keys:0\r\nkeyspace_hits:%llu\r\nkeyspace_misses:%llu\r\n"
-                    "cross_shard_hops:%llu\r\n",
+        appendf(&t,
+                "%s# Stats\r\ntotal_connections_received:%llu\r\ntotal_commands_processed:%llu\r\n"
+                "total_net_input_bytes:%llu\r\ntotal_net_output_bytes:%llu\r\nrejected_connections:%llu\r\n"
+                "expired_keys:%llu\r\nevicted_keys:0\r\nkeyspace_hits:%llu\r\nkeyspace_misses:%llu\r\n"
+                "cross_shard_hops:%llu\r\n",
                 any ? "\r\n" : "", (unsigned long long)conns, (unsigned long long)tot.commands,
                 (unsigned long long)in_bytes, (unsigned long long)out_bytes, (unsigned long long)rejected,
                 (unsigned long long)(tot.expired_keys + lazy_expired), (unsigned long long)tot.keyspace_hits,
@@ -403,8 +418,9 @@ void info_render(struct buf *out, int resp, const struct arg *argv, int argc, st
         any = 1;
     }
     if (section_wanted(argv, argc, "replication", 1)) {
-        appendf(&t, "%s# Replication\r\nrole:master\r\nconnected_slaves:0\r\nmaster_replid:%s\r\n"
-                    "master_repl_offset:0\r\n",
+        appendf(&t,
+                "%s# Replication\r\nrole:master\r\nconnected_slaves:0\r\nmaster_replid:%s\r\n"
+                "master_repl_offset:0\r\n",
                 any ? "\r\n" : "", srv->run_id);
         any = 1;
     }
@@ -428,8 +444,7 @@ void info_render(struct buf *out, int resp, const struct arg *argv, int argc, st
             if (!calls)
                 continue;
             appendf(&t, "cmdstat_%s:calls=%llu,usec=%llu,usec_per_call=%.2f,rejected_calls=0,failed_calls=0\r\n",
-                    command_table[k].name, (unsigned long long)calls, (unsigned long long)usec,
-                    (double)usec / calls);
+                    command_table[k].name, (unsigned long long)calls, (unsigned long long)usec, (double)usec / calls);
         }
         any = 1;
     }
@@ -476,8 +491,9 @@ void info_render(struct buf *out, int resp, const struct arg *argv, int argc, st
             long long keys = 0;
             for (int d = 0; d < infos[i].ndbs && d < 64; d++)
                 keys += infos[i].keys[d];
-            appendf(&t, "shard%d:keys=%lld,ops=%llu,clients=%lld,hops_in=%llu,hops_out=%llu,batches_in=%llu,"
-                        "batches_out=%llu\r\n",
+            appendf(&t,
+                    "shard%d:keys=%lld,ops=%llu,clients=%lld,hops_in=%llu,hops_out=%llu,batches_in=%llu,"
+                    "batches_out=%llu\r\n",
                     i, keys, (unsigned long long)infos[i].stats.commands, infos[i].clients,
                     (unsigned long long)infos[i].stats.hops_in, (unsigned long long)infos[i].stats.hops_out,
                     (unsigned long long)infos[i].stats.batches_in, (unsigned long long)infos[i].stats.batches_out);
@@ -533,8 +549,8 @@ static int apply_config_set(struct config *cfg, void *p)
             a->failed = a->argv[i].ptr;
             char reason[256];
             snprintf(reason, sizeof(reason), "%.200s", a->err);
-            snprintf(a->err, sizeof(a->err), "ERR CONFIG SET failed (possibly related to argument '%.64s') - %s",
-                     name, reason);
+            snprintf(a->err, sizeof(a->err), "ERR CONFIG SET failed (possibly related to argument '%.64s') - %s", name,
+                     reason);
             return -1;
         }
     }
@@ -575,10 +591,13 @@ void cmd_config(struct cmd_ctx *c)
         else
             reply_ok(c->out);
     } else if (arg_is(sub, "help") && c->argc == 2) {
-        static const char *const lines[] = {
-            "GET <pattern>", "    Return parameters matching the glob-like <pattern> and their values.",
-            "SET <directive> <value>", "    Set the configuration <directive> to <value>.",
-            "REWRITE", "    Rewrite the configuration file.", NULL};
+        static const char *const lines[] = {"GET <pattern>",
+                                            "    Return parameters matching the glob-like <pattern> and their values.",
+                                            "SET <directive> <value>",
+                                            "    Set the configuration <directive> to <value>.",
+                                            "REWRITE",
+                                            "    Rewrite the configuration file.",
+                                            NULL};
         reply_help(c, "CONFIG", lines);
     } else if (arg_is(sub, "get") || arg_is(sub, "set") || arg_is(sub, "rewrite")) {
         reply_errorf(c->out, "ERR wrong number of arguments for 'config|%.*s' command", (int)sub->len, sub->ptr);
@@ -597,7 +616,10 @@ void cmd_time(struct cmd_ctx *c)
     reply_bulk_ll(c->out, us % 1000000);
 }
 
-void cmd_lastsave(struct cmd_ctx *c) { reply_integer(c->out, atomic_load(&c->shard->srv->lastsave_unix)); }
+void cmd_lastsave(struct cmd_ctx *c)
+{
+    reply_integer(c->out, atomic_load(&c->shard->srv->lastsave_unix));
+}
 
 void cmd_shutdown(struct cmd_ctx *c)
 {

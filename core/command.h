@@ -86,51 +86,51 @@ struct client;
 /* Per-shard counters, owned by the shard thread; INFO gathers them with a
  * fan-out message, never by reading another thread's memory. */
 struct shard_stats {
-    uint64_t commands;        /* commands run on this shard */
+    uint64_t commands; /* commands run on this shard */
     uint64_t keyspace_hits;
     uint64_t keyspace_misses;
-    uint64_t expired_keys;    /* by the active cycle; lazy ones are in db */
-    uint64_t dirty;           /* writes since start (save rules later) */
-    uint64_t hops_in;         /* sub-commands received from other threads */
-    uint64_t hops_out;        /* sub-commands sent to other threads */
+    uint64_t expired_keys; /* by the active cycle; lazy ones are in db */
+    uint64_t dirty;        /* writes since start (save rules later) */
+    uint64_t hops_in;      /* sub-commands received from other threads */
+    uint64_t hops_out;     /* sub-commands sent to other threads */
     uint64_t batches_in;
     uint64_t batches_out;
 };
 
 struct cmd_ctx {
-    struct shard *shard;        /* the executing shard */
+    struct shard *shard; /* the executing shard */
     int shard_id;
     int nshards;
-    struct db *db;              /* c->dbs[c->dbid] (or a temporary db) */
-    struct db **dbs;            /* every db of the executing shard */
+    struct db *db;   /* c->dbs[c->dbid] (or a temporary db) */
+    struct db **dbs; /* every db of the executing shard */
     int ndbs;
     int dbid;
     int argc;
-    const struct arg *argv;     /* argv[0] is the command name */
-    const uint64_t *hashes;     /* key_hash(argv[i]) for key arguments, else 0 */
-    struct buf *out;            /* where the reply goes */
-    int resp;                   /* 2 or 3 */
-    int split;                  /* MERGE_MGET part: write elements only */
-    int64_t now_ms;             /* cached clock for this batch */
+    const struct arg *argv; /* argv[0] is the command name */
+    const uint64_t *hashes; /* key_hash(argv[i]) for key arguments, else 0 */
+    struct buf *out;        /* where the reply goes */
+    int resp;               /* 2 or 3 */
+    int split;              /* MERGE_MGET part: write elements only */
+    int64_t now_ms;         /* cached clock for this batch */
     struct shard_stats *stats;
-    struct client *client;      /* ROUTE_LOCAL only, else NULL */
+    struct client *client; /* ROUTE_LOCAL only, else NULL */
     const struct command *cmd;
 };
 
 typedef void cmd_handler(struct cmd_ctx *c);
 
 struct command {
-    const char *name;        /* lower case */
-    int arity;               /* Redis arity: >0 exact, <0 at least -arity */
-    uint32_t flags;          /* enum cmd_flags */
+    const char *name; /* lower case */
+    int arity;        /* Redis arity: >0 exact, <0 at least -arity */
+    uint32_t flags;   /* enum cmd_flags */
     int first_key, last_key, key_step;
     const char *acl_categories; /* "@keyspace @read @fast" as COMMAND INFO shows */
     enum cmd_route route;
     enum cmd_merge merge;
     cmd_handler *handler;
-    const char *summary;     /* COMMAND DOCS */
+    const char *summary; /* COMMAND DOCS */
     const char *since;
-    const char *group;       /* "string", "generic", "server", "connection" */
+    const char *group;                 /* "string", "generic", "server", "connection" */
     const struct command *subcommands; /* terminated by an entry with name NULL */
 };
 
@@ -172,15 +172,15 @@ void reply_wrong_arity(struct buf *out, const char *name, size_t len);
 
 /* ---- handlers, one per command, grouped by file ---- */
 /* core/cmd_string.c */
-cmd_handler cmd_set, cmd_get, cmd_getset, cmd_getdel, cmd_getex, cmd_setnx, cmd_setex, cmd_psetex, cmd_mset,
-    cmd_msetnx, cmd_mget, cmd_append, cmd_strlen, cmd_getrange, cmd_setrange, cmd_incr, cmd_decr, cmd_incrby,
-    cmd_decrby, cmd_incrbyfloat, cmd_lcs;
+cmd_handler cmd_set, cmd_get, cmd_getset, cmd_getdel, cmd_getex, cmd_setnx, cmd_setex, cmd_psetex, cmd_mset, cmd_msetnx,
+    cmd_mget, cmd_append, cmd_strlen, cmd_getrange, cmd_setrange, cmd_incr, cmd_decr, cmd_incrby, cmd_decrby,
+    cmd_incrbyfloat, cmd_lcs;
 /* core/cmd_keys.c */
 cmd_handler cmd_del, cmd_exists, cmd_type, cmd_rename, cmd_renamenx, cmd_copy, cmd_move, cmd_keys, cmd_scan,
-    cmd_randomkey, cmd_dbsize, cmd_touch, cmd_flushdb, cmd_flushall, cmd_swapdb, cmd_object, cmd_expire,
-    cmd_pexpire, cmd_expireat, cmd_pexpireat, cmd_ttl, cmd_pttl, cmd_expiretime, cmd_pexpiretime, cmd_persist;
+    cmd_randomkey, cmd_dbsize, cmd_touch, cmd_flushdb, cmd_flushall, cmd_swapdb, cmd_object, cmd_expire, cmd_pexpire,
+    cmd_expireat, cmd_pexpireat, cmd_ttl, cmd_pttl, cmd_expiretime, cmd_pexpiretime, cmd_persist;
 /* core/cmd_server.c */
-cmd_handler cmd_ping, cmd_echo, cmd_hello, cmd_quit, cmd_reset, cmd_select, cmd_client, cmd_info, cmd_config,
-    cmd_time, cmd_shutdown, cmd_debug, cmd_command, cmd_lastsave;
+cmd_handler cmd_ping, cmd_echo, cmd_hello, cmd_quit, cmd_reset, cmd_select, cmd_client, cmd_info, cmd_config, cmd_time,
+    cmd_shutdown, cmd_debug, cmd_command, cmd_lastsave;
 
 #endif

@@ -168,8 +168,8 @@ int config_set_option(struct config *cfg, const char *name, const char *const *v
     case OPT_MEM: {
         long long n;
         if (config_parse_memory(v, &n) < 0 || n < opt->min || n > opt->max) {
-            snprintf(err, errlen, "argument must be a memory value of at least %lld bytes for '%s', got '%s'",
-                     opt->min, opt->name, v);
+            snprintf(err, errlen, "argument must be a memory value of at least %lld bytes for '%s', got '%s'", opt->min,
+                     opt->name, v);
             return -1;
         }
         *(long long *)field = n;
@@ -228,10 +228,18 @@ static int split_line(const char *line, char **words, int maxwords, char *storag
                 if (q == '"' && *p == '\\' && p[1]) {
                     p++;
                     switch (*p) {
-                    case 'n': *out++ = '\n'; break;
-                    case 'r': *out++ = '\r'; break;
-                    case 't': *out++ = '\t'; break;
-                    default: *out++ = *p; break;
+                    case 'n':
+                        *out++ = '\n';
+                        break;
+                    case 'r':
+                        *out++ = '\r';
+                        break;
+                    case 't':
+                        *out++ = '\t';
+                        break;
+                    default:
+                        *out++ = *p;
+                        break;
                     }
                     p++;
                 } else {
@@ -280,7 +288,8 @@ int config_load_string(struct config *cfg, const char *text, const char *origin,
             rc = config_set_option(cfg, words[0], (const char *const *)words + 1, n - 1, 0, msg, sizeof(msg));
         }
         if (rc < 0) {
-            snprintf(err, errlen, "*** FATAL CONFIG FILE ERROR ***\nReading the configuration file (%s), at line %d\n>>> '%s'\n%s",
+            snprintf(err, errlen,
+                     "*** FATAL CONFIG FILE ERROR ***\nReading the configuration file (%s), at line %d\n>>> '%s'\n%s",
                      origin, lineno, trim, msg);
         }
         free(line);

@@ -26,7 +26,7 @@ struct config {
     char bind[CONFIG_MAX_BIND][64]; /* a leading '-' marks an address that may be unavailable */
     int threads;
     int loglevel;
-    char logfile[CONFIG_PATH_MAX];  /* "" = stdout */
+    char logfile[CONFIG_PATH_MAX]; /* "" = stdout */
     int daemonize;
     char pidfile[CONFIG_PATH_MAX];
     int databases;
@@ -34,7 +34,7 @@ struct config {
     long long proto_max_bulk_len;
     long long client_query_buffer_limit;
     long long maxclients;
-    long long timeout;              /* idle client timeout in seconds, 0 = never */
+    long long timeout; /* idle client timeout in seconds, 0 = never */
     int tcp_backlog;
     int tcp_keepalive;
     char config_file[CONFIG_PATH_MAX]; /* absolute path of the file read at start, "" if none */

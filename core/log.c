@@ -30,7 +30,10 @@ void log_configure(const char *logfile, int level)
     atomic_store(&log_level, level);
 }
 
-void log_set_level(int level) { atomic_store(&log_level, level); }
+void log_set_level(int level)
+{
+    atomic_store(&log_level, level);
+}
 
 void server_log(int level, const char *fmt, ...)
 {

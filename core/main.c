@@ -170,8 +170,10 @@ int main(int argc, char **argv)
     server_log(LL_NOTICE, "shardis version=%s, Redis API %s, bits=64, pid=%d, just started", SHARDIS_VERSION,
                REDIS_COMPAT_VERSION, (int)getpid());
     if (!cfg->config_file[0])
-        server_log(LL_WARNING, "Warning: no config file specified, using the default config. In order to specify "
-                               "a config file use %s /path/to/shardis.conf", argv[0]);
+        server_log(LL_WARNING,
+                   "Warning: no config file specified, using the default config. In order to specify "
+                   "a config file use %s /path/to/shardis.conf",
+                   argv[0]);
     if (shards_start(srv) < 0) {
         server_log(LL_WARNING, "Failed to start: see the message above.");
         return 1;

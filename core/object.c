@@ -30,10 +30,8 @@
  *     entry_lru_now), so OBJECT IDLETIME of a fresh key is 0 even when the
  *     creator does not touch it; lookups refresh it with the loop's now_ms.
  *
- * The integer rules are Redis's string2ll/ll2string. They are repeated here
- * as small static helpers (canonical_ll_parse, ll_format) so the object layer
- * does not depend on util.c; the two must agree, and test_object checks the
- * edge cases ("0123", "-0", "+1", 21 digits, LLONG_MIN).
+ * The integer rules are Redis's string2ll/ll2string (util.c); test_object
+ * checks the edge cases ("0123", "-0", "+1", 21 digits, LLONG_MIN).
  */
 #include <limits.h>
 #include <malloc.h>
@@ -46,6 +44,7 @@
 
 #include "db.h"
 #include "object.h"
+#include "util.h"
 
 /* Decimal digits of the longest long long (LLONG_MIN) plus the NUL: the size
  * entry_string's tmp must have (util.h's LONG_STR_SIZE). */
@@ -87,71 +86,6 @@ static void *obj_realloc(void *ptr, size_t size)
 }
 
 /* ---------------- integers with Redis's rules ---------------- */
-
-/*
- * Redis's string2ll: accepts exactly the canonical decimal form of a long
- * long, so that formatting the parsed value gives the same bytes back. No
- * sign other than a leading '-', no leading zeros ("0" itself excepted, "-0"
- * rejected), no spaces, at most 20 characters, no overflow.
- */
-static int canonical_ll_parse(const char *s, size_t len, long long *value)
-{
-    if (len == 0 || len >= OBJ_LONG_STR_SIZE)
-        return 0;
-    if (len == 1 && s[0] == '0') {
-        *value = 0;
-        return 1;
-    }
-    size_t i = 0;
-    int negative = 0;
-    if (s[0] == '-') {
-        negative = 1;
-        i = 1;
-        if (len == 1)
-            return 0;
-    }
-    if (s[i] < '1' || s[i] > '9')
-        return 0;
-    unsigned long long v = 0;
-    for (; i < len; i++) {
-        if (s[i] < '0' || s[i] > '9')
-            return 0;
-        unsigned digit = (unsigned)(s[i] - '0');
-        if (v > (ULLONG_MAX - digit) / 10)
-            return 0;
-        v = v * 10 + digit;
-    }
-    if (negative) {
-        if (v > (unsigned long long)LLONG_MAX + 1)
-            return 0;
-        *value = v == (unsigned long long)LLONG_MAX + 1 ? LLONG_MIN : -(long long)v;
-    } else {
-        if (v > (unsigned long long)LLONG_MAX)
-            return 0;
-        *value = (long long)v;
-    }
-    return 1;
-}
-
-/* Writes v in decimal into dst (at least OBJ_LONG_STR_SIZE bytes, NUL
- * terminated) and returns the length. */
-static size_t ll_format(char *dst, long long v)
-{
-    char digits[OBJ_LONG_STR_SIZE];
-    unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
-    size_t n = 0;
-    do {
-        digits[n++] = (char)('0' + u % 10);
-        u /= 10;
-    } while (u);
-    size_t len = 0;
-    if (v < 0)
-        dst[len++] = '-';
-    while (n)
-        dst[len++] = digits[--n];
-    dst[len] = '\0';
-    return len;
-}
 
 /* ---------------- LRU clock ---------------- */
 
@@ -223,7 +157,7 @@ struct db_entry *entry_new_int(uint64_t hash, const char *key, size_t klen, long
 struct db_entry *entry_new_string(uint64_t hash, const char *key, size_t klen, const char *val, size_t vlen)
 {
     long long iv;
-    if (canonical_ll_parse(val, vlen, &iv))
+    if (string2ll(val, vlen, &iv))
         return entry_new_int(hash, key, klen, iv);
     struct db_entry *e;
     if (vlen <= OBJ_EMBSTR_MAX) {
@@ -313,7 +247,7 @@ const char *entry_string(const struct db_entry *e, char *tmp, size_t *len)
 {
     switch (e->encoding) {
     case ENC_INT:
-        *len = ll_format(tmp, e->v.i);
+        *len = (size_t)ll2string(tmp, LONG_STR_SIZE, e->v.i);
         return tmp;
     case ENC_EMBSTR:
         *len = e->val_len;
@@ -382,7 +316,7 @@ void entry_set_string(struct db *db, struct db_entry **ep, const char *val, size
 {
     struct db_entry *e = *ep;
     long long iv;
-    if (canonical_ll_parse(val, vlen, &iv)) {
+    if (string2ll(val, vlen, &iv)) {
         entry_set_int(db, ep, iv);
         return;
     }

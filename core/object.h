@@ -41,10 +41,10 @@ struct db_entry {
     uint64_t hash;         /* key_hash() of the key */
     int64_t expire_at;     /* absolute ms, 0 = persistent */
     uint32_t key_len;
-    uint32_t val_len;      /* string length for EMBSTR/RAW */
+    uint32_t val_len; /* string length for EMBSTR/RAW */
     uint32_t type : 4;
     uint32_t encoding : 4;
-    uint32_t lru : 24;     /* LRU clock in seconds (mod 2^24), OBJECT IDLETIME */
+    uint32_t lru : 24; /* LRU clock in seconds (mod 2^24), OBJECT IDLETIME */
     uint32_t expire_slot;
     union {
         int64_t i;

@@ -48,6 +48,7 @@
  * each reply reserves its whole size in the buf once.
  */
 #include "resp.h"
+#include "util.h"
 
 #include <limits.h>
 #include <math.h>
@@ -123,46 +124,8 @@ void resp_command_free(struct resp_command *cmd)
 
 /* ---- parser helpers ---- */
 
-/* Strict decimal parse with Redis's string2ll rules: optional '-', no '+', no
- * spaces, no leading zeros, "-0" refused, must fit in a long long. */
-static int parse_ll(const char *s, size_t len, long long *out)
-{
-    if (len == 0 || len >= 21)
-        return 0;
-    if (len == 1 && s[0] == '0') {
-        *out = 0;
-        return 1;
-    }
-    int negative = 0;
-    size_t i = 0;
-    if (s[0] == '-') {
-        negative = 1;
-        i = 1;
-        if (len == 1)
-            return 0;
-    }
-    if (s[i] < '1' || s[i] > '9')
-        return 0;
-    unsigned long long v = 0;
-    for (; i < len; i++) {
-        if (s[i] < '0' || s[i] > '9')
-            return 0;
-        unsigned digit = (unsigned)(s[i] - '0');
-        if (v > (ULLONG_MAX - digit) / 10)
-            return 0;
-        v = v * 10 + digit;
-    }
-    if (negative) {
-        if (v > (unsigned long long)LLONG_MAX + 1)
-            return 0;
-        *out = v == (unsigned long long)LLONG_MAX + 1 ? LLONG_MIN : -(long long)v;
-    } else {
-        if (v > (unsigned long long)LLONG_MAX)
-            return 0;
-        *out = (long long)v;
-    }
-    return 1;
-}
+/* Header numbers use Redis's string2ll rules (util.c). */
+static int parse_ll(const char *s, size_t len, long long *out) { return string2ll(s, len, out); }
 
 static size_t add_saturated(size_t a, unsigned long long b)
 {

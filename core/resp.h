@@ -61,23 +61,23 @@ enum resp_parse_result {
  * are not re-scanned on every read.
  */
 enum resp_parse_result resp_parse_command(const char *data, size_t len, const struct resp_limits *limits,
-                                          struct resp_command *cmd, size_t *consumed, size_t *needed,
-                                          char *errbuf, size_t errbuf_len);
+                                          struct resp_command *cmd, size_t *consumed, size_t *needed, char *errbuf,
+                                          size_t errbuf_len);
 void resp_command_free(struct resp_command *cmd);
 
 /* ---- reply writer ---- */
 void reply_simple(struct buf *b, const char *s); /* +s */
 void reply_simple_len(struct buf *b, const char *s, size_t len);
-void reply_ok(struct buf *b);                    /* +OK */
+void reply_ok(struct buf *b);                     /* +OK */
 void reply_error(struct buf *b, const char *msg); /* -msg; '\r' and '\n' in msg become spaces */
 void reply_errorf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void reply_integer(struct buf *b, long long v);  /* :v */
+void reply_integer(struct buf *b, long long v); /* :v */
 void reply_bulk(struct buf *b, const void *p, size_t len);
 void reply_bulk_cstr(struct buf *b, const char *s);
-void reply_bulk_ll(struct buf *b, long long v);   /* integer as bulk string */
-void reply_null(struct buf *b, int resp);         /* $-1 | _ */
-void reply_null_array(struct buf *b, int resp);   /* *-1 | _ */
-void reply_array(struct buf *b, long long n);     /* *n */
+void reply_bulk_ll(struct buf *b, long long v);           /* integer as bulk string */
+void reply_null(struct buf *b, int resp);                 /* $-1 | _ */
+void reply_null_array(struct buf *b, int resp);           /* *-1 | _ */
+void reply_array(struct buf *b, long long n);             /* *n */
 void reply_map(struct buf *b, int resp, long long pairs); /* %n | *2n */
 void reply_set(struct buf *b, int resp, long long n);     /* ~n | *n */
 void reply_push(struct buf *b, int resp, long long n);    /* >n | *n */

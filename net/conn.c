@@ -132,15 +132,15 @@ void client_process_input(struct client *c)
     c->needed = 0;
     while (!c->paused && !c->closing && !c->close_after_reply && off < c->in.len) {
         size_t consumed = 0, needed = 0;
-        enum resp_parse_result r = resp_parse_command(c->in.data + off, c->in.len - off, &limits, &c->parsed,
-                                                      &consumed, &needed, err, sizeof(err));
+        enum resp_parse_result r = resp_parse_command(c->in.data + off, c->in.len - off, &limits, &c->parsed, &consumed,
+                                                      &needed, err, sizeof(err));
         if (r == RESP_PARSE_INCOMPLETE) {
             c->needed = needed;
             break;
         }
         if (r == RESP_PARSE_ERROR) {
-            server_log(LL_VERBOSE, "Protocol error (%s) from client: id=%llu addr=%s", err,
-                       (unsigned long long)c->id, c->addr);
+            server_log(LL_VERBOSE, "Protocol error (%s) from client: id=%llu addr=%s", err, (unsigned long long)c->id,
+                       c->addr);
             char msg[200];
             snprintf(msg, sizeof(msg), "ERR %s", err);
             dispatch_reply_error(c, msg);
@@ -228,8 +228,7 @@ static void start_send(struct shard *s, struct client *c)
         io_uring_submit(&s->ring);
         sqe = io_uring_get_sqe(&s->ring);
     }
-    io_uring_prep_send(sqe, c->fd, c->sending.data + c->sending_off, c->sending.len - c->sending_off,
-                       MSG_NOSIGNAL);
+    io_uring_prep_send(sqe, c->fd, c->sending.data + c->sending_off, c->sending.len - c->sending_off, MSG_NOSIGNAL);
     io_uring_sqe_set_data64(sqe, (uint64_t)(uintptr_t)c | TAG_SEND);
     c->send_inflight = 1;
 }
@@ -289,15 +288,15 @@ void client_on_send_complete(struct client *c, int res)
 void client_describe(struct client *c, struct buf *out, int64_t now_ms)
 {
     char line[1024];
-    int n = snprintf(line, sizeof(line),
-                     "id=%llu addr=%s laddr=%s fd=%d name=%s age=%lld idle=%lld flags=N db=%d sub=0 psub=0 ssub=0 "
-                     "multi=-1 qbuf=%zu qbuf-free=%zu argv-mem=0 multi-mem=0 rbs=%zu rbp=%zu obl=%zu oll=%d omem=%zu "
-                     "tot-mem=%zu events=r cmd=%s%s%s user=default redir=-1 resp=%d\n",
-                     (unsigned long long)c->id, c->addr, c->laddr, c->fd, c->name ? c->name : "",
-                     (long long)(now_ms - c->ctime_ms) / 1000, (long long)(now_ms - c->last_interaction_ms) / 1000,
-                     c->dbid, c->in.len, c->in.cap - c->in.len, c->in.cap, c->in.len, c->out.len,
-                     c->npending, c->sending.cap, c->in.cap + c->out.cap + c->sending.cap + sizeof(*c),
-                     c->last_cmd ? c->last_cmd : "NULL", c->last_sub ? "|" : "", c->last_sub ? c->last_sub : "",
-                     c->resp);
+    int n =
+        snprintf(line, sizeof(line),
+                 "id=%llu addr=%s laddr=%s fd=%d name=%s age=%lld idle=%lld flags=N db=%d sub=0 psub=0 ssub=0 "
+                 "multi=-1 qbuf=%zu qbuf-free=%zu argv-mem=0 multi-mem=0 rbs=%zu rbp=%zu obl=%zu oll=%d omem=%zu "
+                 "tot-mem=%zu events=r cmd=%s%s%s user=default redir=-1 resp=%d\n",
+                 (unsigned long long)c->id, c->addr, c->laddr, c->fd, c->name ? c->name : "",
+                 (long long)(now_ms - c->ctime_ms) / 1000, (long long)(now_ms - c->last_interaction_ms) / 1000, c->dbid,
+                 c->in.len, c->in.cap - c->in.len, c->in.cap, c->in.len, c->out.len, c->npending, c->sending.cap,
+                 c->in.cap + c->out.cap + c->sending.cap + sizeof(*c), c->last_cmd ? c->last_cmd : "NULL",
+                 c->last_sub ? "|" : "", c->last_sub ? c->last_sub : "", c->resp);
     buf_append(out, line, n < (int)sizeof(line) ? (size_t)n : sizeof(line) - 1);
 }

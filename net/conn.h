@@ -27,19 +27,19 @@ struct request {
     struct client *client;
     const struct command *cmd;
     int argc;
-    struct arg *argv;           /* copies owned by the request */
+    struct arg *argv; /* copies owned by the request */
     uint64_t *hashes;
-    int *shard_of;              /* shard of each key argument, -1 otherwise */
+    int *shard_of; /* shard of each key argument, -1 otherwise */
     int dbid, resp;
     int done;
-    int pending;                /* sub-requests of the current step in flight */
-    int step;                   /* for multi-step commands */
+    int pending; /* sub-requests of the current step in flight */
+    int step;    /* for multi-step commands */
     int nsubs;
-    struct subreq *subs;        /* current step's sub-requests */
-    struct subreq one_sub;      /* storage of `subs` when a step has one (the common case) */
-    long long aux;              /* per-command state between steps */
-    char scratch[32];           /* per-command bytes between steps (SCAN cursor) */
-    struct db_entry *entry;     /* entry carried between steps (RENAME, COPY) */
+    struct subreq *subs;    /* current step's sub-requests */
+    struct subreq one_sub;  /* storage of `subs` when a step has one (the common case) */
+    long long aux;          /* per-command state between steps */
+    char scratch[32];       /* per-command bytes between steps (SCAN cursor) */
+    struct db_entry *entry; /* entry carried between steps (RENAME, COPY) */
     int64_t start_us;
     struct buf reply;
 };
@@ -48,25 +48,25 @@ struct client {
     uint64_t id;
     int fd;
     struct shard *shard;
-    struct client *prev, *next;    /* shard's client list */
-    struct client *flush_next;     /* shard's flush list */
-    struct client *resume_next;    /* shard's resume list */
+    struct client *prev, *next; /* shard's client list */
+    struct client *flush_next;  /* shard's flush list */
+    struct client *resume_next; /* shard's resume list */
     int in_flush_list, in_resume_list;
 
-    struct buf in;                 /* received bytes not yet parsed */
-    size_t needed;                 /* bytes the next command needs (parser hint) */
-    struct buf out;                /* replies not yet handed to a send */
-    struct buf sending;            /* bytes of the send in flight */
+    struct buf in;      /* received bytes not yet parsed */
+    size_t needed;      /* bytes the next command needs (parser hint) */
+    struct buf out;     /* replies not yet handed to a send */
+    struct buf sending; /* bytes of the send in flight */
     size_t sending_off;
     int send_inflight;
     int recv_inflight;
 
     struct request *req_head, *req_tail;
-    int npending;                  /* requests not done */
-    int paused;                    /* parsing stopped (barrier or back-pressure) */
-    struct request *barrier;       /* multi-step request that must finish first */
-    int close_after_reply;         /* QUIT, protocol error */
-    int closing;                   /* socket shut down, waiting to free */
+    int npending;            /* requests not done */
+    int paused;              /* parsing stopped (barrier or back-pressure) */
+    struct request *barrier; /* multi-step request that must finish first */
+    int close_after_reply;   /* QUIT, protocol error */
+    int closing;             /* socket shut down, waiting to free */
 
     int resp;
     int dbid;
@@ -76,7 +76,7 @@ struct client {
     int64_t ctime_ms;
     int64_t last_interaction_ms;
     const char *last_cmd;
-    const char *last_sub;          /* subcommand of last_cmd, or NULL */
+    const char *last_sub; /* subcommand of last_cmd, or NULL */
     uint64_t commands;
     uint64_t net_in, net_out;
     struct resp_command parsed;

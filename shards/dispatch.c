@@ -34,8 +34,18 @@
 /* A client stops parsing when this many requests are pending. */
 #define MAX_PENDING_PER_CLIENT 512
 
-enum custom_kind { CUSTOM_NONE, CUSTOM_SCAN, CUSTOM_MSETNX, CUSTOM_RENAME, CUSTOM_RENAMENX, CUSTOM_COPY, CUSTOM_GATHER,
-                   CUSTOM_INFO, CUSTOM_CLIENT_LIST, CUSTOM_CLIENT_KILL };
+enum custom_kind {
+    CUSTOM_NONE,
+    CUSTOM_SCAN,
+    CUSTOM_MSETNX,
+    CUSTOM_RENAME,
+    CUSTOM_RENAMENX,
+    CUSTOM_COPY,
+    CUSTOM_GATHER,
+    CUSTOM_INFO,
+    CUSTOM_CLIENT_LIST,
+    CUSTOM_CLIENT_KILL
+};
 
 static void request_finish(struct request *r);
 
@@ -381,7 +391,9 @@ static void custom_start(struct shard *s, struct request *r, enum custom_kind ki
     case CUSTOM_CLIENT_KILL: {
         int n = s->srv->nshards;
         struct subreq *subs = subs_alloc(r, n);
-        enum sub_op op = kind == CUSTOM_INFO ? SUB_INFO : kind == CUSTOM_CLIENT_LIST ? SUB_CLIENT_LIST : SUB_CLIENT_KILL;
+        enum sub_op op = kind == CUSTOM_INFO          ? SUB_INFO
+                         : kind == CUSTOM_CLIENT_LIST ? SUB_CLIENT_LIST
+                                                      : SUB_CLIENT_KILL;
         for (int i = 0; i < n; i++) {
             subs[i].shard = i;
             subs[i].op = op;
@@ -714,8 +726,9 @@ static void reply_unknown_command(struct buf *out, int argc, const struct arg *a
 {
     struct buf msg = {0};
     char head[200];
-    snprintf(head, sizeof(head), "ERR unknown command '%.*s', with args beginning with: ",
-             (int)(argv[0].len > 128 ? 128 : argv[0].len), argv[0].ptr);
+    snprintf(head, sizeof(head),
+             "ERR unknown command '%.*s', with args beginning with: ", (int)(argv[0].len > 128 ? 128 : argv[0].len),
+             argv[0].ptr);
     buf_append_str(&msg, head);
     for (int i = 1; i < argc && msg.len < 128; i++) {
         snprintf(head, sizeof(head), "'%.*s' ", (int)(argv[i].len > 128 ? 128 : argv[i].len), argv[i].ptr);
@@ -760,8 +773,8 @@ void dispatch_reply_error(struct client *c, const char *msg)
     reply_ready(c, req, out, before);
 }
 
-static void run_inline(struct shard *s, struct client *c, const struct command *cmd, int argc,
-                       const struct arg *argv, const uint64_t *hashes, int with_client)
+static void run_inline(struct shard *s, struct client *c, const struct command *cmd, int argc, const struct arg *argv,
+                       const uint64_t *hashes, int with_client)
 {
     struct request *req;
     struct buf *out = reply_target(c, cmd, argc, argv, &req);
@@ -864,8 +877,8 @@ void dispatch_command(struct client *c, int argc, const struct arg *argv)
             for (int i = 2; i < argc && !err; i++) {
                 if (arg_is(&argv[i], "type") && i + 1 < argc) {
                     const struct arg *t = &argv[++i];
-                    if (!arg_is(t, "normal") && !arg_is(t, "master") && !arg_is(t, "replica") &&
-                        !arg_is(t, "slave") && !arg_is(t, "pubsub")) {
+                    if (!arg_is(t, "normal") && !arg_is(t, "master") && !arg_is(t, "replica") && !arg_is(t, "slave") &&
+                        !arg_is(t, "pubsub")) {
                         snprintf(msg, sizeof(msg), "ERR Unknown client type '%.*s'", (int)(t->len > 64 ? 64 : t->len),
                                  t->ptr);
                         err = msg;

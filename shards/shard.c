@@ -16,11 +16,11 @@
  */
 #include "shard.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,7 +35,6 @@
 #include "ring.h"
 #include "util.h"
 
-
 #define RING_ENTRIES 4096
 #define CQ_ENTRIES 16384
 #define SPSC_CAPACITY 4096
@@ -43,7 +42,10 @@
 #define RECV_BUF_SIZE 16384
 #define RECV_BGID 1
 
-static inline uint64_t tagged(void *p, enum tag t) { return (uint64_t)(uintptr_t)p | t; }
+static inline uint64_t tagged(void *p, enum tag t)
+{
+    return (uint64_t)(uintptr_t)p | t;
+}
 
 static struct io_uring_sqe *get_sqe(struct shard *s)
 {
@@ -467,8 +469,8 @@ static int setup_buffers(struct shard *s)
         return -errno;
     s->buf_ring = ringmem;
     io_uring_buf_ring_init(s->buf_ring);
-    struct io_uring_buf_reg reg = {.ring_addr = (uint64_t)(uintptr_t)ringmem, .ring_entries = s->buf_count,
-                                   .bgid = RECV_BGID};
+    struct io_uring_buf_reg reg = {
+        .ring_addr = (uint64_t)(uintptr_t)ringmem, .ring_entries = s->buf_count, .bgid = RECV_BGID};
     int ret = io_uring_register_buf_ring(&s->ring, &reg, 0);
     if (ret)
         return ret;

@@ -37,11 +37,11 @@ enum tag { TAG_ACCEPT = 1, TAG_RECV = 2, TAG_SEND = 3, TAG_WAKE = 4, TAG_IGNORE 
 #define TAG_MASK 7ULL
 
 enum sub_op {
-    SUB_HANDLER,   /* run `handler` with argv */
-    SUB_TAKE,      /* unlink argv[1], re-key it to argv[2]; entry in `entry` (RENAME) */
-    SUB_DUP,       /* copy argv[1] as key argv[2] into `entry` (COPY, gather) */
-    SUB_PUT,       /* insert `entry` (flags: PUT_REPLACE / PUT_NX); result 1/0 */
-    SUB_INFO,      /* fill a struct shard_info */
+    SUB_HANDLER, /* run `handler` with argv */
+    SUB_TAKE,    /* unlink argv[1], re-key it to argv[2]; entry in `entry` (RENAME) */
+    SUB_DUP,     /* copy argv[1] as key argv[2] into `entry` (COPY, gather) */
+    SUB_PUT,     /* insert `entry` (flags: PUT_REPLACE / PUT_NX); result 1/0 */
+    SUB_INFO,    /* fill a struct shard_info */
     SUB_CLIENT_LIST,
     SUB_CLIENT_KILL,
 };
@@ -50,9 +50,9 @@ enum sub_op {
 #define PUT_NX 2
 
 struct subreq {
-    struct request *req;        /* parent; only the coordinator touches it */
+    struct request *req; /* parent; only the coordinator touches it */
     enum sub_op op;
-    int shard;                  /* destination */
+    int shard; /* destination */
     int dbid;
     int resp;
     int split;
@@ -62,7 +62,7 @@ struct subreq {
     struct arg *argv;
     uint64_t *hashes;
     int64_t result;
-    struct db_entry *entry;     /* moved/copied entry for TAKE/DUP/PUT */
+    struct db_entry *entry; /* moved/copied entry for TAKE/DUP/PUT */
     struct buf out;
 };
 
@@ -70,7 +70,7 @@ struct batch {
     int from, to;
     int count, cap;
     struct subreq **items;
-    struct batch *next;         /* overflow queue link */
+    struct batch *next; /* overflow queue link */
 };
 
 struct listener {
@@ -102,7 +102,7 @@ struct shard_info {
     struct shard_stats stats;
     uint64_t expired_lazy;
     int ndbs;
-    long long keys[64];         /* first 64 dbs shown in INFO keyspace */
+    long long keys[64]; /* first 64 dbs shown in INFO keyspace */
     long long expires[64];
     size_t db_overhead;
     size_t max_input_buffer, max_output_buffer;
@@ -120,7 +120,7 @@ struct shard {
     struct io_uring ring;
     int ring_fd;
     _Atomic int sleeping;
-    const struct config *cfg;   /* snapshot for the current iteration */
+    const struct config *cfg; /* snapshot for the current iteration */
     int64_t now_ms;
 
     /* keyspace */
@@ -140,16 +140,16 @@ struct shard {
     struct io_uring_buf_ring *buf_ring;
     char *buf_base;
     unsigned buf_count, buf_size, buf_mask;
-    struct client *clients;     /* every client of this thread */
+    struct client *clients; /* every client of this thread */
     long long nclients;
     struct client *flush_list;  /* clients with output waiting for a send */
     struct client *resume_list; /* clients that stopped parsing and may continue */
     uint64_t total_connections, rejected_connections;
     uint64_t net_input_bytes, net_output_bytes;
-    int recv_rearm_needed;      /* some multishot recv ended for lack of buffers */
+    int recv_rearm_needed; /* some multishot recv ended for lack of buffers */
 
     /* dispatch */
-    struct batch **building;    /* [nshards] batch being filled this iteration */
+    struct batch **building; /* [nshards] batch being filled this iteration */
     struct batch **overflow_head, **overflow_tail;
     int pending_overflow;
     int stopping;
