@@ -315,6 +315,32 @@ static struct db_entry **find_link_by_ptr(struct db *db, const struct db_entry *
     return NULL;
 }
 
+void db_prefetch_bucket(const struct db *db, uint64_t hash)
+{
+    for (int t = 0; t <= 1; t++) {
+        const struct db_table *tab = &db->t[t];
+        if (tab->size == 0)
+            break;
+        __builtin_prefetch(&tab->buckets[hash & (tab->size - 1)]);
+        if (!is_rehashing(db))
+            break;
+    }
+}
+
+void db_prefetch_entry(const struct db *db, uint64_t hash)
+{
+    for (int t = 0; t <= 1; t++) {
+        const struct db_table *tab = &db->t[t];
+        if (tab->size == 0)
+            break;
+        const struct db_entry *e = tab->buckets[hash & (tab->size - 1)];
+        if (e)
+            __builtin_prefetch(e);
+        if (!is_rehashing(db))
+            break;
+    }
+}
+
 struct db_entry *db_find(struct db *db, uint64_t hash, const char *key, size_t klen)
 {
     if (is_rehashing(db))

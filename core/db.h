@@ -37,6 +37,12 @@ struct db_entry *db_find(struct db *db, uint64_t hash, const char *key, size_t k
 /* Like db_find, but an entry whose expire_at <= now_ms is deleted (counted in
  * db_expired_count) and NULL returned: the lazy half of expiry. */
 struct db_entry *db_find_live(struct db *db, uint64_t hash, const char *key, size_t klen, int64_t now_ms);
+/* Cache hints for a lookup that will come soon (pipelined commands):
+ * db_prefetch_bucket loads the bucket slot, db_prefetch_entry (called later,
+ * once the slot had time to arrive) loads the first entry of the chain.
+ * Neither changes anything. */
+void db_prefetch_bucket(const struct db *db, uint64_t hash);
+void db_prefetch_entry(const struct db *db, uint64_t hash);
 /* Links e (whose key must not be present) into the table; registers it in the
  * expiry vector when e->expire_at != 0. Takes ownership. */
 void db_insert(struct db *db, struct db_entry *e);

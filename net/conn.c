@@ -22,6 +22,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "db.h"
 #include "dispatch.h"
 #include "log.h"
 #include "shard.h"
@@ -123,6 +124,47 @@ void client_on_data(struct client *c, const char *data, size_t len)
     client_process_input(c);
 }
 
+/* Pipelined input: before running the commands, walk up to PREFETCH_MAX of
+ * them and ask the cache for the hash buckets, then the entries, of their
+ * first key when it lives on this shard. A lookup in a table larger than the
+ * cache is a chain of dependent misses; issuing them together overlaps them.
+ * A hint only: nothing is executed or changed, a parse error is left to the
+ * real loop. */
+#define PREFETCH_MAX 32
+static void prefetch_pipelined_keys(struct client *c, const struct resp_limits *limits)
+{
+    struct shard *s = c->shard;
+    uint64_t hashes[PREFETCH_MAX];
+    int n = 0;
+    size_t off = 0;
+    char err[160];
+    struct db *db = s->dbs[c->dbid];
+    while (n < PREFETCH_MAX && off < c->in.len) {
+        size_t consumed = 0, needed = 0;
+        enum resp_parse_result r = resp_parse_command(c->in.data + off, c->in.len - off, limits, &s->prefetch_cmd,
+                                                      &consumed, &needed, err, sizeof(err));
+        if (r == RESP_PARSE_INCOMPLETE || r == RESP_PARSE_ERROR)
+            break;
+        off += consumed;
+        if (r == RESP_PARSE_EMPTY)
+            continue;
+        if (n == 0 && off >= c->in.len)
+            return; /* a single command: nothing to overlap with */
+        const struct resp_command *p = &s->prefetch_cmd;
+        const struct command *cmd = command_lookup(p->argv[0].ptr, p->argv[0].len);
+        if (!cmd || cmd->route != ROUTE_KEYS || cmd->first_key <= 0 || p->argc <= cmd->first_key)
+            continue;
+        const struct arg *key = &p->argv[cmd->first_key];
+        uint64_t h = key_hash(key->ptr, key->len);
+        if (s->srv->nshards > 1 && key_shard(key->ptr, key->len, h, s->srv->nshards) != s->id)
+            continue;
+        db_prefetch_bucket(db, h);
+        hashes[n++] = h;
+    }
+    for (int i = 0; i < n; i++)
+        db_prefetch_entry(db, hashes[i]);
+}
+
 void client_process_input(struct client *c)
 {
     struct shard *s = c->shard;
@@ -130,6 +172,8 @@ void client_process_input(struct client *c)
     size_t off = 0;
     char err[160];
     c->needed = 0;
+    if (!c->paused)
+        prefetch_pipelined_keys(c, &limits);
     while (!c->paused && !c->closing && !c->close_after_reply && off < c->in.len) {
         size_t consumed = 0, needed = 0;
         enum resp_parse_result r = resp_parse_command(c->in.data + off, c->in.len - off, &limits, &c->parsed, &consumed,

@@ -27,6 +27,7 @@
 
 #include "buf.h"
 #include "command.h"
+#include "resp.h"
 #include "server.h"
 
 struct client;
@@ -147,6 +148,8 @@ struct shard {
     uint64_t total_connections, rejected_connections;
     uint64_t net_input_bytes, net_output_bytes;
     int recv_rearm_needed; /* some multishot recv ended for lack of buffers */
+
+    struct resp_command prefetch_cmd; /* scratch for prefetch_pipelined_keys */
 
     /* dispatch */
     struct batch **building; /* [nshards] batch being filled this iteration */

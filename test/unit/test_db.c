@@ -668,3 +668,29 @@ Test(db, bytes_per_key_for_16_byte_keys_and_32_byte_values)
     cr_assert_leq(per_bucket_share, 16.0);
     db_destroy(db);
 }
+
+/* Prefetch hints must be safe on an empty table, during a rehash and for
+ * absent keys, and must not change anything. */
+Test(db, prefetch_hints_change_nothing)
+{
+    struct db *db = db_create();
+    db_prefetch_bucket(db, 42);
+    db_prefetch_entry(db, 42);
+    char key[32];
+    for (int i = 0; i < 5000; i++) {
+        int n = snprintf(key, sizeof(key), "pf:%d", i);
+        uint64_t h = XXH3_64bits(key, n);
+        db_prefetch_bucket(db, h);
+        db_prefetch_entry(db, h);
+        db_insert(db, entry_new_string(h, key, n, "v", 1));
+    }
+    for (int i = 0; i < 6000; i++) {
+        int n = snprintf(key, sizeof(key), "pf:%d", i);
+        uint64_t h = XXH3_64bits(key, n);
+        db_prefetch_bucket(db, h);
+        db_prefetch_entry(db, h);
+        cr_assert_eq(db_find(db, h, key, n) != NULL, i < 5000);
+    }
+    cr_assert_eq(db_size(db), 5000);
+    db_destroy(db);
+}
