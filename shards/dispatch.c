@@ -812,7 +812,7 @@ void dispatch_command(struct client *c, int argc, const struct arg *argv)
     const struct command *cmd = command_lookup(argv[0].ptr, argv[0].len);
     if (!cmd) {
         struct request *req;
-        struct buf *out = reply_target(c, NULL, argc, argv, &req);
+        struct buf *out = reply_target(c, NULL, 0, NULL, &req);
         size_t before = out->len;
         reply_unknown_command(out, argc, argv);
         reply_ready(c, req, out, before);
@@ -823,7 +823,7 @@ void dispatch_command(struct client *c, int argc, const struct arg *argv)
     if (!command_arity_ok(cmd, argc) ||
         (cmd->last_key == -1 && cmd->key_step > 1 && (argc - cmd->first_key) % cmd->key_step != 0)) {
         struct request *req;
-        struct buf *out = reply_target(c, cmd, argc, argv, &req);
+        struct buf *out = reply_target(c, NULL, 0, NULL, &req);
         size_t before = out->len;
         reply_wrong_arity(out, argv[0].ptr, argv[0].len);
         reply_ready(c, req, out, before);
@@ -847,11 +847,7 @@ void dispatch_command(struct client *c, int argc, const struct arg *argv)
             snprintf(msg, sizeof(msg), "ERR wrong number of arguments for '%s|%s' command", cmd->name, subcmd->name);
         }
         if (!subcmd || !command_arity_ok(subcmd, argc)) {
-            struct request *req;
-            struct buf *out = reply_target(c, cmd, argc, argv, &req);
-            size_t before = out->len;
-            reply_error(out, msg);
-            reply_ready(c, req, out, before);
+            dispatch_reply_error(c, msg);
             return;
         }
     }
@@ -896,11 +892,7 @@ void dispatch_command(struct client *c, int argc, const struct arg *argv)
                 }
             }
             if (err) {
-                struct request *req;
-                struct buf *out = reply_target(c, cmd, argc, argv, &req);
-                size_t before = out->len;
-                reply_error(out, err);
-                reply_ready(c, req, out, before);
+                dispatch_reply_error(c, err);
                 return;
             }
         }
