@@ -125,7 +125,10 @@ void resp_command_free(struct resp_command *cmd)
 /* ---- parser helpers ---- */
 
 /* Header numbers use Redis's string2ll rules (util.c). */
-static int parse_ll(const char *s, size_t len, long long *out) { return string2ll(s, len, out); }
+static int parse_ll(const char *s, size_t len, long long *out)
+{
+    return string2ll(s, len, out);
+}
 
 static size_t add_saturated(size_t a, unsigned long long b)
 {

@@ -19,44 +19,9 @@
 #include "resp.h"
 #include "util.h"
 
-#define NDBS 16
-#define NOW 1700000000000LL
-#define MAX_ARGS 32
+#include "cmd_harness.h"
 
-static struct db *dbs[NDBS];
-static struct buf out;
-static struct shard_stats stats;
-static struct cmd_ctx ctx;
-static struct arg args[MAX_ARGS];
-static uint64_t hashes[MAX_ARGS];
-
-static void setup(void)
-{
-    for (int i = 0; i < NDBS; i++)
-        dbs[i] = db_create();
-    memset(&out, 0, sizeof(out));
-    memset(&stats, 0, sizeof(stats));
-    memset(&ctx, 0, sizeof(ctx));
-    ctx.shard_id = 0;
-    ctx.nshards = 1;
-    ctx.dbs = dbs;
-    ctx.ndbs = NDBS;
-    ctx.dbid = 0;
-    ctx.db = dbs[0];
-    ctx.out = &out;
-    ctx.resp = 2;
-    ctx.now_ms = NOW;
-    ctx.stats = &stats;
-}
-
-static void teardown(void)
-{
-    for (int i = 0; i < NDBS; i++)
-        db_destroy(dbs[i]);
-    buf_free(&out);
-}
-
-TestSuite(cmd_keys, .init = setup, .fini = teardown);
+TestSuite(cmd_keys, .init = harness_setup, .fini = harness_teardown);
 
 /* Runs a handler with the given NULL-terminated arguments (argv[0] first) and
  * returns its reply as a NUL-terminated string, valid until the next run.
