@@ -114,9 +114,10 @@ NCPU=$(getconf _NPROCESSORS_ONLN)
 if [[ " $PLACEMENTS " == *" pinned "* ]]; then
     if ! taskset -c "$SERVER_CPU" true 2>/dev/null || ! taskset -c "$CLIENT_CPU" true 2>/dev/null; then
         warn "cannot pin to CPUs $SERVER_CPU and $CLIENT_CPU (only $NCPU CPU(s) / affinity $(taskset -pc $$ | sed 's/.*: //')); skipping the pinned placement"
-        PLACEMENTS=${PLACEMENTS//pinned/}
-        PLACEMENTS=${PLACEMENTS//un/unpinned} # keep "unpinned" intact
-        PLACEMENTS=$(echo "$PLACEMENTS" | tr ' ' '\n' | grep -x unpinned || true)
+        kept=""
+        for p in $PLACEMENTS; do if [[ $p != pinned ]]; then kept+="$p "; fi; done
+        PLACEMENTS=$kept
+        [[ -n $PLACEMENTS ]] || die "nothing left to run"
     fi
 fi
 
