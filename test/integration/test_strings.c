@@ -592,3 +592,18 @@ Test(strings, wrongtype_on_list)
     expect_str(cmd(c, "GET l"), "x");
     redisFree(c);
 }
+
+/* Regression: an MGET whose keys all live on one shard that is not the
+ * connection's own was merged as if split, giving a malformed reply. Hash
+ * tags put both keys on one shard; 32 tags cover every shard of 4. */
+Test(strings, mget_of_one_remote_shard)
+{
+    redisContext *c = client_connect();
+    for (int i = 0; i < 32; i++) {
+        expect_status(cmd(c, "MSET {tag%d}a %d {tag%d}b %d", i, i, i, i), "OK");
+        char value[16];
+        snprintf(value, sizeof(value), "%d", i);
+        expect_strs(cmd(c, "MGET {tag%d}a {tag%d}b", i, i), 2, value, value);
+    }
+    redisFree(c);
+}
