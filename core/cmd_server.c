@@ -522,7 +522,6 @@ struct config_set_args {
     const struct arg *argv;
     int argc;
     char err[512];
-    const char *failed;
 };
 
 static int apply_config_set(struct config *cfg, void *p)
@@ -546,7 +545,6 @@ static int apply_config_set(struct config *cfg, void *p)
                 values[nvalues++] = tok;
         }
         if (config_set_option(cfg, name, values, nvalues, 1, a->err, sizeof(a->err)) < 0) {
-            a->failed = a->argv[i].ptr;
             char reason[256];
             snprintf(reason, sizeof(reason), "%.200s", a->err);
             snprintf(a->err, sizeof(a->err), "ERR CONFIG SET failed (possibly related to argument '%.64s') - %s", name,
@@ -569,11 +567,7 @@ void cmd_config(struct cmd_ctx *c)
         for (int i = 2; i < c->argc; i += 2) {
             char name[128];
             snprintf(name, sizeof(name), "%.*s", (int)c->argv[i].len, c->argv[i].ptr);
-            struct config probe;
-            config_init_defaults(&probe);
-            char err[256];
-            const char *v = "0";
-            if (config_set_option(&probe, name, &v, 1, 0, err, sizeof(err)) < 0 && strstr(err, "unknown option")) {
+            if (!config_option_exists(name)) {
                 reply_errorf(c->out, "ERR Unknown option or number of arguments for CONFIG SET - '%s'", name);
                 return;
             }

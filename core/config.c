@@ -116,6 +116,11 @@ static const struct config_option *find_option(const char *name)
     return NULL;
 }
 
+int config_option_exists(const char *name)
+{
+    return find_option(name) != NULL;
+}
+
 int config_set_option(struct config *cfg, const char *name, const char *const *values, int nvalues, int at_runtime,
                       char *err, size_t errlen)
 {

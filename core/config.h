@@ -57,6 +57,9 @@ int config_load_string(struct config *cfg, const char *text, const char *origin,
 int config_set_option(struct config *cfg, const char *name, const char *const *values, int nvalues, int at_runtime,
                       char *err, size_t errlen);
 
+/* True when `name` is an option of the table (case-insensitive). */
+int config_option_exists(const char *name);
+
 /* Appends CONFIG GET's reply for the glob patterns. */
 void config_get_reply(const struct config *cfg, struct buf *out, int resp, const struct arg *patterns, int npatterns);
 

@@ -124,12 +124,6 @@ void resp_command_free(struct resp_command *cmd)
 
 /* ---- parser helpers ---- */
 
-/* Header numbers use Redis's string2ll rules (util.c). */
-static int parse_ll(const char *s, size_t len, long long *out)
-{
-    return string2ll(s, len, out);
-}
-
 static size_t add_saturated(size_t a, unsigned long long b)
 {
     if (b > (unsigned long long)(SIZE_MAX - a))
@@ -183,7 +177,7 @@ static enum resp_parse_result parse_multibulk(const char *data, size_t len, cons
 
     long long count;
     long long max_count = limits->max_multibulk < INT_MAX ? limits->max_multibulk : INT_MAX;
-    if (!parse_ll(data + 1, cr - 1, &count) || count > max_count)
+    if (!string2ll(data + 1, cr - 1, &count) || count > max_count)
         return parse_error(errbuf, errbuf_len, "Protocol error: invalid multibulk length");
     if (cr + 1 >= len) {
         *needed = add_saturated(cr + 2, count > 0 ? (unsigned long long)count * RESP_MIN_ELEMENT : 0);
@@ -228,7 +222,7 @@ static enum resp_parse_result parse_multibulk(const char *data, size_t len, cons
             return parse_error(errbuf, errbuf_len, msg);
         }
         long long bulk_len;
-        if (!parse_ll(data + pos + 1, cr - pos - 1, &bulk_len) || bulk_len < 0 || bulk_len > limits->max_bulk_len)
+        if (!string2ll(data + pos + 1, cr - pos - 1, &bulk_len) || bulk_len < 0 || bulk_len > limits->max_bulk_len)
             return parse_error(errbuf, errbuf_len, "Protocol error: invalid bulk length");
         size_t payload = cr + 2;
         unsigned long long element_end = (unsigned long long)bulk_len + 2; /* from payload */

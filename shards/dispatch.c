@@ -278,7 +278,6 @@ static void merge_replies(struct request *r, struct buf *out)
 static int split_by_shard(struct request *r, const int *keypos, int nkeys, int with_companions, cmd_handler *handler,
                           struct shard *s)
 {
-    int nshards = s->srv->nshards;
     int order[MAX_THREADS];
     int count[MAX_THREADS] = {0};
     int nsubs = 0;
@@ -302,7 +301,6 @@ static int split_by_shard(struct request *r, const int *keypos, int nkeys, int w
         subs[i].hashes[0] = 0;
         subs[i].argc = 1;
     }
-    (void)nshards;
     for (int k = 0; k < nkeys; k++) {
         struct subreq *sub = &subs[sub_of[r->shard_of[keypos[k]]]];
         for (int j = 0; j < step; j++) {
@@ -951,7 +949,7 @@ void dispatch_command(struct client *c, int argc, const struct arg *argv)
                 target = (int)(cursor & (MAX_THREADS - 1));
             if (nshards > 1) {
                 struct request *r = request_new(c, cmd, argc, argv);
-                r->shard_of[0] = target;
+                r->shard_of[0] = target; /* argv[0] is never a key: its slot carries SCAN's shard */
                 custom_start(s, r, CUSTOM_SCAN);
                 goto out;
             }

@@ -265,7 +265,6 @@ void shard_run_sub(struct shard *s, struct subreq *sub)
         break;
     }
     case SUB_CLIENT_LIST: {
-        long long only_id = -1;
         /* CLIENT LIST [TYPE normal] [ID id ...]: every shard applies the filter. */
         int want_none = 0;
         for (int i = 2; i + 1 < sub->argc; i++) {
@@ -287,7 +286,6 @@ void shard_run_sub(struct shard *s, struct subreq *sub)
                     break;
                 }
             }
-            (void)only_id;
             if (keep)
                 client_describe(c, &sub->out, s->now_ms);
         }
