@@ -591,6 +591,7 @@ void cmd_flushdb(struct cmd_ctx *c)
     if (!flush_options_ok(c))
         return;
     count_dirty(c, db_size(c->db));
+    keys_flushed(c, c->dbid, -1);
     db_clear(c->db);
     reply_ok(c->out);
 }
@@ -600,6 +601,7 @@ void cmd_flushall(struct cmd_ctx *c)
     if (!flush_options_ok(c))
         return;
     uint64_t removed = 0;
+    keys_flushed(c, -1, -1);
     for (int i = 0; i < c->ndbs; i++) {
         removed += db_size(c->dbs[i]);
         db_clear(c->dbs[i]);
@@ -616,6 +618,7 @@ void cmd_swapdb(struct cmd_ctx *c)
         !arg_db_index_or_reply(c, 2, "ERR invalid second DB index", &b))
         return;
     if (a != b) {
+        keys_flushed(c, a, b);
         db_swap(c->dbs[a], c->dbs[b]);
         count_dirty(c, 1);
     }

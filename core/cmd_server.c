@@ -328,6 +328,7 @@ void info_render(struct buf *out, int resp, const struct arg *argv, int argc, st
     int64_t uptime = (monotonic_us() - srv->start_monotonic_us) / 1000000;
     int any = 0;
     struct shard_stats tot = {0};
+    uint64_t txn_waiting = 0, txn_held = 0, watched_keys = 0;
     long long clients = 0;
     uint64_t conns = 0, rejected = 0, in_bytes = 0, out_bytes = 0, lazy_expired = 0;
     size_t overhead = 0, max_in = 0, max_out = 0;
@@ -351,6 +352,15 @@ void info_render(struct buf *out, int resp, const struct arg *argv, int argc, st
         tot.dirty += si->stats.dirty;
         tot.hops_in += si->stats.hops_in;
         tot.hops_out += si->stats.hops_out;
+        tot.txn_single_shard += si->stats.txn_single_shard;
+        tot.txn_multi_shard += si->stats.txn_multi_shard;
+        tot.txn_global += si->stats.txn_global;
+        tot.txn_ordered += si->stats.txn_ordered;
+        tot.txn_lock_waits += si->stats.txn_lock_waits;
+        tot.txn_watch_aborts += si->stats.txn_watch_aborts;
+        txn_waiting += si->txn_waiting;
+        txn_held += si->txn_held;
+        watched_keys += si->watched_keys;
     }
     if (section_wanted(argv, argc, "server", 1)) {
         struct utsname un;
@@ -415,6 +425,18 @@ void info_render(struct buf *out, int resp, const struct arg *argv, int argc, st
                 (unsigned long long)in_bytes, (unsigned long long)out_bytes, (unsigned long long)rejected,
                 (unsigned long long)(tot.expired_keys + lazy_expired), (unsigned long long)tot.keyspace_hits,
                 (unsigned long long)tot.keyspace_misses, (unsigned long long)tot.hops_out);
+        /* Transactions (shards/txn.h): multi-key commands and EXECs that
+         * ran in one hop, transactions that locked several shards, global
+         * barriers, try-locks retried in shard order, waits for a lock,
+         * EXECs aborted by WATCH, and what waits or holds locks now. */
+        appendf(&t,
+                "txn_single_shard:%llu\r\ntxn_multi_shard:%llu\r\ntxn_global_barriers:%llu\r\n"
+                "txn_ordered_retries:%llu\r\ntxn_lock_waits:%llu\r\ntxn_watch_aborts:%llu\r\n"
+                "txn_queue_length:%llu\r\ntxn_holding_locks:%llu\r\nwatched_keys:%llu\r\n",
+                (unsigned long long)tot.txn_single_shard, (unsigned long long)tot.txn_multi_shard,
+                (unsigned long long)tot.txn_global, (unsigned long long)tot.txn_ordered,
+                (unsigned long long)tot.txn_lock_waits, (unsigned long long)tot.txn_watch_aborts,
+                (unsigned long long)txn_waiting, (unsigned long long)txn_held, (unsigned long long)watched_keys);
         any = 1;
     }
     if (section_wanted(argv, argc, "replication", 1)) {
@@ -493,10 +515,12 @@ void info_render(struct buf *out, int resp, const struct arg *argv, int argc, st
                 keys += infos[i].keys[d];
             appendf(&t,
                     "shard%d:keys=%lld,ops=%llu,clients=%lld,hops_in=%llu,hops_out=%llu,batches_in=%llu,"
-                    "batches_out=%llu\r\n",
+                    "batches_out=%llu,txn_queue=%llu,txn_locked=%llu,txn_lock_waits=%llu\r\n",
                     i, keys, (unsigned long long)infos[i].stats.commands, infos[i].clients,
                     (unsigned long long)infos[i].stats.hops_in, (unsigned long long)infos[i].stats.hops_out,
-                    (unsigned long long)infos[i].stats.batches_in, (unsigned long long)infos[i].stats.batches_out);
+                    (unsigned long long)infos[i].stats.batches_in, (unsigned long long)infos[i].stats.batches_out,
+                    (unsigned long long)infos[i].txn_waiting, (unsigned long long)infos[i].txn_held,
+                    (unsigned long long)infos[i].stats.txn_lock_waits);
         }
         any = 1;
     }

@@ -33,9 +33,11 @@
 #include <strings.h>
 
 #include "command.h"
+
 #include "db.h"
 #include "object.h"
 #include "resp.h"
+#include "txn.h"
 #include "util.h"
 
 /* Longest command name + 1; longer names cannot be commands. */
@@ -297,6 +299,24 @@ const struct command command_table[] = {
     {.name = "swapdb", .arity = 3, .flags = CMD_WRITE | CMD_FAST, .acl_categories = "@keyspace @write @fast @dangerous",
      .route = ROUTE_ALL, .merge = MERGE_OK, .handler = cmd_swapdb, .summary = "Swaps two Redis databases",
      .since = "4.0.0", .group = "server"},
+    /* ---- transactions (carried out by the dispatcher: shards/dispatch.c) ---- */
+    {.name = "multi", .arity = 1, .flags = CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_FAST | CMD_ALLOW_BUSY,
+     .acl_categories = "@fast @transaction", .route = ROUTE_LOCAL, .merge = MERGE_NONE, .handler = cmd_multi,
+     .summary = "Mark the start of a transaction block", .since = "1.2.0", .group = "transactions"},
+    {.name = "exec", .arity = 1, .flags = CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_SKIP_SLOWLOG,
+     .acl_categories = "@slow @transaction", .route = ROUTE_LOCAL, .merge = MERGE_NONE, .handler = cmd_exec,
+     .summary = "Execute all commands issued after MULTI", .since = "1.2.0", .group = "transactions"},
+    {.name = "discard", .arity = 1, .flags = CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_FAST | CMD_ALLOW_BUSY,
+     .acl_categories = "@fast @transaction", .route = ROUTE_LOCAL, .merge = MERGE_NONE, .handler = cmd_discard,
+     .summary = "Discard all commands issued after MULTI", .since = "2.0.0", .group = "transactions"},
+    {.name = "watch", .arity = -2, .flags = CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_FAST | CMD_ALLOW_BUSY,
+     .first_key = 1, .last_key = -1, .key_step = 1, .acl_categories = "@fast @transaction", .route = ROUTE_LOCAL,
+     .merge = MERGE_NONE, .handler = cmd_watch,
+     .summary = "Watch the given keys to determine execution of the MULTI/EXEC block", .since = "2.2.0",
+     .group = "transactions"},
+    {.name = "unwatch", .arity = 1, .flags = CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_FAST | CMD_ALLOW_BUSY,
+     .acl_categories = "@fast @transaction", .route = ROUTE_LOCAL, .merge = MERGE_NONE, .handler = cmd_unwatch,
+     .summary = "Forget about all watched keys", .since = "2.2.0", .group = "transactions"},
     /* ---- server and connection ---- */
     {.name = "ping", .arity = -1, .flags = CMD_FAST, .acl_categories = "@fast @connection", .route = ROUTE_LOCAL,
      .merge = MERGE_NONE, .handler = cmd_ping, .summary = "Ping the server", .since = "1.0.0", .group = "connection"},
@@ -516,6 +536,11 @@ static const struct command_doc command_docs[] = {
      .tips = {"request_policy:all_shards", "response_policy:all_succeeded"}},
     {.fullname = "swapdb",
      .complexity = "O(N) where N is the count of clients watching or blocking on keys from both databases."},
+    {.fullname = "multi", .complexity = "O(1)"},
+    {.fullname = "exec", .complexity = "Depends on commands in the transaction"},
+    {.fullname = "discard", .complexity = "O(N), when N is the number of queued commands"},
+    {.fullname = "watch", .complexity = "O(1) for every key.", .nspecs = 1, .specs = {{NULL, KS_RO, 1, -1, 1, 0}}},
+    {.fullname = "unwatch", .complexity = "O(1)"},
     {.fullname = "ping", .complexity = "O(1)", .tips = {"request_policy:all_shards", "response_policy:all_succeeded"}},
     {.fullname = "echo", .complexity = "O(1)"},
     {.fullname = "hello", .complexity = "O(1)"},
@@ -740,9 +765,39 @@ struct db_entry *lookup_write(struct cmd_ctx *c, int argi)
 
 void key_modified(struct cmd_ctx *c, int argi)
 {
-    (void)argi; /* later: WATCH versions and keyspace events of this key */
     if (c->stats)
         c->stats->dirty++;
+    if (c->watches && watchtab_count(c->watches))
+        watchtab_touch(c->watches, c->dbid, arg_key_hash(c, argi), c->argv[argi].ptr, c->argv[argi].len);
+}
+
+struct flush_probe {
+    struct cmd_ctx *c;
+    int other;
+};
+
+static int live_in(struct cmd_ctx *c, int dbid, uint64_t hash, const char *key, size_t len)
+{
+    struct db_entry *e = db_find(c->dbs[dbid], hash, key, len);
+    return e && (e->expire_at == 0 || e->expire_at > c->now_ms);
+}
+
+static int watched_key_exists(void *arg, int dbid, uint64_t hash, const char *key, size_t len)
+{
+    struct flush_probe *p = arg;
+    return live_in(p->c, dbid, hash, key, len) || (p->other >= 0 && live_in(p->c, p->other, hash, key, len));
+}
+
+void keys_flushed(struct cmd_ctx *c, int dbid, int other)
+{
+    if (!c->watches || !watchtab_count(c->watches))
+        return;
+    struct flush_probe p = {c, other};
+    watchtab_touch_if(c->watches, dbid, watched_key_exists, &p);
+    if (other >= 0 && other != dbid) {
+        p.other = dbid;
+        watchtab_touch_if(c->watches, other, watched_key_exists, &p);
+    }
 }
 
 int arg_ll_or_reply(struct cmd_ctx *c, int argi, long long *v, const char *errmsg)

@@ -95,6 +95,13 @@ struct shard_stats {
     uint64_t hops_out;     /* sub-commands sent to other threads */
     uint64_t batches_in;
     uint64_t batches_out;
+    /* transactions (shards/txn.h) */
+    uint64_t txn_single_shard; /* multi-key commands and EXECs that ran in one hop on one shard */
+    uint64_t txn_multi_shard;  /* transactions coordinated here that locked keys on several shards */
+    uint64_t txn_global;       /* of those, global barriers (FLUSHALL, SWAPDB, ...) */
+    uint64_t txn_ordered;      /* try-locks that failed, retried shard by shard in order */
+    uint64_t txn_lock_waits;   /* requests on this shard that waited for a lock */
+    uint64_t txn_watch_aborts; /* EXECs that returned nil because a watched key changed */
 };
 
 struct cmd_ctx {
@@ -115,6 +122,7 @@ struct cmd_ctx {
     struct shard_stats *stats;
     struct client *client; /* ROUTE_LOCAL only, else NULL */
     const struct command *cmd;
+    struct watch_table *watches; /* the shard's WATCH versions (NULL in unit tests) */
 };
 
 typedef void cmd_handler(struct cmd_ctx *c);
@@ -161,6 +169,10 @@ struct db_entry *lookup_write_db(struct cmd_ctx *c, struct db *db, int argi);
 /* Called by every handler after it changed the key at argi (count dirty;
  * later: WATCH versions, keyspace events). */
 void key_modified(struct cmd_ctx *c, int argi);
+/* FLUSHDB (dbid), FLUSHALL (dbid -1), SWAPDB (dbid and other): every watched
+ * key of those dbs that exists in one of them counts as modified, as in Redis
+ * (a watched key that does not exist, or has expired, is not touched). */
+void keys_flushed(struct cmd_ctx *c, int dbid, int other);
 
 /* Argument parsing that replies the Redis error and returns 0 on failure. */
 int arg_ll_or_reply(struct cmd_ctx *c, int argi, long long *v, const char *errmsg /* NULL: ERR_NOT_INTEGER */);
@@ -180,6 +192,7 @@ cmd_handler cmd_del, cmd_exists, cmd_type, cmd_rename, cmd_renamenx, cmd_copy, c
     cmd_randomkey, cmd_dbsize, cmd_touch, cmd_flushdb, cmd_flushall, cmd_swapdb, cmd_object, cmd_expire, cmd_pexpire,
     cmd_expireat, cmd_pexpireat, cmd_ttl, cmd_pttl, cmd_expiretime, cmd_pexpiretime, cmd_persist;
 /* core/cmd_server.c */
+cmd_handler cmd_multi, cmd_exec, cmd_discard, cmd_watch, cmd_unwatch;
 cmd_handler cmd_ping, cmd_echo, cmd_hello, cmd_quit, cmd_reset, cmd_select, cmd_client, cmd_info, cmd_config, cmd_time,
     cmd_shutdown, cmd_debug, cmd_command, cmd_lastsave;
 

@@ -250,6 +250,7 @@ void client_maybe_free(struct client *c)
         if (*pp)
             *pp = c->resume_next;
     }
+    dispatch_client_freed(c);
     while (c->req_head) {
         struct request *r = c->req_head;
         c->req_head = r->next;

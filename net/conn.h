@@ -42,6 +42,18 @@ struct request {
     struct db_entry *entry; /* entry carried between steps (RENAME, COPY) */
     int64_t start_us;
     struct buf reply;
+
+    /* transactions (shards/txn.h, docs/architecture.md) */
+    struct txn *tx;          /* locks held for this request (owned unless `parent`) */
+    struct request *parent;  /* EXEC that runs this queued command */
+    struct request **queued; /* EXEC: the transaction's commands, run in order */
+    int nqueued;
+    int next_queued;           /* EXEC: index of the command running now */
+    struct watch_key *watched; /* EXEC: the client's watched keys, checked under the locks */
+    int nwatched;
+    struct exec_cmd *exec_cmds; /* EXEC in one hop: what SUB_EXEC runs */
+    int exec_looping;           /* EXEC: exec_continue is on the stack */
+    int exec_child_pending;     /* EXEC: the running command has not finished */
 };
 
 struct client {
@@ -66,7 +78,15 @@ struct client {
     int paused;              /* parsing stopped (barrier or back-pressure) */
     struct request *barrier; /* multi-step request that must finish first */
     int close_after_reply;   /* QUIT, protocol error */
-    int closing;             /* socket shut down, waiting to free */
+
+    /* MULTI/EXEC/WATCH */
+    int in_multi;            /* between MULTI and EXEC/DISCARD */
+    int multi_dirty;         /* a command was refused while queueing: EXEC aborts */
+    struct request **queued; /* commands queued since MULTI (unlinked requests) */
+    int nqueued, queued_cap;
+    struct watch_key *watched; /* keys of WATCH, until EXEC/DISCARD/UNWATCH */
+    int nwatched, watched_cap;
+    int closing; /* socket shut down, waiting to free */
 
     int resp;
     int dbid;

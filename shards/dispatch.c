@@ -29,6 +29,7 @@
 #include "db.h"
 #include "log.h"
 #include "object.h"
+#include "txn.h"
 #include "util.h"
 
 /* A client stops parsing when this many requests are pending. */
@@ -44,14 +45,18 @@ enum custom_kind {
     CUSTOM_GATHER,
     CUSTOM_INFO,
     CUSTOM_CLIENT_LIST,
-    CUSTOM_CLIENT_KILL
+    CUSTOM_CLIENT_KILL,
+    CUSTOM_WATCH,
+    CUSTOM_EXEC_ONE_HOP
 };
 
 static void request_finish(struct request *r);
 
 /* ---------------- requests ---------------- */
 
-static struct request *request_new(struct client *c, const struct command *cmd, int argc, const struct arg *argv)
+/* A request with copies of the arguments, not yet in the client's FIFO
+ * (commands queued by MULTI stay unlinked). */
+static struct request *request_alloc(struct client *c, const struct command *cmd, int argc, const struct arg *argv)
 {
     size_t bytes = 0;
     for (int i = 0; i < argc; i++)
@@ -81,6 +86,12 @@ static struct request *request_new(struct client *c, const struct command *cmd, 
     r->cmd = cmd;
     r->dbid = c->dbid;
     r->resp = c->resp;
+    return r;
+}
+
+static struct request *request_new(struct client *c, const struct command *cmd, int argc, const struct arg *argv)
+{
+    struct request *r = request_alloc(c, cmd, argc, argv);
     if (c->req_tail)
         c->req_tail->next = r;
     else
@@ -108,11 +119,28 @@ static void subs_free(struct request *r)
     r->nsubs = 0;
 }
 
+static void watched_free(struct watch_key *w, int n)
+{
+    for (int i = 0; i < n; i++)
+        free(w[i].key);
+    free(w);
+}
+
+static void txn_free(struct txn *tx);
+
 void request_free(struct request *r)
 {
     subs_free(r);
     if (r->entry)
         entry_free(r->entry);
+    for (int i = 0; i < r->nqueued; i++)
+        if (r->queued[i])
+            request_free(r->queued[i]);
+    free(r->queued);
+    watched_free(r->watched, r->nwatched);
+    free(r->exec_cmds);
+    if (r->tx && !r->parent)
+        txn_free(r->tx);
     buf_free(&r->reply);
     free(r);
 }
@@ -136,32 +164,33 @@ static struct subreq *subs_alloc(struct request *r, int n)
         r->subs[i].argv = r->argv;
         r->subs[i].hashes = r->hashes;
         r->subs[i].argc = r->argc;
+        r->subs[i].coord = r->client->shard->id;
     }
     return r->subs;
 }
 
+static void txn_tag_subs(struct request *r);
+static void request_step_done(struct shard *s, struct request *r);
+
 /* Sends every sub-request of the current step: remote ones into batches,
- * local ones run now. Local completion may finish the request, so nothing of
- * r may be used after this call. */
+ * local ones run now (or wait for locks). Local completion may finish the
+ * request, so nothing of r may be used after this call. */
 static void subs_launch(struct shard *s, struct request *r)
 {
     int n = r->nsubs;
     struct subreq *subs = r->subs;
-    /* Remote first: a local completion could end the step and free subs. */
-    int local = -1;
-    for (int i = 0; i < n; i++) {
-        if (subs[i].shard == s->id && local < 0)
-            local = i;
-        else if (subs[i].shard == s->id) {
-            shard_run_sub(s, &subs[i]);
-            r->pending--; /* cannot reach 0: `local` is still outstanding */
-        } else
+    if (r->tx)
+        txn_tag_subs(r);
+    /* One extra count holds the step open while local subs complete. */
+    r->pending++;
+    for (int i = 0; i < n; i++)
+        if (subs[i].shard != s->id)
             shard_send_sub(s, &subs[i]);
-    }
-    if (local >= 0) {
-        shard_run_sub(s, &subs[local]);
-        dispatch_sub_done(s, &subs[local]);
-    }
+    for (int i = 0; i < n; i++)
+        if (subs[i].shard == s->id && shard_accept_sub(s, &subs[i]))
+            r->pending--; /* cannot reach 0: the hold is still counted */
+    if (--r->pending == 0)
+        request_step_done(s, r);
 }
 
 /* ---------------- reply parsing for merges ---------------- */
@@ -404,6 +433,8 @@ static void custom_start(struct shard *s, struct request *r, enum custom_kind ki
         (void)sub;
         break;
     }
+    case CUSTOM_WATCH:
+    case CUSTOM_EXEC_ONE_HOP:
     case CUSTOM_NONE:
         break;
     }
@@ -454,6 +485,8 @@ static int copy_options(struct request *r, int ndbs, int *dbid, int *replace)
     }
     return 0;
 }
+
+static void watch_done(struct request *r);
 
 /* Called when every sub-request of the current step is done. Either launches
  * the next step or writes the final reply. Returns 1 when finished. */
@@ -673,10 +706,460 @@ static int custom_continue(struct shard *s, struct request *r)
         }
         return 1;
     }
+    case CUSTOM_WATCH:
+        watch_done(r);
+        return 1;
+
+    case CUSTOM_EXEC_ONE_HOP: {
+        struct subreq *sub = &r->subs[0];
+        if (sub->watch_failed) {
+            s->stats.txn_watch_aborts++;
+            reply_null_array(out, r->resp);
+        } else {
+            reply_array(out, r->nqueued);
+            buf_append(out, sub->out.data, sub->out.len);
+        }
+        return 1;
+    }
     case CUSTOM_NONE:
         break;
     }
     return 1;
+}
+
+/* ---------------- transactions (the coordinator's side) ----------------
+ *
+ * A command or an EXEC whose keys live on several shards runs as a
+ * transaction (design.md §4; the shard side is in shard.c and txn.c):
+ *
+ *   TXN_TRY      SUB_LOCK to every shard involved at once; each shard grants
+ *                its part only if no holder or earlier waiter conflicts, and
+ *                checks the watched keys it holds. All granted: TXN_BODY.
+ *   TXN_BACKOFF  some shard refused: release what was granted, then
+ *   TXN_ORDERED  lock shard by shard in increasing shard id, waiting in each
+ *                shard's FIFO queue. Waits happen only in this order (a try
+ *                never waits), so no cycle of waits, hence no deadlock; FIFO
+ *                queues without overtaking mean no starvation.
+ *   TXN_BODY     the command runs through the normal machinery; its
+ *                sub-requests carry SUBF_TX (no lock check). A one-step body
+ *                releases each shard's locks with its sub-request there
+ *                (SUBF_RELEASE), so MSET/MGET across shards cost two hops.
+ *   TXN_UNLOCK   SUB_UNLOCK to the shards still locked, then the reply.
+ *
+ * The client is paused (barrier) while a transaction runs, so none of its
+ * later commands can overtake a step.
+ */
+enum txn_phase { TXN_TRY, TXN_BACKOFF, TXN_ORDERED, TXN_BODY, TXN_UNLOCK };
+
+struct txn_part {
+    int used;
+    int global;
+    int nkeys, cap;
+    uint64_t *keys;
+    unsigned char *modes;
+    int nwatch, watch_cap;
+    struct watch_key *watch; /* shallow copies: key bytes stay in the request */
+    struct lock_req *lock;   /* held on that shard; opaque here */
+};
+
+typedef void txn_body_fn(struct shard *s, struct request *r);
+
+struct txn {
+    enum txn_phase phase;
+    int nshards;
+    struct txn_part *parts; /* [nshards] */
+    int order[MAX_THREADS]; /* shards involved, increasing */
+    int nused;
+    int next; /* TXN_ORDERED: index into order */
+    int watch_failed;
+    int release_with_body;
+    txn_body_fn *body;
+};
+
+static struct txn *txn_new(int nshards)
+{
+    struct txn *tx = calloc(1, sizeof(*tx));
+    tx->nshards = nshards;
+    tx->parts = calloc(nshards, sizeof(struct txn_part));
+    return tx;
+}
+
+static void txn_free(struct txn *tx)
+{
+    if (!tx)
+        return;
+    for (int i = 0; i < tx->nshards; i++) {
+        free(tx->parts[i].keys);
+        free(tx->parts[i].modes);
+        free(tx->parts[i].watch);
+    }
+    free(tx->parts);
+    free(tx);
+}
+
+static void txn_add_key(struct txn *tx, int shard, uint64_t hash, int mode)
+{
+    struct txn_part *p = &tx->parts[shard];
+    p->used = 1;
+    if (p->global)
+        return;
+    if (p->nkeys == p->cap) {
+        p->cap = p->cap ? p->cap * 2 : 8;
+        p->keys = realloc(p->keys, sizeof(uint64_t) * p->cap);
+        p->modes = realloc(p->modes, p->cap);
+    }
+    p->keys[p->nkeys] = hash;
+    p->modes[p->nkeys++] = (unsigned char)mode;
+}
+
+static void txn_add_global(struct txn *tx)
+{
+    for (int i = 0; i < tx->nshards; i++) {
+        tx->parts[i].used = 1;
+        tx->parts[i].global = 1;
+        tx->parts[i].nkeys = 0;
+    }
+}
+
+static void txn_add_watch(struct txn *tx, const struct watch_key *w)
+{
+    struct txn_part *p = &tx->parts[w->shard];
+    txn_add_key(tx, w->shard, w->hash, LOCK_SHARED);
+    if (p->nwatch == p->watch_cap) {
+        p->watch_cap = p->watch_cap ? p->watch_cap * 2 : 4;
+        p->watch = realloc(p->watch, sizeof(struct watch_key) * p->watch_cap);
+    }
+    p->watch[p->nwatch++] = *w;
+}
+
+/* Adds the keys of one command (positions keypos, shards r->shard_of). */
+static void txn_add_command(struct txn *tx, const struct request *r, const int *keypos, int nkeys)
+{
+    int mode = (r->cmd->flags & CMD_WRITE) ? LOCK_EXCL : LOCK_SHARED;
+    for (int k = 0; k < nkeys; k++)
+        txn_add_key(tx, r->shard_of[keypos[k]], r->hashes[keypos[k]], mode);
+}
+
+static void txn_lock_sub(struct txn *tx, struct subreq *sub, int shard, int wait)
+{
+    struct txn_part *p = &tx->parts[shard];
+    sub->shard = shard;
+    sub->op = SUB_LOCK;
+    sub->txflags = wait ? SUBF_WAIT : 0;
+    sub->nlockkeys = p->global ? -1 : p->nkeys;
+    sub->lockkeys = p->keys;
+    sub->lockmodes = p->modes;
+    sub->nwatch = p->nwatch;
+    sub->watch = p->watch;
+}
+
+static void request_body_finished(struct shard *s, struct request *r);
+
+static void txn_start_body(struct shard *s, struct request *r)
+{
+    struct txn *tx = r->tx;
+    tx->phase = TXN_BODY;
+    if (tx->watch_failed) {
+        s->stats.txn_watch_aborts++;
+        reply_null_array(&r->reply, r->resp);
+        request_body_finished(s, r);
+        return;
+    }
+    tx->body(s, r);
+}
+
+/* Starts the transaction of r (its parts filled in); the body runs once the
+ * locks are held. */
+static void txn_begin(struct shard *s, struct request *r, struct txn *tx, txn_body_fn *body)
+{
+    r->tx = tx;
+    tx->body = body;
+    tx->nused = 0;
+    int global = 0;
+    for (int i = 0; i < tx->nshards; i++) {
+        if (tx->parts[i].used)
+            tx->order[tx->nused++] = i;
+        global |= tx->parts[i].global;
+    }
+    if (tx->nused == 0) {
+        txn_start_body(s, r);
+        return;
+    }
+    if (tx->nused > 1)
+        s->stats.txn_multi_shard++;
+    if (global)
+        s->stats.txn_global++;
+    tx->phase = TXN_TRY;
+    struct subreq *subs = subs_alloc(r, tx->nused);
+    for (int i = 0; i < tx->nused; i++)
+        txn_lock_sub(tx, &subs[i], tx->order[i], 0);
+    subs_launch(s, r);
+}
+
+static void txn_lock_next(struct shard *s, struct request *r)
+{
+    struct txn *tx = r->tx;
+    struct subreq *sub = subs_alloc(r, 1);
+    txn_lock_sub(tx, sub, tx->order[tx->next], 1);
+    subs_launch(s, r);
+}
+
+/* Sub-requests of the body: no lock check; a one-step body releases. */
+static void txn_tag_subs(struct request *r)
+{
+    struct txn *tx = r->tx;
+    if (tx->phase != TXN_BODY)
+        return;
+    for (int i = 0; i < r->nsubs; i++) {
+        struct subreq *sub = &r->subs[i];
+        sub->txflags |= SUBF_TX;
+        struct txn_part *p = &tx->parts[sub->shard];
+        if (tx->release_with_body && !r->parent && p->lock) {
+            sub->txflags |= SUBF_RELEASE;
+            sub->lock = p->lock;
+            p->lock = NULL;
+        }
+    }
+}
+
+/* A locking or unlocking step is done. */
+static void txn_continue(struct shard *s, struct request *r)
+{
+    struct txn *tx = r->tx;
+    switch (tx->phase) {
+    case TXN_TRY: {
+        int all = 1, granted = 0;
+        for (int i = 0; i < r->nsubs; i++) {
+            struct subreq *sub = &r->subs[i];
+            if (sub->result == 1) {
+                tx->parts[sub->shard].lock = sub->lock;
+                sub->lock = NULL;
+                tx->watch_failed |= sub->watch_failed;
+                granted++;
+            } else {
+                all = 0;
+            }
+        }
+        if (all) {
+            txn_start_body(s, r);
+            return;
+        }
+        s->stats.txn_ordered++;
+        tx->watch_failed = 0;
+        tx->phase = TXN_BACKOFF;
+        if (granted) {
+            struct subreq *subs = subs_alloc(r, granted);
+            int k = 0;
+            for (int i = 0; i < tx->nused; i++) {
+                struct txn_part *p = &tx->parts[tx->order[i]];
+                if (!p->lock)
+                    continue;
+                subs[k].shard = tx->order[i];
+                subs[k].op = SUB_UNLOCK;
+                subs[k].lock = p->lock;
+                p->lock = NULL;
+                k++;
+            }
+            subs_launch(s, r);
+            return;
+        }
+        tx->phase = TXN_ORDERED; /* nothing to release */
+        tx->next = 0;
+        txn_lock_next(s, r);
+        return;
+    }
+    case TXN_BACKOFF:
+        tx->phase = TXN_ORDERED;
+        tx->next = 0;
+        txn_lock_next(s, r);
+        return;
+    case TXN_ORDERED: {
+        struct subreq *sub = &r->subs[0];
+        tx->parts[sub->shard].lock = sub->lock;
+        sub->lock = NULL;
+        tx->watch_failed |= sub->watch_failed;
+        if (++tx->next < tx->nused) {
+            txn_lock_next(s, r);
+            return;
+        }
+        txn_start_body(s, r);
+        return;
+    }
+    case TXN_UNLOCK:
+        request_finish(r);
+        return;
+    case TXN_BODY:
+        break;
+    }
+}
+
+/* Sends SUB_UNLOCK to the shards still locked; returns 0 when none is. */
+static int txn_start_unlock(struct shard *s, struct request *r)
+{
+    struct txn *tx = r->tx;
+    int locked = 0;
+    for (int i = 0; i < tx->nused; i++)
+        locked += tx->parts[tx->order[i]].lock != NULL;
+    if (!locked)
+        return 0;
+    tx->phase = TXN_UNLOCK;
+    struct subreq *subs = subs_alloc(r, locked);
+    int k = 0;
+    for (int i = 0; i < tx->nused; i++) {
+        struct txn_part *p = &tx->parts[tx->order[i]];
+        if (!p->lock)
+            continue;
+        subs[k].shard = tx->order[i];
+        subs[k].op = SUB_UNLOCK;
+        subs[k].lock = p->lock;
+        p->lock = NULL;
+        k++;
+    }
+    subs_launch(s, r);
+    return 1;
+}
+
+/* ---------------- WATCH ---------------- */
+
+/* Drops the watchers registered for these keys (no reply wanted: the
+ * sub-requests are detached and freed where they run). */
+static void unwatch_keys(struct shard *s, const struct watch_key *w, int n)
+{
+    for (int i = 0; i < n; i++) {
+        size_t size = sizeof(struct subreq) + 2 * sizeof(struct arg) + 2 * sizeof(uint64_t) + w[i].len;
+        struct subreq *sub = calloc(1, size);
+        struct arg *argv = (struct arg *)(sub + 1);
+        uint64_t *hashes = (uint64_t *)(argv + 2);
+        char *key = (char *)(hashes + 2);
+        memcpy(key, w[i].key, w[i].len);
+        argv[0].ptr = "unwatch";
+        argv[0].len = 7;
+        argv[1].ptr = key;
+        argv[1].len = w[i].len;
+        hashes[0] = 0;
+        hashes[1] = w[i].hash;
+        sub->op = SUB_UNWATCH;
+        sub->txflags = SUBF_DETACHED;
+        sub->shard = w[i].shard;
+        sub->coord = s->id;
+        sub->dbid = w[i].dbid;
+        sub->argc = 2;
+        sub->argv = argv;
+        sub->hashes = hashes;
+        if (sub->shard == s->id) {
+            shard_accept_sub(s, sub);
+            free(sub);
+        } else {
+            shard_send_sub(s, sub);
+        }
+    }
+}
+
+static void client_unwatch_all(struct client *c)
+{
+    unwatch_keys(c->shard, c->watched, c->nwatched);
+    watched_free(c->watched, c->nwatched);
+    c->watched = NULL;
+    c->nwatched = c->watched_cap = 0;
+}
+
+static void client_discard_multi(struct client *c)
+{
+    for (int i = 0; i < c->nqueued; i++)
+        request_free(c->queued[i]);
+    free(c->queued);
+    c->queued = NULL;
+    c->nqueued = c->queued_cap = 0;
+    c->in_multi = 0;
+    c->multi_dirty = 0;
+}
+
+void dispatch_client_freed(struct client *c)
+{
+    client_discard_multi(c);
+    client_unwatch_all(c);
+}
+
+/* WATCH's registrations came back: remember the versions. */
+static void watch_done(struct request *r)
+{
+    struct client *c = r->client;
+    for (int i = 0; i < r->nsubs; i++) {
+        struct subreq *sub = &r->subs[i];
+        const struct watch_key *got = (const struct watch_key *)sub->out.data;
+        for (int k = 1; k < sub->argc; k++) {
+            if (c->nwatched == c->watched_cap) {
+                c->watched_cap = c->watched_cap ? c->watched_cap * 2 : 8;
+                c->watched = realloc(c->watched, sizeof(struct watch_key) * c->watched_cap);
+            }
+            struct watch_key *w = &c->watched[c->nwatched++];
+            memcpy(w, &got[k - 1], sizeof(*w));
+            w->shard = sub->shard;
+            w->len = sub->argv[k].len;
+            w->key = malloc(w->len ? w->len : 1);
+            memcpy(w->key, sub->argv[k].ptr, w->len);
+        }
+    }
+    reply_ok(&r->reply);
+}
+
+/* ---------------- EXEC ---------------- */
+
+static void exec_start_child(struct shard *s, struct request *r, struct request *q);
+
+/* Runs the queued commands one after the other (each may take hops);
+ * a command that finishes at once continues the loop, one in flight
+ * resumes it from exec_child_done. */
+static void exec_continue(struct shard *s, struct request *r)
+{
+    if (r->exec_looping)
+        return;
+    r->exec_looping = 1;
+    while (r->next_queued < r->nqueued) {
+        r->exec_child_pending = 1;
+        exec_start_child(s, r, r->queued[r->next_queued]);
+        if (r->exec_child_pending) {
+            r->exec_looping = 0;
+            return;
+        }
+    }
+    r->exec_looping = 0;
+    request_body_finished(s, r);
+}
+
+static void exec_child_done(struct request *q)
+{
+    struct request *r = q->parent;
+    struct shard *s = r->client->shard;
+    subs_free(q);
+    if (q->reply.len && q->reply.data[0] == '-') {
+        shard_count_error(s, q->reply.data, q->reply.len);
+        shard_command_stat(s, q->cmd)->failed++;
+    }
+    buf_append(&r->reply, q->reply.data, q->reply.len);
+    r->queued[r->next_queued++] = NULL;
+    request_free(q);
+    r->exec_child_pending = 0;
+    exec_continue(s, r);
+}
+
+static void body_exec(struct shard *s, struct request *r)
+{
+    reply_array(&r->reply, r->nqueued);
+    exec_continue(s, r);
+}
+
+static void request_body_finished(struct shard *s, struct request *r)
+{
+    if (r->queued || r->nwatched) { /* EXEC: its keys are no longer watched */
+        unwatch_keys(s, r->watched, r->nwatched);
+        watched_free(r->watched, r->nwatched);
+        r->watched = NULL;
+        r->nwatched = 0;
+    }
+    if (r->tx && !r->parent && txn_start_unlock(s, r))
+        return;
+    request_finish(r);
 }
 
 /* ---------------- completion ---------------- */
@@ -686,17 +1169,42 @@ void dispatch_sub_done(struct shard *s, struct subreq *sub)
     struct request *r = sub->req;
     if (--r->pending > 0)
         return;
+    request_step_done(s, r);
+}
+
+static void txn_continue(struct shard *s, struct request *r);
+static void exec_continue(struct shard *s, struct request *r);
+static void request_body_finished(struct shard *s, struct request *r);
+
+/* Every sub-request of the current step is done: take the next step of the
+ * transaction, of the EXEC, or of the multi-step command, or finish. */
+static void request_step_done(struct shard *s, struct request *r)
+{
+    if (r->tx && !r->parent && r->tx->phase != TXN_BODY) {
+        txn_continue(s, r); /* locking or unlocking */
+        return;
+    }
+    if (r->queued && r->aux != CUSTOM_EXEC_ONE_HOP) {
+        exec_continue(s, r);
+        return;
+    }
     if (r->aux != CUSTOM_NONE) {
         if (!custom_continue(s, r))
             return;
     } else {
         merge_replies(r, &r->reply);
     }
-    request_finish(r);
+    request_body_finished(s, r);
 }
+
+static void exec_child_done(struct request *child);
 
 static void request_finish(struct request *r)
 {
+    if (r->parent) {
+        exec_child_done(r);
+        return;
+    }
     struct client *c = r->client;
     struct shard *s = c->shard;
     subs_free(r);
@@ -804,11 +1312,404 @@ static enum custom_kind custom_kind_of(const struct command *cmd)
     return CUSTOM_GATHER;
 }
 
+/* INFO and CLIENT LIST/KILL need every shard; other local commands run
+ * inline. Replies an error and returns -1 for bad CLIENT LIST filters. */
+static int local_custom_kind(const struct command *cmd, int argc, const struct arg *argv, const char **err, char *msg,
+                             size_t msglen)
+{
+    enum custom_kind kind = CUSTOM_NONE;
+    *err = NULL;
+    if (cmd->handler == cmd_info)
+        kind = CUSTOM_INFO;
+    else if (cmd->handler == cmd_client && argc >= 2 && arg_is(&argv[1], "list"))
+        kind = CUSTOM_CLIENT_LIST;
+    else if (cmd->handler == cmd_client && argc >= 3 && arg_is(&argv[1], "kill"))
+        kind = CUSTOM_CLIENT_KILL;
+    if (kind == CUSTOM_CLIENT_LIST) {
+        /* Validate filters once here, so every shard sees valid ones. */
+        for (int i = 2; i < argc && !*err; i++) {
+            if (arg_is(&argv[i], "type") && i + 1 < argc) {
+                const struct arg *t = &argv[++i];
+                if (!arg_is(t, "normal") && !arg_is(t, "master") && !arg_is(t, "replica") && !arg_is(t, "slave") &&
+                    !arg_is(t, "pubsub")) {
+                    snprintf(msg, msglen, "ERR Unknown client type '%.*s'", (int)(t->len > 64 ? 64 : t->len), t->ptr);
+                    *err = msg;
+                }
+            } else if (arg_is(&argv[i], "id") && i + 1 < argc) {
+                for (i++; i < argc; i++) {
+                    long long id;
+                    if (!string2ll(argv[i].ptr, argv[i].len, &id) || id <= 0) {
+                        *err = "ERR Invalid client ID";
+                        break;
+                    }
+                }
+            } else {
+                *err = ERR_SYNTAX;
+            }
+        }
+    }
+    return kind;
+}
+
+/* Hashes the key arguments once: keypos, hashes[argc], shard_of[argc].
+ * Returns the number of keys; *target is the shard of the first key (or of
+ * SCAN's cursor, or this shard), *multi whether keys span shards. */
+static int route_keys(struct shard *s, const struct command *cmd, int argc, const struct arg *argv, int *keypos,
+                      uint64_t *hashes, int *shard_of, int *target, int *multi)
+{
+    int nshards = s->srv->nshards;
+    int nkeys = command_key_positions(cmd, argc, argv, keypos, argc);
+    *target = -1;
+    *multi = 0;
+    for (int i = 0; i < argc; i++) {
+        hashes[i] = 0;
+        shard_of[i] = -1;
+    }
+    for (int k = 0; k < nkeys; k++) {
+        int p = keypos[k];
+        hashes[p] = key_hash(argv[p].ptr, argv[p].len);
+        shard_of[p] = nshards == 1 ? 0 : key_shard(argv[p].ptr, argv[p].len, hashes[p], nshards);
+        if (*target < 0)
+            *target = shard_of[p];
+        else if (*target != shard_of[p])
+            *multi = 1;
+    }
+    if (nkeys == 0) {
+        *target = s->id;
+        if (cmd->handler == cmd_scan && argc >= 2) { /* the cursor names the shard */
+            unsigned long long cursor;
+            if (string2ull(argv[1].ptr, argv[1].len, &cursor) && (int)(cursor & (MAX_THREADS - 1)) < nshards)
+                *target = (int)(cursor & (MAX_THREADS - 1));
+        }
+    }
+    return nkeys;
+}
+
+static void body_keys(struct shard *s, struct request *r)
+{
+    int *keypos = malloc(sizeof(int) * r->argc);
+    int n = all_keys(r, keypos, r->argc);
+    r->tx->release_with_body = 1;
+    split_by_shard(r, keypos, n, 1, r->cmd->handler, s);
+    free(keypos);
+    subs_launch(s, r);
+}
+
+static void body_custom(struct shard *s, struct request *r)
+{
+    custom_start(s, r, custom_kind_of(r->cmd));
+}
+
+static void fan_out(struct shard *s, struct request *r)
+{
+    int n = s->srv->nshards;
+    struct subreq *subs = subs_alloc(r, n);
+    for (int i = 0; i < n; i++)
+        subs[i].shard = i;
+    subs_launch(s, r);
+}
+
+static void body_all(struct shard *s, struct request *r)
+{
+    r->tx->release_with_body = 1;
+    fan_out(s, r);
+}
+
+/* Commands that change the whole keyspace run behind a global barrier. */
+static int needs_barrier(const struct command *cmd)
+{
+    return cmd->handler == cmd_flushall || cmd->handler == cmd_flushdb || cmd->handler == cmd_swapdb;
+}
+
+/* Routes a keyed request whose hashes and shards are filled in: one shard,
+ * split over shards, or a multi-step command; outside a transaction a
+ * command whose keys span shards becomes one. */
+static void request_route_keys(struct shard *s, struct request *r, int target, int multi)
+{
+    struct client *c = r->client;
+    if (!multi) {
+        if (r->cmd->handler == cmd_scan && s->srv->nshards > 1) {
+            r->shard_of[0] = target; /* argv[0] is never a key: its slot carries SCAN's shard */
+            custom_start(s, r, CUSTOM_SCAN);
+            return;
+        }
+        struct subreq *sub = subs_alloc(r, 1);
+        sub->shard = target;
+        subs_launch(s, r);
+        return;
+    }
+    int route_keys_body = r->cmd->route == ROUTE_KEYS;
+    if (r->tx) { /* inside EXEC: the locks are held already */
+        if (route_keys_body) {
+            int *keypos = malloc(sizeof(int) * r->argc);
+            int n = all_keys(r, keypos, r->argc);
+            split_by_shard(r, keypos, n, 1, r->cmd->handler, s);
+            free(keypos);
+            subs_launch(s, r);
+        } else {
+            custom_start(s, r, custom_kind_of(r->cmd));
+        }
+        return;
+    }
+    c->paused = 1; /* barrier: see the transactions section */
+    c->barrier = r;
+    struct txn *tx = txn_new(s->srv->nshards);
+    int *keypos = malloc(sizeof(int) * r->argc);
+    int n = all_keys(r, keypos, r->argc);
+    txn_add_command(tx, r, keypos, n);
+    free(keypos);
+    txn_begin(s, r, tx, route_keys_body ? body_keys : body_custom);
+}
+
+/* Runs one command of an EXEC (q, queued by MULTI) under the EXEC's locks. */
+static void exec_start_child(struct shard *s, struct request *r, struct request *q)
+{
+    struct client *c = r->client;
+    const struct command *cmd = q->cmd;
+    q->parent = r;
+    q->tx = r->tx;
+    q->dbid = c->dbid; /* SELECT earlier in the transaction applies */
+    q->resp = c->resp;
+    shard_command_stat(s, cmd)->calls++;
+    s->stats.commands += cmd->route == ROUTE_LOCAL;
+    if (cmd->route == ROUTE_LOCAL) {
+        const char *err;
+        char msg[200];
+        enum custom_kind kind = local_custom_kind(cmd, q->argc, q->argv, &err, msg, sizeof(msg));
+        if (err) {
+            reply_error(&q->reply, err);
+        } else if (kind != CUSTOM_NONE) {
+            custom_start(s, q, kind);
+            return;
+        } else {
+            struct cmd_ctx ctx;
+            shard_init_ctx(s, &ctx, q->dbid, q->resp, &q->reply);
+            ctx.argc = q->argc;
+            ctx.argv = q->argv;
+            ctx.cmd = cmd;
+            ctx.client = c;
+            cmd->handler(&ctx);
+        }
+        request_finish(q);
+        return;
+    }
+    if (cmd->route == ROUTE_ALL) {
+        fan_out(s, q);
+        return;
+    }
+    int target = -1, multi = 0;
+    for (int i = 0; i < q->argc; i++) {
+        if (q->shard_of[i] < 0)
+            continue;
+        if (target < 0)
+            target = q->shard_of[i];
+        else if (target != q->shard_of[i])
+            multi = 1;
+    }
+    if (target < 0) { /* keyless (SCAN): the cursor names the shard */
+        int keypos[1];
+        uint64_t *h = malloc(sizeof(uint64_t) * q->argc);
+        int *sh = malloc(sizeof(int) * q->argc);
+        route_keys(s, cmd, q->argc, q->argv, keypos, h, sh, &target, &multi);
+        free(h);
+        free(sh);
+    }
+    request_route_keys(s, q, target, multi);
+}
+
+/* EXEC: every key of the queued commands and of WATCH on one shard runs in
+ * one hop (SUB_EXEC); otherwise a transaction locks them all first. */
+static void exec_start(struct shard *s, struct request *r)
+{
+    int one = -1, one_hop = 1;
+    for (int i = 0; i < r->nqueued && one_hop; i++) {
+        struct request *q = r->queued[i];
+        if (q->cmd->route != ROUTE_KEYS && q->cmd->route != ROUTE_CUSTOM) {
+            one_hop = 0;
+            break;
+        }
+        int keys = 0;
+        for (int a = 0; a < q->argc; a++) {
+            if (q->shard_of[a] < 0)
+                continue;
+            keys++;
+            if (one < 0)
+                one = q->shard_of[a];
+            else if (one != q->shard_of[a])
+                one_hop = 0;
+        }
+        if (!keys)
+            one_hop = 0;
+    }
+    for (int i = 0; i < r->nwatched && one_hop; i++) {
+        if (one < 0)
+            one = r->watched[i].shard;
+        else if (one != r->watched[i].shard)
+            one_hop = 0;
+    }
+    if (one < 0) { /* no command, no watched key */
+        reply_array(&r->reply, 0);
+        request_body_finished(s, r);
+        return;
+    }
+    if (one_hop) {
+        s->stats.txn_single_shard++;
+        r->exec_cmds = calloc(r->nqueued ? r->nqueued : 1, sizeof(struct exec_cmd));
+        for (int i = 0; i < r->nqueued; i++) {
+            struct request *q = r->queued[i];
+            r->exec_cmds[i] = (struct exec_cmd){q->cmd, q->argc, q->argv, q->hashes};
+            shard_command_stat(s, q->cmd)->calls++;
+        }
+        r->aux = CUSTOM_EXEC_ONE_HOP;
+        struct subreq *sub = single_sub(r, one, SUB_EXEC, NULL);
+        sub->ncmds = r->nqueued;
+        sub->cmds = r->exec_cmds;
+        sub->nwatch = r->nwatched;
+        sub->watch = r->watched;
+        subs_launch(s, r);
+        return;
+    }
+    struct txn *tx = txn_new(s->srv->nshards);
+    for (int i = 0; i < r->nqueued; i++) {
+        struct request *q = r->queued[i];
+        if (q->cmd->route == ROUTE_ALL) {
+            txn_add_global(tx);
+            continue;
+        }
+        int *keypos = malloc(sizeof(int) * (q->argc + 1));
+        int n = command_key_positions(q->cmd, q->argc, q->argv, keypos, q->argc);
+        txn_add_command(tx, q, keypos, n);
+        free(keypos);
+    }
+    for (int i = 0; i < r->nwatched; i++)
+        txn_add_watch(tx, &r->watched[i]);
+    txn_begin(s, r, tx, body_exec);
+}
+
+/* Commands that run at once even between MULTI and EXEC (Redis's list). */
+static int runs_inside_multi(const struct command *cmd)
+{
+    cmd_handler *h = cmd->handler;
+    return h == cmd_exec || h == cmd_discard || h == cmd_multi || h == cmd_watch || h == cmd_quit || h == cmd_reset;
+}
+
+static int is_transaction_command(const struct command *cmd)
+{
+    cmd_handler *h = cmd->handler;
+    return h == cmd_multi || h == cmd_exec || h == cmd_discard || h == cmd_watch || h == cmd_unwatch || h == cmd_reset;
+}
+
+/* MULTI, EXEC, DISCARD, WATCH, UNWATCH and queueing inside MULTI. Returns 1
+ * when the command was handled here. */
+static int dispatch_multi(struct client *c, const struct command *cmd, int argc, const struct arg *argv)
+{
+    struct shard *s = c->shard;
+    cmd_handler *h = cmd->handler;
+    if (c->in_multi && !runs_inside_multi(cmd)) {
+        if (cmd->flags & CMD_NO_MULTI) {
+            c->multi_dirty = 1;
+            dispatch_reply_error(c, "ERR Command not allowed inside a transaction");
+            return 1;
+        }
+        struct request *q = request_alloc(c, cmd, argc, argv);
+        int *keypos = malloc(sizeof(int) * (argc + 1));
+        int target, multi;
+        if (cmd->route == ROUTE_KEYS || cmd->route == ROUTE_CUSTOM)
+            route_keys(s, cmd, argc, argv, keypos, q->hashes, q->shard_of, &target, &multi);
+        free(keypos);
+        if (c->nqueued == c->queued_cap) {
+            c->queued_cap = c->queued_cap ? c->queued_cap * 2 : 8;
+            c->queued = realloc(c->queued, sizeof(*c->queued) * c->queued_cap);
+        }
+        c->queued[c->nqueued++] = q;
+        struct request *req;
+        struct buf *out = reply_target(c, NULL, 0, NULL, &req);
+        size_t before = out->len;
+        reply_simple(out, "QUEUED");
+        reply_ready(c, req, out, before);
+        return 1;
+    }
+    if (h == cmd_multi) {
+        if (c->in_multi) {
+            dispatch_reply_error(c, "ERR MULTI calls can not be nested");
+            return 1;
+        }
+        c->in_multi = 1;
+    } else if (h == cmd_discard) {
+        if (!c->in_multi) {
+            dispatch_reply_error(c, "ERR DISCARD without MULTI");
+            return 1;
+        }
+        client_discard_multi(c);
+        client_unwatch_all(c);
+    } else if (h == cmd_unwatch) {
+        client_unwatch_all(c);
+    } else if (h == cmd_reset) {
+        client_discard_multi(c);
+        client_unwatch_all(c);
+        return 0; /* RESET itself runs inline */
+    } else if (h == cmd_watch) {
+        if (c->in_multi) {
+            dispatch_reply_error(c, "ERR WATCH inside MULTI is not allowed");
+            return 1;
+        }
+        struct request *r = request_new(c, cmd, argc, argv);
+        int *keypos = malloc(sizeof(int) * argc);
+        int target, multi;
+        int n = route_keys(s, cmd, argc, argv, keypos, r->hashes, r->shard_of, &target, &multi);
+        split_by_shard(r, keypos, n, 0, NULL, s);
+        free(keypos);
+        for (int i = 0; i < r->nsubs; i++)
+            r->subs[i].op = SUB_WATCH;
+        r->aux = CUSTOM_WATCH;
+        c->paused = 1; /* a pipelined EXEC must see these keys watched */
+        c->barrier = r;
+        subs_launch(s, r);
+        return 1;
+    } else if (h == cmd_exec) {
+        if (!c->in_multi) {
+            dispatch_reply_error(c, "ERR EXEC without MULTI");
+            return 1;
+        }
+        if (c->multi_dirty) {
+            client_discard_multi(c);
+            client_unwatch_all(c);
+            dispatch_reply_error(c, "EXECABORT Transaction discarded because of previous errors.");
+            return 1;
+        }
+        struct request *r = request_new(c, cmd, argc, argv);
+        r->queued = c->queued;
+        r->nqueued = c->nqueued;
+        r->watched = c->watched;
+        r->nwatched = c->nwatched;
+        if (!r->queued)
+            r->queued = calloc(1, sizeof(*r->queued)); /* marks r as an EXEC */
+        c->queued = NULL;
+        c->nqueued = c->queued_cap = 0;
+        c->watched = NULL;
+        c->nwatched = c->watched_cap = 0;
+        c->in_multi = 0;
+        c->paused = 1; /* barrier: the transaction runs before anything later */
+        c->barrier = r;
+        exec_start(s, r);
+        return 1;
+    } else {
+        return 0;
+    }
+    struct request *req;
+    struct buf *out = reply_target(c, NULL, 0, NULL, &req);
+    size_t before = out->len;
+    reply_ok(out);
+    reply_ready(c, req, out, before);
+    return 1;
+}
+
 void dispatch_command(struct client *c, int argc, const struct arg *argv)
 {
     struct shard *s = c->shard;
     const struct command *cmd = command_lookup(argv[0].ptr, argv[0].len);
     if (!cmd) {
+        c->multi_dirty |= c->in_multi;
         struct request *req;
         struct buf *out = reply_target(c, NULL, 0, NULL, &req);
         size_t before = out->len;
@@ -820,6 +1721,7 @@ void dispatch_command(struct client *c, int argc, const struct arg *argv)
      * checked before any shard runs a part. */
     if (!command_arity_ok(cmd, argc) ||
         (cmd->last_key == -1 && cmd->key_step > 1 && (argc - cmd->first_key) % cmd->key_step != 0)) {
+        c->multi_dirty |= c->in_multi;
         struct request *req;
         struct buf *out = reply_target(c, NULL, 0, NULL, &req);
         size_t before = out->len;
@@ -845,6 +1747,7 @@ void dispatch_command(struct client *c, int argc, const struct arg *argv)
             snprintf(msg, sizeof(msg), "ERR wrong number of arguments for '%s|%s' command", cmd->name, subcmd->name);
         }
         if (!subcmd || !command_arity_ok(subcmd, argc)) {
+            c->multi_dirty |= c->in_multi;
             dispatch_reply_error(c, msg);
             return;
         }
@@ -852,47 +1755,19 @@ void dispatch_command(struct client *c, int argc, const struct arg *argv)
     c->commands++;
     c->last_cmd = cmd->name;
     c->last_sub = subcmd ? subcmd->name : NULL;
-    struct command_stat *st = shard_command_stat(s, cmd);
-    st->calls++;
+    /* A command queued by MULTI is counted when EXEC runs it. */
+    if (!(c->in_multi && !runs_inside_multi(cmd)))
+        shard_command_stat(s, cmd)->calls++;
+    if ((c->in_multi || is_transaction_command(cmd)) && dispatch_multi(c, cmd, argc, argv))
+        goto out;
 
     if (cmd->route == ROUTE_LOCAL) {
-        /* CLIENT LIST/KILL and INFO need every shard. */
-        enum custom_kind kind = CUSTOM_NONE;
-        if (cmd->handler == cmd_info)
-            kind = CUSTOM_INFO;
-        else if (cmd->handler == cmd_client && argc >= 2 && arg_is(&argv[1], "list"))
-            kind = CUSTOM_CLIENT_LIST;
-        else if (cmd->handler == cmd_client && argc >= 3 && arg_is(&argv[1], "kill"))
-            kind = CUSTOM_CLIENT_KILL;
-        if (kind == CUSTOM_CLIENT_LIST) {
-            /* Validate filters once here, so every shard sees valid ones. */
-            const char *err = NULL;
-            char msg[200];
-            for (int i = 2; i < argc && !err; i++) {
-                if (arg_is(&argv[i], "type") && i + 1 < argc) {
-                    const struct arg *t = &argv[++i];
-                    if (!arg_is(t, "normal") && !arg_is(t, "master") && !arg_is(t, "replica") && !arg_is(t, "slave") &&
-                        !arg_is(t, "pubsub")) {
-                        snprintf(msg, sizeof(msg), "ERR Unknown client type '%.*s'", (int)(t->len > 64 ? 64 : t->len),
-                                 t->ptr);
-                        err = msg;
-                    }
-                } else if (arg_is(&argv[i], "id") && i + 1 < argc) {
-                    for (i++; i < argc; i++) {
-                        long long id;
-                        if (!string2ll(argv[i].ptr, argv[i].len, &id) || id <= 0) {
-                            err = "ERR Invalid client ID";
-                            break;
-                        }
-                    }
-                } else {
-                    err = ERR_SYNTAX;
-                }
-            }
-            if (err) {
-                dispatch_reply_error(c, err);
-                return;
-            }
+        const char *err;
+        char msg[200];
+        enum custom_kind kind = local_custom_kind(cmd, argc, argv, &err, msg, sizeof(msg));
+        if (err) {
+            dispatch_reply_error(c, err);
+            return;
         }
         if (kind == CUSTOM_NONE) {
             run_inline(s, c, cmd, argc, argv, NULL, 1);
@@ -905,83 +1780,51 @@ void dispatch_command(struct client *c, int argc, const struct arg *argv)
 
     if (cmd->route == ROUTE_ALL) {
         int n = s->srv->nshards;
-        if (n == 1) {
+        if (needs_barrier(cmd) && (n > 1 || !locktab_idle(s->locks))) {
+            struct request *r = request_new(c, cmd, argc, argv);
+            c->paused = 1;
+            c->barrier = r;
+            struct txn *tx = txn_new(n);
+            txn_add_global(tx);
+            txn_begin(s, r, tx, body_all);
+            return;
+        }
+        if (n == 1 && !shard_keys_locked(s, cmd, argc, argv, NULL)) {
             run_inline(s, c, cmd, argc, argv, NULL, 0);
             return;
         }
         struct request *r = request_new(c, cmd, argc, argv);
-        struct subreq *subs = subs_alloc(r, n);
-        for (int i = 0; i < n; i++)
-            subs[i].shard = i;
-        subs_launch(s, r);
+        fan_out(s, r);
         return;
     }
 
     /* ROUTE_KEYS / ROUTE_CUSTOM: hash the keys once. */
-    int nshards = s->srv->nshards;
     int keypos_small[16];
     int *keypos = argc <= 16 ? keypos_small : malloc(sizeof(int) * argc);
     uint64_t hashes_small[16];
     uint64_t *hashes = argc <= 16 ? hashes_small : malloc(sizeof(uint64_t) * argc);
     int shard_small[16];
     int *shard_of = argc <= 16 ? shard_small : malloc(sizeof(int) * argc);
-    int nkeys = command_key_positions(cmd, argc, argv, keypos, argc);
-    int target = -1, multi = 0;
-    for (int i = 0; i < argc; i++) {
-        hashes[i] = 0;
-        shard_of[i] = -1;
-    }
-    for (int k = 0; k < nkeys; k++) {
-        int p = keypos[k];
-        hashes[p] = key_hash(argv[p].ptr, argv[p].len);
-        shard_of[p] = nshards == 1 ? 0 : key_shard(argv[p].ptr, argv[p].len, hashes[p], nshards);
-        if (target < 0)
-            target = shard_of[p];
-        else if (target != shard_of[p])
-            multi = 1;
-    }
-    if (nkeys == 0) {
-        /* SCAN: the cursor names the shard. */
-        target = s->id;
-        if (cmd->handler == cmd_scan && argc >= 2) {
-            unsigned long long cursor;
-            if (string2ull(argv[1].ptr, argv[1].len, &cursor) && (int)(cursor & (MAX_THREADS - 1)) < nshards)
-                target = (int)(cursor & (MAX_THREADS - 1));
-            if (nshards > 1) {
-                struct request *r = request_new(c, cmd, argc, argv);
-                r->shard_of[0] = target; /* argv[0] is never a key: its slot carries SCAN's shard */
-                custom_start(s, r, CUSTOM_SCAN);
-                goto out;
-            }
-        }
-    }
-
-    if (!multi && target == s->id) {
+    int target, multi;
+    int nkeys = route_keys(s, cmd, argc, argv, keypos, hashes, shard_of, &target, &multi);
+    if (!multi && nkeys > 1)
+        s->stats.txn_single_shard++;
+    int scan_remote = nkeys == 0 && cmd->handler == cmd_scan && s->srv->nshards > 1;
+    if (!multi && !scan_remote && target == s->id && !shard_keys_locked(s, cmd, argc, argv, hashes)) {
         run_inline(s, c, cmd, argc, argv, hashes, 0);
     } else {
         struct request *r = request_new(c, cmd, argc, argv);
         memcpy(r->hashes, hashes, sizeof(uint64_t) * argc);
         memcpy(r->shard_of, shard_of, sizeof(int) * argc);
-        if (!multi) {
-            struct subreq *sub = subs_alloc(r, 1);
-            sub->shard = target;
-            subs_launch(s, r);
-        } else if (cmd->route == ROUTE_KEYS) {
-            split_by_shard(r, keypos, nkeys, 1, cmd->handler, s);
-            subs_launch(s, r);
-        } else {
-            c->paused = 1; /* barrier: see the file comment */
-            c->barrier = r;
-            custom_start(s, r, custom_kind_of(cmd));
-        }
+        request_route_keys(s, r, target, multi);
     }
-out:
-    if (c->npending >= MAX_PENDING_PER_CLIENT)
-        c->paused = 1;
     if (keypos != keypos_small)
         free(keypos);
     if (hashes != hashes_small)
         free(hashes);
     if (shard_of != shard_small)
         free(shard_of);
+out:
+    if (c->npending >= MAX_PENDING_PER_CLIENT)
+        c->paused = 1;
 }

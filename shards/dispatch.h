@@ -19,6 +19,8 @@ void dispatch_command(struct client *c, int argc, const struct arg *argv);
 void dispatch_sub_done(struct shard *s, struct subreq *sub);
 /* Replies an error to a client in request order (protocol errors). */
 void dispatch_reply_error(struct client *c, const char *msg);
+/* The client is being freed: drop its MULTI queue and watched keys. */
+void dispatch_client_freed(struct client *c);
 /* Frees a request and its sub-requests. */
 void request_free(struct request *r);
 

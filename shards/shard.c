@@ -33,6 +33,7 @@
 #include "dispatch.h"
 #include "log.h"
 #include "ring.h"
+#include "txn.h"
 #include "util.h"
 
 #define RING_ENTRIES 4096
@@ -100,6 +101,9 @@ void shard_fill_info(struct shard *s, struct shard_info *info)
     info->net_input_bytes = s->net_input_bytes;
     info->net_output_bytes = s->net_output_bytes;
     info->stats = s->stats;
+    info->txn_waiting = locktab_waiting(s->locks);
+    info->txn_held = locktab_held(s->locks);
+    info->watched_keys = watchtab_count(s->watches);
     info->ndbs = s->ndbs;
     for (int i = 0; i < s->ndbs; i++) {
         if (i < 64) {
@@ -131,6 +135,7 @@ void shard_init_ctx(struct shard *s, struct cmd_ctx *c, int dbid, int resp, stru
     c->resp = resp;
     c->now_ms = s->now_ms;
     c->stats = &s->stats;
+    c->watches = s->watches;
 }
 
 /* ---------------- sub-requests ---------------- */
@@ -206,7 +211,281 @@ static int client_kill_matches(struct client *c, const struct arg *argv, int arg
     return match;
 }
 
-void shard_run_sub(struct shard *s, struct subreq *sub)
+/* ---------------- transactions on this shard ----------------
+ *
+ * Locks (shards/txn.h) are taken by SUB_LOCK for a transaction that spans
+ * shards and released by SUB_UNLOCK or by the last sub-request of the
+ * transaction (SUBF_RELEASE). Every other sub-request that touches keys
+ * checks the lock table first; while no lock exists that check is one
+ * compare (locktab_idle). A sub-request whose keys are locked, or queued for
+ * by an earlier request, waits in the table's FIFO queue ("parked") and runs
+ * when granted; its reply then goes back in a reply batch of its own.
+ */
+
+static void shard_run_sub(struct shard *s, struct subreq *sub);
+
+/* Lock name of a key; keyless commands that read the whole keyspace
+ * (DBSIZE, KEYS, FLUSHDB) use one pseudo key, which conflicts only with a
+ * global barrier. */
+#define KEYSPACE_LOCK 0x6b657973706163ULL
+
+static struct lock_req *lockreq_new(int nkeys)
+{
+    struct lock_req *lr = calloc(1, sizeof(*lr) + (size_t)nkeys * (sizeof(uint64_t) + 1));
+    if (!lr) {
+        fprintf(stderr, "out of memory\n");
+        abort();
+    }
+    lr->keys = (uint64_t *)(lr + 1);
+    lr->modes = (unsigned char *)(lr->keys + nkeys);
+    return lr;
+}
+
+/* Adds the keys of one command to lr (room for argc keys must exist). */
+static void footprint_add(struct lock_req *lr, const struct command *cmd, int argc, const struct arg *argv,
+                          const uint64_t *hashes)
+{
+    int small[16];
+    int *pos = argc <= 16 ? small : malloc(sizeof(int) * argc);
+    int n = command_key_positions(cmd, argc, argv, pos, argc);
+    unsigned char mode = (cmd->flags & CMD_WRITE) ? LOCK_EXCL : LOCK_SHARED;
+    for (int i = 0; i < n; i++) {
+        int p = pos[i];
+        uint64_t h = hashes && hashes[p] ? hashes[p] : key_hash(argv[p].ptr, argv[p].len);
+        lr->keys[lr->nkeys] = h;
+        lr->modes[lr->nkeys++] = mode;
+    }
+    if (n == 0) {
+        lr->keys[lr->nkeys] = KEYSPACE_LOCK;
+        lr->modes[lr->nkeys++] = LOCK_SHARED;
+    }
+    if (pos != small)
+        free(pos);
+}
+
+int shard_keys_locked(struct shard *s, const struct command *cmd, int argc, const struct arg *argv,
+                      const uint64_t *hashes)
+{
+    if (locktab_idle(s->locks))
+        return 0;
+    struct lock_req *lr = lockreq_new(argc + 1);
+    footprint_add(lr, cmd, argc, argv, hashes);
+    int locked = locktab_conflicts(s->locks, lr);
+    free(lr);
+    return locked;
+}
+
+/* The keys a sub-request touches, for the lock check; NULL when it needs
+ * none (transaction parts, fan-outs that read no keys, WATCH). */
+static struct lock_req *sub_footprint(struct subreq *sub)
+{
+    if (sub->txflags & SUBF_TX)
+        return NULL;
+    if (sub->op == SUB_HANDLER) {
+        struct lock_req *lr = lockreq_new(sub->argc + 1);
+        footprint_add(lr, sub->req->cmd, sub->argc, sub->argv, sub->hashes);
+        return lr;
+    }
+    if (sub->op == SUB_EXEC) {
+        int total = sub->nwatch;
+        for (int i = 0; i < sub->ncmds; i++)
+            total += sub->cmds[i].argc + 1;
+        struct lock_req *lr = lockreq_new(total);
+        for (int i = 0; i < sub->ncmds; i++)
+            footprint_add(lr, sub->cmds[i].cmd, sub->cmds[i].argc, sub->cmds[i].argv, sub->cmds[i].hashes);
+        for (int i = 0; i < sub->nwatch; i++) {
+            lr->keys[lr->nkeys] = sub->watch[i].hash;
+            lr->modes[lr->nkeys++] = LOCK_SHARED;
+        }
+        return lr;
+    }
+    return NULL;
+}
+
+static int key_live(struct shard *s, int dbid, uint64_t hash, const char *key, size_t len)
+{
+    struct db_entry *e = db_find(s->dbs[dbid], hash, key, len);
+    return e && (e->expire_at == 0 || e->expire_at > s->now_ms);
+}
+
+/* EXEC fails when a watched key was modified (its version moved) or when it
+ * existed at WATCH time and has expired since (Redis 7). Returns 1 then. */
+static int watch_failed(struct shard *s, const struct watch_key *w, int n)
+{
+    for (int i = 0; i < n; i++) {
+        if (watchtab_version(s->watches, w[i].dbid, w[i].hash, w[i].key, w[i].len) != w[i].version)
+            return 1;
+        if (w[i].live && !key_live(s, w[i].dbid, w[i].hash, w[i].key, w[i].len))
+            return 1;
+    }
+    return 0;
+}
+
+/* SUB_EXEC: a whole MULTI/EXEC on this shard, atomically. The replies are
+ * written one after the other; the coordinator adds the array header. */
+static void run_exec(struct shard *s, struct subreq *sub)
+{
+    if (watch_failed(s, sub->watch, sub->nwatch)) {
+        sub->watch_failed = 1;
+        return;
+    }
+    for (int i = 0; i < sub->ncmds; i++) {
+        const struct exec_cmd *ec = &sub->cmds[i];
+        struct cmd_ctx c;
+        shard_init_ctx(s, &c, sub->dbid, sub->resp, &sub->out);
+        c.argc = ec->argc;
+        c.argv = ec->argv;
+        c.hashes = ec->hashes;
+        c.cmd = ec->cmd;
+        size_t before = sub->out.len;
+        int64_t t0 = monotonic_us();
+        ec->cmd->handler(&c);
+        struct command_stat *st = shard_command_stat(s, ec->cmd);
+        st->usec += monotonic_us() - t0;
+        if (sub->out.len > before && sub->out.data[before] == '-') {
+            st->failed++;
+            shard_count_error(s, sub->out.data + before, sub->out.len - before);
+        }
+        s->stats.commands++;
+    }
+}
+
+static void run_granted(struct shard *s, struct lock_req *granted);
+
+static void release_lock(struct shard *s, struct lock_req *lr)
+{
+    struct lock_req *granted = locktab_release(s->locks, lr);
+    free(lr);
+    if (granted)
+        run_granted(s, granted);
+}
+
+/* A sub-request that waited is done: its reply goes to the coordinator. */
+static void complete_late(struct shard *s, struct subreq *sub)
+{
+    if (sub->coord == s->id) {
+        dispatch_sub_done(s, sub);
+        return;
+    }
+    struct batch *b = s->replying[sub->coord];
+    if (!b) {
+        b = calloc(1, sizeof(*b));
+        b->from = sub->coord; /* the coordinator reads it as its batch coming back */
+        b->to = s->id;
+        s->replying[sub->coord] = b;
+    }
+    if (b->count == b->cap) {
+        b->cap = b->cap ? b->cap * 2 : 16;
+        b->items = realloc(b->items, sizeof(*b->items) * b->cap);
+    }
+    b->items[b->count++] = sub;
+}
+
+/* A SUB_LOCK got its locks: check the watched keys under them. */
+static void lock_granted(struct shard *s, struct subreq *sub, struct lock_req *lr)
+{
+    sub->lock = lr;
+    sub->result = 1;
+    sub->watch_failed = watch_failed(s, sub->watch, sub->nwatch);
+}
+
+/* Acts on the requests a release granted, in queue order: a transaction's
+ * lock is now held, a parked command runs. Every one of them runs before
+ * any reply is delivered: delivering one to a local coordinator may start
+ * its next step at once, which may release and grant again, and a lock
+ * granted then must not see a parked command of this list still unrun (it
+ * left the table when it was granted). Parked commands never carry
+ * SUBF_RELEASE: transaction parts skip the lock check. */
+static void run_granted(struct shard *s, struct lock_req *granted)
+{
+    struct subreq *small[16];
+    struct subreq **done = small;
+    int n = 0, cap = 16;
+    while (granted) {
+        struct lock_req *lr = granted;
+        granted = lr->next;
+        struct subreq *sub = lr->owner;
+        sub->parked = NULL;
+        if (lr->hold) {
+            lock_granted(s, sub, lr);
+        } else {
+            free(lr);
+            shard_run_sub(s, sub);
+        }
+        if (n == cap) {
+            cap *= 2;
+            if (done == small) {
+                done = malloc(sizeof(*done) * cap);
+                memcpy(done, small, sizeof(small));
+            } else {
+                done = realloc(done, sizeof(*done) * cap);
+            }
+        }
+        done[n++] = sub;
+    }
+    for (int i = 0; i < n; i++)
+        complete_late(s, done[i]);
+    if (done != small)
+        free(done);
+}
+
+int shard_accept_sub(struct shard *s, struct subreq *sub)
+{
+    if (sub->op == SUB_LOCK) {
+        int n = sub->nlockkeys < 0 ? 0 : sub->nlockkeys;
+        struct lock_req *lr = lockreq_new(n);
+        lr->global = sub->nlockkeys < 0;
+        lr->nkeys = n;
+        if (n) {
+            memcpy(lr->keys, sub->lockkeys, sizeof(uint64_t) * n);
+            memcpy(lr->modes, sub->lockmodes, n);
+        }
+        lr->hold = 1;
+        lr->owner = sub;
+        if (sub->txflags & SUBF_WAIT) {
+            if (!locktab_acquire(s->locks, lr)) {
+                s->stats.txn_lock_waits++;
+                sub->parked = lr;
+                return 0;
+            }
+        } else if (!locktab_try(s->locks, lr)) {
+            free(lr);
+            sub->result = 0;
+            return 1;
+        }
+        lock_granted(s, sub, lr);
+        return 1;
+    }
+    if (sub->op == SUB_UNLOCK) {
+        struct lock_req *lr = sub->lock;
+        sub->lock = NULL;
+        if (lr)
+            release_lock(s, lr);
+        return 1;
+    }
+    if (!locktab_idle(s->locks)) {
+        struct lock_req *lr = sub_footprint(sub);
+        if (lr) {
+            lr->owner = sub;
+            if (!locktab_acquire(s->locks, lr)) {
+                s->stats.txn_lock_waits++;
+                sub->parked = lr;
+                return 0;
+            }
+            free(lr);
+        }
+    }
+    shard_run_sub(s, sub);
+    if (sub->txflags & SUBF_RELEASE) {
+        struct lock_req *lr = sub->lock;
+        sub->lock = NULL;
+        if (lr)
+            release_lock(s, lr);
+    }
+    return 1;
+}
+
+static void shard_run_sub(struct shard *s, struct subreq *sub)
 {
     struct db *db = s->dbs[sub->dbid];
     switch (sub->op) {
@@ -314,6 +593,25 @@ void shard_run_sub(struct shard *s, struct subreq *sub)
         sub->result = killed;
         break;
     }
+    case SUB_EXEC:
+        run_exec(s, sub);
+        break;
+    case SUB_WATCH:
+        for (int i = 1; i < sub->argc; i++) {
+            const struct arg *k = &sub->argv[i];
+            struct watch_key w = {.dbid = sub->dbid, .hash = sub->hashes[i]};
+            w.version = watchtab_add(s->watches, sub->dbid, w.hash, k->ptr, k->len);
+            w.live = key_live(s, sub->dbid, w.hash, k->ptr, k->len);
+            buf_append(&sub->out, &w, sizeof(w));
+        }
+        break;
+    case SUB_UNWATCH:
+        for (int i = 1; i < sub->argc; i++)
+            watchtab_remove(s->watches, sub->dbid, sub->hashes[i], sub->argv[i].ptr, sub->argv[i].len);
+        break;
+    case SUB_LOCK:
+    case SUB_UNLOCK:
+        break; /* handled by shard_accept_sub */
     }
 }
 
@@ -375,9 +673,23 @@ static void drain_inbound(struct shard *s, unsigned char *pushed)
             } else {
                 s->stats.batches_in++;
                 s->stats.hops_in += b->count;
-                for (int i = 0; i < b->count; i++)
-                    shard_run_sub(s, b->items[i]);
-                push_batch(s, from, b, pushed);
+                /* Sub-requests that wait for locks, and detached ones (no
+                 * reply wanted), leave the batch; the rest go back in it. */
+                int kept = 0;
+                for (int i = 0; i < b->count; i++) {
+                    struct subreq *sub = b->items[i];
+                    if (!shard_accept_sub(s, sub))
+                        continue;
+                    if (sub->txflags & SUBF_DETACHED)
+                        free(sub);
+                    else
+                        b->items[kept++] = sub;
+                }
+                b->count = kept;
+                if (kept)
+                    push_batch(s, from, b, pushed);
+                else
+                    batch_free(b);
             }
         }
     }
@@ -402,6 +714,11 @@ static void flush_outgoing(struct shard *s, unsigned char *pushed)
             struct batch *b = s->building[dst];
             s->building[dst] = NULL;
             s->stats.batches_out++;
+            push_batch(s, dst, b, pushed);
+        }
+        if (s->replying[dst]) {
+            struct batch *b = s->replying[dst];
+            s->replying[dst] = NULL;
             push_batch(s, dst, b, pushed);
         }
     }
@@ -748,6 +1065,13 @@ static int shard_setup(struct server *srv, struct shard *s, int id, char *err, s
     s->ncmdstats = command_count();
     s->cmdstats = calloc(s->ncmdstats + 1, sizeof(struct command_stat));
     s->building = calloc(srv->nshards, sizeof(*s->building));
+    s->replying = calloc(srv->nshards, sizeof(*s->replying));
+    s->locks = locktab_create();
+    s->watches = watchtab_create();
+    if (!s->locks || !s->watches) {
+        snprintf(err, errlen, "Out of memory creating the transaction tables");
+        return -1;
+    }
     s->overflow_head = calloc(srv->nshards, sizeof(*s->overflow_head));
     s->overflow_tail = calloc(srv->nshards, sizeof(*s->overflow_tail));
     s->listeners = calloc(cfg->nbind, sizeof(*s->listeners));

@@ -45,15 +45,59 @@ enum sub_op {
     SUB_INFO,    /* fill a struct shard_info */
     SUB_CLIENT_LIST,
     SUB_CLIENT_KILL,
+    SUB_LOCK,    /* take a transaction's locks on this shard (see txn_part) */
+    SUB_UNLOCK,  /* release them (`lock`) */
+    SUB_EXEC,    /* MULTI/EXEC whose keys all live here: every command in one hop */
+    SUB_WATCH,   /* register watchers of argv[1..]; versions into `out` */
+    SUB_UNWATCH, /* drop watchers of argv[1..] */
 };
+
+/* Transaction flags of a sub-request (txflags). */
+#define SUBF_TX 1       /* runs under its transaction's locks: no lock check */
+#define SUBF_RELEASE 2  /* release `lock` on this shard after running */
+#define SUBF_WAIT 4     /* SUB_LOCK: wait in the queue instead of failing */
+#define SUBF_DETACHED 8 /* no request: the destination frees it after running */
 
 #define PUT_REPLACE 1
 #define PUT_NX 2
+
+/* A watched key as the coordinator remembers it and a shard checks it. */
+struct watch_key {
+    int dbid;
+    int shard;
+    int live; /* the key existed and had not expired at WATCH time */
+    uint64_t hash;
+    uint64_t version; /* watch table version at WATCH time */
+    size_t len;
+    char *key;
+};
+
+/* One command of a transaction sent with SUB_EXEC. */
+struct exec_cmd {
+    const struct command *cmd;
+    int argc;
+    struct arg *argv;
+    uint64_t *hashes;
+};
+
+struct lock_req;
 
 struct subreq {
     struct request *req; /* parent; only the coordinator touches it */
     enum sub_op op;
     int shard; /* destination */
+    int coord; /* the coordinator (where the reply goes) */
+    int txflags;
+    struct lock_req *lock;   /* SUB_LOCK result / what SUB_UNLOCK and SUBF_RELEASE release */
+    struct lock_req *parked; /* the shard's lock request while this sub waits */
+    int nlockkeys;           /* SUB_LOCK: keys and modes to lock (global: nlockkeys == -1) */
+    uint64_t *lockkeys;
+    unsigned char *lockmodes;
+    int nwatch; /* SUB_LOCK / SUB_EXEC: watched keys to check here */
+    const struct watch_key *watch;
+    int watch_failed; /* set by the shard */
+    int ncmds;        /* SUB_EXEC */
+    const struct exec_cmd *cmds;
     int dbid;
     int resp;
     int split;
@@ -102,6 +146,9 @@ struct shard_info {
     uint64_t net_input_bytes, net_output_bytes;
     struct shard_stats stats;
     uint64_t expired_lazy;
+    uint64_t txn_waiting;  /* requests in the lock queue now */
+    uint64_t txn_held;     /* transactions holding locks here now */
+    uint64_t watched_keys; /* distinct keys watched here */
     int ndbs;
     long long keys[64]; /* first 64 dbs shown in INFO keyspace */
     long long expires[64];
@@ -151,6 +198,11 @@ struct shard {
 
     struct resp_command prefetch_cmd; /* scratch for prefetch_pipelined_keys */
 
+    /* transactions (shards/txn.h) */
+    struct lock_table *locks;
+    struct watch_table *watches;
+    struct batch **replying; /* [nshards] replies of sub-requests that waited for locks */
+
     /* dispatch */
     struct batch **building; /* [nshards] batch being filled this iteration */
     struct batch **overflow_head, **overflow_tail;
@@ -166,8 +218,16 @@ void shards_join(struct server *srv);
 
 /* Used by dispatch: queue a sub-request for its destination shard. */
 void shard_send_sub(struct shard *s, struct subreq *sub);
-/* Runs one sub-request on this shard (local or from a batch). */
-void shard_run_sub(struct shard *s, struct subreq *sub);
+/* Runs one sub-request on this shard (local or from a batch), or parks it
+ * when its keys are locked by a transaction. Returns 1 when the reply is in
+ * the sub-request, 0 when it waits: the shard completes it later (through
+ * dispatch_sub_done for its own requests, else by a reply batch). */
+int shard_accept_sub(struct shard *s, struct subreq *sub);
+/* True when the keys of a command about to run inline on this shard are
+ * locked (or queued for) by a transaction: it must go through
+ * shard_accept_sub instead. Costs one compare while no lock exists. */
+int shard_keys_locked(struct shard *s, const struct command *cmd, int argc, const struct arg *argv,
+                      const uint64_t *hashes);
 /* The per-command stats slot of a command (its parent for subcommands). */
 struct command_stat *shard_command_stat(struct shard *s, const struct command *cmd);
 void shard_count_error(struct shard *s, const char *reply, size_t len);
