@@ -1547,12 +1547,12 @@ static void exec_start(struct shard *s, struct request *r)
         else if (one != r->watched[i].shard)
             one_hop = 0;
     }
-    if (one < 0) { /* no command, no watched key */
+    if (r->nqueued == 0 && r->nwatched == 0) {
         reply_array(&r->reply, 0);
         request_body_finished(s, r);
         return;
     }
-    if (one_hop) {
+    if (one_hop && one >= 0) {
         s->stats.txn_single_shard++;
         r->exec_cmds = calloc(r->nqueued ? r->nqueued : 1, sizeof(struct exec_cmd));
         for (int i = 0; i < r->nqueued; i++) {
