@@ -1507,10 +1507,11 @@ static void exec_start_child(struct shard *s, struct request *r, struct request 
             multi = 1;
     }
     if (target < 0) { /* keyless (SCAN): the cursor names the shard */
-        int keypos[1];
+        int *keypos = malloc(sizeof(int) * q->argc);
         uint64_t *h = malloc(sizeof(uint64_t) * q->argc);
         int *sh = malloc(sizeof(int) * q->argc);
         route_keys(s, cmd, q->argc, q->argv, keypos, h, sh, &target, &multi);
+        free(keypos);
         free(h);
         free(sh);
     }

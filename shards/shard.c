@@ -268,6 +268,15 @@ int shard_keys_locked(struct shard *s, const struct command *cmd, int argc, cons
 {
     if (locktab_idle(s->locks))
         return 0;
+    if (argc < 16) { /* the common case: no allocation */
+        struct lock_req lr = {0};
+        uint64_t keys[16];
+        unsigned char modes[16];
+        lr.keys = keys;
+        lr.modes = modes;
+        footprint_add(&lr, cmd, argc, argv, hashes);
+        return locktab_conflicts(s->locks, &lr);
+    }
     struct lock_req *lr = lockreq_new(argc + 1);
     footprint_add(lr, cmd, argc, argv, hashes);
     int locked = locktab_conflicts(s->locks, lr);

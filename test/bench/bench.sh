@@ -1,49 +1,89 @@
 #!/usr/bin/env bash
-# test/bench/bench.sh - shardis vs. redis-server, side by side, with redis-benchmark.
+# test/bench/bench.sh - shardis vs. redis-server, side by side, with redis-benchmark
+# and shardis-txbench (test/bench/txbench.c).
 #
-# Run from the repository root (`make bench` does `bash test/bench/bench.sh`).
+# Run from the repository root (`make bench` does `bash test/bench/bench.sh`;
+# `make build` also builds build/shardis-txbench when SHARDIS_TESTS is on).
 #
 # What it measures
-#   Throughput: redis-benchmark -c 50 -d 64 -r 1000000 -P {1,16} -t {set,get}
+#   Throughput: every test of TESTS at every pipeline depth of PIPELINES
 #     against shardis-server and redis-server, interleaved (shardis, redis,
 #     shardis, redis, ...) for ROUNDS rounds, in two placements:
 #       pinned    both servers on CPU 0 (taskset), shardis --threads 1,
-#                 redis-benchmark on CPU 1
+#                 the load generator on CPU 1
 #       unpinned  nothing pinned, shardis --threads 2
 #     For every run the server's CPU time (utime+stime of the whole process from
 #     /proc/PID/stat) is read before and after, giving ops per server CPU-second.
 #     Reported: medians over the rounds.
+#   Tests (all: -c 50, keys KEY:N with N a 12-digit random number below 1000000):
+#     set, get   redis-benchmark -d 64 -P {1,16} -t {set,get}
+#     mset       MSET mset1:N v ... mset10:N v (64-byte values), sent by
+#                redis-benchmark as a custom command. redis-benchmark 7.0.15
+#                draws a new random number for every __rand_int__ of a command
+#                (checked with MONITOR), so the 10 keys of one MSET land on
+#                different shards. ops = MSET commands (10 keys each).
+#     mset-tag   the same MSET with all 10 keys under one hash tag per command,
+#                {tN}:mset1 ... {tN}:mset10: one shard per command, commands
+#                spread over the shards. redis-benchmark cannot send that (its
+#                __rand_int__ are independent, and "{tag}" is only replaced in
+#                --cluster mode: a constant tag would put every command on one
+#                shard), so shardis-txbench sends this row.
+#     multi      MULTI, INCR incr1:N ... INCR incr4:N (one N per key: different
+#                shards), EXEC, written together by shardis-txbench, which
+#                checks +OK, 4 x +QUEUED and an EXEC array of 4 integers.
+#                ops = transactions (6 commands each).
+#     multi-tag  (not in the default TESTS) the same transaction with the 4 keys
+#                under one hash tag per transaction, {tN}:incr1 ... {tN}:incr4.
+#     With -P 16 shardis-txbench writes 16 transactions / MSETs at once per
+#     connection and waits for all their replies, as redis-benchmark -P does.
+#   A run that fails - the load generator exits non-zero (an error reply such
+#     as "unknown command" to MULTI, a reply of the wrong shape, a timeout) or
+#     the server dies (it is restarted for the next run) - is recorded in
+#     raw.csv with its status and shows as "n/a (error)" (or "n/a (server
+#     died)") in the table; the bench goes on and lists the failures at the end.
 #   Memory: a fresh server of each kind (unpinned config) is loaded with
 #     MEM_KEYS keys "key:%010d" -> 32-byte values through `redis-cli --pipe`;
 #     RSS (VmRSS) before/after gives bytes per key.
 #
 # Output: a markdown table on stdout, also in build/bench/results.md; every
-# run's raw numbers in build/bench/raw.csv; server logs in build/bench/*.log.
+# run's raw numbers in build/bench/raw.csv (status column: ok, error, timeout,
+# server-died, server-down, no-txbench); server logs in build/bench/*.log.
 #
 # Environment
 #   SHARDIS_SERVER      shardis binary                 (build/shardis-server)
 #   REDIS_SERVER        redis binary                   (/usr/bin/redis-server)
+#   TXBENCH             load generator for mset-tag, multi, multi-tag
+#                                                      (build/shardis-txbench)
 #   SHARDIS_ARGS_STYLE  shardis | redis: how to start the "shardis" role
 #                       ("redis" = Redis-style args, to validate this script by
 #                       running redis-server in both roles)        (shardis)
 #   SHARDIS_EXTRA_ARGS / REDIS_EXTRA_ARGS  extra server args, word-split  ()
+#   TESTS               subset of "set get mset mset-tag multi multi-tag"
+#                                               (set get mset mset-tag multi)
+#   MSET_CLIENT         redis-benchmark | txbench: who sends the mset row
+#                       (txbench: same client as mset-tag)   (redis-benchmark)
 #   ROUNDS              rounds per row                              (3)
-#   REQUESTS            requests per run for every pipeline depth, or
+#   REQUESTS            requests per run of set/get for every pipeline depth, or
 #   REQUESTS_P1 / REQUESTS_P16   per depth               (200000 / 1000000)
-#   BENCH_QUICK=1       smoke run: 5000 / 20000 requests, 1 round
+#   TX_REQUESTS         operations per run of the mset/multi tests, or
+#   TX_REQUESTS_P1 / TX_REQUESTS_P16   per depth           (30000 / 80000)
+#   BENCH_QUICK=1       smoke run: 1 round, set/get 5000 / 20000 requests,
+#                       mset/multi 2000 / 5000
 #   MEM_KEYS            keys loaded for the memory test             (1000000)
 #   PLACEMENTS          subset of "pinned unpinned"       (pinned unpinned)
 #   PIPELINES           subset of "1 16"                            (1 16)
 #   SKIP_MEMORY=1       skip the memory test
 #   SERVER_CPU / CLIENT_CPU   CPUs for the pinned placement         (0 / 1)
-#   CLIENTS, DATASIZE, KEYSPACE   redis-benchmark -c / -d / -r  (50/64/1000000)
-#   RUN_TIMEOUT         seconds before one redis-benchmark run is abandoned (600)
+#   CLIENTS, DATASIZE, KEYSPACE   -c / -d / -r of the load generators (50/64/1000000)
+#   RUN_TIMEOUT         seconds before one load-generator run is abandoned (600)
+#   BENCH_STRICT=1      exit with status 1 at the end if any run failed  (0)
 #   BENCH_OUT           output directory                        (build/bench)
 set -euo pipefail
 
 # ---------------------------------------------------------------- settings
 SHARDIS_SERVER=${SHARDIS_SERVER:-build/shardis-server}
 REDIS_SERVER=${REDIS_SERVER:-/usr/bin/redis-server}
+TXBENCH=${TXBENCH:-build/shardis-txbench}
 SHARDIS_ARGS_STYLE=${SHARDIS_ARGS_STYLE:-shardis}
 SHARDIS_EXTRA_ARGS=${SHARDIS_EXTRA_ARGS:-}
 REDIS_EXTRA_ARGS=${REDIS_EXTRA_ARGS:-}
@@ -52,15 +92,25 @@ if [[ $BENCH_QUICK == 1 ]]; then
     ROUNDS=${ROUNDS:-1}
     REQUESTS_P1=${REQUESTS_P1:-${REQUESTS:-5000}}
     REQUESTS_P16=${REQUESTS_P16:-${REQUESTS:-20000}}
+    TX_REQUESTS_P1=${TX_REQUESTS_P1:-${TX_REQUESTS:-2000}}
+    TX_REQUESTS_P16=${TX_REQUESTS_P16:-${TX_REQUESTS:-5000}}
 else
     ROUNDS=${ROUNDS:-3}
     REQUESTS_P1=${REQUESTS_P1:-${REQUESTS:-200000}}
     REQUESTS_P16=${REQUESTS_P16:-${REQUESTS:-1000000}}
+    # an MSET writes 10 keys and a transaction is 6 commands: fewer operations
+    # keep `make bench` near 4 minutes on 2 cores
+    TX_REQUESTS_P1=${TX_REQUESTS_P1:-${TX_REQUESTS:-30000}}
+    TX_REQUESTS_P16=${TX_REQUESTS_P16:-${TX_REQUESTS:-80000}}
 fi
 MEM_KEYS=${MEM_KEYS:-1000000}
 PLACEMENTS=${PLACEMENTS:-pinned unpinned}
 PIPELINES=${PIPELINES:-1 16}
-TESTS="set get"
+TESTS=${TESTS:-set get mset mset-tag multi}
+KNOWN_TESTS="set get mset mset-tag multi multi-tag"
+MSET_CLIENT=${MSET_CLIENT:-redis-benchmark}
+MSET_KEYS=10
+MULTI_KEYS=4
 SKIP_MEMORY=${SKIP_MEMORY:-0}
 SERVER_CPU=${SERVER_CPU:-0}
 CLIENT_CPU=${CLIENT_CPU:-1}
@@ -68,6 +118,8 @@ CLIENTS=${CLIENTS:-50}
 DATASIZE=${DATASIZE:-64}
 KEYSPACE=${KEYSPACE:-1000000}
 RUN_TIMEOUT=${RUN_TIMEOUT:-600}
+TX_IDLE_TIMEOUT=30 # shardis-txbench fails when no reply comes for this long
+BENCH_STRICT=${BENCH_STRICT:-0}
 BENCH_OUT=${BENCH_OUT:-build/bench}
 HOST=127.0.0.1
 
@@ -78,6 +130,26 @@ die() {
     exit 1
 }
 warn() { echo "bench: warning: $*" >&2; }
+
+# ---------------------------------------------------------------- tests
+test_label() { # name in the table and in raw.csv
+    case $1 in
+    set) echo SET ;;
+    get) echo GET ;;
+    mset) echo "MSET$MSET_KEYS" ;;
+    mset-tag) echo "MSET$MSET_KEYS-TAG" ;;
+    multi) echo "MULTI-INCR$MULTI_KEYS" ;;
+    multi-tag) echo "MULTI-INCR$MULTI_KEYS-TAG" ;;
+    esac
+}
+test_client() { # redis-benchmark | txbench
+    case $1 in
+    set | get) echo redis-benchmark ;;
+    mset) echo "$MSET_CLIENT" ;;
+    *) echo txbench ;;
+    esac
+}
+test_is_tx() { [[ $1 != set && $1 != get ]]; } # counted in TX_REQUESTS
 
 # ---------------------------------------------------------------- checks
 missing=()
@@ -105,9 +177,26 @@ SHARDIS_BIN=$(abspath "$SHARDIS_SERVER") ||
 REDIS_BIN=$(abspath "$REDIS_SERVER") ||
     die "redis server binary '$REDIS_SERVER' not found or not executable (apt-get install redis-server, or set REDIS_SERVER)"
 case $SHARDIS_ARGS_STYLE in shardis | redis) ;; *) die "SHARDIS_ARGS_STYLE must be 'shardis' or 'redis'" ;; esac
+case $MSET_CLIENT in redis-benchmark | txbench) ;; *) die "MSET_CLIENT must be 'redis-benchmark' or 'txbench'" ;; esac
 [[ $ROUNDS =~ ^[1-9][0-9]*$ ]] || die "ROUNDS must be a positive integer"
 for p in $PLACEMENTS; do [[ $p == pinned || $p == unpinned ]] || die "unknown placement '$p'"; done
 for p in $PIPELINES; do [[ $p =~ ^[1-9][0-9]*$ ]] || die "bad pipeline depth '$p'"; done
+[[ -n ${TESTS// /} ]] || die "TESTS is empty"
+for t in $TESTS; do [[ " $KNOWN_TESTS " == *" $t "* ]] || die "unknown test '$t' (known: $KNOWN_TESTS)"; done
+for v in REQUESTS_P1 REQUESTS_P16 TX_REQUESTS_P1 TX_REQUESTS_P16; do
+    [[ ${!v} =~ ^[1-9][0-9]*$ ]] || die "$v must be a positive integer"
+done
+
+# A missing txbench does not stop the redis-benchmark rows: its rows say n/a.
+TXBENCH_BIN=
+for t in $TESTS; do
+    if [[ $(test_client "$t") == txbench ]]; then
+        TXBENCH_BIN=$(abspath "$TXBENCH") ||
+            warn "load generator '$TXBENCH' not found or not executable (built by 'make build' with SHARDIS_TESTS=ON, or set TXBENCH); its rows will be n/a"
+        break
+    fi
+done
+MSET_VALUE=$(printf "%${DATASIZE}s" "" | tr ' ' x)
 
 CLK_TCK=$(getconf CLK_TCK)
 NCPU=$(getconf _NPROCESSORS_ONLN)
@@ -128,9 +217,10 @@ RAW=$BENCH_OUT/raw.csv
 RESULTS=$BENCH_OUT/results.md
 
 # ---------------------------------------------------------------- processes
-declare -A SPID=()  # role -> pid of the running server
+declare -A SPID=()  # role -> pid of the running server (unset: not running)
 declare -A SPORT=() # role -> port
 BENCH_PID=
+FAILURES=() # one line per failed run or server death, for the summary
 
 stop_pid() { # stop_pid PID: TERM, wait up to 5 s, then KILL; reap it
     local pid=$1 i
@@ -170,7 +260,7 @@ is_alive() {
 
 cpu_ticks() { # utime+stime (fields 14, 15) of the whole process, in clock ticks
     local st f
-    st=$(cat "/proc/$1/stat") || return 1
+    st=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
     st=${st##*) } # fields after "(comm)" start at field 3
     read -r -a f <<<"$st"
     echo $((f[11] + f[12]))
@@ -188,15 +278,22 @@ port_in_use() { # something accepts on it, or ss lists it as listening
     return 1
 }
 
+# Ports come from below the kernel's ephemeral range when there is room: the
+# load generators' own connections (and other programs' clients) take ports
+# from that range and could hold a port picked here by the time a server binds.
+PORT_LO=20000 PORT_SPAN=40000
+if read -r eph_lo _ </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null && ((eph_lo > 12000)); then
+    PORT_LO=10000 PORT_SPAN=$((eph_lo - 10000))
+fi
 declare -A USED_PORTS=()
-pick_port() {
+pick_port() { # sets PICKED_PORT (not via $(...): USED_PORTS must remember it)
     local p i
     for ((i = 0; i < 200; i++)); do
-        p=$((20000 + (RANDOM * 32768 + RANDOM) % 40000))
+        p=$((PORT_LO + (RANDOM * 32768 + RANDOM) % PORT_SPAN))
         [[ -z ${USED_PORTS[$p]:-} ]] || continue
         port_in_use "$p" && continue
         USED_PORTS[$p]=1
-        echo "$p"
+        PICKED_PORT=$p
         return 0
     done
     die "no free TCP port found"
@@ -243,20 +340,24 @@ cli() { # cli ROLE args... : redis-cli against a role, with a timeout
     timeout 60 redis-cli -h "$HOST" -p "${SPORT[$1]}" "${@:2}"
 }
 
-check_alive() { # check_alive ROLE WHAT
-    local role=$1
-    if ! is_alive "${SPID[$role]}"; then
-        local rc=unknown
-        wait "${SPID[$role]}" 2>/dev/null && rc=0 || rc=$?
-        echo "bench: ERROR: the $role server (pid ${SPID[$role]}, port ${SPORT[$role]}) died during $2 (exit status $rc)" >&2
-        echo "bench: last lines of its log ($BENCH_OUT/$role.log):" >&2
-        tail -n 20 "$BENCH_OUT/$role.log" >&2 || true
-        unset "SPID[$role]"
-        exit 1
-    fi
+# check_alive ROLE WHAT: status 0 while the role's server runs. Once it has
+# died: reports it with the end of its log, forgets it (the next run starts a
+# new one) and returns 1; also 1, silently, when no server of the role runs.
+check_alive() {
+    local role=$1 pid=${SPID[$1]:-}
+    [[ -n $pid ]] || return 1
+    is_alive "$pid" && return 0
+    local rc=unknown
+    wait "$pid" 2>/dev/null && rc=0 || rc=$?
+    echo "bench: ERROR: the $role server (pid $pid, port ${SPORT[$role]}) died during $2 (exit status $rc)" >&2
+    echo "bench: last lines of its log ($BENCH_OUT/$role.log):" >&2
+    tail -n 20 "$BENCH_OUT/$role.log" >&2 || true
+    FAILURES+=("the $role server died during $2 (exit status $rc)")
+    unset "SPID[$role]"
+    return 1
 }
 
-start_server() { # start_server ROLE PORT PLACEMENT
+start_server() { # start_server ROLE PORT PLACEMENT; status 1 when it does not come up
     local role=$1 port=$2 placement=$3 i log=$BENCH_OUT/$1.log
     server_cmd "$role" "$port" "$placement"
     mkdir -p "$WORKDIR/$role"
@@ -267,30 +368,71 @@ start_server() { # start_server ROLE PORT PLACEMENT
     SPID[$role]=$!
     SPORT[$role]=$port
     for ((i = 0; i < 200; i++)); do
-        check_alive "$role" "start-up"
+        check_alive "$role" "start-up" || return 1
         if [[ $(timeout 2 redis-cli -h "$HOST" -p "$port" PING 2>/dev/null) == PONG ]]; then
             sleep 0.2
-            check_alive "$role" "start-up" # PONG from someone else on that port?
+            check_alive "$role" "start-up" || return 1 # PONG from someone else on that port?
             return 0
         fi
         sleep 0.05
     done
-    die "the $role server did not answer PING on port $port within 10 s (log: $log)"
+    echo "bench: ERROR: the $role server did not answer PING on port $port within 10 s (log: $log)" >&2
+    FAILURES+=("the $role server did not answer PING within 10 s ($placement)")
+    stop_pid "${SPID[$role]}"
+    unset "SPID[$role]"
+    return 1
+}
+
+# ensure_server ROLE PLACEMENT: a server of the role runs, restarted on a new
+# port if it died; status 1 if it cannot be started (then, for the rest of the
+# placement, no new attempt: every run of the role is recorded as server-down).
+declare -A START_FAILED=()
+ensure_server() {
+    local role=$1 placement=$2
+    [[ -n ${SPID[$role]:-} ]] && return 0
+    [[ -z ${START_FAILED[$placement.$role]:-} ]] || return 1
+    pick_port
+    warn "starting a new $role server ($placement) on port $PICKED_PORT"
+    start_server "$role" "$PICKED_PORT" "$placement" && return 0
+    START_FAILED[$placement.$role]=1
+    return 1
 }
 
 stop_server() {
     local role=$1
-    [[ -n ${SPID[$role]:-} ]] || return 0
-    check_alive "$role" "the run"
+    check_alive "$role" "the runs" || return 0
     stop_pid "${SPID[$role]}"
     unset "SPID[$role]"
 }
 
 bench_cmd() { # bench_cmd ROLE TEST PIPELINE REQUESTS PLACEMENT -> fills array CMD
+    local role=$1 test=$2 pipe=$3 n=$4 placement=$5 i
     CMD=()
-    if [[ $5 == pinned ]]; then CMD+=(taskset -c "$CLIENT_CPU"); fi
-    CMD+=(redis-benchmark -h "$HOST" -p "${SPORT[$1]}" -c "$CLIENTS" -d "$DATASIZE" -r "$KEYSPACE"
-        -n "$4" -P "$3" -t "$2" --csv)
+    if [[ $placement == pinned ]]; then CMD+=(taskset -c "$CLIENT_CPU"); fi
+    case $test:$(test_client "$test") in
+    set:* | get:*)
+        CMD+=(redis-benchmark -h "$HOST" -p "${SPORT[$role]}" -c "$CLIENTS" -d "$DATASIZE" -r "$KEYSPACE"
+            -n "$n" -P "$pipe" -t "$test" --csv)
+        ;;
+    mset:redis-benchmark)
+        # every __rand_int__ gets its own random number: the keys of one MSET
+        # are spread over the shards
+        CMD+=(redis-benchmark -h "$HOST" -p "${SPORT[$role]}" -c "$CLIENTS" -r "$KEYSPACE"
+            -n "$n" -P "$pipe" --csv MSET)
+        for ((i = 1; i <= MSET_KEYS; i++)); do CMD+=("mset$i:__rand_int__" "$MSET_VALUE"); done
+        ;;
+    *)
+        CMD+=("${TXBENCH_BIN:-$TXBENCH}" -h "$HOST" -p "${SPORT[$role]}" -c "$CLIENTS" -r "$KEYSPACE"
+            -d "$DATASIZE" -n "$n" -P "$pipe")
+        case $test in
+        mset) CMD+=(-m mset -k "$MSET_KEYS" -s random) ;;
+        mset-tag) CMD+=(-m mset -k "$MSET_KEYS" -s tag) ;;
+        multi) CMD+=(-m multi -k "$MULTI_KEYS" -s random) ;;
+        multi-tag) CMD+=(-m multi -k "$MULTI_KEYS" -s tag) ;;
+        esac
+        CMD+=(--name "$(test_label "$test")" --timeout "$TX_IDLE_TIMEOUT" --csv)
+        ;;
+    esac
 }
 
 median() { # numbers on stdin -> median
@@ -299,48 +441,86 @@ median() { # numbers on stdin -> median
         if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
 }
 
-# run_one ROLE TEST PIPELINE REQUESTS PLACEMENT ROUND: one redis-benchmark run,
-# watched; appends a row to raw.csv
+RAW_HEADER="placement,server,test,pipeline,round,requests,ops_per_sec,cpu_ticks,cpu_sec,ops_per_cpu_sec,avg_latency_ms,p50_latency_ms,p99_latency_ms,keys,rss_before_bytes,rss_after_bytes,status"
+STATUS_COLUMN=17
+
+# run_failed ROLE TEST PIPELINE REQUESTS PLACEMENT ROUND STATUS: a raw.csv row
+# without numbers, a line in the run log and in the failure summary
+run_failed() {
+    local label
+    label=$(test_label "$2")
+    echo "$5,$1,$label,$3,$6,$4,,,,,,,,,,,$7" >>"$RAW"
+    FAILURES+=("$5 $1 $label P$3 round $6: $7")
+    printf '  %-8s %-7s %-15s P%-3s round %d: failed (%s)\n' "$5" "$1" "$label" "$3" "$6" "$7"
+}
+
+# run_one ROLE TEST PIPELINE REQUESTS PLACEMENT ROUND: one load-generator run,
+# watched; appends a row to raw.csv. A failure is recorded, never fatal.
+declare -A FAILURE_SHOWN=() # role.test.status -> 1: details printed once
 run_one() {
     local role=$1 test=$2 pipe=$3 n=$4 placement=$5 round=$6
-    local pid=${SPID[$1]} out=$WORKDIR/bench.out err=$WORKDIR/bench.err
-    local t0 t1 rc=0 line rps f
-    bench_cmd "$role" "$test" "$pipe" "$n" "$placement"
-    check_alive "$role" "$placement $test P$pipe round $round"
-    t0=$(cpu_ticks "$pid")
-    timeout "$RUN_TIMEOUT" "${CMD[@]}" >"$out" 2>"$err" </dev/null &
-    BENCH_PID=$!
-    # watch the server: redis-benchmark keeps retrying forever when it is gone
-    while is_alive "$BENCH_PID"; do
-        if ! is_alive "$pid"; then
-            stop_pid "$BENCH_PID"
-            BENCH_PID=
-            check_alive "$role" "$placement $test P$pipe round $round"
-        fi
-        sleep 0.1
-    done
-    wait "$BENCH_PID" || rc=$?
-    BENCH_PID=
-    t1=$(cpu_ticks "$pid") || check_alive "$role" "$placement $test P$pipe round $round"
-    check_alive "$role" "$placement $test P$pipe round $round"
-    local tname=${test^^}
-    line=$(grep "^\"$tname\"," "$out" | tail -n 1 || true)
-    if ((rc != 0)) || [[ -z $line ]]; then
-        echo "bench: ERROR: redis-benchmark failed (exit status $rc) against $role: $(show_cmd "${CMD[@]}")" >&2
-        [[ $rc == 124 ]] && echo "bench: (timed out after ${RUN_TIMEOUT}s)" >&2
-        tail -n 5 "$out" "$err" >&2 || true
-        exit 1
+    local out=$WORKDIR/bench.out err=$WORKDIR/bench.err what label
+    local pid t0 t1 rc=0 died=0 line rps f status
+    label=$(test_label "$test")
+    what="$placement $label P$pipe round $round"
+    if [[ $(test_client "$test") == txbench && -z $TXBENCH_BIN ]]; then
+        run_failed "$role" "$test" "$pipe" "$n" "$placement" "$round" no-txbench
+        return 0
     fi
-    # "SET","rps","avg","min","p50","p95","p99","max" (older versions: just rps)
+    if [[ -n ${SPID[$role]:-} ]]; then check_alive "$role" "the pause before $what" || true; fi
+    if ! ensure_server "$role" "$placement"; then
+        run_failed "$role" "$test" "$pipe" "$n" "$placement" "$round" server-down
+        return 0
+    fi
+    pid=${SPID[$role]}
+    bench_cmd "$role" "$test" "$pipe" "$n" "$placement"
+    t0=$(cpu_ticks "$pid") || died=1
+    if ((!died)); then
+        timeout "$RUN_TIMEOUT" "${CMD[@]}" >"$out" 2>"$err" </dev/null &
+        BENCH_PID=$!
+        # watch the server: redis-benchmark keeps retrying forever when it is gone
+        while is_alive "$BENCH_PID"; do
+            if ! is_alive "$pid"; then
+                stop_pid "$BENCH_PID"
+                died=1
+                break
+            fi
+            sleep 0.1
+        done
+        wait "$BENCH_PID" || rc=$?
+        BENCH_PID=
+        t1=$(cpu_ticks "$pid") || died=1
+    fi
+    if ((died)) || ! check_alive "$role" "$what"; then
+        check_alive "$role" "$what" || true # reports the death once
+        run_failed "$role" "$test" "$pipe" "$n" "$placement" "$round" server-died
+        return 0
+    fi
+    line=$(grep '^"' "$out" | grep -v '^"test",' | tail -n 1 || true)
+    if ((rc != 0)) || [[ -z $line ]]; then
+        status=error
+        if ((rc == 124)); then status=timeout; fi
+        if [[ -z ${FAILURE_SHOWN[$role.$test.$status]:-} ]]; then
+            FAILURE_SHOWN[$role.$test.$status]=1
+            echo "bench: run failed (exit status $rc) against $role: $(show_cmd "${CMD[@]}")" >&2
+            if ((rc == 124)); then echo "bench: (timed out after ${RUN_TIMEOUT}s)" >&2; fi
+            { grep -v '^"test",' "$out" | tail -n 5 | cut -c1-300; tail -n 5 "$err" | cut -c1-300; } >&2 || true
+        fi
+        run_failed "$role" "$test" "$pipe" "$n" "$placement" "$round" "$status"
+        return 0
+    fi
+    # "NAME","rps","avg","min","p50","p95","p99","max" (older versions: just rps);
+    # the name of a custom redis-benchmark command is the command itself
+    line=${line#\"*\",}
     IFS=, read -r -a f <<<"${line//\"/}"
-    rps=${f[1]}
+    rps=${f[0]}
     local ticks=$((t1 - t0))
     local cpu_s opcpu
     cpu_s=$(awk -v t="$ticks" -v hz="$CLK_TCK" 'BEGIN { printf "%.2f", t / hz }')
     opcpu=$(awk -v t="$ticks" -v hz="$CLK_TCK" -v n="$n" 'BEGIN { if (t > 0) printf "%.0f", n / (t / hz); else print "inf" }')
-    echo "$placement,$role,$tname,$pipe,$round,$n,$rps,$ticks,$cpu_s,$opcpu,${f[2]:-},${f[4]:-},${f[6]:-},,," >>"$RAW"
-    printf '  %-8s %-7s %-3s P%-3s round %d: %12.0f ops/s  server CPU %6.2f s  %10s ops/CPU-s  p50 %s ms\n' \
-        "$placement" "$role" "$tname" "$pipe" "$round" "$rps" "$cpu_s" "$opcpu" "${f[4]:-?}"
+    echo "$placement,$role,$label,$pipe,$round,$n,$rps,$ticks,$cpu_s,$opcpu,${f[1]:-},${f[3]:-},${f[5]:-},,,,ok" >>"$RAW"
+    printf '  %-8s %-7s %-15s P%-3s round %d: %12.0f ops/s  server CPU %6.2f s  %10s ops/CPU-s  p50 %s ms\n' \
+        "$placement" "$role" "$label" "$pipe" "$round" "$rps" "$cpu_s" "$opcpu" "${f[3]:-?}"
 }
 
 # ---------------------------------------------------------------- plan
@@ -348,17 +528,31 @@ run_one() {
 declare -A PORT=()
 for placement in $PLACEMENTS memory; do
     [[ $placement == memory && $SKIP_MEMORY == 1 ]] && continue
-    for role in shardis redis; do PORT[$placement.$role]=$(pick_port); done
+    for role in shardis redis; do
+        pick_port
+        PORT[$placement.$role]=$PICKED_PORT
+    done
 done
 
-requests_for() { if [[ $1 == 1 ]]; then echo "$REQUESTS_P1"; elif [[ $1 == 16 ]]; then echo "$REQUESTS_P16"; else echo "$REQUESTS_P16"; fi; }
+requests_for() { # requests_for PIPELINE TEST
+    if test_is_tx "$2"; then
+        if [[ $1 == 1 ]]; then echo "$TX_REQUESTS_P1"; else echo "$TX_REQUESTS_P16"; fi
+    else
+        if [[ $1 == 1 ]]; then echo "$REQUESTS_P1"; else echo "$REQUESTS_P16"; fi
+    fi
+}
+HAS_TX=0
+for t in $TESTS; do if test_is_tx "$t"; then HAS_TX=1; fi; done
 
 echo "# shardis benchmark  ($(date -u +%FT%TZ), $(uname -n), $NCPU CPU(s): $(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo 2>/dev/null || echo '?'))"
 echo
 echo "shardis role: $SHARDIS_BIN (args style: $SHARDIS_ARGS_STYLE)"
 echo "redis role:   $REDIS_BIN ($("$REDIS_BIN" --version 2>/dev/null | head -n 1 || echo '?'))"
 echo "client:       $(command -v redis-benchmark) ($(redis-benchmark --version 2>/dev/null | head -n 1 || echo '?'))"
-echo "rounds: $ROUNDS; requests per run: $REQUESTS_P1 (P1), $REQUESTS_P16 (P16); memory keys: $MEM_KEYS; CLK_TCK=$CLK_TCK"
+if [[ -n $TXBENCH_BIN ]]; then echo "              $TXBENCH_BIN (test/bench/txbench.c)"; fi
+echo "tests: $TESTS; rounds: $ROUNDS; requests per run: set/get $REQUESTS_P1 (P1), $REQUESTS_P16 (P16)$(
+    ((HAS_TX)) && echo "; mset/multi $TX_REQUESTS_P1 (P1), $TX_REQUESTS_P16 (P16)"
+); memory keys: $MEM_KEYS; CLK_TCK=$CLK_TCK"
 echo
 echo "## Commands"
 echo
@@ -372,12 +566,12 @@ for placement in $PLACEMENTS; do
         for test in $TESTS; do
             for role in shardis redis; do
                 SPORT[$role]=${PORT[$placement.$role]}
-                bench_cmd "$role" "$test" "$pipe" "$(requests_for "$pipe")" "$placement"
+                bench_cmd "$role" "$test" "$pipe" "$(requests_for "$pipe" "$test")" "$placement"
                 echo "  $(show_cmd "${CMD[@]}")"
             done
         done
     done
-    echo "  (each benchmark run x $ROUNDS rounds, order per round: for pipeline, for round: FLUSHALL both, then set shardis, set redis, get shardis, get redis;"
+    echo "  (each benchmark run x $ROUNDS rounds, order: for pipeline, for round: FLUSHALL both, then for test: shardis, redis;"
     echo "   server CPU = utime+stime from /proc/PID/stat before/after each run)"
 done
 unset 'SPORT[shardis]' 'SPORT[redis]'
@@ -395,32 +589,35 @@ if [[ $SKIP_MEMORY != 1 ]]; then
 fi
 echo
 
-echo "placement,server,test,pipeline,round,requests,ops_per_sec,cpu_ticks,cpu_sec,ops_per_cpu_sec,avg_latency_ms,p50_latency_ms,p99_latency_ms,keys,rss_before_bytes,rss_after_bytes" >"$RAW"
+echo "$RAW_HEADER" >"$RAW"
 
 # ---------------------------------------------------------------- throughput
 FLUSH_WARNED=0
 flushall() {
     local role r
     for role in shardis redis; do
+        [[ -n ${SPID[$role]:-} ]] || continue
         r=$(cli "$role" FLUSHALL 2>&1 || true)
+        check_alive "$role" "FLUSHALL" || continue
         if [[ $r != OK && $FLUSH_WARNED == 0 ]]; then
             warn "FLUSHALL on $role answered '$r'; continuing without flushing"
             FLUSH_WARNED=1
         fi
-        check_alive "$role" "FLUSHALL"
     done
 }
 
 echo "## Runs"
 echo
 for placement in $PLACEMENTS; do
-    start_server shardis "${PORT[$placement.shardis]}" "$placement"
-    start_server redis "${PORT[$placement.redis]}" "$placement"
+    for role in shardis redis; do
+        # on failure (e.g. the port was taken meanwhile) the first run retries once on a new port
+        start_server "$role" "${PORT[$placement.$role]}" "$placement" || true
+    done
     for pipe in $PIPELINES; do
-        n=$(requests_for "$pipe")
         for ((round = 1; round <= ROUNDS; round++)); do
             flushall
             for test in $TESTS; do
+                n=$(requests_for "$pipe" "$test")
                 for role in shardis redis; do
                     run_one "$role" "$test" "$pipe" "$n" "$placement" "$round"
                 done
@@ -439,42 +636,96 @@ gen_resp() {
             printf "*3\r\n$3\r\nSET\r\n$14\r\nkey:%010d\r\n$32\r\nval:%028d\r\n", i, i
     }'
 }
+mem_load() { # mem_load ROLE: fills MEM_BEFORE/MEM_AFTER; status 1 on failure
+    local role=$1 out dbsize i
+    if ! start_server "$role" "${PORT[memory.$role]}" unpinned; then
+        pick_port # the port may have been taken meanwhile: one more try
+        start_server "$role" "$PICKED_PORT" unpinned || return 1
+    fi
+    MEM_BEFORE[$role]=$(rss_bytes "${SPID[$role]}") || return 1
+    if ! out=$(gen_resp "$MEM_KEYS" | timeout "$RUN_TIMEOUT" redis-cli -h "$HOST" -p "${SPORT[$role]}" --pipe 2>&1); then
+        check_alive "$role" "the memory load" || return 1
+        echo "bench: ERROR: redis-cli --pipe into $role failed: $out" >&2
+        return 1
+    fi
+    check_alive "$role" "the memory load" || return 1
+    [[ $out == *"errors: 0,"* ]] || warn "redis-cli --pipe into $role reported: $(echo "$out" | tail -n 1)"
+    dbsize=
+    for ((i = 0; i < 600; i++)); do
+        dbsize=$(cli "$role" DBSIZE 2>/dev/null || true)
+        [[ $dbsize == "$MEM_KEYS" ]] && break
+        check_alive "$role" "the memory load" || return 1
+        sleep 0.1
+    done
+    if [[ $dbsize != "$MEM_KEYS" ]]; then
+        echo "bench: ERROR: $role: DBSIZE is '$dbsize' after loading, expected $MEM_KEYS" >&2
+        return 1
+    fi
+    sleep 0.5 # let the allocator settle (background frees, purges)
+    MEM_AFTER[$role]=$(rss_bytes "${SPID[$role]}") || return 1
+}
 if [[ $SKIP_MEMORY != 1 ]]; then
     echo
     for role in shardis redis; do
-        start_server "$role" "${PORT[memory.$role]}" unpinned
-        MEM_BEFORE[$role]=$(rss_bytes "${SPID[$role]}")
-        out=$(gen_resp "$MEM_KEYS" | timeout "$RUN_TIMEOUT" redis-cli -h "$HOST" -p "${SPORT[$role]}" --pipe 2>&1) || {
-            check_alive "$role" "the memory load"
-            die "redis-cli --pipe into $role failed: $out"
-        }
-        check_alive "$role" "the memory load"
-        [[ $out == *"errors: 0,"* ]] || warn "redis-cli --pipe into $role reported: $(echo "$out" | tail -n 1)"
-        dbsize=
-        for ((i = 0; i < 600; i++)); do
-            dbsize=$(cli "$role" DBSIZE 2>/dev/null || true)
-            [[ $dbsize == "$MEM_KEYS" ]] && break
-            check_alive "$role" "the memory load"
-            sleep 0.1
-        done
-        [[ $dbsize == "$MEM_KEYS" ]] || die "$role: DBSIZE is '$dbsize' after loading, expected $MEM_KEYS"
-        sleep 0.5 # let the allocator settle (background frees, purges)
-        MEM_AFTER[$role]=$(rss_bytes "${SPID[$role]}")
-        echo "memory,$role,LOAD,,1,$MEM_KEYS,,,,,,,,$MEM_KEYS,${MEM_BEFORE[$role]},${MEM_AFTER[$role]}" >>"$RAW"
-        printf '  memory   %-7s RSS before %6.1f MB, after %7.1f MB for %d keys\n' "$role" \
-            "$(awk -v b="${MEM_BEFORE[$role]}" 'BEGIN { print b / 1e6 }')" \
-            "$(awk -v b="${MEM_AFTER[$role]}" 'BEGIN { print b / 1e6 }')" "$MEM_KEYS"
+        if mem_load "$role"; then
+            echo "memory,$role,LOAD,,1,$MEM_KEYS,,,,,,,,$MEM_KEYS,${MEM_BEFORE[$role]},${MEM_AFTER[$role]},ok" >>"$RAW"
+            printf '  memory   %-7s RSS before %6.1f MB, after %7.1f MB for %d keys\n' "$role" \
+                "$(awk -v b="${MEM_BEFORE[$role]}" 'BEGIN { print b / 1e6 }')" \
+                "$(awk -v b="${MEM_AFTER[$role]}" 'BEGIN { print b / 1e6 }')" "$MEM_KEYS"
+        else
+            MEM_BEFORE[$role]='' MEM_AFTER[$role]=''
+            echo "memory,$role,LOAD,,1,$MEM_KEYS,,,,,,,,$MEM_KEYS,,,error" >>"$RAW"
+            FAILURES+=("memory $role: failed")
+            printf '  memory   %-7s failed\n' "$role"
+        fi
         stop_server "$role"
     done
 fi
 
 # ---------------------------------------------------------------- report
-col_median() { # col_median PLACEMENT ROLE TEST PIPE COLUMN
-    awk -F, -v p="$1" -v r="$2" -v t="$3" -v q="$4" -v c="$5" \
-        'NR > 1 && $1 == p && $2 == r && $3 == t && $4 == q { print $c }' "$RAW" | median
+# col_median PLACEMENT ROLE LABEL PIPE COLUMN: median over the successful runs ("nan": none)
+col_median() {
+    awk -F, -v p="$1" -v r="$2" -v t="$3" -v q="$4" -v c="$5" -v s="$STATUS_COLUMN" \
+        'NR > 1 && $1 == p && $2 == r && $3 == t && $4 == q && $s == "ok" { print $c }' "$RAW" | median
 }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b + 0 > 0 && a != "inf" && b != "inf") printf "%.2f", a / b; else print "n/a" }'; }
+# run_counts PLACEMENT ROLE LABEL PIPE -> "OK TOTAL FIRST-FAILURE-STATUS"
+run_counts() {
+    awk -F, -v p="$1" -v r="$2" -v t="$3" -v q="$4" -v s="$STATUS_COLUMN" '
+        NR > 1 && $1 == p && $2 == r && $3 == t && $4 == q {
+            total++
+            if ($s == "ok") ok++; else if (bad == "") bad = $s
+        }
+        END { printf "%d %d %s\n", ok, total, (bad == "" ? "-" : bad) }' "$RAW"
+}
+ratio() {
+    awk -v a="$1" -v b="$2" 'BEGIN {
+        if (a ~ /^[0-9.]+$/ && b ~ /^[0-9.]+$/ && b + 0 > 0) printf "%.2f", a / b; else print "n/a" }'
+}
 fmt() { awk -v a="$1" 'BEGIN { if (a == "inf" || a == "nan") print a; else printf "%.0f", a }'; }
+# cell VALUE PLACEMENT ROLE LABEL PIPE: the median, "n/a (why)" when no run
+# succeeded, with "(k/N failed)" when some did not
+cell() {
+    local value=$1 ok total bad
+    read -r ok total bad < <(run_counts "$2" "$3" "$4" "$5")
+    if ((ok == 0)); then
+        case $bad in
+        -) echo "n/a" ;;
+        server-died) echo "n/a (server died)" ;;
+        server-down) echo "n/a (server down)" ;;
+        no-txbench) echo "n/a (no txbench)" ;;
+        timeout) echo "n/a (error: timeout)" ;;
+        *) echo "n/a (error)" ;;
+        esac
+    elif ((ok < total)); then
+        echo "$(fmt "$value") ($((total - ok))/$total failed)"
+    else
+        fmt "$value"
+    fi
+}
+mb() { awk -v x="$1" 'BEGIN { if (x == "") print "n/a"; else printf "%.1f", x / 1e6 }'; }
+per_key() { # per_key AFTER BEFORE|0
+    awk -v x="$1" -v y="$2" -v n="$MEM_KEYS" 'BEGIN { if (x == "" || y == "") print "n/a"; else printf "%.1f", (x - y) / n }'
+}
 
 {
     echo "| placement | test | pipeline | shardis ops/s | redis ops/s | ratio | shardis ops/CPU-s | redis ops/CPU-s | ratio |"
@@ -482,12 +733,16 @@ fmt() { awk -v a="$1" 'BEGIN { if (a == "inf" || a == "nan") print a; else print
     for placement in $PLACEMENTS; do
         for pipe in $PIPELINES; do
             for test in $TESTS; do
-                T=${test^^}
+                T=$(test_label "$test")
                 s_ops=$(col_median "$placement" shardis "$T" "$pipe" 7)
                 r_ops=$(col_median "$placement" redis "$T" "$pipe" 7)
                 s_cpu=$(col_median "$placement" shardis "$T" "$pipe" 10)
                 r_cpu=$(col_median "$placement" redis "$T" "$pipe" 10)
-                echo "| $placement | $T | $pipe | $(fmt "$s_ops") | $(fmt "$r_ops") | $(ratio "$s_ops" "$r_ops") | $(fmt "$s_cpu") | $(fmt "$r_cpu") | $(ratio "$s_cpu" "$r_cpu") |"
+                echo "| $placement | $T | $pipe" \
+                    "| $(cell "$s_ops" "$placement" shardis "$T" "$pipe") | $(cell "$r_ops" "$placement" redis "$T" "$pipe")" \
+                    "| $(ratio "$s_ops" "$r_ops")" \
+                    "| $(cell "$s_cpu" "$placement" shardis "$T" "$pipe") | $(cell "$r_cpu" "$placement" redis "$T" "$pipe")" \
+                    "| $(ratio "$s_cpu" "$r_cpu") |"
             done
         done
     done
@@ -498,12 +753,12 @@ fmt() { awk -v a="$1" 'BEGIN { if (a == "inf" || a == "nan") print a; else print
         for what in before after delta total; do
             vals=()
             for role in shardis redis; do
-                b=${MEM_BEFORE[$role]} a=${MEM_AFTER[$role]}
+                b=${MEM_BEFORE[$role]:-} a=${MEM_AFTER[$role]:-}
                 case $what in
-                before) v=$(awk -v x="$b" 'BEGIN { printf "%.1f", x / 1e6 }') ;;
-                after) v=$(awk -v x="$a" 'BEGIN { printf "%.1f", x / 1e6 }') ;;
-                delta) v=$(awk -v x="$a" -v y="$b" -v n="$MEM_KEYS" 'BEGIN { printf "%.1f", (x - y) / n }') ;;
-                total) v=$(awk -v x="$a" -v n="$MEM_KEYS" 'BEGIN { printf "%.1f", x / n }') ;;
+                before) v=$(mb "$b") ;;
+                after) v=$(mb "$a") ;;
+                delta) v=$(per_key "$a" "$b") ;;
+                total) v=$(per_key "$a" 0) ;;
                 esac
                 vals+=("$v")
             done
@@ -516,11 +771,41 @@ fmt() { awk -v a="$1" 'BEGIN { if (a == "inf" || a == "nan") print a; else print
             echo "| $label | ${vals[0]} | ${vals[1]} | $(ratio "${vals[0]}" "${vals[1]}") |"
         done
     fi
+    notes=()
+    for test in $TESTS; do
+        case $test in
+        mset)
+            notes+=("MSET$MSET_KEYS: MSET of $MSET_KEYS keys mset1:N ... mset$MSET_KEYS:N, $DATASIZE-byte values, one random N per key (keys on different shards), sent by $MSET_CLIENT; ops = MSET commands")
+            ;;
+        mset-tag)
+            notes+=("MSET$MSET_KEYS-TAG: the same MSET with keys {tN}:mset1 ... {tN}:mset$MSET_KEYS, one random N per command (all keys of a command on one shard, commands spread over the shards), sent by shardis-txbench (redis-benchmark draws one number per __rand_int__, so it cannot share a tag within a command); ops = MSET commands")
+            ;;
+        multi)
+            notes+=("MULTI-INCR$MULTI_KEYS: MULTI, INCR incr1:N ... INCR incr$MULTI_KEYS:N (one random N per key: different shards), EXEC, written together by shardis-txbench, every reply checked; ops = transactions ($((MULTI_KEYS + 2)) commands each)")
+            ;;
+        multi-tag)
+            notes+=("MULTI-INCR$MULTI_KEYS-TAG: the same transaction with keys {tN}:incr1 ... {tN}:incr$MULTI_KEYS, one random N per transaction (one shard per transaction); ops = transactions")
+            ;;
+        esac
+    done
+    if ((${#notes[@]})); then
+        echo
+        for note in "${notes[@]}"; do echo "- $note"; done
+        echo "- pipeline 16 for MSET/MULTI rows: 16 commands / transactions written at once per connection"
+    fi
+    if ((${#FAILURES[@]})); then
+        echo
+        echo "Failed runs (${#FAILURES[@]}; a failed run is left out of the medians; details on stderr of the bench):"
+        echo
+        for f in "${FAILURES[@]}"; do echo "- $f"; done
+    fi
 } >"$RESULTS.tmp"
 
 {
     echo "shardis benchmark, $(date -u +%FT%TZ), $NCPU CPU(s); shardis role: $SHARDIS_BIN ($SHARDIS_ARGS_STYLE args), redis role: $REDIS_BIN"
-    echo "medians of $ROUNDS round(s); $REQUESTS_P1 requests per run at P1, $REQUESTS_P16 at P16; -c $CLIENTS -d $DATASIZE -r $KEYSPACE"
+    echo "medians of $ROUNDS round(s); set/get: $REQUESTS_P1 requests per run at P1, $REQUESTS_P16 at P16$(
+        ((HAS_TX)) && echo "; mset/multi: $TX_REQUESTS_P1 at P1, $TX_REQUESTS_P16 at P16"
+    ); -c $CLIENTS -d $DATASIZE -r $KEYSPACE"
     echo "ops/CPU-s = requests / (server utime+stime during the run); ratio = shardis / redis"
     echo
     cat "$RESULTS.tmp"
@@ -534,3 +819,7 @@ tail -n +5 "$RESULTS"
 echo
 echo "written: $RESULTS, $RAW (server logs: $BENCH_OUT/shardis.log, $BENCH_OUT/redis.log)"
 echo "total time: $((SECONDS - T_START)) s"
+if ((${#FAILURES[@]})); then
+    echo "bench: ${#FAILURES[@]} failure(s), listed above" >&2
+    if [[ $BENCH_STRICT == 1 ]]; then exit 1; fi
+fi
