@@ -104,8 +104,10 @@ void client_flush_done_requests(struct client *c)
         request_free(r);
         moved = 1;
     }
-    if (moved)
+    if (moved) {
+        c->reply_completed = 1;
         client_want_flush(c);
+    }
 }
 
 void client_on_data(struct client *c, const char *data, size_t len)
@@ -286,6 +288,15 @@ void shard_flush_clients(struct shard *s)
         c->in_flush_list = 0;
         if (c->closing)
             continue;
+        /* Replies written inline before a transaction that is still running
+         * (MULTI's +OK and +QUEUED before an EXEC in flight) leave with the
+         * transaction's reply: it completes without waiting for anything
+         * else, and its completion flushes again. One send instead of two
+         * saves kernel time on both ends; a completed reply, or a large
+         * output, never waits. */
+        if (c->barrier && !c->reply_completed && c->out.len < 16384 && !c->close_after_reply)
+            continue;
+        c->reply_completed = 0;
         if (!c->send_inflight && c->out.len) {
             struct buf tmp = c->sending;
             c->sending = c->out;

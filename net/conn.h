@@ -51,7 +51,9 @@ struct request {
     int next_queued;           /* EXEC: index of the command running now */
     struct watch_key *watched; /* EXEC: the client's watched keys, checked under the locks */
     int nwatched;
-    struct exec_cmd *exec_cmds; /* EXEC in one hop: what SUB_EXEC runs */
+    struct exec_cmd *exec_cmds; /* EXEC run by SUB_EXEC: the commands, grouped by shard */
+    size_t *exec_ends;          /* EXEC per shard: where each command's reply ends */
+    int *exec_slot;             /* EXEC per shard: queued command i is exec_cmds[exec_slot[i]] */
     int exec_looping;           /* EXEC: exec_continue is on the stack */
     int exec_child_pending;     /* EXEC: the running command has not finished */
 };
@@ -71,6 +73,7 @@ struct client {
     struct buf sending; /* bytes of the send in flight */
     size_t sending_off;
     int send_inflight;
+    int reply_completed; /* a finished request moved a reply to `out` since the last send */
     int recv_inflight;
 
     struct request *req_head, *req_tail;

@@ -47,7 +47,8 @@ enum custom_kind {
     CUSTOM_CLIENT_LIST,
     CUSTOM_CLIENT_KILL,
     CUSTOM_WATCH,
-    CUSTOM_EXEC_ONE_HOP
+    CUSTOM_EXEC_ONE_HOP,
+    CUSTOM_EXEC_PER_SHARD
 };
 
 static void request_finish(struct request *r);
@@ -139,6 +140,8 @@ void request_free(struct request *r)
     free(r->queued);
     watched_free(r->watched, r->nwatched);
     free(r->exec_cmds);
+    free(r->exec_ends);
+    free(r->exec_slot);
     if (r->tx && !r->parent)
         txn_free(r->tx);
     buf_free(&r->reply);
@@ -435,6 +438,7 @@ static void custom_start(struct shard *s, struct request *r, enum custom_kind ki
     }
     case CUSTOM_WATCH:
     case CUSTOM_EXEC_ONE_HOP:
+    case CUSTOM_EXEC_PER_SHARD:
     case CUSTOM_NONE:
         break;
     }
@@ -718,6 +722,24 @@ static int custom_continue(struct shard *s, struct request *r)
         } else {
             reply_array(out, r->nqueued);
             buf_append(out, sub->out.data, sub->out.len);
+        }
+        return 1;
+    }
+    case CUSTOM_EXEC_PER_SHARD: {
+        /* Each shard wrote its commands' replies in queue order; put them
+         * back in the transaction's order. */
+        reply_array(out, r->nqueued);
+        for (int i = 0; i < r->nqueued; i++) {
+            int slot = r->exec_slot[i];
+            for (int g = 0; g < r->nsubs; g++) {
+                struct subreq *sub = &r->subs[g];
+                int first = (int)(sub->cmds - r->exec_cmds);
+                if (slot < first || slot >= first + sub->ncmds)
+                    continue;
+                size_t from = slot == first ? 0 : r->exec_ends[slot - 1];
+                buf_append(out, sub->out.data + from, r->exec_ends[slot] - from);
+                break;
+            }
         }
         return 1;
     }
@@ -1143,6 +1165,61 @@ static void exec_child_done(struct request *q)
     exec_continue(s, r);
 }
 
+/* EXEC whose every command has its keys on one shard (shards may differ
+ * between commands), under the locks: commands on different shards touch
+ * different keys, so each shard runs its share at once, in queue order, in
+ * one SUB_EXEC that also releases its locks; the coordinator puts the
+ * replies back in order. Two round trips in all, like a cross-shard MSET. */
+static void body_exec_per_shard(struct shard *s, struct request *r)
+{
+    struct txn *tx = r->tx;
+    int n = r->nqueued;
+    int count[MAX_THREADS] = {0}, first[MAX_THREADS], next[MAX_THREADS], sub_of[MAX_THREADS];
+    int *shard_of_cmd = malloc(sizeof(int) * n);
+    for (int i = 0; i < n; i++) {
+        struct request *q = r->queued[i];
+        shard_of_cmd[i] = -1;
+        for (int a = 0; a < q->argc && shard_of_cmd[i] < 0; a++)
+            shard_of_cmd[i] = q->shard_of[a];
+        count[shard_of_cmd[i]]++;
+    }
+    int groups = 0, at = 0;
+    for (int k = 0; k < tx->nused; k++) {
+        int sh = tx->order[k];
+        if (!count[sh])
+            continue;
+        first[sh] = next[sh] = at;
+        at += count[sh];
+        sub_of[sh] = groups++;
+    }
+    r->exec_cmds = calloc(n, sizeof(struct exec_cmd));
+    r->exec_ends = calloc(n, sizeof(size_t));
+    r->exec_slot = malloc(sizeof(int) * n);
+    for (int i = 0; i < n; i++) {
+        struct request *q = r->queued[i];
+        int slot = next[shard_of_cmd[i]]++;
+        r->exec_cmds[slot] = (struct exec_cmd){q->cmd, q->argc, q->argv, q->hashes};
+        r->exec_slot[i] = slot;
+        shard_command_stat(s, q->cmd)->calls++;
+    }
+    struct subreq *subs = subs_alloc(r, groups);
+    for (int k = 0; k < tx->nused; k++) {
+        int sh = tx->order[k];
+        if (!count[sh])
+            continue;
+        struct subreq *sub = &subs[sub_of[sh]];
+        sub->shard = sh;
+        sub->op = SUB_EXEC;
+        sub->cmds = &r->exec_cmds[first[sh]];
+        sub->ncmds = count[sh];
+        sub->reply_ends = &r->exec_ends[first[sh]];
+    }
+    free(shard_of_cmd);
+    tx->release_with_body = 1;
+    r->aux = CUSTOM_EXEC_PER_SHARD;
+    subs_launch(s, r);
+}
+
 static void body_exec(struct shard *s, struct request *r)
 {
     reply_array(&r->reply, r->nqueued);
@@ -1184,7 +1261,7 @@ static void request_step_done(struct shard *s, struct request *r)
         txn_continue(s, r); /* locking or unlocking */
         return;
     }
-    if (r->queued && r->aux != CUSTOM_EXEC_ONE_HOP) {
+    if (r->queued && r->aux == CUSTOM_NONE) {
         exec_continue(s, r);
         return;
     }
@@ -1570,6 +1647,23 @@ static void exec_start(struct shard *s, struct request *r)
         subs_launch(s, r);
         return;
     }
+    /* Can every command run on its own shard (keys on exactly one shard)? */
+    int per_shard = r->nqueued > 0;
+    for (int i = 0; i < r->nqueued && per_shard; i++) {
+        struct request *q = r->queued[i];
+        int target = -1;
+        if (q->cmd->route != ROUTE_KEYS && q->cmd->route != ROUTE_CUSTOM)
+            per_shard = 0;
+        for (int a = 0; a < q->argc && per_shard; a++) {
+            if (q->shard_of[a] < 0)
+                continue;
+            if (target >= 0 && target != q->shard_of[a])
+                per_shard = 0;
+            target = q->shard_of[a];
+        }
+        if (target < 0)
+            per_shard = 0;
+    }
     struct txn *tx = txn_new(s->srv->nshards);
     for (int i = 0; i < r->nqueued; i++) {
         struct request *q = r->queued[i];
@@ -1584,7 +1678,7 @@ static void exec_start(struct shard *s, struct request *r)
     }
     for (int i = 0; i < r->nwatched; i++)
         txn_add_watch(tx, &r->watched[i]);
-    txn_begin(s, r, tx, body_exec);
+    txn_begin(s, r, tx, per_shard ? body_exec_per_shard : body_exec);
 }
 
 /* Commands that run at once even between MULTI and EXEC (Redis's list). */

@@ -356,6 +356,8 @@ static void run_exec(struct shard *s, struct subreq *sub)
             shard_count_error(s, sub->out.data + before, sub->out.len - before);
         }
         s->stats.commands++;
+        if (sub->reply_ends)
+            sub->reply_ends[i] = sub->out.len;
     }
 }
 

@@ -98,6 +98,7 @@ struct subreq {
     int watch_failed; /* set by the shard */
     int ncmds;        /* SUB_EXEC */
     const struct exec_cmd *cmds;
+    size_t *reply_ends; /* SUB_EXEC: if set, where each command's reply ends in `out` */
     int dbid;
     int resp;
     int split;

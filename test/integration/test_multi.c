@@ -58,6 +58,42 @@ static redisReply *at(redisReply *exec, size_t i)
 
 /* ---- Queueing and EXEC ---- */
 
+/* Single-key commands on keys spread over the shards: with several threads
+ * each shard runs its share of the block at once, and the replies must still
+ * come back in queue order, errors included, with every command applied. */
+Test(multi, single_key_commands_on_many_shards_reply_in_order)
+{
+    redisContext *c = client_connect();
+    redisContext *other = client_connect();
+    expect_status(cmd(c, "SET s:text abc"), "OK");
+    expect_status(cmd(c, "MULTI"), "OK");
+    for (int i = 0; i < 12; i++)
+        expect_status(cmd(c, "SET s:%d %d", i, i), "QUEUED");
+    expect_status(cmd(c, "INCR s:text"), "QUEUED");
+    for (int i = 11; i >= 0; i--)
+        expect_status(cmd(c, "INCRBY s:%d %d", i, 100), "QUEUED");
+    for (int i = 0; i < 12; i++)
+        expect_status(cmd(c, "GET s:%d", i), "QUEUED");
+    expect_status(cmd(c, "APPEND s:text def"), "QUEUED");
+    redisReply *r = expect_array(cmd(c, "EXEC"), 38);
+    for (int i = 0; i < 12; i++)
+        assert_status(at(r, i), "OK");
+    assert_err(at(r, 12), "ERR value is not an integer or out of range");
+    for (int i = 11, k = 13; i >= 0; i--, k++)
+        assert_int(at(r, k), 100 + i);
+    for (int i = 0; i < 12; i++) {
+        char want[16];
+        snprintf(want, sizeof(want), "%d", 100 + i);
+        assert_str(at(r, 25 + i), want);
+    }
+    assert_int(at(r, 37), 6);
+    freeReplyObject(r);
+    expect_str(cmd(other, "GET s:7"), "107");
+    expect_str(cmd(other, "GET s:text"), "abcdef");
+    redisFree(other);
+    redisFree(c);
+}
+
 Test(multi, exec_returns_replies_in_order_across_shards)
 {
     redisContext *c = client_connect();
