@@ -1817,6 +1817,14 @@ void dispatch_command(struct client *c, int argc, const struct arg *argv)
     if (!command_arity_ok(cmd, argc) ||
         (cmd->last_key == -1 && cmd->key_step > 1 && (argc - cmd->first_key) % cmd->key_step != 0)) {
         c->multi_dirty |= c->in_multi;
+        if (cmd->handler == cmd_exec) {
+            /* Redis: a rejected EXEC discards the transaction. */
+            client_discard_multi(c);
+            client_unwatch_all(c);
+            dispatch_reply_error(
+                c, "EXECABORT Transaction discarded because of: wrong number of arguments for 'exec' command");
+            return;
+        }
         struct request *req;
         struct buf *out = reply_target(c, NULL, 0, NULL, &req);
         size_t before = out->len;

@@ -521,6 +521,7 @@ static void shard_run_sub(struct shard *s, struct subreq *sub)
             sub->entry = entry_dup_with_key(e, sub->hashes[2], sub->argv[2].ptr, sub->argv[2].len);
             entry_free(e);
             s->stats.dirty++;
+            watchtab_touch(s->watches, sub->dbid, sub->hashes[1], sub->argv[1].ptr, sub->argv[1].len);
         }
         break;
     }
@@ -543,6 +544,7 @@ static void shard_run_sub(struct shard *s, struct subreq *sub)
         sub->entry = NULL;
         sub->result = 1;
         s->stats.dirty++;
+        watchtab_touch(s->watches, sub->dbid, e->hash, e->key, e->key_len);
         break;
     }
     case SUB_INFO: {

@@ -704,5 +704,45 @@ Test(multi, arity_errors_of_transaction_commands)
     /* Neither started anything. */
     expect_err(cmd(c, "EXEC"), "ERR EXEC without MULTI");
     expect_status(cmd(c, "SET a 1"), "OK");
+    /* A rejected EXEC discards the transaction, inside MULTI or not. */
+    expect_err(cmd(c, "EXEC x"),
+               "EXECABORT Transaction discarded because of: wrong number of arguments for 'exec' command");
+    expect_status(cmd(c, "MULTI"), "OK");
+    expect_status(cmd(c, "SET a 2"), "QUEUED");
+    expect_err(cmd(c, "EXEC x"),
+               "EXECABORT Transaction discarded because of: wrong number of arguments for 'exec' command");
+    expect_err(cmd(c, "EXEC"), "ERR EXEC without MULTI");
+    expect_str(cmd(c, "GET a"), "1");
+    redisFree(c);
+}
+
+/* RENAME, RENAMENX and COPY onto a watched key break the watch, also when
+ * the source lives on another shard (the value then moves between shards):
+ * sixteen sources make sure some do, whatever the thread count. */
+Test(multi, rename_and_copy_onto_a_watched_key_break_the_watch)
+{
+    redisContext *c = client_connect();
+    redisContext *other = client_connect();
+    const char *moves[] = {"RENAME", "RENAMENX", "COPY"};
+    for (int m = 0; m < 3; m++) {
+        for (int i = 0; i < 16; i++) {
+            freeReplyObject(cmd(c, "DEL dst src:%d", i));
+            expect_status(cmd(other, "SET src:%d v%d", i, i), "OK");
+            expect_status(cmd(c, "WATCH dst"), "OK");
+            redisReply *r = cmd(other, "%s src:%d dst", moves[m], i);
+            cr_assert(r->type != REDIS_REPLY_ERROR, "%s src:%d dst: %s", moves[m], i, describe_reply(r));
+            freeReplyObject(r);
+            expect_status(cmd(c, "MULTI"), "OK");
+            expect_status(cmd(c, "PING"), "QUEUED");
+            redisReply *exec = cmd(c, "EXEC");
+            cr_assert(exec->type == REDIS_REPLY_NIL, "%s src:%d dst onto a watched key: EXEC gave %s, wanted nil",
+                      moves[m], i, describe_reply(exec));
+            freeReplyObject(exec);
+            char want[16];
+            snprintf(want, sizeof(want), "v%d", i);
+            expect_str(cmd(c, "GET dst"), want);
+        }
+    }
+    redisFree(other);
     redisFree(c);
 }
