@@ -876,10 +876,13 @@ static void txn_lock_sub(struct txn *tx, struct subreq *sub, int shard, int wait
 }
 
 static void request_body_finished(struct shard *s, struct request *r);
+static void client_maybe_resume(struct client *c);
+static void body_exec(struct shard *s, struct request *r);
 
 static void txn_start_body(struct shard *s, struct request *r)
 {
     struct txn *tx = r->tx;
+    txn_body_fn *body = tx->body;
     tx->phase = TXN_BODY;
     if (tx->watch_failed) {
         s->stats.txn_watch_aborts++;
@@ -887,7 +890,18 @@ static void txn_start_body(struct shard *s, struct request *r)
         request_body_finished(s, r);
         return;
     }
-    tx->body(s, r);
+    /* The locks are held: from here on the client's later commands cannot
+     * overtake this transaction on its keys (they queue behind its locks,
+     * and its body's sub-requests are sent before theirs), so the client
+     * may go on parsing while the body runs: pipelined transactions overlap
+     * one's locking with the previous one's body. Not for an EXEC run
+     * command by command: a SELECT inside it changes the db of the
+     * commands parsed after it. */
+    if (r->client->barrier == r && body != body_exec) {
+        r->client->barrier = NULL;
+        client_maybe_resume(r->client);
+    }
+    body(s, r);
 }
 
 /* Starts the transaction of r (its parts filled in); the body runs once the
@@ -1276,6 +1290,21 @@ static void request_step_done(struct shard *s, struct request *r)
 
 static void exec_child_done(struct request *child);
 
+/* A paused client parses again (from the loop's resume list) once no
+ * barrier holds it and its backlog is small. */
+static void client_maybe_resume(struct client *c)
+{
+    struct shard *s = c->shard;
+    if (c->paused && !c->barrier && c->npending < MAX_PENDING_PER_CLIENT / 2) {
+        c->paused = 0;
+        if (!c->in_resume_list) {
+            c->in_resume_list = 1;
+            c->resume_next = s->resume_list;
+            s->resume_list = c;
+        }
+    }
+}
+
 static void request_finish(struct request *r)
 {
     if (r->parent) {
@@ -1292,14 +1321,7 @@ static void request_finish(struct request *r)
     if (c->barrier == r)
         c->barrier = NULL;
     client_flush_done_requests(c); /* may free r */
-    if (c->paused && !c->barrier && c->npending < MAX_PENDING_PER_CLIENT / 2) {
-        c->paused = 0;
-        if (!c->in_resume_list) {
-            c->in_resume_list = 1;
-            c->resume_next = s->resume_list;
-            s->resume_list = c;
-        }
-    }
+    client_maybe_resume(c);
     client_maybe_free(c);
 }
 
