@@ -768,8 +768,9 @@ static int custom_continue(struct shard *s, struct request *r)
  *                (SUBF_RELEASE), so MSET/MGET across shards cost two hops.
  *   TXN_UNLOCK   SUB_UNLOCK to the shards still locked, then the reply.
  *
- * The client is paused (barrier) while a transaction runs, so none of its
- * later commands can overtake a step.
+ * The client is paused (barrier) until the locks are held, so none of its
+ * later commands can overtake the transaction: afterwards they queue behind
+ * its locks (see txn_start_body).
  */
 enum txn_phase { TXN_TRY, TXN_BACKOFF, TXN_ORDERED, TXN_BODY, TXN_UNLOCK };
 

@@ -224,11 +224,6 @@ static int client_kill_matches(struct client *c, const struct arg *argv, int arg
 
 static void shard_run_sub(struct shard *s, struct subreq *sub);
 
-/* Lock name of a key; keyless commands that read the whole keyspace
- * (DBSIZE, KEYS, FLUSHDB) use one pseudo key, which conflicts only with a
- * global barrier. */
-#define KEYSPACE_LOCK 0x6b657973706163ULL
-
 static struct lock_req *lockreq_new(int nkeys)
 {
     struct lock_req *lr = calloc(1, sizeof(*lr) + (size_t)nkeys * (sizeof(uint64_t) + 1));
@@ -255,10 +250,8 @@ static void footprint_add(struct lock_req *lr, const struct command *cmd, int ar
         lr->keys[lr->nkeys] = h;
         lr->modes[lr->nkeys++] = mode;
     }
-    if (n == 0) {
-        lr->keys[lr->nkeys] = KEYSPACE_LOCK;
-        lr->modes[lr->nkeys++] = LOCK_SHARED;
-    }
+    if (n == 0)
+        lr->global = 1; /* reads the whole keyspace: waits for every holder */
     if (pos != small)
         free(pos);
 }
@@ -285,7 +278,10 @@ int shard_keys_locked(struct shard *s, const struct command *cmd, int argc, cons
 }
 
 /* The keys a sub-request touches, for the lock check; NULL when it needs
- * none (transaction parts, fan-outs that read no keys, WATCH). */
+ * none (transaction parts, INFO, CLIENT, UNWATCH). A command without keys
+ * reads the whole keyspace (DBSIZE, KEYS, SCAN, RANDOMKEY): it waits, as a
+ * parked global request, until no transaction holds a lock here, so it never
+ * sees one half applied on this shard. */
 static struct lock_req *sub_footprint(struct subreq *sub)
 {
     if (sub->txflags & SUBF_TX)
@@ -293,6 +289,14 @@ static struct lock_req *sub_footprint(struct subreq *sub)
     if (sub->op == SUB_HANDLER) {
         struct lock_req *lr = lockreq_new(sub->argc + 1);
         footprint_add(lr, sub->req->cmd, sub->argc, sub->argv, sub->hashes);
+        return lr;
+    }
+    if (sub->op == SUB_WATCH) { /* after a transaction of the client that holds these keys */
+        struct lock_req *lr = lockreq_new(sub->argc);
+        for (int i = 1; i < sub->argc; i++) {
+            lr->keys[lr->nkeys] = sub->hashes[i];
+            lr->modes[lr->nkeys++] = LOCK_SHARED;
+        }
         return lr;
     }
     if (sub->op == SUB_EXEC) {
