@@ -746,3 +746,47 @@ Test(multi, rename_and_copy_onto_a_watched_key_break_the_watch)
     redisFree(other);
     redisFree(c);
 }
+
+/* A pipelined client's later commands see its earlier cross-shard
+ * transaction whole: GETs of every key, DBSIZE, and a WATCH sent after the
+ * MSET (which must not count the MSET as a change). */
+Test(multi, pipelined_commands_see_the_clients_earlier_transaction)
+{
+    redisContext *c = client_connect();
+    for (int round = 1; round <= 50; round++) {
+        redisAppendCommand(c, "MSET p:0 %d p:1 %d p:2 %d p:3 %d p:4 %d p:5 %d p:6 %d p:7 %d", round, round, round,
+                           round, round, round, round, round);
+        for (int k = 0; k < 8; k++)
+            redisAppendCommand(c, "GET p:%d", k);
+        redisAppendCommand(c, "DBSIZE");
+        redisAppendCommand(c, "WATCH p:3 p:6");
+        redisAppendCommand(c, "MSET p:0 x%d p:5 x%d", round, round);
+        redisAppendCommand(c, "MULTI");
+        redisAppendCommand(c, "GET p:6");
+        redisAppendCommand(c, "EXEC");
+        redisAppendCommand(c, "RENAME p:1 q:1");
+        redisAppendCommand(c, "DBSIZE");
+        redisAppendCommand(c, "GET q:1");
+        redisAppendCommand(c, "EXISTS p:1");
+        redisAppendCommand(c, "DEL q:1");
+        expect_status(next_reply(c), "OK");
+        char want[16];
+        snprintf(want, sizeof(want), "%d", round);
+        for (int k = 0; k < 8; k++)
+            expect_str(next_reply(c), want);
+        expect_int(next_reply(c), 8);
+        expect_status(next_reply(c), "OK");
+        expect_status(next_reply(c), "OK");
+        expect_status(next_reply(c), "OK");
+        expect_status(next_reply(c), "QUEUED");
+        redisReply *r = expect_array(next_reply(c), 1);
+        assert_str(at(r, 0), want);
+        freeReplyObject(r);
+        expect_status(next_reply(c), "OK");
+        expect_int(next_reply(c), 8);
+        expect_str(next_reply(c), want);
+        expect_int(next_reply(c), 0);
+        expect_int(next_reply(c), 1);
+    }
+    redisFree(c);
+}
