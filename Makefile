@@ -46,7 +46,7 @@ bench: build
 	bash test/bench/bench.sh
 
 format:
-	clang-format -i core/*.[ch] shards/*.[ch] net/*.[ch] test/unit/*.[ch] test/integration/*.c test/integration/support/*.[ch] test/fuzz/*.c
+	clang-format -i core/*.[ch] shards/*.[ch] net/*.[ch] test/unit/*.[ch] test/integration/*.c test/integration/support/*.[ch] test/fuzz/*.c test/bench/*.c
 
 clean:
 	rm -rf $(BUILD) build-asan build-fuzz

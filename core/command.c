@@ -767,7 +767,7 @@ void key_modified(struct cmd_ctx *c, int argi)
 {
     if (c->stats)
         c->stats->dirty++;
-    if (c->watches && watchtab_count(c->watches))
+    if (c->watches && watchtab_count(c->watches)) /* before hashing: free when nothing is watched */
         watchtab_touch(c->watches, c->dbid, arg_key_hash(c, argi), c->argv[argi].ptr, c->argv[argi].len);
 }
 
