@@ -16,7 +16,9 @@
  *   bank_transfers: MULTI; DECRBY; INCRBY; EXEC seen half-done, or lost;
  *   watch_increments, watch_increments_two_keys: WATCH/MULTI/EXEC optimistic
  *     increments lose updates, or two keys written by one EXEC differ;
- *   random_mix_no_deadlock: cross-shard locking deadlocks or drops a reply.
+ *   random_mix_no_deadlock: cross-shard locking deadlocks or drops a reply
+ *     (single- and multi-key commands, COPY, DBSIZE/KEYS, rare FLUSHDB and
+ *     SWAPDB barriers, MULTI/EXEC with and without WATCH).
  *
  * Distinct key names spread over the shards (with 2 or more threads); the
  * tests use several of them so that at least some pairs cross shards.
@@ -878,6 +880,11 @@ enum mix_kind {
     MIX_RENAME,
     MIX_MSETNX,
     MIX_EXISTS,
+    MIX_COPY,    /* COPY a b REPLACE: moves a value between shards */
+    MIX_DBSIZE,  /* keyless: waits for the shard's transactions */
+    MIX_KEYSCMD, /* KEYS: keyless, too */
+    MIX_FLUSHDB, /* global barrier (rare) */
+    MIX_SWAPDB,  /* global barrier (rare) */
     MIX_KINDS
 };
 
@@ -913,13 +920,31 @@ static void mix_subset(uint64_t *random, int *out, int n)
 
 static void mix_build(uint64_t *random, struct mix_command *m)
 {
-    static const char *const names[MIX_KINDS] = {"SET", "GET",    "INCR",   "MSET",  "MGET",
-                                                 "DEL", "RENAME", "MSETNX", "EXISTS"};
+    static const char *const names[MIX_KINDS] = {"SET",    "GET",    "INCR", "MSET",   "MGET", "DEL",     "RENAME",
+                                                 "MSETNX", "EXISTS", "COPY", "DBSIZE", "KEYS", "FLUSHDB", "SWAPDB"};
     m->kind = (enum mix_kind)pick(random, MIX_KINDS);
+    if ((m->kind == MIX_FLUSHDB || m->kind == MIX_SWAPDB) && pick(random, 20) != 0)
+        m->kind = MIX_GET; /* barriers stay rare, or the keyspace stays empty */
     m->argv[0] = names[m->kind];
     m->argc = 1;
     int keys[MIX_MAX_SUBSET];
     switch (m->kind) {
+    case MIX_DBSIZE:
+    case MIX_FLUSHDB:
+        m->keys = 0;
+        return;
+    case MIX_KEYSCMD:
+        m->keys = 0;
+        m->argv[m->argc++] = "mix:*";
+        return;
+    case MIX_SWAPDB:
+        m->keys = 0;
+        m->argv[m->argc++] = "0";
+        m->argv[m->argc++] = "1";
+        return;
+    case MIX_COPY:
+        m->keys = 2;
+        break;
     case MIX_SET:
     case MIX_GET:
     case MIX_INCR:
@@ -934,12 +959,16 @@ static void mix_build(uint64_t *random, struct mix_command *m)
     mix_subset(random, keys, m->keys);
     if (m->kind == MIX_RENAME && pick(random, 8) == 0)
         keys[1] = keys[0]; /* RENAME k k */
+    if (m->kind == MIX_COPY && keys[1] == keys[0])
+        keys[1] = (keys[0] + 1) % MIX_KEYS; /* COPY k k is an error */
     bool with_values = m->kind == MIX_SET || m->kind == MIX_MSET || m->kind == MIX_MSETNX;
     for (int i = 0; i < m->keys; i++) {
         mix_word(m, "mix:%lld", keys[i]);
         if (with_values)
             mix_word(m, "%lld", (long long)pick(random, 1000));
     }
+    if (m->kind == MIX_COPY)
+        m->argv[m->argc++] = "REPLACE";
 }
 
 /* NULL when `r` is a valid reply to `m`, else what is wrong. */
@@ -948,7 +977,19 @@ static const char *mix_check(const struct mix_command *m, const redisReply *r)
     switch (m->kind) {
     case MIX_SET:
     case MIX_MSET:
+    case MIX_FLUSHDB:
+    case MIX_SWAPDB:
         return r->type == REDIS_REPLY_STATUS && strcmp(r->str, "OK") == 0 ? NULL : "expected +OK";
+    case MIX_COPY:
+        return r->type == REDIS_REPLY_INTEGER && (r->integer == 0 || r->integer == 1) ? NULL : "expected 0 or 1";
+    case MIX_DBSIZE:
+        return r->type == REDIS_REPLY_INTEGER && r->integer >= 0 && r->integer <= MIX_KEYS
+                   ? NULL
+                   : "expected an integer between 0 and the number of keys";
+    case MIX_KEYSCMD:
+        if (r->type != REDIS_REPLY_ARRAY || r->elements > MIX_KEYS)
+            return "expected an array of at most every key";
+        return NULL;
     case MIX_GET:
         return r->type == REDIS_REPLY_NIL || r->type == REDIS_REPLY_STRING ? NULL : "expected a bulk string or nil";
     case MIX_INCR:
@@ -1004,6 +1045,16 @@ static void *mix_body(void *arg)
         if (pick(&random, 4) == 0) { /* a transaction */
             struct mix_command queued[MIX_MAX_QUEUED];
             int n = 1 + (int)pick(&random, MIX_MAX_QUEUED);
+            bool watched = pick(&random, 3) == 0;
+            if (watched) { /* then EXEC may answer nil */
+                redisReply *wr =
+                    wcmd(w, c, "WATCH mix:%d mix:%d", (int)pick(&random, MIX_KEYS), (int)pick(&random, MIX_KEYS));
+                bool wok = wexpect_status(w, wr, "OK", "WATCH");
+                if (wr != NULL)
+                    freeReplyObject(wr);
+                if (!wok)
+                    break;
+            }
             if (!wstatus(w, c, "OK", "MULTI"))
                 break;
             bool ok = true;
@@ -1019,6 +1070,11 @@ static void *mix_body(void *arg)
             redisReply *r = wcmd(w, c, "EXEC");
             if (r == NULL)
                 break;
+            if (watched && r->type == REDIS_REPLY_NIL) { /* a watched key changed: nothing ran */
+                freeReplyObject(r);
+                atomic_fetch_add(&t->transactions, 1);
+                continue;
+            }
             if (r->type != REDIS_REPLY_ARRAY || r->elements != (size_t)n) {
                 run_fail(w->run, "thread %d: EXEC of %d commands: %s", w->index, n, describe_reply(r));
                 ok = false;
