@@ -959,20 +959,21 @@ static void txn_tag_subs(struct request *r)
     }
 }
 
+static int txn_send_unlocks(struct shard *s, struct request *r, enum txn_phase phase);
+
 /* A locking or unlocking step is done. */
 static void txn_continue(struct shard *s, struct request *r)
 {
     struct txn *tx = r->tx;
     switch (tx->phase) {
     case TXN_TRY: {
-        int all = 1, granted = 0;
+        int all = 1;
         for (int i = 0; i < r->nsubs; i++) {
             struct subreq *sub = &r->subs[i];
             if (sub->result == 1) {
                 tx->parts[sub->shard].lock = sub->lock;
                 sub->lock = NULL;
                 tx->watch_failed |= sub->watch_failed;
-                granted++;
             } else {
                 all = 0;
             }
@@ -983,23 +984,8 @@ static void txn_continue(struct shard *s, struct request *r)
         }
         s->stats.txn_ordered++;
         tx->watch_failed = 0;
-        tx->phase = TXN_BACKOFF;
-        if (granted) {
-            struct subreq *subs = subs_alloc(r, granted);
-            int k = 0;
-            for (int i = 0; i < tx->nused; i++) {
-                struct txn_part *p = &tx->parts[tx->order[i]];
-                if (!p->lock)
-                    continue;
-                subs[k].shard = tx->order[i];
-                subs[k].op = SUB_UNLOCK;
-                subs[k].lock = p->lock;
-                p->lock = NULL;
-                k++;
-            }
-            subs_launch(s, r);
+        if (txn_send_unlocks(s, r, TXN_BACKOFF)) /* release what was granted */
             return;
-        }
         tx->phase = TXN_ORDERED; /* nothing to release */
         tx->next = 0;
         txn_lock_next(s, r);
@@ -1030,8 +1016,9 @@ static void txn_continue(struct shard *s, struct request *r)
     }
 }
 
-/* Sends SUB_UNLOCK to the shards still locked; returns 0 when none is. */
-static int txn_start_unlock(struct shard *s, struct request *r)
+/* Sends SUB_UNLOCK to the shards still locked and enters `phase` (back-off
+ * after a refused try, or the final unlock); returns 0 when none is locked. */
+static int txn_send_unlocks(struct shard *s, struct request *r, enum txn_phase phase)
 {
     struct txn *tx = r->tx;
     int locked = 0;
@@ -1039,7 +1026,7 @@ static int txn_start_unlock(struct shard *s, struct request *r)
         locked += tx->parts[tx->order[i]].lock != NULL;
     if (!locked)
         return 0;
-    tx->phase = TXN_UNLOCK;
+    tx->phase = phase;
     struct subreq *subs = subs_alloc(r, locked);
     int k = 0;
     for (int i = 0; i < tx->nused; i++) {
@@ -1180,6 +1167,23 @@ static void exec_child_done(struct request *q)
     exec_continue(s, r);
 }
 
+/* The one shard all key arguments of q live on; -1 when q has no key,
+ * -2 when its keys span shards or it is not a keyed command. */
+static int command_shard(const struct request *q)
+{
+    if (q->cmd->route != ROUTE_KEYS && q->cmd->route != ROUTE_CUSTOM)
+        return -2;
+    int target = -1;
+    for (int a = 0; a < q->argc; a++) {
+        if (q->shard_of[a] < 0)
+            continue;
+        if (target >= 0 && target != q->shard_of[a])
+            return -2;
+        target = q->shard_of[a];
+    }
+    return target;
+}
+
 /* EXEC whose every command has its keys on one shard (shards may differ
  * between commands), under the locks: commands on different shards touch
  * different keys, so each shard runs its share at once, in queue order, in
@@ -1192,10 +1196,7 @@ static void body_exec_per_shard(struct shard *s, struct request *r)
     int count[MAX_THREADS] = {0}, first[MAX_THREADS], next[MAX_THREADS], sub_of[MAX_THREADS];
     int *shard_of_cmd = malloc(sizeof(int) * n);
     for (int i = 0; i < n; i++) {
-        struct request *q = r->queued[i];
-        shard_of_cmd[i] = -1;
-        for (int a = 0; a < q->argc && shard_of_cmd[i] < 0; a++)
-            shard_of_cmd[i] = q->shard_of[a];
+        shard_of_cmd[i] = command_shard(r->queued[i]);
         count[shard_of_cmd[i]]++;
     }
     int groups = 0, at = 0;
@@ -1249,7 +1250,7 @@ static void request_body_finished(struct shard *s, struct request *r)
         r->watched = NULL;
         r->nwatched = 0;
     }
-    if (r->tx && !r->parent && txn_start_unlock(s, r))
+    if (r->tx && !r->parent && txn_send_unlocks(s, r, TXN_UNLOCK))
         return;
     request_finish(r);
 }
@@ -1601,16 +1602,8 @@ static void exec_start_child(struct shard *s, struct request *r, struct request 
         fan_out(s, q);
         return;
     }
-    int target = -1, multi = 0;
-    for (int i = 0; i < q->argc; i++) {
-        if (q->shard_of[i] < 0)
-            continue;
-        if (target < 0)
-            target = q->shard_of[i];
-        else if (target != q->shard_of[i])
-            multi = 1;
-    }
-    if (target < 0) { /* keyless (SCAN): the cursor names the shard */
+    int target = command_shard(q), multi = target == -2;
+    if (target == -1) { /* keyless (SCAN): the cursor names the shard */
         int *keypos = malloc(sizeof(int) * q->argc);
         uint64_t *h = malloc(sizeof(uint64_t) * q->argc);
         int *sh = malloc(sizeof(int) * q->argc);
@@ -1626,24 +1619,16 @@ static void exec_start_child(struct shard *s, struct request *r, struct request 
  * one hop (SUB_EXEC); otherwise a transaction locks them all first. */
 static void exec_start(struct shard *s, struct request *r)
 {
-    int one = -1, one_hop = 1;
-    for (int i = 0; i < r->nqueued && one_hop; i++) {
-        struct request *q = r->queued[i];
-        if (q->cmd->route != ROUTE_KEYS && q->cmd->route != ROUTE_CUSTOM) {
-            one_hop = 0;
-            break;
-        }
-        int keys = 0;
-        for (int a = 0; a < q->argc; a++) {
-            if (q->shard_of[a] < 0)
-                continue;
-            keys++;
-            if (one < 0)
-                one = q->shard_of[a];
-            else if (one != q->shard_of[a])
-                one_hop = 0;
-        }
-        if (!keys)
+    /* One hop when every command and every watched key is on one shard;
+     * per shard when each command is on one shard. */
+    int one = -1, one_hop = 1, per_shard = r->nqueued > 0;
+    for (int i = 0; i < r->nqueued; i++) {
+        int sh = command_shard(r->queued[i]);
+        if (sh < 0)
+            one_hop = per_shard = 0;
+        else if (one < 0)
+            one = sh;
+        else if (one != sh)
             one_hop = 0;
     }
     for (int i = 0; i < r->nwatched && one_hop; i++) {
@@ -1673,23 +1658,6 @@ static void exec_start(struct shard *s, struct request *r)
         sub->watch = r->watched;
         subs_launch(s, r);
         return;
-    }
-    /* Can every command run on its own shard (keys on exactly one shard)? */
-    int per_shard = r->nqueued > 0;
-    for (int i = 0; i < r->nqueued && per_shard; i++) {
-        struct request *q = r->queued[i];
-        int target = -1;
-        if (q->cmd->route != ROUTE_KEYS && q->cmd->route != ROUTE_CUSTOM)
-            per_shard = 0;
-        for (int a = 0; a < q->argc && per_shard; a++) {
-            if (q->shard_of[a] < 0)
-                continue;
-            if (target >= 0 && target != q->shard_of[a])
-                per_shard = 0;
-            target = q->shard_of[a];
-        }
-        if (target < 0)
-            per_shard = 0;
     }
     struct txn *tx = txn_new(s->srv->nshards);
     for (int i = 0; i < r->nqueued; i++) {
