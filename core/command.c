@@ -26,6 +26,8 @@
  *   - every command and subcommand has a command_docs row, whose key specs
  *     cover every key position first_key/last_key/key_step give.
  */
+#include <limits.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -767,8 +769,70 @@ void key_modified(struct cmd_ctx *c, int argi)
 {
     if (c->stats)
         c->stats->dirty++;
+    if (argi < 64)
+        c->modified |= 1ULL << argi;
     if (c->watches && watchtab_count(c->watches)) /* before hashing: free when nothing is watched */
         watchtab_touch(c->watches, c->dbid, arg_key_hash(c, argi), c->argv[argi].ptr, c->argv[argi].len);
+}
+
+const struct config *ctx_config(const struct cmd_ctx *c)
+{
+    return c->cfg ? c->cfg : config_defaults();
+}
+
+const char *parse_block_timeout(const struct arg *a, long long *timeout_ms)
+{
+    long double secs;
+    if (!string2ld(a->ptr, a->len, &secs) || isnan(secs))
+        return "ERR timeout is not a float or out of range";
+    if (secs < 0)
+        return "ERR timeout is negative";
+    long double ms = secs * 1000.0L;
+    if (!isfinite(ms) || ms > (long double)(LLONG_MAX / 2))
+        return "ERR timeout is out of range";
+    *timeout_ms = (long long)ms;
+    return NULL;
+}
+
+int scan_options_or_reply(struct cmd_ctx *c, struct scan_options *o)
+{
+    o->match = NULL;
+    o->match_len = 0;
+    o->count = 10;
+    if (!string2ull(c->argv[2].ptr, c->argv[2].len, &o->cursor)) {
+        reply_error(c->out, ERR_INVALID_CURSOR);
+        return 0;
+    }
+    for (int j = 3; j < c->argc; j += 2) {
+        int has_value = j + 1 < c->argc;
+        if (arg_is(&c->argv[j], "count") && has_value) {
+            if (!arg_ll_or_reply(c, j + 1, &o->count, NULL))
+                return 0;
+            if (o->count < 1) {
+                reply_error(c->out, ERR_SYNTAX);
+                return 0;
+            }
+        } else if (arg_is(&c->argv[j], "match") && has_value) {
+            const struct arg *p = &c->argv[j + 1];
+            int match_all = p->len == 1 && p->ptr[0] == '*';
+            o->match = match_all ? NULL : p->ptr;
+            o->match_len = match_all ? 0 : p->len;
+        } else {
+            reply_error(c->out, ERR_SYNTAX);
+            return 0;
+        }
+    }
+    return 1;
+}
+
+int arg_timeout_or_reply(struct cmd_ctx *c, int argi, long long *timeout_ms)
+{
+    const char *err = parse_block_timeout(&c->argv[argi], timeout_ms);
+    if (err) {
+        reply_error(c->out, err);
+        return 0;
+    }
+    return 1;
 }
 
 struct flush_probe {

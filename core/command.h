@@ -30,6 +30,7 @@
 #include <stdint.h>
 
 #include "buf.h"
+#include "config.h"
 #include "db.h"
 #include "resp.h"
 
@@ -123,6 +124,17 @@ struct cmd_ctx {
     struct client *client; /* ROUTE_LOCAL only, else NULL */
     const struct command *cmd;
     struct watch_table *watches; /* the shard's WATCH versions (NULL in unit tests) */
+    const struct config *cfg;    /* the shard's config snapshot; NULL in unit tests: use ctx_config() */
+    /* Blocking commands (BLPOP, BLMOVE, BZPOPMIN, BLMPOP ...): when `blocking`
+     * is set and every key is empty, the handler writes no reply and sets
+     * `blocked`; the shard parks the command and runs the handler again when
+     * one of its keys receives data. When `blocking` is 0 (inside MULTI, or
+     * the timeout ran out) the handler replies as Redis does on timeout. */
+    int blocking;
+    int blocked;
+    /* Bit i set when key_modified(c, i) was called for argument i < 64:
+     * tells a cross-shard run which keys to write back and touch. */
+    uint64_t modified;
 };
 
 typedef void cmd_handler(struct cmd_ctx *c);
@@ -140,6 +152,10 @@ struct command {
     const char *since;
     const char *group;                 /* "string", "generic", "server", "connection" */
     const struct command *subcommands; /* terminated by an entry with name NULL */
+    /* Movable keys given by a count (CMD_MOVABLE_KEYS): argv[keynum_arg] is
+     * the number of keys, which follow it (ZUNIONSTORE dst 2 a b: first_key
+     * 1..last_key 1 is the destination, keynum_arg 2). 0: no count. */
+    int keynum_arg;
 };
 
 /* The table, terminated by an entry whose name is NULL. */
@@ -174,6 +190,30 @@ void key_modified(struct cmd_ctx *c, int argi);
  * (a watched key that does not exist, or has expired, is not touched). */
 void keys_flushed(struct cmd_ctx *c, int dbid, int other);
 
+/* The configuration the handler runs under (defaults when c->cfg is NULL). */
+const struct config *ctx_config(const struct cmd_ctx *c);
+
+/* Parses a blocking command's timeout argument (seconds, fractional allowed)
+ * into milliseconds (0 = forever). On a bad value replies Redis's error
+ * ("ERR timeout is not a float or out of range", "ERR timeout is negative")
+ * and returns 0. */
+int arg_timeout_or_reply(struct cmd_ctx *c, int argi, long long *timeout_ms);
+/* Same check without a context (the dispatcher computes the deadline);
+ * returns NULL or the error text. */
+const char *parse_block_timeout(const struct arg *a, long long *timeout_ms);
+
+/* HSCAN/SSCAN/ZSCAN key cursor [MATCH pattern] [COUNT count]: parses the
+ * cursor at argv[2] and the options after it as Redis does (ERR invalid
+ * cursor, ERR syntax error, COUNT < 1 is a syntax error). *match is NULL for
+ * no pattern or "*". Replies the error and returns 0 on failure. */
+struct scan_options {
+    unsigned long long cursor;
+    const char *match;
+    size_t match_len;
+    long long count;
+};
+int scan_options_or_reply(struct cmd_ctx *c, struct scan_options *o);
+
 /* Argument parsing that replies the Redis error and returns 0 on failure. */
 int arg_ll_or_reply(struct cmd_ctx *c, int argi, long long *v, const char *errmsg /* NULL: ERR_NOT_INTEGER */);
 int arg_double_or_reply(struct cmd_ctx *c, int argi, double *v, const char *errmsg /* NULL: ERR_NOT_FLOAT */);
@@ -191,6 +231,23 @@ cmd_handler cmd_set, cmd_get, cmd_getset, cmd_getdel, cmd_getex, cmd_setnx, cmd_
 cmd_handler cmd_del, cmd_exists, cmd_type, cmd_rename, cmd_renamenx, cmd_copy, cmd_move, cmd_keys, cmd_scan,
     cmd_randomkey, cmd_dbsize, cmd_touch, cmd_flushdb, cmd_flushall, cmd_swapdb, cmd_object, cmd_expire, cmd_pexpire,
     cmd_expireat, cmd_pexpireat, cmd_ttl, cmd_pttl, cmd_expiretime, cmd_pexpiretime, cmd_persist;
+/* core/cmd_list.c */
+cmd_handler cmd_lpush, cmd_rpush, cmd_lpushx, cmd_rpushx, cmd_lpop, cmd_rpop, cmd_llen, cmd_lrange, cmd_lindex, cmd_lset,
+    cmd_linsert, cmd_lrem, cmd_ltrim, cmd_lpos, cmd_lmove, cmd_rpoplpush, cmd_lmpop, cmd_blpop, cmd_brpop, cmd_blmove,
+    cmd_brpoplpush, cmd_blmpop;
+/* core/cmd_hash.c */
+cmd_handler cmd_hset, cmd_hsetnx, cmd_hget, cmd_hmset, cmd_hmget, cmd_hdel, cmd_hlen, cmd_hstrlen, cmd_hexists, cmd_hkeys,
+    cmd_hvals, cmd_hgetall, cmd_hincrby, cmd_hincrbyfloat, cmd_hrandfield, cmd_hscan;
+/* core/cmd_set.c */
+cmd_handler cmd_sadd, cmd_srem, cmd_smembers, cmd_sismember, cmd_smismember, cmd_scard, cmd_spop, cmd_srandmember,
+    cmd_smove, cmd_sinter, cmd_sintercard, cmd_sinterstore, cmd_sunion, cmd_sunionstore, cmd_sdiff, cmd_sdiffstore,
+    cmd_sscan;
+/* core/cmd_zset.c */
+cmd_handler cmd_zadd, cmd_zrem, cmd_zscore, cmd_zmscore, cmd_zincrby, cmd_zcard, cmd_zcount, cmd_zlexcount, cmd_zrange,
+    cmd_zrangebyscore, cmd_zrevrangebyscore, cmd_zrangebylex, cmd_zrevrangebylex, cmd_zrevrange, cmd_zrangestore,
+    cmd_zrank, cmd_zrevrank, cmd_zpopmin, cmd_zpopmax, cmd_zmpop, cmd_bzpopmin, cmd_bzpopmax, cmd_bzmpop,
+    cmd_zrandmember, cmd_zunion, cmd_zinter, cmd_zdiff, cmd_zunionstore, cmd_zinterstore, cmd_zdiffstore,
+    cmd_zintercard, cmd_zremrangebyscore, cmd_zremrangebyrank, cmd_zremrangebylex, cmd_zscan;
 /* core/cmd_server.c */
 cmd_handler cmd_multi, cmd_exec, cmd_discard, cmd_watch, cmd_unwatch;
 cmd_handler cmd_ping, cmd_echo, cmd_hello, cmd_quit, cmd_reset, cmd_select, cmd_client, cmd_info, cmd_config, cmd_time,

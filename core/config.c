@@ -13,6 +13,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,9 @@
 #include <unistd.h>
 
 #include "util.h"
+
+static struct config defaults_storage; /* written once, by defaults_init */
+static void defaults_init(void);
 
 enum opt_kind { OPT_INT, OPT_LL, OPT_MEM, OPT_BOOL, OPT_STRING, OPT_ENUM_LOGLEVEL, OPT_BIND };
 
@@ -49,6 +53,24 @@ static const struct config_option config_options[] = {
     {"timeout", OPT_LL, OFF(timeout), 0, INT_MAX, 1},
     {"tcp-backlog", OPT_INT, OFF(tcp_backlog), 0, INT_MAX, 0},
     {"tcp-keepalive", OPT_INT, OFF(tcp_keepalive), 0, INT_MAX, 1},
+    {"hash-max-listpack-entries", OPT_LL, OFF(hash_max_listpack_entries), 0, LLONG_MAX, 1},
+    {"hash-max-listpack-value", OPT_LL, OFF(hash_max_listpack_value), 0, LLONG_MAX, 1},
+    {"hash-max-ziplist-entries", OPT_LL, OFF(hash_max_listpack_entries), 0, LLONG_MAX, 1},
+    {"hash-max-ziplist-value", OPT_LL, OFF(hash_max_listpack_value), 0, LLONG_MAX, 1},
+    {"set-max-intset-entries", OPT_LL, OFF(set_max_intset_entries), 0, LLONG_MAX, 1},
+    {"set-max-listpack-entries", OPT_LL, OFF(set_max_listpack_entries), 0, LLONG_MAX, 1},
+    {"set-max-listpack-value", OPT_LL, OFF(set_max_listpack_value), 0, LLONG_MAX, 1},
+    {"zset-max-listpack-entries", OPT_LL, OFF(zset_max_listpack_entries), 0, LLONG_MAX, 1},
+    {"zset-max-listpack-value", OPT_LL, OFF(zset_max_listpack_value), 0, LLONG_MAX, 1},
+    {"zset-max-ziplist-entries", OPT_LL, OFF(zset_max_listpack_entries), 0, LLONG_MAX, 1},
+    {"zset-max-ziplist-value", OPT_LL, OFF(zset_max_listpack_value), 0, LLONG_MAX, 1},
+    {"list-max-listpack-size", OPT_INT, OFF(list_max_listpack_size), INT_MIN, INT_MAX, 1},
+    {"list-max-ziplist-size", OPT_INT, OFF(list_max_listpack_size), INT_MIN, INT_MAX, 1},
+    {"list-compress-depth", OPT_INT, OFF(list_compress_depth), 0, INT_MAX, 1},
+    {"lazyfree-lazy-user-del", OPT_BOOL, OFF(lazyfree_lazy_user_del), 0, 1, 1},
+    {"lazyfree-lazy-user-flush", OPT_BOOL, OFF(lazyfree_lazy_user_flush), 0, 1, 1},
+    {"lazyfree-lazy-server-del", OPT_BOOL, OFF(lazyfree_lazy_server_del), 0, 1, 1},
+    {"lazyfree-lazy-expire", OPT_BOOL, OFF(lazyfree_lazy_expire), 0, 1, 1},
 };
 #define NOPTIONS (sizeof(config_options) / sizeof(config_options[0]))
 
@@ -72,6 +94,26 @@ void config_init_defaults(struct config *cfg)
     cfg->timeout = 0;
     cfg->tcp_backlog = 511;
     cfg->tcp_keepalive = 300;
+    cfg->hash_max_listpack_entries = 128;
+    cfg->hash_max_listpack_value = 64;
+    cfg->set_max_intset_entries = 512;
+    cfg->set_max_listpack_entries = 128;
+    cfg->set_max_listpack_value = 64;
+    cfg->zset_max_listpack_entries = 128;
+    cfg->zset_max_listpack_value = 64;
+    cfg->list_max_listpack_size = -2;
+    cfg->list_compress_depth = 0;
+    cfg->lazyfree_lazy_user_del = 0;
+    cfg->lazyfree_lazy_user_flush = 0;
+    cfg->lazyfree_lazy_server_del = 0;
+    cfg->lazyfree_lazy_expire = 0;
+}
+
+const struct config *config_defaults(void)
+{
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, defaults_init);
+    return &defaults_storage;
 }
 
 int config_parse_memory(const char *s, long long *out)
@@ -475,4 +517,9 @@ int config_rewrite(const struct config *cfg, char *err, size_t errlen)
         return -1;
     }
     return 0;
+}
+
+static void defaults_init(void)
+{
+    config_init_defaults(&defaults_storage);
 }

@@ -38,7 +38,25 @@ struct config {
     int tcp_backlog;
     int tcp_keepalive;
     char config_file[CONFIG_PATH_MAX]; /* absolute path of the file read at start, "" if none */
+    /* collection encodings: compact (listpack/intset) up to these sizes */
+    long long hash_max_listpack_entries;
+    long long hash_max_listpack_value;
+    long long set_max_intset_entries;
+    long long set_max_listpack_entries;
+    long long set_max_listpack_value;
+    long long zset_max_listpack_entries;
+    long long zset_max_listpack_value;
+    int list_max_listpack_size; /* >0: entries per node; -1..-5: 4..64 KB per node */
+    int list_compress_depth;    /* accepted for compatibility; nodes are not compressed */
+    /* lazyfree: free big values in the background instead of in the command */
+    int lazyfree_lazy_user_del;   /* DEL behaves as UNLINK */
+    int lazyfree_lazy_user_flush; /* FLUSHDB/FLUSHALL without a flag behave as ASYNC */
+    int lazyfree_lazy_server_del; /* values replaced or deleted by a command as a side effect */
+    int lazyfree_lazy_expire;
 };
+
+/* The defaults, for code that runs without a server (unit tests). */
+const struct config *config_defaults(void);
 
 void config_init_defaults(struct config *cfg);
 

@@ -189,8 +189,23 @@ static void entry_free_value(struct db_entry *e)
     if (e->type == OBJ_STRING) {
         if (e->encoding == ENC_RAW)
             free(e->v.raw);
-    } else {
-        free(e->v.ptr);
+    } else if (e->v.ptr) {
+        switch (e->type) {
+        case OBJ_LIST:
+            list_value_free(e);
+            break;
+        case OBJ_HASH:
+            hash_value_free(e);
+            break;
+        case OBJ_SET:
+            set_value_free(e);
+            break;
+        case OBJ_ZSET:
+            zset_value_free(e);
+            break;
+        default:
+            break;
+        }
     }
     e->v.i = 0;
 }
@@ -212,20 +227,34 @@ void entry_free(struct db_entry *e)
  */
 struct db_entry *entry_dup_with_key(const struct db_entry *e, uint64_t hash, const char *key, size_t klen)
 {
-    if (e->type != OBJ_STRING && e->v.ptr != NULL) {
-        /* Collections do not exist yet; their deep copy belongs to their
-         * module. Refuse rather than share a pointer two owners would free. */
-        fprintf(stderr, "shardis: entry_dup_with_key on type %u is not implemented\n", (unsigned)e->type);
-        abort();
-    }
     size_t inline_len = entry_inline_len(e);
     struct db_entry *copy = entry_alloc(hash, key, klen, inline_len, (enum obj_encoding)e->encoding);
     copy->type = e->type;
     copy->expire_at = e->expire_at;
     copy->lru = e->lru;
     copy->val_len = e->val_len;
-    if (e->type != OBJ_STRING)
-        return copy; /* an empty placeholder collection (v.ptr NULL) */
+    if (e->type != OBJ_STRING) {
+        copy->v.ptr = NULL;
+        if (e->v.ptr) {
+            switch (e->type) {
+            case OBJ_LIST:
+                copy->v.ptr = list_value_dup(e);
+                break;
+            case OBJ_HASH:
+                copy->v.ptr = hash_value_dup(e);
+                break;
+            case OBJ_SET:
+                copy->v.ptr = set_value_dup(e);
+                break;
+            case OBJ_ZSET:
+                copy->v.ptr = zset_value_dup(e);
+                break;
+            default:
+                break;
+            }
+        }
+        return copy;
+    }
     switch (e->encoding) {
     case ENC_INT:
         copy->v.i = e->v.i;
@@ -360,6 +389,35 @@ void entry_set_int(struct db *db, struct db_entry **ep, long long v)
     e->v.i = v;
 }
 
+/* ---------------- collections ---------------- */
+
+struct db_entry *entry_new_collection(uint64_t hash, const char *key, size_t klen, int type, int encoding, void *value)
+{
+    struct db_entry *e = entry_alloc(hash, key, klen, 0, (enum obj_encoding)encoding);
+    e->type = (uint32_t)type;
+    e->val_len = 0;
+    e->v.ptr = value;
+    return e;
+}
+
+size_t entry_element_count(const struct db_entry *e)
+{
+    if (!e->v.ptr && e->type != OBJ_STRING)
+        return 0;
+    switch (e->type) {
+    case OBJ_LIST:
+        return list_value_len(e);
+    case OBJ_HASH:
+        return hash_value_len(e);
+    case OBJ_SET:
+        return set_value_len(e);
+    case OBJ_ZSET:
+        return zset_value_len(e);
+    default:
+        return 1;
+    }
+}
+
 /* ---------------- names ---------------- */
 
 const char *entry_type_name(const struct db_entry *e)
@@ -382,9 +440,17 @@ const char *entry_type_name(const struct db_entry *e)
 
 const char *entry_encoding_name(const struct db_entry *e)
 {
-    if (e->type != OBJ_STRING)
-        return "unknown"; /* collections name their own encodings later */
     switch (e->encoding) {
+    case ENC_LISTPACK:
+        return "listpack";
+    case ENC_QUICKLIST:
+        return "quicklist";
+    case ENC_INTSET:
+        return "intset";
+    case ENC_HASHTABLE:
+        return "hashtable";
+    case ENC_SKIPLIST:
+        return "skiplist";
     case ENC_RAW:
         return "raw";
     case ENC_INT:

@@ -15,7 +15,10 @@
  *   ENC_RAW    - v.raw points to a separate malloc'd block of val_len bytes
  *                (capacity = malloc_usable_size), so APPEND/SETRANGE grow it
  *                in place.
- * Collections (later) use v.ptr with their own encodings.
+ * Collections (list, hash, set, zset) keep their value behind v.ptr, in the
+ * structure their encoding names; val_len is unused (0). Each type's module
+ * provides the hooks declared at the end of this header (free, deep copy,
+ * element count, memory), which the generic entry functions call.
  *
  * Layout invariants: key bytes start at e->key; an EMBSTR value starts at
  * e->key + e->key_len. Neither is NUL-terminated. expire_at is absolute unix
@@ -29,7 +32,17 @@
 #include <stdint.h>
 
 enum obj_type { OBJ_STRING = 0, OBJ_LIST = 1, OBJ_SET = 2, OBJ_ZSET = 3, OBJ_HASH = 4 };
-enum obj_encoding { ENC_RAW = 0, ENC_INT = 1, ENC_EMBSTR = 2 };
+enum obj_encoding {
+    ENC_RAW = 0,
+    ENC_INT = 1,
+    ENC_EMBSTR = 2,
+    /* collections: v.ptr points at the structure the encoding names */
+    ENC_LISTPACK = 3,  /* list, hash, set, zset: unsigned char * (core/listpack.h) */
+    ENC_QUICKLIST = 4, /* list: struct quicklist * (core/quicklist.h) */
+    ENC_INTSET = 5,    /* set: struct intset * (core/intset.h) */
+    ENC_HASHTABLE = 6, /* hash, set: struct sdict * (core/sdict.h) */
+    ENC_SKIPLIST = 7,  /* zset: struct zset * (core/zset.h) */
+};
 
 /* Values up to this many bytes are embedded in the entry when created. */
 #define OBJ_EMBSTR_MAX 128
@@ -82,6 +95,35 @@ void entry_set_int(struct db *db, struct db_entry **ep, long long v);
 /* Name of the type for TYPE, of the encoding for OBJECT ENCODING. */
 const char *entry_type_name(const struct db_entry *e);
 const char *entry_encoding_name(const struct db_entry *e);
+
+/* A new collection entry: type and encoding as given, v.ptr = value (the
+ * entry takes ownership), no expiry. */
+struct db_entry *entry_new_collection(uint64_t hash, const char *key, size_t klen, int type, int encoding, void *value);
+/* Number of elements of a collection (1 for a string): lazyfree decides by it. */
+size_t entry_element_count(const struct db_entry *e);
+
+/* ---- per-type hooks, each defined by its type's module ----
+ * free: frees the value behind e->v.ptr (not the entry).
+ * dup: a deep copy of the value (same encoding), for COPY and cross-shard
+ *      gathers; the copy's owner is the caller.
+ * len: elements (list length, hash fields, set members, zset members).
+ * mem: bytes the value uses, for MEMORY USAGE and INFO. */
+void list_value_free(struct db_entry *e);
+void *list_value_dup(const struct db_entry *e);
+size_t list_value_len(const struct db_entry *e);
+size_t list_value_mem(const struct db_entry *e);
+void hash_value_free(struct db_entry *e);
+void *hash_value_dup(const struct db_entry *e);
+size_t hash_value_len(const struct db_entry *e);
+size_t hash_value_mem(const struct db_entry *e);
+void set_value_free(struct db_entry *e);
+void *set_value_dup(const struct db_entry *e);
+size_t set_value_len(const struct db_entry *e);
+size_t set_value_mem(const struct db_entry *e);
+void zset_value_free(struct db_entry *e);
+void *zset_value_dup(const struct db_entry *e);
+size_t zset_value_len(const struct db_entry *e);
+size_t zset_value_mem(const struct db_entry *e);
 
 /* LRU clock used for OBJECT IDLETIME: seconds, wrapping at 2^24. */
 uint32_t lru_clock_now(int64_t now_ms);

@@ -136,6 +136,7 @@ void shard_init_ctx(struct shard *s, struct cmd_ctx *c, int dbid, int resp, stru
     c->now_ms = s->now_ms;
     c->stats = &s->stats;
     c->watches = s->watches;
+    c->cfg = s->cfg;
 }
 
 /* ---------------- sub-requests ---------------- */
