@@ -22,6 +22,7 @@
 
 #include "command.h"
 #include "config.h"
+#include "lazyfree.h"
 #include "conn.h"
 #include "dispatch.h"
 #include "log.h"
@@ -398,14 +399,15 @@ void info_render(struct buf *out, int resp, const struct arg *argv, int argc, st
         appendf(&t,
                 "%s# Memory\r\nused_memory:%zu\r\nused_memory_human:%s\r\nused_memory_rss:%zu\r\n"
                 "used_memory_rss_human:%s\r\nused_memory_peak_rss:%zu\r\nused_memory_peak_rss_human:%s\r\n"
-                "used_memory_overhead:%zu\r\nmem_fragmentation_ratio:%.2f\r\nmem_allocator:%s\r\n",
+                "used_memory_overhead:%zu\r\nmem_fragmentation_ratio:%.2f\r\nmem_allocator:%s\r\n"
+                "lazyfree_pending_objects:%zu\r\nlazyfreed_objects:%zu\r\n",
                 any ? "\r\n" : "", used, h1, rss, h2, peak, h3, overhead, used ? (double)rss / used : 0.0,
 #ifdef SHARDIS_JEMALLOC
-                "jemalloc"
+                "jemalloc",
 #else
-                "libc"
+                "libc",
 #endif
-        );
+                lazyfree_pending(), lazyfree_freed());
         any = 1;
     }
     if (section_wanted(argv, argc, "persistence", 1)) {
