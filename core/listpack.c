@@ -332,6 +332,14 @@ unsigned char *lp_new(void)
     return lp;
 }
 
+unsigned char *lp_dup(const unsigned char *lp)
+{
+    size_t bytes = lp_bytes(lp);
+    unsigned char *copy = lp_realloc(NULL, bytes);
+    memcpy(copy, lp, bytes);
+    return copy;
+}
+
 void lp_free(unsigned char *lp)
 {
     free(lp);
@@ -489,6 +497,23 @@ unsigned char *lp_insert(unsigned char *lp, unsigned char *p, const char *s, siz
         return splice_str(lp, *p == LP_EOF ? off : off + entry_size(p), 0, s, len, 1, newp);
     case LP_REPLACE:
         return splice_str(lp, off, entry_size(p), s, len, 0, newp);
+    }
+    return lp;
+}
+
+unsigned char *lp_insert_int(unsigned char *lp, unsigned char *p, long long v, enum lp_where where,
+                             unsigned char **newp)
+{
+    unsigned char hdr[LP_MAX_INT_ENTRY];
+    unsigned hlen = encode_int(hdr, v);
+    size_t off = (size_t)(p - lp);
+    switch (where) {
+    case LP_BEFORE:
+        return splice(lp, off, 0, hdr, hlen, NULL, 0, 1, newp);
+    case LP_AFTER:
+        return splice(lp, *p == LP_EOF ? off : off + entry_size(p), 0, hdr, hlen, NULL, 0, 1, newp);
+    case LP_REPLACE:
+        return splice(lp, off, entry_size(p), hdr, hlen, NULL, 0, 0, newp);
     }
     return lp;
 }
