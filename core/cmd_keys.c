@@ -32,6 +32,7 @@
 
 #include "command.h"
 #include "db.h"
+#include "lazyfree.h"
 #include "object.h"
 #include "resp.h"
 #include "util.h"
@@ -194,13 +195,21 @@ static void rename_entry(struct cmd_ctx *c, int src_argi, int dst_argi)
 
 /* DEL key [key ...] and UNLINK: values are small enough to free inline. A key
  * given twice is deleted (and counted) once. */
+/* DEL and UNLINK: UNLINK (and DEL with lazyfree-lazy-user-del) hands big
+ * values to the lazyfree thread; the keys are gone at once either way. */
 void cmd_del(struct cmd_ctx *c)
 {
+    int lazy = (c->cmd && c->cmd->name[0] == 'u') || ctx_config(c)->lazyfree_lazy_user_del;
     long long deleted = 0;
     for (int j = 1; j < c->argc; j++) {
         if (!lookup_write(c, j))
             continue;
-        if (db_delete(c->db, arg_hash(c, j), c->argv[j].ptr, c->argv[j].len)) {
+        struct db_entry *e = db_unlink(c->db, arg_hash(c, j), c->argv[j].ptr, c->argv[j].len);
+        if (e) {
+            if (lazy)
+                lazyfree_entry(e);
+            else
+                entry_free(e);
             key_modified(c, j);
             deleted++;
         }
@@ -578,33 +587,49 @@ void cmd_dbsize(struct cmd_ctx *c)
 
 /* [ASYNC|SYNC]: both free synchronously for now. Replies and returns 0 on a
  * bad option. */
+/* FLUSHDB/FLUSHALL [ASYNC|SYNC]: 1 sync, 2 async (also without a flag when
+ * lazyfree-lazy-user-flush is set), 0 after replying a syntax error. */
 static int flush_options_ok(struct cmd_ctx *c)
 {
-    if (c->argc == 1 || (c->argc == 2 && (arg_is(&c->argv[1], "sync") || arg_is(&c->argv[1], "async"))))
+    if (c->argc == 1)
+        return ctx_config(c)->lazyfree_lazy_user_flush ? 2 : 1;
+    if (c->argc == 2 && arg_is(&c->argv[1], "sync"))
         return 1;
+    if (c->argc == 2 && arg_is(&c->argv[1], "async"))
+        return 2;
     reply_error(c->out, ERR_SYNTAX);
     return 0;
 }
 
+static void flush_db(struct db *db, int mode)
+{
+    if (mode == 2)
+        lazyfree_db_clear(db);
+    else
+        db_clear(db);
+}
+
 void cmd_flushdb(struct cmd_ctx *c)
 {
-    if (!flush_options_ok(c))
+    int mode = flush_options_ok(c);
+    if (!mode)
         return;
     count_dirty(c, db_size(c->db));
     keys_flushed(c, c->dbid, -1);
-    db_clear(c->db);
+    flush_db(c->db, mode);
     reply_ok(c->out);
 }
 
 void cmd_flushall(struct cmd_ctx *c)
 {
-    if (!flush_options_ok(c))
+    int mode = flush_options_ok(c);
+    if (!mode)
         return;
     uint64_t removed = 0;
     keys_flushed(c, -1, -1);
     for (int i = 0; i < c->ndbs; i++) {
         removed += db_size(c->dbs[i]);
-        db_clear(c->dbs[i]);
+        flush_db(c->dbs[i], mode);
     }
     count_dirty(c, removed + 1);
     reply_ok(c->out);

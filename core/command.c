@@ -366,6 +366,277 @@ const struct command command_table[] = {
     {.name = "lastsave", .arity = 1, .flags = CMD_LOADING | CMD_STALE | CMD_FAST,
      .acl_categories = "@admin @fast @dangerous", .route = ROUTE_LOCAL, .merge = MERGE_NONE, .handler = cmd_lastsave,
      .summary = "Get the UNIX time stamp of the last successful save to disk", .since = "1.0.0", .group = "server"},
+    /* ---- collections: lists, hashes, sets, sorted sets (issue 4) ---- */
+    {.name = "lpush", .arity = -3, .flags = CMD_WRITE | CMD_DENYOOM | CMD_FAST, .first_key = 1, .last_key = 1, .key_step = 1,
+     .acl_categories = "@write @list @fast", .route = ROUTE_KEYS, .merge = MERGE_NONE, .handler = cmd_lpush,
+     .summary = "Prepend one or multiple elements to a list", .since = "1.0.0", .group = "list"},
+    {.name = "rpush", .arity = -3, .flags = CMD_WRITE | CMD_DENYOOM | CMD_FAST, .first_key = 1, .last_key = 1, .key_step = 1,
+     .acl_categories = "@write @list @fast", .route = ROUTE_KEYS, .merge = MERGE_NONE, .handler = cmd_rpush,
+     .summary = "Append one or multiple elements to a list", .since = "1.0.0", .group = "list"},
+    {.name = "lpushx", .arity = -3, .flags = CMD_WRITE | CMD_DENYOOM | CMD_FAST, .first_key = 1, .last_key = 1, .key_step = 1,
+     .acl_categories = "@write @list @fast", .route = ROUTE_KEYS, .merge = MERGE_NONE, .handler = cmd_lpushx,
+     .summary = "Prepend an element to a list, only if the list exists", .since = "2.2.0", .group = "list"},
+    {.name = "rpushx", .arity = -3, .flags = CMD_WRITE | CMD_DENYOOM | CMD_FAST, .first_key = 1, .last_key = 1, .key_step = 1,
+     .acl_categories = "@write @list @fast", .route = ROUTE_KEYS, .merge = MERGE_NONE, .handler = cmd_rpushx,
+     .summary = "Append an element to a list, only if the list exists", .since = "2.2.0", .group = "list"},
+    {.name = "lpop", .arity = -2, .flags = CMD_WRITE | CMD_FAST, .first_key = 1, .last_key = 1, .key_step = 1,
+     .acl_categories = "@write @list @fast", .route = ROUTE_KEYS, .merge = MERGE_NONE, .handler = cmd_lpop,
+     .summary = "Remove and get the first elements in a list", .since = "1.0.0", .group = "list"},
+    {.name = "rpop", .arity = -2, .flags = CMD_WRITE | CMD_FAST, .first_key = 1, .last_key = 1, .key_step = 1,
+     .acl_categories = "@write @list @fast", .route = ROUTE_KEYS, .merge = MERGE_NONE, .handler = cmd_rpop,
+     .summary = "Remove and get the last elements in a list", .since = "1.0.0", .group = "list"},
+    {.name = "llen", .arity = 2, .flags = CMD_READONLY | CMD_FAST, .first_key = 1, .last_key = 1, .key_step = 1,
+     .acl_categories = "@read @list @fast", .route = ROUTE_KEYS, .merge = MERGE_NONE, .handler = cmd_llen,
+     .summary = "Get the length of a list", .since = "1.0.0", .group = "list"},
+    {.name = "lrange", .arity = 4, .flags = CMD_READONLY, .first_key = 1, .last_key = 1, .key_step = 1,
+     .acl_categories = "@read @list @slow", .route = ROUTE_KEYS, .merge = MERGE_NONE, .handler = cmd_lrange,
+     .summary = "Get a range of elements from a list", .since = "1.0.0", .group = "list"},
+    {.name = "lindex", .arity = 3, .flags = CMD_READONLY, .first_key = 1, .last_key = 1, .key_step = 1,
+     .acl_categories = "@read @list @slow", .route = ROUTE_KEYS, .merge = MERGE_NONE, .handler = cmd_lindex,
+     .summary = "Get an element from a list by its index", .since = "1.0.0", .group = "list"},
+    {.name = "lset", .arity = 4, .flags = CMD_WRITE | CMD_DENYOOM, .first_key = 1, .last_key = 1, .key_step = 1,
+     .acl_categories = "@write @list @slow", .route = ROUTE_KEYS, .merge = MERGE_NONE, .handler = cmd_lset,
+     .summary = "Set the value of an element in a list by its index", .since = "1.0.0", .group = "list"},
+    {.name = "linsert", .arity = 5, .flags = CMD_WRITE | CMD_DENYOOM, .first_key = 1, .last_key = 1, .key_step = 1,
+     .acl_categories = "@write @list @slow", .route = ROUTE_KEYS, .merge = MERGE_NONE, .handler = cmd_linsert,
+     .summary = "Insert an element before or after another element in a list", .since = "2.2.0", .group = "list"},
+    {.name = "lrem", .arity = 4, .flags = CMD_WRITE, .first_key = 1, .last_key = 1, .key_step = 1,
+     .acl_categories = "@write @list @slow", .route = ROUTE_KEYS, .merge = MERGE_NONE, .handler = cmd_lrem,
+     .summary = "Remove elements from a list", .since = "1.0.0", .group = "list"},
+    {.name = "ltrim", .arity = 4, .flags = CMD_WRITE, .first_key = 1, .last_key = 1, .key_step = 1,
+     .acl_categories = "@write @list @slow", .route = ROUTE_KEYS, .merge = MERGE_NONE, .handler = cmd_ltrim,
+     .summary = "Trim a list to the specified range", .since = "1.0.0", .group = "list"},
+    {.name = "lpos", .arity = -3, .flags = CMD_READONLY, .first_key = 1, .last_key = 1, .key_step = 1,
+     .acl_categories = "@read @list @slow", .route = ROUTE_KEYS, .merge = MERGE_NONE, .handler = cmd_lpos,
+     .summary = "Return the index of matching elements on a list", .since = "6.0.6", .group = "list"},
+    {.name = "lmove", .arity = 5, .flags = CMD_WRITE | CMD_DENYOOM, .first_key = 1, .last_key = 2, .key_step = 1,
+     .acl_categories = "@write @list @slow", .route = ROUTE_CUSTOM, .merge = MERGE_NONE, .handler = cmd_lmove,
+     .summary = "Pop an element from a list, push it to another list and return it", .since = "6.2.0", .group = "list"},
+    {.name = "rpoplpush", .arity = 3, .flags = CMD_WRITE | CMD_DENYOOM, .first_key = 1, .last_key = 2, .key_step = 1,
+     .acl_categories = "@write @list @slow", .route = ROUTE_CUSTOM, .merge = MERGE_NONE, .handler = cmd_rpoplpush,
+     .summary = "Remove the last element in a list, prepend it to another list and return it", .since = "1.2.0", .group = "list"},
+    {.name = "lmpop", .arity = -4, .flags = CMD_WRITE | CMD_MOVABLE_KEYS, .first_key = 0, .last_key = 0, .key_step = 0,
+     .acl_categories = "@write @list @slow", .route = ROUTE_CUSTOM, .merge = MERGE_NONE, .handler = cmd_lmpop,
+     .summary = "Pop elements from a list", .since = "7.0.0", .group = "list", .keynum_arg = 1},
+    {.name = "blpop", .arity = -3, .flags = CMD_WRITE | CMD_NOSCRIPT | CMD_BLOCKING, .first_key = 1, .last_key = -2, .key_step = 1,
+     .acl_categories = "@write @list @slow @blocking", .route = ROUTE_CUSTOM, .merge = MERGE_NONE, .handler = cmd_blpop,
+     .summary = "Remove and get the first element in a list, or block until one is available", .since = "2.0.0", .group = "list"},
+    {.name = "brpop", .arity = -3, .flags = CMD_WRITE | CMD_NOSCRIPT | CMD_BLOCKING, .first_key = 1, .last_key = -2, .key_step = 1,
+     .acl_categories = "@write @list @slow @blocking", .route = ROUTE_CUSTOM, .merge = MERGE_NONE, .handler = cmd_brpop,
+     .summary = "Remove and get the last element in a list, or block until one is available", .since = "2.0.0", .group = "list"},
+    {.name = "blmove", .arity = 6, .flags = CMD_WRITE | CMD_DENYOOM | CMD_NOSCRIPT | CMD_BLOCKING, .first_key = 1, .last_key = 2, .key_step = 1,
+     .acl_categories = "@write @list @slow @blocking", .route = ROUTE_CUSTOM, .merge = MERGE_NONE, .handler = cmd_blmove,
+     .summary = "Pop an element from a list, push it to another list and return it; or block until one is available", .since = "6.2.0", .group = "list"},
+    {.name = "brpoplpush", .arity = 4, .flags = CMD_WRITE | CMD_DENYOOM | CMD_NOSCRIPT | CMD_BLOCKING, .first_key = 1, .last_key = 2, .key_step = 1,
+     .acl_categories = "@write @list @slow @blocking", .route = ROUTE_CUSTOM, .merge = MERGE_NONE, .handler = cmd_brpoplpush,
+     .summary = "Pop an element from a list, push it to another list and return it; or block until one is available", .since = "2.2.0", .group = "list"},
+    {.name = "blmpop", .arity = -5, .flags = CMD_WRITE | CMD_BLOCKING | CMD_MOVABLE_KEYS, .first_key = 0, .last_key = 0, .key_step = 0,
+     .acl_categories = "@write @list @slow @blocking", .route = ROUTE_CUSTOM, .merge = MERGE_NONE, .handler = cmd_blmpop,
+     .summary = "Pop elements from a list, or block until one is available", .since = "7.0.0", .group = "list", .keynum_arg = 2},
+    {.name = "hset", .arity = -4, .flags = CMD_WRITE | CMD_DENYOOM | CMD_FAST, .first_key = 1, .last_key = 1, .key_step = 1,
+     .acl_categories = "@write @hash @fast", .route = ROUTE_KEYS, .merge = MERGE_NONE, .handler = cmd_hset,
+     .summary = "Set the string value of a hash field", .since = "2.0.0", .group = "hash"},
+    {.name = "hsetnx", .arity = 4, .flags = CMD_WRITE | CMD_DENYOOM | CMD_FAST, .first_key = 1, .last_key = 1, .key_step = 1,
+     .acl_categories = "@write @hash @fast", .route = ROUTE_KEYS, .merge = MERGE_NONE, .handler = cmd_hsetnx,
+     .summary = "Set the value of a hash field, only if the field does not exist", .since = "2.0.0", .group = "hash"},
+    {.name = "hget", .arity = 3, .flags = CMD_READONLY | CMD_FAST, .first_key = 1, .last_key = 1, .key_step = 1,
+     .acl_categories = "@read @hash @fast", .route = ROUTE_KEYS, .merge = MERGE_NONE, .handler = cmd_hget,
+     .summary = "Get the value of a hash field", .since = "2.0.0", .group = "hash"},
+    {.name = "hmset", .arity = -4, .flags = CMD_WRITE | CMD_DENYOOM | CMD_FAST, .first_key = 1, .last_key = 1, .key_step = 1,
+     .acl_categories = "@write @hash @fast", .route = ROUTE_KEYS, .merge = MERGE_NONE, .handler = cmd_hmset,
+     .summary = "Set multiple hash fields to multiple values", .since = "2.0.0", .group = "hash"},
+    {.name = "hmget", .arity = -3, .flags = CMD_READONLY | CMD_FAST, .first_key = 1, .last_key = 1, .key_step = 1,
+     .acl_categories = "@read @hash @fast", .route = ROUTE_KEYS, .merge = MERGE_NONE, .handler = cmd_hmget,
+     .summary = "Get the values of all the given hash fields", .since = "2.0.0", .group = "hash"},
+    {.name = "hdel", .arity = -3, .flags = CMD_WRITE | CMD_FAST, .first_key = 1, .last_key = 1, .key_step = 1,
+     .acl_categories = "@write @hash @fast", .route = ROUTE_KEYS, .merge = MERGE_NONE, .handler = cmd_hdel,
+     .summary = "Delete one or more hash fields", .since = "2.0.0", .group = "hash"},
+    {.name = "hlen", .arity = 2, .flags = CMD_READONLY | CMD_FAST, .first_key = 1, .last_key = 1, .key_step = 1,
+     .acl_categories = "@read @hash @fast", .route = ROUTE_KEYS, .merge = MERGE_NONE, .handler = cmd_hlen,
+     .summary = "Get the number of fields in a hash", .since = "2.0.0", .group = "hash"},
+    {.name = "hstrlen", .arity = 3, .flags = CMD_READONLY | CMD_FAST, .first_key = 1, .last_key = 1, .key_step = 1,
+     .acl_categories = "@read @hash @fast", .route = ROUTE_KEYS, .merge = MERGE_NONE, .handler = cmd_hstrlen,
+     .summary = "Get the length of the value of a hash field", .since = "3.2.0", .group = "hash"},
+    {.name = "hexists", .arity = 3, .flags = CMD_READONLY | CMD_FAST, .first_key = 1, .last_key = 1, .key_step = 1,
+     .acl_categories = "@read @hash @fast", .route = ROUTE_KEYS, .merge = MERGE_NONE, .handler = cmd_hexists,
+     .summary = "Determine if a hash field exists", .since = "2.0.0", .group = "hash"},
+    {.name = "hkeys", .arity = 2, .flags = CMD_READONLY, .first_key = 1, .last_key = 1, .key_step = 1,
+     .acl_categories = "@read @hash @slow", .route = ROUTE_KEYS, .merge = MERGE_NONE, .handler = cmd_hkeys,
+     .summary = "Get all the fields in a hash", .since = "2.0.0", .group = "hash"},
+    {.name = "hvals", .arity = 2, .flags = CMD_READONLY, .first_key = 1, .last_key = 1, .key_step = 1,
+     .acl_categories = "@read @hash @slow", .route = ROUTE_KEYS, .merge = MERGE_NONE, .handler = cmd_hvals,
+     .summary = "Get all the values in a hash", .since = "2.0.0", .group = "hash"},
+    {.name = "hgetall", .arity = 2, .flags = CMD_READONLY, .first_key = 1, .last_key = 1, .key_step = 1,
+     .acl_categories = "@read @hash @slow", .route = ROUTE_KEYS, .merge = MERGE_NONE, .handler = cmd_hgetall,
+     .summary = "Get all the fields and values in a hash", .since = "2.0.0", .group = "hash"},
+    {.name = "hincrby", .arity = 4, .flags = CMD_WRITE | CMD_DENYOOM | CMD_FAST, .first_key = 1, .last_key = 1, .key_step = 1,
+     .acl_categories = "@write @hash @fast", .route = ROUTE_KEYS, .merge = MERGE_NONE, .handler = cmd_hincrby,
+     .summary = "Increment the integer value of a hash field by the given number", .since = "2.0.0", .group = "hash"},
+    {.name = "hincrbyfloat", .arity = 4, .flags = CMD_WRITE | CMD_DENYOOM | CMD_FAST, .first_key = 1, .last_key = 1, .key_step = 1,
+     .acl_categories = "@write @hash @fast", .route = ROUTE_KEYS, .merge = MERGE_NONE, .handler = cmd_hincrbyfloat,
+     .summary = "Increment the float value of a hash field by the given amount", .since = "2.6.0", .group = "hash"},
+    {.name = "hrandfield", .arity = -2, .flags = CMD_READONLY, .first_key = 1, .last_key = 1, .key_step = 1,
+     .acl_categories = "@read @hash @slow", .route = ROUTE_KEYS, .merge = MERGE_NONE, .handler = cmd_hrandfield,
+     .summary = "Get one or multiple random fields from a hash", .since = "6.2.0", .group = "hash"},
+    {.name = "hscan", .arity = -3, .flags = CMD_READONLY, .first_key = 1, .last_key = 1, .key_step = 1,
+     .acl_categories = "@read @hash @slow", .route = ROUTE_KEYS, .merge = MERGE_NONE, .handler = cmd_hscan,
+     .summary = "Incrementally iterate hash fields and associated values", .since = "2.8.0", .group = "hash"},
+    {.name = "sadd", .arity = -3, .flags = CMD_WRITE | CMD_DENYOOM | CMD_FAST, .first_key = 1, .last_key = 1, .key_step = 1,
+     .acl_categories = "@write @set @fast", .route = ROUTE_KEYS, .merge = MERGE_NONE, .handler = cmd_sadd,
+     .summary = "Add one or more members to a set", .since = "1.0.0", .group = "set"},
+    {.name = "srem", .arity = -3, .flags = CMD_WRITE | CMD_FAST, .first_key = 1, .last_key = 1, .key_step = 1,
+     .acl_categories = "@write @set @fast", .route = ROUTE_KEYS, .merge = MERGE_NONE, .handler = cmd_srem,
+     .summary = "Remove one or more members from a set", .since = "1.0.0", .group = "set"},
+    {.name = "smembers", .arity = 2, .flags = CMD_READONLY, .first_key = 1, .last_key = 1, .key_step = 1,
+     .acl_categories = "@read @set @slow", .route = ROUTE_KEYS, .merge = MERGE_NONE, .handler = cmd_smembers,
+     .summary = "Get all the members in a set", .since = "1.0.0", .group = "set"},
+    {.name = "sismember", .arity = 3, .flags = CMD_READONLY | CMD_FAST, .first_key = 1, .last_key = 1, .key_step = 1,
+     .acl_categories = "@read @set @fast", .route = ROUTE_KEYS, .merge = MERGE_NONE, .handler = cmd_sismember,
+     .summary = "Determine if a given value is a member of a set", .since = "1.0.0", .group = "set"},
+    {.name = "smismember", .arity = -3, .flags = CMD_READONLY | CMD_FAST, .first_key = 1, .last_key = 1, .key_step = 1,
+     .acl_categories = "@read @set @fast", .route = ROUTE_KEYS, .merge = MERGE_NONE, .handler = cmd_smismember,
+     .summary = "Returns the membership associated with the given elements for a set", .since = "6.2.0", .group = "set"},
+    {.name = "scard", .arity = 2, .flags = CMD_READONLY | CMD_FAST, .first_key = 1, .last_key = 1, .key_step = 1,
+     .acl_categories = "@read @set @fast", .route = ROUTE_KEYS, .merge = MERGE_NONE, .handler = cmd_scard,
+     .summary = "Get the number of members in a set", .since = "1.0.0", .group = "set"},
+    {.name = "spop", .arity = -2, .flags = CMD_WRITE | CMD_FAST, .first_key = 1, .last_key = 1, .key_step = 1,
+     .acl_categories = "@write @set @fast", .route = ROUTE_KEYS, .merge = MERGE_NONE, .handler = cmd_spop,
+     .summary = "Remove and return one or multiple random members from a set", .since = "1.0.0", .group = "set"},
+    {.name = "srandmember", .arity = -2, .flags = CMD_READONLY, .first_key = 1, .last_key = 1, .key_step = 1,
+     .acl_categories = "@read @set @slow", .route = ROUTE_KEYS, .merge = MERGE_NONE, .handler = cmd_srandmember,
+     .summary = "Get one or multiple random members from a set", .since = "1.0.0", .group = "set"},
+    {.name = "smove", .arity = 4, .flags = CMD_WRITE | CMD_FAST, .first_key = 1, .last_key = 2, .key_step = 1,
+     .acl_categories = "@write @set @fast", .route = ROUTE_CUSTOM, .merge = MERGE_NONE, .handler = cmd_smove,
+     .summary = "Move a member from one set to another", .since = "1.0.0", .group = "set"},
+    {.name = "sinter", .arity = -2, .flags = CMD_READONLY, .first_key = 1, .last_key = -1, .key_step = 1,
+     .acl_categories = "@read @set @slow", .route = ROUTE_CUSTOM, .merge = MERGE_NONE, .handler = cmd_sinter,
+     .summary = "Intersect multiple sets", .since = "1.0.0", .group = "set"},
+    {.name = "sintercard", .arity = -3, .flags = CMD_READONLY | CMD_MOVABLE_KEYS, .first_key = 0, .last_key = 0, .key_step = 0,
+     .acl_categories = "@read @set @slow", .route = ROUTE_CUSTOM, .merge = MERGE_NONE, .handler = cmd_sintercard,
+     .summary = "Intersect multiple sets and return the cardinality of the result", .since = "7.0.0", .group = "set", .keynum_arg = 1},
+    {.name = "sinterstore", .arity = -3, .flags = CMD_WRITE | CMD_DENYOOM, .first_key = 1, .last_key = -1, .key_step = 1,
+     .acl_categories = "@write @set @slow", .route = ROUTE_CUSTOM, .merge = MERGE_NONE, .handler = cmd_sinterstore,
+     .summary = "Intersect multiple sets and store the resulting set in a key", .since = "1.0.0", .group = "set"},
+    {.name = "sunion", .arity = -2, .flags = CMD_READONLY, .first_key = 1, .last_key = -1, .key_step = 1,
+     .acl_categories = "@read @set @slow", .route = ROUTE_CUSTOM, .merge = MERGE_NONE, .handler = cmd_sunion,
+     .summary = "Add multiple sets", .since = "1.0.0", .group = "set"},
+    {.name = "sunionstore", .arity = -3, .flags = CMD_WRITE | CMD_DENYOOM, .first_key = 1, .last_key = -1, .key_step = 1,
+     .acl_categories = "@write @set @slow", .route = ROUTE_CUSTOM, .merge = MERGE_NONE, .handler = cmd_sunionstore,
+     .summary = "Add multiple sets and store the resulting set in a key", .since = "1.0.0", .group = "set"},
+    {.name = "sdiff", .arity = -2, .flags = CMD_READONLY, .first_key = 1, .last_key = -1, .key_step = 1,
+     .acl_categories = "@read @set @slow", .route = ROUTE_CUSTOM, .merge = MERGE_NONE, .handler = cmd_sdiff,
+     .summary = "Subtract multiple sets", .since = "1.0.0", .group = "set"},
+    {.name = "sdiffstore", .arity = -3, .flags = CMD_WRITE | CMD_DENYOOM, .first_key = 1, .last_key = -1, .key_step = 1,
+     .acl_categories = "@write @set @slow", .route = ROUTE_CUSTOM, .merge = MERGE_NONE, .handler = cmd_sdiffstore,
+     .summary = "Subtract multiple sets and store the resulting set in a key", .since = "1.0.0", .group = "set"},
+    {.name = "sscan", .arity = -3, .flags = CMD_READONLY, .first_key = 1, .last_key = 1, .key_step = 1,
+     .acl_categories = "@read @set @slow", .route = ROUTE_KEYS, .merge = MERGE_NONE, .handler = cmd_sscan,
+     .summary = "Incrementally iterate Set elements", .since = "2.8.0", .group = "set"},
+    {.name = "zadd", .arity = -4, .flags = CMD_WRITE | CMD_DENYOOM | CMD_FAST, .first_key = 1, .last_key = 1, .key_step = 1,
+     .acl_categories = "@write @sortedset @fast", .route = ROUTE_KEYS, .merge = MERGE_NONE, .handler = cmd_zadd,
+     .summary = "Add one or more members to a sorted set, or update its score if it already exists", .since = "1.2.0", .group = "sorted-set"},
+    {.name = "zrem", .arity = -3, .flags = CMD_WRITE | CMD_FAST, .first_key = 1, .last_key = 1, .key_step = 1,
+     .acl_categories = "@write @sortedset @fast", .route = ROUTE_KEYS, .merge = MERGE_NONE, .handler = cmd_zrem,
+     .summary = "Remove one or more members from a sorted set", .since = "1.2.0", .group = "sorted-set"},
+    {.name = "zscore", .arity = 3, .flags = CMD_READONLY | CMD_FAST, .first_key = 1, .last_key = 1, .key_step = 1,
+     .acl_categories = "@read @sortedset @fast", .route = ROUTE_KEYS, .merge = MERGE_NONE, .handler = cmd_zscore,
+     .summary = "Get the score associated with the given member in a sorted set", .since = "1.2.0", .group = "sorted-set"},
+    {.name = "zmscore", .arity = -3, .flags = CMD_READONLY | CMD_FAST, .first_key = 1, .last_key = 1, .key_step = 1,
+     .acl_categories = "@read @sortedset @fast", .route = ROUTE_KEYS, .merge = MERGE_NONE, .handler = cmd_zmscore,
+     .summary = "Get the score associated with the given members in a sorted set", .since = "6.2.0", .group = "sorted-set"},
+    {.name = "zincrby", .arity = 4, .flags = CMD_WRITE | CMD_DENYOOM | CMD_FAST, .first_key = 1, .last_key = 1, .key_step = 1,
+     .acl_categories = "@write @sortedset @fast", .route = ROUTE_KEYS, .merge = MERGE_NONE, .handler = cmd_zincrby,
+     .summary = "Increment the score of a member in a sorted set", .since = "1.2.0", .group = "sorted-set"},
+    {.name = "zcard", .arity = 2, .flags = CMD_READONLY | CMD_FAST, .first_key = 1, .last_key = 1, .key_step = 1,
+     .acl_categories = "@read @sortedset @fast", .route = ROUTE_KEYS, .merge = MERGE_NONE, .handler = cmd_zcard,
+     .summary = "Get the number of members in a sorted set", .since = "1.2.0", .group = "sorted-set"},
+    {.name = "zcount", .arity = 4, .flags = CMD_READONLY | CMD_FAST, .first_key = 1, .last_key = 1, .key_step = 1,
+     .acl_categories = "@read @sortedset @fast", .route = ROUTE_KEYS, .merge = MERGE_NONE, .handler = cmd_zcount,
+     .summary = "Count the members in a sorted set with scores within the given values", .since = "2.0.0", .group = "sorted-set"},
+    {.name = "zlexcount", .arity = 4, .flags = CMD_READONLY | CMD_FAST, .first_key = 1, .last_key = 1, .key_step = 1,
+     .acl_categories = "@read @sortedset @fast", .route = ROUTE_KEYS, .merge = MERGE_NONE, .handler = cmd_zlexcount,
+     .summary = "Count the number of members in a sorted set between a given lexicographical range", .since = "2.8.9", .group = "sorted-set"},
+    {.name = "zrange", .arity = -4, .flags = CMD_READONLY, .first_key = 1, .last_key = 1, .key_step = 1,
+     .acl_categories = "@read @sortedset @slow", .route = ROUTE_KEYS, .merge = MERGE_NONE, .handler = cmd_zrange,
+     .summary = "Return a range of members in a sorted set", .since = "1.2.0", .group = "sorted-set"},
+    {.name = "zrangebyscore", .arity = -4, .flags = CMD_READONLY, .first_key = 1, .last_key = 1, .key_step = 1,
+     .acl_categories = "@read @sortedset @slow", .route = ROUTE_KEYS, .merge = MERGE_NONE, .handler = cmd_zrangebyscore,
+     .summary = "Return a range of members in a sorted set, by score", .since = "1.0.5", .group = "sorted-set"},
+    {.name = "zrevrangebyscore", .arity = -4, .flags = CMD_READONLY, .first_key = 1, .last_key = 1, .key_step = 1,
+     .acl_categories = "@read @sortedset @slow", .route = ROUTE_KEYS, .merge = MERGE_NONE, .handler = cmd_zrevrangebyscore,
+     .summary = "Return a range of members in a sorted set, by score, with scores ordered from high to low", .since = "2.2.0", .group = "sorted-set"},
+    {.name = "zrangebylex", .arity = -4, .flags = CMD_READONLY, .first_key = 1, .last_key = 1, .key_step = 1,
+     .acl_categories = "@read @sortedset @slow", .route = ROUTE_KEYS, .merge = MERGE_NONE, .handler = cmd_zrangebylex,
+     .summary = "Return a range of members in a sorted set, by lexicographical range", .since = "2.8.9", .group = "sorted-set"},
+    {.name = "zrevrangebylex", .arity = -4, .flags = CMD_READONLY, .first_key = 1, .last_key = 1, .key_step = 1,
+     .acl_categories = "@read @sortedset @slow", .route = ROUTE_KEYS, .merge = MERGE_NONE, .handler = cmd_zrevrangebylex,
+     .summary = "Return a range of members in a sorted set, by lexicographical range, ordered from higher to lower strings.", .since = "2.8.9", .group = "sorted-set"},
+    {.name = "zrevrange", .arity = -4, .flags = CMD_READONLY, .first_key = 1, .last_key = 1, .key_step = 1,
+     .acl_categories = "@read @sortedset @slow", .route = ROUTE_KEYS, .merge = MERGE_NONE, .handler = cmd_zrevrange,
+     .summary = "Return a range of members in a sorted set, by index, with scores ordered from high to low", .since = "1.2.0", .group = "sorted-set"},
+    {.name = "zrangestore", .arity = -5, .flags = CMD_WRITE | CMD_DENYOOM, .first_key = 1, .last_key = 2, .key_step = 1,
+     .acl_categories = "@write @sortedset @slow", .route = ROUTE_CUSTOM, .merge = MERGE_NONE, .handler = cmd_zrangestore,
+     .summary = "Store a range of members from sorted set into another key", .since = "6.2.0", .group = "sorted-set"},
+    {.name = "zrank", .arity = 3, .flags = CMD_READONLY | CMD_FAST, .first_key = 1, .last_key = 1, .key_step = 1,
+     .acl_categories = "@read @sortedset @fast", .route = ROUTE_KEYS, .merge = MERGE_NONE, .handler = cmd_zrank,
+     .summary = "Determine the index of a member in a sorted set", .since = "2.0.0", .group = "sorted-set"},
+    {.name = "zrevrank", .arity = 3, .flags = CMD_READONLY | CMD_FAST, .first_key = 1, .last_key = 1, .key_step = 1,
+     .acl_categories = "@read @sortedset @fast", .route = ROUTE_KEYS, .merge = MERGE_NONE, .handler = cmd_zrevrank,
+     .summary = "Determine the index of a member in a sorted set, with scores ordered from high to low", .since = "2.0.0", .group = "sorted-set"},
+    {.name = "zpopmin", .arity = -2, .flags = CMD_WRITE | CMD_FAST, .first_key = 1, .last_key = 1, .key_step = 1,
+     .acl_categories = "@write @sortedset @fast", .route = ROUTE_KEYS, .merge = MERGE_NONE, .handler = cmd_zpopmin,
+     .summary = "Remove and return members with the lowest scores in a sorted set", .since = "5.0.0", .group = "sorted-set"},
+    {.name = "zpopmax", .arity = -2, .flags = CMD_WRITE | CMD_FAST, .first_key = 1, .last_key = 1, .key_step = 1,
+     .acl_categories = "@write @sortedset @fast", .route = ROUTE_KEYS, .merge = MERGE_NONE, .handler = cmd_zpopmax,
+     .summary = "Remove and return members with the highest scores in a sorted set", .since = "5.0.0", .group = "sorted-set"},
+    {.name = "zmpop", .arity = -4, .flags = CMD_WRITE | CMD_MOVABLE_KEYS, .first_key = 0, .last_key = 0, .key_step = 0,
+     .acl_categories = "@write @sortedset @slow", .route = ROUTE_CUSTOM, .merge = MERGE_NONE, .handler = cmd_zmpop,
+     .summary = "Remove and return members with scores in a sorted set", .since = "7.0.0", .group = "sorted-set", .keynum_arg = 1},
+    {.name = "bzpopmin", .arity = -3, .flags = CMD_WRITE | CMD_NOSCRIPT | CMD_BLOCKING | CMD_FAST, .first_key = 1, .last_key = -2, .key_step = 1,
+     .acl_categories = "@write @sortedset @fast @blocking", .route = ROUTE_CUSTOM, .merge = MERGE_NONE, .handler = cmd_bzpopmin,
+     .summary = "Remove and return the member with the lowest score from one or more sorted sets, or block until one is available", .since = "5.0.0", .group = "sorted-set"},
+    {.name = "bzpopmax", .arity = -3, .flags = CMD_WRITE | CMD_NOSCRIPT | CMD_BLOCKING | CMD_FAST, .first_key = 1, .last_key = -2, .key_step = 1,
+     .acl_categories = "@write @sortedset @fast @blocking", .route = ROUTE_CUSTOM, .merge = MERGE_NONE, .handler = cmd_bzpopmax,
+     .summary = "Remove and return the member with the highest score from one or more sorted sets, or block until one is available", .since = "5.0.0", .group = "sorted-set"},
+    {.name = "bzmpop", .arity = -5, .flags = CMD_WRITE | CMD_BLOCKING | CMD_MOVABLE_KEYS, .first_key = 0, .last_key = 0, .key_step = 0,
+     .acl_categories = "@write @sortedset @slow @blocking", .route = ROUTE_CUSTOM, .merge = MERGE_NONE, .handler = cmd_bzmpop,
+     .summary = "Remove and return members with scores in a sorted set or block until one is available", .since = "7.0.0", .group = "sorted-set", .keynum_arg = 2},
+    {.name = "zrandmember", .arity = -2, .flags = CMD_READONLY, .first_key = 1, .last_key = 1, .key_step = 1,
+     .acl_categories = "@read @sortedset @slow", .route = ROUTE_KEYS, .merge = MERGE_NONE, .handler = cmd_zrandmember,
+     .summary = "Get one or multiple random elements from a sorted set", .since = "6.2.0", .group = "sorted-set"},
+    {.name = "zunion", .arity = -3, .flags = CMD_READONLY | CMD_MOVABLE_KEYS, .first_key = 0, .last_key = 0, .key_step = 0,
+     .acl_categories = "@read @sortedset @slow", .route = ROUTE_CUSTOM, .merge = MERGE_NONE, .handler = cmd_zunion,
+     .summary = "Add multiple sorted sets", .since = "6.2.0", .group = "sorted-set", .keynum_arg = 1},
+    {.name = "zinter", .arity = -3, .flags = CMD_READONLY | CMD_MOVABLE_KEYS, .first_key = 0, .last_key = 0, .key_step = 0,
+     .acl_categories = "@read @sortedset @slow", .route = ROUTE_CUSTOM, .merge = MERGE_NONE, .handler = cmd_zinter,
+     .summary = "Intersect multiple sorted sets", .since = "6.2.0", .group = "sorted-set", .keynum_arg = 1},
+    {.name = "zdiff", .arity = -3, .flags = CMD_READONLY | CMD_MOVABLE_KEYS, .first_key = 0, .last_key = 0, .key_step = 0,
+     .acl_categories = "@read @sortedset @slow", .route = ROUTE_CUSTOM, .merge = MERGE_NONE, .handler = cmd_zdiff,
+     .summary = "Subtract multiple sorted sets", .since = "6.2.0", .group = "sorted-set", .keynum_arg = 1},
+    {.name = "zunionstore", .arity = -4, .flags = CMD_WRITE | CMD_DENYOOM | CMD_MOVABLE_KEYS, .first_key = 1, .last_key = 1, .key_step = 1,
+     .acl_categories = "@write @sortedset @slow", .route = ROUTE_CUSTOM, .merge = MERGE_NONE, .handler = cmd_zunionstore,
+     .summary = "Add multiple sorted sets and store the resulting sorted set in a new key", .since = "2.0.0", .group = "sorted-set", .keynum_arg = 2},
+    {.name = "zinterstore", .arity = -4, .flags = CMD_WRITE | CMD_DENYOOM | CMD_MOVABLE_KEYS, .first_key = 1, .last_key = 1, .key_step = 1,
+     .acl_categories = "@write @sortedset @slow", .route = ROUTE_CUSTOM, .merge = MERGE_NONE, .handler = cmd_zinterstore,
+     .summary = "Intersect multiple sorted sets and store the resulting sorted set in a new key", .since = "2.0.0", .group = "sorted-set", .keynum_arg = 2},
+    {.name = "zdiffstore", .arity = -4, .flags = CMD_WRITE | CMD_DENYOOM | CMD_MOVABLE_KEYS, .first_key = 1, .last_key = 1, .key_step = 1,
+     .acl_categories = "@write @sortedset @slow", .route = ROUTE_CUSTOM, .merge = MERGE_NONE, .handler = cmd_zdiffstore,
+     .summary = "Subtract multiple sorted sets and store the resulting sorted set in a new key", .since = "6.2.0", .group = "sorted-set", .keynum_arg = 2},
+    {.name = "zintercard", .arity = -3, .flags = CMD_READONLY | CMD_MOVABLE_KEYS, .first_key = 0, .last_key = 0, .key_step = 0,
+     .acl_categories = "@read @sortedset @slow", .route = ROUTE_CUSTOM, .merge = MERGE_NONE, .handler = cmd_zintercard,
+     .summary = "Intersect multiple sorted sets and return the cardinality of the result", .since = "7.0.0", .group = "sorted-set", .keynum_arg = 1},
+    {.name = "zremrangebyscore", .arity = 4, .flags = CMD_WRITE, .first_key = 1, .last_key = 1, .key_step = 1,
+     .acl_categories = "@write @sortedset @slow", .route = ROUTE_KEYS, .merge = MERGE_NONE, .handler = cmd_zremrangebyscore,
+     .summary = "Remove all members in a sorted set within the given scores", .since = "1.2.0", .group = "sorted-set"},
+    {.name = "zremrangebyrank", .arity = 4, .flags = CMD_WRITE, .first_key = 1, .last_key = 1, .key_step = 1,
+     .acl_categories = "@write @sortedset @slow", .route = ROUTE_KEYS, .merge = MERGE_NONE, .handler = cmd_zremrangebyrank,
+     .summary = "Remove all members in a sorted set within the given indexes", .since = "2.0.0", .group = "sorted-set"},
+    {.name = "zremrangebylex", .arity = 4, .flags = CMD_WRITE, .first_key = 1, .last_key = 1, .key_step = 1,
+     .acl_categories = "@write @sortedset @slow", .route = ROUTE_KEYS, .merge = MERGE_NONE, .handler = cmd_zremrangebylex,
+     .summary = "Remove all members in a sorted set between the given lexicographical range", .since = "2.8.9", .group = "sorted-set"},
+    {.name = "zscan", .arity = -3, .flags = CMD_READONLY, .first_key = 1, .last_key = 1, .key_step = 1,
+     .acl_categories = "@read @sortedset @slow", .route = ROUTE_KEYS, .merge = MERGE_NONE, .handler = cmd_zscan,
+     .summary = "Incrementally iterate sorted sets elements and associated scores", .since = "2.8.0", .group = "sorted-set"},
     {.name = NULL}, /* terminator */
 };
 /* clang-format on */
@@ -393,14 +664,19 @@ static const char *const key_spec_flag_names[] = {
 
 enum doc_flags { DOC_DEPRECATED = 1 << 0, DOC_SYSCMD = 1 << 1 };
 
-/* One "index + range" key spec: the keys start at argument `index`; lastkey
- * is relative to index (negative: counted from the end), as Redis reports it.
- * Every key spec of the commands we have is of this kind. */
+/* A key spec whose search begins at argument `index`. Two kinds, as Redis
+ * reports them:
+ *   range  (keynum 0): lastkey is relative to index (negative: counted from
+ *          the end), then keystep and limit;
+ *   keynum (keynum 1): argument index + keynumidx holds the number of keys,
+ *          which start at index + firstkey, keystep apart (ZUNIONSTORE). */
 struct key_spec {
     const char *notes;
     uint32_t flags; /* enum key_spec_flags */
     int index;
     int lastkey, keystep, limit;
+    int keynum;
+    int keynumidx, firstkey;
 };
 
 #define MAX_TIPS 3
@@ -585,6 +861,96 @@ static const struct command_doc command_docs[] = {
     {.fullname = "command|list", .complexity = "O(N) where N is the total number of Redis commands",
      .tips = {"nondeterministic_output_order"}},
     {.fullname = "lastsave", .complexity = "O(1)", .tips = {"nondeterministic_output"}},
+    {.fullname = "lpush", .complexity = "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.", .nspecs = 1, .specs = {{NULL, KS_RW | KS_INSERT, 1, 0, 1, 0}}},
+    {.fullname = "rpush", .complexity = "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.", .nspecs = 1, .specs = {{NULL, KS_RW | KS_INSERT, 1, 0, 1, 0}}},
+    {.fullname = "lpushx", .complexity = "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.", .nspecs = 1, .specs = {{NULL, KS_RW | KS_INSERT, 1, 0, 1, 0}}},
+    {.fullname = "rpushx", .complexity = "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.", .nspecs = 1, .specs = {{NULL, KS_RW | KS_INSERT, 1, 0, 1, 0}}},
+    {.fullname = "lpop", .complexity = "O(N) where N is the number of elements returned", .nspecs = 1, .specs = {{NULL, KS_RW | KS_ACCESS | KS_DELETE, 1, 0, 1, 0}}},
+    {.fullname = "rpop", .complexity = "O(N) where N is the number of elements returned", .nspecs = 1, .specs = {{NULL, KS_RW | KS_ACCESS | KS_DELETE, 1, 0, 1, 0}}},
+    {.fullname = "llen", .complexity = "O(1)", .nspecs = 1, .specs = {{NULL, KS_RO, 1, 0, 1, 0}}},
+    {.fullname = "lrange", .complexity = "O(S+N) where S is the distance of start offset from HEAD for small lists, from nearest end (HEAD or TAIL) for large lists; and N is the number of elements in the specified range.", .nspecs = 1, .specs = {{NULL, KS_RO | KS_ACCESS, 1, 0, 1, 0}}},
+    {.fullname = "lindex", .complexity = "O(N) where N is the number of elements to traverse to get to the element at index. This makes asking for the first or the last element of the list O(1).", .nspecs = 1, .specs = {{NULL, KS_RO | KS_ACCESS, 1, 0, 1, 0}}},
+    {.fullname = "lset", .complexity = "O(N) where N is the length of the list. Setting either the first or the last element of the list is O(1).", .nspecs = 1, .specs = {{NULL, KS_RW | KS_UPDATE, 1, 0, 1, 0}}},
+    {.fullname = "linsert", .complexity = "O(N) where N is the number of elements to traverse before seeing the value pivot. This means that inserting somewhere on the left end on the list (head) can be considered O(1) and inserting somewhere on the right end (tail) is O(N).", .nspecs = 1, .specs = {{NULL, KS_RW | KS_INSERT, 1, 0, 1, 0}}},
+    {.fullname = "lrem", .complexity = "O(N+M) where N is the length of the list and M is the number of elements removed.", .nspecs = 1, .specs = {{NULL, KS_RW | KS_DELETE, 1, 0, 1, 0}}},
+    {.fullname = "ltrim", .complexity = "O(N) where N is the number of elements to be removed by the operation.", .nspecs = 1, .specs = {{NULL, KS_RW | KS_DELETE, 1, 0, 1, 0}}},
+    {.fullname = "lpos", .complexity = "O(N) where N is the number of elements in the list, for the average case. When searching for elements near the head or the tail of the list, or when the MAXLEN option is provided, the command may run in constant time.", .nspecs = 1, .specs = {{NULL, KS_RO | KS_ACCESS, 1, 0, 1, 0}}},
+    {.fullname = "lmove", .complexity = "O(1)", .nspecs = 2, .specs = {{NULL, KS_RW | KS_ACCESS | KS_DELETE, 1, 0, 1, 0}, {NULL, KS_RW | KS_INSERT, 2, 0, 1, 0}}},
+    {.fullname = "rpoplpush", .complexity = "O(1)", .doc_flags = DOC_DEPRECATED, .deprecated_since = "6.2.0", .replaced_by = "`LMOVE` with the `RIGHT` and `LEFT` arguments", .nspecs = 2, .specs = {{NULL, KS_RW | KS_ACCESS | KS_DELETE, 1, 0, 1, 0}, {NULL, KS_RW | KS_INSERT, 2, 0, 1, 0}}},
+    {.fullname = "lmpop", .complexity = "O(N+M) where N is the number of provided keys and M is the number of elements returned.", .nspecs = 1, .specs = {{NULL, KS_RW | KS_ACCESS | KS_DELETE, 1, .keynum = 1, .keynumidx = 0, .firstkey = 1, .keystep = 1}}},
+    {.fullname = "blpop", .complexity = "O(N) where N is the number of provided keys.", .nspecs = 1, .specs = {{NULL, KS_RW | KS_ACCESS | KS_DELETE, 1, -2, 1, 0}}},
+    {.fullname = "brpop", .complexity = "O(N) where N is the number of provided keys.", .nspecs = 1, .specs = {{NULL, KS_RW | KS_ACCESS | KS_DELETE, 1, -2, 1, 0}}},
+    {.fullname = "blmove", .complexity = "O(1)", .nspecs = 2, .specs = {{NULL, KS_RW | KS_ACCESS | KS_DELETE, 1, 0, 1, 0}, {NULL, KS_RW | KS_INSERT, 2, 0, 1, 0}}},
+    {.fullname = "brpoplpush", .complexity = "O(1)", .doc_flags = DOC_DEPRECATED, .deprecated_since = "6.2.0", .replaced_by = "`BLMOVE` with the `RIGHT` and `LEFT` arguments", .nspecs = 2, .specs = {{NULL, KS_RW | KS_ACCESS | KS_DELETE, 1, 0, 1, 0}, {NULL, KS_RW | KS_INSERT, 2, 0, 1, 0}}},
+    {.fullname = "blmpop", .complexity = "O(N+M) where N is the number of provided keys and M is the number of elements returned.", .nspecs = 1, .specs = {{NULL, KS_RW | KS_ACCESS | KS_DELETE, 2, .keynum = 1, .keynumidx = 0, .firstkey = 1, .keystep = 1}}},
+    {.fullname = "hset", .complexity = "O(1) for each field/value pair added, so O(N) to add N field/value pairs when the command is called with multiple field/value pairs.", .nspecs = 1, .specs = {{NULL, KS_RW | KS_UPDATE, 1, 0, 1, 0}}},
+    {.fullname = "hsetnx", .complexity = "O(1)", .nspecs = 1, .specs = {{NULL, KS_RW | KS_INSERT, 1, 0, 1, 0}}},
+    {.fullname = "hget", .complexity = "O(1)", .nspecs = 1, .specs = {{NULL, KS_RO | KS_ACCESS, 1, 0, 1, 0}}},
+    {.fullname = "hmset", .complexity = "O(N) where N is the number of fields being set.", .doc_flags = DOC_DEPRECATED, .deprecated_since = "4.0.0", .replaced_by = "`HSET` with multiple field-value pairs", .nspecs = 1, .specs = {{NULL, KS_RW | KS_UPDATE, 1, 0, 1, 0}}},
+    {.fullname = "hmget", .complexity = "O(N) where N is the number of fields being requested.", .nspecs = 1, .specs = {{NULL, KS_RO | KS_ACCESS, 1, 0, 1, 0}}},
+    {.fullname = "hdel", .complexity = "O(N) where N is the number of fields to be removed.", .nspecs = 1, .specs = {{NULL, KS_RW | KS_DELETE, 1, 0, 1, 0}}},
+    {.fullname = "hlen", .complexity = "O(1)", .nspecs = 1, .specs = {{NULL, KS_RO, 1, 0, 1, 0}}},
+    {.fullname = "hstrlen", .complexity = "O(1)", .nspecs = 1, .specs = {{NULL, KS_RO, 1, 0, 1, 0}}},
+    {.fullname = "hexists", .complexity = "O(1)", .nspecs = 1, .specs = {{NULL, KS_RO, 1, 0, 1, 0}}},
+    {.fullname = "hkeys", .complexity = "O(N) where N is the size of the hash.", .tips = {"nondeterministic_output_order"}, .nspecs = 1, .specs = {{NULL, KS_RO | KS_ACCESS, 1, 0, 1, 0}}},
+    {.fullname = "hvals", .complexity = "O(N) where N is the size of the hash.", .tips = {"nondeterministic_output_order"}, .nspecs = 1, .specs = {{NULL, KS_RO | KS_ACCESS, 1, 0, 1, 0}}},
+    {.fullname = "hgetall", .complexity = "O(N) where N is the size of the hash.", .tips = {"nondeterministic_output_order"}, .nspecs = 1, .specs = {{NULL, KS_RO | KS_ACCESS, 1, 0, 1, 0}}},
+    {.fullname = "hincrby", .complexity = "O(1)", .nspecs = 1, .specs = {{NULL, KS_RW | KS_ACCESS | KS_UPDATE, 1, 0, 1, 0}}},
+    {.fullname = "hincrbyfloat", .complexity = "O(1)", .nspecs = 1, .specs = {{NULL, KS_RW | KS_ACCESS | KS_UPDATE, 1, 0, 1, 0}}},
+    {.fullname = "hrandfield", .complexity = "O(N) where N is the number of fields returned", .tips = {"nondeterministic_output"}, .nspecs = 1, .specs = {{NULL, KS_RO | KS_ACCESS, 1, 0, 1, 0}}},
+    {.fullname = "hscan", .complexity = "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection..", .tips = {"nondeterministic_output"}, .nspecs = 1, .specs = {{NULL, KS_RO | KS_ACCESS, 1, 0, 1, 0}}},
+    {.fullname = "sadd", .complexity = "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.", .nspecs = 1, .specs = {{NULL, KS_RW | KS_INSERT, 1, 0, 1, 0}}},
+    {.fullname = "srem", .complexity = "O(N) where N is the number of members to be removed.", .nspecs = 1, .specs = {{NULL, KS_RW | KS_DELETE, 1, 0, 1, 0}}},
+    {.fullname = "smembers", .complexity = "O(N) where N is the set cardinality.", .tips = {"nondeterministic_output_order"}, .nspecs = 1, .specs = {{NULL, KS_RO | KS_ACCESS, 1, 0, 1, 0}}},
+    {.fullname = "sismember", .complexity = "O(1)", .nspecs = 1, .specs = {{NULL, KS_RO, 1, 0, 1, 0}}},
+    {.fullname = "smismember", .complexity = "O(N) where N is the number of elements being checked for membership", .nspecs = 1, .specs = {{NULL, KS_RO | KS_ACCESS, 1, 0, 1, 0}}},
+    {.fullname = "scard", .complexity = "O(1)", .nspecs = 1, .specs = {{NULL, KS_RO, 1, 0, 1, 0}}},
+    {.fullname = "spop", .complexity = "Without the count argument O(1), otherwise O(N) where N is the value of the passed count.", .tips = {"nondeterministic_output"}, .nspecs = 1, .specs = {{NULL, KS_RW | KS_ACCESS | KS_DELETE, 1, 0, 1, 0}}},
+    {.fullname = "srandmember", .complexity = "Without the count argument O(1), otherwise O(N) where N is the absolute value of the passed count.", .tips = {"nondeterministic_output"}, .nspecs = 1, .specs = {{NULL, KS_RO | KS_ACCESS, 1, 0, 1, 0}}},
+    {.fullname = "smove", .complexity = "O(1)", .nspecs = 2, .specs = {{NULL, KS_RW | KS_ACCESS | KS_DELETE, 1, 0, 1, 0}, {NULL, KS_RW | KS_INSERT, 2, 0, 1, 0}}},
+    {.fullname = "sinter", .complexity = "O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets.", .tips = {"nondeterministic_output_order"}, .nspecs = 1, .specs = {{NULL, KS_RO | KS_ACCESS, 1, -1, 1, 0}}},
+    {.fullname = "sintercard", .complexity = "O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets.", .nspecs = 1, .specs = {{NULL, KS_RO | KS_ACCESS, 1, .keynum = 1, .keynumidx = 0, .firstkey = 1, .keystep = 1}}},
+    {.fullname = "sinterstore", .complexity = "O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets.", .nspecs = 2, .specs = {{NULL, KS_RW | KS_UPDATE, 1, 0, 1, 0}, {NULL, KS_RO | KS_ACCESS, 2, -1, 1, 0}}},
+    {.fullname = "sunion", .complexity = "O(N) where N is the total number of elements in all given sets.", .tips = {"nondeterministic_output_order"}, .nspecs = 1, .specs = {{NULL, KS_RO | KS_ACCESS, 1, -1, 1, 0}}},
+    {.fullname = "sunionstore", .complexity = "O(N) where N is the total number of elements in all given sets.", .nspecs = 2, .specs = {{NULL, KS_OW | KS_UPDATE, 1, 0, 1, 0}, {NULL, KS_RO | KS_ACCESS, 2, -1, 1, 0}}},
+    {.fullname = "sdiff", .complexity = "O(N) where N is the total number of elements in all given sets.", .tips = {"nondeterministic_output_order"}, .nspecs = 1, .specs = {{NULL, KS_RO | KS_ACCESS, 1, -1, 1, 0}}},
+    {.fullname = "sdiffstore", .complexity = "O(N) where N is the total number of elements in all given sets.", .nspecs = 2, .specs = {{NULL, KS_OW | KS_UPDATE, 1, 0, 1, 0}, {NULL, KS_RO | KS_ACCESS, 2, -1, 1, 0}}},
+    {.fullname = "sscan", .complexity = "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection..", .tips = {"nondeterministic_output"}, .nspecs = 1, .specs = {{NULL, KS_RO | KS_ACCESS, 1, 0, 1, 0}}},
+    {.fullname = "zadd", .complexity = "O(log(N)) for each item added, where N is the number of elements in the sorted set.", .nspecs = 1, .specs = {{NULL, KS_RW | KS_UPDATE, 1, 0, 1, 0}}},
+    {.fullname = "zrem", .complexity = "O(M*log(N)) with N being the number of elements in the sorted set and M the number of elements to be removed.", .nspecs = 1, .specs = {{NULL, KS_RW | KS_DELETE, 1, 0, 1, 0}}},
+    {.fullname = "zscore", .complexity = "O(1)", .nspecs = 1, .specs = {{NULL, KS_RO | KS_ACCESS, 1, 0, 1, 0}}},
+    {.fullname = "zmscore", .complexity = "O(N) where N is the number of members being requested.", .nspecs = 1, .specs = {{NULL, KS_RO | KS_ACCESS, 1, 0, 1, 0}}},
+    {.fullname = "zincrby", .complexity = "O(log(N)) where N is the number of elements in the sorted set.", .nspecs = 1, .specs = {{NULL, KS_RW | KS_ACCESS | KS_UPDATE, 1, 0, 1, 0}}},
+    {.fullname = "zcard", .complexity = "O(1)", .nspecs = 1, .specs = {{NULL, KS_RO, 1, 0, 1, 0}}},
+    {.fullname = "zcount", .complexity = "O(log(N)) with N being the number of elements in the sorted set.", .nspecs = 1, .specs = {{NULL, KS_RO | KS_ACCESS, 1, 0, 1, 0}}},
+    {.fullname = "zlexcount", .complexity = "O(log(N)) with N being the number of elements in the sorted set.", .nspecs = 1, .specs = {{NULL, KS_RO | KS_ACCESS, 1, 0, 1, 0}}},
+    {.fullname = "zrange", .complexity = "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements returned.", .nspecs = 1, .specs = {{NULL, KS_RO | KS_ACCESS, 1, 0, 1, 0}}},
+    {.fullname = "zrangebyscore", .complexity = "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements being returned. If M is constant (e.g. always asking for the first 10 elements with LIMIT), you can consider it O(log(N)).", .doc_flags = DOC_DEPRECATED, .deprecated_since = "6.2.0", .replaced_by = "`ZRANGE` with the `BYSCORE` argument", .nspecs = 1, .specs = {{NULL, KS_RO | KS_ACCESS, 1, 0, 1, 0}}},
+    {.fullname = "zrevrangebyscore", .complexity = "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements being returned. If M is constant (e.g. always asking for the first 10 elements with LIMIT), you can consider it O(log(N)).", .doc_flags = DOC_DEPRECATED, .deprecated_since = "6.2.0", .replaced_by = "`ZRANGE` with the `REV` and `BYSCORE` arguments", .nspecs = 1, .specs = {{NULL, KS_RO | KS_ACCESS, 1, 0, 1, 0}}},
+    {.fullname = "zrangebylex", .complexity = "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements being returned. If M is constant (e.g. always asking for the first 10 elements with LIMIT), you can consider it O(log(N)).", .doc_flags = DOC_DEPRECATED, .deprecated_since = "6.2.0", .replaced_by = "`ZRANGE` with the `BYLEX` argument", .nspecs = 1, .specs = {{NULL, KS_RO | KS_ACCESS, 1, 0, 1, 0}}},
+    {.fullname = "zrevrangebylex", .complexity = "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements being returned. If M is constant (e.g. always asking for the first 10 elements with LIMIT), you can consider it O(log(N)).", .doc_flags = DOC_DEPRECATED, .deprecated_since = "6.2.0", .replaced_by = "`ZRANGE` with the `REV` and `BYLEX` arguments", .nspecs = 1, .specs = {{NULL, KS_RO | KS_ACCESS, 1, 0, 1, 0}}},
+    {.fullname = "zrevrange", .complexity = "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements returned.", .doc_flags = DOC_DEPRECATED, .deprecated_since = "6.2.0", .replaced_by = "`ZRANGE` with the `REV` argument", .nspecs = 1, .specs = {{NULL, KS_RO | KS_ACCESS, 1, 0, 1, 0}}},
+    {.fullname = "zrangestore", .complexity = "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements stored into the destination key.", .nspecs = 2, .specs = {{NULL, KS_OW | KS_UPDATE, 1, 0, 1, 0}, {NULL, KS_RO | KS_ACCESS, 2, 0, 1, 0}}},
+    {.fullname = "zrank", .complexity = "O(log(N))", .nspecs = 1, .specs = {{NULL, KS_RO | KS_ACCESS, 1, 0, 1, 0}}},
+    {.fullname = "zrevrank", .complexity = "O(log(N))", .nspecs = 1, .specs = {{NULL, KS_RO | KS_ACCESS, 1, 0, 1, 0}}},
+    {.fullname = "zpopmin", .complexity = "O(log(N)*M) with N being the number of elements in the sorted set, and M being the number of elements popped.", .nspecs = 1, .specs = {{NULL, KS_RW | KS_ACCESS | KS_DELETE, 1, 0, 1, 0}}},
+    {.fullname = "zpopmax", .complexity = "O(log(N)*M) with N being the number of elements in the sorted set, and M being the number of elements popped.", .nspecs = 1, .specs = {{NULL, KS_RW | KS_ACCESS | KS_DELETE, 1, 0, 1, 0}}},
+    {.fullname = "zmpop", .complexity = "O(K) + O(M*log(N)) where K is the number of provided keys, N being the number of elements in the sorted set, and M being the number of elements popped.", .nspecs = 1, .specs = {{NULL, KS_RW | KS_ACCESS | KS_DELETE, 1, .keynum = 1, .keynumidx = 0, .firstkey = 1, .keystep = 1}}},
+    {.fullname = "bzpopmin", .complexity = "O(log(N)) with N being the number of elements in the sorted set.", .nspecs = 1, .specs = {{NULL, KS_RW | KS_ACCESS | KS_DELETE, 1, -2, 1, 0}}},
+    {.fullname = "bzpopmax", .complexity = "O(log(N)) with N being the number of elements in the sorted set.", .nspecs = 1, .specs = {{NULL, KS_RW | KS_ACCESS | KS_DELETE, 1, -2, 1, 0}}},
+    {.fullname = "bzmpop", .complexity = "O(K) + O(M*log(N)) where K is the number of provided keys, N being the number of elements in the sorted set, and M being the number of elements popped.", .nspecs = 1, .specs = {{NULL, KS_RW | KS_ACCESS | KS_DELETE, 2, .keynum = 1, .keynumidx = 0, .firstkey = 1, .keystep = 1}}},
+    {.fullname = "zrandmember", .complexity = "O(N) where N is the number of elements returned", .tips = {"nondeterministic_output"}, .nspecs = 1, .specs = {{NULL, KS_RO | KS_ACCESS, 1, 0, 1, 0}}},
+    {.fullname = "zunion", .complexity = "O(N)+O(M*log(M)) with N being the sum of the sizes of the input sorted sets, and M being the number of elements in the resulting sorted set.", .nspecs = 1, .specs = {{NULL, KS_RO | KS_ACCESS, 1, .keynum = 1, .keynumidx = 0, .firstkey = 1, .keystep = 1}}},
+    {.fullname = "zinter", .complexity = "O(N*K)+O(M*log(M)) worst case with N being the smallest input sorted set, K being the number of input sorted sets and M being the number of elements in the resulting sorted set.", .nspecs = 1, .specs = {{NULL, KS_RO | KS_ACCESS, 1, .keynum = 1, .keynumidx = 0, .firstkey = 1, .keystep = 1}}},
+    {.fullname = "zdiff", .complexity = "O(L + (N-K)log(N)) worst case where L is the total number of elements in all the sets, N is the size of the first set, and K is the size of the result set.", .nspecs = 1, .specs = {{NULL, KS_RO | KS_ACCESS, 1, .keynum = 1, .keynumidx = 0, .firstkey = 1, .keystep = 1}}},
+    {.fullname = "zunionstore", .complexity = "O(N)+O(M log(M)) with N being the sum of the sizes of the input sorted sets, and M being the number of elements in the resulting sorted set.", .nspecs = 2, .specs = {{NULL, KS_OW | KS_UPDATE, 1, 0, 1, 0}, {NULL, KS_RO | KS_ACCESS, 2, .keynum = 1, .keynumidx = 0, .firstkey = 1, .keystep = 1}}},
+    {.fullname = "zinterstore", .complexity = "O(N*K)+O(M*log(M)) worst case with N being the smallest input sorted set, K being the number of input sorted sets and M being the number of elements in the resulting sorted set.", .nspecs = 2, .specs = {{NULL, KS_OW | KS_UPDATE, 1, 0, 1, 0}, {NULL, KS_RO | KS_ACCESS, 2, .keynum = 1, .keynumidx = 0, .firstkey = 1, .keystep = 1}}},
+    {.fullname = "zdiffstore", .complexity = "O(L + (N-K)log(N)) worst case where L is the total number of elements in all the sets, N is the size of the first set, and K is the size of the result set.", .nspecs = 2, .specs = {{NULL, KS_OW | KS_UPDATE, 1, 0, 1, 0}, {NULL, KS_RO | KS_ACCESS, 2, .keynum = 1, .keynumidx = 0, .firstkey = 1, .keystep = 1}}},
+    {.fullname = "zintercard", .complexity = "O(N*K) worst case with N being the smallest input sorted set, K being the number of input sorted sets.", .nspecs = 1, .specs = {{NULL, KS_RO | KS_ACCESS, 1, .keynum = 1, .keynumidx = 0, .firstkey = 1, .keystep = 1}}},
+    {.fullname = "zremrangebyscore", .complexity = "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements removed by the operation.", .nspecs = 1, .specs = {{NULL, KS_RW | KS_DELETE, 1, 0, 1, 0}}},
+    {.fullname = "zremrangebyrank", .complexity = "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements removed by the operation.", .nspecs = 1, .specs = {{NULL, KS_RW | KS_DELETE, 1, 0, 1, 0}}},
+    {.fullname = "zremrangebylex", .complexity = "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements removed by the operation.", .nspecs = 1, .specs = {{NULL, KS_RW | KS_DELETE, 1, 0, 1, 0}}},
+    {.fullname = "zscan", .complexity = "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection..", .tips = {"nondeterministic_output"}, .nspecs = 1, .specs = {{NULL, KS_RO | KS_ACCESS, 1, 0, 1, 0}}},
 };
 /* clang-format on */
 
@@ -699,14 +1065,30 @@ static int key_range_positions(const struct command *cmd, int argc, int *idx, in
     return n;
 }
 
+/* The keys counted by argv[keynum_arg] (ZUNIONSTORE, LMPOP, SINTERCARD):
+ * none when the count is not a positive integer or names more keys than
+ * there are arguments; the command then runs where it is and its handler
+ * replies the error. */
+static int keynum_positions(const struct command *cmd, int argc, const struct arg *argv, int *idx, int max)
+{
+    long long n;
+    int at = cmd->keynum_arg;
+    if (at >= argc || !string2ll(argv[at].ptr, argv[at].len, &n) || n <= 0 || n > argc - at - 1)
+        return 0;
+    int count = 0;
+    for (int j = at + 1; j <= at + n && count < max; j++)
+        idx[count++] = j;
+    return count;
+}
+
 /*
  * A container (OBJECT) has no keys of its own: the subcommand named by
  * argv[1] says where they are, and an unknown subcommand has none, so it runs
  * locally and its handler replies the error.
  *
- * CMD_MOVABLE_KEYS: no command in the table has it yet. The first one that
- * does (EVAL, ZUNIONSTORE, SORT ...) needs a key-finding function here; the
- * range alone would route it wrongly.
+ * CMD_MOVABLE_KEYS: the commands whose keys are counted by an argument have
+ * keynum_arg (keynum_positions); the range (first_key..last_key) gives the
+ * fixed keys before the count, such as ZUNIONSTORE's destination.
  */
 int command_key_positions(const struct command *cmd, int argc, const struct arg *argv, int *idx, int max)
 {
@@ -717,7 +1099,10 @@ int command_key_positions(const struct command *cmd, int argc, const struct arg 
         if (!cmd)
             return 0;
     }
-    return key_range_positions(cmd, argc, idx, max, 1);
+    int n = key_range_positions(cmd, argc, idx, max, 1);
+    if (cmd->keynum_arg)
+        n += keynum_positions(cmd, argc, argv, idx + n, max - n);
+    return n;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -1050,6 +1435,18 @@ static void reply_key_spec(struct buf *out, int resp, const struct key_spec *ks)
     reply_bulk_cstr(out, "find_keys");
     reply_map(out, resp, 2);
     reply_bulk_cstr(out, "type");
+    if (ks->keynum) {
+        reply_bulk_cstr(out, "keynum");
+        reply_bulk_cstr(out, "spec");
+        reply_map(out, resp, 3);
+        reply_bulk_cstr(out, "keynumidx");
+        reply_integer(out, ks->keynumidx);
+        reply_bulk_cstr(out, "firstkey");
+        reply_integer(out, ks->firstkey);
+        reply_bulk_cstr(out, "keystep");
+        reply_integer(out, ks->keystep);
+        return;
+    }
     reply_bulk_cstr(out, "range");
     reply_bulk_cstr(out, "spec");
     reply_map(out, resp, 3);
@@ -1271,9 +1668,18 @@ static uint32_t key_flags_at(const struct command *cmd, const struct command_doc
 {
     for (int i = 0; doc && i < doc->nspecs; i++) {
         const struct key_spec *ks = &doc->specs[i];
-        int last = ks->lastkey >= 0 ? ks->index + ks->lastkey : argc + ks->lastkey;
-        int step = ks->keystep > 0 ? ks->keystep : 1;
-        if (pos < ks->index || pos > last || (pos - ks->index) % step)
+        int first = ks->index, last, step = ks->keystep > 0 ? ks->keystep : 1;
+        if (ks->keynum) {
+            long long n;
+            int at = ks->index + ks->keynumidx;
+            if (at >= argc || !string2ll(argv[at].ptr, argv[at].len, &n) || n <= 0 || n > argc)
+                continue;
+            first = ks->index + ks->firstkey;
+            last = first + (int)(n - 1) * step;
+        } else {
+            last = ks->lastkey >= 0 ? ks->index + ks->lastkey : argc + ks->lastkey;
+        }
+        if (pos < first || pos > last || (pos - first) % step)
             continue;
         if ((ks->flags & KS_VARIABLE_FLAGS) && cmd->handler == cmd_set)
             return set_key_flags(argv, argc);
@@ -1293,7 +1699,7 @@ static void command_getkeys(struct cmd_ctx *c, int with_flags)
         reply_error(c->out, "ERR Invalid command specified");
         return;
     }
-    if (cmd->first_key <= 0) {
+    if (cmd->first_key <= 0 && !cmd->keynum_arg) {
         reply_error(c->out, "ERR The command has no key arguments");
         return;
     }
@@ -1305,6 +1711,8 @@ static void command_getkeys(struct cmd_ctx *c, int with_flags)
     if (!idx)
         abort(); /* as buf: an allocation failure is not survivable */
     int n = key_range_positions(cmd, argc, idx, argc, 0);
+    if (cmd->keynum_arg)
+        n += keynum_positions(cmd, argc, argv, idx + n, argc - n);
     if (n == 0) {
         reply_error(c->out, "ERR Invalid arguments specified for command");
     } else {

@@ -232,12 +232,12 @@ cmd_handler cmd_del, cmd_exists, cmd_type, cmd_rename, cmd_renamenx, cmd_copy, c
     cmd_randomkey, cmd_dbsize, cmd_touch, cmd_flushdb, cmd_flushall, cmd_swapdb, cmd_object, cmd_expire, cmd_pexpire,
     cmd_expireat, cmd_pexpireat, cmd_ttl, cmd_pttl, cmd_expiretime, cmd_pexpiretime, cmd_persist;
 /* core/cmd_list.c */
-cmd_handler cmd_lpush, cmd_rpush, cmd_lpushx, cmd_rpushx, cmd_lpop, cmd_rpop, cmd_llen, cmd_lrange, cmd_lindex, cmd_lset,
-    cmd_linsert, cmd_lrem, cmd_ltrim, cmd_lpos, cmd_lmove, cmd_rpoplpush, cmd_lmpop, cmd_blpop, cmd_brpop, cmd_blmove,
-    cmd_brpoplpush, cmd_blmpop;
+cmd_handler cmd_lpush, cmd_rpush, cmd_lpushx, cmd_rpushx, cmd_lpop, cmd_rpop, cmd_llen, cmd_lrange, cmd_lindex,
+    cmd_lset, cmd_linsert, cmd_lrem, cmd_ltrim, cmd_lpos, cmd_lmove, cmd_rpoplpush, cmd_lmpop, cmd_blpop, cmd_brpop,
+    cmd_blmove, cmd_brpoplpush, cmd_blmpop;
 /* core/cmd_hash.c */
-cmd_handler cmd_hset, cmd_hsetnx, cmd_hget, cmd_hmset, cmd_hmget, cmd_hdel, cmd_hlen, cmd_hstrlen, cmd_hexists, cmd_hkeys,
-    cmd_hvals, cmd_hgetall, cmd_hincrby, cmd_hincrbyfloat, cmd_hrandfield, cmd_hscan;
+cmd_handler cmd_hset, cmd_hsetnx, cmd_hget, cmd_hmset, cmd_hmget, cmd_hdel, cmd_hlen, cmd_hstrlen, cmd_hexists,
+    cmd_hkeys, cmd_hvals, cmd_hgetall, cmd_hincrby, cmd_hincrbyfloat, cmd_hrandfield, cmd_hscan;
 /* core/cmd_set.c */
 cmd_handler cmd_sadd, cmd_srem, cmd_smembers, cmd_sismember, cmd_smismember, cmd_scard, cmd_spop, cmd_srandmember,
     cmd_smove, cmd_sinter, cmd_sintercard, cmd_sinterstore, cmd_sunion, cmd_sunionstore, cmd_sdiff, cmd_sdiffstore,

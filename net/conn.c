@@ -215,6 +215,7 @@ void client_close(struct client *c, int after_reply)
         return;
     }
     c->closing = 1;
+    dispatch_client_closing(c);
     /* Ends the multishot recv (it completes with 0) and any send. */
     shutdown(c->fd, SHUT_RDWR);
     client_maybe_free(c);

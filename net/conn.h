@@ -56,6 +56,11 @@ struct request {
     int *exec_slot;             /* EXEC per shard: queued command i is exec_cmds[exec_slot[i]] */
     int exec_looping;           /* EXEC: exec_continue is on the stack */
     int exec_child_pending;     /* EXEC: the running command has not finished */
+
+    /* blocking commands (shards/blocking.h) */
+    int block;              /* may block: not in MULTI and the timeout parsed */
+    int block_retry;        /* the gathered run found nothing: wait, then run again */
+    int64_t block_deadline; /* absolute ms, 0 = forever */
 };
 
 struct client {
@@ -80,6 +85,7 @@ struct client {
     int npending;            /* requests not done */
     int paused;              /* parsing stopped (barrier or back-pressure) */
     struct request *barrier; /* multi-step request that must finish first */
+    struct request *blocked; /* blocking request whose subs may be parked on shards */
     int close_after_reply;   /* QUIT, protocol error */
 
     /* MULTI/EXEC/WATCH */

@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "blocking.h"
 #include "db.h"
 #include "log.h"
 #include "object.h"
@@ -48,7 +49,8 @@ enum custom_kind {
     CUSTOM_CLIENT_KILL,
     CUSTOM_WATCH,
     CUSTOM_EXEC_ONE_HOP,
-    CUSTOM_EXEC_PER_SHARD
+    CUSTOM_EXEC_PER_SHARD,
+    CUSTOM_BLOCK_WAIT
 };
 
 static void request_finish(struct request *r);
@@ -374,6 +376,228 @@ static int all_keys(struct request *r, int *keypos, int max)
     return command_key_positions(r->cmd, r->argc, r->argv, keypos, max);
 }
 
+/* The key positions of r, each key once (the first position of equal
+ * names): a command may name a key twice (SINTERSTORE a a b). Returns n. */
+static int distinct_keys(struct request *r, int *keypos)
+{
+    int n = all_keys(r, keypos, r->argc);
+    int m = 0;
+    for (int i = 0; i < n; i++) {
+        const struct arg *a = &r->argv[keypos[i]];
+        int seen = 0;
+        for (int j = 0; j < m && !seen; j++) {
+            const struct arg *b = &r->argv[keypos[j]];
+            seen = a->len == b->len && !memcmp(a->ptr, b->ptr, a->len);
+        }
+        if (!seen)
+            keypos[m++] = keypos[i];
+    }
+    return m;
+}
+
+/* Did the handler change the key named at position p (any position with
+ * the same name counts; positions past 63 are assumed changed)? */
+static int key_changed(const struct request *r, uint64_t modified, int p)
+{
+    const struct arg *a = &r->argv[p];
+    for (int i = 1; i < r->argc; i++) {
+        const struct arg *b = &r->argv[i];
+        if (b->len != a->len || memcmp(a->ptr, b->ptr, a->len) || r->shard_of[i] < 0)
+            continue;
+        if (i >= 64 || (modified & (1ULL << i)))
+            return 1;
+    }
+    return 0;
+}
+
+static void block_wait_start(struct shard *s, struct request *r);
+typedef void txn_body_fn(struct shard *s, struct request *r);
+struct txn;
+static struct txn *txn_new(int nshards);
+static void txn_add_command(struct txn *tx, const struct request *r, const int *keypos, int nkeys);
+static void txn_begin(struct shard *s, struct request *r, struct txn *tx, txn_body_fn *body);
+
+/*
+ * The gathered keys are here: run the handler over a private db holding
+ * them. A read is done. A write puts every key back on its shard (changed
+ * ones touch WATCH and count as dirty there, unchanged ones go back
+ * quietly; a key the command deleted is only touched). A blocking command
+ * that found nothing puts everything back unchanged and, once the locks
+ * are released, waits for one of its keys (block_wait_start).
+ */
+static int gather_run(struct shard *s, struct request *r, struct buf *out)
+{
+    struct db *tmp = db_create();
+    for (int i = 0; i < r->nsubs; i++) {
+        struct db_entry *e = r->subs[i].entry;
+        r->subs[i].entry = NULL;
+        if (e && !db_find(tmp, e->hash, e->key, e->key_len))
+            db_insert(tmp, e);
+        else if (e)
+            entry_free(e);
+    }
+    struct cmd_ctx c;
+    shard_init_ctx(s, &c, r->dbid, r->resp, out);
+    c.db = tmp;
+    c.watches = NULL; /* the keys' own shards are touched when they go back */
+    c.argc = r->argc;
+    c.argv = r->argv;
+    c.hashes = r->hashes;
+    c.cmd = r->cmd;
+    c.blocking = r->block && (r->block_deadline == 0 || s->now_ms < r->block_deadline);
+    size_t before = out->len;
+    r->cmd->handler(&c);
+    if (c.blocked) {
+        out->len = before;
+        c.modified = 0;
+        r->block_retry = 1;
+    }
+    if (!(r->cmd->flags & CMD_WRITE)) {
+        db_destroy(tmp);
+        return 1;
+    }
+    int *keypos = malloc(sizeof(int) * r->argc);
+    int n = distinct_keys(r, keypos);
+    struct db_entry **back = calloc(n ? n : 1, sizeof(*back));
+    int nput = 0;
+    for (int i = 0; i < n; i++) {
+        const struct arg *a = &r->argv[keypos[i]];
+        back[i] = db_unlink(tmp, r->hashes[keypos[i]], a->ptr, a->len);
+        if (back[i] || key_changed(r, c.modified, keypos[i]))
+            nput++;
+    }
+    db_destroy(tmp);
+    if (nput == 0) {
+        free(back);
+        free(keypos);
+        return 1;
+    }
+    struct subreq *subs = subs_alloc(r, nput);
+    int k = 0;
+    for (int i = 0; i < n; i++) {
+        int changed = key_changed(r, c.modified, keypos[i]);
+        if (!back[i] && !changed)
+            continue;
+        int pair[2] = {keypos[i], keypos[i]};
+        subs[k].shard = r->shard_of[keypos[i]];
+        subs[k].op = SUB_PUT;
+        subs[k].entry = back[i];
+        subs[k].flags = back[i] ? PUT_REPLACE | (changed ? 0 : PUT_QUIET) : PUT_TOUCH;
+        sub_set_args(&subs[k], r, pair, 2);
+        k++;
+    }
+    free(back);
+    free(keypos);
+    r->step = 1;
+    subs_launch(s, r);
+    return 0;
+}
+
+/* Sends SUB_UNBLOCK for every sub of r's step that may still be parked
+ * (client gone, or another shard already reported data). */
+static void block_cancel_parked(struct shard *s, struct request *r)
+{
+    for (int i = 0; i < r->nsubs; i++) {
+        struct subreq *sub = &r->subs[i];
+        if (sub->block_mode == BLOCK_NONE)
+            continue; /* back already */
+        if (sub->shard == s->id) {
+            blocking_cancel(s, sub->block_seq);
+            continue;
+        }
+        struct subreq *cancel = calloc(1, sizeof(*cancel));
+        cancel->op = SUB_UNBLOCK;
+        cancel->shard = sub->shard;
+        cancel->coord = s->id;
+        cancel->txflags = SUBF_DETACHED;
+        cancel->result = (int64_t)sub->block_seq;
+        shard_send_sub(s, cancel);
+    }
+}
+
+static uint64_t next_block_seq(struct shard *s)
+{
+    return ((uint64_t)s->id << 48) | (++s->block_seq & ((1ULL << 48) - 1));
+}
+
+/*
+ * A blocking command whose keys span shards found nothing: register on each
+ * shard holding some of its keys (BLOCK_NOTIFY subs, one per shard). The
+ * first shard whose key gets data completes its registration; the others
+ * are then cancelled, and once all are back the command runs again as a
+ * transaction (block_wait_done). Timeouts are each shard's: every
+ * registration carries the deadline.
+ */
+static void block_wait_start(struct shard *s, struct request *r)
+{
+    r->block_retry = 0;
+    if (r->tx) {
+        txn_free(r->tx);
+        r->tx = NULL;
+    }
+    int *keypos = malloc(sizeof(int) * r->argc);
+    int n = distinct_keys(r, keypos);
+    int nshards = s->srv->nshards;
+    int *count = calloc(nshards, sizeof(int));
+    int used = 0;
+    for (int i = 0; i < n; i++)
+        used += count[r->shard_of[keypos[i]]]++ == 0;
+    struct subreq *subs = subs_alloc(r, used);
+    int k = 0;
+    for (int sh = 0; sh < nshards; sh++) {
+        if (!count[sh])
+            continue;
+        int *idx = malloc(sizeof(int) * count[sh]);
+        int m = 0;
+        for (int i = 0; i < n; i++)
+            if (r->shard_of[keypos[i]] == sh)
+                idx[m++] = keypos[i];
+        subs[k].shard = sh;
+        subs[k].op = SUB_HANDLER;
+        subs[k].handler = r->cmd->handler;
+        subs[k].block_mode = BLOCK_NOTIFY;
+        subs[k].block_deadline = r->block_deadline;
+        subs[k].block_seq = next_block_seq(s);
+        sub_set_args(&subs[k], r, idx, m);
+        free(idx);
+        k++;
+    }
+    free(count);
+    free(keypos);
+    r->aux = CUSTOM_BLOCK_WAIT;
+    r->step = 0;
+    r->client->blocked = r;
+    subs_launch(s, r);
+}
+
+static void body_custom(struct shard *s, struct request *r);
+
+/* Every registration is back: run again, or reply the timeout. */
+static int block_wait_done(struct shard *s, struct request *r, struct buf *out)
+{
+    struct client *c = r->client;
+    int ready = 0;
+    for (int i = 0; i < r->nsubs; i++)
+        ready |= r->subs[i].block_status == BLOCK_READY;
+    if (c->blocked == r)
+        c->blocked = NULL;
+    if (c->closing || (!ready && r->block_deadline && s->now_ms >= r->block_deadline) ||
+        (!ready && r->block_deadline == 0)) {
+        /* (a registration without deadline only comes back ready or
+         * cancelled) */
+        reply_null_array(out, r->resp);
+        return 1;
+    }
+    struct txn *tx = txn_new(s->srv->nshards);
+    int *keypos = malloc(sizeof(int) * r->argc);
+    int n = all_keys(r, keypos, r->argc);
+    txn_add_command(tx, r, keypos, n);
+    free(keypos);
+    r->aux = CUSTOM_NONE;
+    txn_begin(s, r, tx, body_custom);
+    return 0;
+}
+
 static void custom_start(struct shard *s, struct request *r, enum custom_kind kind)
 {
     r->aux = kind;
@@ -405,15 +629,20 @@ static void custom_start(struct shard *s, struct request *r, enum custom_kind ki
         break;
     }
     case CUSTOM_GATHER: {
-        int keypos[8];
-        int n = all_keys(r, keypos, 8);
+        /* Every distinct key comes here: copied for a read, moved out of
+         * its shard for a write (and put back after the run). */
+        int *keypos = malloc(sizeof(int) * r->argc);
+        int n = distinct_keys(r, keypos);
+        int write = (r->cmd->flags & CMD_WRITE) != 0;
         struct subreq *subs = subs_alloc(r, n);
         for (int i = 0; i < n; i++) {
             int pair[2] = {keypos[i], keypos[i]};
             subs[i].shard = r->shard_of[keypos[i]];
-            subs[i].op = SUB_DUP;
+            subs[i].op = write ? SUB_TAKE : SUB_DUP;
+            subs[i].flags = PUT_QUIET;
             sub_set_args(&subs[i], r, pair, 2);
         }
+        free(keypos);
         break;
     }
     case CUSTOM_INFO:
@@ -439,6 +668,7 @@ static void custom_start(struct shard *s, struct request *r, enum custom_kind ki
     case CUSTOM_WATCH:
     case CUSTOM_EXEC_ONE_HOP:
     case CUSTOM_EXEC_PER_SHARD:
+    case CUSTOM_BLOCK_WAIT:
     case CUSTOM_NONE:
         break;
     }
@@ -610,28 +840,12 @@ static int custom_continue(struct shard *s, struct request *r)
         reply_integer(out, r->subs[0].result == 1);
         return 1;
 
-    case CUSTOM_GATHER: {
-        /* Every key was copied here; run the handler over a private db. */
-        struct db *tmp = db_create();
-        for (int i = 0; i < r->nsubs; i++) {
-            struct db_entry *e = r->subs[i].entry;
-            r->subs[i].entry = NULL;
-            if (e && !db_find(tmp, e->hash, e->key, e->key_len))
-                db_insert(tmp, e);
-            else if (e)
-                entry_free(e);
-        }
-        struct cmd_ctx c;
-        shard_init_ctx(s, &c, r->dbid, r->resp, out);
-        c.db = tmp;
-        c.argc = r->argc;
-        c.argv = r->argv;
-        c.hashes = r->hashes;
-        c.cmd = r->cmd;
-        r->cmd->handler(&c);
-        db_destroy(tmp);
-        return 1;
-    }
+    case CUSTOM_GATHER:
+        if (r->step == 0)
+            return gather_run(s, r, out);
+        return 1; /* the keys are back on their shards */
+    case CUSTOM_BLOCK_WAIT:
+        return block_wait_done(s, r, out);
 
     case CUSTOM_SCAN: {
         /* A shard with nothing left hands over to the next shard: skip
@@ -785,8 +999,6 @@ struct txn_part {
     struct lock_req *lock;   /* held on that shard; opaque here */
 };
 
-typedef void txn_body_fn(struct shard *s, struct request *r);
-
 struct txn {
     enum txn_phase phase;
     int nshards;
@@ -898,7 +1110,7 @@ static void txn_start_body(struct shard *s, struct request *r)
      * one's locking with the previous one's body. Not for an EXEC run
      * command by command: a SELECT inside it changes the db of the
      * commands parsed after it. */
-    if (r->client->barrier == r && body != body_exec) {
+    if (r->client->barrier == r && body != body_exec && !r->block) {
         r->client->barrier = NULL;
         client_maybe_resume(r->client);
     }
@@ -1009,6 +1221,10 @@ static void txn_continue(struct shard *s, struct request *r)
         return;
     }
     case TXN_UNLOCK:
+        if (r->block_retry) {
+            block_wait_start(s, r);
+            return;
+        }
         request_finish(r);
         return;
     case TXN_BODY:
@@ -1096,6 +1312,13 @@ static void client_discard_multi(struct client *c)
     c->nqueued = c->queued_cap = 0;
     c->in_multi = 0;
     c->multi_dirty = 0;
+}
+
+void dispatch_client_closing(struct client *c)
+{
+    struct request *r = c->blocked;
+    if (r)
+        block_cancel_parked(c->shard, r);
 }
 
 void dispatch_client_freed(struct client *c)
@@ -1260,6 +1483,13 @@ static void request_body_finished(struct shard *s, struct request *r)
 void dispatch_sub_done(struct shard *s, struct subreq *sub)
 {
     struct request *r = sub->req;
+    if (sub->block_mode != BLOCK_NONE) {
+        sub->block_mode = BLOCK_NONE; /* back: no shard holds it now */
+        /* One shard has data for a command blocked on several: call the
+         * other registrations back. */
+        if (sub->block_status == BLOCK_READY && r->pending > 1)
+            block_cancel_parked(s, r);
+    }
     if (--r->pending > 0)
         return;
     request_step_done(s, r);
@@ -1284,9 +1514,14 @@ static void request_step_done(struct shard *s, struct request *r)
     if (r->aux != CUSTOM_NONE) {
         if (!custom_continue(s, r))
             return;
+    } else if (r->block && r->nsubs == 1 &&
+               (r->subs[0].block_status == BLOCK_TIMEOUT || r->subs[0].block_status == BLOCK_CANCELLED)) {
+        reply_null_array(&r->reply, r->resp); /* the timeout reply of every blocking command */
     } else {
         merge_replies(r, &r->reply);
     }
+    if (r->client->blocked == r)
+        r->client->blocked = NULL;
     request_body_finished(s, r);
 }
 
@@ -1397,7 +1632,24 @@ static void run_inline(struct shard *s, struct client *c, const struct command *
     cmd->handler(&ctx);
     shard_command_stat(s, cmd)->usec += monotonic_us() - t0;
     s->stats.commands++;
+    if (blocking_active(s->blocks)) {
+        blocking_signal_command(s, c->dbid, cmd, argc, argv, hashes);
+        blocking_serve(s);
+    }
     reply_ready(c, req, out, before);
+}
+
+/* A blocking command outside MULTI: its deadline from the timeout argument
+ * (the count-of-keys forms have it first, the others last). A bad timeout
+ * does not block: the handler replies the error. */
+static void block_prepare(struct shard *s, struct request *r)
+{
+    const struct arg *t = r->cmd->keynum_arg ? &r->argv[1] : &r->argv[r->argc - 1];
+    long long ms;
+    if (parse_block_timeout(t, &ms))
+        return;
+    r->block = 1;
+    r->block_deadline = ms ? s->now_ms + ms : 0;
 }
 
 static enum custom_kind custom_kind_of(const struct command *cmd)
@@ -1540,6 +1792,16 @@ static void request_route_keys(struct shard *s, struct request *r, int target, i
         }
         struct subreq *sub = subs_alloc(r, 1);
         sub->shard = target;
+        if (r->block) {
+            /* Parks on its shard when its keys are empty; the client reads
+             * nothing more until it is served or times out. */
+            sub->block_mode = BLOCK_RUN;
+            sub->block_deadline = r->block_deadline;
+            sub->block_seq = next_block_seq(s);
+            c->paused = 1;
+            c->barrier = r;
+            c->blocked = r;
+        }
         subs_launch(s, r);
         return;
     }
@@ -1909,13 +2171,15 @@ void dispatch_command(struct client *c, int argc, const struct arg *argv)
     if (!multi && nkeys > 1)
         s->stats.txn_single_shard++;
     int scan_remote = nkeys == 0 && cmd->handler == cmd_scan && s->srv->nshards > 1;
-    if (!multi && !scan_remote && target == s->id &&
+    if (!multi && !scan_remote && target == s->id && !(cmd->flags & CMD_BLOCKING) &&
         (locktab_idle(s->locks) || !shard_keys_locked(s, cmd, argc, argv, hashes))) {
         run_inline(s, c, cmd, argc, argv, hashes, 0);
     } else {
         struct request *r = request_new(c, cmd, argc, argv);
         memcpy(r->hashes, hashes, sizeof(uint64_t) * argc);
         memcpy(r->shard_of, shard_of, sizeof(int) * argc);
+        if ((cmd->flags & CMD_BLOCKING) && nkeys > 0)
+            block_prepare(s, r);
         request_route_keys(s, r, target, multi);
     }
     if (keypos != keypos_small)

@@ -21,6 +21,8 @@ void dispatch_sub_done(struct shard *s, struct subreq *sub);
 void dispatch_reply_error(struct client *c, const char *msg);
 /* The client is being freed: drop its MULTI queue and watched keys. */
 void dispatch_client_freed(struct client *c);
+/* The client is closing: its blocked command (if any) stops waiting. */
+void dispatch_client_closing(struct client *c);
 /* Frees a request and its sub-requests. */
 void request_free(struct request *r);
 

@@ -28,6 +28,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "blocking.h"
 #include "conn.h"
 #include "db.h"
 #include "dispatch.h"
@@ -114,6 +115,7 @@ void shard_fill_info(struct shard *s, struct shard_info *info)
         info->db_overhead += db_overhead_bytes(s->dbs[i]);
     }
     for (struct client *c = s->clients; c; c = c->next) {
+        info->blocked_clients += c->blocked != NULL && !c->closing;
         if (c->in.cap > info->max_input_buffer)
             info->max_input_buffer = c->in.cap;
         if (c->out.len + c->sending.len > info->max_output_buffer)
@@ -363,6 +365,7 @@ static void run_exec(struct shard *s, struct subreq *sub)
         s->stats.commands++;
         if (sub->reply_ends)
             sub->reply_ends[i] = sub->out.len;
+        blocking_signal_command(s, sub->dbid, ec->cmd, ec->argc, ec->argv, ec->hashes);
     }
 }
 
@@ -377,7 +380,7 @@ static void release_lock(struct shard *s, struct lock_req *lr)
 }
 
 /* A sub-request that waited is done: its reply goes to the coordinator. */
-static void complete_late(struct shard *s, struct subreq *sub)
+void shard_complete_late(struct shard *s, struct subreq *sub)
 {
     if (sub->coord == s->id) {
         dispatch_sub_done(s, sub);
@@ -427,6 +430,8 @@ static void run_granted(struct shard *s, struct lock_req *granted)
         } else {
             free(lr);
             shard_run_sub(s, sub);
+            if (sub->block_parked)
+                continue; /* a blocking command found nothing: parked on its keys */
         }
         if (n == cap) {
             cap *= 2;
@@ -440,9 +445,10 @@ static void run_granted(struct shard *s, struct lock_req *granted)
         done[n++] = sub;
     }
     for (int i = 0; i < n; i++)
-        complete_late(s, done[i]);
+        shard_complete_late(s, done[i]);
     if (done != small)
         free(done);
+    blocking_serve(s);
 }
 
 int shard_accept_sub(struct shard *s, struct subreq *sub)
@@ -472,6 +478,10 @@ int shard_accept_sub(struct shard *s, struct subreq *sub)
         lock_granted(s, sub, lr);
         return 1;
     }
+    if (sub->op == SUB_UNBLOCK) {
+        blocking_cancel(s, (uint64_t)sub->result);
+        return 1;
+    }
     if (sub->op == SUB_UNLOCK) {
         struct lock_req *lr = sub->lock;
         sub->lock = NULL;
@@ -498,7 +508,9 @@ int shard_accept_sub(struct shard *s, struct subreq *sub)
         if (lr)
             release_lock(s, lr);
     }
-    return 1;
+    if (blocking_active(s->blocks))
+        blocking_serve(s);
+    return !sub->block_parked;
 }
 
 static void shard_run_sub(struct shard *s, struct subreq *sub)
@@ -513,20 +525,44 @@ static void shard_run_sub(struct shard *s, struct subreq *sub)
         c.hashes = sub->hashes;
         c.split = sub->split;
         c.cmd = sub->req->cmd; /* immutable while the request is in flight */
+        if (sub->block_mode == BLOCK_NOTIFY) {
+            /* A registration of a command blocked on keys of several shards:
+             * data may have arrived since the coordinator looked. */
+            for (int i = 1; i < sub->argc; i++)
+                if (key_live(s, sub->dbid, sub->hashes[i], sub->argv[i].ptr, sub->argv[i].len)) {
+                    sub->block_status = BLOCK_READY;
+                    return;
+                }
+            blocking_park(s, sub);
+            return;
+        }
+        c.blocking = sub->block_mode == BLOCK_RUN;
         int64_t t0 = monotonic_us();
         sub->handler(&c);
         shard_command_stat(s, c.cmd)->usec += monotonic_us() - t0;
+        if (c.blocked) {
+            blocking_park(s, sub);
+            break;
+        }
         s->stats.commands++;
+        blocking_signal_command(s, sub->dbid, c.cmd, sub->argc, sub->argv, sub->hashes);
         break;
     }
     case SUB_TAKE: {
         struct db_entry *e = db_find_live(db, sub->hashes[1], sub->argv[1].ptr, sub->argv[1].len, s->now_ms);
         if (e) {
             db_unlink(db, e->hash, e->key, e->key_len);
-            sub->entry = entry_dup_with_key(e, sub->hashes[2], sub->argv[2].ptr, sub->argv[2].len);
-            entry_free(e);
-            s->stats.dirty++;
-            watchtab_touch(s->watches, sub->dbid, sub->hashes[1], sub->argv[1].ptr, sub->argv[1].len);
+            if (sub->argv[1].len == sub->argv[2].len && !memcmp(sub->argv[1].ptr, sub->argv[2].ptr, sub->argv[1].len)) {
+                e->next = NULL; /* same name: the entry itself travels */
+                sub->entry = e;
+            } else {
+                sub->entry = entry_dup_with_key(e, sub->hashes[2], sub->argv[2].ptr, sub->argv[2].len);
+                entry_free(e);
+            }
+            if (!(sub->flags & PUT_QUIET)) {
+                s->stats.dirty++;
+                watchtab_touch(s->watches, sub->dbid, sub->hashes[1], sub->argv[1].ptr, sub->argv[1].len);
+            }
         }
         break;
     }
@@ -538,6 +574,11 @@ static void shard_run_sub(struct shard *s, struct subreq *sub)
     }
     case SUB_PUT: {
         struct db_entry *e = sub->entry;
+        if (!e) { /* PUT_TOUCH: the command deleted this key */
+            s->stats.dirty++;
+            watchtab_touch(s->watches, sub->dbid, sub->hashes[1], sub->argv[1].ptr, sub->argv[1].len);
+            break;
+        }
         struct db_entry *old = db_find_live(db, e->hash, e->key, e->key_len, s->now_ms);
         if (old && (sub->flags & PUT_NX)) {
             sub->result = 0;
@@ -548,8 +589,11 @@ static void shard_run_sub(struct shard *s, struct subreq *sub)
         db_insert(db, e);
         sub->entry = NULL;
         sub->result = 1;
-        s->stats.dirty++;
-        watchtab_touch(s->watches, sub->dbid, e->hash, e->key, e->key_len);
+        if (!(sub->flags & PUT_QUIET)) {
+            s->stats.dirty++;
+            watchtab_touch(s->watches, sub->dbid, e->hash, e->key, e->key_len);
+        }
+        blocking_signal(s, sub->dbid, e->hash, e->key, e->key_len);
         break;
     }
     case SUB_INFO: {
@@ -629,6 +673,7 @@ static void shard_run_sub(struct shard *s, struct subreq *sub)
         break;
     case SUB_LOCK:
     case SUB_UNLOCK:
+    case SUB_UNBLOCK:
         break; /* handled by shard_accept_sub */
     }
 }
@@ -991,6 +1036,8 @@ static void shard_cron(struct shard *s)
 static void shard_stop(struct shard *s)
 {
     s->stopping = 1;
+    blocking_expire(s, s->now_ms, 1); /* blocked clients get their timeout reply */
+    s->block_deadline = 0;
     for (int i = 0; i < s->nlisteners; i++) {
         close(s->listeners[i].fd);
         s->listeners[i].fd = -1;
@@ -1022,6 +1069,8 @@ static void *shard_main(void *arg)
             s->last_cron_ms = s->now_ms;
             shard_cron(s);
         }
+        if (s->block_deadline && s->block_deadline <= s->now_ms)
+            s->block_deadline = blocking_expire(s, s->now_ms, 0);
         flush_outgoing(s, pushed);
         shard_flush_clients(s);
 
@@ -1046,6 +1095,8 @@ static void *shard_main(void *arg)
 
         /* Sleep only when no work is queued anywhere for us. */
         int64_t next_cron = s->last_cron_ms + 1000 / s->cfg->hz - s->now_ms;
+        if (s->block_deadline && s->block_deadline - s->now_ms < next_cron)
+            next_cron = s->block_deadline - s->now_ms;
         if (next_cron < 1)
             next_cron = 1;
         if (s->pending_overflow || s->resume_list) {
@@ -1086,6 +1137,7 @@ static int shard_setup(struct server *srv, struct shard *s, int id, char *err, s
     s->replying = calloc(srv->nshards, sizeof(*s->replying));
     s->locks = locktab_create();
     s->watches = watchtab_create();
+    s->blocks = blocktab_new();
     if (!s->locks || !s->watches) {
         snprintf(err, errlen, "Out of memory creating the transaction tables");
         return -1;

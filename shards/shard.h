@@ -50,6 +50,7 @@ enum sub_op {
     SUB_EXEC,    /* MULTI/EXEC whose keys all live here: every command in one hop */
     SUB_WATCH,   /* register watchers of argv[1..]; versions into `out` */
     SUB_UNWATCH, /* drop watchers of argv[1..] */
+    SUB_UNBLOCK, /* cancel the parked blocking sub whose block_seq is `result` (detached) */
 };
 
 /* Transaction flags of a sub-request (txflags). */
@@ -60,6 +61,8 @@ enum sub_op {
 
 #define PUT_REPLACE 1
 #define PUT_NX 2
+#define PUT_QUIET 4 /* SUB_PUT/SUB_TAKE: a key put back unchanged: no WATCH touch, no dirty */
+#define PUT_TOUCH 8 /* SUB_PUT without entry: the key was deleted by the command (touch only) */
 
 /* A watched key as the coordinator remembers it and a shard checks it. */
 struct watch_key {
@@ -109,6 +112,12 @@ struct subreq {
     uint64_t *hashes;
     int64_t result;
     struct db_entry *entry; /* moved/copied entry for TAKE/DUP/PUT */
+    /* blocking commands (shards/blocking.h) */
+    int block_mode;         /* enum block_mode: may park on its keys */
+    int block_status;       /* enum block_status once completed */
+    int block_parked;       /* set by the shard while parked */
+    int64_t block_deadline; /* absolute ms, 0 = none */
+    uint64_t block_seq;     /* identifies it for SUB_UNBLOCK */
     struct buf out;
 };
 
@@ -142,6 +151,7 @@ struct error_stat {
 struct shard_info {
     int shard;
     long long clients;
+    long long blocked_clients; /* clients waiting in a blocking command */
     uint64_t total_connections;
     uint64_t rejected_connections;
     uint64_t net_input_bytes, net_output_bytes;
@@ -202,7 +212,10 @@ struct shard {
     /* transactions (shards/txn.h) */
     struct lock_table *locks;
     struct watch_table *watches;
-    struct batch **replying; /* [nshards] replies of sub-requests that waited for locks */
+    struct block_table *blocks; /* clients blocked on keys of this shard (shards/blocking.h) */
+    uint64_t block_seq;         /* last block_seq given to a blocking sub coordinated here */
+    int64_t block_deadline;     /* earliest deadline of a parked blocking sub, 0 = none */
+    struct batch **replying;    /* [nshards] replies of sub-requests that waited for locks */
 
     /* dispatch */
     struct batch **building; /* [nshards] batch being filled this iteration */
@@ -235,5 +248,8 @@ void shard_count_error(struct shard *s, const char *reply, size_t len);
 void shard_fill_info(struct shard *s, struct shard_info *info);
 /* Sets up a ctx to run on this shard. */
 void shard_init_ctx(struct shard *s, struct cmd_ctx *c, int dbid, int resp, struct buf *out);
+/* A sub-request that was parked (locks, blocking) is done: its reply goes to
+ * its coordinator (directly when that is this shard). */
+void shard_complete_late(struct shard *s, struct subreq *sub);
 
 #endif

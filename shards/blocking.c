@@ -1,0 +1,401 @@
+/*
+ * blocking.c - clients blocked on keys of one shard (see blocking.h).
+ *
+ * Layout: a small chained hash table of the keys that have waiters (struct
+ * bkey, keyed by db, hash and bytes), each with a FIFO of waits; a parked
+ * sub-request has one struct blocked holding one wait per distinct key of
+ * it, and sits on the shard-wide list `all` (timeouts and cancels walk it:
+ * they are rare next to the requests, and a list keeps parking O(keys)).
+ *
+ * Invariants:
+ *   - a bkey exists while its FIFO is non-empty, or while it is on the
+ *     ready list or being served (`busy`); it is freed when none holds;
+ *   - a blocked is on `all` and each of its waits on its key's FIFO exactly
+ *     while its sub is parked (sub->block_parked);
+ *   - serving never completes a sub twice: a waiter leaves every FIFO before
+ *     its sub is completed.
+ */
+#include "blocking.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "command.h"
+#include "dispatch.h"
+#include "shard.h"
+#include "util.h"
+
+struct bkey;
+struct blocked;
+
+struct bwait {
+    struct bwait *prev, *next; /* the key's FIFO */
+    struct bkey *key;
+    struct blocked *owner;
+};
+
+struct bkey {
+    struct bkey *chain;
+    struct bkey *ready_next;
+    struct bwait *head, *tail;
+    uint64_t hash;
+    int dbid;
+    int ready; /* on the ready list */
+    int busy;  /* being served: not freed when its FIFO empties */
+    uint32_t klen;
+    char bytes[];
+};
+
+struct blocked {
+    struct blocked *prev, *next; /* the table's `all` list */
+    struct subreq *sub;
+    int nwaits;
+    struct bwait waits[];
+};
+
+struct block_table {
+    size_t nparked; /* first member: blocking_active() reads it */
+    size_t nkeys;
+    size_t nbuckets; /* power of two */
+    struct bkey **buckets;
+    struct blocked *all;
+    struct bkey *ready_head, *ready_tail;
+};
+
+struct block_table *blocktab_new(void)
+{
+    struct block_table *t = calloc(1, sizeof(*t));
+    t->nbuckets = 64;
+    t->buckets = calloc(t->nbuckets, sizeof(*t->buckets));
+    return t;
+}
+
+void blocktab_free(struct block_table *t)
+{
+    if (!t)
+        return;
+    struct blocked *b = t->all;
+    while (b) {
+        struct blocked *next = b->next;
+        free(b);
+        b = next;
+    }
+    for (size_t i = 0; i < t->nbuckets; i++) {
+        struct bkey *k = t->buckets[i];
+        while (k) {
+            struct bkey *next = k->chain;
+            free(k);
+            k = next;
+        }
+    }
+    free(t->buckets);
+    free(t);
+}
+
+size_t blocktab_count(const struct block_table *t)
+{
+    return t ? t->nparked : 0;
+}
+
+/* ---------------- keys ---------------- */
+
+static size_t bucket_of(const struct block_table *t, uint64_t hash, int dbid)
+{
+    return (size_t)(hash ^ ((uint64_t)dbid * 0x9E3779B97F4A7C15ULL)) & (t->nbuckets - 1);
+}
+
+static struct bkey *bkey_find(struct block_table *t, int dbid, uint64_t hash, const char *key, size_t klen)
+{
+    for (struct bkey *k = t->buckets[bucket_of(t, hash, dbid)]; k; k = k->chain)
+        if (k->hash == hash && k->dbid == dbid && k->klen == klen && !memcmp(k->bytes, key, klen))
+            return k;
+    return NULL;
+}
+
+static void grow(struct block_table *t)
+{
+    size_t n = t->nbuckets * 2;
+    struct bkey **nb = calloc(n, sizeof(*nb));
+    size_t old = t->nbuckets;
+    struct bkey **ob = t->buckets;
+    t->buckets = nb;
+    t->nbuckets = n;
+    for (size_t i = 0; i < old; i++) {
+        struct bkey *k = ob[i];
+        while (k) {
+            struct bkey *next = k->chain;
+            size_t b = bucket_of(t, k->hash, k->dbid);
+            k->chain = nb[b];
+            nb[b] = k;
+            k = next;
+        }
+    }
+    free(ob);
+}
+
+static struct bkey *bkey_get(struct block_table *t, int dbid, uint64_t hash, const char *key, size_t klen)
+{
+    struct bkey *k = bkey_find(t, dbid, hash, key, klen);
+    if (k)
+        return k;
+    if (t->nkeys >= t->nbuckets)
+        grow(t);
+    k = calloc(1, sizeof(*k) + klen);
+    k->hash = hash;
+    k->dbid = dbid;
+    k->klen = (uint32_t)klen;
+    memcpy(k->bytes, key, klen);
+    size_t b = bucket_of(t, hash, dbid);
+    k->chain = t->buckets[b];
+    t->buckets[b] = k;
+    t->nkeys++;
+    return k;
+}
+
+static void bkey_maybe_free(struct block_table *t, struct bkey *k)
+{
+    if (k->head || k->ready || k->busy)
+        return;
+    struct bkey **link = &t->buckets[bucket_of(t, k->hash, k->dbid)];
+    while (*link != k)
+        link = &(*link)->chain;
+    *link = k->chain;
+    t->nkeys--;
+    free(k);
+}
+
+/* ---------------- parking ---------------- */
+
+void blocking_park(struct shard *s, struct subreq *sub)
+{
+    struct block_table *t = s->blocks;
+    int idx_small[16];
+    int *idx = sub->argc <= 16 ? idx_small : malloc(sizeof(int) * sub->argc);
+    int n = 0;
+    if (sub->block_mode == BLOCK_NOTIFY) {
+        for (int i = 1; i < sub->argc; i++)
+            idx[n++] = i;
+    } else {
+        n = command_key_positions(sub->req->cmd, sub->argc, sub->argv, idx, sub->argc);
+    }
+    struct blocked *b = calloc(1, sizeof(*b) + sizeof(struct bwait) * (n ? n : 1));
+    b->sub = sub;
+    for (int i = 0; i < n; i++) {
+        const struct arg *a = &sub->argv[idx[i]];
+        uint64_t hash = sub->hashes && sub->hashes[idx[i]] ? sub->hashes[idx[i]] : (uint64_t)key_hash(a->ptr, a->len);
+        struct bkey *k = bkey_get(t, sub->dbid, hash, a->ptr, a->len);
+        int dup = 0; /* BLPOP a a 0: one wait per distinct key */
+        for (int j = 0; j < b->nwaits; j++)
+            dup |= b->waits[j].key == k;
+        if (dup)
+            continue;
+        struct bwait *w = &b->waits[b->nwaits++];
+        w->owner = b;
+        w->key = k;
+        w->prev = k->tail;
+        w->next = NULL;
+        if (k->tail)
+            k->tail->next = w;
+        else
+            k->head = w;
+        k->tail = w;
+    }
+    if (idx != idx_small)
+        free(idx);
+    b->next = t->all;
+    if (t->all)
+        t->all->prev = b;
+    t->all = b;
+    sub->block_parked = 1;
+    t->nparked++;
+    if (sub->block_deadline && (!s->block_deadline || sub->block_deadline < s->block_deadline))
+        s->block_deadline = sub->block_deadline;
+}
+
+/* Takes b off every FIFO and the list, and frees it; the sub is no longer
+ * parked (its caller completes it). */
+static void unpark(struct block_table *t, struct blocked *b)
+{
+    for (int i = 0; i < b->nwaits; i++) {
+        struct bwait *w = &b->waits[i];
+        struct bkey *k = w->key;
+        if (w->prev)
+            w->prev->next = w->next;
+        else
+            k->head = w->next;
+        if (w->next)
+            w->next->prev = w->prev;
+        else
+            k->tail = w->prev;
+        bkey_maybe_free(t, k);
+    }
+    if (b->prev)
+        b->prev->next = b->next;
+    else
+        t->all = b->next;
+    if (b->next)
+        b->next->prev = b->prev;
+    b->sub->block_parked = 0;
+    t->nparked--;
+    free(b);
+}
+
+/* ---------------- signals and serving ---------------- */
+
+void blocking_signal(struct shard *s, int dbid, uint64_t hash, const char *key, size_t klen)
+{
+    struct block_table *t = s->blocks;
+    if (!blocking_active(t))
+        return;
+    struct bkey *k = bkey_find(t, dbid, hash, key, klen);
+    if (!k || k->ready || !k->head)
+        return;
+    k->ready = 1;
+    k->ready_next = NULL;
+    if (t->ready_tail)
+        t->ready_tail->ready_next = k;
+    else
+        t->ready_head = k;
+    t->ready_tail = k;
+}
+
+void blocking_signal_command(struct shard *s, int dbid, const struct command *cmd, int argc, const struct arg *argv,
+                             const uint64_t *hashes)
+{
+    if (!blocking_active(s->blocks) || !(cmd->flags & CMD_WRITE))
+        return;
+    int idx_small[16];
+    int *idx = argc <= 16 ? idx_small : malloc(sizeof(int) * argc);
+    int n = command_key_positions(cmd, argc, argv, idx, argc);
+    for (int i = 0; i < n; i++) {
+        const struct arg *a = &argv[idx[i]];
+        uint64_t hash = hashes && hashes[idx[i]] ? hashes[idx[i]] : (uint64_t)key_hash(a->ptr, a->len);
+        blocking_signal(s, dbid, hash, a->ptr, a->len);
+    }
+    if (idx != idx_small)
+        free(idx);
+}
+
+/* Runs a RUN waiter's handler again; 1 when it served (reply in sub->out). */
+static int rerun(struct shard *s, struct subreq *sub)
+{
+    struct cmd_ctx c;
+    shard_init_ctx(s, &c, sub->dbid, sub->resp, &sub->out);
+    c.argc = sub->argc;
+    c.argv = sub->argv;
+    c.hashes = sub->hashes;
+    c.cmd = sub->req->cmd;
+    c.blocking = 1;
+    size_t before = sub->out.len;
+    sub->handler(&c);
+    if (c.blocked) {
+        sub->out.len = before;
+        return 0;
+    }
+    s->stats.commands++;
+    /* It wrote (popped, maybe pushed elsewhere: BLMOVE): wake those keys. */
+    blocking_signal_command(s, sub->dbid, c.cmd, sub->argc, sub->argv, sub->hashes);
+    return 1;
+}
+
+/* Subs served or notified are completed only after the whole pass: a
+ * completion delivered to a local coordinator may start its next step at
+ * once (park again, cancel, write), which must not see a FIFO mid-walk. */
+struct done_list {
+    struct subreq **items;
+    int n, cap;
+};
+
+static void done_add(struct done_list *d, struct subreq *sub)
+{
+    if (d->n == d->cap) {
+        d->cap = d->cap ? d->cap * 2 : 8;
+        d->items = realloc(d->items, sizeof(*d->items) * d->cap);
+    }
+    d->items[d->n++] = sub;
+}
+
+void blocking_serve(struct shard *s)
+{
+    struct block_table *t = s->blocks;
+    if (!t)
+        return;
+    while (t->ready_head) {
+        struct done_list done = {0};
+        while (t->ready_head) {
+            struct bkey *k = t->ready_head;
+            t->ready_head = k->ready_next;
+            if (!t->ready_head)
+                t->ready_tail = NULL;
+            k->ready = 0;
+            k->busy = 1;
+            struct bwait *w = k->head;
+            while (w) {
+                struct bwait *next = w->next;
+                struct blocked *b = w->owner;
+                struct subreq *sub = b->sub;
+                if (sub->block_mode == BLOCK_NOTIFY) {
+                    /* Tell the coordinator and go on with the others: it
+                     * may find the key empty again, then it parks anew. */
+                    unpark(t, b);
+                    sub->block_status = BLOCK_READY;
+                    done_add(&done, sub);
+                } else if (rerun(s, sub)) {
+                    unpark(t, b);
+                    sub->block_status = BLOCK_SERVED;
+                    done_add(&done, sub);
+                } else {
+                    break; /* the key has nothing for the oldest waiter */
+                }
+                w = next;
+            }
+            k->busy = 0;
+            bkey_maybe_free(t, k);
+        }
+        for (int i = 0; i < done.n; i++)
+            shard_complete_late(s, done.items[i]);
+        free(done.items);
+    }
+}
+
+int64_t blocking_expire(struct shard *s, int64_t now_ms, int all)
+{
+    struct block_table *t = s->blocks;
+    int64_t earliest = 0;
+    if (!blocking_active(t))
+        return 0;
+    struct done_list done = {0};
+    struct blocked *b = t->all;
+    while (b) {
+        struct blocked *next = b->next;
+        struct subreq *sub = b->sub;
+        if (all || (sub->block_deadline && sub->block_deadline <= now_ms)) {
+            unpark(t, b);
+            sub->block_status = BLOCK_TIMEOUT;
+            done_add(&done, sub);
+        } else if (sub->block_deadline && (!earliest || sub->block_deadline < earliest)) {
+            earliest = sub->block_deadline;
+        }
+        b = next;
+    }
+    for (int i = 0; i < done.n; i++)
+        shard_complete_late(s, done.items[i]);
+    free(done.items);
+    return earliest;
+}
+
+void blocking_cancel(struct shard *s, uint64_t seq)
+{
+    struct block_table *t = s->blocks;
+    if (!blocking_active(t))
+        return;
+    for (struct blocked *b = t->all; b; b = b->next) {
+        if (b->sub->block_seq == seq) {
+            struct subreq *sub = b->sub;
+            unpark(t, b);
+            sub->block_status = BLOCK_CANCELLED;
+            shard_complete_late(s, sub);
+            return;
+        }
+    }
+}
