@@ -624,7 +624,7 @@ void cmd_lpos(struct cmd_ctx *c)
         int more = j + 1 < c->argc;
         if (arg_is(&c->argv[j], "rank") && more) {
             j++;
-            if (!arg_range_or_reply(c, j, -LLONG_MAX, LLONG_MAX, &rank, NULL))
+            if (!arg_ll_or_reply(c, j, &rank, NULL))
                 return;
             if (rank == 0) {
                 reply_error(c->out, ERR_RANK_ZERO);
@@ -644,8 +644,8 @@ void cmd_lpos(struct cmd_ctx *c)
         }
     }
     int forward = rank > 0;
-    if (rank < 0)
-        rank = -rank;
+    if (rank < 0) /* Redis 7.0 accepts LLONG_MIN, whose negation stays negative: any match counts */
+        rank = rank == LLONG_MIN ? 1 : -rank;
 
     struct db_entry *e = lookup_read(c, 1);
     if (!e) {
