@@ -644,8 +644,15 @@ void cmd_lpos(struct cmd_ctx *c)
         }
     }
     int forward = rank > 0;
-    if (rank < 0) /* Redis 7.0 accepts LLONG_MIN, whose negation stays negative: any match counts */
-        rank = rank == LLONG_MIN ? 1 : -rank;
+    if (rank == LLONG_MIN) {
+        /* Redis 7.0 accepts it and its negation overflows: every match from
+         * the tail counts, and COUNT never stops the scan. */
+        rank = 1;
+        if (count > 0)
+            count = 0;
+    } else if (rank < 0) {
+        rank = -rank;
+    }
 
     struct db_entry *e = lookup_read(c, 1);
     if (!e) {

@@ -389,13 +389,14 @@ Test(lists, encodings_and_conversions)
     expect_strs(cmd(c, "LRANGE l 0 -1"), 2, "19", "18");
     /* size-limited nodes: 4 KB (-1) */
     small_nodes(c, -1);
-    char value[600];
-    memset(value, 'v', sizeof(value));
+    char value[601];
+    memset(value, 'v', 600);
+    value[600] = '\0';
     for (int i = 0; i < 10; i++)
-        expect_int(cmd(c, "RPUSH s %b", value, sizeof(value)), i + 1);
+        expect_int(cmd(c, "RPUSH s %s", value), i + 1);
     expect_encoding(c, "s", "quicklist");
     for (int i = 0; i < 7; i++)
-        expect_bulk(cmd(c, "RPOP s"), value, sizeof(value));
+        expect_str(cmd(c, "RPOP s"), value);
     expect_encoding(c, "s", "listpack"); /* 3 x 600 bytes < 2 KB */
     /* the default: 8 KB */
     small_nodes(c, -2);
