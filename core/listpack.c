@@ -332,6 +332,14 @@ unsigned char *lp_new(void)
     return lp;
 }
 
+unsigned char *lp_dup(const unsigned char *lp)
+{
+    size_t bytes = lp_bytes(lp);
+    unsigned char *copy = lp_realloc(NULL, bytes);
+    memcpy(copy, lp, bytes);
+    return copy;
+}
+
 void lp_free(unsigned char *lp)
 {
     free(lp);
@@ -493,6 +501,23 @@ unsigned char *lp_insert(unsigned char *lp, unsigned char *p, const char *s, siz
     return lp;
 }
 
+unsigned char *lp_insert_int(unsigned char *lp, unsigned char *p, long long v, enum lp_where where,
+                             unsigned char **newp)
+{
+    unsigned char hdr[LP_MAX_INT_ENTRY];
+    unsigned hlen = encode_int(hdr, v);
+    size_t off = (size_t)(p - lp);
+    switch (where) {
+    case LP_BEFORE:
+        return splice(lp, off, 0, hdr, hlen, NULL, 0, 1, newp);
+    case LP_AFTER:
+        return splice(lp, *p == LP_EOF ? off : off + entry_size(p), 0, hdr, hlen, NULL, 0, 1, newp);
+    case LP_REPLACE:
+        return splice(lp, off, entry_size(p), hdr, hlen, NULL, 0, 0, newp);
+    }
+    return lp;
+}
+
 /* Removes `size` bytes holding `n` entries at offset off. */
 static unsigned char *cut(unsigned char *lp, size_t off, size_t size, uint32_t n)
 {
@@ -544,6 +569,18 @@ unsigned char *lp_merge(unsigned char *lp, const unsigned char *other)
     return lp;
 }
 
+/* The entry after p, with the two most common shapes (small integers and
+ * short strings, both with a 1-byte backlen) decoded inline. */
+static inline unsigned char *skip_entry(unsigned char *p)
+{
+    unsigned char b = p[0];
+    if ((b & 0x80) == 0)
+        return p + 2;
+    if ((b & 0xC0) == LP_ENC_6BIT_STR)
+        return p + (b & 0x3F) + 2;
+    return p + entry_size(p);
+}
+
 unsigned char *lp_find(unsigned char *lp, unsigned char *p, const char *s, size_t len, unsigned skip)
 {
     (void)lp;
@@ -552,11 +589,21 @@ unsigned char *lp_find(unsigned char *lp, unsigned char *p, const char *s, size_
     struct lp_needle n;
     needle_init(&n, s, len);
     while (*p != LP_EOF) {
-        if (needle_eq(p, &n))
-            return p;
-        p += entry_size(p);
-        for (unsigned i = 0; i < skip && *p != LP_EOF; i++)
+        unsigned char b = p[0];
+        if ((b & 0xC0) == LP_ENC_6BIT_STR) {
+            /* Hot path (hash fields, set members): length and first byte
+             * before memcmp. */
+            size_t l = b & 0x3F;
+            if (!n.is_int && l == len && (l == 0 || (p[1] == (unsigned char)s[0] && memcmp(p + 1, s, l) == 0)))
+                return p;
+            p += l + 2;
+        } else {
+            if (needle_eq(p, &n))
+                return p;
             p += entry_size(p);
+        }
+        for (unsigned i = 0; i < skip && *p != LP_EOF; i++)
+            p = skip_entry(p);
     }
     return NULL;
 }
