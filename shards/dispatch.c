@@ -1325,8 +1325,13 @@ static void client_discard_multi(struct client *c)
 void dispatch_client_closing(struct client *c)
 {
     struct request *r = c->blocked;
-    if (r)
-        block_cancel_parked(c->shard, r);
+    if (!r)
+        return;
+    /* A local cancel may finish the request at once, and a finished last
+     * request frees a closing client: hold it until the caller is done. */
+    c->npending++;
+    block_cancel_parked(c->shard, r);
+    c->npending--;
 }
 
 void dispatch_client_freed(struct client *c)
