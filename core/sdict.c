@@ -194,7 +194,11 @@ static void rehash(struct sdict *d, int n)
 
 static void start_resize(struct sdict *d, size_t new_size)
 {
-    if (is_rehashing(d) || d->iterators || new_size == d->t[0].size)
+    if (is_rehashing(d) || new_size == d->t[0].size)
+        return;
+    /* An open iterator's position would be lost by moving nodes; an empty
+     * table has none to lose (and must get buckets before an add). */
+    if (d->iterators && d->t[0].used != 0)
         return;
     struct sdict_node **buckets = sd_calloc(new_size, sizeof(*buckets));
     if (d->t[0].size == 0 || d->t[0].used == 0) {
