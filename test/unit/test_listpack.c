@@ -256,6 +256,31 @@ Test(listpack, round_trip_at_boundaries)
     lp_free(lp);
 }
 
+/* A string long enough for a 4-byte backlen (encoded length >= 2097151):
+ * backward navigation must cross it. */
+Test(listpack, four_byte_backlen)
+{
+    size_t big_len = 2100000;
+    char *big = malloc(big_len);
+    memset(big, 'b', big_len);
+    unsigned char *lp = lp_new();
+    lp = append_cstr(lp, "first");
+    lp = lp_append(lp, big, big_len);
+    lp = lp_append_int(lp, -1);
+    cr_assert_eq(lp_bytes(lp), 9 + 7 + (5 + big_len + 4) + 3);
+    cr_assert(lp_validate(lp, lp_bytes(lp)));
+    unsigned char *p = lp_prev(lp, lp_last(lp));
+    struct lp_val v;
+    lp_get(p, &v);
+    cr_assert_eq(v.len, big_len);
+    p = lp_prev(lp, p);
+    cr_assert(lp_eq(p, "first", 5));
+    cr_assert_null(lp_prev(lp, p));
+    cr_assert_eq(lp_seek(lp, -2), lp_seek(lp, 1));
+    free(big);
+    lp_free(lp);
+}
+
 static unsigned char *build(int n)
 {
     unsigned char *lp = lp_new();
