@@ -483,3 +483,30 @@ Test(hashes, resp3_replies)
     resp3_free(r);
     raw_session_close(&s);
 }
+
+static void body_keyspace(redisContext *c, const char *encoding)
+{
+    expect_int(cmd(c, "HSET src a 1 b 2"), 2);
+    /* src and the other names hash to different shards on most thread counts. */
+    expect_int(cmd(c, "COPY src dst"), 1);
+    check_encoding(c, "dst", encoding);
+    expect_int(cmd(c, "HSET dst c 3"), 1);
+    expect_int(cmd(c, "HLEN src"), 2);
+    expect_int(cmd(c, "HLEN dst"), 3);
+    expect_status(cmd(c, "RENAME dst moved"), "OK");
+    expect_int(cmd(c, "EXISTS dst"), 0);
+    expect_str(cmd(c, "HGET moved c"), "3");
+    check_encoding(c, "moved", encoding);
+    expect_int(cmd(c, "DEL moved"), 1);
+    expect_int(cmd(c, "EXISTS moved"), 0);
+    expect_int(cmd(c, "EXPIREAT src 1"), 1);
+    expect_int(cmd(c, "EXISTS src"), 0);
+    expect_int(cmd(c, "HLEN src"), 0);
+    expect_int(cmd(c, "HSET src x 1"), 1);
+    expect_int(cmd(c, "TTL src"), -1);
+}
+
+Test(hashes, copy_rename_del_expire_both_encodings)
+{
+    for_both_encodings(body_keyspace);
+}
