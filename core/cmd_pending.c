@@ -32,85 +32,21 @@
 
 
 
-__attribute__((weak)) void cmd_hset(struct cmd_ctx *c)
-{
-    reply_error(c->out, "ERR not implemented yet");
-}
 
-__attribute__((weak)) void cmd_hsetnx(struct cmd_ctx *c)
-{
-    reply_error(c->out, "ERR not implemented yet");
-}
 
-__attribute__((weak)) void cmd_hget(struct cmd_ctx *c)
-{
-    reply_error(c->out, "ERR not implemented yet");
-}
 
-__attribute__((weak)) void cmd_hmset(struct cmd_ctx *c)
-{
-    reply_error(c->out, "ERR not implemented yet");
-}
 
-__attribute__((weak)) void cmd_hmget(struct cmd_ctx *c)
-{
-    reply_error(c->out, "ERR not implemented yet");
-}
 
-__attribute__((weak)) void cmd_hdel(struct cmd_ctx *c)
-{
-    reply_error(c->out, "ERR not implemented yet");
-}
 
-__attribute__((weak)) void cmd_hlen(struct cmd_ctx *c)
-{
-    reply_error(c->out, "ERR not implemented yet");
-}
 
-__attribute__((weak)) void cmd_hstrlen(struct cmd_ctx *c)
-{
-    reply_error(c->out, "ERR not implemented yet");
-}
 
-__attribute__((weak)) void cmd_hexists(struct cmd_ctx *c)
-{
-    reply_error(c->out, "ERR not implemented yet");
-}
 
-__attribute__((weak)) void cmd_hkeys(struct cmd_ctx *c)
-{
-    reply_error(c->out, "ERR not implemented yet");
-}
 
-__attribute__((weak)) void cmd_hvals(struct cmd_ctx *c)
-{
-    reply_error(c->out, "ERR not implemented yet");
-}
 
-__attribute__((weak)) void cmd_hgetall(struct cmd_ctx *c)
-{
-    reply_error(c->out, "ERR not implemented yet");
-}
 
-__attribute__((weak)) void cmd_hincrby(struct cmd_ctx *c)
-{
-    reply_error(c->out, "ERR not implemented yet");
-}
 
-__attribute__((weak)) void cmd_hincrbyfloat(struct cmd_ctx *c)
-{
-    reply_error(c->out, "ERR not implemented yet");
-}
 
-__attribute__((weak)) void cmd_hrandfield(struct cmd_ctx *c)
-{
-    reply_error(c->out, "ERR not implemented yet");
-}
 
-__attribute__((weak)) void cmd_hscan(struct cmd_ctx *c)
-{
-    reply_error(c->out, "ERR not implemented yet");
-}
 
 __attribute__((weak)) void cmd_sadd(struct cmd_ctx *c)
 {
@@ -376,29 +312,9 @@ __attribute__((weak)) void cmd_zscan(struct cmd_ctx *c)
 
 
 
-__attribute__((weak)) void hash_value_free(struct db_entry *e)
-{
-    (void)e;
-    abort();
-}
 
-__attribute__((weak)) void *hash_value_dup(const struct db_entry *e)
-{
-    (void)e;
-    abort();
-}
 
-__attribute__((weak)) size_t hash_value_len(const struct db_entry *e)
-{
-    (void)e;
-    return 0;
-}
 
-__attribute__((weak)) size_t hash_value_mem(const struct db_entry *e)
-{
-    (void)e;
-    return 0;
-}
 
 __attribute__((weak)) void set_value_free(struct db_entry *e)
 {
