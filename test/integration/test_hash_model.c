@@ -156,7 +156,7 @@ static void run_model(long long threshold)
             for (int p = 0; p < pairs; p++) {
                 added += !h->present[fields[p]];
                 h->present[fields[p]] = 1;
-                snprintf(h->value[fields[p]], sizeof(h->value[0]), "%s", values[p]);
+                memcpy(h->value[fields[p]], values[p], sizeof(h->value[0])); /* both 32 bytes, NUL-terminated */
             }
             /* field_name's buffers are stable per field, so argv stays valid. */
             expect_int(cmd_argv(c, 2 + 2 * pairs, argv, NULL), added);
