@@ -22,9 +22,9 @@
 
 #include "command.h"
 #include "config.h"
-#include "lazyfree.h"
 #include "conn.h"
 #include "dispatch.h"
+#include "lazyfree.h"
 #include "log.h"
 #include "server.h"
 #include "shard.h"
@@ -333,9 +333,11 @@ void info_render(struct buf *out, int resp, const struct arg *argv, int argc, st
     long long clients = 0;
     uint64_t conns = 0, rejected = 0, in_bytes = 0, out_bytes = 0, lazy_expired = 0;
     size_t overhead = 0, max_in = 0, max_out = 0;
+    long long blocked = 0;
     for (int i = 0; i < n; i++) {
         const struct shard_info *si = &infos[i];
         clients += si->clients;
+        blocked += si->blocked_clients;
         conns += si->total_connections;
         rejected += si->rejected_connections;
         in_bytes += si->net_input_bytes;
@@ -385,8 +387,8 @@ void info_render(struct buf *out, int resp, const struct arg *argv, int argc, st
     if (section_wanted(argv, argc, "clients", 1)) {
         appendf(&t,
                 "%s# Clients\r\nconnected_clients:%lld\r\nmaxclients:%lld\r\nclient_recent_max_input_buffer:%zu\r\n"
-                "client_recent_max_output_buffer:%zu\r\nblocked_clients:0\r\n",
-                any ? "\r\n" : "", clients, cfg->maxclients, max_in, max_out);
+                "client_recent_max_output_buffer:%zu\r\nblocked_clients:%lld\r\n",
+                any ? "\r\n" : "", clients, cfg->maxclients, max_in, max_out, blocked);
         any = 1;
     }
     if (section_wanted(argv, argc, "memory", 1)) {

@@ -40,6 +40,8 @@ struct lp_val {
 };
 
 unsigned char *lp_new(void);
+/* A copy of the whole block; the caller frees it with lp_free. */
+unsigned char *lp_dup(const unsigned char *lp);
 void lp_free(unsigned char *lp);
 /* Total size of the block in bytes, and the number of entries. */
 size_t lp_bytes(const unsigned char *lp);
@@ -71,6 +73,10 @@ unsigned char *lp_append_int(unsigned char *lp, long long v);
  * is not NULL, *newp is set to the inserted/replacing entry in the new block. */
 unsigned char *lp_insert(unsigned char *lp, unsigned char *p, const char *s, size_t len, enum lp_where where,
                          unsigned char **newp);
+/* lp_insert for an integer value (HINCRBY, list pushes of numbers) without
+ * formatting it first. */
+unsigned char *lp_insert_int(unsigned char *lp, unsigned char *p, long long v, enum lp_where where,
+                             unsigned char **newp);
 /* Deletes the entry at p; when newp is not NULL, *newp is set to the entry
  * that followed it (NULL if it was the last). */
 unsigned char *lp_delete(unsigned char *lp, unsigned char *p, unsigned char **newp);

@@ -41,6 +41,10 @@ struct sdict *sdict_new(void);
  * node first. */
 void sdict_free(struct sdict *d, void (*free_value)(struct sdict_node *n));
 size_t sdict_size(const struct sdict *d);
+/* Sizes the table for n elements at once (e.g. before converting a listpack
+ * of n entries), so the adds that follow do not rehash. No-op while
+ * rehashing or iterating, or when the table is already big enough. */
+void sdict_reserve(struct sdict *d, size_t n);
 
 struct sdict_node *sdict_find(struct sdict *d, const char *key, size_t klen);
 /* Finds key, or adds a node for it with v zeroed. *added is 1 when added. */

@@ -411,6 +411,7 @@ static int key_changed(const struct request *r, uint64_t modified, int p)
 }
 
 static void block_wait_start(struct shard *s, struct request *r);
+static void request_finish_or_wait(struct shard *s, struct request *r);
 typedef void txn_body_fn(struct shard *s, struct request *r);
 struct txn;
 static struct txn *txn_new(int nshards);
@@ -494,15 +495,21 @@ static int gather_run(struct shard *s, struct request *r, struct buf *out)
 }
 
 /* Sends SUB_UNBLOCK for every sub of r's step that may still be parked
- * (client gone, or another shard already reported data). */
+ * (client gone, or another shard already reported data). A local cancel
+ * completes its sub at once, which may finish the step and free r: the
+ * step is held open (pending) until every local cancel is done. r may be
+ * freed when this returns. */
 static void block_cancel_parked(struct shard *s, struct request *r)
 {
+    uint64_t small[8];
+    uint64_t *local = r->nsubs <= 8 ? small : malloc(sizeof(uint64_t) * r->nsubs);
+    int nlocal = 0;
     for (int i = 0; i < r->nsubs; i++) {
         struct subreq *sub = &r->subs[i];
         if (sub->block_mode == BLOCK_NONE)
             continue; /* back already */
         if (sub->shard == s->id) {
-            blocking_cancel(s, sub->block_seq);
+            local[nlocal++] = sub->block_seq;
             continue;
         }
         struct subreq *cancel = calloc(1, sizeof(*cancel));
@@ -513,6 +520,13 @@ static void block_cancel_parked(struct shard *s, struct request *r)
         cancel->result = (int64_t)sub->block_seq;
         shard_send_sub(s, cancel);
     }
+    r->pending++;
+    for (int i = 0; i < nlocal; i++)
+        blocking_cancel(s, local[i]);
+    if (local != small)
+        free(local);
+    if (--r->pending == 0)
+        request_step_done(s, r);
 }
 
 static uint64_t next_block_seq(struct shard *s)
@@ -581,10 +595,8 @@ static int block_wait_done(struct shard *s, struct request *r, struct buf *out)
         ready |= r->subs[i].block_status == BLOCK_READY;
     if (c->blocked == r)
         c->blocked = NULL;
-    if (c->closing || (!ready && r->block_deadline && s->now_ms >= r->block_deadline) ||
-        (!ready && r->block_deadline == 0)) {
-        /* (a registration without deadline only comes back ready or
-         * cancelled) */
+    if (c->closing || !ready) {
+        /* every registration timed out on its shard, or was cancelled */
         reply_null_array(out, r->resp);
         return 1;
     }
@@ -1221,11 +1233,7 @@ static void txn_continue(struct shard *s, struct request *r)
         return;
     }
     case TXN_UNLOCK:
-        if (r->block_retry) {
-            block_wait_start(s, r);
-            return;
-        }
-        request_finish(r);
+        request_finish_or_wait(s, r);
         return;
     case TXN_BODY:
         break;
@@ -1317,8 +1325,13 @@ static void client_discard_multi(struct client *c)
 void dispatch_client_closing(struct client *c)
 {
     struct request *r = c->blocked;
-    if (r)
-        block_cancel_parked(c->shard, r);
+    if (!r)
+        return;
+    /* A local cancel may finish the request at once, and a finished last
+     * request frees a closing client: hold it until the caller is done. */
+    c->npending++;
+    block_cancel_parked(c->shard, r);
+    c->npending--;
 }
 
 void dispatch_client_freed(struct client *c)
@@ -1465,6 +1478,22 @@ static void body_exec(struct shard *s, struct request *r)
     exec_continue(s, r);
 }
 
+/* The body is done and the locks released: a blocking command that found
+ * nothing waits for its keys (unless its client is gone); anything else
+ * is finished. */
+static void request_finish_or_wait(struct shard *s, struct request *r)
+{
+    if (r->block_retry) {
+        if (!r->client->closing) {
+            block_wait_start(s, r);
+            return;
+        }
+        r->block_retry = 0;
+        reply_null_array(&r->reply, r->resp);
+    }
+    request_finish(r);
+}
+
 static void request_body_finished(struct shard *s, struct request *r)
 {
     if (r->queued || r->nwatched) { /* EXEC: its keys are no longer watched */
@@ -1475,7 +1504,7 @@ static void request_body_finished(struct shard *s, struct request *r)
     }
     if (r->tx && !r->parent && txn_send_unlocks(s, r, TXN_UNLOCK))
         return;
-    request_finish(r);
+    request_finish_or_wait(s, r);
 }
 
 /* ---------------- completion ---------------- */

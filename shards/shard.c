@@ -115,6 +115,7 @@ void shard_fill_info(struct shard *s, struct shard_info *info)
         info->db_overhead += db_overhead_bytes(s->dbs[i]);
     }
     for (struct client *c = s->clients; c; c = c->next) {
+        info->blocked_clients += c->blocked != NULL && !c->closing;
         if (c->in.cap > info->max_input_buffer)
             info->max_input_buffer = c->in.cap;
         if (c->out.len + c->sending.len > info->max_output_buffer)

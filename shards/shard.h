@@ -151,6 +151,7 @@ struct error_stat {
 struct shard_info {
     int shard;
     long long clients;
+    long long blocked_clients; /* clients waiting in a blocking command */
     uint64_t total_connections;
     uint64_t rejected_connections;
     uint64_t net_input_bytes, net_output_bytes;
