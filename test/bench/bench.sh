@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # test/bench/bench.sh - shardis vs. redis-server, side by side, with redis-benchmark
-# and shardis-txbench (test/bench/txbench.c).
+# and shardis-txbench (test/bench/txbench.c); collections are loaded with the RESP
+# written by test/bench/collgen.awk.
 #
 # Run from the repository root (`make bench` does `bash test/bench/bench.sh`;
 # `make build` also builds build/shardis-txbench when SHARDIS_TESTS is on).
@@ -36,6 +37,31 @@
 #                under one hash tag per transaction, {tN}:incr1 ... {tN}:incr4.
 #     With -P 16 shardis-txbench writes 16 transactions / MSETs at once per
 #     connection and waits for all their replies, as redis-benchmark -P does.
+#     lpush lpop rpop sadd spop hset zadd   (collection rows) redis-benchmark
+#                -d 64 -r 1000000 -P {1,16} -t <test>. redis-benchmark 7.0.15
+#                sends LPUSH mylist V, LPOP mylist, RPOP mylist, SADD myset
+#                element:N, SPOP myset, HSET myhash element:N V, ZADD myzset S
+#                element:N (V: the 64-byte value "xxx...", N: 12-digit random,
+#                S: one random score for the whole run). Each row works on ONE
+#                key, so in shardis on one shard: with --threads 2 the
+#                connections of the other thread reach it through that thread.
+#                FLUSHALL at the start of a round; pushes and adds grow the keys
+#                during the round.
+#                The pop rows pop real elements: before each of their runs (not
+#                timed, not in the CPU time) the key is deleted and refilled
+#                through `collgen.awk | redis-cli --pipe` with requests +
+#                PREFILL_MARGIN elements - 64-byte values for mylist (what LPUSH
+#                pushes), members element:%012d for myset (the shape of SADD's) -
+#                and its length checked; after the run the length is checked
+#                again: the run fails (status check-failed) unless at least
+#                `requests` elements were popped and the key is not empty (no
+#                pop found an empty key).
+#     lrange_100 LRANGE mylist 0 99, sent as a custom command: `-t lrange_100`
+#                would first LPUSH -n elements in the same redis-benchmark run,
+#                inside the measured server CPU time. Instead mylist is deleted
+#                and refilled before every run (not timed) with LRANGE_LIST_LEN
+#                64-byte values, the shape `-t lrange_100` builds, and its
+#                length checked: every request returns 100 elements of 64 bytes.
 #   A run that fails - the load generator exits non-zero (an error reply such
 #     as "unknown command" to MULTI, a reply of the wrong shape, a timeout) or
 #     the server dies (it is restarted for the next run) - is recorded in
@@ -44,10 +70,26 @@
 #   Memory: a fresh server of each kind (unpinned config) is loaded with
 #     MEM_KEYS keys "key:%010d" -> 32-byte values through `redis-cli --pipe`;
 #     RSS (VmRSS) before/after gives bytes per key.
+#   Collection memory: for every type of COLL_MEM_TESTS, a fresh server of each
+#     kind (unpinned config, shardis --threads 2) is loaded through
+#     `redis-cli --pipe` with the RESP of test/bench/collgen.awk (written once
+#     to a file, piped to both):
+#       hash  COLL_MEM_KEYS x HSET hash:%08d f0 V ... f9 V (V: 8-byte strings
+#             "v%07d", a different one per field)
+#       set   COLL_MEM_KEYS x SADD set:%08d 1 2 ... 10
+#       zset  COLL_MEM_KEYS x ZADD zset:%08d 1 m1 2 m2 ... 10 m10
+#       list  COLL_MEM_LISTS lists list:%08d of COLL_MEM_LIST_LEN elements
+#             item:1 item:2 ..., RPUSH of 100 elements per command
+#     then checked: --pipe reports no error, DBSIZE = keys, and the first and
+#     last key hold all their elements (HLEN/SCARD/ZCARD/LLEN). Reported: RSS
+#     growth (VmRSS after - before) and bytes per element = growth / elements
+#     (field-value pairs, members, list elements; the key's own overhead is
+#     spread over its elements), ratio shardis / redis.
 #
 # Output: a markdown table on stdout, also in build/bench/results.md; every
 # run's raw numbers in build/bench/raw.csv (status column: ok, error, timeout,
-# server-died, server-down, no-txbench); server logs in build/bench/*.log.
+# server-died, server-down, no-txbench, prefill-error, check-failed); server
+# logs in build/bench/*.log.
 #
 # Environment
 #   SHARDIS_SERVER      shardis binary                 (build/shardis-server)
@@ -58,8 +100,9 @@
 #                       ("redis" = Redis-style args, to validate this script by
 #                       running redis-server in both roles)        (shardis)
 #   SHARDIS_EXTRA_ARGS / REDIS_EXTRA_ARGS  extra server args, word-split  ()
-#   TESTS               subset of "set get mset mset-tag multi multi-tag"
-#                                               (set get mset mset-tag multi)
+#   TESTS               subset of "set get mset mset-tag multi multi-tag lpush
+#                       lpop rpop sadd spop hset zadd lrange_100"
+#                       (all but multi-tag)
 #   MSET_CLIENT         redis-benchmark | txbench: who sends the mset row
 #                       (txbench: same client as mset-tag)   (redis-benchmark)
 #   ROUNDS              rounds per row                              (3)
@@ -67,12 +110,24 @@
 #   REQUESTS_P1 / REQUESTS_P16   per depth               (200000 / 1000000)
 #   TX_REQUESTS         operations per run of the mset/multi tests, or
 #   TX_REQUESTS_P1 / TX_REQUESTS_P16   per depth           (30000 / 80000)
+#   COLL_REQUESTS       requests per run of the collection rows but lrange_100,
+#   COLL_REQUESTS_P1 / COLL_REQUESTS_P16  per depth       (20000 / 120000)
+#   LRANGE_REQUESTS     requests per run of lrange_100, or
+#   LRANGE_REQUESTS_P1 / LRANGE_REQUESTS_P16  per depth     (8000 / 30000)
+#   LRANGE_LIST_LEN     elements in mylist for lrange_100            (1000)
+#   PREFILL_MARGIN      elements beyond the requests in a pop row's key (1000)
 #   BENCH_QUICK=1       smoke run: 1 round, set/get 5000 / 20000 requests,
-#                       mset/multi 2000 / 5000
+#                       mset/multi 2000 / 5000, collections 2000 / 10000,
+#                       lrange_100 1000 / 3000, collection memory 10000 keys
+#                       and 1000 lists
 #   MEM_KEYS            keys loaded for the memory test             (1000000)
+#   COLL_MEM_TESTS      subset of "hash set zset list"    (hash set zset list)
+#   COLL_MEM_KEYS       hashes / sets / sorted sets of 10 elements  (100000)
+#   COLL_MEM_LISTS, COLL_MEM_LIST_LEN  lists and elements per list (10000, 1000)
 #   PLACEMENTS          subset of "pinned unpinned"       (pinned unpinned)
 #   PIPELINES           subset of "1 16"                            (1 16)
 #   SKIP_MEMORY=1       skip the memory test
+#   SKIP_COLL_MEMORY=1  skip the collection memory table
 #   SERVER_CPU / CLIENT_CPU   CPUs for the pinned placement         (0 / 1)
 #   CLIENTS, DATASIZE, KEYSPACE   -c / -d / -r of the load generators (50/64/1000000)
 #   RUN_TIMEOUT         seconds before one load-generator run is abandoned (600)
@@ -94,6 +149,12 @@ if [[ $BENCH_QUICK == 1 ]]; then
     REQUESTS_P16=${REQUESTS_P16:-${REQUESTS:-20000}}
     TX_REQUESTS_P1=${TX_REQUESTS_P1:-${TX_REQUESTS:-2000}}
     TX_REQUESTS_P16=${TX_REQUESTS_P16:-${TX_REQUESTS:-5000}}
+    COLL_REQUESTS_P1=${COLL_REQUESTS_P1:-${COLL_REQUESTS:-2000}}
+    COLL_REQUESTS_P16=${COLL_REQUESTS_P16:-${COLL_REQUESTS:-10000}}
+    LRANGE_REQUESTS_P1=${LRANGE_REQUESTS_P1:-${LRANGE_REQUESTS:-1000}}
+    LRANGE_REQUESTS_P16=${LRANGE_REQUESTS_P16:-${LRANGE_REQUESTS:-3000}}
+    COLL_MEM_KEYS=${COLL_MEM_KEYS:-10000}
+    COLL_MEM_LISTS=${COLL_MEM_LISTS:-1000}
 else
     ROUNDS=${ROUNDS:-3}
     REQUESTS_P1=${REQUESTS_P1:-${REQUESTS:-200000}}
@@ -102,12 +163,29 @@ else
     # keep `make bench` near 4 minutes on 2 cores
     TX_REQUESTS_P1=${TX_REQUESTS_P1:-${TX_REQUESTS:-30000}}
     TX_REQUESTS_P16=${TX_REQUESTS_P16:-${TX_REQUESTS:-80000}}
+    # 8 collection rows: fewer requests than set/get (at P16 about half a
+    # second per run) keep them near 3 minutes; an LRANGE_100 reply is 100
+    # values of 64 bytes, so that row gets a quarter of that
+    COLL_REQUESTS_P1=${COLL_REQUESTS_P1:-${COLL_REQUESTS:-20000}}
+    COLL_REQUESTS_P16=${COLL_REQUESTS_P16:-${COLL_REQUESTS:-120000}}
+    LRANGE_REQUESTS_P1=${LRANGE_REQUESTS_P1:-${LRANGE_REQUESTS:-8000}}
+    LRANGE_REQUESTS_P16=${LRANGE_REQUESTS_P16:-${LRANGE_REQUESTS:-30000}}
+    COLL_MEM_KEYS=${COLL_MEM_KEYS:-100000}
+    COLL_MEM_LISTS=${COLL_MEM_LISTS:-10000}
 fi
+LRANGE_LIST_LEN=${LRANGE_LIST_LEN:-1000}
+PREFILL_MARGIN=${PREFILL_MARGIN:-1000}
+COLL_MEM_LIST_LEN=${COLL_MEM_LIST_LEN:-1000}
+COLL_MEM_TESTS=${COLL_MEM_TESTS:-hash set zset list}
+COLL_MEM_FIELDS=10 # elements per hash, set and sorted set
+SKIP_COLL_MEMORY=${SKIP_COLL_MEMORY:-0}
+COLLGEN=$(dirname "${BASH_SOURCE[0]}")/collgen.awk
 MEM_KEYS=${MEM_KEYS:-1000000}
 PLACEMENTS=${PLACEMENTS:-pinned unpinned}
 PIPELINES=${PIPELINES:-1 16}
-TESTS=${TESTS:-set get mset mset-tag multi}
-KNOWN_TESTS="set get mset mset-tag multi multi-tag"
+COLL_TESTS="lpush lpop rpop sadd spop hset zadd lrange_100"
+TESTS=${TESTS:-set get mset mset-tag multi $COLL_TESTS}
+KNOWN_TESTS="set get mset mset-tag multi multi-tag $COLL_TESTS"
 MSET_CLIENT=${MSET_CLIENT:-redis-benchmark}
 MSET_KEYS=10
 MULTI_KEYS=4
@@ -140,16 +218,24 @@ test_label() { # name in the table and in raw.csv
     mset-tag) echo "MSET$MSET_KEYS-TAG" ;;
     multi) echo "MULTI-INCR$MULTI_KEYS" ;;
     multi-tag) echo "MULTI-INCR$MULTI_KEYS-TAG" ;;
+    *) echo "${1^^}" ;; # LPUSH ... LRANGE_100, redis-benchmark's names
     esac
 }
 test_client() { # redis-benchmark | txbench
     case $1 in
-    set | get) echo redis-benchmark ;;
     mset) echo "$MSET_CLIENT" ;;
-    *) echo txbench ;;
+    mset-tag | multi | multi-tag) echo txbench ;;
+    *) echo redis-benchmark ;;
     esac
 }
-test_is_tx() { [[ $1 != set && $1 != get ]]; } # counted in TX_REQUESTS
+test_kind() { # which request counts apply: kv | tx | coll | lrange
+    case $1 in
+    set | get) echo kv ;;
+    mset | mset-tag | multi | multi-tag) echo tx ;;
+    lrange_100) echo lrange ;;
+    *) echo coll ;;
+    esac
+}
 
 # ---------------------------------------------------------------- checks
 missing=()
@@ -183,9 +269,17 @@ for p in $PLACEMENTS; do [[ $p == pinned || $p == unpinned ]] || die "unknown pl
 for p in $PIPELINES; do [[ $p =~ ^[1-9][0-9]*$ ]] || die "bad pipeline depth '$p'"; done
 [[ -n ${TESTS// /} ]] || die "TESTS is empty"
 for t in $TESTS; do [[ " $KNOWN_TESTS " == *" $t "* ]] || die "unknown test '$t' (known: $KNOWN_TESTS)"; done
-for v in REQUESTS_P1 REQUESTS_P16 TX_REQUESTS_P1 TX_REQUESTS_P16; do
+for v in REQUESTS_P1 REQUESTS_P16 TX_REQUESTS_P1 TX_REQUESTS_P16 COLL_REQUESTS_P1 COLL_REQUESTS_P16 \
+    LRANGE_REQUESTS_P1 LRANGE_REQUESTS_P16 LRANGE_LIST_LEN PREFILL_MARGIN COLL_MEM_KEYS COLL_MEM_LISTS \
+    COLL_MEM_LIST_LEN; do
     [[ ${!v} =~ ^[1-9][0-9]*$ ]] || die "$v must be a positive integer"
 done
+((LRANGE_LIST_LEN >= 100)) || die "LRANGE_LIST_LEN must be at least 100 (LRANGE mylist 0 99)"
+for t in $COLL_MEM_TESTS; do
+    [[ $t == hash || $t == set || $t == zset || $t == list ]] || die "unknown collection memory test '$t' (known: hash set zset list)"
+done
+[[ -n ${COLL_MEM_TESTS// /} ]] || SKIP_COLL_MEMORY=1
+[[ -r $COLLGEN ]] || die "$COLLGEN not found"
 
 # A missing txbench does not stop the redis-benchmark rows: its rows say n/a.
 TXBENCH_BIN=
@@ -410,16 +504,22 @@ bench_cmd() { # bench_cmd ROLE TEST PIPELINE REQUESTS PLACEMENT -> fills array C
     CMD=()
     if [[ $placement == pinned ]]; then CMD+=(taskset -c "$CLIENT_CPU"); fi
     case $test:$(test_client "$test") in
-    set:* | get:*)
-        CMD+=(redis-benchmark -h "$HOST" -p "${SPORT[$role]}" -c "$CLIENTS" -d "$DATASIZE" -r "$KEYSPACE"
-            -n "$n" -P "$pipe" -t "$test" --csv)
+    lrange_100:*)
+        # what -t lrange_100 sends, without its in-run LPUSH prefill
+        CMD+=(redis-benchmark -h "$HOST" -p "${SPORT[$role]}" -c "$CLIENTS"
+            -n "$n" -P "$pipe" --csv LRANGE mylist 0 99)
         ;;
-    mset:redis-benchmark)
-        # every __rand_int__ gets its own random number: the keys of one MSET
-        # are spread over the shards
-        CMD+=(redis-benchmark -h "$HOST" -p "${SPORT[$role]}" -c "$CLIENTS" -r "$KEYSPACE"
-            -n "$n" -P "$pipe" --csv MSET)
-        for ((i = 1; i <= MSET_KEYS; i++)); do CMD+=("mset$i:__rand_int__" "$MSET_VALUE"); done
+    *:redis-benchmark)
+        if [[ $test == mset ]]; then
+            # every __rand_int__ gets its own random number: the keys of one
+            # MSET are spread over the shards
+            CMD+=(redis-benchmark -h "$HOST" -p "${SPORT[$role]}" -c "$CLIENTS" -r "$KEYSPACE"
+                -n "$n" -P "$pipe" --csv MSET)
+            for ((i = 1; i <= MSET_KEYS; i++)); do CMD+=("mset$i:__rand_int__" "$MSET_VALUE"); done
+        else
+            CMD+=(redis-benchmark -h "$HOST" -p "${SPORT[$role]}" -c "$CLIENTS" -d "$DATASIZE" -r "$KEYSPACE"
+                -n "$n" -P "$pipe" -t "$test" --csv)
+        fi
         ;;
     *)
         CMD+=("${TXBENCH_BIN:-$TXBENCH}" -h "$HOST" -p "${SPORT[$role]}" -c "$CLIENTS" -r "$KEYSPACE"
@@ -441,22 +541,79 @@ median() { # numbers on stdin -> median
         if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
 }
 
-RAW_HEADER="placement,server,test,pipeline,round,requests,ops_per_sec,cpu_ticks,cpu_sec,ops_per_cpu_sec,avg_latency_ms,p50_latency_ms,p99_latency_ms,keys,rss_before_bytes,rss_after_bytes,status"
-STATUS_COLUMN=17
+RAW_HEADER="placement,server,test,pipeline,round,requests,ops_per_sec,cpu_ticks,cpu_sec,ops_per_cpu_sec,avg_latency_ms,p50_latency_ms,p99_latency_ms,keys,rss_before_bytes,rss_after_bytes,elements,status"
+STATUS_COLUMN=18
 
 # run_failed ROLE TEST PIPELINE REQUESTS PLACEMENT ROUND STATUS: a raw.csv row
 # without numbers, a line in the run log and in the failure summary
 run_failed() {
     local label
     label=$(test_label "$2")
-    echo "$5,$1,$label,$3,$6,$4,,,,,,,,,,,$7" >>"$RAW"
+    echo "$5,$1,$label,$3,$6,$4,,,,,,,,,,,,$7" >>"$RAW"
     FAILURES+=("$5 $1 $label P$3 round $6: $7")
     printf '  %-8s %-7s %-15s P%-3s round %d: failed (%s)\n' "$5" "$1" "$label" "$3" "$6" "$7"
 }
 
+declare -A FAILURE_SHOWN=() # role.test.status -> 1: details printed once
+show_failure_once() { # show_failure_once ROLE TEST STATUS MESSAGE
+    [[ -z ${FAILURE_SHOWN[$1.$2.$3]:-} ]] || return 0
+    FAILURE_SHOWN[$1.$2.$3]=1
+    echo "bench: $4" >&2
+}
+
+# The key a collection row prefills, the command giving its length, and how
+# many elements go in for a run of N requests ("" when the row has none).
+prefill_plan() { # prefill_plan TEST N -> sets PF_KIND PF_KEY PF_LEN_CMD PF_COUNT
+    PF_KIND='' PF_KEY='' PF_LEN_CMD='' PF_COUNT=0
+    case $1 in
+    lpop | rpop) PF_KIND=fill-list PF_KEY=mylist PF_LEN_CMD=LLEN PF_COUNT=$(($2 + PREFILL_MARGIN)) ;;
+    spop) PF_KIND=fill-set PF_KEY=myset PF_LEN_CMD=SCARD PF_COUNT=$(($2 + PREFILL_MARGIN)) ;;
+    lrange_100) PF_KIND=fill-list PF_KEY=mylist PF_LEN_CMD=LLEN PF_COUNT=$LRANGE_LIST_LEN ;;
+    esac
+}
+prefill_cmd() { # prefill_cmd ROLE-PORT: the generator | redis-cli pipeline, as text
+    echo "awk -f $COLLGEN -v kind=$PF_KIND -v key=$PF_KEY -v elems=$PF_COUNT -v size=$DATASIZE -v chunk=1000 | redis-cli -h $HOST -p $1 --pipe"
+}
+
+# prefill ROLE TEST N: before a pop or LRANGE run (not timed), DEL the key and
+# load it afresh; status 1, with the reason on stderr once, when the load fails
+# or the key's length is not the one loaded.
+prefill() {
+    local role=$1 test=$2 n=$3 out len
+    prefill_plan "$test" "$n"
+    [[ -n $PF_KIND ]] || return 0
+    cli "$role" DEL "$PF_KEY" >/dev/null 2>&1 || true
+    if ! out=$(awk -f "$COLLGEN" -v kind="$PF_KIND" -v key="$PF_KEY" -v elems="$PF_COUNT" \
+        -v size="$DATASIZE" -v chunk=1000 |
+        timeout "$RUN_TIMEOUT" redis-cli -h "$HOST" -p "${SPORT[$role]}" --pipe 2>&1); then
+        show_failure_once "$role" "$test" prefill-error \
+            "prefill of $PF_KEY on $role failed: $(echo "$out" | tail -n 2 | cut -c1-300)"
+        return 1
+    fi
+    len=$(cli "$role" "$PF_LEN_CMD" "$PF_KEY" 2>&1 || true)
+    if [[ $len != "$PF_COUNT" ]]; then
+        show_failure_once "$role" "$test" prefill-error \
+            "prefill of $PF_KEY on $role: $PF_LEN_CMD answered '$(echo "$len" | head -n 1 | cut -c1-200)', expected $PF_COUNT ($(echo "$out" | tail -n 1))"
+        return 1
+    fi
+}
+
+# check_pops ROLE TEST N: after a pop run, the key lost at least N elements
+# (every request popped one) and is not empty (no pop found it empty).
+check_pops() {
+    local role=$1 test=$2 n=$3 len
+    case $test in lpop | rpop | spop) ;; *) return 0 ;; esac
+    prefill_plan "$test" "$n"
+    len=$(cli "$role" "$PF_LEN_CMD" "$PF_KEY" 2>&1 || true)
+    if [[ ! $len =~ ^[0-9]+$ ]] || ((len == 0 || PF_COUNT - len < n)); then
+        show_failure_once "$role" "$test" check-failed \
+            "$(test_label "$test") on $role: $PF_KEY held $PF_COUNT elements before the run of $n pops and $PF_LEN_CMD answers '$(echo "$len" | head -n 1 | cut -c1-200)' after it"
+        return 1
+    fi
+}
+
 # run_one ROLE TEST PIPELINE REQUESTS PLACEMENT ROUND: one load-generator run,
 # watched; appends a row to raw.csv. A failure is recorded, never fatal.
-declare -A FAILURE_SHOWN=() # role.test.status -> 1: details printed once
 run_one() {
     local role=$1 test=$2 pipe=$3 n=$4 placement=$5 round=$6
     local out=$WORKDIR/bench.out err=$WORKDIR/bench.err what label
@@ -473,6 +630,11 @@ run_one() {
         return 0
     fi
     pid=${SPID[$role]}
+    if ! prefill "$role" "$test" "$n"; then
+        check_alive "$role" "the prefill before $what" || true
+        run_failed "$role" "$test" "$pipe" "$n" "$placement" "$round" prefill-error
+        return 0
+    fi
     bench_cmd "$role" "$test" "$pipe" "$n" "$placement"
     t0=$(cpu_ticks "$pid") || died=1
     if ((!died)); then
@@ -501,12 +663,15 @@ run_one() {
         status=error
         if ((rc == 124)); then status=timeout; fi
         if [[ -z ${FAILURE_SHOWN[$role.$test.$status]:-} ]]; then
-            FAILURE_SHOWN[$role.$test.$status]=1
-            echo "bench: run failed (exit status $rc) against $role: $(show_cmd "${CMD[@]}")" >&2
+            show_failure_once "$role" "$test" "$status" "run failed (exit status $rc) against $role: $(show_cmd "${CMD[@]}")"
             if ((rc == 124)); then echo "bench: (timed out after ${RUN_TIMEOUT}s)" >&2; fi
             { grep -v '^"test",' "$out" | tail -n 5 | cut -c1-300; tail -n 5 "$err" | cut -c1-300; } >&2 || true
         fi
         run_failed "$role" "$test" "$pipe" "$n" "$placement" "$round" "$status"
+        return 0
+    fi
+    if ! check_pops "$role" "$test" "$n"; then
+        run_failed "$role" "$test" "$pipe" "$n" "$placement" "$round" check-failed
         return 0
     fi
     # "NAME","rps","avg","min","p50","p95","p99","max" (older versions: just rps);
@@ -518,16 +683,39 @@ run_one() {
     local cpu_s opcpu
     cpu_s=$(awk -v t="$ticks" -v hz="$CLK_TCK" 'BEGIN { printf "%.2f", t / hz }')
     opcpu=$(awk -v t="$ticks" -v hz="$CLK_TCK" -v n="$n" 'BEGIN { if (t > 0) printf "%.0f", n / (t / hz); else print "inf" }')
-    echo "$placement,$role,$label,$pipe,$round,$n,$rps,$ticks,$cpu_s,$opcpu,${f[1]:-},${f[3]:-},${f[5]:-},,,,ok" >>"$RAW"
+    echo "$placement,$role,$label,$pipe,$round,$n,$rps,$ticks,$cpu_s,$opcpu,${f[1]:-},${f[3]:-},${f[5]:-},,,,,ok" >>"$RAW"
     printf '  %-8s %-7s %-15s P%-3s round %d: %12.0f ops/s  server CPU %6.2f s  %10s ops/CPU-s  p50 %s ms\n' \
         "$placement" "$role" "$label" "$pipe" "$round" "$rps" "$cpu_s" "$opcpu" "${f[3]:-?}"
+}
+
+# coll_mem_plan KIND: what the collection memory load of KIND is -> sets
+# CM_GEN_ARGS (collgen.awk's -v arguments), CM_KEYS, CM_PER_KEY (elements per
+# key), CM_ELEMENTS, CM_LEN_CMD, CM_KEY_FIRST / CM_KEY_LAST, CM_LABEL, CM_DESC
+coll_mem_plan() {
+    local kind=$1 fmt
+    CM_KEYS=$COLL_MEM_KEYS CM_PER_KEY=$COLL_MEM_FIELDS
+    case $kind in
+    hash) CM_LEN_CMD=HLEN fmt=hash:%08d CM_DESC="hash: $CM_KEYS keys x $CM_PER_KEY fields (HSET, fields f0.., 8-byte values)" ;;
+    set) CM_LEN_CMD=SCARD fmt=set:%08d CM_DESC="set: $CM_KEYS keys x $CM_PER_KEY integers (SADD 1..$CM_PER_KEY)" ;;
+    zset) CM_LEN_CMD=ZCARD fmt=zset:%08d CM_DESC="zset: $CM_KEYS keys x $CM_PER_KEY members (ZADD 1 m1 ..)" ;;
+    list)
+        CM_KEYS=$COLL_MEM_LISTS CM_PER_KEY=$COLL_MEM_LIST_LEN CM_LEN_CMD=LLEN fmt=list:%08d
+        CM_DESC="list: $CM_KEYS keys x $CM_PER_KEY elements (RPUSH item:1 .., 100 per command)"
+        ;;
+    esac
+    CM_GEN_ARGS=(-v "kind=$kind" -v "keys=$CM_KEYS" -v "elems=$CM_PER_KEY" -v chunk=100)
+    CM_ELEMENTS=$((CM_KEYS * CM_PER_KEY))
+    # shellcheck disable=SC2059
+    CM_KEY_FIRST=$(printf "$fmt" 0) CM_KEY_LAST=$(printf "$fmt" $((CM_KEYS - 1)))
+    CM_LABEL=${kind^^}
 }
 
 # ---------------------------------------------------------------- plan
 # every port is chosen now, so the exact commands can be printed up front
 declare -A PORT=()
-for placement in $PLACEMENTS memory; do
+for placement in $PLACEMENTS memory coll-memory; do
     [[ $placement == memory && $SKIP_MEMORY == 1 ]] && continue
+    [[ $placement == coll-memory && $SKIP_COLL_MEMORY == 1 ]] && continue
     for role in shardis redis; do
         pick_port
         PORT[$placement.$role]=$PICKED_PORT
@@ -535,14 +723,35 @@ for placement in $PLACEMENTS memory; do
 done
 
 requests_for() { # requests_for PIPELINE TEST
-    if test_is_tx "$2"; then
-        if [[ $1 == 1 ]]; then echo "$TX_REQUESTS_P1"; else echo "$TX_REQUESTS_P16"; fi
-    else
-        if [[ $1 == 1 ]]; then echo "$REQUESTS_P1"; else echo "$REQUESTS_P16"; fi
-    fi
+    local prefix
+    case $(test_kind "$2") in
+    kv) prefix= ;;
+    tx) prefix=TX_ ;;
+    coll) prefix=COLL_ ;;
+    lrange) prefix=LRANGE_ ;;
+    esac
+    if [[ $1 == 1 ]]; then prefix+=REQUESTS_P1; else prefix+=REQUESTS_P16; fi
+    echo "${!prefix}"
 }
-HAS_TX=0
-for t in $TESTS; do if test_is_tx "$t"; then HAS_TX=1; fi; done
+# "set/get 200000 (P1), 1000000 (P16); ..." for the kinds of TESTS
+requests_summary() {
+    local kind name out="" t p1 p16
+    for kind in kv tx coll lrange; do
+        for t in $TESTS; do
+            [[ $(test_kind "$t") == "$kind" ]] || continue
+            case $kind in
+            kv) name=set/get ;;
+            tx) name=mset/multi ;;
+            coll) name=collections ;;
+            lrange) name=lrange_100 ;;
+            esac
+            p1=$(requests_for 1 "$t") p16=$(requests_for 16 "$t")
+            out+="; $name $p1 (P1), $p16 (P16)"
+            break
+        done
+    done
+    echo "${out#; }"
+}
 
 echo "# shardis benchmark  ($(date -u +%FT%TZ), $(uname -n), $NCPU CPU(s): $(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo 2>/dev/null || echo '?'))"
 echo
@@ -550,9 +759,8 @@ echo "shardis role: $SHARDIS_BIN (args style: $SHARDIS_ARGS_STYLE)"
 echo "redis role:   $REDIS_BIN ($("$REDIS_BIN" --version 2>/dev/null | head -n 1 || echo '?'))"
 echo "client:       $(command -v redis-benchmark) ($(redis-benchmark --version 2>/dev/null | head -n 1 || echo '?'))"
 if [[ -n $TXBENCH_BIN ]]; then echo "              $TXBENCH_BIN (test/bench/txbench.c)"; fi
-echo "tests: $TESTS; rounds: $ROUNDS; requests per run: set/get $REQUESTS_P1 (P1), $REQUESTS_P16 (P16)$(
-    ((HAS_TX)) && echo "; mset/multi $TX_REQUESTS_P1 (P1), $TX_REQUESTS_P16 (P16)"
-); memory keys: $MEM_KEYS; CLK_TCK=$CLK_TCK"
+echo "tests: $TESTS; rounds: $ROUNDS; requests per run: $(requests_summary); memory keys: $MEM_KEYS;" \
+    "collection memory: $COLL_MEM_TESTS ($COLL_MEM_KEYS keys of $COLL_MEM_FIELDS, $COLL_MEM_LISTS lists of $COLL_MEM_LIST_LEN); CLK_TCK=$CLK_TCK"
 echo
 echo "## Commands"
 echo
@@ -566,6 +774,10 @@ for placement in $PLACEMENTS; do
         for test in $TESTS; do
             for role in shardis redis; do
                 SPORT[$role]=${PORT[$placement.$role]}
+                prefill_plan "$test" "$(requests_for "$pipe" "$test")"
+                if [[ -n $PF_KIND ]]; then
+                    echo "  redis-cli -h $HOST -p ${SPORT[$role]} DEL $PF_KEY; $(prefill_cmd "${SPORT[$role]}")  (not timed)"
+                fi
                 bench_cmd "$role" "$test" "$pipe" "$(requests_for "$pipe" "$test")" "$placement"
                 echo "  $(show_cmd "${CMD[@]}")"
             done
@@ -586,6 +798,18 @@ if [[ $SKIP_MEMORY != 1 ]]; then
         echo "  awk 'BEGIN { for (i = 0; i < $MEM_KEYS; i++) printf \"*3\\r\\n\$3\\r\\nSET\\r\\n\$14\\r\\nkey:%010d\\r\\n\$32\\r\\nval:%028d\\r\\n\", i, i }' | redis-cli -h $HOST -p ${PORT[memory.$role]} --pipe"
     done
     echo "  (RSS = VmRSS from /proc/PID/status before the load and after DBSIZE = $MEM_KEYS)"
+fi
+if [[ $SKIP_COLL_MEMORY != 1 ]]; then
+    echo "collection memory (for each type: fresh servers, unpinned config):"
+    for role in shardis redis; do
+        server_cmd "$role" "${PORT[coll-memory.$role]}" unpinned
+        echo "  $(show_cmd "${CMD[@]}") &"
+    done
+    for kind in $COLL_MEM_TESTS; do
+        coll_mem_plan "$kind"
+        echo "  awk -f $COLLGEN $(show_cmd "${CM_GEN_ARGS[@]}") >$kind.resp; then for each server: redis-cli -h $HOST -p PORT --pipe <$kind.resp"
+    done
+    echo "  (RSS = VmRSS from /proc/PID/status before the load and after it; the load checked with DBSIZE and HLEN/SCARD/ZCARD/LLEN of the first and last key)"
 fi
 echo
 
@@ -668,17 +892,86 @@ if [[ $SKIP_MEMORY != 1 ]]; then
     echo
     for role in shardis redis; do
         if mem_load "$role"; then
-            echo "memory,$role,LOAD,,1,$MEM_KEYS,,,,,,,,$MEM_KEYS,${MEM_BEFORE[$role]},${MEM_AFTER[$role]},ok" >>"$RAW"
+            echo "memory,$role,LOAD,,1,$MEM_KEYS,,,,,,,,$MEM_KEYS,${MEM_BEFORE[$role]},${MEM_AFTER[$role]},,ok" >>"$RAW"
             printf '  memory   %-7s RSS before %6.1f MB, after %7.1f MB for %d keys\n' "$role" \
                 "$(awk -v b="${MEM_BEFORE[$role]}" 'BEGIN { print b / 1e6 }')" \
                 "$(awk -v b="${MEM_AFTER[$role]}" 'BEGIN { print b / 1e6 }')" "$MEM_KEYS"
         else
             MEM_BEFORE[$role]='' MEM_AFTER[$role]=''
-            echo "memory,$role,LOAD,,1,$MEM_KEYS,,,,,,,,$MEM_KEYS,,,error" >>"$RAW"
+            echo "memory,$role,LOAD,,1,$MEM_KEYS,,,,,,,,$MEM_KEYS,,,,error" >>"$RAW"
             FAILURES+=("memory $role: failed")
             printf '  memory   %-7s failed\n' "$role"
         fi
         stop_server "$role"
+    done
+fi
+
+# ---------------------------------------------------------------- collection memory
+declare -A CM_BEFORE=() CM_AFTER=() # kind.role -> RSS bytes ("" or unset: failed)
+# coll_mem_load ROLE KIND FILE: a fresh server loaded with FILE (coll_mem_plan
+# KIND must be in effect); fills CM_BEFORE/CM_AFTER; status 1, with the reason
+# on stderr, on failure. The caller stops the server.
+coll_mem_load() {
+    local role=$1 kind=$2 file=$3 out dbsize key len i
+    if ! start_server "$role" "${PORT[coll-memory.$role]}" unpinned; then
+        pick_port # the port may have been taken meanwhile: one more try
+        start_server "$role" "$PICKED_PORT" unpinned || return 1
+        PORT[coll-memory.$role]=$PICKED_PORT
+    fi
+    CM_BEFORE[$kind.$role]=$(rss_bytes "${SPID[$role]}") || return 1
+    if ! out=$(timeout "$RUN_TIMEOUT" redis-cli -h "$HOST" -p "${SPORT[$role]}" --pipe <"$file" 2>&1); then
+        check_alive "$role" "the $kind memory load" || return 1
+        echo "bench: ERROR: redis-cli --pipe of the $kind load into $role failed: $(echo "$out" | tail -n 3)" >&2
+        return 1
+    fi
+    check_alive "$role" "the $kind memory load" || return 1
+    if [[ $out != *"errors: 0,"* ]]; then
+        # a partial load would give a wrong figure per element
+        echo "bench: ERROR: the $kind load into $role: $(echo "$out" | grep -v '^All data transferred' | head -n 3 | cut -c1-300)" >&2
+        return 1
+    fi
+    dbsize=
+    for ((i = 0; i < 100; i++)); do
+        dbsize=$(cli "$role" DBSIZE 2>/dev/null || true)
+        [[ $dbsize == "$CM_KEYS" ]] && break
+        sleep 0.1
+    done
+    if [[ $dbsize != "$CM_KEYS" ]]; then
+        echo "bench: ERROR: $role: DBSIZE is '$dbsize' after the $kind load, expected $CM_KEYS" >&2
+        return 1
+    fi
+    for key in "$CM_KEY_FIRST" "$CM_KEY_LAST"; do
+        len=$(cli "$role" "$CM_LEN_CMD" "$key" 2>&1 || true)
+        if [[ $len != "$CM_PER_KEY" ]]; then
+            echo "bench: ERROR: $role: $CM_LEN_CMD $key answers '$(echo "$len" | head -n 1 | cut -c1-200)' after the $kind load, expected $CM_PER_KEY" >&2
+            return 1
+        fi
+    done
+    sleep 0.5 # let the allocator settle (background frees, purges)
+    CM_AFTER[$kind.$role]=$(rss_bytes "${SPID[$role]}") || return 1
+}
+if [[ $SKIP_COLL_MEMORY != 1 ]]; then
+    echo
+    for kind in $COLL_MEM_TESTS; do
+        coll_mem_plan "$kind"
+        resp=$WORKDIR/$kind.resp
+        awk -f "$COLLGEN" "${CM_GEN_ARGS[@]}" >"$resp"
+        for role in shardis redis; do
+            if coll_mem_load "$role" "$kind" "$resp"; then
+                b=${CM_BEFORE[$kind.$role]} a=${CM_AFTER[$kind.$role]}
+                echo "coll-memory,$role,$CM_LABEL,,1,,,,,,,,,$CM_KEYS,$b,$a,$CM_ELEMENTS,ok" >>"$RAW"
+                printf '  coll-mem %-7s %-5s RSS before %6.1f MB, after %7.1f MB: %6.1f bytes per element (%d elements)\n' \
+                    "$role" "$kind" "$(awk -v b="$b" 'BEGIN { print b / 1e6 }')" "$(awk -v b="$a" 'BEGIN { print b / 1e6 }')" \
+                    "$(awk -v a="$a" -v b="$b" -v n="$CM_ELEMENTS" 'BEGIN { print (a - b) / n }')" "$CM_ELEMENTS"
+            else
+                CM_BEFORE[$kind.$role]='' CM_AFTER[$kind.$role]=''
+                echo "coll-memory,$role,$CM_LABEL,,1,,,,,,,,,$CM_KEYS,,,$CM_ELEMENTS,error" >>"$RAW"
+                FAILURES+=("collection memory $kind $role: failed")
+                printf '  coll-mem %-7s %-5s failed\n' "$role" "$kind"
+            fi
+            stop_server "$role"
+        done
+        rm -f "$resp"
     done
 fi
 
@@ -771,7 +1064,23 @@ per_key() { # per_key AFTER BEFORE|0
             echo "| $label | ${vals[0]} | ${vals[1]} | $(ratio "${vals[0]}" "${vals[1]}") |"
         done
     fi
+    if [[ $SKIP_COLL_MEMORY != 1 ]]; then
+        echo
+        echo "| collection memory (fresh servers, RSS growth) | elements | shardis MB | redis MB | shardis bytes/element | redis bytes/element | ratio |"
+        echo "|---|---:|---:|---:|---:|---:|---:|"
+        for kind in $COLL_MEM_TESTS; do
+            coll_mem_plan "$kind"
+            growth=() per=()
+            for role in shardis redis; do
+                b=${CM_BEFORE[$kind.$role]:-} a=${CM_AFTER[$kind.$role]:-}
+                growth+=("$(awk -v a="$a" -v b="$b" 'BEGIN { if (a == "" || b == "") print "n/a"; else printf "%.1f", (a - b) / 1e6 }')")
+                per+=("$(awk -v a="$a" -v b="$b" -v n="$CM_ELEMENTS" 'BEGIN { if (a == "" || b == "") print "n/a"; else printf "%.1f", (a - b) / n }')")
+            done
+            echo "| $CM_DESC | $CM_ELEMENTS | ${growth[0]} | ${growth[1]} | ${per[0]} | ${per[1]} | $(ratio "${per[0]}" "${per[1]}") |"
+        done
+    fi
     notes=()
+    has_tx=0 has_coll=0
     for test in $TESTS; do
         case $test in
         mset)
@@ -787,11 +1096,18 @@ per_key() { # per_key AFTER BEFORE|0
             notes+=("MULTI-INCR$MULTI_KEYS-TAG: the same transaction with keys {tN}:incr1 ... {tN}:incr$MULTI_KEYS, one random N per transaction (one shard per transaction); ops = transactions")
             ;;
         esac
+        case $(test_kind "$test") in
+        tx) has_tx=1 ;;
+        coll | lrange) has_coll=1 ;;
+        esac
     done
+    if ((has_tx)); then notes+=("pipeline 16 for MSET/MULTI rows: 16 commands / transactions written at once per connection"); fi
+    if ((has_coll)); then
+        notes+=("collection rows: redis-benchmark -t <row> -d $DATASIZE -r $KEYSPACE, each on one key (mylist, myset, myhash, myzset: one shard in shardis); LPOP/RPOP/SPOP keys refilled before every run with requests + $PREFILL_MARGIN elements (not timed), every pop checked to have found an element; LRANGE_100 = LRANGE mylist 0 99 on a list of $LRANGE_LIST_LEN $DATASIZE-byte elements, refilled before every run")
+    fi
     if ((${#notes[@]})); then
         echo
         for note in "${notes[@]}"; do echo "- $note"; done
-        echo "- pipeline 16 for MSET/MULTI rows: 16 commands / transactions written at once per connection"
     fi
     if ((${#FAILURES[@]})); then
         echo
@@ -803,9 +1119,7 @@ per_key() { # per_key AFTER BEFORE|0
 
 {
     echo "shardis benchmark, $(date -u +%FT%TZ), $NCPU CPU(s); shardis role: $SHARDIS_BIN ($SHARDIS_ARGS_STYLE args), redis role: $REDIS_BIN"
-    echo "medians of $ROUNDS round(s); set/get: $REQUESTS_P1 requests per run at P1, $REQUESTS_P16 at P16$(
-        ((HAS_TX)) && echo "; mset/multi: $TX_REQUESTS_P1 at P1, $TX_REQUESTS_P16 at P16"
-    ); -c $CLIENTS -d $DATASIZE -r $KEYSPACE"
+    echo "medians of $ROUNDS round(s); requests per run: $(requests_summary); -c $CLIENTS -d $DATASIZE -r $KEYSPACE"
     echo "ops/CPU-s = requests / (server utime+stime during the run); ratio = shardis / redis"
     echo
     cat "$RESULTS.tmp"
