@@ -84,7 +84,8 @@
 #     last key hold all their elements (HLEN/SCARD/ZCARD/LLEN). Reported: RSS
 #     growth (VmRSS after - before) and bytes per element = growth / elements
 #     (field-value pairs, members, list elements; the key's own overhead is
-#     spread over its elements), ratio shardis / redis.
+#     spread over its elements), ratio shardis / redis, and OBJECT ENCODING of
+#     the first key on each server.
 #
 # Output: a markdown table on stdout, also in build/bench/results.md; every
 # run's raw numbers in build/bench/raw.csv (status column: ok, error, timeout,
@@ -908,6 +909,7 @@ fi
 
 # ---------------------------------------------------------------- collection memory
 declare -A CM_BEFORE=() CM_AFTER=() # kind.role -> RSS bytes ("" or unset: failed)
+declare -A CM_ENCODING=()           # kind.role -> OBJECT ENCODING of the first key
 # coll_mem_load ROLE KIND FILE: a fresh server loaded with FILE (coll_mem_plan
 # KIND must be in effect); fills CM_BEFORE/CM_AFTER; status 1, with the reason
 # on stderr, on failure. The caller stops the server.
@@ -947,6 +949,8 @@ coll_mem_load() {
             return 1
         fi
     done
+    CM_ENCODING[$kind.$role]=$(cli "$role" OBJECT ENCODING "$CM_KEY_FIRST" 2>/dev/null | head -n 1 || true)
+    [[ ${CM_ENCODING[$kind.$role]} =~ ^[a-z]+$ ]] || CM_ENCODING[$kind.$role]='?'
     sleep 0.5 # let the allocator settle (background frees, purges)
     CM_AFTER[$kind.$role]=$(rss_bytes "${SPID[$role]}") || return 1
 }
@@ -1066,8 +1070,8 @@ per_key() { # per_key AFTER BEFORE|0
     fi
     if [[ $SKIP_COLL_MEMORY != 1 ]]; then
         echo
-        echo "| collection memory (fresh servers, RSS growth) | elements | shardis MB | redis MB | shardis bytes/element | redis bytes/element | ratio |"
-        echo "|---|---:|---:|---:|---:|---:|---:|"
+        echo "| collection memory (fresh servers, RSS growth) | elements | encoding shardis / redis | shardis MB | redis MB | shardis bytes/element | redis bytes/element | ratio |"
+        echo "|---|---:|---|---:|---:|---:|---:|---:|"
         for kind in $COLL_MEM_TESTS; do
             coll_mem_plan "$kind"
             growth=() per=()
@@ -1076,7 +1080,7 @@ per_key() { # per_key AFTER BEFORE|0
                 growth+=("$(awk -v a="$a" -v b="$b" 'BEGIN { if (a == "" || b == "") print "n/a"; else printf "%.1f", (a - b) / 1e6 }')")
                 per+=("$(awk -v a="$a" -v b="$b" -v n="$CM_ELEMENTS" 'BEGIN { if (a == "" || b == "") print "n/a"; else printf "%.1f", (a - b) / n }')")
             done
-            echo "| $CM_DESC | $CM_ELEMENTS | ${growth[0]} | ${growth[1]} | ${per[0]} | ${per[1]} | $(ratio "${per[0]}" "${per[1]}") |"
+            echo "| $CM_DESC | $CM_ELEMENTS | ${CM_ENCODING[$kind.shardis]:-n/a} / ${CM_ENCODING[$kind.redis]:-n/a} | ${growth[0]} | ${growth[1]} | ${per[0]} | ${per[1]} | $(ratio "${per[0]}" "${per[1]}") |"
         done
     fi
     notes=()
