@@ -43,10 +43,11 @@
 #                element:N, SPOP myset, HSET myhash element:N V, ZADD myzset S
 #                element:N (V: the 64-byte value "xxx...", N: 12-digit random,
 #                S: one random score for the whole run). Each row works on ONE
-#                key, so in shardis on one shard: with --threads 2 the
-#                connections of the other thread reach it through that thread.
-#                FLUSHALL at the start of a round; pushes and adds grow the keys
-#                during the round.
+#                key, so in shardis on one shard: with --threads 2 the commands
+#                that arrive on the other thread's connections are forwarded to
+#                it. FLUSHALL at the start of a round; pushes and adds grow the
+#                keys during the round (past 128 elements: Redis's big encodings,
+#                quicklist, hashtable, skiplist).
 #                The pop rows pop real elements: before each of their runs (not
 #                timed, not in the CPU time) the key is deleted and refilled
 #                through `collgen.awk | redis-cli --pipe` with requests +
@@ -63,7 +64,9 @@
 #                64-byte values, the shape `-t lrange_100` builds, and its
 #                length checked: every request returns 100 elements of 64 bytes.
 #   A run that fails - the load generator exits non-zero (an error reply such
-#     as "unknown command" to MULTI, a reply of the wrong shape, a timeout) or
+#     as "unknown command" to MULTI, a reply of the wrong shape, a timeout;
+#     redis-benchmark 7.0.15 exits 1 at its first error reply), a prefill or
+#     pop check fails (e.g. a command not implemented yet), or
 #     the server dies (it is restarted for the next run) - is recorded in
 #     raw.csv with its status and shows as "n/a (error)" (or "n/a (server
 #     died)") in the table; the bench goes on and lists the failures at the end.
