@@ -25,8 +25,6 @@
  * first use from the clock and the state's address) keeps the handlers free
  * of shared mutable state.
  */
-#include <ctype.h>
-#include <errno.h>
 #include <limits.h>
 #include <malloc.h>
 #include <math.h>
@@ -880,62 +878,6 @@ static void reply_cursor(struct cmd_ctx *c, unsigned long long cursor)
 }
 
 /*
- * Redis 7.0's parseScanCursorOrReply: strtoul over the whole argument, so
- * "", "+1" and "-1" (which wraps) are cursors too; a leading space, trailing
- * bytes or overflow are not. Replies "ERR invalid cursor" and returns 0 then.
- */
-static int scan_cursor_or_reply(struct cmd_ctx *c, int argi, unsigned long long *cursor)
-{
-    const struct arg *a = &c->argv[argi];
-    char buf[64];
-    if (a->len >= sizeof(buf) || (a->len > 0 && isspace((unsigned char)a->ptr[0])))
-        goto invalid;
-    memcpy(buf, a->ptr, a->len);
-    buf[a->len] = '\0';
-    char *end;
-    errno = 0;
-    *cursor = strtoull(buf, &end, 10);
-    if (*end != '\0' || errno == ERANGE)
-        goto invalid;
-    return 1;
-invalid:
-    reply_error(c->out, ERR_INVALID_CURSOR);
-    return 0;
-}
-
-/*
- * HSCAN's options after the cursor, as scan_options_or_reply parses them
- * (COUNT < 1 is a syntax error, MATCH * is no pattern); that helper also
- * re-parses the cursor with stricter rules than Redis, hence this copy.
- */
-static int hscan_options_or_reply(struct cmd_ctx *c, struct scan_options *o)
-{
-    o->match = NULL;
-    o->match_len = 0;
-    o->count = 10;
-    for (int j = 3; j < c->argc; j += 2) {
-        int has_value = j + 1 < c->argc;
-        if (arg_is(&c->argv[j], "count") && has_value) {
-            if (!arg_ll_or_reply(c, j + 1, &o->count, NULL))
-                return 0;
-            if (o->count < 1) {
-                reply_error(c->out, ERR_SYNTAX);
-                return 0;
-            }
-        } else if (arg_is(&c->argv[j], "match") && has_value) {
-            const struct arg *p = &c->argv[j + 1];
-            int match_all = p->len == 1 && p->ptr[0] == '*';
-            o->match = match_all ? NULL : p->ptr;
-            o->match_len = match_all ? 0 : p->len;
-        } else {
-            reply_error(c->out, ERR_SYNTAX);
-            return 0;
-        }
-    }
-    return 1;
-}
-
-/*
  * HSCAN key cursor [MATCH pattern] [COUNT count]. Redis checks the cursor,
  * then the key and its type, then the options. A listpack hash is returned
  * whole with cursor 0 (whatever cursor was given); a hashtable is walked
@@ -957,7 +899,7 @@ void cmd_hscan(struct cmd_ctx *c)
         return;
     }
     struct scan_options o;
-    if (!hscan_options_or_reply(c, &o))
+    if (!scan_match_count_or_reply(c, 3, &o))
         return;
 
     if (e->encoding == ENC_LISTPACK) {
