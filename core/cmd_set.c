@@ -1015,9 +1015,12 @@ static void store_result(struct cmd_ctx *c, int argi, struct db_entry *result, c
     reply_integer(c->out, (long long)size);
 }
 
+/* qsort order of sets by size, smallest first; a missing key (NULL, only
+ * SDIFF has them here) counts as empty. */
 static int compare_by_size(const void *a, const void *b)
 {
-    size_t x = set_size(*(struct db_entry *const *)a), y = set_size(*(struct db_entry *const *)b);
+    const struct db_entry *ea = *(struct db_entry *const *)a, *eb = *(struct db_entry *const *)b;
+    size_t x = ea ? set_size(ea) : 0, y = eb ? set_size(eb) : 0;
     return x < y ? -1 : x > y;
 }
 
