@@ -257,7 +257,7 @@ Test(sets, spop)
                 expect_int(cmd(c, "SINTERCARD 2 p seen"), 0);
                 expect_int(cmd(c, "SUNIONSTORE seen seen p"), size);
                 expect_int(cmd(c, "DEL seen"), 1);
-                cmd(c, "DEL p");
+                freeReplyObject(cmd(c, "DEL p"));
             }
         }
     }
@@ -288,7 +288,7 @@ Test(sets, srandmember)
     for (int p = 0; p < 2; p++) {
         for (int si = 0; si < 3; si++) {
             int size = sizes[si];
-            cmd(c, "DEL r");
+            freeReplyObject(cmd(c, "DEL r"));
             sadd_range(c, "r", prefixes[p], 0, size);
             redisReply *one = cmd(c, "SRANDMEMBER r");
             cr_assert_eq(one->type, REDIS_REPLY_STRING);
