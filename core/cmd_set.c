@@ -1059,6 +1059,8 @@ static void sinter_generic(struct cmd_ctx *c, int first, int n, enum inter_mode 
     if (!sets)
         abort();
     int empty = 0;
+    if (mode == INTER_STORE)
+        lookup_write(c, dst_argi); /* an expired destination is gone before we look at it */
     for (int j = 0; j < n; j++) {
         if (!lookup_set_read(c, first + j, &sets[j]))
             goto done;
@@ -1174,6 +1176,8 @@ static void sunion_diff_generic(struct cmd_ctx *c, int first, int n, enum set_op
     if (!sets)
         abort();
     int sameset = 0;
+    if (dst_argi)
+        lookup_write(c, dst_argi); /* an expired destination is gone before we look at it */
     for (int j = 0; j < n; j++) {
         if (!lookup_set_read(c, first + j, &sets[j]))
             goto done;

@@ -384,3 +384,22 @@ Test(cmd_set, sscan_table_returns_everything)
     const char *r = RUN(cmd_sscan, "SSCAN", "h", "0", "MATCH", "k49?", "COUNT", "10000");
     cr_assert_eq(check_members_reply(strstr(r + 4, "\r\n*") + 2, "h", 1), 10);
 }
+
+/* A destination that has expired is absent: an empty result does not count
+ * as deleting it (no key_modified), as Redis's lookup before setKey. */
+Test(cmd_set, store_to_expired_destination)
+{
+    EXPECT(":1\r\n", cmd_sadd, "SADD", "a", "1");
+    EXPECT(":1\r\n", cmd_sadd, "SADD", "d", "1");
+    db_set_expire(ctx.db, find("d"), NOW - 1);
+    ctx.modified = 0;
+    EXPECT(":0\r\n", cmd_sinterstore, "SINTERSTORE", "d", "a", "nope");
+    cr_assert_null(find("d"));
+    cr_assert_eq(ctx.modified & (1ULL << 1), 0);
+    EXPECT(":1\r\n", cmd_sadd, "SADD", "d", "1");
+    db_set_expire(ctx.db, find("d"), NOW - 1);
+    ctx.modified = 0;
+    EXPECT(":0\r\n", cmd_sdiffstore, "SDIFFSTORE", "d", "a", "a");
+    cr_assert_null(find("d"));
+    cr_assert_eq(ctx.modified & (1ULL << 1), 0);
+}
