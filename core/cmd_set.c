@@ -1305,10 +1305,8 @@ static int scan_matches(const struct scan_options *o, const char *s, size_t len)
 void cmd_sscan(struct cmd_ctx *c)
 {
     unsigned long long cursor;
-    if (!string2ull(c->argv[2].ptr, c->argv[2].len, &cursor)) {
-        reply_error(c->out, ERR_INVALID_CURSOR);
+    if (!scan_cursor_or_reply(c, 2, &cursor))
         return;
-    }
     struct db_entry *e;
     if (!lookup_set_read(c, 1, &e))
         return;
@@ -1319,7 +1317,7 @@ void cmd_sscan(struct cmd_ctx *c)
         return;
     }
     struct scan_options o;
-    if (!scan_options_or_reply(c, &o))
+    if (!scan_match_count_or_reply(c, 3, &o))
         return;
 
     char buf[LONG_STR_SIZE];

@@ -522,6 +522,14 @@ Test(sets, sscan)
     assert_str(r->element[0], "0");
     cr_assert_eq(r->element[1]->elements, 2);
     freeReplyObject(r);
+    /* cursors follow strtoul: "", "+1" and "-1" are accepted */
+    const char *odd_cursors[] = {"", "+1", "-1"};
+    for (int i = 0; i < 3; i++) {
+        r = expect_array(cmd(c, "SSCAN s %s", odd_cursors[i]), 2);
+        assert_str(r->element[0], "0");
+        freeReplyObject(r);
+    }
+    expect_err(cmd(c, "SSCAN s 1x"), "ERR invalid cursor");
     expect_err(cmd(c, "SSCAN s 0 COUNT 0"), "ERR syntax error");
     expect_err(cmd(c, "SSCAN s 0 COUNT x"), "ERR value is not an integer or out of range");
     expect_err(cmd(c, "SSCAN s 0 MATCH"), "ERR syntax error");
