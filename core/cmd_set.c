@@ -50,6 +50,9 @@
 /* SPOP: pop one by one while the set keeps more than count/5 members;
  * otherwise pick the few survivors into a new set (Redis's constant). */
 #define SPOP_MOVE_STRATEGY_MUL 5
+/* SPOP from an intset: up to this many members are popped one by one (a
+ * memmove each), more in one pass that rebuilds the array. */
+#define SPOP_INTSET_ONE_BY_ONE 8
 /* SRANDMEMBER: sample by one pass over the set when it has fewer than 3x
  * count members; otherwise draw random members until count distinct. */
 #define SRANDMEMBER_SUB_STRATEGY_MUL 3
@@ -754,6 +757,27 @@ static void spop_listpack(struct cmd_ctx *c, struct db_entry *e, size_t count)
     e->v.ptr = kept;
 }
 
+/* The same one pass for an intset: O(size) however many are popped, where
+ * popping one by one would move the array's tail once per member. The kept
+ * members arrive in ascending order, so each intset_add appends. */
+static void spop_intset(struct cmd_ctx *c, struct db_entry *e, size_t count)
+{
+    struct intset *is = e->v.ptr;
+    struct intset *kept = intset_new();
+    uint32_t n = intset_len(is);
+    for (uint32_t i = 0; i < n; i++) {
+        int64_t v = intset_get(is, i);
+        if (count && rand_below(n - i) < count) {
+            reply_bulk_ll(c->out, v);
+            count--;
+        } else {
+            kept = intset_add(kept, v, NULL);
+        }
+    }
+    intset_free(is);
+    e->v.ptr = kept;
+}
+
 /*
  * Pops count members of an intset or hash table set (count < size), with
  * Redis's two strategies: while many members stay, pop random ones one by
@@ -857,6 +881,8 @@ void cmd_spop(struct cmd_ctx *c)
     reply_set(c->out, c->resp, count);
     if (e->encoding == ENC_LISTPACK) {
         spop_listpack(c, e, (size_t)count);
+    } else if (e->encoding == ENC_INTSET && count > SPOP_INTSET_ONE_BY_ONE) {
+        spop_intset(c, e, (size_t)count);
     } else {
         struct set_limits lim = limits_of(c);
         spop_many(c, e, (size_t)count, &lim);
