@@ -48,90 +48,22 @@
 
 
 
-__attribute__((weak)) void cmd_sadd(struct cmd_ctx *c)
-{
-    reply_error(c->out, "ERR not implemented yet");
-}
 
-__attribute__((weak)) void cmd_srem(struct cmd_ctx *c)
-{
-    reply_error(c->out, "ERR not implemented yet");
-}
 
-__attribute__((weak)) void cmd_smembers(struct cmd_ctx *c)
-{
-    reply_error(c->out, "ERR not implemented yet");
-}
 
-__attribute__((weak)) void cmd_sismember(struct cmd_ctx *c)
-{
-    reply_error(c->out, "ERR not implemented yet");
-}
 
-__attribute__((weak)) void cmd_smismember(struct cmd_ctx *c)
-{
-    reply_error(c->out, "ERR not implemented yet");
-}
 
-__attribute__((weak)) void cmd_scard(struct cmd_ctx *c)
-{
-    reply_error(c->out, "ERR not implemented yet");
-}
 
-__attribute__((weak)) void cmd_spop(struct cmd_ctx *c)
-{
-    reply_error(c->out, "ERR not implemented yet");
-}
 
-__attribute__((weak)) void cmd_srandmember(struct cmd_ctx *c)
-{
-    reply_error(c->out, "ERR not implemented yet");
-}
 
-__attribute__((weak)) void cmd_smove(struct cmd_ctx *c)
-{
-    reply_error(c->out, "ERR not implemented yet");
-}
 
-__attribute__((weak)) void cmd_sinter(struct cmd_ctx *c)
-{
-    reply_error(c->out, "ERR not implemented yet");
-}
 
-__attribute__((weak)) void cmd_sintercard(struct cmd_ctx *c)
-{
-    reply_error(c->out, "ERR not implemented yet");
-}
 
-__attribute__((weak)) void cmd_sinterstore(struct cmd_ctx *c)
-{
-    reply_error(c->out, "ERR not implemented yet");
-}
 
-__attribute__((weak)) void cmd_sunion(struct cmd_ctx *c)
-{
-    reply_error(c->out, "ERR not implemented yet");
-}
 
-__attribute__((weak)) void cmd_sunionstore(struct cmd_ctx *c)
-{
-    reply_error(c->out, "ERR not implemented yet");
-}
 
-__attribute__((weak)) void cmd_sdiff(struct cmd_ctx *c)
-{
-    reply_error(c->out, "ERR not implemented yet");
-}
 
-__attribute__((weak)) void cmd_sdiffstore(struct cmd_ctx *c)
-{
-    reply_error(c->out, "ERR not implemented yet");
-}
 
-__attribute__((weak)) void cmd_sscan(struct cmd_ctx *c)
-{
-    reply_error(c->out, "ERR not implemented yet");
-}
 
 __attribute__((weak)) void cmd_zadd(struct cmd_ctx *c)
 {
@@ -316,50 +248,10 @@ __attribute__((weak)) void cmd_zscan(struct cmd_ctx *c)
 
 
 
-__attribute__((weak)) void set_value_free(struct db_entry *e)
-{
-    (void)e;
-    abort();
-}
 
-__attribute__((weak)) void *set_value_dup(const struct db_entry *e)
-{
-    (void)e;
-    abort();
-}
 
-__attribute__((weak)) size_t set_value_len(const struct db_entry *e)
-{
-    (void)e;
-    return 0;
-}
 
-__attribute__((weak)) size_t set_value_mem(const struct db_entry *e)
-{
-    (void)e;
-    return 0;
-}
 
-__attribute__((weak)) void zset_value_free(struct db_entry *e)
-{
-    (void)e;
-    abort();
-}
 
-__attribute__((weak)) void *zset_value_dup(const struct db_entry *e)
-{
-    (void)e;
-    abort();
-}
 
-__attribute__((weak)) size_t zset_value_len(const struct db_entry *e)
-{
-    (void)e;
-    return 0;
-}
 
-__attribute__((weak)) size_t zset_value_mem(const struct db_entry *e)
-{
-    (void)e;
-    return 0;
-}
