@@ -255,3 +255,26 @@ __attribute__((weak)) void cmd_zscan(struct cmd_ctx *c)
 
 
 
+__attribute__((weak)) void zset_value_free(struct db_entry *e)
+{
+    (void)e;
+    abort();
+}
+
+__attribute__((weak)) void *zset_value_dup(const struct db_entry *e)
+{
+    (void)e;
+    abort();
+}
+
+__attribute__((weak)) size_t zset_value_len(const struct db_entry *e)
+{
+    (void)e;
+    return 0;
+}
+
+__attribute__((weak)) size_t zset_value_mem(const struct db_entry *e)
+{
+    (void)e;
+    return 0;
+}
