@@ -32,20 +32,17 @@ static int random_level(void)
     static __thread uint64_t state;
     if (!state)
         state = (uint64_t)(uintptr_t)&state ^ 0x9e3779b97f4a7c15ULL;
+    state ^= state << 13;
+    state ^= state >> 7;
+    state ^= state << 17;
+    /* Two bits per level: each further level with probability 1/4. */
+    uint64_t bits = state;
     int level = 1;
-    for (;;) {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        /* 32 levels from one draw: 2 bits per level, each pair 00 with p 1/4 */
-        uint64_t bits = state;
-        for (int i = 0; i < 32 && level < ZSET_MAX_LEVEL; i++, bits >>= 2) {
-            if ((bits & 3) != 0)
-                return level;
-            level++;
-        }
-        return level;
+    while (level < ZSET_MAX_LEVEL && (bits & 3) == 0) {
+        level++;
+        bits >>= 2;
     }
+    return level;
 }
 
 static struct zset_node *node_new(int level, double score, struct sdict_node *member)
