@@ -577,3 +577,226 @@ SCRIPT_TESTS(basic)
 SCRIPT_TESTS(pops)
 SCRIPT_TESTS(setops)
 SCRIPT_TESTS(misc)
+
+/* ---------------- hand-written tests ---------------- */
+
+static void expect_encoding(redisContext *c, const char *key, const char *enc)
+{
+    expect_str(cmd(c, "OBJECT ENCODING %s", key), enc);
+}
+
+Test(zsets, encodings_and_conversion)
+{
+    redisContext *c = client_connect();
+    expect_status(cmd(c, "CONFIG SET zset-max-listpack-entries 4"), "OK");
+    expect_status(cmd(c, "CONFIG SET zset-max-listpack-value 8"), "OK");
+    expect_int(cmd(c, "ZADD z 1 a 2 b 3 c 4 d"), 4);
+    expect_encoding(c, "z", "listpack");
+    expect_int(cmd(c, "ZADD z 5 e"), 1);
+    expect_encoding(c, "z", "skiplist");
+    expect_strs(cmd(c, "ZRANGE z 0 -1"), 5, "a", "b", "c", "d", "e");
+    /* no conversion back when it shrinks */
+    expect_int(cmd(c, "ZREMRANGEBYRANK z 0 2"), 3);
+    expect_encoding(c, "z", "skiplist");
+    /* a long member converts */
+    expect_int(cmd(c, "ZADD y 1 a"), 1);
+    expect_encoding(c, "y", "listpack");
+    expect_int(cmd(c, "ZADD y 2 abcdefghij"), 1);
+    expect_encoding(c, "y", "skiplist");
+    expect_int(cmd(c, "ZADD x 1 abcdefghij"), 1);
+    expect_encoding(c, "x", "skiplist");
+    /* stored results are listpacks when they fit */
+    expect_int(cmd(c, "ZRANGESTORE dst z 0 -1"), 2);
+    expect_encoding(c, "dst", "listpack");
+    expect_int(cmd(c, "ZUNIONSTORE dst 2 z y"), 4);
+    expect_encoding(c, "dst", "skiplist");
+    expect_int(cmd(c, "ZINTERSTORE dst 2 z y"), 0);
+    expect_int(cmd(c, "EXISTS dst"), 0);
+    expect_int(cmd(c, "ZDIFFSTORE dst 1 z"), 2);
+    expect_encoding(c, "dst", "listpack");
+    /* entries 0: always skiplist */
+    expect_status(cmd(c, "CONFIG SET zset-max-listpack-entries 0"), "OK");
+    expect_int(cmd(c, "ZADD w 1 a"), 1);
+    expect_encoding(c, "w", "skiplist");
+    redisFree(c);
+}
+
+/* Integer scores of a large set, both encodings agree on ranks and ranges. */
+Test(zsets, large_set_ranks_and_ranges)
+{
+    redisContext *c = client_connect();
+    for (int i = 0; i < 300; i++)
+        expect_int(cmd(c, "ZADD big %d m%03d", i * 2, i), 1);
+    expect_encoding(c, "big", "skiplist");
+    expect_int(cmd(c, "ZCARD big"), 300);
+    expect_int(cmd(c, "ZRANK big m150"), 150);
+    expect_int(cmd(c, "ZREVRANK big m150"), 149);
+    expect_int(cmd(c, "ZCOUNT big 100 (200"), 50);
+    expect_strs(cmd(c, "ZRANGE big 200 100 BYSCORE REV LIMIT 1 2"), 2, "m099", "m098");
+    expect_strs(cmd(c, "ZRANGE big -2 -1 WITHSCORES"), 4, "m298", "596", "m299", "598");
+    expect_int(cmd(c, "ZREMRANGEBYSCORE big -inf (100"), 50);
+    expect_int(cmd(c, "ZREMRANGEBYRANK big 0 9"), 10);
+    expect_strs(cmd(c, "ZPOPMIN big"), 2, "m060", "120");
+    expect_int(cmd(c, "ZCARD big"), 239);
+    redisFree(c);
+}
+
+/* ZSCAN of a skiplist visits every member once with its score. */
+Test(zsets, zscan_skiplist)
+{
+    redisContext *c = client_connect();
+    for (int i = 0; i < 200; i++)
+        expect_int(cmd(c, "ZADD z %d m%d", i, i), 1);
+    expect_encoding(c, "z", "skiplist");
+    int seen[200] = {0}, total = 0;
+    char cursor[32] = "0";
+    int rounds = 0;
+    do {
+        redisReply *r = cmd(c, "ZSCAN z %s COUNT 20", cursor);
+        cr_assert_eq(r->type, REDIS_REPLY_ARRAY);
+        cr_assert_eq(r->elements, 2);
+        snprintf(cursor, sizeof(cursor), "%s", r->element[0]->str);
+        redisReply *items = r->element[1];
+        cr_assert_eq(items->elements % 2, 0);
+        for (size_t i = 0; i < items->elements; i += 2) {
+            int m = atoi(items->element[i]->str + 1);
+            cr_assert_eq(atoi(items->element[i + 1]->str), m);
+            if (!seen[m]++)
+                total++;
+        }
+        freeReplyObject(r);
+        cr_assert_lt(++rounds, 1000);
+    } while (strcmp(cursor, "0") != 0);
+    cr_assert_eq(total, 200);
+    redisReply *r = expect_array(cmd(c, "ZSCAN z 0 MATCH m1? COUNT 1000"), 2);
+    cr_assert_eq(r->element[1]->elements, 20); /* m10..m19 with scores */
+    freeReplyObject(r);
+    expect_err(cmd(c, "ZSCAN z 0 COUNT 0"), "ERR syntax error");
+    redisFree(c);
+}
+
+Test(zsets, zscan_listpack)
+{
+    redisContext *c = client_connect();
+    expect_int(cmd(c, "ZADD z 1 a 2.5 b 3 ab"), 3);
+    redisReply *r = expect_array(cmd(c, "ZSCAN z 0"), 2);
+    assert_str(r->element[0], "0");
+    assert_strs(r->element[1], 6, "a", "1", "b", "2.5", "ab", "3");
+    freeReplyObject(r);
+    r = expect_array(cmd(c, "ZSCAN z 0 MATCH a*"), 2);
+    assert_strs(r->element[1], 4, "a", "1", "ab", "3");
+    freeReplyObject(r);
+    redisFree(c);
+}
+
+/* Members of a reply array as a bitmask of "m<i>" names (0 <= i < 64). */
+static unsigned long long member_mask(const redisReply *r, size_t step, int *dups)
+{
+    unsigned long long mask = 0;
+    *dups = 0;
+    for (size_t i = 0; i < r->elements; i += step) {
+        int m = atoi(r->element[i]->str + 1);
+        if (mask & (1ULL << m))
+            (*dups)++;
+        mask |= 1ULL << m;
+    }
+    return mask;
+}
+
+Test(zsets, zrandmember)
+{
+    redisContext *c = client_connect();
+    for (int enc = 0; enc < 2; enc++) {
+        if (enc)
+            expect_status(cmd(c, "CONFIG SET zset-max-listpack-entries 1"), "OK");
+        expect_int(cmd(c, "DEL z"), enc);
+        for (int i = 0; i < 10; i++)
+            expect_int(cmd(c, "ZADD z %d m%d", i, i), 1);
+        expect_encoding(c, "z", enc ? "skiplist" : "listpack");
+        int dups;
+        redisReply *r = cmd(c, "ZRANDMEMBER z");
+        cr_assert_eq(r->type, REDIS_REPLY_STRING);
+        cr_assert_lt(atoi(r->str + 1), 10);
+        freeReplyObject(r);
+        for (int count = 1; count <= 12; count++) {
+            r = expect_array(cmd(c, "ZRANDMEMBER z %d", count), (size_t)(count < 10 ? count : 10));
+            unsigned long long mask = member_mask(r, 1, &dups);
+            cr_assert_eq(dups, 0);
+            if (count >= 10)
+                cr_assert_eq(mask, 0x3ffULL);
+            freeReplyObject(r);
+        }
+        r = expect_array(cmd(c, "ZRANDMEMBER z -30"), 30);
+        member_mask(r, 1, &dups);
+        cr_assert_geq(dups, 20); /* 30 draws of 10 members */
+        freeReplyObject(r);
+        r = expect_array(cmd(c, "ZRANDMEMBER z 3 WITHSCORES"), 6);
+        for (size_t i = 0; i < 6; i += 2)
+            cr_assert_eq(atoi(r->element[i]->str + 1), atoi(r->element[i + 1]->str));
+        freeReplyObject(r);
+        r = expect_array(cmd(c, "ZRANDMEMBER z -5 WITHSCORES"), 10);
+        freeReplyObject(r);
+    }
+    redisFree(c);
+}
+
+/* Sets as inputs of ZUNION/ZINTER/ZDIFF (score 1). */
+Test(zsets, set_inputs)
+{
+    redisContext *c = client_connect();
+    redisReply *r = cmd(c, "SADD s a x 1");
+    int have_sets = r->type == REDIS_REPLY_INTEGER;
+    freeReplyObject(r);
+    if (!have_sets)
+        cr_skip_test("server has no set commands yet");
+    expect_int(cmd(c, "SADD ints 1 2 3"), 3);
+    expect_int(cmd(c, "ZADD z 5 a 6 b 7 1"), 3);
+    expect_strs(cmd(c, "ZUNION 2 z s WITHSCORES"), 8, "x", "1", "a", "6", "b", "6", "1", "8");
+    expect_strs(cmd(c, "ZINTER 2 z s WITHSCORES WEIGHTS 1 10"), 4, "a", "15", "1", "17");
+    expect_strs(cmd(c, "ZDIFF 2 z s WITHSCORES"), 2, "b", "6");
+    expect_strs(cmd(c, "ZINTER 2 z ints WITHSCORES AGGREGATE MIN"), 2, "1", "1");
+    expect_int(cmd(c, "ZUNIONSTORE dst 2 ints s"), 5);
+    expect_int(cmd(c, "ZINTERCARD 2 z s"), 2);
+    redisFree(c);
+}
+
+/* BZPOPMIN/BZPOPMAX/BZMPOP: served at once when a key has data; a blocked
+ * client is woken by a ZADD from another one; an empty key times out with a
+ * null array. */
+Test(zsets, blocking_pops)
+{
+    redisContext *c = client_connect();
+    expect_int(cmd(c, "ZADD z 1 a 2 b 3 c"), 3);
+    expect_strs(cmd(c, "BZPOPMIN nokey z 0"), 3, "z", "a", "1");
+    expect_strs(cmd(c, "BZPOPMAX z 0"), 3, "z", "c", "3");
+    redisReply *r = expect_array(cmd(c, "BZMPOP 0 2 nokey z MIN COUNT 5"), 2);
+    assert_str(r->element[0], "z");
+    cr_assert_eq(r->element[1]->elements, 1);
+    assert_strs(r->element[1]->element[0], 2, "b", "2");
+    freeReplyObject(r);
+    expect_int(cmd(c, "EXISTS z"), 0);
+    long long t0 = now_ms();
+    r = cmd(c, "BZPOPMIN z 0.2");
+    cr_assert_eq(r->type, REDIS_REPLY_NIL, "got %s", describe_reply(r));
+    freeReplyObject(r);
+    cr_assert_geq(now_ms() - t0, 150);
+    r = cmd(c, "BZMPOP 0.1 1 z MAX");
+    cr_assert_eq(r->type, REDIS_REPLY_NIL, "got %s", describe_reply(r));
+    freeReplyObject(r);
+    /* woken by another client */
+    cr_assert_eq(redisAppendCommand(c, "BZPOPMAX z 5"), REDIS_OK);
+    cr_assert_eq(redisBufferWrite(c, &(int){0}), REDIS_OK);
+    sleep_ms(100);
+    redisContext *other = client_connect();
+    expect_int(cmd(other, "ZADD z 7 seven 8 eight"), 2);
+    expect_strs(next_reply(c), 3, "z", "eight", "8");
+    expect_strs(cmd(other, "ZRANGE z 0 -1"), 1, "seven");
+    /* inside MULTI an empty key answers a null array at once */
+    expect_status(cmd(c, "MULTI"), "OK");
+    expect_status(cmd(c, "BZPOPMIN nokey 0"), "QUEUED");
+    r = expect_array(cmd(c, "EXEC"), 1);
+    cr_assert_eq(r->element[0]->type, REDIS_REPLY_NIL);
+    freeReplyObject(r);
+    redisFree(other);
+    redisFree(c);
+}
