@@ -219,20 +219,6 @@ static long zobj_rank(struct db_entry *e, const char *m, size_t len)
     return -1;
 }
 
-static struct db_entry *zobj_create(struct cmd_ctx *c, int argi, size_t first_len)
-{
-    const struct config *cfg = ctx_config(c);
-    struct db_entry *e;
-    if (cfg->zset_max_listpack_entries == 0 || (long long)first_len > cfg->zset_max_listpack_value)
-        e = entry_new_collection(key_hash_of(c, argi), c->argv[argi].ptr, c->argv[argi].len, OBJ_ZSET, ENC_SKIPLIST,
-                                 zset_new());
-    else
-        e = entry_new_collection(key_hash_of(c, argi), c->argv[argi].ptr, c->argv[argi].len, OBJ_ZSET, ENC_LISTPACK,
-                                 lp_new());
-    db_insert(c->db, e);
-    return e;
-}
-
 /* Deletes the key at argi when its set became empty. */
 static void delete_if_empty(struct cmd_ctx *c, int argi, struct db_entry *e)
 {
@@ -470,6 +456,31 @@ enum { ZA_OUT_NOP = 1, ZA_OUT_NAN = 2, ZA_OUT_ADDED = 4, ZA_OUT_UPDATED = 8 };
 static int zadd_one(const struct config *cfg, struct db_entry *e, const char *m, size_t len, double score, int flags,
                     double *newscore)
 {
+    if (e->encoding == ENC_SKIPLIST) { /* one hash lookup */
+        struct zset *z = e->v.ptr;
+        struct zset_node *n;
+        if (flags & ZA_XX) {
+            if (!(n = zset_find(z, m, len)))
+                return ZA_OUT_NOP;
+        } else if (zset_add_or_find(z, m, len, score, &n)) {
+            *newscore = score;
+            return ZA_OUT_ADDED;
+        }
+        if (flags & ZA_NX)
+            return ZA_OUT_NOP;
+        if (flags & ZA_INCR) {
+            score += n->score;
+            if (isnan(score))
+                return ZA_OUT_NAN;
+        }
+        if (((flags & ZA_LT) && score >= n->score) || ((flags & ZA_GT) && score <= n->score))
+            return ZA_OUT_NOP;
+        *newscore = score;
+        if (score == n->score)
+            return 0;
+        zset_update_score(z, n, score);
+        return ZA_OUT_UPDATED;
+    }
     double cur;
     if (zobj_score(e, m, len, &cur)) {
         if (flags & ZA_NX)
@@ -547,12 +558,24 @@ static void zadd_generic(struct cmd_ctx *c, int flags)
     long added = 0, updated = 0, processed = 0;
     double score = 0;
     int nan = 0;
-    if (!e) {
+    const struct config *cfg = ctx_config(c);
+    /* A new key's value is built before its entry is allocated, so the
+     * listpack is the newest block while it grows and realloc can extend it
+     * in place (no trail of freed small blocks per key). */
+    struct db_entry fresh = {.type = OBJ_ZSET};
+    int created = !e;
+    if (created) {
         if (flags & ZA_XX)
             goto reply;
-        e = zobj_create(c, 1, c->argv[j + 1].len);
+        if (cfg->zset_max_listpack_entries == 0 || (long long)c->argv[j + 1].len > cfg->zset_max_listpack_value) {
+            fresh.encoding = ENC_SKIPLIST;
+            fresh.v.ptr = zset_new();
+        } else {
+            fresh.encoding = ENC_LISTPACK;
+            fresh.v.ptr = lp_new();
+        }
+        e = &fresh;
     }
-    const struct config *cfg = ctx_config(c);
     for (int i = 0; i < elements; i++) {
         const struct arg *m = &c->argv[j + 2 * i + 1];
         int r = zadd_one(cfg, e, m->ptr, m->len, scores[i], flags, &score);
@@ -567,8 +590,13 @@ static void zadd_generic(struct cmd_ctx *c, int flags)
         if (!(r & ZA_OUT_NOP))
             processed++;
     }
-    if (zlen(e) == 0) /* created for an all-NOP or failing command */
-        delete_key(c, 1);
+    if (created) {
+        if (zlen(e) > 0)
+            db_insert(c->db, entry_new_collection(key_hash_of(c, 1), c->argv[1].ptr, c->argv[1].len, OBJ_ZSET,
+                                                  e->encoding, e->v.ptr));
+        else
+            zset_value_free(e);
+    }
     if (added || updated)
         key_modified(c, 1);
     if (nan) {

@@ -187,17 +187,12 @@ static void sl_delete(struct zset *z, const struct zset_node *target)
     free(x);
 }
 
-int zset_set(struct zset *z, const char *m, size_t len, double score)
+struct zset_node *zset_update_score(struct zset *z, struct zset_node *n, double score)
 {
-    int added;
-    struct sdict_node *dn = sdict_add(z->dict, m, len, &added);
-    if (added) {
-        dn->v.ptr = sl_insert(z, score, dn);
-        return 1;
-    }
-    struct zset_node *n = dn->v.ptr;
     if (n->score == score)
-        return 0;
+        return n;
+    const char *m = n->member->key;
+    size_t len = n->member->klen;
     /* Still between its neighbours: update in place (Redis's zslUpdateScore). */
     struct zset_node *next = n->level[0].forward;
     if ((n->backward == NULL || n->backward->score < score ||
@@ -206,10 +201,36 @@ int zset_set(struct zset *z, const char *m, size_t len, double score)
         (next == NULL || next->score > score ||
          (next->score == score && zset_member_cmp(next->member->key, next->member->klen, m, len) > 0))) {
         n->score = score;
-        return 0;
+        return n;
     }
+    struct sdict_node *dn = n->member;
     sl_delete(z, n);
     dn->v.ptr = sl_insert(z, score, dn);
+    return dn->v.ptr;
+}
+
+int zset_add_or_find(struct zset *z, const char *m, size_t len, double score, struct zset_node **node)
+{
+    int added;
+    struct sdict_node *dn = sdict_add(z->dict, m, len, &added);
+    if (added)
+        dn->v.ptr = sl_insert(z, score, dn);
+    *node = dn->v.ptr;
+    return added;
+}
+
+struct zset_node *zset_find(struct zset *z, const char *m, size_t len)
+{
+    struct sdict_node *dn = sdict_find(z->dict, m, len);
+    return dn ? dn->v.ptr : NULL;
+}
+
+int zset_set(struct zset *z, const char *m, size_t len, double score)
+{
+    struct zset_node *n;
+    if (zset_add_or_find(z, m, len, score, &n))
+        return 1;
+    zset_update_score(z, n, score);
     return 0;
 }
 

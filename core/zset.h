@@ -72,6 +72,14 @@ size_t zset_mem(const struct zset *z);
 /* Adds member with score, or moves it to the new score. Returns 1 when
  * added, 0 when it existed. */
 int zset_set(struct zset *z, const char *m, size_t len, double score);
+/* The node of member, NULL when absent. */
+struct zset_node *zset_find(struct zset *z, const char *m, size_t len);
+/* Adds member with score when absent (returns 1); else returns 0 and leaves
+ * it. Either way *node is the member's node. One hash lookup. */
+int zset_add_or_find(struct zset *z, const char *m, size_t len, double score, struct zset_node **node);
+/* Moves node n of z to a new score; n stays valid only when it returns n
+ * (the node is re-allocated when it changes place). Returns the node. */
+struct zset_node *zset_update_score(struct zset *z, struct zset_node *n, double score);
 /* 1 and *score when member exists. */
 int zset_score(struct zset *z, const char *m, size_t len, double *score);
 /* Removes member; 1 when it existed. */
