@@ -355,10 +355,11 @@ static void zit_lex_seek(struct zit *it, struct db_entry *e, const struct zset_l
 
 /* ---------------- argument parsing ---------------- */
 
-/* Redis's zslParseRange item: "(" for exclusive, strtod over the rest. */
+/* Redis's zslParseRange item: "(" for exclusive, strtod over the rest (as
+ * Redis, an embedded NUL ends the number). */
 static int parse_score_item(const struct arg *a, double *v, int *ex)
 {
-    char buf[128];
+    char stack[128], *buf = stack;
     const char *s = a->ptr;
     size_t len = a->len;
     *ex = 0;
@@ -367,13 +368,16 @@ static int parse_score_item(const struct arg *a, double *v, int *ex)
         s++;
         len--;
     }
-    if (len >= sizeof(buf) || memchr(s, '\0', len))
+    if (len >= sizeof(stack) && !(buf = malloc(len + 1)))
         return 0;
     memcpy(buf, s, len);
     buf[len] = '\0';
     char *end;
     *v = strtod(buf, &end);
-    return *end == '\0' && !isnan(*v);
+    int ok = *end == '\0' && !isnan(*v);
+    if (buf != stack)
+        free(buf);
+    return ok;
 }
 
 static int parse_score_range(const struct arg *min, const struct arg *max, struct zset_score_range *r)
