@@ -1,6 +1,6 @@
 /*
  * test_zset_model.c - a randomized model test of the sorted set commands:
- * thousands of random ZADD (NX/XX/GT/LT/CH/INCR), ZINCRBY, ZREM, ZSCORE,
+ * 15,000 random ZADD (NX/XX/GT/LT/CH/INCR), ZINCRBY, ZREM, ZSCORE,
  * ZRANK, ZREVRANK, ZRANGE (rank, BYSCORE, BYLEX, REV, LIMIT, WITHSCORES),
  * ZCOUNT, ZLEXCOUNT, ZPOPMIN, ZPOPMAX and ZREMRANGEBY* against the server
  * and an in-test model, comparing every reply.
@@ -24,7 +24,7 @@
 TestSuite(zset_model, .init = server_suite_init, .fini = server_suite_fini, .timeout = 120);
 
 #define NMEMBERS 40
-#define OPS 4000
+#define OPS 15000
 
 struct model {
     long long score[NMEMBERS];
