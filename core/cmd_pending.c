@@ -10,195 +10,43 @@
 #include "object.h"
 #include "resp.h"
 
-__attribute__((weak)) void cmd_lpush(struct cmd_ctx *c)
-{
-    reply_error(c->out, "ERR not implemented yet");
-}
 
-__attribute__((weak)) void cmd_rpush(struct cmd_ctx *c)
-{
-    reply_error(c->out, "ERR not implemented yet");
-}
 
-__attribute__((weak)) void cmd_lpushx(struct cmd_ctx *c)
-{
-    reply_error(c->out, "ERR not implemented yet");
-}
 
-__attribute__((weak)) void cmd_rpushx(struct cmd_ctx *c)
-{
-    reply_error(c->out, "ERR not implemented yet");
-}
 
-__attribute__((weak)) void cmd_lpop(struct cmd_ctx *c)
-{
-    reply_error(c->out, "ERR not implemented yet");
-}
 
-__attribute__((weak)) void cmd_rpop(struct cmd_ctx *c)
-{
-    reply_error(c->out, "ERR not implemented yet");
-}
 
-__attribute__((weak)) void cmd_llen(struct cmd_ctx *c)
-{
-    reply_error(c->out, "ERR not implemented yet");
-}
 
-__attribute__((weak)) void cmd_lrange(struct cmd_ctx *c)
-{
-    reply_error(c->out, "ERR not implemented yet");
-}
 
-__attribute__((weak)) void cmd_lindex(struct cmd_ctx *c)
-{
-    reply_error(c->out, "ERR not implemented yet");
-}
 
-__attribute__((weak)) void cmd_lset(struct cmd_ctx *c)
-{
-    reply_error(c->out, "ERR not implemented yet");
-}
 
-__attribute__((weak)) void cmd_linsert(struct cmd_ctx *c)
-{
-    reply_error(c->out, "ERR not implemented yet");
-}
 
-__attribute__((weak)) void cmd_lrem(struct cmd_ctx *c)
-{
-    reply_error(c->out, "ERR not implemented yet");
-}
 
-__attribute__((weak)) void cmd_ltrim(struct cmd_ctx *c)
-{
-    reply_error(c->out, "ERR not implemented yet");
-}
 
-__attribute__((weak)) void cmd_lpos(struct cmd_ctx *c)
-{
-    reply_error(c->out, "ERR not implemented yet");
-}
 
-__attribute__((weak)) void cmd_lmove(struct cmd_ctx *c)
-{
-    reply_error(c->out, "ERR not implemented yet");
-}
 
-__attribute__((weak)) void cmd_rpoplpush(struct cmd_ctx *c)
-{
-    reply_error(c->out, "ERR not implemented yet");
-}
 
-__attribute__((weak)) void cmd_lmpop(struct cmd_ctx *c)
-{
-    reply_error(c->out, "ERR not implemented yet");
-}
 
-__attribute__((weak)) void cmd_blpop(struct cmd_ctx *c)
-{
-    reply_error(c->out, "ERR not implemented yet");
-}
 
-__attribute__((weak)) void cmd_brpop(struct cmd_ctx *c)
-{
-    reply_error(c->out, "ERR not implemented yet");
-}
 
-__attribute__((weak)) void cmd_blmove(struct cmd_ctx *c)
-{
-    reply_error(c->out, "ERR not implemented yet");
-}
 
-__attribute__((weak)) void cmd_brpoplpush(struct cmd_ctx *c)
-{
-    reply_error(c->out, "ERR not implemented yet");
-}
 
-__attribute__((weak)) void cmd_blmpop(struct cmd_ctx *c)
-{
-    reply_error(c->out, "ERR not implemented yet");
-}
 
-__attribute__((weak)) void cmd_hset(struct cmd_ctx *c)
-{
-    reply_error(c->out, "ERR not implemented yet");
-}
 
-__attribute__((weak)) void cmd_hsetnx(struct cmd_ctx *c)
-{
-    reply_error(c->out, "ERR not implemented yet");
-}
 
-__attribute__((weak)) void cmd_hget(struct cmd_ctx *c)
-{
-    reply_error(c->out, "ERR not implemented yet");
-}
 
-__attribute__((weak)) void cmd_hmset(struct cmd_ctx *c)
-{
-    reply_error(c->out, "ERR not implemented yet");
-}
 
-__attribute__((weak)) void cmd_hmget(struct cmd_ctx *c)
-{
-    reply_error(c->out, "ERR not implemented yet");
-}
 
-__attribute__((weak)) void cmd_hdel(struct cmd_ctx *c)
-{
-    reply_error(c->out, "ERR not implemented yet");
-}
 
-__attribute__((weak)) void cmd_hlen(struct cmd_ctx *c)
-{
-    reply_error(c->out, "ERR not implemented yet");
-}
 
-__attribute__((weak)) void cmd_hstrlen(struct cmd_ctx *c)
-{
-    reply_error(c->out, "ERR not implemented yet");
-}
 
-__attribute__((weak)) void cmd_hexists(struct cmd_ctx *c)
-{
-    reply_error(c->out, "ERR not implemented yet");
-}
 
-__attribute__((weak)) void cmd_hkeys(struct cmd_ctx *c)
-{
-    reply_error(c->out, "ERR not implemented yet");
-}
 
-__attribute__((weak)) void cmd_hvals(struct cmd_ctx *c)
-{
-    reply_error(c->out, "ERR not implemented yet");
-}
 
-__attribute__((weak)) void cmd_hgetall(struct cmd_ctx *c)
-{
-    reply_error(c->out, "ERR not implemented yet");
-}
 
-__attribute__((weak)) void cmd_hincrby(struct cmd_ctx *c)
-{
-    reply_error(c->out, "ERR not implemented yet");
-}
 
-__attribute__((weak)) void cmd_hincrbyfloat(struct cmd_ctx *c)
-{
-    reply_error(c->out, "ERR not implemented yet");
-}
 
-__attribute__((weak)) void cmd_hrandfield(struct cmd_ctx *c)
-{
-    reply_error(c->out, "ERR not implemented yet");
-}
 
-__attribute__((weak)) void cmd_hscan(struct cmd_ctx *c)
-{
-    reply_error(c->out, "ERR not implemented yet");
-}
 
 __attribute__((weak)) void cmd_sadd(struct cmd_ctx *c)
 {
@@ -460,53 +308,13 @@ __attribute__((weak)) void cmd_zscan(struct cmd_ctx *c)
     reply_error(c->out, "ERR not implemented yet");
 }
 
-__attribute__((weak)) void list_value_free(struct db_entry *e)
-{
-    (void)e;
-    abort();
-}
 
-__attribute__((weak)) void *list_value_dup(const struct db_entry *e)
-{
-    (void)e;
-    abort();
-}
 
-__attribute__((weak)) size_t list_value_len(const struct db_entry *e)
-{
-    (void)e;
-    return 0;
-}
 
-__attribute__((weak)) size_t list_value_mem(const struct db_entry *e)
-{
-    (void)e;
-    return 0;
-}
 
-__attribute__((weak)) void hash_value_free(struct db_entry *e)
-{
-    (void)e;
-    abort();
-}
 
-__attribute__((weak)) void *hash_value_dup(const struct db_entry *e)
-{
-    (void)e;
-    abort();
-}
 
-__attribute__((weak)) size_t hash_value_len(const struct db_entry *e)
-{
-    (void)e;
-    return 0;
-}
 
-__attribute__((weak)) size_t hash_value_mem(const struct db_entry *e)
-{
-    (void)e;
-    return 0;
-}
 
 __attribute__((weak)) void set_value_free(struct db_entry *e)
 {

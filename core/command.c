@@ -26,6 +26,8 @@
  *   - every command and subcommand has a command_docs row, whose key specs
  *     cover every key position first_key/last_key/key_step give.
  */
+#include <ctype.h>
+#include <errno.h>
 #include <limits.h>
 #include <math.h>
 #include <pthread.h>
@@ -1179,16 +1181,34 @@ const char *parse_block_timeout(const struct arg *a, long long *timeout_ms)
     return NULL;
 }
 
-int scan_options_or_reply(struct cmd_ctx *c, struct scan_options *o)
+/* Redis 7.0's parseScanCursorOrReply: strtoul over the whole argument, so
+ * "", "+1" and "-1" (which wraps) are cursors too; a leading space, trailing
+ * bytes or overflow are not. */
+int scan_cursor_or_reply(struct cmd_ctx *c, int argi, unsigned long long *cursor)
+{
+    const struct arg *a = &c->argv[argi];
+    char buf[64];
+    if (a->len >= sizeof(buf) || (a->len > 0 && isspace((unsigned char)a->ptr[0])))
+        goto invalid;
+    memcpy(buf, a->ptr, a->len);
+    buf[a->len] = '\0';
+    char *end;
+    errno = 0;
+    *cursor = strtoull(buf, &end, 10);
+    if (*end != '\0' || errno == ERANGE)
+        goto invalid;
+    return 1;
+invalid:
+    reply_error(c->out, ERR_INVALID_CURSOR);
+    return 0;
+}
+
+int scan_match_count_or_reply(struct cmd_ctx *c, int first, struct scan_options *o)
 {
     o->match = NULL;
     o->match_len = 0;
     o->count = 10;
-    if (!string2ull(c->argv[2].ptr, c->argv[2].len, &o->cursor)) {
-        reply_error(c->out, ERR_INVALID_CURSOR);
-        return 0;
-    }
-    for (int j = 3; j < c->argc; j += 2) {
+    for (int j = first; j < c->argc; j += 2) {
         int has_value = j + 1 < c->argc;
         if (arg_is(&c->argv[j], "count") && has_value) {
             if (!arg_ll_or_reply(c, j + 1, &o->count, NULL))
@@ -1208,6 +1228,11 @@ int scan_options_or_reply(struct cmd_ctx *c, struct scan_options *o)
         }
     }
     return 1;
+}
+
+int scan_options_or_reply(struct cmd_ctx *c, struct scan_options *o)
+{
+    return scan_cursor_or_reply(c, 2, &o->cursor) && scan_match_count_or_reply(c, 3, o);
 }
 
 int arg_timeout_or_reply(struct cmd_ctx *c, int argi, long long *timeout_ms)

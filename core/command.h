@@ -202,16 +202,21 @@ int arg_timeout_or_reply(struct cmd_ctx *c, int argi, long long *timeout_ms);
  * returns NULL or the error text. */
 const char *parse_block_timeout(const struct arg *a, long long *timeout_ms);
 
-/* HSCAN/SSCAN/ZSCAN key cursor [MATCH pattern] [COUNT count]: parses the
- * cursor at argv[2] and the options after it as Redis does (ERR invalid
- * cursor, ERR syntax error, COUNT < 1 is a syntax error). *match is NULL for
- * no pattern or "*". Replies the error and returns 0 on failure. */
+/* HSCAN/SSCAN/ZSCAN key cursor [MATCH pattern] [COUNT count], parsed as
+ * Redis 7.0 does, in its order: the cursor first (scan_cursor_or_reply:
+ * strtoul rules, "ERR invalid cursor"), then the key and its type, then the
+ * options (scan_match_count_or_reply from argument `first`: COUNT < 1 is a
+ * syntax error; *match is NULL for no pattern or "*"). scan_options_or_reply
+ * does cursor (argv[2]) and options together. Each replies the error and
+ * returns 0 on failure. */
 struct scan_options {
     unsigned long long cursor;
     const char *match;
     size_t match_len;
     long long count;
 };
+int scan_cursor_or_reply(struct cmd_ctx *c, int argi, unsigned long long *cursor);
+int scan_match_count_or_reply(struct cmd_ctx *c, int first, struct scan_options *o);
 int scan_options_or_reply(struct cmd_ctx *c, struct scan_options *o);
 
 /* Argument parsing that replies the Redis error and returns 0 on failure. */

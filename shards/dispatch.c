@@ -495,15 +495,21 @@ static int gather_run(struct shard *s, struct request *r, struct buf *out)
 }
 
 /* Sends SUB_UNBLOCK for every sub of r's step that may still be parked
- * (client gone, or another shard already reported data). */
+ * (client gone, or another shard already reported data). A local cancel
+ * completes its sub at once, which may finish the step and free r: the
+ * step is held open (pending) until every local cancel is done. r may be
+ * freed when this returns. */
 static void block_cancel_parked(struct shard *s, struct request *r)
 {
+    uint64_t small[8];
+    uint64_t *local = r->nsubs <= 8 ? small : malloc(sizeof(uint64_t) * r->nsubs);
+    int nlocal = 0;
     for (int i = 0; i < r->nsubs; i++) {
         struct subreq *sub = &r->subs[i];
         if (sub->block_mode == BLOCK_NONE)
             continue; /* back already */
         if (sub->shard == s->id) {
-            blocking_cancel(s, sub->block_seq);
+            local[nlocal++] = sub->block_seq;
             continue;
         }
         struct subreq *cancel = calloc(1, sizeof(*cancel));
@@ -514,6 +520,13 @@ static void block_cancel_parked(struct shard *s, struct request *r)
         cancel->result = (int64_t)sub->block_seq;
         shard_send_sub(s, cancel);
     }
+    r->pending++;
+    for (int i = 0; i < nlocal; i++)
+        blocking_cancel(s, local[i]);
+    if (local != small)
+        free(local);
+    if (--r->pending == 0)
+        request_step_done(s, r);
 }
 
 static uint64_t next_block_seq(struct shard *s)
@@ -1312,8 +1325,13 @@ static void client_discard_multi(struct client *c)
 void dispatch_client_closing(struct client *c)
 {
     struct request *r = c->blocked;
-    if (r)
-        block_cancel_parked(c->shard, r);
+    if (!r)
+        return;
+    /* A local cancel may finish the request at once, and a finished last
+     * request frees a closing client: hold it until the caller is done. */
+    c->npending++;
+    block_cancel_parked(c->shard, r);
+    c->npending--;
 }
 
 void dispatch_client_freed(struct client *c)
