@@ -1779,8 +1779,9 @@ static void reply_scan_pair(struct cmd_ctx *c, const char *m, size_t len, double
 
 void cmd_zscan(struct cmd_ctx *c)
 {
+    /* Redis's order: the cursor, then the key and its type, then options. */
     struct scan_options o;
-    if (!scan_options_or_reply(c, &o))
+    if (!scan_cursor_or_reply(c, 2, &o.cursor))
         return;
     int wrong;
     struct db_entry *e = zset_read(c, 1, &wrong);
@@ -1792,6 +1793,8 @@ void cmd_zscan(struct cmd_ctx *c)
         reply_array(c->out, 0);
         return;
     }
+    if (!scan_match_count_or_reply(c, 3, &o))
+        return;
     char cbuf[32];
     if (e->encoding == ENC_LISTPACK) { /* everything in one call, cursor 0 */
         struct zit it;

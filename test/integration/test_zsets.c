@@ -800,3 +800,20 @@ Test(zsets, blocking_pops)
     redisFree(other);
     redisFree(c);
 }
+
+/* ZSCAN checks the cursor, then the key and its type, then the options. */
+Test(zsets, zscan_error_order)
+{
+    redisContext *c = client_connect();
+    expect_status(cmd(c, "SET str x"), "OK");
+    redisReply *r = expect_array(cmd(c, "ZSCAN nokey 0 COUNT 0"), 2);
+    assert_str(r->element[0], "0");
+    freeReplyObject(r);
+    expect_err(cmd(c, "ZSCAN nokey abc"), "ERR invalid cursor");
+    expect_err(cmd(c, "ZSCAN str abc"), "ERR invalid cursor");
+    expect_err(cmd(c, "ZSCAN str 0 COUNT 0"), "WRONGTYPE Operation against a key holding the wrong kind of value");
+    expect_int(cmd(c, "ZADD z 1 a"), 1);
+    expect_err(cmd(c, "ZSCAN z 0 COUNT 0"), "ERR syntax error");
+    expect_err(cmd(c, "ZSCAN z 0 MATCH"), "ERR syntax error");
+    redisFree(c);
+}
