@@ -187,25 +187,6 @@ static int zobj_remove(struct db_entry *e, const char *m, size_t len)
     return 1;
 }
 
-/* Sets member's score (adding it), converting to skiplist past the limits. */
-static void zobj_set(const struct config *cfg, struct db_entry *e, const char *m, size_t len, double score)
-{
-    if (e->encoding == ENC_LISTPACK) {
-        unsigned char *p = lp_zfind(e->v.ptr, m, len);
-        if (p) {
-            e->v.ptr = lp_zinsert(lp_zdelete(e->v.ptr, p), m, len, score);
-            return;
-        }
-        if ((long long)zlen(e) + 1 > cfg->zset_max_listpack_entries || (long long)len > cfg->zset_max_listpack_value) {
-            convert_to_skiplist(e);
-        } else {
-            e->v.ptr = lp_zinsert(e->v.ptr, m, len, score);
-            return;
-        }
-    }
-    zset_set(e->v.ptr, m, len, score);
-}
-
 /* 0-based ascending rank; -1 when absent. */
 static long zobj_rank(struct db_entry *e, const char *m, size_t len)
 {
@@ -485,8 +466,10 @@ static int zadd_one(const struct config *cfg, struct db_entry *e, const char *m,
         zset_update_score(z, n, score);
         return ZA_OUT_UPDATED;
     }
-    double cur;
-    if (zobj_score(e, m, len, &cur)) {
+    /* listpack: one scan finds the member and its score */
+    unsigned char *p = lp_zfind(e->v.ptr, m, len);
+    if (p) {
+        double cur = lp_score(lp_next(e->v.ptr, p));
         if (flags & ZA_NX)
             return ZA_OUT_NOP;
         if (flags & ZA_INCR) {
@@ -499,13 +482,18 @@ static int zadd_one(const struct config *cfg, struct db_entry *e, const char *m,
         *newscore = score;
         if (score == cur)
             return 0;
-        zobj_set(cfg, e, m, len, score);
+        e->v.ptr = lp_zinsert(lp_zdelete(e->v.ptr, p), m, len, score);
         return ZA_OUT_UPDATED;
     }
     if (flags & ZA_XX)
         return ZA_OUT_NOP;
     *newscore = score;
-    zobj_set(cfg, e, m, len, score);
+    if ((long long)zlen(e) + 1 > cfg->zset_max_listpack_entries || (long long)len > cfg->zset_max_listpack_value) {
+        convert_to_skiplist(e);
+        zset_set(e->v.ptr, m, len, score);
+    } else {
+        e->v.ptr = lp_zinsert(e->v.ptr, m, len, score);
+    }
     return ZA_OUT_ADDED;
 }
 
