@@ -115,9 +115,9 @@
 #   TX_REQUESTS         operations per run of the mset/multi tests, or
 #   TX_REQUESTS_P1 / TX_REQUESTS_P16   per depth           (30000 / 80000)
 #   COLL_REQUESTS       requests per run of the collection rows but lrange_100,
-#   COLL_REQUESTS_P1 / COLL_REQUESTS_P16  per depth       (20000 / 120000)
+#   COLL_REQUESTS_P1 / COLL_REQUESTS_P16  per depth       (15000 / 120000)
 #   LRANGE_REQUESTS     requests per run of lrange_100, or
-#   LRANGE_REQUESTS_P1 / LRANGE_REQUESTS_P16  per depth     (8000 / 30000)
+#   LRANGE_REQUESTS_P1 / LRANGE_REQUESTS_P16  per depth     (6000 / 30000)
 #   LRANGE_LIST_LEN     elements in mylist for lrange_100            (1000)
 #   PREFILL_MARGIN      elements beyond the requests in a pop row's key (1000)
 #   BENCH_QUICK=1       smoke run: 1 round, set/get 5000 / 20000 requests,
@@ -167,12 +167,13 @@ else
     # keep `make bench` near 4 minutes on 2 cores
     TX_REQUESTS_P1=${TX_REQUESTS_P1:-${TX_REQUESTS:-30000}}
     TX_REQUESTS_P16=${TX_REQUESTS_P16:-${TX_REQUESTS:-80000}}
-    # 8 collection rows: fewer requests than set/get (at P16 about half a
-    # second per run) keep them near 3 minutes; an LRANGE_100 reply is 100
-    # values of 64 bytes, so that row gets a quarter of that
-    COLL_REQUESTS_P1=${COLL_REQUESTS_P1:-${COLL_REQUESTS:-20000}}
+    # 8 collection rows: fewer requests than set/get (about half a second per
+    # run, estimated from quick runs on 2 shared cores) keep them and the
+    # collection memory table near 3 minutes; an LRANGE_100 reply is 100
+    # values of 64 bytes, so that row gets a quarter of the requests or less
+    COLL_REQUESTS_P1=${COLL_REQUESTS_P1:-${COLL_REQUESTS:-15000}}
     COLL_REQUESTS_P16=${COLL_REQUESTS_P16:-${COLL_REQUESTS:-120000}}
-    LRANGE_REQUESTS_P1=${LRANGE_REQUESTS_P1:-${LRANGE_REQUESTS:-8000}}
+    LRANGE_REQUESTS_P1=${LRANGE_REQUESTS_P1:-${LRANGE_REQUESTS:-6000}}
     LRANGE_REQUESTS_P16=${LRANGE_REQUESTS_P16:-${LRANGE_REQUESTS:-30000}}
     COLL_MEM_KEYS=${COLL_MEM_KEYS:-100000}
     COLL_MEM_LISTS=${COLL_MEM_LISTS:-10000}
