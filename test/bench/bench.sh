@@ -131,6 +131,10 @@
 #   PLACEMENTS          subset of "pinned unpinned"       (pinned unpinned)
 #   PIPELINES           subset of "1 16"                            (1 16)
 #   SKIP_MEMORY=1       skip the memory test
+#   MEM_SETTLE          seconds between a memory load and reading RSS, for both
+#                       servers: jemalloc purges freed pages in the background
+#                       (shardis sets a 1 s decay, like Redis it runs jemalloc's
+#                       background thread)                              (2)
 #   SKIP_COLL_MEMORY=1  skip the collection memory table
 #   SERVER_CPU / CLIENT_CPU   CPUs for the pinned placement         (0 / 1)
 #   CLIENTS, DATASIZE, KEYSPACE   -c / -d / -r of the load generators (50/64/1000000)
@@ -195,6 +199,7 @@ MSET_CLIENT=${MSET_CLIENT:-redis-benchmark}
 MSET_KEYS=10
 MULTI_KEYS=4
 SKIP_MEMORY=${SKIP_MEMORY:-0}
+MEM_SETTLE=${MEM_SETTLE:-2} # seconds between the end of a memory load and reading RSS
 SERVER_CPU=${SERVER_CPU:-0}
 CLIENT_CPU=${CLIENT_CPU:-1}
 CLIENTS=${CLIENTS:-50}
@@ -890,7 +895,7 @@ mem_load() { # mem_load ROLE: fills MEM_BEFORE/MEM_AFTER; status 1 on failure
         echo "bench: ERROR: $role: DBSIZE is '$dbsize' after loading, expected $MEM_KEYS" >&2
         return 1
     fi
-    sleep 0.5 # let the allocator settle (background frees, purges)
+    sleep "$MEM_SETTLE" # both allocators purge freed pages in the background (shardis: after 1 s)
     MEM_AFTER[$role]=$(rss_bytes "${SPID[$role]}") || return 1
 }
 if [[ $SKIP_MEMORY != 1 ]]; then
@@ -955,7 +960,7 @@ coll_mem_load() {
     done
     CM_ENCODING[$kind.$role]=$(cli "$role" OBJECT ENCODING "$CM_KEY_FIRST" 2>/dev/null | head -n 1 || true)
     [[ ${CM_ENCODING[$kind.$role]} =~ ^[a-z]+$ ]] || CM_ENCODING[$kind.$role]='?'
-    sleep 0.5 # let the allocator settle (background frees, purges)
+    sleep "$MEM_SETTLE" # both allocators purge freed pages in the background (shardis: after 1 s)
     CM_AFTER[$kind.$role]=$(rss_bytes "${SPID[$role]}") || return 1
 }
 if [[ $SKIP_COLL_MEMORY != 1 ]]; then
