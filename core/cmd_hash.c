@@ -331,14 +331,6 @@ size_t hash_value_mem(const struct db_entry *e)
 
 /* ---------------- small helpers ---------------- */
 
-/* The hash of the key argument argi (the dispatcher's, or computed). */
-static uint64_t key_hash_of(const struct cmd_ctx *c, int argi)
-{
-    if (c->hashes && c->hashes[argi])
-        return c->hashes[argi];
-    return key_hash(c->argv[argi].ptr, c->argv[argi].len);
-}
-
 /* Looks up the key at argi for a write. Returns 0 after replying WRONGTYPE
  * when it holds another type; else 1 with *ep the hash (NULL when absent). */
 static int lookup_hash_write(struct cmd_ctx *c, int argi, struct db_entry **ep)
@@ -370,7 +362,7 @@ static struct db_entry *create_hash(struct cmd_ctx *c, int argi)
 {
     const struct arg *key = &c->argv[argi];
     struct db_entry *e =
-        entry_new_collection(key_hash_of(c, argi), key->ptr, key->len, OBJ_HASH, ENC_LISTPACK, lp_new());
+        entry_new_collection(arg_key_hash(c, argi), key->ptr, key->len, OBJ_HASH, ENC_LISTPACK, lp_new());
     db_insert(c->db, e);
     return e;
 }
@@ -379,7 +371,7 @@ static struct db_entry *create_hash(struct cmd_ctx *c, int argi)
 static void delete_if_empty(struct cmd_ctx *c, int argi, struct db_entry *e)
 {
     if (hash_length(e) == 0)
-        db_delete(c->db, key_hash_of(c, argi), c->argv[argi].ptr, c->argv[argi].len);
+        db_delete(c->db, arg_key_hash(c, argi), c->argv[argi].ptr, c->argv[argi].len);
 }
 
 /* Per-thread xorshift64* for HRANDFIELD. */

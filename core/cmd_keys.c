@@ -50,15 +50,6 @@ static int entry_is_expired(const struct db_entry *e, int64_t now_ms)
     return e->expire_at != 0 && e->expire_at <= now_ms;
 }
 
-/* The cached hash of the key argument at argi (0 in c->hashes means "not
- * computed", as lookup_read treats it). */
-static uint64_t arg_hash(const struct cmd_ctx *c, int argi)
-{
-    if (c->hashes && c->hashes[argi])
-        return c->hashes[argi];
-    return key_hash(c->argv[argi].ptr, c->argv[argi].len);
-}
-
 static int args_equal(const struct arg *a, const struct arg *b)
 {
     return a->len == b->len && memcmp(a->ptr, b->ptr, a->len) == 0;
@@ -93,7 +84,7 @@ static void key_modified_in_db(struct cmd_ctx *c, int argi, int dbid)
 static struct db_entry *lookup_read_notouch(struct cmd_ctx *c, int argi)
 {
     const struct arg *key = &c->argv[argi];
-    struct db_entry *before = db_find(c->db, arg_hash(c, argi), key->ptr, key->len);
+    struct db_entry *before = db_find(c->db, arg_key_hash(c, argi), key->ptr, key->len);
     uint32_t lru = before ? before->lru : 0;
     struct db_entry *e = lookup_read(c, argi);
     if (e && e == before)
@@ -187,8 +178,8 @@ static struct db_entry *entry_rekey(struct db_entry *e, uint64_t hash, const cha
 static void rename_entry(struct cmd_ctx *c, int src_argi, int dst_argi)
 {
     const struct arg *src = &c->argv[src_argi], *dst = &c->argv[dst_argi];
-    struct db_entry *e = db_unlink(c->db, arg_hash(c, src_argi), src->ptr, src->len);
-    db_insert(c->db, entry_rekey(e, arg_hash(c, dst_argi), dst->ptr, dst->len));
+    struct db_entry *e = db_unlink(c->db, arg_key_hash(c, src_argi), src->ptr, src->len);
+    db_insert(c->db, entry_rekey(e, arg_key_hash(c, dst_argi), dst->ptr, dst->len));
 }
 
 /* ---------------- DEL, UNLINK, EXISTS, TOUCH, TYPE ---------------- */
@@ -204,7 +195,7 @@ void cmd_del(struct cmd_ctx *c)
     for (int j = 1; j < c->argc; j++) {
         if (!lookup_write(c, j))
             continue;
-        struct db_entry *e = db_unlink(c->db, arg_hash(c, j), c->argv[j].ptr, c->argv[j].len);
+        struct db_entry *e = db_unlink(c->db, arg_key_hash(c, j), c->argv[j].ptr, c->argv[j].len);
         if (e) {
             if (lazy)
                 lazyfree_entry(e);
@@ -346,7 +337,7 @@ static void rename_generic(struct cmd_ctx *c, int nx)
             reply_integer(c->out, 0);
             return;
         }
-        db_delete(c->db, arg_hash(c, 2), c->argv[2].ptr, c->argv[2].len);
+        db_delete(c->db, arg_key_hash(c, 2), c->argv[2].ptr, c->argv[2].len);
     }
     rename_entry(c, 1, 2);
     key_modified(c, 1);
@@ -401,9 +392,9 @@ void cmd_copy(struct cmd_ctx *c)
             reply_integer(c->out, 0);
             return;
         }
-        db_delete(dst_db, arg_hash(c, 2), dst->ptr, dst->len);
+        db_delete(dst_db, arg_key_hash(c, 2), dst->ptr, dst->len);
     }
-    struct db_entry *copy = entry_dup_with_key(src, arg_hash(c, 2), dst->ptr, dst->len);
+    struct db_entry *copy = entry_dup_with_key(src, arg_key_hash(c, 2), dst->ptr, dst->len);
     copy->lru = lru_clock_now(c->now_ms); /* a new object, as in Redis */
     db_insert(dst_db, copy);
     if (dst_db == c->db)
@@ -429,7 +420,7 @@ void cmd_move(struct cmd_ctx *c)
         reply_integer(c->out, 0);
         return;
     }
-    struct db_entry *e = db_unlink(c->db, arg_hash(c, 1), c->argv[1].ptr, c->argv[1].len);
+    struct db_entry *e = db_unlink(c->db, arg_key_hash(c, 1), c->argv[1].ptr, c->argv[1].len);
     db_insert(dst_db, e);
     key_modified(c, 1);
     key_modified_in_db(c, 1, dst_dbid);
@@ -728,7 +719,7 @@ static void expire_generic(struct cmd_ctx *c, long long basetime, long long unit
         return;
     }
     if (when <= c->now_ms)
-        db_delete(c->db, arg_hash(c, 1), c->argv[1].ptr, c->argv[1].len);
+        db_delete(c->db, arg_key_hash(c, 1), c->argv[1].ptr, c->argv[1].len);
     else
         db_set_expire(c->db, e, when);
     key_modified(c, 1);

@@ -53,23 +53,6 @@
 
 /* ---------------- small helpers ---------------- */
 
-static uint64_t key_hash_of(const struct cmd_ctx *c, int argi)
-{
-    if (c->hashes && c->hashes[argi])
-        return c->hashes[argi];
-    return key_hash(c->argv[argi].ptr, c->argv[argi].len);
-}
-
-static void delete_key(struct cmd_ctx *c, int argi)
-{
-    db_delete(c->db, key_hash_of(c, argi), c->argv[argi].ptr, c->argv[argi].len);
-}
-
-static void reply_wrongtype(struct cmd_ctx *c)
-{
-    reply_error(c->out, ERR_WRONGTYPE);
-}
-
 /* Replies the listpack entry p as a bulk string. */
 static void reply_entry(struct cmd_ctx *c, const unsigned char *p)
 {
@@ -152,7 +135,7 @@ static struct db_entry *list_create(struct cmd_ctx *c, int argi)
 {
     const struct arg *key = &c->argv[argi];
     struct db_entry *e =
-        entry_new_collection(key_hash_of(c, argi), key->ptr, key->len, OBJ_LIST, ENC_LISTPACK, lp_new());
+        entry_new_collection(arg_key_hash(c, argi), key->ptr, key->len, OBJ_LIST, ENC_LISTPACK, lp_new());
     db_insert(c->db, e);
     return e;
 }
@@ -186,7 +169,7 @@ static size_t args_bytes(const struct cmd_ctx *c, int first, int last)
 static void list_removed(struct cmd_ctx *c, int argi, struct db_entry *e)
 {
     if (list_length(e) == 0) {
-        delete_key(c, argi);
+        delete_key_arg(c, argi);
     } else if (e->encoding == ENC_QUICKLIST) {
         struct quicklist *ql = e->v.ptr;
         if (ql->len == 1) {
@@ -276,7 +259,7 @@ static void push_generic(struct cmd_ctx *c, enum ql_where where, int only_existi
 {
     struct db_entry *e = lookup_write(c, 1);
     if (e && e->type != OBJ_LIST) {
-        reply_wrongtype(c);
+        reply_error(c->out, ERR_WRONGTYPE);
         return;
     }
     if (!e) {
@@ -344,7 +327,7 @@ static void pop_generic(struct cmd_ctx *c, enum ql_where where)
         return;
     }
     if (e->type != OBJ_LIST) {
-        reply_wrongtype(c);
+        reply_error(c->out, ERR_WRONGTYPE);
         return;
     }
     if (has_count && count == 0) {
@@ -378,7 +361,7 @@ void cmd_llen(struct cmd_ctx *c)
         return;
     }
     if (e->type != OBJ_LIST) {
-        reply_wrongtype(c);
+        reply_error(c->out, ERR_WRONGTYPE);
         return;
     }
     reply_integer(c->out, (long long)list_length(e));
@@ -414,7 +397,7 @@ void cmd_lrange(struct cmd_ctx *c)
         return;
     }
     if (e->type != OBJ_LIST) {
-        reply_wrongtype(c);
+        reply_error(c->out, ERR_WRONGTYPE);
         return;
     }
     if (!list_range((long long)list_length(e), &start, &end)) {
@@ -443,7 +426,7 @@ void cmd_lindex(struct cmd_ctx *c)
         return;
     }
     if (e->type != OBJ_LIST) {
-        reply_wrongtype(c);
+        reply_error(c->out, ERR_WRONGTYPE);
         return;
     }
     long long index;
@@ -470,7 +453,7 @@ void cmd_lset(struct cmd_ctx *c)
         return;
     }
     if (e->type != OBJ_LIST) {
-        reply_wrongtype(c);
+        reply_error(c->out, ERR_WRONGTYPE);
         return;
     }
     long long index;
@@ -508,7 +491,7 @@ void cmd_linsert(struct cmd_ctx *c)
         return;
     }
     if (e->type != OBJ_LIST) {
-        reply_wrongtype(c);
+        reply_error(c->out, ERR_WRONGTYPE);
         return;
     }
     list_prepare_add(c, e, c->argv[4].len, 1);
@@ -547,7 +530,7 @@ void cmd_lrem(struct cmd_ctx *c)
         return;
     }
     if (e->type != OBJ_LIST) {
-        reply_wrongtype(c);
+        reply_error(c->out, ERR_WRONGTYPE);
         return;
     }
     int forward = to_remove >= 0;
@@ -586,7 +569,7 @@ void cmd_ltrim(struct cmd_ctx *c)
         return;
     }
     if (e->type != OBJ_LIST) {
-        reply_wrongtype(c);
+        reply_error(c->out, ERR_WRONGTYPE);
         return;
     }
     long long len = (long long)list_length(e);
@@ -663,7 +646,7 @@ void cmd_lpos(struct cmd_ctx *c)
         return;
     }
     if (e->type != OBJ_LIST) {
-        reply_wrongtype(c);
+        reply_error(c->out, ERR_WRONGTYPE);
         return;
     }
 
@@ -730,12 +713,12 @@ static void lmove_generic(struct cmd_ctx *c, enum ql_where from, enum ql_where t
         return;
     }
     if (src->type != OBJ_LIST) {
-        reply_wrongtype(c);
+        reply_error(c->out, ERR_WRONGTYPE);
         return;
     }
     struct db_entry *dst = lookup_write(c, 2);
     if (dst && dst->type != OBJ_LIST) {
-        reply_wrongtype(c);
+        reply_error(c->out, ERR_WRONGTYPE);
         return;
     }
 
@@ -801,7 +784,7 @@ static int pop_first_list(struct cmd_ctx *c, int first, int nkeys, enum ql_where
         if (!e)
             continue;
         if (e->type != OBJ_LIST) {
-            reply_wrongtype(c);
+            reply_error(c->out, ERR_WRONGTYPE);
             return 1;
         }
         reply_array(c->out, 2);
@@ -909,7 +892,7 @@ static void blocking_move(struct cmd_ctx *c, enum ql_where from, enum ql_where t
 {
     struct db_entry *src = lookup_write(c, 1);
     if (src && src->type != OBJ_LIST) {
-        reply_wrongtype(c);
+        reply_error(c->out, ERR_WRONGTYPE);
         return;
     }
     if (!src) {

@@ -517,28 +517,6 @@ size_t set_value_mem(const struct db_entry *e)
 
 /* ---------------- keyspace helpers ---------------- */
 
-static uint64_t key_hash_of(const struct cmd_ctx *c, int argi)
-{
-    if (c->hashes && c->hashes[argi])
-        return c->hashes[argi];
-    return key_hash(c->argv[argi].ptr, c->argv[argi].len);
-}
-
-/* Deletes the key at argi if it exists (a big value goes to the lazyfree
- * thread when lazyfree-lazy-server-del says so); returns 1 when it did. */
-static int delete_key(struct cmd_ctx *c, int argi)
-{
-    const struct arg *k = &c->argv[argi];
-    struct db_entry *e = db_unlink(c->db, key_hash_of(c, argi), k->ptr, k->len);
-    if (!e)
-        return 0;
-    if (ctx_config(c)->lazyfree_lazy_server_del)
-        lazyfree_entry(e);
-    else
-        entry_free(e);
-    return 1;
-}
-
 /* An unlinked set entry for the key at argi (NULL argi < 0: a temporary set
  * with no key) holding an empty intset, to be filled with set_add. */
 static struct db_entry *new_set_entry(struct cmd_ctx *c, int argi)
@@ -546,7 +524,7 @@ static struct db_entry *new_set_entry(struct cmd_ctx *c, int argi)
     if (argi < 0)
         return entry_new_collection(0, "", 0, OBJ_SET, ENC_INTSET, intset_new());
     const struct arg *k = &c->argv[argi];
-    return entry_new_collection(key_hash_of(c, argi), k->ptr, k->len, OBJ_SET, ENC_INTSET, intset_new());
+    return entry_new_collection(arg_key_hash(c, argi), k->ptr, k->len, OBJ_SET, ENC_INTSET, intset_new());
 }
 
 /* Looks up the key at argi for writing. Returns 0 after replying WRONGTYPE;
@@ -601,7 +579,7 @@ void cmd_sadd(struct cmd_ctx *c)
         void *value;
         set_create_value(&first, hint, &lim, &encoding, &value);
         const struct arg *k = &c->argv[1];
-        e = entry_new_collection(key_hash_of(c, 1), k->ptr, k->len, OBJ_SET, encoding, value);
+        e = entry_new_collection(arg_key_hash(c, 1), k->ptr, k->len, OBJ_SET, encoding, value);
         db_insert(c->db, e);
     } else if ((e->encoding == ENC_LISTPACK && hint > lim.lp_entries) ||
                (e->encoding == ENC_INTSET && hint > lim.intset_max)) {
@@ -631,7 +609,7 @@ void cmd_srem(struct cmd_ctx *c)
             struct member m = member_of_arg(&c->argv[j]);
             removed += set_remove(e, &m);
             if (set_size(e) == 0) {
-                delete_key(c, 1);
+                delete_key_arg(c, 1);
                 break;
             }
         }
@@ -668,7 +646,7 @@ void cmd_smove(struct cmd_ctx *c)
         return;
     }
     if (set_size(src) == 0)
-        delete_key(c, 1);
+        delete_key_arg(c, 1);
     key_modified(c, 1);
 
     struct set_limits lim = limits_of(c);
@@ -677,7 +655,7 @@ void cmd_smove(struct cmd_ctx *c)
         void *value;
         set_create_value(&m, 1, &lim, &encoding, &value);
         const struct arg *k = &c->argv[2];
-        dst = entry_new_collection(key_hash_of(c, 2), k->ptr, k->len, OBJ_SET, encoding, value);
+        dst = entry_new_collection(arg_key_hash(c, 2), k->ptr, k->len, OBJ_SET, encoding, value);
         db_insert(c->db, dst);
     }
     if (set_add(dst, &m, &lim))
@@ -863,7 +841,7 @@ void cmd_spop(struct cmd_ctx *c)
         reply_member(c, &m);
         set_remove(e, &m); /* after the reply: m may point into the set */
         if (set_size(e) == 0)
-            delete_key(c, 1);
+            delete_key_arg(c, 1);
         key_modified(c, 1);
         return;
     }
@@ -874,7 +852,7 @@ void cmd_spop(struct cmd_ctx *c)
     size_t size = set_size(e);
     if ((unsigned long long)count >= size) {
         reply_whole_set(c, e);
-        delete_key(c, 1);
+        delete_key_arg(c, 1);
         key_modified(c, 1);
         return;
     }
@@ -1027,7 +1005,7 @@ void cmd_srandmember(struct cmd_ctx *c)
 static void store_result(struct cmd_ctx *c, int argi, struct db_entry *result, const struct set_limits *lim)
 {
     size_t size = set_size(result);
-    int existed = delete_key(c, argi);
+    int existed = delete_key_arg(c, argi);
     if (size == 0) {
         entry_free(result);
         if (existed)
@@ -1096,7 +1074,7 @@ static void sinter_generic(struct cmd_ctx *c, int first, int n, enum inter_mode 
     struct set_limits lim = limits_of(c);
     if (empty) {
         if (mode == INTER_STORE) {
-            if (delete_key(c, dst_argi))
+            if (delete_key_arg(c, dst_argi))
                 key_modified(c, dst_argi);
             reply_integer(c->out, 0);
         } else if (mode == INTER_CARD) {

@@ -48,27 +48,6 @@
 
 /* ---------------- small helpers ---------------- */
 
-/* The hash of the key argument argi: the dispatcher's (c->hashes), or
- * computed when it did not hash that argument, as the lookup helpers do, so
- * an entry is always created and deleted under the hash it is found by. */
-static uint64_t key_hash_of(const struct cmd_ctx *c, int argi)
-{
-    if (c->hashes && c->hashes[argi])
-        return c->hashes[argi];
-    return key_hash(c->argv[argi].ptr, c->argv[argi].len);
-}
-
-/* Deletes the key at argument argi (which must exist). */
-static void delete_key(struct cmd_ctx *c, int argi)
-{
-    db_delete(c->db, key_hash_of(c, argi), c->argv[argi].ptr, c->argv[argi].len);
-}
-
-static void reply_wrongtype(struct cmd_ctx *c)
-{
-    reply_error(c->out, ERR_WRONGTYPE);
-}
-
 /* Replies a string entry's value as a bulk string (ENC_INT is formatted). */
 static void reply_string_value(struct cmd_ctx *c, const struct db_entry *e)
 {
@@ -118,9 +97,9 @@ static struct db_entry *store_string(struct cmd_ctx *c, int argi, struct db_entr
     int64_t expire_at = 0;
     if (e) {
         expire_at = keepttl ? e->expire_at : 0;
-        delete_key(c, argi);
+        delete_key_arg(c, argi);
     }
-    e = entry_new_string(key_hash_of(c, argi), key->ptr, key->len, val, len);
+    e = entry_new_string(arg_key_hash(c, argi), key->ptr, key->len, val, len);
     e->expire_at = expire_at;
     db_insert(c->db, e);
     return e;
@@ -281,7 +260,7 @@ static int get_generic(struct cmd_ctx *c, struct db_entry **ep)
         return 1;
     }
     if (e->type != OBJ_STRING) {
-        reply_wrongtype(c);
+        reply_error(c->out, ERR_WRONGTYPE);
         return 0;
     }
     reply_string_value(c, e);
@@ -301,7 +280,7 @@ void cmd_getdel(struct cmd_ctx *c)
     struct db_entry *e;
     if (!get_generic(c, &e) || !e)
         return;
-    delete_key(c, 1);
+    delete_key_arg(c, 1);
     key_modified(c, 1);
 }
 
@@ -333,7 +312,7 @@ void cmd_getex(struct cmd_ctx *c)
         return;
     }
     if (e->type != OBJ_STRING) {
-        reply_wrongtype(c);
+        reply_error(c->out, ERR_WRONGTYPE);
         return;
     }
     int64_t when = 0;
@@ -343,7 +322,7 @@ void cmd_getex(struct cmd_ctx *c)
     reply_string_value(c, e);
 
     if (expire_argi && when <= c->now_ms) {
-        delete_key(c, 1);
+        delete_key_arg(c, 1);
         key_modified(c, 1);
     } else if (expire_argi) {
         db_set_expire(c->db, e, when);
@@ -379,7 +358,7 @@ void cmd_strlen(struct cmd_ctx *c)
         return;
     }
     if (e->type != OBJ_STRING) {
-        reply_wrongtype(c);
+        reply_error(c->out, ERR_WRONGTYPE);
         return;
     }
     reply_integer(c->out, (long long)string_value_len(e));
@@ -417,7 +396,7 @@ static enum set_outcome set_generic(struct cmd_ctx *c, int flags, int val_argi, 
     /* Only EXAT / PXAT can be in the past: the key ends up not existing. */
     if (expire_argi && when <= c->now_ms) {
         if (e)
-            delete_key(c, 1);
+            delete_key_arg(c, 1);
         key_modified(c, 1);
         return SET_DONE;
     }
@@ -516,12 +495,12 @@ void cmd_append(struct cmd_ctx *c)
     size_t total;
 
     if (!e) {
-        e = entry_new_string(key_hash_of(c, 1), c->argv[1].ptr, c->argv[1].len, add->ptr, add->len);
+        e = entry_new_string(arg_key_hash(c, 1), c->argv[1].ptr, c->argv[1].len, add->ptr, add->len);
         db_insert(c->db, e);
         total = add->len;
     } else {
         if (e->type != OBJ_STRING) {
-            reply_wrongtype(c);
+            reply_error(c->out, ERR_WRONGTYPE);
             return;
         }
         size_t old_len = string_value_len(e);
@@ -554,7 +533,7 @@ void cmd_getrange(struct cmd_ctx *c)
         return;
     }
     if (e->type != OBJ_STRING) {
-        reply_wrongtype(c);
+        reply_error(c->out, ERR_WRONGTYPE);
         return;
     }
     char tmp[LONG_STR_SIZE];
@@ -609,11 +588,11 @@ void cmd_setrange(struct cmd_ctx *c)
             return;
         /* A new key starts as an empty string made RAW below, as Redis
          * creates it. */
-        e = entry_new_string(key_hash_of(c, 1), c->argv[1].ptr, c->argv[1].len, "", 0);
+        e = entry_new_string(arg_key_hash(c, 1), c->argv[1].ptr, c->argv[1].len, "", 0);
         db_insert(c->db, e);
     } else {
         if (e->type != OBJ_STRING) {
-            reply_wrongtype(c);
+            reply_error(c->out, ERR_WRONGTYPE);
             return;
         }
         old_len = string_value_len(e);
@@ -645,7 +624,7 @@ static void incr_decr(struct cmd_ctx *c, long long incr)
     long long value = 0;
     if (e) {
         if (e->type != OBJ_STRING) {
-            reply_wrongtype(c);
+            reply_error(c->out, ERR_WRONGTYPE);
             return;
         }
         if (!string_entry_ll(e, &value)) {
@@ -661,7 +640,7 @@ static void incr_decr(struct cmd_ctx *c, long long incr)
     if (e) {
         entry_set_int(c->db, &e, value);
     } else {
-        e = entry_new_int(key_hash_of(c, 1), c->argv[1].ptr, c->argv[1].len, value);
+        e = entry_new_int(arg_key_hash(c, 1), c->argv[1].ptr, c->argv[1].len, value);
         db_insert(c->db, e);
     }
     key_modified(c, 1);
@@ -710,7 +689,7 @@ void cmd_incrbyfloat(struct cmd_ctx *c)
     long double value = 0, incr;
     if (e) {
         if (e->type != OBJ_STRING) {
-            reply_wrongtype(c);
+            reply_error(c->out, ERR_WRONGTYPE);
             return;
         }
         if (e->encoding == ENC_INT) {

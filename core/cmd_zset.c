@@ -78,18 +78,6 @@ size_t zset_value_mem(const struct db_entry *e)
 
 /* ---------------- small helpers ---------------- */
 
-static uint64_t key_hash_of(const struct cmd_ctx *c, int argi)
-{
-    if (c->hashes && c->hashes[argi])
-        return c->hashes[argi];
-    return key_hash(c->argv[argi].ptr, c->argv[argi].len);
-}
-
-static void delete_key(struct cmd_ctx *c, int argi)
-{
-    db_delete(c->db, key_hash_of(c, argi), c->argv[argi].ptr, c->argv[argi].len);
-}
-
 static unsigned long zlen(const struct db_entry *e)
 {
     return zset_value_len(e);
@@ -204,7 +192,7 @@ static long zobj_rank(struct db_entry *e, const char *m, size_t len)
 static void delete_if_empty(struct cmd_ctx *c, int argi, struct db_entry *e)
 {
     if (zlen(e) == 0)
-        delete_key(c, argi);
+        delete_key_arg(c, argi);
 }
 
 /* ---------------- iteration over either encoding ---------------- */
@@ -584,7 +572,7 @@ static void zadd_generic(struct cmd_ctx *c, int flags)
     }
     if (created) {
         if (zlen(e) > 0)
-            db_insert(c->db, entry_new_collection(key_hash_of(c, 1), c->argv[1].ptr, c->argv[1].len, OBJ_ZSET,
+            db_insert(c->db, entry_new_collection(arg_key_hash(c, 1), c->argv[1].ptr, c->argv[1].len, OBJ_ZSET,
                                                   e->encoding, e->v.ptr));
         else
             zset_value_free(e);
@@ -658,7 +646,7 @@ void cmd_zrem(struct cmd_ctx *c)
         for (int j = 2; j < c->argc; j++) {
             deleted += zobj_remove(e, c->argv[j].ptr, c->argv[j].len);
             if (zlen(e) == 0) {
-                delete_key(c, 1);
+                delete_key_arg(c, 1);
                 break;
             }
         }
@@ -872,7 +860,7 @@ static long store_result(struct cmd_ctx *c, int dst, struct zset *acc, size_t ma
     long n = (long)zset_length(acc);
     struct db_entry *old = lookup_write(c, dst);
     if (old)
-        delete_key(c, dst);
+        delete_key_arg(c, dst);
     if (n == 0) {
         zset_free(acc);
         if (old)
@@ -889,9 +877,9 @@ static long store_result(struct cmd_ctx *c, int dst, struct zset *acc, size_t ma
             lp = lp_append(lp, sbuf, (size_t)d2string(sbuf, sizeof(sbuf), x->score));
         }
         zset_free(acc);
-        e = entry_new_collection(key_hash_of(c, dst), c->argv[dst].ptr, c->argv[dst].len, OBJ_ZSET, ENC_LISTPACK, lp);
+        e = entry_new_collection(arg_key_hash(c, dst), c->argv[dst].ptr, c->argv[dst].len, OBJ_ZSET, ENC_LISTPACK, lp);
     } else {
-        e = entry_new_collection(key_hash_of(c, dst), c->argv[dst].ptr, c->argv[dst].len, OBJ_ZSET, ENC_SKIPLIST, acc);
+        e = entry_new_collection(arg_key_hash(c, dst), c->argv[dst].ptr, c->argv[dst].len, OBJ_ZSET, ENC_SKIPLIST, acc);
     }
     db_insert(c->db, e);
     key_modified(c, dst);

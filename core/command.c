@@ -39,6 +39,7 @@
 #include "command.h"
 
 #include "db.h"
+#include "lazyfree.h"
 #include "object.h"
 #include "resp.h"
 #include "txn.h"
@@ -1114,11 +1115,24 @@ int command_key_positions(const struct command *cmd, int argc, const struct arg 
 /* The dispatcher hashes key arguments once (c->hashes); an argument it did
  * not hash (a ctx built without hashes, a handler looking up a non-key
  * argument) is hashed here. */
-static uint64_t arg_key_hash(const struct cmd_ctx *c, int argi)
+uint64_t arg_key_hash(const struct cmd_ctx *c, int argi)
 {
     if (c->hashes && c->hashes[argi])
         return c->hashes[argi];
     return key_hash(c->argv[argi].ptr, c->argv[argi].len);
+}
+
+int delete_key_arg(struct cmd_ctx *c, int argi)
+{
+    const struct arg *k = &c->argv[argi];
+    struct db_entry *e = db_unlink(c->db, arg_key_hash(c, argi), k->ptr, k->len);
+    if (!e)
+        return 0;
+    if (ctx_config(c)->lazyfree_lazy_server_del)
+        lazyfree_entry(e);
+    else
+        entry_free(e);
+    return 1;
 }
 
 struct db_entry *lookup_read(struct cmd_ctx *c, int argi)

@@ -175,6 +175,15 @@ static inline int command_arity_ok(const struct command *cmd, int argc)
 
 /* ---- helpers for handlers (core/command.c) ---- */
 
+/* The hash of the key argument argi: the dispatcher's (c->hashes), or
+ * computed when it did not hash that argument, so an entry is always
+ * created and deleted under the hash it is found by. */
+uint64_t arg_key_hash(const struct cmd_ctx *c, int argi);
+/* Deletes the key at argument argi from c->db if it exists (a big value
+ * goes to the lazyfree thread when lazyfree-lazy-server-del says so);
+ * returns 1 when it did. */
+int delete_key_arg(struct cmd_ctx *c, int argi);
+
 /* Lookups with lazy expiry. lookup_read counts keyspace hits/misses and
  * refreshes the LRU clock; lookup_write only expires. argi is the argument
  * index of the key; its hash is c->hashes[argi]. */
