@@ -21,59 +21,7 @@
 
 #include "cmd_harness.h"
 
-#define WRONGTYPE "-" ERR_WRONGTYPE "\r\n"
-
-static struct config cfg;
-
-static void setup(void)
-{
-    harness_setup();
-    cfg = *config_defaults();
-    ctx.cfg = &cfg;
-}
-
-TestSuite(cmd_hash, .init = setup, .fini = harness_teardown);
-
-static const char *run_args(cmd_handler *h, int argc, const char *const *argv, const size_t *lens)
-{
-    cr_assert(argc <= MAX_ARGS);
-    for (int i = 0; i < argc; i++) {
-        args[i].ptr = argv[i];
-        args[i].len = lens ? lens[i] : strlen(argv[i]);
-        hashes[i] = key_hash(args[i].ptr, args[i].len);
-    }
-    ctx.argc = argc;
-    ctx.argv = args;
-    ctx.hashes = hashes;
-    buf_reset(&out);
-    h(&ctx);
-    buf_append_byte(&out, '\0');
-    out.len--;
-    return out.data;
-}
-
-static const char *run_argv(cmd_handler *h, const char *const *argv)
-{
-    int argc = 0;
-    while (argv[argc])
-        argc++;
-    return run_args(h, argc, argv, NULL);
-}
-
-#define RUN(handler, ...) run_argv(handler, (const char *const[]){__VA_ARGS__, NULL})
-#define EXPECT(reply, handler, ...) cr_assert_str_eq(RUN(handler, __VA_ARGS__), reply)
-
-static struct db_entry *find(const char *key)
-{
-    return db_find(ctx.db, key_hash(key, strlen(key)), key, strlen(key));
-}
-
-static const char *encoding_of(const char *key)
-{
-    struct db_entry *e = find(key);
-    cr_assert(e, "%s missing", key);
-    return entry_encoding_name(e);
-}
+TestSuite(cmd_hash, .init = harness_setup_cfg, .fini = harness_teardown);
 
 Test(cmd_hash, set_get_and_replies)
 {

@@ -23,32 +23,6 @@
 
 TestSuite(cmd_keys, .init = harness_setup, .fini = harness_teardown);
 
-/* Runs a handler with the given NULL-terminated arguments (argv[0] first) and
- * returns its reply as a NUL-terminated string, valid until the next run.
- * Every argument gets its key_hash: handlers read only the key positions. */
-static const char *run_argv(cmd_handler *h, const char *const *argv)
-{
-    int argc = 0;
-    while (argv[argc]) {
-        cr_assert(argc < MAX_ARGS);
-        args[argc].ptr = argv[argc];
-        args[argc].len = strlen(argv[argc]);
-        hashes[argc] = key_hash(args[argc].ptr, args[argc].len);
-        argc++;
-    }
-    ctx.argc = argc;
-    ctx.argv = args;
-    ctx.hashes = hashes;
-    buf_reset(&out);
-    h(&ctx);
-    buf_append_byte(&out, '\0');
-    out.len--;
-    return out.data;
-}
-
-#define RUN(handler, ...) run_argv(handler, (const char *const[]){__VA_ARGS__, NULL})
-#define EXPECT(reply, handler, ...) cr_assert_str_eq(RUN(handler, __VA_ARGS__), reply)
-
 static struct db_entry *add_key_ttl(struct db *db, const char *key, const char *val, int64_t expire_at)
 {
     struct db_entry *e = entry_new_string(key_hash(key, strlen(key)), key, strlen(key), val, strlen(val));
@@ -62,18 +36,13 @@ static struct db_entry *add_key(struct db *db, const char *key, const char *val)
     return add_key_ttl(db, key, val, 0);
 }
 
-static struct db_entry *find(struct db *db, const char *key)
-{
-    return db_find(db, key_hash(key, strlen(key)), key, strlen(key));
-}
-
 /* The string value of key in db, or NULL; copied into a static buffer. */
 static const char *value_of(struct db *db, const char *key)
 {
     static char copy[256];
     char tmp[LONG_STR_SIZE];
     size_t len;
-    struct db_entry *e = find(db, key);
+    struct db_entry *e = find_in(db, key);
     if (!e)
         return NULL;
     const char *p = entry_string(e, tmp, &len);
@@ -172,9 +141,9 @@ Test(cmd_keys, del_counts_deleted_keys)
     add_key(ctx.db, "b", "2");
     add_key(ctx.db, "c", "3");
     EXPECT(":2\r\n", cmd_del, "del", "a", "b", "nosuch");
-    cr_assert_null(find(ctx.db, "a"));
-    cr_assert_null(find(ctx.db, "b"));
-    cr_assert_not_null(find(ctx.db, "c"));
+    cr_assert_null(find_in(ctx.db, "a"));
+    cr_assert_null(find_in(ctx.db, "b"));
+    cr_assert_not_null(find_in(ctx.db, "c"));
     cr_assert_eq(db_size(ctx.db), 1);
     cr_assert_geq(stats.dirty, 2, "key_modified counts dirty");
 }
@@ -204,7 +173,7 @@ Test(cmd_keys, del_only_touches_current_db)
 {
     add_key(dbs[1], "a", "1");
     EXPECT(":0\r\n", cmd_del, "del", "a");
-    cr_assert_not_null(find(dbs[1], "a"));
+    cr_assert_not_null(find_in(dbs[1], "a"));
 }
 
 Test(cmd_keys, exists_counts_repeats)
@@ -259,7 +228,7 @@ Test(cmd_keys, type_of_expired_is_none)
 {
     add_key_ttl(ctx.db, "old", "1", NOW - 1);
     EXPECT("+none\r\n", cmd_type, "type", "old");
-    cr_assert_null(find(ctx.db, "old"), "lazily deleted");
+    cr_assert_null(find_in(ctx.db, "old"), "lazily deleted");
 }
 
 /* ================= OBJECT ================= */
@@ -338,7 +307,7 @@ Test(cmd_keys, rename_basic)
 {
     add_key(ctx.db, "a", "hello");
     EXPECT("+OK\r\n", cmd_rename, "rename", "a", "b");
-    cr_assert_null(find(ctx.db, "a"));
+    cr_assert_null(find_in(ctx.db, "a"));
     cr_assert_str_eq(value_of(ctx.db, "b"), "hello");
     EXPECT("+OK\r\n", cmd_rename, "rename", "b", "a-much-longer-key-name-than-before");
     cr_assert_str_eq(value_of(ctx.db, "a-much-longer-key-name-than-before"), "hello");
@@ -420,7 +389,7 @@ Test(cmd_keys, renamenx)
     cr_assert_str_eq(value_of(ctx.db, "a"), "1");
     cr_assert_str_eq(value_of(ctx.db, "b"), "2");
     EXPECT(":1\r\n", cmd_renamenx, "renamenx", "a", "c");
-    cr_assert_null(find(ctx.db, "a"));
+    cr_assert_null(find_in(ctx.db, "a"));
     cr_assert_str_eq(value_of(ctx.db, "c"), "1");
 }
 
@@ -485,7 +454,7 @@ Test(cmd_keys, copy_to_other_db)
     add_key_ttl(ctx.db, "k", "v", NOW + 3000);
     EXPECT(":1\r\n", cmd_copy, "copy", "k", "k", "DB", "10");
     cr_assert_str_eq(value_of(dbs[10], "k"), "v");
-    cr_assert_eq(find(dbs[10], "k")->expire_at, NOW + 3000);
+    cr_assert_eq(find_in(dbs[10], "k")->expire_at, NOW + 3000);
     cr_assert_eq(db_expires_size(dbs[10]), 1);
     cr_assert_str_eq(value_of(ctx.db, "k"), "v");
     EXPECT(":0\r\n", cmd_copy, "copy", "k", "k", "db", "10");
@@ -530,7 +499,7 @@ Test(cmd_keys, move_basic)
 {
     add_key(ctx.db, "k", "foobar");
     EXPECT(":1\r\n", cmd_move, "move", "k", "10");
-    cr_assert_null(find(ctx.db, "k"));
+    cr_assert_null(find_in(ctx.db, "k"));
     cr_assert_str_eq(value_of(dbs[10], "k"), "foobar");
     cr_assert_eq(db_size(ctx.db), 0);
     cr_assert_eq(db_size(dbs[10]), 1);
@@ -544,8 +513,8 @@ Test(cmd_keys, move_keeps_ttl)
     EXPECT(":1\r\n", cmd_move, "move", "plain", "5");
     cr_assert_eq(db_expires_size(ctx.db), 0);
     cr_assert_eq(db_expires_size(dbs[5]), 1);
-    cr_assert_eq(find(dbs[5], "k")->expire_at, NOW + 100000);
-    cr_assert_eq(find(dbs[5], "plain")->expire_at, 0);
+    cr_assert_eq(find_in(dbs[5], "k")->expire_at, NOW + 100000);
+    cr_assert_eq(find_in(dbs[5], "plain")->expire_at, 0);
 }
 
 Test(cmd_keys, move_refused)
@@ -558,7 +527,7 @@ Test(cmd_keys, move_refused)
     EXPECT(":0\r\n", cmd_move, "move", "nosuch", "10");
     add_key_ttl(ctx.db, "old", "1", NOW - 1);
     EXPECT(":0\r\n", cmd_move, "move", "old", "10");
-    cr_assert_null(find(dbs[10], "old"));
+    cr_assert_null(find_in(dbs[10], "old"));
 }
 
 Test(cmd_keys, move_onto_expired_key_in_target)
@@ -579,7 +548,7 @@ Test(cmd_keys, move_errors)
     EXPECT("-ERR DB index is out of range\r\n", cmd_move, "move", "k", "-1");
     EXPECT("-ERR value is out of range, value must between -2147483648 and 2147483647\r\n", cmd_move, "move", "k",
            "4294967296");
-    cr_assert_not_null(find(ctx.db, "k"));
+    cr_assert_not_null(find_in(ctx.db, "k"));
 }
 
 /* ================= KEYS ================= */
@@ -938,16 +907,16 @@ Test(cmd_keys, expire_sets_ttl)
 {
     add_key(ctx.db, "k", "v");
     EXPECT(":1\r\n", cmd_expire, "expire", "k", "100");
-    cr_assert_eq(find(ctx.db, "k")->expire_at, NOW + 100000);
+    cr_assert_eq(find_in(ctx.db, "k")->expire_at, NOW + 100000);
     cr_assert_eq(db_expires_size(ctx.db), 1);
     EXPECT(":100\r\n", cmd_ttl, "ttl", "k");
     EXPECT(":100000\r\n", cmd_pttl, "pttl", "k");
     EXPECT(":1\r\n", cmd_pexpire, "pexpire", "k", "1500");
-    cr_assert_eq(find(ctx.db, "k")->expire_at, NOW + 1500);
+    cr_assert_eq(find_in(ctx.db, "k")->expire_at, NOW + 1500);
     EXPECT(":1\r\n", cmd_expireat, "expireat", "k", "1800000000");
-    cr_assert_eq(find(ctx.db, "k")->expire_at, 1800000000000LL);
+    cr_assert_eq(find_in(ctx.db, "k")->expire_at, 1800000000000LL);
     EXPECT(":1\r\n", cmd_pexpireat, "pexpireat", "k", "1800000000123");
-    cr_assert_eq(find(ctx.db, "k")->expire_at, 1800000000123LL);
+    cr_assert_eq(find_in(ctx.db, "k")->expire_at, 1800000000123LL);
     EXPECT(":1800000000\r\n", cmd_expiretime, "expiretime", "k");
     EXPECT(":1800000000123\r\n", cmd_pexpiretime, "pexpiretime", "k");
     cr_assert_eq(db_expires_size(ctx.db), 1);
@@ -993,9 +962,9 @@ Test(cmd_keys, expire_nx_xx)
     EXPECT(":1\r\n", cmd_expire, "expire", "k", "200", "xx");
     EXPECT(":200\r\n", cmd_ttl, "ttl", "k");
     EXPECT(":0\r\n", cmd_pexpire, "pexpire", "k", "-5", "nx"); /* NX refuses before the past check */
-    cr_assert_not_null(find(ctx.db, "k"));
+    cr_assert_not_null(find_in(ctx.db, "k"));
     EXPECT(":1\r\n", cmd_pexpire, "pexpire", "k", "-5", "xx");
-    cr_assert_null(find(ctx.db, "k"));
+    cr_assert_null(find_in(ctx.db, "k"));
 }
 
 Test(cmd_keys, expire_gt_lt)
@@ -1055,7 +1024,7 @@ Test(cmd_keys, expire_overflow_errors)
     /* PEXPIREAT adds nothing: the largest value is accepted */
     EXPECT(":1\r\n", cmd_pexpireat, "pexpireat", "k", "9223372036854775807");
     EXPECT(":9223372036854775807\r\n", cmd_pexpiretime, "pexpiretime", "k");
-    cr_assert_not_null(find(ctx.db, "k"));
+    cr_assert_not_null(find_in(ctx.db, "k"));
 }
 
 Test(cmd_keys, ttl_rounding)
@@ -1111,7 +1080,7 @@ Test(cmd_keys, persist)
     EXPECT(":0\r\n", cmd_persist, "persist", "nosuch");
     add_key_ttl(ctx.db, "old", "v", NOW - 1);
     EXPECT(":0\r\n", cmd_persist, "persist", "old");
-    cr_assert_null(find(ctx.db, "old"));
+    cr_assert_null(find_in(ctx.db, "old"));
 }
 
 Test(cmd_keys, expired_keys_are_invisible_everywhere)
@@ -1139,7 +1108,7 @@ Test(cmd_keys, handlers_use_the_selected_db)
     EXPECT(":0\r\n", cmd_move, "move", "k", "0"); /* db 0 has its own k */
     EXPECT(":1\r\n", cmd_move, "move", "k", "1");
     cr_assert_eq(db_size(dbs[4]), 0);
-    cr_assert_eq(find(dbs[1], "k")->expire_at, NOW + 10000);
-    cr_assert_eq(find(dbs[0], "k")->expire_at, 0);
+    cr_assert_eq(find_in(dbs[1], "k")->expire_at, NOW + 10000);
+    cr_assert_eq(find_in(dbs[0], "k")->expire_at, 0);
     cr_assert_str_eq(value_of(dbs[0], "k"), "zero");
 }

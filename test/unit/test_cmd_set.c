@@ -5,8 +5,8 @@
  * (Redis 7.2's rules), the per-type hooks (dup, len, mem) and the random
  * commands' invariants on sets big enough to take every strategy.
  *
- * Thresholds are changed through a private struct config that ctx.cfg
- * points at (tests set it up with config_init_defaults and edit fields).
+ * Thresholds are changed through the harness's private struct config cfg
+ * that ctx.cfg points at (a fresh copy of the defaults; tests edit fields).
  */
 #include <criterion/criterion.h>
 #include <stdio.h>
@@ -25,57 +25,12 @@
 
 #include "cmd_harness.h"
 
-#define WRONGTYPE "-" ERR_WRONGTYPE "\r\n"
+TestSuite(cmd_set, .init = harness_setup_cfg, .fini = harness_teardown);
 
-static struct config cfg;
-
-static void setup(void)
+/* The encoding (ENC_*) of key, which must exist and be a set. */
+static int set_encoding_of(const char *key)
 {
-    harness_setup();
-    config_init_defaults(&cfg);
-    ctx.cfg = &cfg;
-}
-
-TestSuite(cmd_set, .init = setup, .fini = harness_teardown);
-
-static const char *run_args(cmd_handler *h, int argc, const char *const *argv)
-{
-    cr_assert(argc <= MAX_ARGS);
-    for (int i = 0; i < argc; i++) {
-        args[i].ptr = argv[i];
-        args[i].len = strlen(argv[i]);
-        hashes[i] = key_hash(args[i].ptr, args[i].len);
-    }
-    ctx.argc = argc;
-    ctx.argv = args;
-    ctx.hashes = hashes;
-    buf_reset(&out);
-    h(&ctx);
-    buf_append_byte(&out, '\0');
-    out.len--;
-    return out.data;
-}
-
-static const char *run_argv(cmd_handler *h, const char *const *argv)
-{
-    int argc = 0;
-    while (argv[argc])
-        argc++;
-    return run_args(h, argc, argv);
-}
-
-#define RUN(handler, ...) run_argv(handler, (const char *const[]){__VA_ARGS__, NULL})
-#define EXPECT(reply, handler, ...) cr_assert_str_eq(RUN(handler, __VA_ARGS__), reply)
-
-static struct db_entry *find(const char *key)
-{
-    return db_find(ctx.db, key_hash(key, strlen(key)), key, strlen(key));
-}
-
-static int encoding_of(const char *key)
-{
-    struct db_entry *e = find(key);
-    cr_assert_not_null(e, "key %s missing", key);
+    struct db_entry *e = must_find(key);
     cr_assert_eq(e->type, OBJ_SET);
     return e->encoding;
 }
@@ -135,7 +90,7 @@ Test(cmd_set, sadd_replies_and_intset)
 {
     EXPECT(":3\r\n", cmd_sadd, "SADD", "s", "3", "1", "2");
     EXPECT(":0\r\n", cmd_sadd, "SADD", "s", "1");
-    cr_assert_eq(encoding_of("s"), ENC_INTSET);
+    cr_assert_eq(set_encoding_of("s"), ENC_INTSET);
     EXPECT("*3\r\n$1\r\n1\r\n$1\r\n2\r\n$1\r\n3\r\n", cmd_smembers, "SMEMBERS", "s");
     EXPECT(":1\r\n", cmd_sismember, "SISMEMBER", "s", "2");
     EXPECT(":0\r\n", cmd_sismember, "SISMEMBER", "s", "+2");
@@ -152,11 +107,11 @@ Test(cmd_set, intset_to_listpack_to_hashtable)
 {
     EXPECT(":2\r\n", cmd_sadd, "SADD", "s", "1", "2");
     EXPECT(":1\r\n", cmd_sadd, "SADD", "s", "a");
-    cr_assert_eq(encoding_of("s"), ENC_LISTPACK);
+    cr_assert_eq(set_encoding_of("s"), ENC_LISTPACK);
     add_range("s", "m", 0, 125); /* 128 members: still a listpack */
-    cr_assert_eq(encoding_of("s"), ENC_LISTPACK);
+    cr_assert_eq(set_encoding_of("s"), ENC_LISTPACK);
     EXPECT(":1\r\n", cmd_sadd, "SADD", "s", "one-more");
-    cr_assert_eq(encoding_of("s"), ENC_HASHTABLE);
+    cr_assert_eq(set_encoding_of("s"), ENC_HASHTABLE);
     cr_assert_eq(scard("s"), 129);
     EXPECT(":1\r\n", cmd_sismember, "SISMEMBER", "s", "1");
     EXPECT(":1\r\n", cmd_sismember, "SISMEMBER", "s", "m124");
@@ -166,7 +121,7 @@ Test(cmd_set, intset_to_listpack_to_hashtable)
         snprintf(m, sizeof(m), "m%d", i);
         EXPECT(":1\r\n", cmd_srem, "SREM", "s", m);
     }
-    cr_assert_eq(encoding_of("s"), ENC_HASHTABLE);
+    cr_assert_eq(set_encoding_of("s"), ENC_HASHTABLE);
 }
 
 Test(cmd_set, thresholds_at_their_edges)
@@ -175,28 +130,28 @@ Test(cmd_set, thresholds_at_their_edges)
     cfg.set_max_listpack_entries = 3;
     cfg.set_max_listpack_value = 4;
     add_range("i", "", 0, 3);
-    cr_assert_eq(encoding_of("i"), ENC_INTSET);
+    cr_assert_eq(set_encoding_of("i"), ENC_INTSET);
     add_range("i", "", 3, 1);
-    cr_assert_eq(encoding_of("i"), ENC_HASHTABLE); /* an intset overflows into a table */
+    cr_assert_eq(set_encoding_of("i"), ENC_HASHTABLE); /* an intset overflows into a table */
 
     EXPECT(":3\r\n", cmd_sadd, "SADD", "l", "a", "b", "cccc");
-    cr_assert_eq(encoding_of("l"), ENC_LISTPACK);
+    cr_assert_eq(set_encoding_of("l"), ENC_LISTPACK);
     EXPECT(":1\r\n", cmd_sadd, "SADD", "l2", "ccccc"); /* longer than the value limit */
-    cr_assert_eq(encoding_of("l2"), ENC_HASHTABLE);
+    cr_assert_eq(set_encoding_of("l2"), ENC_HASHTABLE);
     EXPECT(":1\r\n", cmd_sadd, "SADD", "l", "d");
-    cr_assert_eq(encoding_of("l"), ENC_HASHTABLE);
+    cr_assert_eq(set_encoding_of("l"), ENC_HASHTABLE);
 
     /* a hint bigger than the thresholds makes a table at once */
     EXPECT(":4\r\n", cmd_sadd, "SADD", "h", "1", "2", "3", "4");
-    cr_assert_eq(encoding_of("h"), ENC_HASHTABLE);
+    cr_assert_eq(set_encoding_of("h"), ENC_HASHTABLE);
     /* an intset getting a string it can hold as a listpack */
     EXPECT(":2\r\n", cmd_sadd, "SADD", "x", "1", "2");
     EXPECT(":1\r\n", cmd_sadd, "SADD", "x", "abc");
-    cr_assert_eq(encoding_of("x"), ENC_LISTPACK);
+    cr_assert_eq(set_encoding_of("x"), ENC_LISTPACK);
     /* ... or not, when its integers are too wide for the value limit */
     EXPECT(":1\r\n", cmd_sadd, "SADD", "y", "123456");
     EXPECT(":1\r\n", cmd_sadd, "SADD", "y", "a");
-    cr_assert_eq(encoding_of("y"), ENC_HASHTABLE);
+    cr_assert_eq(set_encoding_of("y"), ENC_HASHTABLE);
 }
 
 Test(cmd_set, srem_deletes_empty_key_and_wrongtype)
@@ -307,10 +262,10 @@ Test(cmd_set, smove)
 {
     EXPECT(":2\r\n", cmd_sadd, "SADD", "a", "1", "x");
     EXPECT(":1\r\n", cmd_smove, "SMOVE", "a", "b", "1");
-    cr_assert_eq(encoding_of("b"), ENC_INTSET);
+    cr_assert_eq(set_encoding_of("b"), ENC_INTSET);
     EXPECT(":1\r\n", cmd_smove, "SMOVE", "a", "c", "x");
     cr_assert_null(find("a"));
-    cr_assert_eq(encoding_of("c"), ENC_LISTPACK);
+    cr_assert_eq(set_encoding_of("c"), ENC_LISTPACK);
     EXPECT(":0\r\n", cmd_smove, "SMOVE", "a", "c", "x");
     EXPECT(":1\r\n", cmd_smove, "SMOVE", "c", "c", "x");
     EXPECT(":0\r\n", cmd_smove, "SMOVE", "c", "c", "y");
@@ -319,15 +274,15 @@ Test(cmd_set, smove)
 Test(cmd_set, store_results_take_the_smallest_encoding)
 {
     add_range("big", "", 0, 1000);
-    cr_assert_eq(encoding_of("big"), ENC_HASHTABLE);
+    cr_assert_eq(set_encoding_of("big"), ENC_HASHTABLE);
     add_range("big2", "", 990, 1000);
     EXPECT(":10\r\n", cmd_sinterstore, "SINTERSTORE", "d", "big", "big2");
-    cr_assert_eq(encoding_of("d"), ENC_INTSET);
+    cr_assert_eq(set_encoding_of("d"), ENC_INTSET);
     EXPECT(":1\r\n", cmd_sadd, "SADD", "strs", "a");
     EXPECT(":11\r\n", cmd_sunionstore, "SUNIONSTORE", "u", "d", "strs");
-    cr_assert_eq(encoding_of("u"), ENC_LISTPACK);
+    cr_assert_eq(set_encoding_of("u"), ENC_LISTPACK);
     EXPECT(":990\r\n", cmd_sdiffstore, "SDIFFSTORE", "df", "big", "big2");
-    cr_assert_eq(encoding_of("df"), ENC_HASHTABLE);
+    cr_assert_eq(set_encoding_of("df"), ENC_HASHTABLE);
     EXPECT(":0\r\n", cmd_sdiffstore, "SDIFFSTORE", "df", "d", "big");
     cr_assert_null(find("df"));
     EXPECT(":0\r\n", cmd_sintercard, "SINTERCARD", "2", "d", "strs");

@@ -22,7 +22,6 @@
 
 #include "cmd_harness.h"
 
-#define WRONGTYPE "-" ERR_WRONGTYPE "\r\n"
 #define SYNTAX "-" ERR_SYNTAX "\r\n"
 #define NOT_INTEGER "-" ERR_NOT_INTEGER "\r\n"
 #define NOT_FLOAT "-" ERR_NOT_FLOAT "\r\n"
@@ -33,44 +32,6 @@
 /* ---------------- the context and how to run a handler ---------------- */
 
 TestSuite(cmd_string, .init = harness_setup, .fini = harness_teardown);
-
-/* Runs a handler on argv[0..argc) (argv[0] is the command name; lens may be
- * NULL for NUL-terminated arguments) and returns the reply as a
- * NUL-terminated string valid until the next run. Every argument gets its
- * key_hash, as the dispatcher gives key arguments theirs. */
-static const char *run_args(cmd_handler *h, int argc, const char *const *argv, const size_t *lens)
-{
-    cr_assert(argc <= MAX_ARGS);
-    for (int i = 0; i < argc; i++) {
-        args[i].ptr = argv[i];
-        args[i].len = lens ? lens[i] : strlen(argv[i]);
-        hashes[i] = key_hash(args[i].ptr, args[i].len);
-    }
-    ctx.argc = argc;
-    ctx.argv = args;
-    ctx.hashes = hashes;
-    buf_reset(&out);
-    h(&ctx);
-    buf_append_byte(&out, '\0');
-    out.len--;
-    return out.data;
-}
-
-static const char *run_argv(cmd_handler *h, const char *const *argv)
-{
-    int argc = 0;
-    while (argv[argc])
-        argc++;
-    return run_args(h, argc, argv, NULL);
-}
-
-#define RUN(handler, ...) run_argv(handler, (const char *const[]){__VA_ARGS__, NULL})
-#define EXPECT(reply, handler, ...) cr_assert_str_eq(RUN(handler, __VA_ARGS__), reply)
-
-static struct db_entry *find(const char *key)
-{
-    return db_find(ctx.db, key_hash(key, strlen(key)), key, strlen(key));
-}
 
 /* The live entry of key, as a client would see it at ctx.now_ms. */
 static struct db_entry *find_live(const char *key)

@@ -23,43 +23,10 @@
 
 TestSuite(cmd_zset, .init = harness_setup, .fini = harness_teardown);
 
-static const char *run_argv(cmd_handler *h, const char *const *argv)
-{
-    int argc = 0;
-    while (argv[argc])
-        argc++;
-    cr_assert(argc <= MAX_ARGS);
-    for (int i = 0; i < argc; i++) {
-        args[i].ptr = argv[i];
-        args[i].len = strlen(argv[i]);
-        hashes[i] = key_hash(args[i].ptr, args[i].len);
-    }
-    ctx.argc = argc;
-    ctx.argv = args;
-    ctx.hashes = hashes;
-    ctx.modified = 0;
-    ctx.blocked = 0;
-    buf_reset(&out);
-    h(&ctx);
-    buf_append_byte(&out, '\0');
-    out.len--;
-    return out.data;
-}
-
-#define RUN(handler, ...) run_argv(handler, (const char *const[]){__VA_ARGS__, NULL})
-#define EXPECT(reply, handler, ...) cr_assert_str_eq(RUN(handler, __VA_ARGS__), reply)
-
-static struct db_entry *find(const char *key)
-{
-    return db_find(ctx.db, key_hash(key, strlen(key)), key, strlen(key));
-}
-
 static void add_string(const char *key)
 {
     db_insert(ctx.db, entry_new_string(key_hash(key, strlen(key)), key, strlen(key), "v", 1));
 }
-
-#define WRONGTYPE "-" ERR_WRONGTYPE "\r\n"
 
 Test(cmd_zset, zadd_and_readers_resp2)
 {
