@@ -1239,6 +1239,10 @@ static void zmpop_generic(struct cmd_ctx *c, int numkeys_idx, int blocking)
     long long numkeys, count = -1;
     if (!arg_range_or_reply(c, numkeys_idx, 1, LONG_MAX, ERR_NUMKEYS, &numkeys))
         return;
+    if (numkeys >= c->argc - numkeys_idx - 1) { /* also keeps the sum below from overflowing */
+        reply_error(c->out, ERR_SYNTAX);
+        return;
+    }
     long long where_idx = numkeys_idx + numkeys + 1;
     if (where_idx >= c->argc) {
         reply_error(c->out, ERR_SYNTAX);
