@@ -1188,7 +1188,8 @@ const char *parse_block_timeout(const struct arg *a, long long *timeout_ms)
         return "ERR timeout is not a float or out of range";
     if (secs < 0)
         return "ERR timeout is negative";
-    long double ms = secs * 1000.0L;
+    /* Rounded up as Redis does (ceill): 0.0001 is 1 ms, not "forever". */
+    long double ms = ceill(secs * 1000.0L);
     if (!isfinite(ms) || ms > (long double)(LLONG_MAX / 2))
         return "ERR timeout is out of range";
     *timeout_ms = (long long)ms;

@@ -78,6 +78,14 @@ Test(blocking, timeout_replies_nil)
     r = cmd(c, "BZPOPMAX bl:emptyz 0.05");
     cr_assert_eq(r->type, REDIS_REPLY_NIL, "BZPOPMAX timeout: %s", describe_reply(r));
     freeReplyObject(r);
+    /* a fraction of a millisecond rounds up to 1 ms (Redis: ceill), it is
+     * not "block forever" */
+    r = cmd(c, "BLPOP bl:empty3 0.0001");
+    cr_assert_eq(r->type, REDIS_REPLY_NIL, "BLPOP 0.0001: %s", describe_reply(r));
+    freeReplyObject(r);
+    r = cmd(c, "BLMPOP 0.001 2 bl:empty4 bl:empty5 LEFT");
+    cr_assert_eq(r->type, REDIS_REPLY_NIL, "BLMPOP 0.001: %s", describe_reply(r));
+    freeReplyObject(r);
     r = cmd(c, "BLMOVE bl:e1 bl:e2 LEFT RIGHT 0.05");
     cr_assert_eq(r->type, REDIS_REPLY_NIL, "BLMOVE timeout: %s", describe_reply(r));
     freeReplyObject(r);
