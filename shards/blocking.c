@@ -53,8 +53,16 @@ struct blocked {
     struct bwait waits[];
 };
 
+/* Cancels that found nothing parked: the sub may still be on its way (it
+ * waited for a transaction lock), so the next park of that sequence number
+ * is refused. Old entries are overwritten; a cancel for a sub that already
+ * completed never matches anything. */
+#define CANCELLED_REMEMBERED 64
+
 struct block_table {
     size_t nparked; /* first member: blocking_active() reads it */
+    uint64_t cancelled[CANCELLED_REMEMBERED];
+    unsigned cancelled_next;
     size_t nkeys;
     size_t nbuckets; /* power of two */
     struct bkey **buckets;
@@ -166,9 +174,16 @@ static void bkey_maybe_free(struct block_table *t, struct bkey *k)
 
 /* ---------------- parking ---------------- */
 
-void blocking_park(struct shard *s, struct subreq *sub)
+int blocking_park(struct shard *s, struct subreq *sub)
 {
     struct block_table *t = s->blocks;
+    for (unsigned i = 0; i < CANCELLED_REMEMBERED; i++) {
+        if (sub->block_seq && t->cancelled[i] == sub->block_seq) {
+            t->cancelled[i] = 0;
+            sub->block_status = BLOCK_CANCELLED;
+            return 0;
+        }
+    }
     int idx_small[16];
     int *idx = sub->argc <= 16 ? idx_small : malloc(sizeof(int) * sub->argc);
     int n = 0;
@@ -210,6 +225,7 @@ void blocking_park(struct shard *s, struct subreq *sub)
     t->nparked++;
     if (sub->block_deadline && (!s->block_deadline || sub->block_deadline < s->block_deadline))
         s->block_deadline = sub->block_deadline;
+    return 1;
 }
 
 /* Takes b off every FIFO and the list, and frees it; the sub is no longer
@@ -387,8 +403,6 @@ int64_t blocking_expire(struct shard *s, int64_t now_ms, int all)
 void blocking_cancel(struct shard *s, uint64_t seq)
 {
     struct block_table *t = s->blocks;
-    if (!blocking_active(t))
-        return;
     for (struct blocked *b = t->all; b; b = b->next) {
         if (b->sub->block_seq == seq) {
             struct subreq *sub = b->sub;
@@ -398,4 +412,5 @@ void blocking_cancel(struct shard *s, uint64_t seq)
             return;
         }
     }
+    t->cancelled[t->cancelled_next++ % CANCELLED_REMEMBERED] = seq;
 }

@@ -46,8 +46,10 @@ void blocktab_free(struct block_table *t);
 size_t blocktab_count(const struct block_table *t);
 
 /* Parks sub on its keys (positions from the command table, or for NOTIFY
- * subs argv[1..argc-1] are the keys). */
-void blocking_park(struct shard *s, struct subreq *sub);
+ * subs argv[1..argc-1] are the keys) and returns 1; returns 0 with status
+ * BLOCK_CANCELLED when its coordinator already cancelled it (the client
+ * left while the sub waited for a lock): the caller completes it. */
+int blocking_park(struct shard *s, struct subreq *sub);
 /* A key of db dbid may have received data. */
 void blocking_signal(struct shard *s, int dbid, uint64_t hash, const char *key, size_t klen);
 /* Signals every key argument of a command that ran with these arguments. */
@@ -59,8 +61,9 @@ void blocking_serve(struct shard *s);
  * `all`) with BLOCK_TIMEOUT; returns the earliest remaining deadline, 0 for
  * none. */
 int64_t blocking_expire(struct shard *s, int64_t now_ms, int all);
-/* Completes the parked sub with this sequence number with BLOCK_CANCELLED,
- * if it is still parked. */
+/* Completes the parked sub with this sequence number with BLOCK_CANCELLED;
+ * if none is parked, remembers the number so that the sub is refused when
+ * it parks later. */
 void blocking_cancel(struct shard *s, uint64_t seq);
 
 static inline int blocking_active(const struct block_table *t)

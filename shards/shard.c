@@ -538,7 +538,7 @@ static void shard_run_sub(struct shard *s, struct subreq *sub)
                     sub->block_status = BLOCK_READY;
                     return;
                 }
-            blocking_park(s, sub);
+            blocking_park(s, sub); /* refused when cancelled: completes as such */
             return;
         }
         c.blocking = sub->block_mode == BLOCK_RUN;
@@ -546,7 +546,8 @@ static void shard_run_sub(struct shard *s, struct subreq *sub)
         sub->handler(&c);
         shard_command_stat(s, c.cmd)->usec += monotonic_us() - t0;
         if (c.blocked) {
-            blocking_park(s, sub);
+            sub->out.len = 0;
+            blocking_park(s, sub); /* refused when cancelled: completes as such */
             break;
         }
         s->stats.commands++;
