@@ -46,6 +46,7 @@
 
 #include "db.h"
 #include "object.h"
+#include "util.h"
 
 /* Smallest bucket array: a table never shrinks below this. */
 #define DB_TABLE_MIN 4
@@ -464,23 +465,6 @@ uint64_t db_expired_count(const struct db *db)
 
 /* ---------------- SCAN ---------------- */
 
-static uint64_t reverse_bits(uint64_t v)
-{
-    v = ((v >> 1) & 0x5555555555555555ULL) | ((v & 0x5555555555555555ULL) << 1);
-    v = ((v >> 2) & 0x3333333333333333ULL) | ((v & 0x3333333333333333ULL) << 2);
-    v = ((v >> 4) & 0x0F0F0F0F0F0F0F0FULL) | ((v & 0x0F0F0F0F0F0F0F0FULL) << 4);
-    return __builtin_bswap64(v);
-}
-
-/* Increments the cursor's bits covered by mask, from the top bit down. */
-static uint64_t cursor_next(uint64_t v, uint64_t mask)
-{
-    v |= ~mask;
-    v = reverse_bits(v);
-    v++;
-    return reverse_bits(v);
-}
-
 static void scan_bucket(struct db_entry *e, db_scan_fn *fn, void *priv)
 {
     while (e) {
@@ -498,7 +482,7 @@ uint64_t db_scan(struct db *db, uint64_t cursor, db_scan_fn *fn, void *priv)
     if (!is_rehashing(db)) {
         uint64_t mask = db->t[0].size - 1;
         scan_bucket(db->t[0].buckets[v & mask], fn, priv);
-        return cursor_next(v, mask);
+        return scan_cursor_next(v, mask);
     }
     const struct db_table *small = &db->t[0], *big = &db->t[1];
     if (small->size > big->size) {
@@ -511,7 +495,7 @@ uint64_t db_scan(struct db *db, uint64_t cursor, db_scan_fn *fn, void *priv)
      * expands into: the indexes that agree with v on the low bits of m0. */
     do {
         scan_bucket(big->buckets[v & m1], fn, priv);
-        v = cursor_next(v, m1);
+        v = scan_cursor_next(v, m1);
     } while (v & (m0 ^ m1));
     return v;
 }

@@ -360,23 +360,6 @@ struct sdict_node *sdict_random(struct sdict *d)
 
 /* ---------------- scan ---------------- */
 
-static uint64_t reverse_bits(uint64_t v)
-{
-    v = ((v >> 1) & 0x5555555555555555ULL) | ((v & 0x5555555555555555ULL) << 1);
-    v = ((v >> 2) & 0x3333333333333333ULL) | ((v & 0x3333333333333333ULL) << 2);
-    v = ((v >> 4) & 0x0F0F0F0F0F0F0F0FULL) | ((v & 0x0F0F0F0F0F0F0F0FULL) << 4);
-    return __builtin_bswap64(v);
-}
-
-/* Increments the masked bits of v from the top. */
-static uint64_t cursor_next(uint64_t v, uint64_t mask)
-{
-    v |= ~mask;
-    v = reverse_bits(v);
-    v++;
-    return reverse_bits(v);
-}
-
 static void scan_bucket(struct sdict_node *n, sdict_scan_fn *fn, void *priv)
 {
     while (n) {
@@ -394,7 +377,7 @@ uint64_t sdict_scan(struct sdict *d, uint64_t cursor, sdict_scan_fn *fn, void *p
     if (!is_rehashing(d)) {
         uint64_t mask = d->t[0].size - 1;
         scan_bucket(d->t[0].buckets[v & mask], fn, priv);
-        return cursor_next(v, mask);
+        return scan_cursor_next(v, mask);
     }
     const struct sdict_table *small = &d->t[0], *big = &d->t[1];
     if (small->size > big->size) {
@@ -405,7 +388,7 @@ uint64_t sdict_scan(struct sdict *d, uint64_t cursor, sdict_scan_fn *fn, void *p
     scan_bucket(small->buckets[v & m0], fn, priv);
     do {
         scan_bucket(big->buckets[v & m1], fn, priv);
-        v = cursor_next(v, m1);
+        v = scan_cursor_next(v, m1);
     } while (v & (m0 ^ m1));
     return v;
 }

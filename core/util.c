@@ -489,3 +489,19 @@ int key_shard(const char *key, size_t len, uint64_t hash, int nshards)
      * without a division. */
     return (int)(uint32_t)(((unsigned __int128)hash * (uint32_t)nshards) >> 64);
 }
+
+static uint64_t reverse_bits(uint64_t v)
+{
+    v = ((v >> 1) & 0x5555555555555555ULL) | ((v & 0x5555555555555555ULL) << 1);
+    v = ((v >> 2) & 0x3333333333333333ULL) | ((v & 0x3333333333333333ULL) << 2);
+    v = ((v >> 4) & 0x0F0F0F0F0F0F0F0FULL) | ((v & 0x0F0F0F0F0F0F0F0FULL) << 4);
+    return __builtin_bswap64(v);
+}
+
+uint64_t scan_cursor_next(uint64_t v, uint64_t mask)
+{
+    v |= ~mask;
+    v = reverse_bits(v);
+    v++;
+    return reverse_bits(v);
+}
