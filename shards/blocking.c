@@ -258,13 +258,9 @@ static void unpark(struct block_table *t, struct blocked *b)
 
 /* ---------------- signals and serving ---------------- */
 
-void blocking_signal(struct shard *s, int dbid, uint64_t hash, const char *key, size_t klen)
+static void mark_ready(struct block_table *t, struct bkey *k)
 {
-    struct block_table *t = s->blocks;
-    if (!blocking_active(t))
-        return;
-    struct bkey *k = bkey_find(t, dbid, hash, key, klen);
-    if (!k || k->ready || !k->head)
+    if (k->ready || !k->head)
         return;
     k->ready = 1;
     k->ready_next = NULL;
@@ -275,6 +271,23 @@ void blocking_signal(struct shard *s, int dbid, uint64_t hash, const char *key, 
     t->ready_tail = k;
 }
 
+static void signal_all(struct block_table *t)
+{
+    for (size_t i = 0; i < t->nbuckets; i++)
+        for (struct bkey *k = t->buckets[i]; k; k = k->chain)
+            mark_ready(t, k);
+}
+
+void blocking_signal(struct shard *s, int dbid, uint64_t hash, const char *key, size_t klen)
+{
+    struct block_table *t = s->blocks;
+    if (!blocking_active(t))
+        return;
+    struct bkey *k = bkey_find(t, dbid, hash, key, klen);
+    if (k)
+        mark_ready(t, k);
+}
+
 void blocking_signal_command(struct shard *s, int dbid, const struct command *cmd, int argc, const struct arg *argv,
                              const uint64_t *hashes)
 {
@@ -283,6 +296,13 @@ void blocking_signal_command(struct shard *s, int dbid, const struct command *cm
     int idx_small[16];
     int *idx = argc <= 16 ? idx_small : malloc(sizeof(int) * argc);
     int n = command_key_positions(cmd, argc, argv, idx, argc);
+    if (n == 0 || cmd->handler == cmd_move || cmd->handler == cmd_copy) {
+        /* SWAPDB (no keys), MOVE and COPY ... DB (keys land in another db):
+         * every waiting key may have data now; those that have none block
+         * again when their handlers run. */
+        signal_all(s->blocks);
+        n = 0;
+    }
     for (int i = 0; i < n; i++) {
         const struct arg *a = &argv[idx[i]];
         uint64_t hash = hashes && hashes[idx[i]] ? hashes[idx[i]] : (uint64_t)key_hash(a->ptr, a->len);

@@ -365,3 +365,52 @@ Test(blocking, many_waiters_every_element_once)
     }
     redisFree(pusher);
 }
+
+/* Data that arrives in the waiter's db by SWAPDB or MOVE wakes it too. */
+Test(blocking, swapdb_and_move_wake_waiters)
+{
+    redisContext *waiter = client_connect();
+    redisContext *other = client_connect();
+    send_cmd(waiter, "BLPOP %s %s", "bl:sw", "10");
+    wait_blocked(other, 1);
+    expect_status(cmd(other, "SELECT 1"), "OK");
+    expect_int(cmd(other, "RPUSH bl:sw from-db1"), 1);
+    expect_status(cmd(other, "SWAPDB 0 1"), "OK");
+    expect_strs(next_reply(waiter), 2, "bl:sw", "from-db1");
+    expect_status(cmd(other, "SELECT 0"), "OK");
+    expect_status(cmd(other, "FLUSHALL"), "OK");
+
+    send_cmd(waiter, "BLPOP %s %s", "bl:mv", "10");
+    wait_blocked(other, 1);
+    expect_status(cmd(other, "SELECT 2"), "OK");
+    expect_int(cmd(other, "RPUSH bl:mv moved"), 1);
+    expect_int(cmd(other, "MOVE bl:mv 0"), 1);
+    expect_strs(next_reply(waiter), 2, "bl:mv", "moved");
+    redisFree(waiter);
+    redisFree(other);
+}
+
+/* CLIENT LIST marks a blocked client with the b flag. */
+Test(blocking, client_list_flags_blocked_client)
+{
+    redisContext *waiter = client_connect();
+    redisContext *other = client_connect();
+    expect_status(cmd(waiter, "CLIENT SETNAME blocked-one"), "OK");
+    send_cmd(waiter, "BLPOP %s %s", "bl:cl", "10");
+    wait_blocked(other, 1);
+    redisReply *r = cmd(other, "CLIENT LIST");
+    cr_assert_eq(r->type, REDIS_REPLY_STRING, "%s", describe_reply(r));
+    const char *line = strstr(r->str, "name=blocked-one");
+    cr_assert(line, "no line for the blocked client in %s", r->str);
+    const char *start = line;
+    while (start > r->str && start[-1] != '\n')
+        start--;
+    const char *flags = strstr(start, " flags=");
+    cr_assert(flags && flags < strchr(start, '\n'), "no flags in %s", start);
+    cr_assert_eq(flags[7], 'b', "blocked client's flags: %.20s", flags + 7);
+    freeReplyObject(r);
+    expect_int(cmd(other, "RPUSH bl:cl x"), 1);
+    expect_strs(next_reply(waiter), 2, "bl:cl", "x");
+    redisFree(waiter);
+    redisFree(other);
+}
