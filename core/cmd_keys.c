@@ -190,7 +190,7 @@ static void rename_entry(struct cmd_ctx *c, int src_argi, int dst_argi)
  * values to the lazyfree thread; the keys are gone at once either way. */
 void cmd_del(struct cmd_ctx *c)
 {
-    int lazy = (c->cmd && c->cmd->name[0] == 'u') || ctx_config(c)->lazyfree_lazy_user_del;
+    int lazy = (c->cmd && !strcmp(c->cmd->name, "unlink")) || ctx_config(c)->lazyfree_lazy_user_del;
     long long deleted = 0;
     for (int j = 1; j < c->argc; j++) {
         if (!lookup_write(c, j))

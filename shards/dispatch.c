@@ -414,9 +414,8 @@ static void block_wait_start(struct shard *s, struct request *r);
 static void request_finish_or_wait(struct shard *s, struct request *r);
 typedef void txn_body_fn(struct shard *s, struct request *r);
 struct txn;
-static struct txn *txn_new(int nshards);
-static void txn_add_command(struct txn *tx, const struct request *r, const int *keypos, int nkeys);
 static void txn_begin(struct shard *s, struct request *r, struct txn *tx, txn_body_fn *body);
+static void txn_begin_command(struct shard *s, struct request *r, txn_body_fn *body);
 
 /*
  * The gathered keys are here: run the handler over a private db holding
@@ -460,35 +459,33 @@ static int gather_run(struct shard *s, struct request *r, struct buf *out)
     int *keypos = malloc(sizeof(int) * r->argc);
     int n = distinct_keys(r, keypos);
     struct db_entry **back = calloc(n ? n : 1, sizeof(*back));
+    int *changed = malloc(sizeof(int) * (n ? n : 1));
     int nput = 0;
     for (int i = 0; i < n; i++) {
         const struct arg *a = &r->argv[keypos[i]];
         back[i] = db_unlink(tmp, r->hashes[keypos[i]], a->ptr, a->len);
-        if (back[i] || key_changed(r, c.modified, keypos[i]))
-            nput++;
+        changed[i] = key_changed(r, c.modified, keypos[i]);
+        nput += back[i] || changed[i];
     }
     db_destroy(tmp);
-    if (nput == 0) {
-        free(back);
-        free(keypos);
-        return 1;
-    }
-    struct subreq *subs = subs_alloc(r, nput);
+    struct subreq *subs = nput ? subs_alloc(r, nput) : NULL;
     int k = 0;
-    for (int i = 0; i < n; i++) {
-        int changed = key_changed(r, c.modified, keypos[i]);
-        if (!back[i] && !changed)
+    for (int i = 0; i < n && nput; i++) {
+        if (!back[i] && !changed[i])
             continue;
         int pair[2] = {keypos[i], keypos[i]};
         subs[k].shard = r->shard_of[keypos[i]];
         subs[k].op = SUB_PUT;
         subs[k].entry = back[i];
-        subs[k].flags = back[i] ? PUT_REPLACE | (changed ? 0 : PUT_QUIET) : PUT_TOUCH;
+        subs[k].flags = back[i] ? PUT_REPLACE | (changed[i] ? 0 : PUT_QUIET) : PUT_TOUCH;
         sub_set_args(&subs[k], r, pair, 2);
         k++;
     }
+    free(changed);
     free(back);
     free(keypos);
+    if (nput == 0)
+        return 1;
     r->step = 1;
     subs_launch(s, r);
     return 0;
@@ -550,34 +547,14 @@ static void block_wait_start(struct shard *s, struct request *r)
         r->tx = NULL;
     }
     int *keypos = malloc(sizeof(int) * r->argc);
-    int n = distinct_keys(r, keypos);
-    int nshards = s->srv->nshards;
-    int *count = calloc(nshards, sizeof(int));
-    int used = 0;
-    for (int i = 0; i < n; i++)
-        used += count[r->shard_of[keypos[i]]]++ == 0;
-    struct subreq *subs = subs_alloc(r, used);
-    int k = 0;
-    for (int sh = 0; sh < nshards; sh++) {
-        if (!count[sh])
-            continue;
-        int *idx = malloc(sizeof(int) * count[sh]);
-        int m = 0;
-        for (int i = 0; i < n; i++)
-            if (r->shard_of[keypos[i]] == sh)
-                idx[m++] = keypos[i];
-        subs[k].shard = sh;
-        subs[k].op = SUB_HANDLER;
-        subs[k].handler = r->cmd->handler;
-        subs[k].block_mode = BLOCK_NOTIFY;
-        subs[k].block_deadline = r->block_deadline;
-        subs[k].block_seq = next_block_seq(s);
-        sub_set_args(&subs[k], r, idx, m);
-        free(idx);
-        k++;
-    }
-    free(count);
+    int n = split_by_shard(r, keypos, distinct_keys(r, keypos), 0, r->cmd->handler, s);
     free(keypos);
+    for (int i = 0; i < n; i++) {
+        struct subreq *sub = &r->subs[i];
+        sub->block_mode = BLOCK_NOTIFY;
+        sub->block_deadline = r->block_deadline;
+        sub->block_seq = next_block_seq(s);
+    }
     r->aux = CUSTOM_BLOCK_WAIT;
     r->step = 0;
     r->client->blocked = r;
@@ -600,13 +577,8 @@ static int block_wait_done(struct shard *s, struct request *r, struct buf *out)
         reply_null_array(out, r->resp);
         return 1;
     }
-    struct txn *tx = txn_new(s->srv->nshards);
-    int *keypos = malloc(sizeof(int) * r->argc);
-    int n = all_keys(r, keypos, r->argc);
-    txn_add_command(tx, r, keypos, n);
-    free(keypos);
     r->aux = CUSTOM_NONE;
-    txn_begin(s, r, tx, body_custom);
+    txn_begin_command(s, r, body_custom);
     return 0;
 }
 
@@ -1155,6 +1127,17 @@ static void txn_begin(struct shard *s, struct request *r, struct txn *tx, txn_bo
     for (int i = 0; i < tx->nused; i++)
         txn_lock_sub(tx, &subs[i], tx->order[i], 0);
     subs_launch(s, r);
+}
+
+/* Starts a transaction that locks the keys of r's command. */
+static void txn_begin_command(struct shard *s, struct request *r, txn_body_fn *body)
+{
+    struct txn *tx = txn_new(s->srv->nshards);
+    int *keypos = malloc(sizeof(int) * r->argc);
+    int n = all_keys(r, keypos, r->argc);
+    txn_add_command(tx, r, keypos, n);
+    free(keypos);
+    txn_begin(s, r, tx, body);
 }
 
 static void txn_lock_next(struct shard *s, struct request *r)
@@ -1849,12 +1832,7 @@ static void request_route_keys(struct shard *s, struct request *r, int target, i
     }
     c->paused = 1; /* barrier: see the transactions section */
     c->barrier = r;
-    struct txn *tx = txn_new(s->srv->nshards);
-    int *keypos = malloc(sizeof(int) * r->argc);
-    int n = all_keys(r, keypos, r->argc);
-    txn_add_command(tx, r, keypos, n);
-    free(keypos);
-    txn_begin(s, r, tx, route_keys_body ? body_keys : body_custom);
+    txn_begin_command(s, r, route_keys_body ? body_keys : body_custom);
 }
 
 /* Runs one command of an EXEC (q, queued by MULTI) under the EXEC's locks. */

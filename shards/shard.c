@@ -546,7 +546,6 @@ static void shard_run_sub(struct shard *s, struct subreq *sub)
         sub->handler(&c);
         shard_command_stat(s, c.cmd)->usec += monotonic_us() - t0;
         if (c.blocked) {
-            sub->out.len = 0;
             blocking_park(s, sub); /* refused when cancelled: completes as such */
             break;
         }
