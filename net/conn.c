@@ -226,7 +226,7 @@ void client_maybe_free(struct client *c)
 {
     if (!c->closing) {
         /* QUIT, protocol errors: close once everything is written. */
-        if (c->close_after_reply && c->npending == 0 && !c->send_inflight && c->out.len == 0)
+        if (c->close_after_reply && c->npending == 0 && !c->send_inflight && c->out.len == 0 && !tls_has_output(c))
             client_close(c, 0);
         return;
     }
