@@ -134,9 +134,11 @@ static void parse_template_arg(struct template_arg *a, const char *text)
         a->parts[a->nparts++] = (struct arg_part){PART_LITERAL, "", 0};
 }
 
-/* Builds a template from argv; encodes it once when nothing varies. */
+/* Builds a template from argv (NULL-padded array from split_words, owned by
+ * the template from now on); encodes it once when nothing varies. */
 static void make_template(struct bench_template *t, int argc, char **argv, const struct bench_config *cfg)
 {
+    t->words = argv;
     t->argc = argc;
     t->args = calloc((size_t)argc, sizeof(*t->args));
     t->weight = 1;
@@ -234,7 +236,26 @@ static void add_command_test(struct bench_test **tests, int *ntests, const char 
     struct bench_test *t = add_test(tests, ntests, name ? name : line);
     make_template(&t->templates[0], argc, argv, cfg);
     t->ntemplates = 1;
-    /* argument strings are referenced by the parts: kept for the run */
+}
+
+static void free_tests(struct bench_test *tests, int ntests)
+{
+    for (int i = 0; i < ntests; i++) {
+        for (int k = 0; k < tests[i].ntemplates; k++) {
+            struct bench_template *t = &tests[i].templates[k];
+            for (int a = 0; t->args && a < t->argc; a++)
+                free(t->args[a].parts);
+            free(t->args);
+            for (int a = 0; t->words && t->words[a]; a++)
+                free(t->words[a]);
+            free(t->words);
+            free(t->name);
+            free(t->encoded);
+        }
+        free(tests[i].templates);
+        free(tests[i].name);
+    }
+    free(tests);
 }
 
 /* redis-benchmark's test set and key names (redis-benchmark.c, 7.0) */
@@ -283,7 +304,7 @@ static void add_named_test(struct bench_test **tests, int *ntests, const char *n
                 n += snprintf(buf + n, sizeof(buf) - (size_t)n, " key:__rand_int__ __data__");
             line = buf;
         }
-        add_command_test(tests, ntests, known[i].label, strdup(line), cfg);
+        add_command_test(tests, ntests, known[i].label, line, cfg);
         if (!strcmp(known[i].name, "lrange_100"))
             (*tests)[*ntests - 1].lrange_prefill = 1;
         return;
@@ -593,6 +614,7 @@ int main(int argc, char **argv)
         char *copy = strdup(tests_spec), *save = NULL;
         for (char *name = strtok_r(copy, ",", &save); name; name = strtok_r(NULL, ",", &save))
             add_named_test(&tests, &ntests, name, &cfg);
+        free(copy);
     }
     if (ratio != NULL)
         parse_ratio(&tests, &ntests, ratio, &cfg);
@@ -612,6 +634,7 @@ int main(int argc, char **argv)
         }
         buf_append_byte(&line, '\0');
         add_command_test(&tests, &ntests, NULL, line.data, &cfg);
+        buf_free(&line);
     }
     if (ntests == 0) {
         const char *all[] = {"ping", "set", "get", "incr", "lpush", "rpush", "lpop", "rpop", "sadd",
@@ -662,6 +685,8 @@ int main(int argc, char **argv)
         bench_result_free(&results[i]);
     free(results);
     free(cap.points);
+    free_tests(tests, ntests);
+    free(commands);
     fflush(stdout);
     return status;
 }

@@ -74,6 +74,7 @@ struct bench_template {
     char *encoded;           /* the whole RESP command when nothing varies */
     size_t encoded_len;
     int weight;
+    char **words; /* the argument strings the parts point into (owned) */
 };
 
 /* A workload: templates picked in proportion to their weights, interleaved
