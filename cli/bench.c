@@ -650,37 +650,36 @@ int main(int argc, char **argv)
     struct bench_result *results = calloc((size_t)ntests, sizeof(*results));
     struct capacity_report cap = {.slo_percentile = slo_percentile, .slo_max_us = slo_max_us, .best = -1};
     int status = 0;
-    for (int i = 0; i < ntests; i++) {
-        if (tests[i].lrange_prefill && lrange_prefill(&cfg) < 0)
-            return 1;
-        if (capacity) {
+    for (int i = 0; i < ntests && status == 0; i++) {
+        if (tests[i].lrange_prefill && lrange_prefill(&cfg) < 0) {
+            status = 1;
+        } else if (capacity) {
             if (run_capacity(&cfg, &tests[i], step_s, &cap, &results[i]) < 0)
-                return 1;
-            if (results[i].hist == NULL) { /* no step met the SLO: report empty */
+                status = 1;
+            else if (results[i].hist == NULL) /* no step met the SLO: the test's own row stays empty */
                 results[i].hist = hdr_new();
-            }
-            continue;
-        }
-        if (bench_run(&cfg, &tests[i], cfg.rate, cfg.requests, cfg.duration_s, &results[i]) < 0) {
+        } else if (bench_run(&cfg, &tests[i], cfg.rate, cfg.requests, cfg.duration_s, &results[i]) < 0) {
             fprintf(stderr, "shardis-benchmark: %s\n", results[i].fatal_error);
-            return 1;
-        }
-        if (!json && !csv && cfg.quiet) /* one line per test as soon as it ends */
+            status = 1;
+        } else if (!json && !csv && cfg.quiet) { /* one line per test as soon as it ends */
             bench_print_table(&(struct bench_output){&cfg, 1, &tests[i], &results[i], NULL}, 1);
+        }
     }
-    struct bench_output out = {&cfg, ntests, tests, results, capacity ? &cap : NULL};
-    if (json)
-        bench_print_json(&out);
-    else if (csv)
-        bench_print_csv(&out);
-    else if (!cfg.quiet)
-        bench_print_table(&out, 0);
-    else if (capacity)
-        bench_print_table(&out, 1);
-    if (hdr_out && bench_write_hdr(&out, hdr_out) < 0)
-        status = 1;
-    if (plot && bench_write_svg(&out, plot) < 0)
-        status = 1;
+    if (status == 0) {
+        struct bench_output out = {&cfg, ntests, tests, results, capacity ? &cap : NULL};
+        if (json)
+            bench_print_json(&out);
+        else if (csv)
+            bench_print_csv(&out);
+        else if (!cfg.quiet)
+            bench_print_table(&out, 0);
+        else if (capacity)
+            bench_print_table(&out, 1);
+        if (hdr_out && bench_write_hdr(&out, hdr_out) < 0)
+            status = 1;
+        if (plot && bench_write_svg(&out, plot) < 0)
+            status = 1;
+    }
     for (int i = 0; i < ntests; i++)
         bench_result_free(&results[i]);
     free(results);
