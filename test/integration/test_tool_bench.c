@@ -482,3 +482,84 @@ Test(tool_bench, connection_failure_is_clear)
     cr_assert(strstr(bad, "--key-pattern needs --keyspace"), "%s", bad);
     free(bad);
 }
+
+/* GET <key> as a number, 0 for a missing key */
+static long long counter(redisContext *c, const char *key)
+{
+    redisReply *r = cmd(c, "GET %s", key);
+    long long v = r->type == REDIS_REPLY_STRING ? atoll(r->str) : 0;
+    freeReplyObject(r);
+    return v;
+}
+
+Test(tool_bench, key_patterns)
+{
+    redisContext *c = client_connect();
+    int status;
+    /* sequential: 1 client walks key 0..99 once each */
+    char *out = run_tool("-c 1 -n 100 -r 100 --key-pattern sequential -q INCR __key__", &status, 1);
+    cr_assert_eq(status, 0, "%s", out);
+    free(out);
+    cr_assert_eq(dbsize(c), 100);
+    cr_assert_eq(counter(c, "key:000000000000"), 1);
+    cr_assert_eq(counter(c, "key:000000000099"), 1);
+    expect_status(cmd(c, "FLUSHALL"), "OK");
+
+    /* zipf:1 over 1000 keys: key 0 gets 1/H(1000) = 13.4% of the requests */
+    out = run_tool("-c 2 -n 5000 -r 1000 --key-pattern zipf:1 -q INCR __key__", &status, 1);
+    cr_assert_eq(status, 0, "%s", out);
+    free(out);
+    long long hot = counter(c, "key:000000000000"), second = counter(c, "key:000000000001");
+    cr_assert(hot > 450 && hot < 900, "zipf key 0 got %lld of 5000", hot);
+    cr_assert(second > 200 && second < hot, "zipf key 1 got %lld (key 0: %lld)", second, hot);
+    expect_status(cmd(c, "FLUSHALL"), "OK");
+
+    /* gaussian: mean 500, deviation 166: the middle is hot, the edges cold */
+    out = run_tool("-c 2 -n 5000 -r 1000 --key-pattern gaussian -q INCR __key__", &status, 1);
+    cr_assert_eq(status, 0, "%s", out);
+    free(out);
+    long long keys = dbsize(c);
+    cr_assert(keys > 400 && keys < 950, "gaussian touched %lld of 1000 keys", keys);
+    long long middle = 0, edge = 0;
+    char key[32];
+    for (int i = 0; i < 20; i++) {
+        snprintf(key, sizeof(key), "key:%012d", 490 + i);
+        middle += counter(c, key);
+        snprintf(key, sizeof(key), "key:%012d", i);
+        edge += counter(c, key);
+    }
+    cr_assert(middle > 100 && edge < 10, "gaussian: keys 490-509 got %lld, keys 0-19 got %lld", middle, edge);
+    redisFree(c);
+}
+
+Test(tool_bench, aggregate_replies_in_both_protocols)
+{
+    /* replies the scanner must frame: LRANGE's 100-element arrays, and a
+     * RESP3 map (HGETALL) and set (SMEMBERS) */
+    int status;
+    char *out = run_tool("-c 3 -n 300 -P 5 -t lrange_100 --json", &status, 0);
+    cr_assert_eq(status, 0, "%s", out);
+    struct json *doc = json_parse(out);
+    struct json *t = jget(doc, "tests", J_ARR)->items[0];
+    cr_assert_eq(jnum(t, "requests_completed"), 300);
+    cr_assert_eq(jnum(t, "errors"), 0);
+    json_free(doc);
+    free(out);
+    redisContext *c = client_connect();
+    expect_int(cmd(c, "LLEN mylist"), 100);
+    expect_int(cmd(c, "HSET h a 1 b 2 c 3"), 3);
+    expect_int(cmd(c, "SADD s x y z"), 3);
+    redisFree(c);
+    out = run_tool("--resp3 -c 3 -n 300 -P 7 --command 'HGETALL h' --command 'SMEMBERS s' --command 'GET nosuchkey' --json",
+                   &status, 0);
+    cr_assert_eq(status, 0, "%s", out);
+    doc = json_parse(out);
+    struct json *tests = jget(doc, "tests", J_ARR);
+    cr_assert_eq(tests->n, 3);
+    for (int i = 0; i < 3; i++) {
+        cr_assert_eq(jnum(tests->items[i], "requests_completed"), 300);
+        cr_assert_eq(jnum(tests->items[i], "errors"), 0);
+    }
+    json_free(doc);
+    free(out);
+}
