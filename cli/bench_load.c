@@ -684,13 +684,14 @@ static int client_parse(struct worker *w, struct client *c, uint64_t now)
         long r = bench_reply_length(c->in + off, c->in_len - off, &is_error);
         if (r == 0)
             break;
-        if (r < 0 || c->times_len == 0) {
-            snprintf(w->fatal, sizeof(w->fatal), "%s", r < 0 ? "Protocol error in a server reply" : "Unexpected reply from the server");
-            return -1;
-        }
-        if (c->in[off] == '>') { /* RESP3 push (e.g. invalidation): not a reply */
+        if (r > 0 && c->in[off] == '>') { /* RESP3 push (e.g. invalidation): not a reply */
             off += (size_t)r;
             continue;
+        }
+        if (r < 0 || c->times_len == 0) {
+            snprintf(w->fatal, sizeof(w->fatal), "%s",
+                     r < 0 ? "Protocol error in a server reply" : "Unexpected reply from the server");
+            return -1;
         }
         uint64_t t = times_pop(c);
         hdr_record(w->hist, now > t ? now - t : 0);
@@ -746,6 +747,15 @@ static uint64_t wait_budget_us(struct worker *w, uint64_t now)
 /* After the deadline, outstanding replies get this long to arrive. */
 #define DRAIN_US 5000000u
 
+/* An SQE, submitting what is queued when the submission queue is full. */
+static struct io_uring_sqe *get_sqe(struct io_uring *ring)
+{
+    struct io_uring_sqe *sqe;
+    while ((sqe = io_uring_get_sqe(ring)) == NULL)
+        io_uring_submit(ring);
+    return sqe;
+}
+
 /* user_data: client index << 1 | (1 for recv, 0 for send) */
 static int uring_loop(struct worker *w)
 {
@@ -762,13 +772,13 @@ static int uring_loop(struct worker *w)
                 c->out = tmp;
                 buf_reset(&c->out);
                 c->sending_off = 0;
-                struct io_uring_sqe *sqe = io_uring_get_sqe(&w->ring);
+                struct io_uring_sqe *sqe = get_sqe(&w->ring);
                 io_uring_prep_send(sqe, c->fd, c->sending.data, c->sending.len, MSG_NOSIGNAL);
                 io_uring_sqe_set_data64(sqe, (uint64_t)i << 1);
                 c->send_busy = 1;
             }
             if (!c->recv_busy) {
-                struct io_uring_sqe *sqe = io_uring_get_sqe(&w->ring);
+                struct io_uring_sqe *sqe = get_sqe(&w->ring);
                 io_uring_prep_recv(sqe, c->fd, c->in + c->in_len, c->in_cap - c->in_len, 0);
                 io_uring_sqe_set_data64(sqe, ((uint64_t)i << 1) | 1);
                 c->recv_busy = 1;
@@ -816,7 +826,7 @@ static int uring_loop(struct worker *w)
                 }
                 c->sending_off += (size_t)res;
                 if (c->sending_off < c->sending.len) {
-                    struct io_uring_sqe *sqe = io_uring_get_sqe(&w->ring);
+                    struct io_uring_sqe *sqe = get_sqe(&w->ring);
                     io_uring_prep_send(sqe, c->fd, c->sending.data + c->sending_off,
                                        c->sending.len - c->sending_off, MSG_NOSIGNAL);
                     io_uring_sqe_set_data64(sqe, ud);
@@ -912,8 +922,9 @@ static void *worker_main(void *arg)
         }
     }
     if (ok && !cfg->tls) {
-        int rc = io_uring_queue_init((unsigned)(w->nclients * 2 + 8 < 4096 ? w->nclients * 4 + 16 : 8192),
-                                     &w->ring, 0);
+        /* room for a send, a recv and a resent partial send per client */
+        unsigned entries = (unsigned)w->nclients * 4 + 16;
+        int rc = io_uring_queue_init(entries < 16384 ? entries : 16384, &w->ring, 0);
         if (rc < 0) {
             snprintf(err, sizeof(err), "io_uring_queue_init failed: %s", strerror(-rc));
             ok = 0;
