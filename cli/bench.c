@@ -27,50 +27,49 @@
 
 static void usage(FILE *out)
 {
-    fprintf(out,
-            "Usage: shardis-benchmark [OPTIONS] [COMMAND ARGS...]\n"
-            "\n"
-            "Connection:\n"
-            "  -h <host>            Server hostname (default 127.0.0.1)\n"
-            "  -p <port>            Server port (default 6379)\n"
-            "  -s <socket>          Server Unix socket (overrides host and port)\n"
-            "  -a <password>        Password for AUTH (with --user: ACL user)\n"
-            "  --user <username>    ACL user name\n"
-            "  --dbnum <db>         SELECT this database (default 0)\n"
-            "  --resp3              Speak RESP3 (HELLO 3)\n"
-            "  --tls                TLS connections (OpenSSL; poll() loop instead of io_uring)\n"
-            "  --cacert <file>      CA certificates to verify the server with\n"
-            "  --cert <file>        Client certificate; --key <file> its private key\n"
-            "  --sni <host>         Server name for TLS SNI\n"
-            "  --insecure           Do not verify the server certificate\n"
-            "\n"
-            "Load:\n"
-            "  --threads <n>        Load generator threads (default 1)\n"
-            "  -c <clients>         Connections in total, spread over the threads (default 50)\n"
-            "  --clients <n>        Connections per thread (= -c n*threads)\n"
-            "  -P, --pipeline <n>   Requests per batch in closed loop (default 1)\n"
-            "  -n, --requests <n>   Requests per test (default 100000)\n"
-            "  --duration <sec>     Run each test this long instead of -n requests\n"
-            "  -d, --data-size <n>  Value size in bytes, or MIN-MAX for random sizes (default 3)\n"
-            "  -r, --keyspace <n>   Keys key:000000000000 .. n-1 replace __rand_int__ / __key__\n"
-            "  --key-pattern <p>    uniform (default), sequential, zipf:<s>, gaussian\n"
-            "  -t, --tests <list>   Comma-separated: ping,ping_inline,ping_mbulk,set,get,incr,lpush,\n"
-            "                       rpush,lpop,rpop,sadd,hset,spop,zadd,lrange_100,mset\n"
-            "  --ratio <S:G>        Mixed SET:GET workload, e.g. 1:10\n"
-            "  --command \"<cmd>\"    Any command; __key__, __data__ and __rand_int__ are replaced\n"
-            "  --rate <n>           Open loop: n requests per second in total, scheduled by the clock;\n"
-            "                       latency from the intended send time\n"
-            "  --capacity           Sweep the offered rate upward, report the highest meeting --slo\n"
-            "  --slo <spec>         e.g. p99<=1ms (default), p99.9<=500us\n"
-            "  --step-duration <s>  Seconds per capacity step (default 2)\n"
-            "\n"
-            "Output:\n"
-            "  -q, --quiet          One line per test, no progress line\n"
-            "  --json               JSON report on stdout (schema: docs/benchmark-tool.md)\n"
-            "  --csv                CSV report on stdout\n"
-            "  --hdr-out <file>     Latency distribution in HdrHistogram's percentile text form\n"
-            "  --plot <file.svg>    SVG latency-versus-throughput chart\n"
-            "  --help               This help\n");
+    fprintf(out, "Usage: shardis-benchmark [OPTIONS] [COMMAND ARGS...]\n"
+                 "\n"
+                 "Connection:\n"
+                 "  -h <host>            Server hostname (default 127.0.0.1)\n"
+                 "  -p <port>            Server port (default 6379)\n"
+                 "  -s <socket>          Server Unix socket (overrides host and port)\n"
+                 "  -a <password>        Password for AUTH (with --user: ACL user)\n"
+                 "  --user <username>    ACL user name\n"
+                 "  --dbnum <db>         SELECT this database (default 0)\n"
+                 "  --resp3              Speak RESP3 (HELLO 3)\n"
+                 "  --tls                TLS connections (OpenSSL; poll() loop instead of io_uring)\n"
+                 "  --cacert <file>      CA certificates to verify the server with\n"
+                 "  --cert <file>        Client certificate; --key <file> its private key\n"
+                 "  --sni <host>         Server name for TLS SNI\n"
+                 "  --insecure           Do not verify the server certificate\n"
+                 "\n"
+                 "Load:\n"
+                 "  --threads <n>        Load generator threads (default 1)\n"
+                 "  -c <clients>         Connections in total, spread over the threads (default 50)\n"
+                 "  --clients <n>        Connections per thread (= -c n*threads)\n"
+                 "  -P, --pipeline <n>   Requests per batch in closed loop (default 1)\n"
+                 "  -n, --requests <n>   Requests per test (default 100000)\n"
+                 "  --duration <sec>     Run each test this long instead of -n requests\n"
+                 "  -d, --data-size <n>  Value size in bytes, or MIN-MAX for random sizes (default 3)\n"
+                 "  -r, --keyspace <n>   Keys key:000000000000 .. n-1 replace __rand_int__ / __key__\n"
+                 "  --key-pattern <p>    uniform (default), sequential, zipf:<s>, gaussian\n"
+                 "  -t, --tests <list>   Comma-separated: ping,ping_inline,ping_mbulk,set,get,incr,lpush,\n"
+                 "                       rpush,lpop,rpop,sadd,hset,spop,zadd,lrange_100,mset\n"
+                 "  --ratio <S:G>        Mixed SET:GET workload, e.g. 1:10\n"
+                 "  --command \"<cmd>\"    Any command; __key__, __data__ and __rand_int__ are replaced\n"
+                 "  --rate <n>           Open loop: n requests per second in total, scheduled by the clock;\n"
+                 "                       latency from the intended send time\n"
+                 "  --capacity           Sweep the offered rate upward, report the highest meeting --slo\n"
+                 "  --slo <spec>         e.g. p99<=1ms (default), p99.9<=500us\n"
+                 "  --step-duration <s>  Seconds per capacity step (default 2)\n"
+                 "\n"
+                 "Output:\n"
+                 "  -q, --quiet          One line per test, no progress line\n"
+                 "  --json               JSON report on stdout (schema: docs/benchmark-tool.md)\n"
+                 "  --csv                CSV report on stdout\n"
+                 "  --hdr-out <file>     Latency distribution in HdrHistogram's percentile text form\n"
+                 "  --plot <file.svg>    SVG latency-versus-throughput chart\n"
+                 "  --help               This help\n");
 }
 
 static void die(const char *fmt, const char *arg)
@@ -297,7 +296,8 @@ static void add_named_test(struct bench_test **tests, int *ntests, const char *n
         const char *line = known[i].line;
         char buf[512];
         if (!strcmp(known[i].name, "zadd")) /* the score is random only with -r, as in redis-benchmark */
-            line = cfg->keyspace > 0 ? "ZADD myzset __rand_int__ element:__rand_int__" : "ZADD myzset 0 element:__rand_int__";
+            line = cfg->keyspace > 0 ? "ZADD myzset __rand_int__ element:__rand_int__"
+                                     : "ZADD myzset 0 element:__rand_int__";
         if (!strcmp(known[i].name, "mset")) {
             int n = snprintf(buf, sizeof(buf), "MSET");
             for (int k = 0; k < 10; k++)
@@ -482,33 +482,76 @@ static int run_capacity(const struct bench_config *cfg, const struct bench_test 
 /* ---- main ---- */
 
 enum {
-    OPT_USER = 256, OPT_DBNUM, OPT_RESP3, OPT_TLS, OPT_CACERT, OPT_CERT, OPT_KEY, OPT_SNI, OPT_INSECURE,
-    OPT_THREADS, OPT_CLIENTS, OPT_DURATION, OPT_KEY_PATTERN, OPT_RATIO, OPT_COMMAND, OPT_RATE, OPT_CAPACITY,
-    OPT_SLO, OPT_STEP, OPT_JSON, OPT_CSV, OPT_HDR_OUT, OPT_PLOT, OPT_HELP,
+    OPT_USER = 256,
+    OPT_DBNUM,
+    OPT_RESP3,
+    OPT_TLS,
+    OPT_CACERT,
+    OPT_CERT,
+    OPT_KEY,
+    OPT_SNI,
+    OPT_INSECURE,
+    OPT_THREADS,
+    OPT_CLIENTS,
+    OPT_DURATION,
+    OPT_KEY_PATTERN,
+    OPT_RATIO,
+    OPT_COMMAND,
+    OPT_RATE,
+    OPT_CAPACITY,
+    OPT_SLO,
+    OPT_STEP,
+    OPT_JSON,
+    OPT_CSV,
+    OPT_HDR_OUT,
+    OPT_PLOT,
+    OPT_HELP,
 };
 
 int main(int argc, char **argv)
 {
     struct bench_config cfg = {
-        .host = "127.0.0.1", .port = 6379, .threads = 1, .clients_total = 50, .pipeline = 1,
-        .requests = 100000, .data_min = 3, .data_max = 3, .pattern = KEYS_UNIFORM,
+        .host = "127.0.0.1",
+        .port = 6379,
+        .threads = 1,
+        .clients_total = 50,
+        .pipeline = 1,
+        .requests = 100000,
+        .data_min = 3,
+        .data_max = 3,
+        .pattern = KEYS_UNIFORM,
     };
     static const struct option options[] = {
-        {"pipeline", required_argument, NULL, 'P'}, {"requests", required_argument, NULL, 'n'},
-        {"data-size", required_argument, NULL, 'd'}, {"keyspace", required_argument, NULL, 'r'},
-        {"tests", required_argument, NULL, 't'}, {"quiet", no_argument, NULL, 'q'},
-        {"user", required_argument, NULL, OPT_USER}, {"dbnum", required_argument, NULL, OPT_DBNUM},
-        {"resp3", no_argument, NULL, OPT_RESP3}, {"tls", no_argument, NULL, OPT_TLS},
-        {"cacert", required_argument, NULL, OPT_CACERT}, {"cert", required_argument, NULL, OPT_CERT},
-        {"key", required_argument, NULL, OPT_KEY}, {"sni", required_argument, NULL, OPT_SNI},
-        {"insecure", no_argument, NULL, OPT_INSECURE}, {"threads", required_argument, NULL, OPT_THREADS},
-        {"clients", required_argument, NULL, OPT_CLIENTS}, {"duration", required_argument, NULL, OPT_DURATION},
-        {"key-pattern", required_argument, NULL, OPT_KEY_PATTERN}, {"ratio", required_argument, NULL, OPT_RATIO},
-        {"command", required_argument, NULL, OPT_COMMAND}, {"rate", required_argument, NULL, OPT_RATE},
-        {"capacity", no_argument, NULL, OPT_CAPACITY}, {"slo", required_argument, NULL, OPT_SLO},
-        {"step-duration", required_argument, NULL, OPT_STEP}, {"json", no_argument, NULL, OPT_JSON},
-        {"csv", no_argument, NULL, OPT_CSV}, {"hdr-out", required_argument, NULL, OPT_HDR_OUT},
-        {"plot", required_argument, NULL, OPT_PLOT}, {"help", no_argument, NULL, OPT_HELP},
+        {"pipeline", required_argument, NULL, 'P'},
+        {"requests", required_argument, NULL, 'n'},
+        {"data-size", required_argument, NULL, 'd'},
+        {"keyspace", required_argument, NULL, 'r'},
+        {"tests", required_argument, NULL, 't'},
+        {"quiet", no_argument, NULL, 'q'},
+        {"user", required_argument, NULL, OPT_USER},
+        {"dbnum", required_argument, NULL, OPT_DBNUM},
+        {"resp3", no_argument, NULL, OPT_RESP3},
+        {"tls", no_argument, NULL, OPT_TLS},
+        {"cacert", required_argument, NULL, OPT_CACERT},
+        {"cert", required_argument, NULL, OPT_CERT},
+        {"key", required_argument, NULL, OPT_KEY},
+        {"sni", required_argument, NULL, OPT_SNI},
+        {"insecure", no_argument, NULL, OPT_INSECURE},
+        {"threads", required_argument, NULL, OPT_THREADS},
+        {"clients", required_argument, NULL, OPT_CLIENTS},
+        {"duration", required_argument, NULL, OPT_DURATION},
+        {"key-pattern", required_argument, NULL, OPT_KEY_PATTERN},
+        {"ratio", required_argument, NULL, OPT_RATIO},
+        {"command", required_argument, NULL, OPT_COMMAND},
+        {"rate", required_argument, NULL, OPT_RATE},
+        {"capacity", no_argument, NULL, OPT_CAPACITY},
+        {"slo", required_argument, NULL, OPT_SLO},
+        {"step-duration", required_argument, NULL, OPT_STEP},
+        {"json", no_argument, NULL, OPT_JSON},
+        {"csv", no_argument, NULL, OPT_CSV},
+        {"hdr-out", required_argument, NULL, OPT_HDR_OUT},
+        {"plot", required_argument, NULL, OPT_PLOT},
+        {"help", no_argument, NULL, OPT_HELP},
         {NULL, 0, NULL, 0},
     };
     const char *tests_spec = NULL, *ratio = NULL, *pattern = NULL, *slo = "p99<=1ms";
@@ -520,12 +563,27 @@ int main(int argc, char **argv)
     opterr = 0;
     while ((opt = getopt_long(argc, argv, "+h:p:s:a:c:n:d:r:P:t:q", options, NULL)) != -1) {
         switch (opt) {
-        case 'h': cfg.host = optarg; break;
-        case 'p': cfg.port = (int)parse_ll(optarg, "-p", 1); if (cfg.port > 65535) die("invalid port %s", optarg); break;
-        case 's': cfg.socket_path = optarg; break;
-        case 'a': cfg.password = optarg; break;
-        case 'c': cfg.clients_total = (int)parse_ll(optarg, "-c", 1); clients_per_thread = 0; break;
-        case 'n': cfg.requests = parse_ll(optarg, "-n", 1); break;
+        case 'h':
+            cfg.host = optarg;
+            break;
+        case 'p':
+            cfg.port = (int)parse_ll(optarg, "-p", 1);
+            if (cfg.port > 65535)
+                die("invalid port %s", optarg);
+            break;
+        case 's':
+            cfg.socket_path = optarg;
+            break;
+        case 'a':
+            cfg.password = optarg;
+            break;
+        case 'c':
+            cfg.clients_total = (int)parse_ll(optarg, "-c", 1);
+            clients_per_thread = 0;
+            break;
+        case 'n':
+            cfg.requests = parse_ll(optarg, "-n", 1);
+            break;
         case 'd': {
             long long lo, hi;
             char tail;
@@ -541,34 +599,90 @@ int main(int argc, char **argv)
             cfg.data_max = (size_t)hi;
             break;
         }
-        case 'r': cfg.keyspace = parse_ll(optarg, "-r", 0); break;
-        case 'P': cfg.pipeline = (int)parse_ll(optarg, "-P", 1); break;
-        case 't': tests_spec = optarg; break;
-        case 'q': cfg.quiet = 1; break;
-        case OPT_USER: cfg.user = optarg; break;
-        case OPT_DBNUM: cfg.dbnum = (int)parse_ll(optarg, "--dbnum", 0); break;
-        case OPT_RESP3: cfg.resp3 = 1; break;
-        case OPT_TLS: cfg.tls = 1; break;
-        case OPT_CACERT: cfg.cacert = optarg; break;
-        case OPT_CERT: cfg.cert = optarg; break;
-        case OPT_KEY: cfg.key = optarg; break;
-        case OPT_SNI: cfg.sni = optarg; break;
-        case OPT_INSECURE: cfg.tls_insecure = 1; break;
-        case OPT_THREADS: cfg.threads = (int)parse_ll(optarg, "--threads", 1); break;
-        case OPT_CLIENTS: clients_per_thread = (int)parse_ll(optarg, "--clients", 1); break;
-        case OPT_DURATION: cfg.duration_s = parse_double(optarg, "--duration", 0.001); break;
-        case OPT_KEY_PATTERN: pattern = optarg; break;
-        case OPT_RATIO: ratio = optarg; break;
-        case OPT_COMMAND: commands[ncommands++] = optarg; break;
-        case OPT_RATE: cfg.rate = parse_double(optarg, "--rate", 0.001); break;
-        case OPT_CAPACITY: capacity = 1; break;
-        case OPT_SLO: slo = optarg; break;
-        case OPT_STEP: step_s = parse_double(optarg, "--step-duration", 0.1); break;
-        case OPT_JSON: json = 1; break;
-        case OPT_CSV: csv = 1; break;
-        case OPT_HDR_OUT: hdr_out = optarg; break;
-        case OPT_PLOT: plot = optarg; break;
-        case OPT_HELP: usage(stdout); return 0;
+        case 'r':
+            cfg.keyspace = parse_ll(optarg, "-r", 0);
+            break;
+        case 'P':
+            cfg.pipeline = (int)parse_ll(optarg, "-P", 1);
+            break;
+        case 't':
+            tests_spec = optarg;
+            break;
+        case 'q':
+            cfg.quiet = 1;
+            break;
+        case OPT_USER:
+            cfg.user = optarg;
+            break;
+        case OPT_DBNUM:
+            cfg.dbnum = (int)parse_ll(optarg, "--dbnum", 0);
+            break;
+        case OPT_RESP3:
+            cfg.resp3 = 1;
+            break;
+        case OPT_TLS:
+            cfg.tls = 1;
+            break;
+        case OPT_CACERT:
+            cfg.cacert = optarg;
+            break;
+        case OPT_CERT:
+            cfg.cert = optarg;
+            break;
+        case OPT_KEY:
+            cfg.key = optarg;
+            break;
+        case OPT_SNI:
+            cfg.sni = optarg;
+            break;
+        case OPT_INSECURE:
+            cfg.tls_insecure = 1;
+            break;
+        case OPT_THREADS:
+            cfg.threads = (int)parse_ll(optarg, "--threads", 1);
+            break;
+        case OPT_CLIENTS:
+            clients_per_thread = (int)parse_ll(optarg, "--clients", 1);
+            break;
+        case OPT_DURATION:
+            cfg.duration_s = parse_double(optarg, "--duration", 0.001);
+            break;
+        case OPT_KEY_PATTERN:
+            pattern = optarg;
+            break;
+        case OPT_RATIO:
+            ratio = optarg;
+            break;
+        case OPT_COMMAND:
+            commands[ncommands++] = optarg;
+            break;
+        case OPT_RATE:
+            cfg.rate = parse_double(optarg, "--rate", 0.001);
+            break;
+        case OPT_CAPACITY:
+            capacity = 1;
+            break;
+        case OPT_SLO:
+            slo = optarg;
+            break;
+        case OPT_STEP:
+            step_s = parse_double(optarg, "--step-duration", 0.1);
+            break;
+        case OPT_JSON:
+            json = 1;
+            break;
+        case OPT_CSV:
+            csv = 1;
+            break;
+        case OPT_HDR_OUT:
+            hdr_out = optarg;
+            break;
+        case OPT_PLOT:
+            plot = optarg;
+            break;
+        case OPT_HELP:
+            usage(stdout);
+            return 0;
         case '?':
         default:
             fprintf(stderr, "shardis-benchmark: unknown or incomplete option '%s'\n", argv[optind - 1]);
@@ -637,8 +751,8 @@ int main(int argc, char **argv)
         buf_free(&line);
     }
     if (ntests == 0) {
-        const char *all[] = {"ping", "set", "get", "incr", "lpush", "rpush", "lpop", "rpop", "sadd",
-                             "hset", "spop", "zadd", "lrange_100", "mset"};
+        const char *all[] = {"ping", "set",  "get",  "incr", "lpush", "rpush",      "lpop",
+                             "rpop", "sadd", "hset", "spop", "zadd",  "lrange_100", "mset"};
         for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
             add_named_test(&tests, &ntests, all[i], &cfg);
     }

@@ -98,7 +98,7 @@ struct bench_result {
     char first_error[BENCH_ERROR_LEN]; /* first error reply, "" if none */
     double elapsed_s;
     double ops_per_sec;
-    double offered_rate; /* 0 in closed loop */
+    double offered_rate;  /* 0 in closed loop */
     uint64_t *per_second; /* completions in each whole second of the run */
     int nseconds;
     int failed; /* the run stopped on a connection error: fatal_error says why */

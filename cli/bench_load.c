@@ -521,8 +521,7 @@ static int client_open(const struct bench_config *cfg, SSL_CTX *ssl_ctx, int *fd
     return 0;
 }
 
-int bench_exec(const struct bench_config *cfg, const char *commands, size_t len, int nreplies, char *err,
-               size_t errlen)
+int bench_exec(const struct bench_config *cfg, const char *commands, size_t len, int nreplies, char *err, size_t errlen)
 {
     SSL_CTX *ctx = NULL;
     if (cfg->tls && (ctx = tls_context(cfg, err, errlen)) == NULL)
@@ -827,8 +826,8 @@ static int uring_loop(struct worker *w)
                 c->sending_off += (size_t)res;
                 if (c->sending_off < c->sending.len) {
                     struct io_uring_sqe *sqe = get_sqe(&w->ring);
-                    io_uring_prep_send(sqe, c->fd, c->sending.data + c->sending_off,
-                                       c->sending.len - c->sending_off, MSG_NOSIGNAL);
+                    io_uring_prep_send(sqe, c->fd, c->sending.data + c->sending_off, c->sending.len - c->sending_off,
+                                       MSG_NOSIGNAL);
                     io_uring_sqe_set_data64(sqe, ud);
                 } else {
                     c->send_busy = 0;
@@ -947,8 +946,8 @@ static void *worker_main(void *arg)
     if (cfg->duration_s > 0)
         w->deadline_us = w->start_us + (uint64_t)(cfg->duration_s * 1e6);
     for (int i = 0; i < w->nclients; i++) /* spread open-loop phases over one interval */
-        w->clients[i].next_send = (double)w->start_us + w->rate_interval_us * (double)(w->first_client + i) /
-                                                            (double)cfg->clients_total;
+        w->clients[i].next_send =
+            (double)w->start_us + w->rate_interval_us * (double)(w->first_client + i) / (double)cfg->clients_total;
     int rc = cfg->tls ? tls_loop(w) : uring_loop(w);
     if (rc < 0)
         w->failed = 1;

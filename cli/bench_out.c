@@ -17,11 +17,16 @@ static const char *const PERCENTILE_NAMES[] = {"p50", "p90", "p99", "p99.9", "p9
 const char *key_pattern_name(const struct bench_config *cfg, char *buf, size_t len)
 {
     switch (cfg->pattern) {
-    case KEYS_SEQUENTIAL: return "sequential";
-    case KEYS_GAUSSIAN: return "gaussian";
-    case KEYS_ZIPF: snprintf(buf, len, "zipf:%g", cfg->zipf_s); return buf;
+    case KEYS_SEQUENTIAL:
+        return "sequential";
+    case KEYS_GAUSSIAN:
+        return "gaussian";
+    case KEYS_ZIPF:
+        snprintf(buf, len, "zipf:%g", cfg->zipf_s);
+        return buf;
     case KEYS_UNIFORM:
-    default: return "uniform";
+    default:
+        return "uniform";
     }
 }
 
@@ -75,8 +80,8 @@ void bench_print_table(const struct bench_output *o, int quiet)
             printf("\n");
         }
         if (o->ntests > 1) {
-            printf("%-34s %12s %9s %9s %9s %9s %9s %8s\n", "test", "ops/sec", "p50 ms", "p90 ms", "p99 ms",
-                   "p99.9 ms", "max ms", "errors");
+            printf("%-34s %12s %9s %9s %9s %9s %9s %8s\n", "test", "ops/sec", "p50 ms", "p90 ms", "p99 ms", "p99.9 ms",
+                   "max ms", "errors");
             for (int i = 0; i < o->ntests; i++) {
                 const struct bench_result *r = &o->results[i];
                 printf("%-34s %12.2f %9.3f %9.3f %9.3f %9.3f %9.3f %8llu\n", o->tests[i].name, r->ops_per_sec,
@@ -234,13 +239,14 @@ void bench_print_json(const struct bench_output *o)
 
 void bench_print_csv(const struct bench_output *o)
 {
-    printf("test,requests,errors,elapsed_s,ops_per_sec,min_us,mean_us,p50_us,p90_us,p99_us,p99.9_us,p99.99_us,max_us\n");
+    printf(
+        "test,requests,errors,elapsed_s,ops_per_sec,min_us,mean_us,p50_us,p90_us,p99_us,p99.9_us,p99.99_us,max_us\n");
     for (int i = 0; i < o->ntests; i++) {
         const struct bench_result *r = &o->results[i];
         const struct hdr *h = r->hist;
         printf("\"%s\",%llu,%llu,%.6f,%.3f,%llu,%.3f", o->tests[i].name, (unsigned long long)r->completed,
-               (unsigned long long)r->errors, r->elapsed_s, r->ops_per_sec,
-               (unsigned long long)(h->total ? h->min : 0), hdr_mean(h));
+               (unsigned long long)r->errors, r->elapsed_s, r->ops_per_sec, (unsigned long long)(h->total ? h->min : 0),
+               hdr_mean(h));
         for (int p = 0; p < NPERCENTILES; p++)
             printf(",%llu", (unsigned long long)hdr_percentile(h, PERCENTILES[p]));
         printf(",%llu\n", (unsigned long long)h->max);
@@ -314,9 +320,9 @@ int bench_write_svg(const struct bench_output *o, const char *path)
             pts[i] = (struct series_point){c->achieved, {ms(c->p50), ms(c->p99), ms(c->p999)}};
         } else {
             const struct bench_result *r = &o->results[i];
-            pts[i] = (struct series_point){r->ops_per_sec,
-                                           {ms(hdr_percentile(r->hist, 50)), ms(hdr_percentile(r->hist, 99)),
-                                            ms(hdr_percentile(r->hist, 99.9))}};
+            pts[i] = (struct series_point){
+                r->ops_per_sec,
+                {ms(hdr_percentile(r->hist, 50)), ms(hdr_percentile(r->hist, 99)), ms(hdr_percentile(r->hist, 99.9))}};
         }
     }
     double xmax = 0, ymax = 0;
@@ -344,24 +350,32 @@ int bench_write_svg(const struct bench_output *o, const char *path)
         free(pts);
         return -1;
     }
-    fprintf(f, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" font-family=\"sans-serif\" "
-               "font-size=\"12\">\n<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n", W, H);
-    fprintf(f, "<text x=\"%.0f\" y=\"25\" font-size=\"16\" text-anchor=\"middle\">shardis-benchmark: latency vs "
-               "throughput%s</text>\n", W / 2, o->capacity ? " (capacity sweep)" : "");
+    fprintf(f,
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" font-family=\"sans-serif\" "
+            "font-size=\"12\">\n<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n",
+            W, H);
+    fprintf(f,
+            "<text x=\"%.0f\" y=\"25\" font-size=\"16\" text-anchor=\"middle\">shardis-benchmark: latency vs "
+            "throughput%s</text>\n",
+            W / 2, o->capacity ? " (capacity sweep)" : "");
     for (double x = 0; x <= xmax + xstep / 2; x += xstep) {
-        fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#ddd\"/>\n", SX(x), T, SX(x), T + ph);
+        fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#ddd\"/>\n", SX(x), T, SX(x),
+                T + ph);
         fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%g</text>\n", SX(x), T + ph + 18, x);
     }
     for (double y = 0; y <= ymax + ystep / 2; y += ystep) {
-        fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#ddd\"/>\n", L, SY(y), L + pw, SY(y));
+        fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#ddd\"/>\n", L, SY(y), L + pw,
+                SY(y));
         fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">%g</text>\n", L - 6, SY(y) + 4, y);
     }
     fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"none\" stroke=\"black\"/>\n", L, T,
             pw, ph);
     fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">throughput (requests/s)</text>\n", L + pw / 2,
             H - 15);
-    fprintf(f, "<text x=\"20\" y=\"%.1f\" text-anchor=\"middle\" transform=\"rotate(-90 20 %.1f)\">latency "
-               "(ms)</text>\n", T + ph / 2, T + ph / 2);
+    fprintf(f,
+            "<text x=\"20\" y=\"%.1f\" text-anchor=\"middle\" transform=\"rotate(-90 20 %.1f)\">latency "
+            "(ms)</text>\n",
+            T + ph / 2, T + ph / 2);
     static const char *colors[3] = {"#1f77b4", "#ff7f0e", "#d62728"};
     static const char *labels[3] = {"p50", "p99", "p99.9"};
     for (int k = 0; k < 3; k++) {
@@ -374,9 +388,10 @@ int bench_write_svg(const struct bench_output *o, const char *path)
         for (int i = 0; i < n; i++)
             fprintf(f, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3\" fill=\"%s\"/>\n", SX(pts[i].x), SY(pts[i].y[k]),
                     colors[k]);
-        fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"12\" height=\"12\" fill=\"%s\"/><text x=\"%.1f\" "
-                   "y=\"%.1f\">%s</text>\n", L + 10, T + 10 + k * 18.0, colors[k], L + 28, T + 20 + k * 18.0,
-                labels[k]);
+        fprintf(f,
+                "<rect x=\"%.1f\" y=\"%.1f\" width=\"12\" height=\"12\" fill=\"%s\"/><text x=\"%.1f\" "
+                "y=\"%.1f\">%s</text>\n",
+                L + 10, T + 10 + k * 18.0, colors[k], L + 28, T + 20 + k * 18.0, labels[k]);
     }
     if (!o->capacity)
         for (int i = 0; i < n; i++) {
@@ -389,8 +404,9 @@ int bench_write_svg(const struct bench_output *o, const char *path)
             fprintf(f, "</text>\n");
         }
     if (slo_ms > 0)
-        fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"black\" stroke-dasharray=\"6 4\"/>"
-                   "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">SLO p%g &lt;= %g ms</text>\n",
+        fprintf(f,
+                "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"black\" stroke-dasharray=\"6 4\"/>"
+                "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">SLO p%g &lt;= %g ms</text>\n",
                 L, SY(slo_ms), L + pw, SY(slo_ms), L + pw - 4, SY(slo_ms) - 4, o->capacity->slo_percentile, slo_ms);
     fprintf(f, "</svg>\n");
 #undef SX

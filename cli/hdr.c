@@ -163,8 +163,7 @@ double hdr_mean(const struct hdr *h)
     return h->total ? h->sum / (double)h->total : 0.0;
 }
 
-void hdr_foreach(const struct hdr *h, void (*fn)(void *arg, uint64_t low, uint64_t high, uint64_t count),
-                 void *arg)
+void hdr_foreach(const struct hdr *h, void (*fn)(void *arg, uint64_t low, uint64_t high, uint64_t count), void *arg)
 {
     for (size_t i = 0; i < HDR_BUCKETS; i++)
         if (h->counts[i] != 0)
@@ -186,8 +185,8 @@ int hdr_write_percentiles(const struct hdr *h, FILE *out)
                     below += h->counts[i];
                 double q = p / 100.0;
                 if (q < 1.0)
-                    fprintf(out, "%12.3f %14.12f %10llu %14.2f\n", (double)v / 1000.0, q,
-                            (unsigned long long)below, 1.0 / (1.0 - q));
+                    fprintf(out, "%12.3f %14.12f %10llu %14.2f\n", (double)v / 1000.0, q, (unsigned long long)below,
+                            1.0 / (1.0 - q));
                 p += remaining / 2.0 / 5.0;
             }
             if ((double)h->total * remaining / 100.0 < 1.0)

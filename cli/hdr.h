@@ -63,8 +63,7 @@ uint64_t hdr_percentile(const struct hdr *h, double p);
 double hdr_mean(const struct hdr *h);
 
 /* Calls fn for every non-empty bucket in increasing order. */
-void hdr_foreach(const struct hdr *h, void (*fn)(void *arg, uint64_t low, uint64_t high, uint64_t count),
-                 void *arg);
+void hdr_foreach(const struct hdr *h, void (*fn)(void *arg, uint64_t low, uint64_t high, uint64_t count), void *arg);
 
 /* Writes the percentile distribution in HdrHistogram's text form (the
  * ".hgrm" output of HistogramLogProcessor: Value, Percentile, TotalCount,

@@ -62,10 +62,10 @@ enum jtype { J_NULL, J_BOOL, J_NUM, J_STR, J_ARR, J_OBJ };
 struct json {
     enum jtype type;
     double num;
-    char *str;             /* J_STR; key names of J_OBJ members in keys */
-    int n;                 /* J_ARR / J_OBJ members */
-    struct json **items;   /* values */
-    char **keys;           /* J_OBJ */
+    char *str;           /* J_STR; key names of J_OBJ members in keys */
+    int n;               /* J_ARR / J_OBJ members */
+    struct json **items; /* values */
+    char **keys;         /* J_OBJ */
 };
 
 static void skip_ws(const char **p)
@@ -263,7 +263,8 @@ Test(tool_bench, commandstats_match_what_the_tool_sent)
     long long keys = dbsize(c);
     cr_assert(keys > 100 && keys <= 1000, "dbsize %lld", keys); /* SET keys + INCR counters */
     redisReply *r = cmd(c, "RANDOMKEY");
-    cr_assert(r->type == REDIS_REPLY_STRING && (strncmp(r->str, "key:", 4) == 0 || strncmp(r->str, "counter:", 8) == 0) &&
+    cr_assert(r->type == REDIS_REPLY_STRING &&
+                  (strncmp(r->str, "key:", 4) == 0 || strncmp(r->str, "counter:", 8) == 0) &&
                   strlen(r->str) == (r->str[0] == 'k' ? 16 : 20),
               "%s", r->str);
     freeReplyObject(r);
@@ -383,7 +384,8 @@ Test(tool_bench, csv_output)
         char name[64];
         long long requests, errors;
         double elapsed, ops;
-        cr_assert_eq(sscanf(line, "%63[^,],%lld,%lld,%lf,%lf", name, &requests, &errors, &elapsed, &ops), 5, "%s", line);
+        cr_assert_eq(sscanf(line, "%63[^,],%lld,%lld,%lf,%lf", name, &requests, &errors, &elapsed, &ops), 5, "%s",
+                     line);
         cr_assert_str_eq(name, names[i]);
         cr_assert_eq(requests, 200);
         cr_assert_eq(errors, 0);
@@ -550,8 +552,9 @@ Test(tool_bench, aggregate_replies_in_both_protocols)
     expect_int(cmd(c, "HSET h a 1 b 2 c 3"), 3);
     expect_int(cmd(c, "SADD s x y z"), 3);
     redisFree(c);
-    out = run_tool("--resp3 -c 3 -n 300 -P 7 --command 'HGETALL h' --command 'SMEMBERS s' --command 'GET nosuchkey' --json",
-                   &status, 0);
+    out = run_tool(
+        "--resp3 -c 3 -n 300 -P 7 --command 'HGETALL h' --command 'SMEMBERS s' --command 'GET nosuchkey' --json",
+        &status, 0);
     cr_assert_eq(status, 0, "%s", out);
     doc = json_parse(out);
     struct json *tests = jget(doc, "tests", J_ARR);
