@@ -833,6 +833,7 @@ static int pipe_mode(void)
 
     long long replies = 0, errors = 0;
     size_t sent = 0;
+    cconn_set_nonblocking(conn);
     int done = 0, last_reply = 0;
     int64_t all_sent_at = 0;
     while (!done) {
@@ -842,12 +843,13 @@ static int pipe_mode(void)
             break;
         if ((pfd.revents & POLLOUT) && sent < in.len) {
             size_t want = in.len - sent > 16384 ? 16384 : in.len - sent;
-            if (cconn_write(conn, in.data + sent, want) < 0) {
+            long w = cconn_write_some(conn, in.data + sent, want);
+            if (w < 0) {
                 fprintf(stderr, "Error writing to the server: %s\n", conn->err);
                 return 1;
             }
-            sent += want;
-            if (sent == in.len) {
+            sent += (size_t)w;
+            if (w > 0 && sent == in.len) {
                 fprintf(stderr, "All data transferred. Waiting for the last reply...\n");
                 all_sent_at = now_us();
             }

@@ -102,9 +102,10 @@ static int scan_reply(struct cconn *c, const char *p, size_t len)
             c->remain[c->depth++] = n;
             continue;
         }
-        if (c->depth > 0)
+        if (c->depth == 0)
+            c->started = 1; /* the top-level reply (not an attribute before it) */
+        else
             c->remain[c->depth - 1]--;
-        c->started = 1;
         if (aggregate) {
             if (c->depth == MAX_DEPTH)
                 return -1;
@@ -381,6 +382,38 @@ int cconn_write(struct cconn *c, const void *p, size_t len)
         len -= (size_t)n;
     }
     return 0;
+}
+
+long cconn_write_some(struct cconn *c, const void *p, size_t len)
+{
+    if (c->ssl) {
+        SSL_set_mode(c->ssl, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+        int n = SSL_write(c->ssl, p, len > (1 << 30) ? (1 << 30) : (int)len);
+        if (n > 0)
+            return n;
+        int e = SSL_get_error(c->ssl, n);
+        if (e == SSL_ERROR_WANT_WRITE || e == SSL_ERROR_WANT_READ)
+            return 0;
+        set_err(c, "TLS write error: %s", ssl_error_text());
+        return -1;
+    }
+    for (;;) {
+        ssize_t n = send(c->fd, p, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (n >= 0)
+            return n;
+        if (errno == EINTR)
+            continue;
+        if (errno == EAGAIN || errno == EWOULDBLOCK)
+            return 0;
+        set_err(c, "%s", strerror(errno));
+        return -1;
+    }
+}
+
+void cconn_set_nonblocking(struct cconn *c)
+{
+    int fl = fcntl(c->fd, F_GETFL);
+    fcntl(c->fd, F_SETFL, fl | O_NONBLOCK);
 }
 
 int cconn_send_argv(struct cconn *c, int argc, char **argv, const size_t *lens)

@@ -68,6 +68,9 @@ void cconn_close(struct cconn *c);
 
 /* Writes all of p; 0 or -1 (message in c->err). */
 int cconn_write(struct cconn *c, const void *p, size_t len);
+/* Nonblocking write for --pipe: bytes written, 0 when the socket is full, -1 on error. */
+long cconn_write_some(struct cconn *c, const void *p, size_t len);
+void cconn_set_nonblocking(struct cconn *c);
 /* Encodes argv as a RESP array of bulk strings (the project's RESP writer) and writes it. */
 int cconn_send_argv(struct cconn *c, int argc, char **argv, const size_t *lens);
 /* Reads one whole reply (blocking). NULL on error/EOF (message in c->err). */

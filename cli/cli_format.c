@@ -118,8 +118,14 @@ static void format_tty(struct buf *out, const struct creply *r, const char *pref
             appendf(out, "%*zu%c ", width, idx, sep);
             format_tty(out, r->element[i], nested);
             if (r->type == CR_MAP) {
+                /* a non-empty aggregate value starts on its own line, indented */
+                const struct creply *v = r->element[i + 1];
                 appendf(out, " => ");
-                format_tty(out, r->element[i + 1], nested);
+                if (is_aggregate(v) && v->elements > 0) {
+                    buf_append(out, "\n", 1);
+                    buf_append_str(out, nested);
+                }
+                format_tty(out, v, nested);
             }
             if (i + step < r->elements)
                 buf_append(out, "\n", 1);
@@ -198,7 +204,6 @@ void format_reply(struct buf *out, const struct creply *r, enum output_mode mode
         format_raw(out, r);
     else
         format_csv(out, r);
-    (void)is_aggregate;
     buf_append(out, "\n", 1);
 }
 
