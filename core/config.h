@@ -60,7 +60,7 @@ struct config {
     char tls_key_file_pass[CONFIG_PATH_MAX];
     char tls_ca_cert_file[CONFIG_PATH_MAX];
     char tls_ca_cert_dir[CONFIG_PATH_MAX];
-    int tls_auth_clients; /* TLS_AUTH_CLIENTS_NO, _YES, _OPTIONAL */
+    int tls_auth_clients;                /* TLS_AUTH_CLIENTS_NO, _YES, _OPTIONAL */
     char tls_protocols[CONFIG_PATH_MAX]; /* "" = TLSv1.2 and TLSv1.3 */
     char tls_ciphers[CONFIG_PATH_MAX];
     char tls_ciphersuites[CONFIG_PATH_MAX];

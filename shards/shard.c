@@ -910,8 +910,7 @@ static void on_recv(struct shard *s, struct client *c, struct io_uring_cqe *cqe)
     if (res > 0) {
         unsigned bid = cqe->flags >> IORING_CQE_BUFFER_SHIFT;
         s->net_input_bytes += res;
-        if (!c->closing)
-        {
+        if (!c->closing) {
             const char *data = s->buf_base + (size_t)bid * s->buf_size;
             if (c->tls)
                 tls_on_recv(c, data, res);

@@ -194,8 +194,8 @@ Test(tls, tls_1_1_refused_1_2_accepted)
 {
     expect_refused(tls_port, certs.client_crt, certs.client_key, TLS1_1_VERSION);
     char err[300];
-    struct tclient *t = tclient_connect(tls_port, certs.ca, certs.client_crt, certs.client_key, TLS1_2_VERSION, err,
-                                        sizeof(err));
+    struct tclient *t =
+        tclient_connect(tls_port, certs.ca, certs.client_crt, certs.client_key, TLS1_2_VERSION, err, sizeof(err));
     cr_assert(t != NULL, "TLS 1.2 refused: %s", err);
     expect_works(t, "tls:12");
     tclient_free(t);
@@ -310,10 +310,10 @@ Test(tls, config_get_tls_options)
     struct {
         const char *name, *value;
     } want[] = {
-        {"tls-auth-clients", "yes"},        {"tls-protocols", ""},
-        {"tls-session-caching", "yes"},     {"tls-session-cache-size", "20480"},
+        {"tls-auth-clients", "yes"},          {"tls-protocols", ""},
+        {"tls-session-caching", "yes"},       {"tls-session-cache-size", "20480"},
         {"tls-session-cache-timeout", "300"}, {"tls-prefer-server-ciphers", "no"},
-        {"tls-ca-cert-file", certs.ca},     {"tls-cert-file", certs.server_crt},
+        {"tls-ca-cert-file", certs.ca},       {"tls-cert-file", certs.server_crt},
     };
     for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
         r = cmd(c, "CONFIG GET %s", want[i].name);
@@ -331,13 +331,12 @@ Test(tls, config_set_certificate_reloads_for_new_connections)
     redisContext *c = client_connect();
     expect_err_prefix(cmd(c, "CONFIG SET tls-cert-file %s/missing.crt", certs.dir), "ERR CONFIG SET failed");
     expect_works(old, "tls:before");
-    expect_status(cmd(c, "CONFIG SET tls-cert-file %s tls-key-file %s", certs.other_server_crt,
-                      certs.other_server_key),
+    expect_status(cmd(c, "CONFIG SET tls-cert-file %s tls-key-file %s", certs.other_server_crt, certs.other_server_key),
                   "OK");
     /* New connections get the new certificate (signed by the other CA). */
     char err[300];
-    struct tclient *t = tclient_connect(tls_port, certs.other_ca, certs.client_crt, certs.client_key, 0, err,
-                                        sizeof(err));
+    struct tclient *t =
+        tclient_connect(tls_port, certs.other_ca, certs.client_crt, certs.client_key, 0, err, sizeof(err));
     cr_assert(t != NULL, "no handshake with the new certificate: %s", err);
     expect_works(t, "tls:after");
     struct tclient *stale =
@@ -358,8 +357,8 @@ Test(tls, old_protocols_rejected_in_config)
     expect_err_prefix(cmd(c, "CONFIG SET tls-protocols TLSv1.1"), "ERR CONFIG SET failed");
     expect_status(cmd(c, "CONFIG SET tls-protocols TLSv1.3"), "OK");
     char err[300];
-    struct tclient *t = tclient_connect(tls_port, certs.ca, certs.client_crt, certs.client_key, TLS1_2_VERSION, err,
-                                        sizeof(err));
+    struct tclient *t =
+        tclient_connect(tls_port, certs.ca, certs.client_crt, certs.client_key, TLS1_2_VERSION, err, sizeof(err));
     cr_assert(t == NULL, "TLS 1.2 accepted with tls-protocols TLSv1.3");
     struct tclient *ok = connect_ok(certs.client_crt, certs.client_key);
     expect_works(ok, "tls:13");

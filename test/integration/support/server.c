@@ -157,15 +157,14 @@ static void exec_server(const struct test_server *server, const char *exe, pid_t
     char *argv[16 + SERVER_MAX_EXTRA_ARGS + 1];
     int n = 0;
     if (server->is_redis) {
-        char *base[] = {(char *)exe, "--port",      port, "--bind",
-                        "127.0.0.1", "--save",      "",   "--appendonly",
-                        "no",        "--daemonize", "no", "--enable-debug-command",
+        char *base[] = {(char *)exe, "--port",       port, "--bind",      "127.0.0.1", "--save",
+                        "",          "--appendonly", "no", "--daemonize", "no",        "--enable-debug-command",
                         "local"};
         for (size_t i = 0; i < sizeof(base) / sizeof(base[0]); i++)
             argv[n++] = base[i];
     } else {
-        char *base[] = {(char *)exe, "--port",     port,     "--bind", "127.0.0.1", "--threads",
-                        threads,     "--loglevel", "warning"};
+        char *base[] = {(char *)exe, "--port", port,         "--bind", "127.0.0.1",
+                        "--threads", threads,  "--loglevel", "warning"};
         for (size_t i = 0; i < sizeof(base) / sizeof(base[0]); i++)
             argv[n++] = base[i];
     }

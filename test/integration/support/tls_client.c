@@ -114,8 +114,8 @@ static void ssl_reason(char *err, size_t errlen, const char *what)
     snprintf(err, errlen, "%s: %s", what, detail);
 }
 
-struct tclient *tclient_connect(int port, const char *ca, const char *cert, const char *key, int max_version,
-                                      char *err, size_t errlen)
+struct tclient *tclient_connect(int port, const char *ca, const char *cert, const char *key, int max_version, char *err,
+                                size_t errlen)
 {
     snprintf(err, errlen, "no error");
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);

@@ -37,8 +37,8 @@ struct tclient;
  * presenting cert/key when not NULL, offering at most `max_version`
  * (0 = library default, e.g. TLS1_1_VERSION). Returns NULL when the TCP
  * connection or the handshake fails (the reason in err). */
-struct tclient *tclient_connect(int port, const char *ca, const char *cert, const char *key, int max_version,
-                                      char *err, size_t errlen);
+struct tclient *tclient_connect(int port, const char *ca, const char *cert, const char *key, int max_version, char *err,
+                                size_t errlen);
 /* Sends one command (hiredis format) without waiting. false on error. */
 bool tclient_send(struct tclient *t, const char *format, ...);
 /* Reads the next reply; NULL when the connection failed or closed. */
