@@ -32,6 +32,7 @@
 #include "conn.h"
 #include "db.h"
 #include "dispatch.h"
+#include "evict.h"
 #include "log.h"
 #include "ring.h"
 #include "txn.h"
@@ -360,7 +361,8 @@ static void run_exec(struct shard *s, struct subreq *sub)
         c.cmd = ec->cmd;
         size_t before = sub->out.len;
         int64_t t0 = monotonic_us();
-        ec->cmd->handler(&c);
+        if (evict_command_allowed(&c))
+            ec->cmd->handler(&c);
         struct command_stat *st = shard_command_stat(s, ec->cmd);
         st->usec += monotonic_us() - t0;
         if (sub->out.len > before && sub->out.data[before] == '-') {
@@ -543,7 +545,8 @@ static void shard_run_sub(struct shard *s, struct subreq *sub)
         }
         c.blocking = sub->block_mode == BLOCK_RUN;
         int64_t t0 = monotonic_us();
-        sub->handler(&c);
+        if (evict_command_allowed(&c))
+            sub->handler(&c);
         shard_command_stat(s, c.cmd)->usec += monotonic_us() - t0;
         if (c.blocked) {
             blocking_park(s, sub); /* refused when cancelled: completes as such */
@@ -1003,6 +1006,7 @@ static int open_listener(struct shard *s, const char *addr, int port, int backlo
 
 static void shard_cron(struct shard *s)
 {
+    evict_set_policy(s->cfg->maxmemory_policy);
     /* Active expiry: sample each db's expiry vector within a time budget of
      * 25% of the tick, like Redis's slow cycle, repeating while a sample
      * finds more than a quarter expired. */
