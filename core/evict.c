@@ -40,24 +40,69 @@ static _Atomic size_t measured_bytes;
 static _Atomic int64_t measured_at_us; /* 0: never (the monotonic clock is far past it) */
 static _Atomic size_t evicted_since_measure; /* bytes evicted after measured_bytes was taken */
 
+#ifdef SHARDIS_JEMALLOC
+/* jemalloc's per-thread counters (bytes ever allocated / freed by the
+ * thread) are exact at every malloc and free, unlike stats.allocated which
+ * lags behind the thread caches. Live bytes = a base taken at the first
+ * registration + the sum over registered threads of allocated - freed; a
+ * block allocated by one thread and freed by another cancels out in the sum. */
+#define MAX_COUNTED_THREADS 1024
+static uint64_t *thread_alloc[MAX_COUNTED_THREADS], *thread_dealloc[MAX_COUNTED_THREADS];
+static _Atomic int counted_threads;
+static long long counted_base;
+
+void evict_thread_register(void)
+{
+    uint64_t *a = NULL, *d = NULL;
+    size_t sz = sizeof(a);
+    if (mallctl("thread.allocatedp", &a, &sz, NULL, 0) != 0 || mallctl("thread.deallocatedp", &d, &sz, NULL, 0) != 0)
+        return;
+    if (atomic_load(&counted_threads) == 0) {
+        /* first caller, the main thread before any other starts */
+        uint64_t epoch = 1;
+        size_t esz = sizeof(epoch);
+        mallctl("epoch", &epoch, &esz, &epoch, esz);
+        size_t allocated = 0;
+        esz = sizeof(allocated);
+        mallctl("stats.allocated", &allocated, &esz, NULL, 0);
+        counted_base = (long long)allocated - (long long)(*a - *d);
+    }
+    int i = atomic_load(&counted_threads);
+    while (i < MAX_COUNTED_THREADS && !atomic_compare_exchange_weak(&counted_threads, &i, i + 1))
+        ;
+    if (i >= MAX_COUNTED_THREADS)
+        return;
+    __atomic_store_n(&thread_dealloc[i], d, __ATOMIC_RELEASE);
+    __atomic_store_n(&thread_alloc[i], a, __ATOMIC_RELEASE);
+}
+
 static size_t measure_allocated(void)
 {
-#ifdef SHARDIS_JEMALLOC
-    uint64_t epoch = 1;
-    size_t sz = sizeof(epoch);
-    mallctl("epoch", &epoch, &sz, &epoch, sz);
-    size_t allocated = 0;
-    sz = sizeof(allocated);
-    if (mallctl("stats.allocated", &allocated, &sz, NULL, 0) != 0)
-        return 0;
-    return allocated;
-#elif defined(__SANITIZE_ADDRESS__)
+    long long sum = counted_base;
+    int n = atomic_load(&counted_threads);
+    for (int i = 0; i < n; i++) {
+        uint64_t *a = __atomic_load_n(&thread_alloc[i], __ATOMIC_ACQUIRE);
+        uint64_t *d = __atomic_load_n(&thread_dealloc[i], __ATOMIC_ACQUIRE);
+        if (a && d)
+            sum += (long long)(__atomic_load_n(a, __ATOMIC_RELAXED) - __atomic_load_n(d, __ATOMIC_RELAXED));
+    }
+    return sum > 0 ? (size_t)sum : 0;
+}
+#else
+void evict_thread_register(void)
+{
+}
+
+static size_t measure_allocated(void)
+{
+#if defined(__SANITIZE_ADDRESS__)
     return __sanitizer_get_current_allocated_bytes();
 #else
     struct mallinfo2 mi = mallinfo2();
     return mi.uordblks + mi.hblkhd;
 #endif
 }
+#endif
 
 size_t evict_measure_now(void)
 {
@@ -69,6 +114,10 @@ size_t evict_measure_now(void)
 
 size_t evict_used_memory(int64_t now_us)
 {
+#ifdef SHARDIS_JEMALLOC
+    (void)now_us;
+    return measure_allocated(); /* cheap: a few loads per thread */
+#endif
     int64_t at = atomic_load_explicit(&measured_at_us, memory_order_relaxed);
     /* One thread measures per interval; the others use its figure. */
     if (now_us - at >= MEASURE_INTERVAL_US &&

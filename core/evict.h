@@ -2,10 +2,11 @@
  * evict.h - maxmemory: how much memory the server uses, the LRU/LFU clock
  * kept in each entry, and the eviction of keys before a write.
  *
- * Memory is measured for the whole process (jemalloc's stats.allocated, the
- * sanitizer allocator's count under ASan, mallinfo2 otherwise), at most once
- * a millisecond; between two measurements the bytes every shard evicted are
- * subtracted from the last figure. Each shard evicts its own keys while that
+ * Memory is measured for the whole process: with jemalloc, the sum of its
+ * exact per-thread allocated/freed counters over the server's threads (read
+ * at every check); under ASan the sanitizer allocator's count and otherwise
+ * mallinfo2, at most once a millisecond, the bytes every shard evicted since
+ * being subtracted from the last figure. Each shard evicts its own keys while that
  * figure is above maxmemory, so keys, spread evenly by the hash, are evicted
  * from every shard in proportion to the writes it receives.
  * docs/architecture.md "Limits and eviction" has the details and deviations.
@@ -29,6 +30,10 @@ struct shard;
 #define EVICT_OOM_ERROR "OOM command not allowed when used memory > 'maxmemory'."
 #define LFU_INIT_VAL 5
 
+/* Counts the calling thread's allocations in the measurement (jemalloc):
+ * called by main() first, then by every thread that allocates or frees
+ * data (shard threads, the lazyfree thread). */
+void evict_thread_register(void);
 /* Bytes the server has allocated now (the estimate described above). */
 size_t evict_used_memory(int64_t now_us);
 /* Bytes measured right now (INFO), refreshing the estimate. */

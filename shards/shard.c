@@ -1060,6 +1060,7 @@ static void shard_stop(struct shard *s)
 static void *shard_main(void *arg)
 {
     struct shard *s = arg;
+    evict_thread_register();
     int n = s->srv->nshards;
     unsigned char *pushed = calloc(n, 1);
     for (int i = 0; i < s->nlisteners; i++)
