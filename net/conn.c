@@ -87,7 +87,7 @@ static size_t output_pending(const struct client *c)
  * replicas or Pub/Sub clients yet): over the hard limit, or over the soft
  * limit continuously for its seconds, the client is marked and closed by the
  * next shard_flush_clients, outside whatever command is running. */
-static void check_output_limit(struct client *c)
+void client_check_output_limit(struct client *c)
 {
     const struct obuf_limit *l = &c->shard->cfg->obuf_limits[OBUF_NORMAL];
     if (!l->hard && !l->soft)
@@ -119,7 +119,7 @@ void client_want_flush(struct client *c)
 {
     if (c->closing)
         return;
-    check_output_limit(c);
+    client_check_output_limit(c);
     if (c->in_flush_list)
         return;
     c->in_flush_list = 1;

@@ -124,6 +124,10 @@ void client_close(struct client *c, int after_reply);
 /* Called when the io (recv or send) the client waited for has ended or a
  * request completed: frees the client when nothing refers to it any more. */
 void client_maybe_free(struct client *c);
+/* client-output-buffer-limit: marks a client over the hard limit, or over
+ * the soft one for longer than its seconds, to be closed at the next flush
+ * (called when output grows, and by the shard cron for the soft limit). */
+void client_check_output_limit(struct client *c);
 /* Queues the client for a send at the end of the loop iteration. */
 void client_want_flush(struct client *c);
 /* Moves finished replies at the head of the request queue to the output. */

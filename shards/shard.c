@@ -1031,6 +1031,16 @@ static void shard_cron(struct shard *s)
     for (int i = 0; i < s->ndbs; i++)
         db_rehash_step(s->dbs[i], 100);
     /* Idle clients. */
+    /* Soft output limits expire with time, not only when output grows. */
+    if (s->cfg->obuf_limits[OBUF_NORMAL].soft) {
+        for (struct client *c = s->clients; c; c = c->next) {
+            if (c->closing || !c->obuf_soft_since_ms)
+                continue;
+            client_check_output_limit(c);
+            if (c->obuf_close)
+                client_want_flush(c); /* closed by the flush */
+        }
+    }
     long long timeout = s->cfg->timeout;
     if (timeout > 0) {
         struct client *next;
