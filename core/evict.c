@@ -54,6 +54,10 @@ static long long counted_base;
 
 void evict_thread_register(void)
 {
+    static __thread int registered;
+    if (registered)
+        return;
+    registered = 1;
     uint64_t *a = NULL, *d = NULL;
     size_t sz = sizeof(a);
     if (mallctl("thread.allocatedp", &a, &sz, NULL, 0) != 0 || mallctl("thread.deallocatedp", &d, &sz, NULL, 0) != 0)
