@@ -22,9 +22,9 @@
 
 #include "command.h"
 #include "config.h"
-#include "evict.h"
 #include "conn.h"
 #include "dispatch.h"
+#include "evict.h"
 #include "lazyfree.h"
 #include "log.h"
 #include "server.h"
@@ -415,8 +415,8 @@ void info_render(struct buf *out, int resp, const struct arg *argv, int argc, st
                 any ? "\r\n" : "", (unsigned long long)conns, (unsigned long long)tot.commands,
                 (unsigned long long)in_bytes, (unsigned long long)out_bytes, (unsigned long long)rejected,
                 (unsigned long long)(tot.expired_keys + lazy_expired), (unsigned long long)tot.evicted_keys,
-                (unsigned long long)tot.keyspace_hits,
-                (unsigned long long)tot.keyspace_misses, (unsigned long long)tot.hops_out);
+                (unsigned long long)tot.keyspace_hits, (unsigned long long)tot.keyspace_misses,
+                (unsigned long long)tot.hops_out);
         /* Transactions (shards/txn.h): multi-key commands and EXECs that
          * ran in one hop, transactions that locked several shards, global
          * barriers, try-locks retried in shard order, waits for a lock,

@@ -25,7 +25,17 @@
 static struct config defaults_storage; /* written once, by defaults_init */
 static void defaults_init(void);
 
-enum opt_kind { OPT_INT, OPT_LL, OPT_MEM, OPT_BOOL, OPT_STRING, OPT_ENUM_LOGLEVEL, OPT_BIND, OPT_ENUM_POLICY, OPT_OBUF };
+enum opt_kind {
+    OPT_INT,
+    OPT_LL,
+    OPT_MEM,
+    OPT_BOOL,
+    OPT_STRING,
+    OPT_ENUM_LOGLEVEL,
+    OPT_BIND,
+    OPT_ENUM_POLICY,
+    OPT_OBUF
+};
 
 struct config_option {
     const char *name;
@@ -83,8 +93,8 @@ static const struct config_option config_options[] = {
 #define NOPTIONS (sizeof(config_options) / sizeof(config_options[0]))
 
 static const char *loglevel_names[] = {"debug", "verbose", "notice", "warning", "nothing"};
-static const char *policy_names[] = {"noeviction",   "allkeys-lru",    "allkeys-lfu",     "allkeys-random",
-                                     "volatile-lru", "volatile-lfu",   "volatile-random", "volatile-ttl"};
+static const char *policy_names[] = {"noeviction",   "allkeys-lru",  "allkeys-lfu",     "allkeys-random",
+                                     "volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl"};
 static const char *obuf_class_names[] = {"normal", "slave", "pubsub"};
 
 const char *config_maxmemory_policy_name(int policy)

@@ -55,9 +55,9 @@ struct config {
     int lazyfree_lazy_expire;
     int lazyfree_lazy_eviction; /* evicted values are freed in the background */
     /* limits and eviction (core/evict.h) */
-    long long maxmemory;            /* bytes, 0 = no limit */
-    int maxmemory_policy;           /* enum maxmemory_policy */
-    int maxmemory_samples;          /* keys sampled per eviction round */
+    long long maxmemory;             /* bytes, 0 = no limit */
+    int maxmemory_policy;            /* enum maxmemory_policy */
+    int maxmemory_samples;           /* keys sampled per eviction round */
     int maxmemory_eviction_tenacity; /* accepted for compatibility */
     int lfu_log_factor;
     int lfu_decay_time; /* minutes */

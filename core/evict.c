@@ -38,7 +38,7 @@ extern size_t __sanitizer_get_current_allocated_bytes(void);
 #define MEASURE_INTERVAL_US 1000
 
 static _Atomic size_t measured_bytes;
-static _Atomic int64_t measured_at_us; /* 0: never (the monotonic clock is far past it) */
+static _Atomic int64_t measured_at_us;       /* 0: never (the monotonic clock is far past it) */
 static _Atomic size_t evicted_since_measure; /* bytes evicted after measured_bytes was taken */
 
 #ifdef SHARDIS_JEMALLOC
@@ -94,9 +94,7 @@ static size_t measure_allocated(void)
     return sum > 0 ? (size_t)sum : 0;
 }
 #else
-void evict_thread_register(void)
-{
-}
+void evict_thread_register(void) {}
 
 static size_t measure_allocated(void)
 {

@@ -25,10 +25,10 @@ Test(evict, lfu_log_incr)
     cr_assert_eq(evict_lfu_log_incr(0, 10, 0.999), 1);
     cr_assert_eq(evict_lfu_log_incr(LFU_INIT_VAL, 10, 0.999), LFU_INIT_VAL + 1);
     /* Above it the probability is 1/((counter-5)*factor+1). */
-    cr_assert_eq(evict_lfu_log_incr(15, 10, 0.5), 15);            /* p = 1/101 */
-    cr_assert_eq(evict_lfu_log_incr(15, 10, 1.0 / 102), 16);      /* r < p */
-    cr_assert_eq(evict_lfu_log_incr(200, 0, 0.999), 201);         /* factor 0: always */
-    cr_assert_eq(evict_lfu_log_incr(255, 0, 0.0), 255);           /* saturates */
+    cr_assert_eq(evict_lfu_log_incr(15, 10, 0.5), 15);       /* p = 1/101 */
+    cr_assert_eq(evict_lfu_log_incr(15, 10, 1.0 / 102), 16); /* r < p */
+    cr_assert_eq(evict_lfu_log_incr(200, 0, 0.999), 201);    /* factor 0: always */
+    cr_assert_eq(evict_lfu_log_incr(255, 0, 0.0), 255);      /* saturates */
 }
 
 Test(evict, lfu_counter_decays_by_minutes)
@@ -45,7 +45,7 @@ Test(evict, lfu_counter_decays_by_minutes)
         evict_touch(e, &cfg, NOW);
     cr_assert_eq(evict_lfu_counter(e, &cfg, NOW), LFU_INIT_VAL + 10);
     cr_assert_eq(evict_lfu_counter(e, &cfg, NOW + 3 * 60000), LFU_INIT_VAL + 7); /* 1 per minute */
-    cfg.lfu_decay_time = 0; /* never decays */
+    cfg.lfu_decay_time = 0;                                                      /* never decays */
     cr_assert_eq(evict_lfu_counter(e, &cfg, NOW + 3 * 60000), LFU_INIT_VAL + 10);
     cfg.lfu_decay_time = 1;
     cr_assert_eq(evict_lfu_counter(e, &cfg, NOW + 100 * 60000), 0);
