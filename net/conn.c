@@ -100,7 +100,7 @@ void client_check_output_limit(struct client *c)
         int64_t now = c->shard->now_ms;
         if (!c->obuf_soft_since_ms)
             c->obuf_soft_since_ms = now;
-        else if (now - c->obuf_soft_since_ms >= l->soft_seconds * 1000)
+        else if (now - c->obuf_soft_since_ms > l->soft_seconds * 1000)
             over = 1;
     } else {
         c->obuf_soft_since_ms = 0;
