@@ -411,12 +411,16 @@ int evict_before_write(struct shard *s, const struct config *cfg, int64_t now_ms
     if (cfg->maxmemory_policy == MAXMEMORY_NOEVICTION)
         return -1;
     /* Bounded work per command, like Redis's eviction time limit: the rest is
-     * done before the next write. */
+     * done before the next write. The figure is the whole server's and may
+     * include other threads' transient buffers (a pipeline being copied to
+     * another shard): a shard that runs out of candidates after evicting some
+     * lets the command run; the next write there is refused if it is still
+     * over the limit with nothing left to evict. */
     for (int n = 0; n < 1024 && used > limit; n++) {
         int dbid = 0;
         struct db_entry *e = pick_victim(s, cfg, now_ms, &dbid);
-        if (!e)
-            return -1;
+        if (!e) /* refused only when this shard had nothing to give at all */
+            return n == 0 ? -1 : 0;
         size_t freed = evict_key_delete(s, dbid, e, cfg);
         atomic_fetch_add_explicit(&evicted_since_measure, freed, memory_order_relaxed);
         used = used > freed ? used - freed : 0;

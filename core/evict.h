@@ -66,8 +66,8 @@ int evict_refuse_write(const struct config *cfg, int64_t now_ms);
  * Executing shard, before a denyoom command runs there: evicts this shard's
  * keys by the policy until the memory figure is under maxmemory. Returns 0
  * when the command may run, -1 when it must be refused (noeviction, or
- * nothing left that the policy may evict); the caller replies
- * EVICT_OOM_ERROR.
+ * nothing this shard's policy may evict while over the limit); the caller
+ * replies EVICT_OOM_ERROR.
  */
 int evict_before_write(struct shard *s, const struct config *cfg, int64_t now_ms);
 
