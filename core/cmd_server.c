@@ -24,6 +24,7 @@
 #include "config.h"
 #include "conn.h"
 #include "dispatch.h"
+#include "evict.h"
 #include "lazyfree.h"
 #include "log.h"
 #include "server.h"
@@ -255,29 +256,11 @@ static void rss_and_peak(size_t *rss, size_t *peak)
     fclose(f);
 }
 
+/* The figure maxmemory is checked against (core/evict.h): jemalloc's
+ * allocated bytes, the sanitizer allocator's under ASan, mallinfo2 else. */
 static size_t allocated_bytes(void)
 {
-#ifdef SHARDIS_JEMALLOC
-    uint64_t epoch = 1;
-    size_t sz = sizeof(epoch);
-    mallctl("epoch", &epoch, &sz, &epoch, sz);
-    size_t allocated = 0;
-    sz = sizeof(allocated);
-    if (mallctl("stats.allocated", &allocated, &sz, NULL, 0) == 0)
-        return allocated;
-    return 0;
-#else
-    /* Sanitizer builds replace malloc; mallinfo2 then knows nothing, so
-     * the resident size is the closest figure. */
-    struct mallinfo2 mi = mallinfo2();
-    size_t used = mi.uordblks + mi.hblkhd;
-    if (used == 0) {
-        size_t rss, peak;
-        rss_and_peak(&rss, &peak);
-        used = rss;
-    }
-    return used;
-#endif
+    return evict_measure_now();
 }
 
 static void human_bytes(char *out, size_t outlen, double n)
@@ -353,6 +336,7 @@ void info_render(struct buf *out, int resp, const struct arg *argv, int argc, st
         tot.keyspace_hits += si->stats.keyspace_hits;
         tot.keyspace_misses += si->stats.keyspace_misses;
         tot.expired_keys += si->stats.expired_keys;
+        tot.evicted_keys += si->stats.evicted_keys;
         tot.dirty += si->stats.dirty;
         tot.hops_in += si->stats.hops_in;
         tot.hops_out += si->stats.hops_out;
@@ -395,7 +379,8 @@ void info_render(struct buf *out, int resp, const struct arg *argv, int argc, st
     if (section_wanted(argv, argc, "memory", 1)) {
         size_t used = allocated_bytes(), rss, peak;
         rss_and_peak(&rss, &peak);
-        char h1[32], h2[32], h3[32];
+        char h1[32], h2[32], h3[32], h4[32];
+        human_bytes(h4, sizeof(h4), (double)cfg->maxmemory);
         human_bytes(h1, sizeof(h1), (double)used);
         human_bytes(h2, sizeof(h2), (double)rss);
         human_bytes(h3, sizeof(h3), (double)peak);
@@ -403,6 +388,7 @@ void info_render(struct buf *out, int resp, const struct arg *argv, int argc, st
                 "%s# Memory\r\nused_memory:%zu\r\nused_memory_human:%s\r\nused_memory_rss:%zu\r\n"
                 "used_memory_rss_human:%s\r\nused_memory_peak_rss:%zu\r\nused_memory_peak_rss_human:%s\r\n"
                 "used_memory_overhead:%zu\r\nmem_fragmentation_ratio:%.2f\r\nmem_allocator:%s\r\n"
+                "maxmemory:%lld\r\nmaxmemory_human:%s\r\nmaxmemory_policy:%s\r\n"
                 "lazyfree_pending_objects:%zu\r\nlazyfreed_objects:%zu\r\n",
                 any ? "\r\n" : "", used, h1, rss, h2, peak, h3, overhead, used ? (double)rss / used : 0.0,
 #ifdef SHARDIS_JEMALLOC
@@ -410,7 +396,8 @@ void info_render(struct buf *out, int resp, const struct arg *argv, int argc, st
 #else
                 "libc",
 #endif
-                lazyfree_pending(), lazyfree_freed());
+                cfg->maxmemory, h4, config_maxmemory_policy_name(cfg->maxmemory_policy), lazyfree_pending(),
+                lazyfree_freed());
         any = 1;
     }
     if (section_wanted(argv, argc, "persistence", 1)) {
@@ -424,12 +411,13 @@ void info_render(struct buf *out, int resp, const struct arg *argv, int argc, st
         appendf(&t,
                 "%s# Stats\r\ntotal_connections_received:%llu\r\ntotal_commands_processed:%llu\r\n"
                 "total_net_input_bytes:%llu\r\ntotal_net_output_bytes:%llu\r\nrejected_connections:%llu\r\n"
-                "expired_keys:%llu\r\nevicted_keys:0\r\nkeyspace_hits:%llu\r\nkeyspace_misses:%llu\r\n"
+                "expired_keys:%llu\r\nevicted_keys:%llu\r\nkeyspace_hits:%llu\r\nkeyspace_misses:%llu\r\n"
                 "cross_shard_hops:%llu\r\n",
                 any ? "\r\n" : "", (unsigned long long)conns, (unsigned long long)tot.commands,
                 (unsigned long long)in_bytes, (unsigned long long)out_bytes, (unsigned long long)rejected,
-                (unsigned long long)(tot.expired_keys + lazy_expired), (unsigned long long)tot.keyspace_hits,
-                (unsigned long long)tot.keyspace_misses, (unsigned long long)tot.hops_out);
+                (unsigned long long)(tot.expired_keys + lazy_expired), (unsigned long long)tot.evicted_keys,
+                (unsigned long long)tot.keyspace_hits, (unsigned long long)tot.keyspace_misses,
+                (unsigned long long)tot.hops_out);
         /* Transactions (shards/txn.h): multi-key commands and EXECs that
          * ran in one hop, transactions that locked several shards, global
          * barriers, try-locks retried in shard order, waits for a lock,

@@ -39,6 +39,7 @@
 #include "command.h"
 
 #include "db.h"
+#include "evict.h"
 #include "lazyfree.h"
 #include "object.h"
 #include "resp.h"
@@ -1140,7 +1141,7 @@ struct db_entry *lookup_read(struct cmd_ctx *c, int argi)
     const struct arg *key = &c->argv[argi];
     struct db_entry *e = db_find_live(c->db, arg_key_hash(c, argi), key->ptr, key->len, c->now_ms);
     if (e) {
-        e->lru = lru_clock_now(c->now_ms);
+        evict_touch(e, ctx_config(c), c->now_ms);
         if (c->stats)
             c->stats->keyspace_hits++;
     } else if (c->stats) {
@@ -1157,7 +1158,7 @@ struct db_entry *lookup_write_db(struct cmd_ctx *c, struct db *db, int argi)
     const struct arg *key = &c->argv[argi];
     struct db_entry *e = db_find_live(db, arg_key_hash(c, argi), key->ptr, key->len, c->now_ms);
     if (e)
-        e->lru = lru_clock_now(c->now_ms);
+        evict_touch(e, ctx_config(c), c->now_ms);
     return e;
 }
 

@@ -91,6 +91,7 @@ struct shard_stats {
     uint64_t keyspace_hits;
     uint64_t keyspace_misses;
     uint64_t expired_keys; /* by the active cycle; lazy ones are in db */
+    uint64_t evicted_keys; /* by maxmemory (core/evict.c) */
     uint64_t dirty;        /* writes since start (save rules later) */
     uint64_t hops_in;      /* sub-commands received from other threads */
     uint64_t hops_out;     /* sub-commands sent to other threads */

@@ -25,7 +25,18 @@
 static struct config defaults_storage; /* written once, by defaults_init */
 static void defaults_init(void);
 
-enum opt_kind { OPT_INT, OPT_LL, OPT_MEM, OPT_BOOL, OPT_STRING, OPT_ENUM_LOGLEVEL, OPT_BIND, OPT_ENUM };
+enum opt_kind {
+    OPT_INT,
+    OPT_LL,
+    OPT_MEM,
+    OPT_BOOL,
+    OPT_STRING,
+    OPT_ENUM_LOGLEVEL,
+    OPT_BIND,
+    OPT_ENUM,
+    OPT_ENUM_POLICY,
+    OPT_OBUF
+};
 
 struct config_option {
     const char *name;
@@ -90,10 +101,76 @@ static const struct config_option config_options[] = {
     {"tls-session-cache-size", OPT_LL, OFF(tls_session_cache_size), 0, INT_MAX, 1, NULL},
     {"tls-session-cache-timeout", OPT_LL, OFF(tls_session_cache_timeout), 0, INT_MAX, 1, NULL},
     {"tls-auth-clients-user", OPT_ENUM, OFF(tls_auth_clients_user), 0, 0, 1, tls_auth_clients_user_names},
+    {"lazyfree-lazy-eviction", OPT_BOOL, OFF(lazyfree_lazy_eviction), 0, 1, 1, NULL},
+    {"maxmemory", OPT_MEM, OFF(maxmemory), 0, LLONG_MAX, 1, NULL},
+    {"maxmemory-policy", OPT_ENUM_POLICY, OFF(maxmemory_policy), 0, 0, 1, NULL},
+    {"maxmemory-samples", OPT_INT, OFF(maxmemory_samples), 1, 64, 1, NULL},
+    {"maxmemory-eviction-tenacity", OPT_INT, OFF(maxmemory_eviction_tenacity), 0, 100, 1, NULL},
+    {"lfu-log-factor", OPT_INT, OFF(lfu_log_factor), 0, INT_MAX, 1, NULL},
+    {"lfu-decay-time", OPT_INT, OFF(lfu_decay_time), 0, INT_MAX, 1, NULL},
+    {"client-output-buffer-limit", OPT_OBUF, OFF(obuf_limits), 0, 0, 1, NULL},
 };
 #define NOPTIONS (sizeof(config_options) / sizeof(config_options[0]))
 
 static const char *loglevel_names[] = {"debug", "verbose", "notice", "warning", "nothing"};
+static const char *policy_names[] = {"noeviction",   "allkeys-lru",  "allkeys-lfu",     "allkeys-random",
+                                     "volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl"};
+static const char *obuf_class_names[] = {"normal", "slave", "pubsub"};
+
+const char *config_maxmemory_policy_name(int policy)
+{
+    return policy >= 0 && policy < 8 ? policy_names[policy] : "noeviction";
+}
+
+/* client-output-buffer-limit: groups of "<class> <hard> <soft> <seconds>";
+ * only the classes named change. "replica" is an alias of "slave". Values
+ * come as separate words (file) or as one string (CONFIG SET). */
+static int parse_obuf_limits(struct config *cfg, const char *const *values, int nvalues, char *err, size_t errlen)
+{
+    char joined[1024];
+    size_t n = 0;
+    for (int i = 0; i < nvalues; i++) {
+        int w = snprintf(joined + n, sizeof(joined) - n, "%s%s", i ? " " : "", values[i]);
+        if (w < 0 || (size_t)w >= sizeof(joined) - n) {
+            snprintf(err, errlen, "Invalid client output buffer limit: value too long");
+            return -1;
+        }
+        n += (size_t)w;
+    }
+    char *words[64];
+    int nw = 0;
+    char *save = NULL;
+    for (char *t = strtok_r(joined, " \t", &save); t; t = strtok_r(NULL, " \t", &save)) {
+        if (nw == 64)
+            goto bad;
+        words[nw++] = t;
+    }
+    if (nw == 0 || nw % 4 != 0)
+        goto bad;
+    struct obuf_limit next[3];
+    memcpy(next, cfg->obuf_limits, sizeof(next));
+    for (int i = 0; i < nw; i += 4) {
+        int cls = -1;
+        if (!strcasecmp(words[i], "normal"))
+            cls = OBUF_NORMAL;
+        else if (!strcasecmp(words[i], "slave") || !strcasecmp(words[i], "replica"))
+            cls = OBUF_REPLICA;
+        else if (!strcasecmp(words[i], "pubsub"))
+            cls = OBUF_PUBSUB;
+        long long hard, soft, secs;
+        if (cls < 0 || config_parse_memory(words[i + 1], &hard) < 0 || config_parse_memory(words[i + 2], &soft) < 0 ||
+            !string2ll(words[i + 3], strlen(words[i + 3]), &secs) || secs < 0)
+            goto bad;
+        next[cls].hard = hard;
+        next[cls].soft = soft;
+        next[cls].soft_seconds = secs;
+    }
+    memcpy(cfg->obuf_limits, next, sizeof(next));
+    return 0;
+bad:
+    snprintf(err, errlen, "Invalid client output buffer limit class or value");
+    return -1;
+}
 
 void config_init_defaults(struct config *cfg)
 {
@@ -130,6 +207,16 @@ void config_init_defaults(struct config *cfg)
     cfg->tls_session_caching = 1;
     cfg->tls_session_cache_size = 20 * 1024;
     cfg->tls_session_cache_timeout = 300;
+    cfg->lazyfree_lazy_eviction = 0;
+    cfg->maxmemory = 0;
+    cfg->maxmemory_policy = MAXMEMORY_NOEVICTION;
+    cfg->maxmemory_samples = 5;
+    cfg->maxmemory_eviction_tenacity = 10;
+    cfg->lfu_log_factor = 10;
+    cfg->lfu_decay_time = 1;
+    cfg->obuf_limits[OBUF_NORMAL] = (struct obuf_limit){0, 0, 0};
+    cfg->obuf_limits[OBUF_REPLICA] = (struct obuf_limit){256LL * 1024 * 1024, 64LL * 1024 * 1024, 60};
+    cfg->obuf_limits[OBUF_PUBSUB] = (struct obuf_limit){32LL * 1024 * 1024, 8LL * 1024 * 1024, 60};
 }
 
 const struct config *config_defaults(void)
@@ -215,6 +302,8 @@ int config_set_option(struct config *cfg, const char *name, const char *const *v
             strcpy(cfg->bind[i], values[i]);
         return 0;
     }
+    if (opt->kind == OPT_OBUF)
+        return parse_obuf_limits(cfg, values, nvalues, err, errlen);
     if (nvalues != 1) {
         snprintf(err, errlen, "wrong number of arguments for '%s'", opt->name);
         return -1;
@@ -285,7 +374,19 @@ int config_set_option(struct config *cfg, const char *name, const char *const *v
         snprintf(err, errlen, "argument(s) must be one of the following: %s", list);
         return -1;
     }
+    case OPT_ENUM_POLICY:
+        for (int i = 0; i < 8; i++) {
+            if (!strcasecmp(v, policy_names[i])) {
+                *(int *)field = i;
+                return 0;
+            }
+        }
+        snprintf(err, errlen,
+                 "argument(s) must be one of the following: volatile-lru, volatile-lfu, volatile-random, volatile-ttl, "
+                 "allkeys-lru, allkeys-lfu, allkeys-random, noeviction");
+        return -1;
     case OPT_BIND:
+    case OPT_OBUF:
         break;
     }
     return -1;
@@ -434,6 +535,17 @@ static void option_value(const struct config *cfg, const struct config_option *o
     case OPT_ENUM:
         snprintf(out, outlen, "%s", opt->names[*(const int *)field]);
         break;
+    case OPT_ENUM_POLICY:
+        snprintf(out, outlen, "%s", policy_names[*(const int *)field]);
+        break;
+    case OPT_OBUF: {
+        size_t n = 0;
+        out[0] = '\0';
+        for (int i = 0; i < 3 && n < outlen; i++)
+            n += snprintf(out + n, outlen - n, "%s%s %lld %lld %lld", i ? " " : "", obuf_class_names[i],
+                          cfg->obuf_limits[i].hard, cfg->obuf_limits[i].soft, cfg->obuf_limits[i].soft_seconds);
+        break;
+    }
     case OPT_BIND: {
         size_t n = 0;
         out[0] = '\0';

@@ -69,9 +69,37 @@ struct config {
     long long tls_session_cache_size;
     long long tls_session_cache_timeout;
     int tls_auth_clients_user; /* 0 = off, 1 = a client certificate's CN names the ACL user */
+    int lazyfree_lazy_eviction; /* evicted values are freed in the background */
+    /* limits and eviction (core/evict.h) */
+    long long maxmemory;             /* bytes, 0 = no limit */
+    int maxmemory_policy;            /* enum maxmemory_policy */
+    int maxmemory_samples;           /* keys sampled per eviction round */
+    int maxmemory_eviction_tenacity; /* accepted for compatibility */
+    int lfu_log_factor;
+    int lfu_decay_time; /* minutes */
+    struct obuf_limit {
+        long long hard, soft; /* bytes, 0 = none */
+        long long soft_seconds;
+    } obuf_limits[3]; /* enum obuf_class */
 };
 
 enum { TLS_AUTH_CLIENTS_NO = 0, TLS_AUTH_CLIENTS_YES = 1, TLS_AUTH_CLIENTS_OPTIONAL = 2 };
+
+enum maxmemory_policy {
+    MAXMEMORY_NOEVICTION = 0,
+    MAXMEMORY_ALLKEYS_LRU,
+    MAXMEMORY_ALLKEYS_LFU,
+    MAXMEMORY_ALLKEYS_RANDOM,
+    MAXMEMORY_VOLATILE_LRU,
+    MAXMEMORY_VOLATILE_LFU,
+    MAXMEMORY_VOLATILE_RANDOM,
+    MAXMEMORY_VOLATILE_TTL,
+};
+/* client-output-buffer-limit classes, in Redis's CONFIG GET order */
+enum obuf_class { OBUF_NORMAL = 0, OBUF_REPLICA, OBUF_PUBSUB };
+
+/* Name of a maxmemory-policy value. */
+const char *config_maxmemory_policy_name(int policy);
 
 /* The defaults, for code that runs without a server (unit tests). */
 const struct config *config_defaults(void);

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "evict.h"
 #include "log.h"
 #include "server.h"
 #include "shard.h"
@@ -134,6 +135,8 @@ int main(int argc, char **argv)
         return 1;
     }
     buf_free(&opts);
+    evict_set_policy(cfg->maxmemory_policy);
+    evict_thread_register(); /* first: takes the base of the memory count */
 
     if (cfg->daemonize && daemon(1, 0) < 0) {
         fprintf(stderr, "Can't daemonize: %s\n", strerror(errno));

@@ -78,9 +78,50 @@ struct client *client_create(struct shard *s, int fd)
     return c;
 }
 
+/* Bytes of replies waiting for the socket (CLIENT LIST omem). */
+static size_t output_pending(const struct client *c)
+{
+    return c->out.len + (c->sending.len - c->sending_off);
+}
+
+/* client-output-buffer-limit for the normal class (the server has no
+ * replicas or Pub/Sub clients yet): over the hard limit, or over the soft
+ * limit continuously for its seconds, the client is marked and closed by the
+ * next shard_flush_clients, outside whatever command is running. */
+void client_check_output_limit(struct client *c)
+{
+    const struct obuf_limit *l = &c->shard->cfg->obuf_limits[OBUF_NORMAL];
+    if (!l->hard && !l->soft)
+        return;
+    size_t used = output_pending(c);
+    int over = 0;
+    if (l->hard && used >= (size_t)l->hard)
+        over = 1;
+    if (l->soft && used >= (size_t)l->soft) {
+        int64_t now = c->shard->now_ms;
+        if (!c->obuf_soft_since_ms)
+            c->obuf_soft_since_ms = now;
+        else if (now - c->obuf_soft_since_ms > l->soft_seconds * 1000)
+            over = 1;
+    } else {
+        c->obuf_soft_since_ms = 0;
+    }
+    if (over && !c->obuf_close) {
+        c->obuf_close = 1;
+        server_log(LL_WARNING,
+                   "Client id=%llu addr=%s laddr=%s name=%s omem=%zu cmd=%s scheduled to be closed ASAP for "
+                   "overcoming of output buffer limits.",
+                   (unsigned long long)c->id, c->addr, c->laddr, c->name ? c->name : "", used,
+                   c->last_cmd ? c->last_cmd : "NULL");
+    }
+}
+
 void client_want_flush(struct client *c)
 {
-    if (c->in_flush_list || c->closing)
+    if (c->closing)
+        return;
+    client_check_output_limit(c);
+    if (c->in_flush_list)
         return;
     c->in_flush_list = 1;
     c->flush_next = c->shard->flush_list;
@@ -291,6 +332,10 @@ void shard_flush_clients(struct shard *s)
         c->in_flush_list = 0;
         if (c->closing)
             continue;
+        if (c->obuf_close) {
+            client_close(c, 0);
+            continue;
+        }
         /* Replies written inline before a transaction that is still running
          * (MULTI's +OK and +QUEUED before an EXEC in flight) leave with the
          * transaction's reply: it completes without waiting for anything
@@ -358,7 +403,7 @@ void client_describe(struct client *c, struct buf *out, int64_t now_ms)
                  (long long)(now_ms - c->ctime_ms) / 1000, (long long)(now_ms - c->last_interaction_ms) / 1000,
                  c->blocked ? (c->in_multi ? "xb" : "b") : (c->in_multi ? "x" : "N"), c->dbid,
                  c->in_multi ? c->nqueued : -1, c->in.len, c->in.cap - c->in.len, c->in.cap, c->in.len, c->out.len,
-                 c->npending, c->sending.cap, c->in.cap + c->out.cap + c->sending.cap + sizeof(*c),
+                 c->npending, output_pending(c), c->in.cap + c->out.cap + c->sending.cap + sizeof(*c),
                  c->last_cmd ? c->last_cmd : "NULL", c->last_sub ? "|" : "", c->last_sub ? c->last_sub : "", c->resp);
     buf_append(out, line, n < (int)sizeof(line) ? (size_t)n : sizeof(line) - 1);
 }

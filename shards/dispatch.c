@@ -28,6 +28,7 @@
 
 #include "blocking.h"
 #include "db.h"
+#include "evict.h"
 #include "log.h"
 #include "object.h"
 #include "txn.h"
@@ -1641,7 +1642,8 @@ static void run_inline(struct shard *s, struct client *c, const struct command *
     ctx.cmd = cmd;
     ctx.client = with_client ? c : NULL;
     int64_t t0 = monotonic_us();
-    cmd->handler(&ctx);
+    if (evict_command_allowed(&ctx))
+        cmd->handler(&ctx);
     shard_command_stat(s, cmd)->usec += monotonic_us() - t0;
     s->stats.commands++;
     if (blocking_active(s->blocks)) {
@@ -1862,7 +1864,8 @@ static void exec_start_child(struct shard *s, struct request *r, struct request 
             ctx.argv = q->argv;
             ctx.cmd = cmd;
             ctx.client = c;
-            cmd->handler(&ctx);
+            if (evict_command_allowed(&ctx))
+                cmd->handler(&ctx);
         }
         request_finish(q);
         return;
@@ -2118,6 +2121,11 @@ void dispatch_command(struct client *c, int argc, const struct arg *argv)
             dispatch_reply_error(c, msg);
             return;
         }
+    }
+    if ((cmd->flags & CMD_DENYOOM) && evict_refuse_write(s->cfg, s->now_ms)) {
+        c->multi_dirty |= c->in_multi;
+        dispatch_reply_error(c, EVICT_OOM_ERROR);
+        return;
     }
     c->commands++;
     c->last_cmd = cmd->name;
