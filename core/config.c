@@ -25,7 +25,9 @@
 static struct config defaults_storage; /* written once, by defaults_init */
 static void defaults_init(void);
 
-enum opt_kind { OPT_INT, OPT_LL, OPT_MEM, OPT_BOOL, OPT_STRING, OPT_ENUM_LOGLEVEL, OPT_BIND };
+/* OPT_LINES: a directive that may repeat (user, rename-command): each one
+ * appends its words as a line; not shown by CONFIG GET, file only. */
+enum opt_kind { OPT_INT, OPT_LL, OPT_MEM, OPT_BOOL, OPT_STRING, OPT_ENUM_LOGLEVEL, OPT_BIND, OPT_LINES };
 
 struct config_option {
     const char *name;
@@ -71,6 +73,14 @@ static const struct config_option config_options[] = {
     {"lazyfree-lazy-user-flush", OPT_BOOL, OFF(lazyfree_lazy_user_flush), 0, 1, 1},
     {"lazyfree-lazy-server-del", OPT_BOOL, OFF(lazyfree_lazy_server_del), 0, 1, 1},
     {"lazyfree-lazy-expire", OPT_BOOL, OFF(lazyfree_lazy_expire), 0, 1, 1},
+    {"requirepass", OPT_STRING, OFF(requirepass), 0, 0, 1},
+    {"aclfile", OPT_STRING, OFF(aclfile), 0, 0, 0},
+    {"acllog-max-len", OPT_LL, OFF(acllog_max_len), 0, LLONG_MAX, 1},
+    {"protected-mode", OPT_BOOL, OFF(protected_mode), 0, 1, 1},
+    {"auth-max-failures-per-second", OPT_LL, OFF(auth_max_failures_per_second), 0, LLONG_MAX, 1},
+    {"audit-log-file", OPT_STRING, OFF(audit_log_file), 0, 0, 0},
+    {"user", OPT_LINES, OFF(user_lines), 0, 0, 0},
+    {"rename-command", OPT_LINES, OFF(rename_lines), 0, 0, 0},
 };
 #define NOPTIONS (sizeof(config_options) / sizeof(config_options[0]))
 
@@ -107,6 +117,9 @@ void config_init_defaults(struct config *cfg)
     cfg->lazyfree_lazy_user_flush = 0;
     cfg->lazyfree_lazy_server_del = 0;
     cfg->lazyfree_lazy_expire = 0;
+    cfg->acllog_max_len = 128;
+    cfg->protected_mode = 1;
+    cfg->auth_max_failures_per_second = 10;
 }
 
 const struct config *config_defaults(void)
@@ -192,6 +205,26 @@ int config_set_option(struct config *cfg, const char *name, const char *const *v
             strcpy(cfg->bind[i], values[i]);
         return 0;
     }
+    if (opt->kind == OPT_LINES) {
+        size_t used = strlen(field);
+        for (int i = 0; i < nvalues; i++) {
+            size_t l = strlen(values[i]);
+            if (used + l + 4 >= CONFIG_LINES_MAX) {
+                snprintf(err, errlen, "too many '%s' directives", opt->name);
+                return -1;
+            }
+            if (l == 0 && !strcmp(opt->name, "rename-command")) {
+                /* renaming to "" disables the command: keep the word count */
+                memcpy(field + used, "\"\"", 2);
+                used += 2;
+            }
+            memcpy(field + used, values[i], l);
+            used += l;
+            field[used++] = i + 1 < nvalues ? ' ' : '\n';
+        }
+        field[used] = '\0';
+        return 0;
+    }
     if (nvalues != 1) {
         snprintf(err, errlen, "wrong number of arguments for '%s'", opt->name);
         return -1;
@@ -248,6 +281,7 @@ int config_set_option(struct config *cfg, const char *name, const char *const *v
         }
         snprintf(err, errlen, "argument(s) must be one of the following: debug, verbose, notice, warning, nothing");
         return -1;
+    case OPT_LINES:
     case OPT_BIND:
         break;
     }
@@ -388,6 +422,7 @@ static void option_value(const struct config *cfg, const struct config_option *o
     case OPT_BOOL:
         snprintf(out, outlen, "%s", *(const int *)field ? "yes" : "no");
         break;
+    case OPT_LINES:
     case OPT_STRING:
         snprintf(out, outlen, "%s", field);
         break;
@@ -411,6 +446,8 @@ void config_get_reply(const struct config *cfg, struct buf *out, int resp, const
     for (size_t i = 0; i < NOPTIONS; i++) {
         for (int p = 0; p < npatterns; p++) {
             const char *name = config_options[i].name;
+            if (config_options[i].kind == OPT_LINES)
+                break;
             if (stringmatchlen(patterns[p].ptr, patterns[p].len, name, strlen(name), 1)) {
                 matched[i] = 1;
                 count++;
@@ -488,7 +525,7 @@ int config_rewrite(const struct config *cfg, char *err, size_t errlen)
     config_init_defaults(&defaults);
     char defval[sizeof(value)];
     for (size_t i = 0; i < NOPTIONS; i++) {
-        if (written[i])
+        if (written[i] || config_options[i].kind == OPT_LINES)
             continue;
         option_value(cfg, &config_options[i], value, sizeof(value));
         option_value(&defaults, &config_options[i], defval, sizeof(defval));

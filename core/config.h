@@ -17,6 +17,7 @@
 
 #define CONFIG_MAX_BIND 16
 #define CONFIG_PATH_MAX 1024
+#define CONFIG_LINES_MAX 16384
 
 enum log_level { LL_DEBUG = 0, LL_VERBOSE, LL_NOTICE, LL_WARNING, LL_NOTHING };
 
@@ -53,6 +54,15 @@ struct config {
     int lazyfree_lazy_user_flush; /* FLUSHDB/FLUSHALL without a flag behave as ASYNC */
     int lazyfree_lazy_server_del; /* values replaced or deleted by a command as a side effect */
     int lazyfree_lazy_expire;
+    /* security (security/acl.h, security/audit.h) */
+    char requirepass[CONFIG_PATH_MAX];
+    char aclfile[CONFIG_PATH_MAX];
+    long long acllog_max_len;
+    int protected_mode;
+    long long auth_max_failures_per_second; /* failed AUTHs per client per second before refusing; 0 = no limit */
+    char audit_log_file[CONFIG_PATH_MAX];
+    char user_lines[CONFIG_LINES_MAX];   /* `user` directives, one per line (file only) */
+    char rename_lines[CONFIG_LINES_MAX]; /* `rename-command` directives, one per line (file only) */
 };
 
 /* The defaults, for code that runs without a server (unit tests). */
