@@ -21,6 +21,8 @@
 #endif
 
 #include "command.h"
+#include "acl.h"
+#include "audit.h"
 #include "config.h"
 #include "conn.h"
 #include "dispatch.h"
@@ -84,15 +86,12 @@ void cmd_hello(struct cmd_ctx *c)
             return;
         }
     }
-    const struct arg *name = NULL;
+    const struct arg *name = NULL, *auth_user = NULL, *auth_pass = NULL;
     for (int i = next; i < c->argc; i++) {
         int more = c->argc - i - 1;
         if (arg_is(&c->argv[i], "auth") && more >= 2) {
-            /* No users yet (security issue): "default" has no password. */
-            if (!(c->argv[i + 1].len == 7 && !memcmp(c->argv[i + 1].ptr, "default", 7))) {
-                reply_error(c->out, "WRONGPASS invalid username-password pair or user is disabled.");
-                return;
-            }
+            auth_user = &c->argv[i + 1];
+            auth_pass = &c->argv[i + 2];
             i += 2;
         } else if (arg_is(&c->argv[i], "setname") && more >= 1) {
             if (!valid_client_name(&c->argv[i + 1])) {
@@ -105,6 +104,18 @@ void cmd_hello(struct cmd_ctx *c)
             reply_errorf(c->out, "ERR Syntax error in HELLO option '%.*s'", (int)c->argv[i].len, c->argv[i].ptr);
             return;
         }
+    }
+    if (auth_user) {
+        char err[256];
+        if (acl_authenticate(cl, auth_user->ptr, auth_user->len, auth_pass->ptr, auth_pass->len, err, sizeof(err)) < 0) {
+            reply_error(c->out, err);
+            return;
+        }
+    } else if (acl_client_needs_auth(cl)) {
+        reply_error(c->out, "NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO "
+                            "<proto> AUTH <user> <pass> option can be used to authenticate the client and select the "
+                            "RESP protocol version at the same time");
+        return;
     }
     if (name)
         set_client_name(cl, name);
@@ -608,6 +619,13 @@ void cmd_config(struct cmd_ctx *c)
             return;
         }
         log_set_level(server_config(srv)->loglevel);
+        for (int i = 2; i < c->argc; i += 2) {
+            if (arg_is(&c->argv[i], "requirepass"))
+                acl_set_requirepass(server_config(srv)->requirepass);
+            /* never the value: it may be a password */
+            audit_log(c->client, "config-set", "parameter=%.*s", (int)(c->argv[i].len > 64 ? 64 : c->argv[i].len),
+                      c->argv[i].ptr);
+        }
         reply_ok(c->out);
     } else if (arg_is(sub, "rewrite") && c->argc == 2) {
         char err[512];

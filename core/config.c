@@ -25,6 +25,8 @@
 static struct config defaults_storage; /* written once, by defaults_init */
 static void defaults_init(void);
 
+/* OPT_LINES: a directive that may repeat (user, rename-command): each one
+ * appends its words as a line; not shown by CONFIG GET, file only. */
 enum opt_kind {
     OPT_INT,
     OPT_LL,
@@ -35,7 +37,8 @@ enum opt_kind {
     OPT_BIND,
     OPT_ENUM,
     OPT_ENUM_POLICY,
-    OPT_OBUF
+    OPT_OBUF,
+    OPT_LINES
 };
 
 struct config_option {
@@ -109,6 +112,14 @@ static const struct config_option config_options[] = {
     {"lfu-log-factor", OPT_INT, OFF(lfu_log_factor), 0, INT_MAX, 1, NULL},
     {"lfu-decay-time", OPT_INT, OFF(lfu_decay_time), 0, INT_MAX, 1, NULL},
     {"client-output-buffer-limit", OPT_OBUF, OFF(obuf_limits), 0, 0, 1, NULL},
+    {"requirepass", OPT_STRING, OFF(requirepass), 0, 0, 1, NULL},
+    {"aclfile", OPT_STRING, OFF(aclfile), 0, 0, 0, NULL},
+    {"acllog-max-len", OPT_LL, OFF(acllog_max_len), 0, LLONG_MAX, 1, NULL},
+    {"protected-mode", OPT_BOOL, OFF(protected_mode), 0, 1, 1, NULL},
+    {"auth-max-failures-per-second", OPT_LL, OFF(auth_max_failures_per_second), 0, LLONG_MAX, 1, NULL},
+    {"audit-log-file", OPT_STRING, OFF(audit_log_file), 0, 0, 0, NULL},
+    {"user", OPT_LINES, OFF(user_lines), 0, 0, 0, NULL},
+    {"rename-command", OPT_LINES, OFF(rename_lines), 0, 0, 0, NULL},
 };
 #define NOPTIONS (sizeof(config_options) / sizeof(config_options[0]))
 
@@ -217,6 +228,9 @@ void config_init_defaults(struct config *cfg)
     cfg->obuf_limits[OBUF_NORMAL] = (struct obuf_limit){0, 0, 0};
     cfg->obuf_limits[OBUF_REPLICA] = (struct obuf_limit){256LL * 1024 * 1024, 64LL * 1024 * 1024, 60};
     cfg->obuf_limits[OBUF_PUBSUB] = (struct obuf_limit){32LL * 1024 * 1024, 8LL * 1024 * 1024, 60};
+    cfg->acllog_max_len = 128;
+    cfg->protected_mode = 1;
+    cfg->auth_max_failures_per_second = 10;
 }
 
 const struct config *config_defaults(void)
@@ -304,6 +318,26 @@ int config_set_option(struct config *cfg, const char *name, const char *const *v
     }
     if (opt->kind == OPT_OBUF)
         return parse_obuf_limits(cfg, values, nvalues, err, errlen);
+    if (opt->kind == OPT_LINES) {
+        size_t used = strlen(field);
+        for (int i = 0; i < nvalues; i++) {
+            size_t l = strlen(values[i]);
+            if (used + l + 4 >= CONFIG_LINES_MAX) {
+                snprintf(err, errlen, "too many '%s' directives", opt->name);
+                return -1;
+            }
+            if (l == 0 && !strcmp(opt->name, "rename-command")) {
+                /* renaming to "" disables the command: keep the word count */
+                memcpy(field + used, "\"\"", 2);
+                used += 2;
+            }
+            memcpy(field + used, values[i], l);
+            used += l;
+            field[used++] = i + 1 < nvalues ? ' ' : '\n';
+        }
+        field[used] = '\0';
+        return 0;
+    }
     if (nvalues != 1) {
         snprintf(err, errlen, "wrong number of arguments for '%s'", opt->name);
         return -1;
@@ -385,6 +419,7 @@ int config_set_option(struct config *cfg, const char *name, const char *const *v
                  "argument(s) must be one of the following: volatile-lru, volatile-lfu, volatile-random, volatile-ttl, "
                  "allkeys-lru, allkeys-lfu, allkeys-random, noeviction");
         return -1;
+    case OPT_LINES:
     case OPT_BIND:
     case OPT_OBUF:
         break;
@@ -526,6 +561,7 @@ static void option_value(const struct config *cfg, const struct config_option *o
     case OPT_BOOL:
         snprintf(out, outlen, "%s", *(const int *)field ? "yes" : "no");
         break;
+    case OPT_LINES:
     case OPT_STRING:
         snprintf(out, outlen, "%s", field);
         break;
@@ -563,6 +599,8 @@ void config_get_reply(const struct config *cfg, struct buf *out, int resp, const
     for (size_t i = 0; i < NOPTIONS; i++) {
         for (int p = 0; p < npatterns; p++) {
             const char *name = config_options[i].name;
+            if (config_options[i].kind == OPT_LINES)
+                break;
             if (stringmatchlen(patterns[p].ptr, patterns[p].len, name, strlen(name), 1)) {
                 matched[i] = 1;
                 count++;
@@ -640,7 +678,7 @@ int config_rewrite(const struct config *cfg, char *err, size_t errlen)
     config_init_defaults(&defaults);
     char defval[sizeof(value)];
     for (size_t i = 0; i < NOPTIONS; i++) {
-        if (written[i])
+        if (written[i] || config_options[i].kind == OPT_LINES)
             continue;
         option_value(cfg, &config_options[i], value, sizeof(value));
         option_value(&defaults, &config_options[i], defval, sizeof(defval));

@@ -17,6 +17,7 @@
 
 #define CONFIG_MAX_BIND 16
 #define CONFIG_PATH_MAX 1024
+#define CONFIG_LINES_MAX 16384
 
 enum log_level { LL_DEBUG = 0, LL_VERBOSE, LL_NOTICE, LL_WARNING, LL_NOTHING };
 
@@ -81,6 +82,15 @@ struct config {
         long long hard, soft; /* bytes, 0 = none */
         long long soft_seconds;
     } obuf_limits[3]; /* enum obuf_class */
+    /* security (security/acl.h, security/audit.h) */
+    char requirepass[CONFIG_PATH_MAX];
+    char aclfile[CONFIG_PATH_MAX];
+    long long acllog_max_len;
+    int protected_mode;
+    long long auth_max_failures_per_second; /* failed AUTHs per client per second before refusing; 0 = no limit */
+    char audit_log_file[CONFIG_PATH_MAX];
+    char user_lines[CONFIG_LINES_MAX];   /* `user` directives, one per line (file only) */
+    char rename_lines[CONFIG_LINES_MAX]; /* `rename-command` directives, one per line (file only) */
 };
 
 enum { TLS_AUTH_CLIENTS_NO = 0, TLS_AUTH_CLIENTS_YES = 1, TLS_AUTH_CLIENTS_OPTIONAL = 2 };

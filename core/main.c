@@ -16,6 +16,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "acl.h"
+#include "audit.h"
 #include "config.h"
 #include "evict.h"
 #include "log.h"
@@ -143,6 +145,11 @@ int main(int argc, char **argv)
         return 1;
     }
     log_configure(cfg->logfile, cfg->loglevel);
+    if (acl_init(cfg, err, sizeof(err)) < 0 || audit_open(cfg->audit_log_file, err, sizeof(err)) < 0) {
+        server_log(LL_WARNING, "%s", err);
+        fprintf(stderr, "\n%s\n", err);
+        return 1;
+    }
 
     struct server *srv = calloc(1, sizeof(*srv));
     the_server = srv;
@@ -221,6 +228,8 @@ int main(int argc, char **argv)
     shards_join(srv);
     if (cfg->pidfile[0])
         unlink(server_config(srv)->pidfile);
+    acl_shutdown();
+    audit_close();
     server_log(LL_WARNING, "shardis is now ready to exit, bye bye...");
     return atomic_load(&srv->shutdown_exit_code);
 }

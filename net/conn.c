@@ -13,6 +13,8 @@
  */
 #include "conn.h"
 
+#include "acl.h"
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -75,6 +77,8 @@ struct client *client_create(struct shard *s, int fd)
     s->clients = c;
     s->nclients++;
     atomic_fetch_add(&s->srv->connected_clients, 1);
+    acl_client_init(c);
+    c->protected_denied = acl_protected_mode_denies(s->cfg, c->addr);
     return c;
 }
 
@@ -220,6 +224,15 @@ void client_process_input(struct client *c)
         prefetch_pipelined_keys(c, &limits);
     while (!c->paused && !c->closing && !c->close_after_reply && off < c->in.len) {
         size_t consumed = 0, needed = 0;
+        /* Before AUTH, requests stay small (Redis: 10 arguments, 16 KB bulks). */
+        int unauth = acl_client_needs_auth(c);
+        if (unauth) {
+            limits.max_multibulk = 10;
+            limits.max_bulk_len = 16384;
+        } else {
+            limits.max_multibulk = 1024 * 1024 * 1024;
+            limits.max_bulk_len = s->cfg->proto_max_bulk_len;
+        }
         enum resp_parse_result r = resp_parse_command(c->in.data + off, c->in.len - off, &limits, &c->parsed, &consumed,
                                                       &needed, err, sizeof(err));
         if (r == RESP_PARSE_INCOMPLETE) {
@@ -230,6 +243,10 @@ void client_process_input(struct client *c)
             server_log(LL_VERBOSE, "Protocol error (%s) from client: id=%llu addr=%s", err, (unsigned long long)c->id,
                        c->addr);
             char msg[200];
+            if (unauth && strstr(err, "invalid multibulk length"))
+                snprintf(err, sizeof(err), "Protocol error: unauthenticated multibulk length");
+            else if (unauth && strstr(err, "invalid bulk length"))
+                snprintf(err, sizeof(err), "Protocol error: unauthenticated bulk length");
             snprintf(msg, sizeof(msg), "ERR %s", err);
             dispatch_reply_error(c, msg);
             client_close(c, 1);
@@ -398,12 +415,13 @@ void client_describe(struct client *c, struct buf *out, int64_t now_ms)
         snprintf(line, sizeof(line),
                  "id=%llu addr=%s laddr=%s fd=%d name=%s age=%lld idle=%lld flags=%s db=%d sub=0 psub=0 ssub=0 "
                  "multi=%d qbuf=%zu qbuf-free=%zu argv-mem=0 multi-mem=0 rbs=%zu rbp=%zu obl=%zu oll=%d omem=%zu "
-                 "tot-mem=%zu events=r cmd=%s%s%s user=default redir=-1 resp=%d\n",
+                 "tot-mem=%zu events=r cmd=%s%s%s user=%s redir=-1 resp=%d\n",
                  (unsigned long long)c->id, c->addr, c->laddr, c->fd, c->name ? c->name : "",
                  (long long)(now_ms - c->ctime_ms) / 1000, (long long)(now_ms - c->last_interaction_ms) / 1000,
                  c->blocked ? (c->in_multi ? "xb" : "b") : (c->in_multi ? "x" : "N"), c->dbid,
                  c->in_multi ? c->nqueued : -1, c->in.len, c->in.cap - c->in.len, c->in.cap, c->in.len, c->out.len,
                  c->npending, output_pending(c), c->in.cap + c->out.cap + c->sending.cap + sizeof(*c),
-                 c->last_cmd ? c->last_cmd : "NULL", c->last_sub ? "|" : "", c->last_sub ? c->last_sub : "", c->resp);
+                 c->last_cmd ? c->last_cmd : "NULL", c->last_sub ? "|" : "", c->last_sub ? c->last_sub : "",
+                 acl_client_user(c), c->resp);
     buf_append(out, line, n < (int)sizeof(line) ? (size_t)n : sizeof(line) - 1);
 }

@@ -63,6 +63,8 @@ struct request {
     int64_t block_deadline; /* absolute ms, 0 = forever */
 };
 
+struct acl_user;
+
 struct client {
     uint64_t id;
     int fd;
@@ -112,6 +114,14 @@ struct client {
     uint64_t net_in, net_out;
     struct resp_command parsed;
     struct tls_conn *tls; /* accepted on a TLS listener (security/tls.h), else NULL */
+
+    /* security (security/acl.h) */
+    const struct acl_user *user; /* NULL until authenticated */
+    const char *acl_user_name;   /* for CLIENT LIST before AUTH */
+    uint64_t acl_version;        /* user table version `user` was resolved in */
+    int auth_failures;           /* failed AUTHs in the current second */
+    int64_t auth_window_ms;
+    int protected_denied; /* protected mode refuses this client */
 };
 
 /* Accept path: sets up a client for a new socket. */
