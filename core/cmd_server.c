@@ -20,9 +20,9 @@
 #include <jemalloc/jemalloc.h>
 #endif
 
-#include "command.h"
 #include "acl.h"
 #include "audit.h"
+#include "command.h"
 #include "config.h"
 #include "conn.h"
 #include "dispatch.h"
@@ -107,7 +107,8 @@ void cmd_hello(struct cmd_ctx *c)
     }
     if (auth_user) {
         char err[256];
-        if (acl_authenticate(cl, auth_user->ptr, auth_user->len, auth_pass->ptr, auth_pass->len, err, sizeof(err)) < 0) {
+        if (acl_authenticate(cl, &c->argv[0], auth_user->ptr, auth_user->len, auth_pass->ptr, auth_pass->len, err,
+                             sizeof(err)) < 0) {
             reply_error(c->out, err);
             return;
         }

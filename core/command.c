@@ -1444,7 +1444,8 @@ int command_key_specs_rw(const struct command *cmd, const struct command *parent
     for (int i = 0; d && i < d->nspecs && n < max; i++, n++) {
         uint32_t f = d->specs[i].flags;
         index[n] = d->specs[i].index;
-        rw[n] = ((f & KS_ACCESS) ? 1 : 0) | ((f & (KS_INSERT | KS_DELETE | KS_UPDATE)) ? 2 : 0);
+        rw[n] = ((f & KS_ACCESS) ? 1 : 0) | ((f & (KS_INSERT | KS_DELETE | KS_UPDATE)) ? 2 : 0) |
+                ((f & KS_VARIABLE_FLAGS) ? 4 : 0);
     }
     return n;
 }

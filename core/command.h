@@ -171,7 +171,8 @@ int command_key_positions(const struct command *cmd, int argc, const struct arg 
 /* ACL: the key specs of cmd (a subcommand of parent, or parent NULL): where
  * each begins (argument index) and what it does to its keys: bit 0 read
  * (the value is accessed), bit 1 write (insert, delete or update), as
- * Redis 7's ACL derives %R/%W permissions. Returns the number of specs. */
+ * Redis 7's ACL derives %R/%W permissions; bit 2: the flags depend on the
+ * arguments (SET ... GET, BITFIELD). Returns the number of specs. */
 int command_key_specs_rw(const struct command *cmd, const struct command *parent, int *index, int *rw, int max);
 /* True when argc satisfies the arity. */
 static inline int command_arity_ok(const struct command *cmd, int argc)

@@ -27,11 +27,10 @@
 
 /* ---- commands and categories -------------------------------------------- */
 
-static const char *const category_names[] = {"keyspace",  "read",       "write",     "set",       "sortedset",
-                                             "list",      "hash",       "string",    "bitmap",    "hyperloglog",
-                                             "geo",       "stream",     "pubsub",    "admin",     "fast",
-                                             "slow",      "blocking",   "dangerous", "connection", "transaction",
-                                             "scripting"};
+static const char *const category_names[] = {
+    "keyspace", "read",   "write",       "set",       "sortedset",  "list",        "hash",
+    "string",   "bitmap", "hyperloglog", "geo",       "stream",     "pubsub",      "admin",
+    "fast",     "slow",   "blocking",    "dangerous", "connection", "transaction", "scripting"};
 #define NCATEGORIES ((int)(sizeof(category_names) / sizeof(*category_names)))
 
 /* Every command and subcommand gets an id: top-level commands first (their
@@ -164,7 +163,7 @@ struct acl_table {
 
 static _Atomic(struct acl_table *) current;
 static pthread_mutex_t write_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct acl_table *retired;      /* every table ever published (freed at exit) */
+static struct acl_table *retired;       /* every table ever published (freed at exit) */
 static struct acl_user **retired_users; /* every user ever published */
 static int nretired_users, cap_retired_users;
 static const struct config *init_cfg;
@@ -697,8 +696,7 @@ static int setuser_words(struct acl_user ***users, int *n, int argc, char **argv
 static int split_words(char *line, char **words, size_t *lens, int max)
 {
     int n = 0;
-    for (char *save = NULL, *w = strtok_r(line, " \t\r\n", &save); w && n < max;
-         w = strtok_r(NULL, " \t\r\n", &save)) {
+    for (char *save = NULL, *w = strtok_r(line, " \t\r\n", &save); w && n < max; w = strtok_r(NULL, " \t\r\n", &save)) {
         words[n] = w;
         lens[n++] = strlen(w);
     }
@@ -985,10 +983,8 @@ static void log_add(struct client *c, const char *reason, const char *object, si
     if (c) {
         struct buf line = {0};
         client_describe(c, &line, now);
-        snprintf(e->client_info, sizeof(e->client_info), "%.*s", (int)(line.len && line.data[line.len - 1] == '\n'
-                                                                            ? line.len - 1
-                                                                            : line.len),
-                 line.data);
+        snprintf(e->client_info, sizeof(e->client_info), "%.*s",
+                 (int)(line.len && line.data[line.len - 1] == '\n' ? line.len - 1 : line.len), line.data);
         buf_free(&line);
     }
     nlog++;
@@ -1003,6 +999,25 @@ static void upper_name(char *out, size_t outlen, const struct command *cmd, cons
         snprintf(out, outlen, "%s|%s", cmd->name, sub->name);
     else
         snprintf(out, outlen, "%s", cmd->name);
+}
+
+/* Key specs with variable flags (Redis's per-command key callbacks): SET
+ * reads its key only with GET; BITFIELD writes only with SET/INCRBY. */
+static int variable_key_access(const struct command *cmd, int argc, const struct arg *argv)
+{
+    if (!strcmp(cmd->name, "set")) {
+        for (int i = 3; i < argc; i++)
+            if (arg_is(&argv[i], "get"))
+                return 3;
+        return 2;
+    }
+    if (!strcmp(cmd->name, "bitfield")) {
+        for (int i = 2; i < argc; i++)
+            if (arg_is(&argv[i], "set") || arg_is(&argv[i], "incrby"))
+                return 3;
+        return 1;
+    }
+    return 3;
 }
 
 /* Why `u` may not run the command: 0 allowed, else 1 command / 2 key / 3
@@ -1027,6 +1042,8 @@ static int user_denies(const struct acl_user *u, const struct command *cmd, cons
                 if (ci->spec_index[1] < ci->spec_index[0] || idx[i] > ci->spec_index[0])
                     rw = idx[i] == ci->spec_index[0] ? ci->spec_rw[0] : ci->spec_rw[1];
             }
+            if (rw & 4)
+                rw = variable_key_access(kc, argc, argv);
             if (!acl_user_key_allowed(u, argv[idx[i]].ptr, argv[idx[i]].len, rw & 1, rw & 2)) {
                 *bad = idx[i];
                 return 2;
@@ -1049,8 +1066,8 @@ static int user_denies(const struct acl_user *u, const struct command *cmd, cons
     return 0;
 }
 
-int acl_check(struct client *c, const struct command *cmd, const struct command *sub, int argc,
-              const struct arg *argv, char *err, size_t errlen)
+int acl_check(struct client *c, const struct command *cmd, const struct command *sub, int argc, const struct arg *argv,
+              char *err, size_t errlen)
 {
     struct acl_table *t = atomic_load_explicit(&current, memory_order_acquire);
     if (c->acl_version != t->version && refresh_user(c, t) < 0) {
@@ -1103,8 +1120,8 @@ static int password_ok(const struct acl_user *u, const char *pass, size_t plen)
     return ok;
 }
 
-int acl_authenticate(struct client *c, const char *user, size_t ulen, const char *pass, size_t plen, char *err,
-                     size_t errlen)
+int acl_authenticate(struct client *c, const struct arg *cmdname, const char *user, size_t ulen, const char *pass,
+                     size_t plen, char *err, size_t errlen)
 {
     struct acl_table *t = atomic_load(&current);
     const struct acl_user *u = table_find(t, user, ulen);
@@ -1117,7 +1134,7 @@ int acl_authenticate(struct client *c, const char *user, size_t ulen, const char
     snprintf(err, errlen, "WRONGPASS invalid username-password pair or user is disabled.");
     char uname[130];
     snprintf(uname, sizeof(uname), "%.*s", (int)(ulen > 128 ? 128 : ulen), user);
-    log_add(c, "auth", "auth", 4, uname);
+    log_add(c, "auth", cmdname ? cmdname->ptr : "auth", cmdname ? cmdname->len : 4, uname);
     audit_log(c, "auth-failed", "username=%s", uname);
     return -1;
 }
@@ -1181,7 +1198,7 @@ void cmd_auth(struct cmd_ctx *c)
         return;
     }
     char err[256];
-    if (acl_authenticate(cl, user, ulen, pass->ptr, pass->len, err, sizeof(err)) < 0) {
+    if (acl_authenticate(cl, &c->argv[0], user, ulen, pass->ptr, pass->len, err, sizeof(err)) < 0) {
         cl->auth_failures++;
         reply_error(c->out, err);
         return;
@@ -1252,8 +1269,9 @@ static int acl_save_file(char *err, size_t errlen)
     }
     buf_free(&out);
     if (!ok || rename(tmp, aclfile) < 0) {
-        snprintf(err, errlen, "There was an error trying to save the ACLs. Please check the server logs for more "
-                              "information");
+        snprintf(err, errlen,
+                 "There was an error trying to save the ACLs. Please check the server logs for more "
+                 "information");
         server_log(LL_WARNING, "Opening temp ACL file for ACL SAVE: %s", strerror(errno));
         unlink(tmp);
         return -1;
@@ -1375,7 +1393,8 @@ void cmd_acl(struct cmd_ctx *c)
         struct acl_user **users = users_copy(&n);
         for (int i = 2; i < c->argc; i++) {
             for (int j = 0; j < n; j++) {
-                if (strlen(users[j]->name) == c->argv[i].len && !memcmp(users[j]->name, c->argv[i].ptr, c->argv[i].len)) {
+                if (strlen(users[j]->name) == c->argv[i].len &&
+                    !memcmp(users[j]->name, c->argv[i].ptr, c->argv[i].len)) {
                     users[j] = users[--n];
                     deleted++;
                     break;
@@ -1392,7 +1411,8 @@ void cmd_acl(struct cmd_ctx *c)
         reply_integer(c->out, deleted);
     } else if (arg_is(sub, "list") || arg_is(sub, "users")) {
         if (c->argc != 2) {
-            reply_errorf(c->out, "ERR wrong number of arguments for 'acl|%s' command", arg_is(sub, "list") ? "list" : "users");
+            reply_errorf(c->out, "ERR wrong number of arguments for 'acl|%s' command",
+                         arg_is(sub, "list") ? "list" : "users");
             return;
         }
         struct acl_table *t = atomic_load(&current);
@@ -1490,9 +1510,9 @@ void cmd_acl(struct cmd_ctx *c)
             reply_bulk(c->out, msg, (size_t)n);
         } else {
             char msg[256];
-            int n = snprintf(msg, sizeof(msg), "This user has no permissions to access the '%.*s' %s",
-                             (int)(argv[bad].len > 128 ? 128 : argv[bad].len), argv[bad].ptr,
-                             why == 2 ? "key" : "channel");
+            int n =
+                snprintf(msg, sizeof(msg), "This user has no permissions to access the '%.*s' %s",
+                         (int)(argv[bad].len > 128 ? 128 : argv[bad].len), argv[bad].ptr, why == 2 ? "key" : "channel");
             reply_bulk(c->out, msg, (size_t)n);
         }
     } else if (arg_is(sub, "log")) {
@@ -1513,9 +1533,10 @@ void cmd_acl(struct cmd_ctx *c)
         reply_log(c, count);
     } else if (arg_is(sub, "save") || arg_is(sub, "load")) {
         if (!aclfile[0]) {
-            reply_error(c->out, "ERR This Redis instance is not configured to use an ACL file. You may want to specify "
-                                "users via the ACL SETUSER command and then issue a CONFIG REWRITE (assuming you have a "
-                                "Redis configuration file set) in order to store users in the Redis configuration.");
+            reply_error(c->out,
+                        "ERR This Redis instance is not configured to use an ACL file. You may want to specify "
+                        "users via the ACL SETUSER command and then issue a CONFIG REWRITE (assuming you have a "
+                        "Redis configuration file set) in order to store users in the Redis configuration.");
             return;
         }
         pthread_mutex_lock(&write_lock);

@@ -41,16 +41,16 @@ void acl_client_init(struct client *c);
  * returns 1 (NOAUTH/NOPERM: reply and go on) or 2 (the client's user was
  * deleted or disabled: close the connection).
  */
-int acl_check(struct client *c, const struct command *cmd, const struct command *sub, int argc,
-              const struct arg *argv, char *err, size_t errlen);
+int acl_check(struct client *c, const struct command *cmd, const struct command *sub, int argc, const struct arg *argv,
+              char *err, size_t errlen);
 /* True when a command needs no check at all for this client (default user
  * with every permission): one load and two compares. */
 int acl_client_unrestricted(struct client *c);
 
 /* Authenticates c as `user` with `pass` (AUTH, HELLO AUTH). 0, or -1 with
  * Redis's WRONGPASS text in err (also logged in ACL LOG and the audit log). */
-int acl_authenticate(struct client *c, const char *user, size_t ulen, const char *pass, size_t plen, char *err,
-                     size_t errlen);
+int acl_authenticate(struct client *c, const struct arg *cmdname, const char *user, size_t ulen, const char *pass,
+                     size_t plen, char *err, size_t errlen);
 /* Logs c in as `username` without a password (TLS client certificates). */
 int acl_login_user(struct client *c, const char *username);
 /* Name of the client's user, for CLIENT LIST and the audit log. */
