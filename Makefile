@@ -49,6 +49,7 @@ bench: build
 	bash test/bench/bigdelete.sh
 	bash test/bench/tool.sh
 	bash test/bench/tls.sh
+	bash test/bench/acl.sh
 
 format:
 	clang-format -i core/*.[ch] shards/*.[ch] net/*.[ch] security/*.[ch] cli/*.[ch] test/unit/*.[ch] test/integration/*.c test/integration/support/*.[ch] test/fuzz/*.c test/bench/*.c
