@@ -38,9 +38,11 @@ test-asan: deps
 
 fuzz: deps
 	CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Release -DSHARDIS_FUZZ=ON -DSHARDIS_TESTS=OFF >/dev/null
-	cmake --build build-fuzz -j$(JOBS) --target fuzz_resp
+	cmake --build build-fuzz -j$(JOBS) --target fuzz_resp fuzz_aof
 	mkdir -p build-fuzz/corpus
 	build-fuzz/fuzz_resp -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 build-fuzz/corpus test/fuzz/seeds
+	mkdir -p build-fuzz/corpus-aof
+	build-fuzz/fuzz_aof -max_total_time=20 -print_final_stats=1 build-fuzz/corpus-aof
 
 bench: build
 	bash test/bench/bench.sh
