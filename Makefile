@@ -42,7 +42,7 @@ fuzz: deps
 	mkdir -p build-fuzz/corpus
 	build-fuzz/fuzz_resp -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 build-fuzz/corpus test/fuzz/seeds
 	mkdir -p build-fuzz/corpus-aof
-	build-fuzz/fuzz_aof -max_total_time=20 -print_final_stats=1 build-fuzz/corpus-aof
+	build-fuzz/fuzz_aof -max_total_time=20 -print_final_stats=1 build-fuzz/corpus-aof test/fuzz/seeds-aof
 
 bench: build
 	bash test/bench/bench.sh
