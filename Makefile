@@ -4,8 +4,9 @@
 BUILD ?= build
 JOBS ?= $(shell nproc)
 WERROR ?= $(if $(CI),ON,OFF)
-FUZZ_SECONDS ?= 40
-FUZZ_ACL_SECONDS ?= 20
+# RESP parser, then each smaller target (ACL rules, log records, snapshots)
+FUZZ_SECONDS ?= 30
+FUZZ_TARGET_SECONDS ?= 15
 
 .PHONY: all deps build run test test-release test-asan fuzz bench clean format
 
@@ -39,10 +40,11 @@ test-asan: deps
 
 fuzz: deps
 	CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Release -DSHARDIS_FUZZ=ON -DSHARDIS_TESTS=OFF >/dev/null
-	cmake --build build-fuzz -j$(JOBS) --target fuzz_resp fuzz_acl
-	mkdir -p build-fuzz/corpus build-fuzz/corpus-acl
+	cmake --build build-fuzz -j$(JOBS) --target fuzz_resp fuzz_acl fuzz_aof
+	mkdir -p build-fuzz/corpus build-fuzz/corpus-acl build-fuzz/corpus-aof
 	build-fuzz/fuzz_resp -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 build-fuzz/corpus test/fuzz/seeds
-	build-fuzz/fuzz_acl -max_total_time=$(FUZZ_ACL_SECONDS) -print_final_stats=1 build-fuzz/corpus-acl test/fuzz/seeds-acl
+	build-fuzz/fuzz_acl -max_total_time=$(FUZZ_TARGET_SECONDS) -print_final_stats=1 build-fuzz/corpus-acl test/fuzz/seeds-acl
+	build-fuzz/fuzz_aof -max_total_time=$(FUZZ_TARGET_SECONDS) -print_final_stats=1 build-fuzz/corpus-aof test/fuzz/seeds-aof
 
 bench: build
 	bash test/bench/bench.sh
