@@ -20,6 +20,7 @@
 #include <jemalloc/jemalloc.h>
 #endif
 
+#include "auth.h"
 #include "command.h"
 #include "config.h"
 #include "conn.h"
@@ -82,15 +83,12 @@ void cmd_hello(struct cmd_ctx *c)
             return;
         }
     }
-    const struct arg *name = NULL;
+    const struct arg *name = NULL, *auth_user = NULL, *auth_pass = NULL;
     for (int i = next; i < c->argc; i++) {
         int more = c->argc - i - 1;
         if (arg_is(&c->argv[i], "auth") && more >= 2) {
-            /* No users yet (security issue): "default" has no password. */
-            if (!(c->argv[i + 1].len == 7 && !memcmp(c->argv[i + 1].ptr, "default", 7))) {
-                reply_error(c->out, "WRONGPASS invalid username-password pair or user is disabled.");
-                return;
-            }
+            auth_user = &c->argv[i + 1];
+            auth_pass = &c->argv[i + 2];
             i += 2;
         } else if (arg_is(&c->argv[i], "setname") && more >= 1) {
             if (!valid_client_name(&c->argv[i + 1])) {
@@ -103,6 +101,16 @@ void cmd_hello(struct cmd_ctx *c)
             reply_errorf(c->out, "ERR Syntax error in HELLO option '%.*s'", (int)c->argv[i].len, c->argv[i].ptr);
             return;
         }
+    }
+    if (auth_user && auth_check(cl->shard->cfg, cl, auth_user->ptr, auth_user->len, auth_pass->ptr, auth_pass->len)) {
+        reply_error(c->out, "WRONGPASS invalid username-password pair or user is disabled.");
+        return;
+    }
+    if (!cl->authenticated && auth_required(cl->shard->cfg)) {
+        reply_error(c->out, "NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO "
+                            "AUTH <user> <pass> option can be used to authenticate the client and select the "
+                            "RESP protocol version at the same time");
+        return;
     }
     if (name)
         set_client_name(cl, name);

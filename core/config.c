@@ -20,6 +20,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "auth.h"
 #include "util.h"
 
 static struct config defaults_storage; /* written once, by defaults_init */
@@ -71,6 +72,7 @@ static const struct config_option config_options[] = {
     {"lazyfree-lazy-user-flush", OPT_BOOL, OFF(lazyfree_lazy_user_flush), 0, 1, 1},
     {"lazyfree-lazy-server-del", OPT_BOOL, OFF(lazyfree_lazy_server_del), 0, 1, 1},
     {"lazyfree-lazy-expire", OPT_BOOL, OFF(lazyfree_lazy_expire), 0, 1, 1},
+    {"requirepass", OPT_STRING, OFF(requirepass), 0, 0, 1},
 };
 #define NOPTIONS (sizeof(config_options) / sizeof(config_options[0]))
 
@@ -238,6 +240,8 @@ int config_set_option(struct config *cfg, const char *name, const char *const *v
             return -1;
         }
         strcpy(field, v);
+        if (opt->offset == OFF(requirepass))
+            auth_hash_requirepass(cfg);
         return 0;
     case OPT_ENUM_LOGLEVEL:
         for (int i = 0; i < 5; i++) {

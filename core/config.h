@@ -53,6 +53,9 @@ struct config {
     int lazyfree_lazy_user_flush; /* FLUSHDB/FLUSHALL without a flag behave as ASYNC */
     int lazyfree_lazy_server_del; /* values replaced or deleted by a command as a side effect */
     int lazyfree_lazy_expire;
+    /* security (security/auth.c) */
+    char requirepass[CONFIG_PATH_MAX]; /* "" = no password for the default user */
+    unsigned char requirepass_sha[32]; /* SHA-256 of requirepass, what logins compare */
 };
 
 /* The defaults, for code that runs without a server (unit tests). */

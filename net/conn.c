@@ -22,6 +22,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "auth.h"
 #include "db.h"
 #include "dispatch.h"
 #include "log.h"
@@ -50,6 +51,7 @@ struct client *client_create(struct shard *s, int fd)
     c->fd = fd;
     c->shard = s;
     c->resp = 2;
+    c->authenticated = !auth_required(s->cfg);
     c->id = atomic_fetch_add(&s->srv->next_client_id, 1) + 1;
     c->ctime_ms = c->last_interaction_ms = s->now_ms;
     int one = 1;

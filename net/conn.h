@@ -97,6 +97,7 @@ struct client {
     int nwatched, watched_cap;
     int closing; /* socket shut down, waiting to free */
 
+    int authenticated; /* AUTH/HELLO succeeded, or no password was required at connect */
     int resp;
     int dbid;
     char *name;

@@ -20,6 +20,7 @@
  * These multi-step commands are not yet atomic against other clients; the
  * transaction layer (VLL, issue 3) will make them so.
  */
+#include "auth.h"
 #include "dispatch.h"
 
 #include <stdio.h>
@@ -2118,6 +2119,11 @@ void dispatch_command(struct client *c, int argc, const struct arg *argv)
             dispatch_reply_error(c, msg);
             return;
         }
+    }
+    if (!c->authenticated && !(cmd->flags & CMD_NO_AUTH) && auth_required(s->cfg)) {
+        c->multi_dirty |= c->in_multi;
+        dispatch_reply_error(c, "NOAUTH Authentication required.");
+        return;
     }
     c->commands++;
     c->last_cmd = cmd->name;
