@@ -180,6 +180,7 @@ void client_process_input(struct client *c)
         prefetch_pipelined_keys(c, &limits);
     while (!c->paused && !c->closing && !c->close_after_reply && off < c->in.len) {
         size_t consumed = 0, needed = 0;
+        limits.unauthenticated = !c->authenticated && auth_required(s->cfg); /* AUTH may have run just before */
         enum resp_parse_result r = resp_parse_command(c->in.data + off, c->in.len - off, &limits, &c->parsed, &consumed,
                                                       &needed, err, sizeof(err));
         if (r == RESP_PARSE_INCOMPLETE) {

@@ -6,6 +6,7 @@
  */
 #include <criterion/criterion.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "client.h"
 #include "server.h"
@@ -101,5 +102,40 @@ Test(auth, many_failures_others_served)
     expect_status(cmd(bad, "AUTH right"), "OK");
     redisFree(bad);
     redisFree(good);
+    clear_password(admin);
+}
+
+/* Before AUTH, Redis accepts at most 10 arguments and 16 KB bulks, then closes. */
+Test(auth, unauthenticated_limits)
+{
+    redisContext *admin = set_password("lim");
+    int fd = raw_connect(server_port());
+    const char *many = "*11\r\n$4\r\nPING\r\n";
+    raw_send(fd, many, strlen(many));
+    struct raw_reply r = raw_read(fd, 0, 2000);
+    check_raw(__FILE__, __LINE__, &r, "-ERR Protocol error: unauthenticated multibulk length\r\n",
+              strlen("-ERR Protocol error: unauthenticated multibulk length\r\n"));
+    raw_reply_free(&r);
+    close(fd);
+
+    fd = raw_connect(server_port());
+    const char *big = "*2\r\n$4\r\nAUTH\r\n$16385\r\n";
+    raw_send(fd, big, strlen(big));
+    r = raw_read(fd, 0, 2000);
+    check_raw(__FILE__, __LINE__, &r, "-ERR Protocol error: unauthenticated bulk length\r\n",
+              strlen("-ERR Protocol error: unauthenticated bulk length\r\n"));
+    raw_reply_free(&r);
+    close(fd);
+
+    /* After AUTH the normal limits apply on the same connection. */
+    fd = raw_connect(server_port());
+    const char *ok = "*2\r\n$4\r\nAUTH\r\n$3\r\nlim\r\n*11\r\n$4\r\nPING\r\n$1\r\na\r\n$1\r\na\r\n$1\r\na\r\n$1\r\na\r\n"
+                     "$1\r\na\r\n$1\r\na\r\n$1\r\na\r\n$1\r\na\r\n$1\r\na\r\n$1\r\na\r\n";
+    raw_send(fd, ok, strlen(ok));
+    const char *want = "+OK\r\n-ERR wrong number of arguments for 'ping' command\r\n";
+    r = raw_read(fd, strlen(want), 2000);
+    check_raw(__FILE__, __LINE__, &r, want, strlen(want));
+    raw_reply_free(&r);
+    close(fd);
     clear_password(admin);
 }
