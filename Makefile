@@ -45,9 +45,11 @@ fuzz: deps
 bench: build
 	bash test/bench/bench.sh
 	bash test/bench/bigdelete.sh
+	bash test/bench/tool.sh
+	bash test/bench/tls.sh
 
 format:
-	clang-format -i core/*.[ch] shards/*.[ch] net/*.[ch] test/unit/*.[ch] test/integration/*.c test/integration/support/*.[ch] test/fuzz/*.c test/bench/*.c
+	clang-format -i core/*.[ch] shards/*.[ch] net/*.[ch] security/*.[ch] cli/*.[ch] test/unit/*.[ch] test/integration/*.c test/integration/support/*.[ch] test/fuzz/*.c test/bench/*.c
 
 clean:
 	rm -rf $(BUILD) build-asan build-fuzz

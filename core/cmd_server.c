@@ -29,6 +29,7 @@
 #include "log.h"
 #include "server.h"
 #include "shard.h"
+#include "tls.h"
 #include "util.h"
 
 void cmd_ping(struct cmd_ctx *c)
@@ -586,6 +587,20 @@ static int apply_config_set(struct config *cfg, void *p)
             snprintf(a->err, sizeof(a->err), "ERR CONFIG SET failed (possibly related to argument '%.64s') - %s", name,
                      reason);
             return -1;
+        }
+    }
+    /* New certificates, CA or protocol settings: a new TLS context for new connections. */
+    for (int i = 2; i + 1 < a->argc; i += 2) {
+        char name[128];
+        snprintf(name, sizeof(name), "%.*s", (int)a->argv[i].len, a->argv[i].ptr);
+        if (tls_option_affects_context(name)) {
+            char reason[300];
+            if (tls_configure(cfg, reason, sizeof(reason)) < 0) {
+                snprintf(a->err, sizeof(a->err), "ERR CONFIG SET failed (possibly related to argument '%.64s') - %s",
+                         name, reason);
+                return -1;
+            }
+            break;
         }
     }
     return 0;

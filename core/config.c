@@ -26,7 +26,7 @@
 static struct config defaults_storage; /* written once, by defaults_init */
 static void defaults_init(void);
 
-enum opt_kind { OPT_INT, OPT_LL, OPT_MEM, OPT_BOOL, OPT_STRING, OPT_ENUM_LOGLEVEL, OPT_BIND };
+enum opt_kind { OPT_INT, OPT_LL, OPT_MEM, OPT_BOOL, OPT_STRING, OPT_ENUM_LOGLEVEL, OPT_BIND, OPT_ENUM };
 
 struct config_option {
     const char *name;
@@ -34,45 +34,64 @@ struct config_option {
     size_t offset;
     long long min, max;
     int mutable_at_runtime;
+    const char *const *names; /* OPT_ENUM: value i is names[i], NULL-terminated */
 };
+
+static const char *const tls_auth_clients_names[] = {"no", "yes", "optional", NULL};
+static const char *const tls_auth_clients_user_names[] = {"off", "CN", NULL};
 
 #define OFF(field) offsetof(struct config, field)
 
 static const struct config_option config_options[] = {
-    {"port", OPT_INT, OFF(port), 0, 65535, 0},
-    {"bind", OPT_BIND, OFF(bind), 0, 0, 0},
-    {"threads", OPT_INT, OFF(threads), 1, 256, 0},
-    {"loglevel", OPT_ENUM_LOGLEVEL, OFF(loglevel), 0, 0, 1},
-    {"logfile", OPT_STRING, OFF(logfile), 0, 0, 0},
-    {"daemonize", OPT_BOOL, OFF(daemonize), 0, 1, 0},
-    {"pidfile", OPT_STRING, OFF(pidfile), 0, 0, 0},
-    {"databases", OPT_INT, OFF(databases), 1, 1024, 0},
-    {"hz", OPT_INT, OFF(hz), 1, 500, 1},
-    {"proto-max-bulk-len", OPT_MEM, OFF(proto_max_bulk_len), 1024 * 1024, LLONG_MAX, 1},
-    {"client-query-buffer-limit", OPT_MEM, OFF(client_query_buffer_limit), 1024 * 1024, LLONG_MAX, 1},
-    {"maxclients", OPT_LL, OFF(maxclients), 1, INT_MAX, 1},
-    {"timeout", OPT_LL, OFF(timeout), 0, INT_MAX, 1},
-    {"tcp-backlog", OPT_INT, OFF(tcp_backlog), 0, INT_MAX, 0},
-    {"tcp-keepalive", OPT_INT, OFF(tcp_keepalive), 0, INT_MAX, 1},
-    {"hash-max-listpack-entries", OPT_LL, OFF(hash_max_listpack_entries), 0, LLONG_MAX, 1},
-    {"hash-max-listpack-value", OPT_LL, OFF(hash_max_listpack_value), 0, LLONG_MAX, 1},
-    {"hash-max-ziplist-entries", OPT_LL, OFF(hash_max_listpack_entries), 0, LLONG_MAX, 1},
-    {"hash-max-ziplist-value", OPT_LL, OFF(hash_max_listpack_value), 0, LLONG_MAX, 1},
-    {"set-max-intset-entries", OPT_LL, OFF(set_max_intset_entries), 0, LLONG_MAX, 1},
-    {"set-max-listpack-entries", OPT_LL, OFF(set_max_listpack_entries), 0, LLONG_MAX, 1},
-    {"set-max-listpack-value", OPT_LL, OFF(set_max_listpack_value), 0, LLONG_MAX, 1},
-    {"zset-max-listpack-entries", OPT_LL, OFF(zset_max_listpack_entries), 0, LLONG_MAX, 1},
-    {"zset-max-listpack-value", OPT_LL, OFF(zset_max_listpack_value), 0, LLONG_MAX, 1},
-    {"zset-max-ziplist-entries", OPT_LL, OFF(zset_max_listpack_entries), 0, LLONG_MAX, 1},
-    {"zset-max-ziplist-value", OPT_LL, OFF(zset_max_listpack_value), 0, LLONG_MAX, 1},
-    {"list-max-listpack-size", OPT_INT, OFF(list_max_listpack_size), INT_MIN, INT_MAX, 1},
-    {"list-max-ziplist-size", OPT_INT, OFF(list_max_listpack_size), INT_MIN, INT_MAX, 1},
-    {"list-compress-depth", OPT_INT, OFF(list_compress_depth), 0, INT_MAX, 1},
-    {"lazyfree-lazy-user-del", OPT_BOOL, OFF(lazyfree_lazy_user_del), 0, 1, 1},
-    {"lazyfree-lazy-user-flush", OPT_BOOL, OFF(lazyfree_lazy_user_flush), 0, 1, 1},
-    {"lazyfree-lazy-server-del", OPT_BOOL, OFF(lazyfree_lazy_server_del), 0, 1, 1},
-    {"lazyfree-lazy-expire", OPT_BOOL, OFF(lazyfree_lazy_expire), 0, 1, 1},
-    {"requirepass", OPT_STRING, OFF(requirepass), 0, 0, 1},
+    {"port", OPT_INT, OFF(port), 0, 65535, 0, NULL},
+    {"bind", OPT_BIND, OFF(bind), 0, 0, 0, NULL},
+    {"threads", OPT_INT, OFF(threads), 1, 256, 0, NULL},
+    {"loglevel", OPT_ENUM_LOGLEVEL, OFF(loglevel), 0, 0, 1, NULL},
+    {"logfile", OPT_STRING, OFF(logfile), 0, 0, 0, NULL},
+    {"daemonize", OPT_BOOL, OFF(daemonize), 0, 1, 0, NULL},
+    {"pidfile", OPT_STRING, OFF(pidfile), 0, 0, 0, NULL},
+    {"databases", OPT_INT, OFF(databases), 1, 1024, 0, NULL},
+    {"hz", OPT_INT, OFF(hz), 1, 500, 1, NULL},
+    {"proto-max-bulk-len", OPT_MEM, OFF(proto_max_bulk_len), 1024 * 1024, LLONG_MAX, 1, NULL},
+    {"client-query-buffer-limit", OPT_MEM, OFF(client_query_buffer_limit), 1024 * 1024, LLONG_MAX, 1, NULL},
+    {"maxclients", OPT_LL, OFF(maxclients), 1, INT_MAX, 1, NULL},
+    {"timeout", OPT_LL, OFF(timeout), 0, INT_MAX, 1, NULL},
+    {"tcp-backlog", OPT_INT, OFF(tcp_backlog), 0, INT_MAX, 0, NULL},
+    {"tcp-keepalive", OPT_INT, OFF(tcp_keepalive), 0, INT_MAX, 1, NULL},
+    {"hash-max-listpack-entries", OPT_LL, OFF(hash_max_listpack_entries), 0, LLONG_MAX, 1, NULL},
+    {"hash-max-listpack-value", OPT_LL, OFF(hash_max_listpack_value), 0, LLONG_MAX, 1, NULL},
+    {"hash-max-ziplist-entries", OPT_LL, OFF(hash_max_listpack_entries), 0, LLONG_MAX, 1, NULL},
+    {"hash-max-ziplist-value", OPT_LL, OFF(hash_max_listpack_value), 0, LLONG_MAX, 1, NULL},
+    {"set-max-intset-entries", OPT_LL, OFF(set_max_intset_entries), 0, LLONG_MAX, 1, NULL},
+    {"set-max-listpack-entries", OPT_LL, OFF(set_max_listpack_entries), 0, LLONG_MAX, 1, NULL},
+    {"set-max-listpack-value", OPT_LL, OFF(set_max_listpack_value), 0, LLONG_MAX, 1, NULL},
+    {"zset-max-listpack-entries", OPT_LL, OFF(zset_max_listpack_entries), 0, LLONG_MAX, 1, NULL},
+    {"zset-max-listpack-value", OPT_LL, OFF(zset_max_listpack_value), 0, LLONG_MAX, 1, NULL},
+    {"zset-max-ziplist-entries", OPT_LL, OFF(zset_max_listpack_entries), 0, LLONG_MAX, 1, NULL},
+    {"zset-max-ziplist-value", OPT_LL, OFF(zset_max_listpack_value), 0, LLONG_MAX, 1, NULL},
+    {"list-max-listpack-size", OPT_INT, OFF(list_max_listpack_size), INT_MIN, INT_MAX, 1, NULL},
+    {"list-max-ziplist-size", OPT_INT, OFF(list_max_listpack_size), INT_MIN, INT_MAX, 1, NULL},
+    {"list-compress-depth", OPT_INT, OFF(list_compress_depth), 0, INT_MAX, 1, NULL},
+    {"lazyfree-lazy-user-del", OPT_BOOL, OFF(lazyfree_lazy_user_del), 0, 1, 1, NULL},
+    {"lazyfree-lazy-user-flush", OPT_BOOL, OFF(lazyfree_lazy_user_flush), 0, 1, 1, NULL},
+    {"lazyfree-lazy-server-del", OPT_BOOL, OFF(lazyfree_lazy_server_del), 0, 1, 1, NULL},
+    {"lazyfree-lazy-expire", OPT_BOOL, OFF(lazyfree_lazy_expire), 0, 1, 1, NULL},
+    {"tls-port", OPT_INT, OFF(tls_port), 0, 65535, 0, NULL},
+    {"tls-cert-file", OPT_STRING, OFF(tls_cert_file), 0, 0, 1, NULL},
+    {"tls-key-file", OPT_STRING, OFF(tls_key_file), 0, 0, 1, NULL},
+    {"tls-key-file-pass", OPT_STRING, OFF(tls_key_file_pass), 0, 0, 1, NULL},
+    {"tls-ca-cert-file", OPT_STRING, OFF(tls_ca_cert_file), 0, 0, 1, NULL},
+    {"tls-ca-cert-dir", OPT_STRING, OFF(tls_ca_cert_dir), 0, 0, 1, NULL},
+    {"tls-auth-clients", OPT_ENUM, OFF(tls_auth_clients), 0, 0, 1, tls_auth_clients_names},
+    {"tls-protocols", OPT_STRING, OFF(tls_protocols), 0, 0, 1, NULL},
+    {"tls-ciphers", OPT_STRING, OFF(tls_ciphers), 0, 0, 1, NULL},
+    {"tls-ciphersuites", OPT_STRING, OFF(tls_ciphersuites), 0, 0, 1, NULL},
+    {"tls-prefer-server-ciphers", OPT_BOOL, OFF(tls_prefer_server_ciphers), 0, 1, 1, NULL},
+    {"tls-session-caching", OPT_BOOL, OFF(tls_session_caching), 0, 1, 1, NULL},
+    {"tls-session-cache-size", OPT_LL, OFF(tls_session_cache_size), 0, INT_MAX, 1, NULL},
+    {"tls-session-cache-timeout", OPT_LL, OFF(tls_session_cache_timeout), 0, INT_MAX, 1, NULL},
+    {"tls-auth-clients-user", OPT_ENUM, OFF(tls_auth_clients_user), 0, 0, 1, tls_auth_clients_user_names},
+    {"requirepass", OPT_STRING, OFF(requirepass), 0, 0, 1, NULL},
 };
 #define NOPTIONS (sizeof(config_options) / sizeof(config_options[0]))
 
@@ -109,6 +128,10 @@ void config_init_defaults(struct config *cfg)
     cfg->lazyfree_lazy_user_flush = 0;
     cfg->lazyfree_lazy_server_del = 0;
     cfg->lazyfree_lazy_expire = 0;
+    cfg->tls_auth_clients = TLS_AUTH_CLIENTS_YES;
+    cfg->tls_session_caching = 1;
+    cfg->tls_session_cache_size = 20 * 1024;
+    cfg->tls_session_cache_timeout = 300;
 }
 
 const struct config *config_defaults(void)
@@ -252,6 +275,20 @@ int config_set_option(struct config *cfg, const char *name, const char *const *v
         }
         snprintf(err, errlen, "argument(s) must be one of the following: debug, verbose, notice, warning, nothing");
         return -1;
+    case OPT_ENUM: {
+        char list[256];
+        size_t n = 0;
+        list[0] = '\0';
+        for (int i = 0; opt->names[i]; i++) {
+            if (!strcasecmp(v, opt->names[i])) {
+                *(int *)field = i;
+                return 0;
+            }
+            n += snprintf(list + n, sizeof(list) - n, "%s%s", i ? ", " : "", opt->names[i]);
+        }
+        snprintf(err, errlen, "argument(s) must be one of the following: %s", list);
+        return -1;
+    }
     case OPT_BIND:
         break;
     }
@@ -397,6 +434,9 @@ static void option_value(const struct config *cfg, const struct config_option *o
         break;
     case OPT_ENUM_LOGLEVEL:
         snprintf(out, outlen, "%s", loglevel_names[*(const int *)field]);
+        break;
+    case OPT_ENUM:
+        snprintf(out, outlen, "%s", opt->names[*(const int *)field]);
         break;
     case OPT_BIND: {
         size_t n = 0;

@@ -56,7 +56,25 @@ struct config {
     /* security (security/auth.c) */
     char requirepass[CONFIG_PATH_MAX]; /* "" = no password for the default user */
     unsigned char requirepass_sha[32]; /* SHA-256 of requirepass, what logins compare */
+    /* TLS (security/tls.h); tls_port 0 = no TLS listener */
+    int tls_port;
+    char tls_cert_file[CONFIG_PATH_MAX];
+    char tls_key_file[CONFIG_PATH_MAX];
+    char tls_key_file_pass[CONFIG_PATH_MAX];
+    char tls_ca_cert_file[CONFIG_PATH_MAX];
+    char tls_ca_cert_dir[CONFIG_PATH_MAX];
+    int tls_auth_clients;                /* TLS_AUTH_CLIENTS_NO, _YES, _OPTIONAL */
+    char tls_protocols[CONFIG_PATH_MAX]; /* "" = TLSv1.2 and TLSv1.3 */
+    char tls_ciphers[CONFIG_PATH_MAX];
+    char tls_ciphersuites[CONFIG_PATH_MAX];
+    int tls_prefer_server_ciphers;
+    int tls_session_caching;
+    long long tls_session_cache_size;
+    long long tls_session_cache_timeout;
+    int tls_auth_clients_user; /* 0 = off, 1 = a client certificate's CN names the ACL user */
 };
+
+enum { TLS_AUTH_CLIENTS_NO = 0, TLS_AUTH_CLIENTS_YES = 1, TLS_AUTH_CLIENTS_OPTIONAL = 2 };
 
 /* The defaults, for code that runs without a server (unit tests). */
 const struct config *config_defaults(void);

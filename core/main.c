@@ -20,6 +20,7 @@
 #include "log.h"
 #include "server.h"
 #include "shard.h"
+#include "tls.h"
 #include "util.h"
 
 #ifdef SHARDIS_JEMALLOC
@@ -185,6 +186,10 @@ int main(int argc, char **argv)
                    "Warning: no config file specified, using the default config. In order to specify "
                    "a config file use %s /path/to/shardis.conf",
                    argv[0]);
+    if (tls_configure(cfg, err, sizeof(err)) < 0) {
+        server_log(LL_WARNING, "%s", err);
+        return 1;
+    }
     if (shards_start(srv) < 0) {
         server_log(LL_WARNING, "Failed to start: see the message above.");
         return 1;

@@ -27,6 +27,7 @@
 #include "dispatch.h"
 #include "log.h"
 #include "shard.h"
+#include "tls.h"
 #include "util.h"
 
 static void format_addr(const struct sockaddr_storage *ss, char *out, size_t outlen)
@@ -228,7 +229,7 @@ void client_maybe_free(struct client *c)
 {
     if (!c->closing) {
         /* QUIT, protocol errors: close once everything is written. */
-        if (c->close_after_reply && c->npending == 0 && !c->send_inflight && c->out.len == 0)
+        if (c->close_after_reply && c->npending == 0 && !c->send_inflight && c->out.len == 0 && !tls_has_output(c))
             client_close(c, 0);
         return;
     }
@@ -268,6 +269,7 @@ void client_maybe_free(struct client *c)
     buf_free(&c->out);
     buf_free(&c->sending);
     resp_command_free(&c->parsed);
+    tls_client_free(c);
     free(c->name);
     free(c);
 }
@@ -301,6 +303,8 @@ void shard_flush_clients(struct shard *s)
         if (c->barrier && !c->reply_completed && c->out.len < 16384 && !c->close_after_reply)
             continue;
         c->reply_completed = 0;
+        if (c->tls && !c->send_inflight)
+            tls_prepare_send(c); /* `out` becomes ciphertext */
         if (!c->send_inflight && c->out.len) {
             struct buf tmp = c->sending;
             c->sending = c->out;
@@ -339,7 +343,7 @@ void client_on_send_complete(struct client *c, int res)
     c->sending_off = 0;
     if (c->sending.cap > 1024 * 1024)
         buf_free(&c->sending);
-    if (c->out.len)
+    if (c->out.len || tls_has_output(c))
         client_want_flush(c);
     else
         client_maybe_free(c);

@@ -110,6 +110,7 @@ struct client {
     uint64_t commands;
     uint64_t net_in, net_out;
     struct resp_command parsed;
+    struct tls_conn *tls; /* accepted on a TLS listener (security/tls.h), else NULL */
 };
 
 /* Accept path: sets up a client for a new socket. */

@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   gcc make cmake pkg-config clang libclang-rt-14-dev
   liburing-dev libssl-dev libjemalloc-dev libxxhash-dev
-  libcriterion-dev libhiredis-dev
+  libcriterion-dev libhiredis-dev libedit-dev
   redis-tools redis-server
   procps util-linux openssl
 )

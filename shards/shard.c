@@ -34,6 +34,7 @@
 #include "dispatch.h"
 #include "log.h"
 #include "ring.h"
+#include "tls.h"
 #include "txn.h"
 #include "util.h"
 
@@ -895,6 +896,11 @@ static void on_accept(struct shard *s, struct listener *l, struct io_uring_cqe *
     }
     struct client *c = client_create(s, fd);
     s->total_connections++;
+    if (l->tls && tls_client_attach(c) < 0) {
+        server_log(LL_VERBOSE, "TLS not available for client id=%llu addr=%s", (unsigned long long)c->id, c->addr);
+        client_close(c, 0);
+        return;
+    }
     arm_recv(s, c);
 }
 
@@ -904,8 +910,13 @@ static void on_recv(struct shard *s, struct client *c, struct io_uring_cqe *cqe)
     if (res > 0) {
         unsigned bid = cqe->flags >> IORING_CQE_BUFFER_SHIFT;
         s->net_input_bytes += res;
-        if (!c->closing)
-            client_on_data(c, s->buf_base + (size_t)bid * s->buf_size, res);
+        if (!c->closing) {
+            const char *data = s->buf_base + (size_t)bid * s->buf_size;
+            if (c->tls)
+                tls_on_recv(c, data, res);
+            else
+                client_on_data(c, data, res);
+        }
         recycle_buffer(s, bid);
     }
     if (!(cqe->flags & IORING_CQE_F_MORE)) {
@@ -949,7 +960,7 @@ static void process_cqes(struct shard *s)
     io_uring_cq_advance(&s->ring, count);
 }
 
-static int open_listener(struct shard *s, const char *addr, int port, int backlog, char *err, size_t errlen)
+static int open_listener(struct shard *s, const char *addr, int port, int tls, int backlog, char *err, size_t errlen)
 {
     struct sockaddr_storage ss;
     socklen_t sslen;
@@ -995,6 +1006,7 @@ static int open_listener(struct shard *s, const char *addr, int port, int backlo
     struct listener *l = &s->listeners[s->nlisteners++];
     l->fd = fd;
     l->shard = s;
+    l->tls = tls;
     snprintf(l->addr, sizeof(l->addr), "%s", addr);
     return 0;
 }
@@ -1153,7 +1165,7 @@ static int shard_setup(struct server *srv, struct shard *s, int id, char *err, s
     }
     s->overflow_head = calloc(srv->nshards, sizeof(*s->overflow_head));
     s->overflow_tail = calloc(srv->nshards, sizeof(*s->overflow_tail));
-    s->listeners = calloc(cfg->nbind, sizeof(*s->listeners));
+    s->listeners = calloc(2 * cfg->nbind, sizeof(*s->listeners)); /* plain and TLS */
     s->now_ms = mstime();
 
     struct io_uring_params p;
@@ -1188,13 +1200,18 @@ static int shard_setup(struct server *srv, struct shard *s, int id, char *err, s
                  strerror(-ret));
         return -1;
     }
-    for (int i = 0; i < cfg->nbind; i++) {
-        const char *addr = cfg->bind[i];
+    /* port 0 disables the plain listeners, tls-port 0 the TLS ones. */
+    for (int i = 0; i < 2 * cfg->nbind; i++) {
+        int tls = i >= cfg->nbind;
+        int port = tls ? cfg->tls_port : cfg->port;
+        if (port == 0)
+            continue;
+        const char *addr = cfg->bind[i % cfg->nbind];
         int optional = addr[0] == '-';
         if (optional)
             addr++;
         char msg[256];
-        ret = open_listener(s, addr, cfg->port, cfg->tcp_backlog, msg, sizeof(msg));
+        ret = open_listener(s, addr, port, tls, cfg->tcp_backlog, msg, sizeof(msg));
         if (ret < 0) {
             if (optional && (ret == -EADDRNOTAVAIL || ret == -EAFNOSUPPORT || ret == -EPROTONOSUPPORT)) {
                 if (id == 0)

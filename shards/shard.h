@@ -130,6 +130,7 @@ struct batch {
 
 struct listener {
     int fd;
+    int tls; /* accepts on tls-port */
     struct shard *shard;
     char addr[64];
 };

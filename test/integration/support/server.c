@@ -116,6 +116,13 @@ static bool log_says_port_taken(const struct test_server *server)
     return strcasestr(tail, "address already in use") != NULL || strstr(tail, "EADDRINUSE") != NULL;
 }
 
+static const char *const *extra_args; /* server_set_extra_args */
+
+void server_set_extra_args(const char *const *args)
+{
+    extra_args = args;
+}
+
 /* Builds argv for the server and execs it. Runs in the forked child: only
  * async-signal-safe calls plus exec; on failure it writes to the log and exits
  * with 127. */
@@ -147,17 +154,24 @@ static void exec_server(const struct test_server *server, const char *exe, pid_t
     char port[16], threads[16];
     snprintf(port, sizeof(port), "%d", server->port);
     snprintf(threads, sizeof(threads), "%d", server->threads);
+    char *argv[16 + SERVER_MAX_EXTRA_ARGS + 1];
+    int n = 0;
     if (server->is_redis) {
-        char *argv[] = {(char *)exe, "--port",      port, "--bind",
-                        "127.0.0.1", "--save",      "",   "--appendonly",
-                        "no",        "--daemonize", "no", "--enable-debug-command",
-                        "local",     NULL};
-        execv(exe, argv);
+        char *base[] = {(char *)exe, "--port",       port, "--bind",      "127.0.0.1", "--save",
+                        "",          "--appendonly", "no", "--daemonize", "no",        "--enable-debug-command",
+                        "local"};
+        for (size_t i = 0; i < sizeof(base) / sizeof(base[0]); i++)
+            argv[n++] = base[i];
     } else {
-        char *argv[] = {(char *)exe, "--port", port,         "--bind",  "127.0.0.1",
-                        "--threads", threads,  "--loglevel", "warning", NULL};
-        execv(exe, argv);
+        char *base[] = {(char *)exe, "--port", port,         "--bind", "127.0.0.1",
+                        "--threads", threads,  "--loglevel", "warning"};
+        for (size_t i = 0; i < sizeof(base) / sizeof(base[0]); i++)
+            argv[n++] = base[i];
     }
+    for (int i = 0; extra_args && extra_args[i] && i < SERVER_MAX_EXTRA_ARGS; i++)
+        argv[n++] = (char *)extra_args[i];
+    argv[n] = NULL;
+    execv(exe, argv);
     static const char msg[] = "integration test: execv of the server failed\n";
     ssize_t ignored = write(STDERR_FILENO, msg, sizeof(msg) - 1);
     (void)ignored;

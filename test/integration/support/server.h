@@ -46,6 +46,12 @@ struct test_server {
  * does not come up. Retries with another port when the chosen one was taken. */
 void server_start(struct test_server *server);
 
+/* Arguments appended to the command line of the servers started from now on
+ * (NULL-terminated, at most SERVER_MAX_EXTRA_ARGS, not copied: keep them
+ * alive), e.g. {"--tls-port", "7001", ..., NULL}; NULL for none. */
+#define SERVER_MAX_EXTRA_ARGS 48
+void server_set_extra_args(const char *const *args);
+
 /* Stops the server by PID: SIGTERM, up to 5 s grace, then SIGKILL; reaps it
  * and removes its temp dir. Returns false (after printing the log's tail) when
  * the server had crashed on its own, died of a signal other than SIGTERM, or

@@ -1,0 +1,57 @@
+/*
+ * tls.h - TLS on the shard threads' io_uring sockets, with OpenSSL memory BIOs.
+ *
+ * A client accepted on a TLS listener gets a struct tls_conn. The ciphertext
+ * its recv completions deliver goes into the SSL's read BIO; SSL_read hands
+ * the plaintext to the normal input path (client_on_data). Replies are
+ * written to `out` as plaintext like any client's; just before the send,
+ * tls_prepare_send() runs them through SSL_write and replaces `out` with the
+ * ciphertext of the write BIO (handshake records included), which the normal
+ * io_uring send writes. Nothing here blocks: a handshake advances by one step
+ * per received chunk.
+ *
+ * The SSL_CTX is shared by all threads (OpenSSL contexts are thread-safe
+ * once built). It is built at start from the configuration and rebuilt by
+ * CONFIG SET of a tls-* option; a rebuilt context serves new connections,
+ * existing ones keep theirs (SSL objects hold a reference).
+ *
+ * Owner of a tls_conn: the shard thread of its client.
+ */
+#ifndef SHARDIS_TLS_H
+#define SHARDIS_TLS_H
+
+#include <stddef.h>
+
+struct client;
+struct config;
+
+/* Builds the server context from cfg when TLS is configured (tls-port set).
+ * Returns 0, or -1 with Redis-style wording in err; the previous context
+ * stays in use on failure. Called at start and by CONFIG SET. */
+int tls_configure(const struct config *cfg, char *err, size_t errlen);
+
+/* True when a CONFIG SET of `name` must rebuild the context. */
+int tls_option_affects_context(const char *name);
+
+/* Accept path of a TLS listener: gives the client its TLS state. -1 when
+ * there is no context (the caller closes the connection). */
+int tls_client_attach(struct client *c);
+
+/* A received ciphertext chunk: advances the handshake, feeds the plaintext
+ * to client_on_data, queues a flush when records wait to be sent. A TLS
+ * error closes this client (after sending the alert) with a verbose log. */
+void tls_on_recv(struct client *c, const char *data, size_t len);
+
+/* Before a send: encrypts c->out and replaces it with the pending ciphertext. */
+void tls_prepare_send(struct client *c);
+
+/* True when ciphertext waits in the write BIO (handshake, alerts). */
+int tls_has_output(const struct client *c);
+
+/* The client certificate's CN, once the handshake checked it; NULL without one. */
+const char *tls_client_cn(const struct client *c);
+
+/* Frees the client's TLS state (the client is being freed). */
+void tls_client_free(struct client *c);
+
+#endif

@@ -1,0 +1,367 @@
+/*
+ * test_tls.c - TLS listeners (tls-port) against a live server: handshakes with
+ * the test CA, mutual TLS (tls-auth-clients yes / optional), protocol floor,
+ * wrong-protocol clients on either port, redis-cli --tls, many clients,
+ * large pipelined values, CONFIG GET/SET of the tls-* options.
+ *
+ * Certificates are generated once per run with the openssl CLI (ECDSA P-256,
+ * fast) into a temp dir removed at the end; the directory reaches the test
+ * workers through $SHARDIS_TLS_TEST_DIR. Each test gets its own server with a
+ * plain port and a TLS port. Works against redis-server too (built with TLS):
+ * the shardis-only checks skip there.
+ */
+#include <arpa/inet.h>
+#include <criterion/criterion.h>
+#include <criterion/hooks.h>
+#include <netinet/in.h>
+#include <openssl/ssl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "client.h"
+#include "server.h"
+#include "tls_client.h"
+
+static struct tls_certs certs;
+static int tls_port;
+static char tls_port_str[16];
+static const char *args[SERVER_MAX_EXTRA_ARGS + 1];
+
+/* Generated in the runner process before any test, removed after all. */
+static struct tls_certs run_certs;
+ReportHook(PRE_ALL)(struct criterion_test_set *set)
+{
+    (void)set;
+    if (tls_certs_create(&run_certs))
+        setenv("SHARDIS_TLS_TEST_DIR", run_certs.dir, 1);
+}
+ReportHook(POST_ALL)(struct criterion_global_stats *stats)
+{
+    (void)stats;
+    tls_certs_remove(&run_certs);
+}
+
+static int free_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET};
+    inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+    cr_assert(bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0);
+    socklen_t len = sizeof(a);
+    getsockname(fd, (struct sockaddr *)&a, &len);
+    close(fd);
+    return ntohs(a.sin_port);
+}
+
+/* The certificate paths in the run's directory (see tls_certs_create). */
+static void load_certs(void)
+{
+    const char *dir = getenv("SHARDIS_TLS_TEST_DIR");
+    cr_assert(dir && dir[0], "no test certificates (see the openssl error above)");
+    memset(&certs, 0, sizeof(certs));
+    snprintf(certs.dir, sizeof(certs.dir), "%s", dir);
+#define P(field, file) snprintf(certs.field, sizeof(certs.field), "%s/%s", dir, file)
+    P(ca, "ca.crt");
+    P(server_crt, "server.crt");
+    P(server_key, "server.key");
+    P(client_crt, "client.crt");
+    P(client_key, "client.key");
+    P(other_ca, "other_ca.crt");
+    P(other_client_crt, "other_client.crt");
+    P(other_client_key, "other_client.key");
+    P(other_server_crt, "other_server.crt");
+    P(other_server_key, "other_server.key");
+#undef P
+}
+
+/* The TLS arguments of the servers started next: a free TLS port,
+ * tls-auth-clients `auth`. */
+static void set_tls_args(const char *auth)
+{
+    tls_port = free_port();
+    snprintf(tls_port_str, sizeof(tls_port_str), "%d", tls_port);
+    int n = 0;
+    args[n++] = "--tls-port";
+    args[n++] = tls_port_str;
+    args[n++] = "--tls-cert-file";
+    args[n++] = certs.server_crt;
+    args[n++] = "--tls-key-file";
+    args[n++] = certs.server_key;
+    args[n++] = "--tls-ca-cert-file";
+    args[n++] = certs.ca;
+    args[n++] = "--tls-auth-clients";
+    args[n++] = auth;
+    args[n] = NULL;
+    server_set_extra_args(args);
+}
+
+/* Restarts the test's server with tls-auth-clients `auth`. */
+static void start_tls_server(const char *auth)
+{
+    struct test_server *s = server_current();
+    server_stop(s);
+    set_tls_args(auth);
+    server_start(s);
+}
+
+static void tls_init(void)
+{
+    signal(SIGPIPE, SIG_IGN); /* writes to a connection the server refused */
+    load_certs();
+    set_tls_args("yes");
+    server_suite_init();
+}
+
+TestSuite(tls, .init = tls_init, .fini = server_suite_fini, .timeout = 60);
+
+static struct tclient *connect_ok(const char *cert, const char *key)
+{
+    char err[300];
+    struct tclient *t = tclient_connect(tls_port, certs.ca, cert, key, 0, err, sizeof(err));
+    cr_assert(t != NULL, "TLS connection refused: %s\n%s", err, server_log_tail(server_current()));
+    return t;
+}
+
+/* The server refuses the connection: the handshake fails, or (TLS 1.3, where
+ * the client's certificate is checked after the client finished) the first
+ * command gets no reply. */
+static void expect_refused(int port, const char *cert, const char *key, int max_version)
+{
+    char err[300];
+    struct tclient *t = tclient_connect(port, certs.ca, cert, key, max_version, err, sizeof(err));
+    if (!t)
+        return;
+    redisReply *r = tclient_cmd(t, "PING");
+    cr_assert(r == NULL, "connection accepted, PING replied %s", describe_reply(r));
+    tclient_free(t);
+}
+
+static void expect_works(struct tclient *t, const char *key)
+{
+    expect_status(tclient_cmd(t, "SET %s %s", key, key), "OK");
+    expect_str(tclient_cmd(t, "GET %s", key), key);
+}
+
+Test(tls, handshake_with_client_certificate)
+{
+    struct tclient *t = connect_ok(certs.client_crt, certs.client_key);
+    expect_status(tclient_cmd(t, "PING"), "PONG");
+    expect_works(t, "tls:k1");
+    /* Both ports serve the same data. */
+    redisContext *c = client_connect();
+    expect_str(cmd(c, "GET tls:k1"), "tls:k1");
+    expect_status(cmd(c, "SET plain:k plain"), "OK");
+    expect_str(tclient_cmd(t, "GET plain:k"), "plain");
+    redisFree(c);
+    tclient_free(t);
+}
+
+Test(tls, mutual_tls_refuses_missing_or_foreign_certificate)
+{
+    expect_refused(tls_port, NULL, NULL, 0);
+    expect_refused(tls_port, certs.other_client_crt, certs.other_client_key, 0);
+    struct tclient *t = connect_ok(certs.client_crt, certs.client_key);
+    expect_status(tclient_cmd(t, "PING"), "PONG");
+    tclient_free(t);
+}
+
+Test(tls, optional_client_certificate)
+{
+    start_tls_server("optional");
+    struct tclient *anon = connect_ok(NULL, NULL);
+    expect_works(anon, "tls:anon");
+    struct tclient *alice = connect_ok(certs.client_crt, certs.client_key);
+    expect_works(alice, "tls:alice");
+    /* A certificate that is presented is still verified. */
+    expect_refused(tls_port, certs.other_client_crt, certs.other_client_key, 0);
+    tclient_free(anon);
+    tclient_free(alice);
+}
+
+Test(tls, no_client_authentication)
+{
+    start_tls_server("no");
+    struct tclient *anon = connect_ok(NULL, NULL);
+    expect_works(anon, "tls:anon");
+    tclient_free(anon);
+}
+
+Test(tls, tls_1_1_refused_1_2_accepted)
+{
+    expect_refused(tls_port, certs.client_crt, certs.client_key, TLS1_1_VERSION);
+    char err[300];
+    struct tclient *t =
+        tclient_connect(tls_port, certs.ca, certs.client_crt, certs.client_key, TLS1_2_VERSION, err, sizeof(err));
+    cr_assert(t != NULL, "TLS 1.2 refused: %s", err);
+    expect_works(t, "tls:12");
+    tclient_free(t);
+}
+
+Test(tls, plaintext_client_on_tls_port_is_disconnected)
+{
+    struct tclient *t = connect_ok(certs.client_crt, certs.client_key);
+    redisContext *plain = client_connect();
+    struct raw_reply raw = raw_roundtrip(tls_port, "PING\r\n", 6);
+    cr_assert(raw.closed, "the server kept a plaintext client on the TLS port");
+    cr_assert(strstr(raw.data ? raw.data : "", "PONG") == NULL, "plaintext answered on the TLS port");
+    raw_reply_free(&raw);
+    expect_works(t, "tls:others1");
+    expect_status(cmd(plain, "PING"), "PONG");
+    redisFree(plain);
+    tclient_free(t);
+}
+
+Test(tls, tls_client_on_plain_port_fails)
+{
+    struct tclient *t = connect_ok(certs.client_crt, certs.client_key);
+    char err[300];
+    struct tclient *wrong =
+        tclient_connect(server_port(), certs.ca, certs.client_crt, certs.client_key, 0, err, sizeof(err));
+    cr_assert(wrong == NULL, "a TLS handshake succeeded on the plain port");
+    redisContext *plain = client_connect();
+    expect_status(cmd(plain, "PING"), "PONG");
+    expect_works(t, "tls:others2");
+    redisFree(plain);
+    tclient_free(t);
+}
+
+Test(tls, redis_cli_round_trip)
+{
+    if (system("redis-cli --help 2>&1 | grep -q -- --tls") != 0)
+        cr_skip_test("redis-cli without TLS support");
+    char line[2048];
+    snprintf(line, sizeof(line),
+             "redis-cli -p %d --tls --cacert %s --cert %s --key %s SET tls:cli 'hello tls' && "
+             "redis-cli -p %d --tls --cacert %s --cert %s --key %s GET tls:cli",
+             tls_port, certs.ca, certs.client_crt, certs.client_key, tls_port, certs.ca, certs.client_crt,
+             certs.client_key);
+    FILE *p = popen(line, "r");
+    cr_assert(p != NULL);
+    char out[256] = "";
+    size_t n = fread(out, 1, sizeof(out) - 1, p);
+    out[n] = '\0';
+    cr_assert(pclose(p) == 0, "redis-cli failed: %s", out);
+    cr_assert_str_eq(out, "OK\nhello tls\n");
+}
+
+#define NCLIENTS 200
+Test(tls, two_hundred_concurrent_clients)
+{
+    raise_fd_limit(1024);
+    struct tclient *cl[NCLIENTS];
+    for (int i = 0; i < NCLIENTS; i++)
+        cl[i] = connect_ok(certs.client_crt, certs.client_key);
+    /* All connected at once; every round interleaves their commands. */
+    for (int round = 0; round < 3; round++) {
+        for (int i = 0; i < NCLIENTS; i++) {
+            cr_assert(tclient_send(cl[i], "SET c:%d v%d:%d", i, i, round));
+            cr_assert(tclient_send(cl[i], "INCR n:%d", i));
+        }
+        for (int i = 0; i < NCLIENTS; i++) {
+            expect_status(tclient_reply(cl[i]), "OK");
+            expect_int(tclient_reply(cl[i]), round + 1);
+        }
+        for (int i = 0; i < NCLIENTS; i++)
+            cr_assert(tclient_send(cl[i], "GET c:%d", (i + 1) % NCLIENTS));
+        for (int i = 0; i < NCLIENTS; i++) {
+            char want[64];
+            snprintf(want, sizeof(want), "v%d:%d", (i + 1) % NCLIENTS, round);
+            expect_str(tclient_reply(cl[i]), want);
+        }
+    }
+    for (int i = 0; i < NCLIENTS; i++)
+        tclient_free(cl[i]);
+}
+
+Test(tls, pipelined_large_values)
+{
+    struct tclient *t = connect_ok(certs.client_crt, certs.client_key);
+    enum { N = 16, SIZE = 100 * 1000 + 7 };
+    char *val = malloc(SIZE);
+    for (int i = 0; i < N; i++) {
+        for (int j = 0; j < SIZE; j++)
+            val[j] = (char)('a' + (i * 7 + j) % 26);
+        cr_assert(tclient_send(t, "SET big:%d %b", i, val, (size_t)SIZE));
+    }
+    for (int i = 0; i < N; i++)
+        cr_assert(tclient_send(t, "GET big:%d", i));
+    for (int i = 0; i < N; i++)
+        expect_status(tclient_reply(t), "OK");
+    for (int i = 0; i < N; i++) {
+        for (int j = 0; j < SIZE; j++)
+            val[j] = (char)('a' + (i * 7 + j) % 26);
+        expect_bulk(tclient_reply(t), val, (size_t)SIZE);
+    }
+    free(val);
+    tclient_free(t);
+}
+
+Test(tls, config_get_tls_options)
+{
+    redisContext *c = client_connect();
+    redisReply *r = cmd(c, "CONFIG GET tls-port");
+    cr_assert(r->type == REDIS_REPLY_ARRAY && r->elements == 2);
+    cr_assert_str_eq(r->element[1]->str, tls_port_str);
+    freeReplyObject(r);
+    struct {
+        const char *name, *value;
+    } want[] = {
+        {"tls-auth-clients", "yes"},          {"tls-protocols", ""},
+        {"tls-session-caching", "yes"},       {"tls-session-cache-size", "20480"},
+        {"tls-session-cache-timeout", "300"}, {"tls-prefer-server-ciphers", "no"},
+        {"tls-ca-cert-file", certs.ca},       {"tls-cert-file", certs.server_crt},
+    };
+    for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+        r = cmd(c, "CONFIG GET %s", want[i].name);
+        cr_assert(r->type == REDIS_REPLY_ARRAY && r->elements == 2, "CONFIG GET %s: %s", want[i].name,
+                  describe_reply(r));
+        cr_assert_str_eq(r->element[1]->str, want[i].value, "%s", want[i].name);
+        freeReplyObject(r);
+    }
+    redisFree(c);
+}
+
+Test(tls, config_set_certificate_reloads_for_new_connections)
+{
+    struct tclient *old = connect_ok(certs.client_crt, certs.client_key);
+    redisContext *c = client_connect();
+    expect_err_prefix(cmd(c, "CONFIG SET tls-cert-file %s/missing.crt", certs.dir), "ERR CONFIG SET failed");
+    expect_works(old, "tls:before");
+    expect_status(cmd(c, "CONFIG SET tls-cert-file %s tls-key-file %s", certs.other_server_crt, certs.other_server_key),
+                  "OK");
+    /* New connections get the new certificate (signed by the other CA). */
+    char err[300];
+    struct tclient *t =
+        tclient_connect(tls_port, certs.other_ca, certs.client_crt, certs.client_key, 0, err, sizeof(err));
+    cr_assert(t != NULL, "no handshake with the new certificate: %s", err);
+    expect_works(t, "tls:after");
+    struct tclient *stale =
+        tclient_connect(tls_port, certs.ca, certs.client_crt, certs.client_key, 0, err, sizeof(err));
+    cr_assert(stale == NULL, "the old certificate is still served");
+    /* The connection made before keeps working. */
+    expect_works(old, "tls:old");
+    tclient_free(t);
+    tclient_free(old);
+    redisFree(c);
+}
+
+Test(tls, old_protocols_rejected_in_config)
+{
+    if (server_is_redis())
+        cr_skip_test("Redis accepts TLSv1 and TLSv1.1 in tls-protocols");
+    redisContext *c = client_connect();
+    expect_err_prefix(cmd(c, "CONFIG SET tls-protocols TLSv1.1"), "ERR CONFIG SET failed");
+    expect_status(cmd(c, "CONFIG SET tls-protocols TLSv1.3"), "OK");
+    char err[300];
+    struct tclient *t =
+        tclient_connect(tls_port, certs.ca, certs.client_crt, certs.client_key, TLS1_2_VERSION, err, sizeof(err));
+    cr_assert(t == NULL, "TLS 1.2 accepted with tls-protocols TLSv1.3");
+    struct tclient *ok = connect_ok(certs.client_crt, certs.client_key);
+    expect_works(ok, "tls:13");
+    tclient_free(ok);
+    redisFree(c);
+}
