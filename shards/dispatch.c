@@ -20,13 +20,13 @@
  * These multi-step commands are not yet atomic against other clients; the
  * transaction layer (VLL, issue 3) will make them so.
  */
-#include "auth.h"
 #include "dispatch.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "auth.h"
 #include "blocking.h"
 #include "db.h"
 #include "log.h"
