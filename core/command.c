@@ -828,6 +828,7 @@ static const struct command_doc command_docs[] = {
     {.fullname = "unwatch", .complexity = "O(1)"},
     {.fullname = "ping", .complexity = "O(1)", .tips = {"request_policy:all_shards", "response_policy:all_succeeded"}},
     {.fullname = "echo", .complexity = "O(1)"},
+    {.fullname = "auth", .complexity = "O(N) where N is the number of passwords defined for the user"},
     {.fullname = "hello", .complexity = "O(1)"},
     {.fullname = "quit", .complexity = "O(1)"},
     {.fullname = "reset", .complexity = "O(1)"},
