@@ -67,64 +67,63 @@ static void on_sigint(int sig)
 
 static void usage(FILE *f)
 {
-    fprintf(f,
-            "shardis-cli " CLI_VERSION "\n"
-            "\n"
-            "Usage: shardis-cli [OPTIONS] [cmd [arg [arg ...]]]\n"
-            "  -h <hostname>      Server hostname (default: 127.0.0.1).\n"
-            "  -p <port>          Server port (default: 6379).\n"
-            "  -s <socket>        Server socket (overrides hostname and port).\n"
-            "  -a <password>      Password to use when connecting to the server.\n"
-            "                     You can also use the REDISCLI_AUTH environment variable.\n"
-            "  --user <username>  Used to send ACL style 'AUTH username pass'. Needs -a.\n"
-            "  --pass <password>  Alias of -a for consistency with the new --user option.\n"
-            "  -u <uri>           Server URI: redis://user:password@host:port/dbnum (rediss:// for TLS).\n"
-            "  -r <repeat>        Execute specified command N times.\n"
-            "  -i <interval>      When -r is used, waits <interval> seconds per command.\n"
-            "                     It is possible to specify sub-second times like -i 0.1.\n"
-            "                     Also the interval of --latency-history, --stat and --bigkeys.\n"
-            "  -n <db>            Database number.\n"
-            "  -2                 Start session in RESP2 protocol mode.\n"
-            "  -3                 Start session in RESP3 protocol mode (also --resp3).\n"
-            "  -x                 Read last argument from STDIN.\n"
-            "  --raw              Use raw formatting for replies (default when STDOUT is\n"
-            "                     not a tty).\n"
-            "  --no-raw           Force formatted output even when STDOUT is not a tty.\n"
-            "  --csv              Output in CSV format.\n"
-            "  --tls              Establish a secure TLS connection.\n"
-            "  --sni <host>       Server name indication for TLS.\n"
-            "  --cacert <file>    CA Certificate file to verify with.\n"
-            "  --cacertdir <dir>  Directory where trusted CA certificates are stored.\n"
-            "  --insecure         Allow insecure TLS connection by skipping cert validation.\n"
-            "  --cert <file>      Client certificate to authenticate with.\n"
-            "  --key <file>       Private key file to authenticate with.\n"
-            "  --pipe             Transfer raw RESP protocol from stdin to server.\n"
-            "  --pipe-timeout <n> In --pipe mode, abort with error if after sending all data,\n"
-            "                     no reply is received within <n> seconds (default 30, 0 = forever).\n"
-            "  --scan             List all keys using the SCAN command.\n"
-            "  --pattern <pat>    Keys pattern when using the --scan or --bigkeys options.\n"
-            "  --count <count>    Count option when using the --scan or --bigkeys options.\n"
-            "  --type <type>      Type option when using the --scan option.\n"
-            "  --latency          Enter a special mode continuously sampling latency.\n"
-            "                     Without a tty (or with --raw/--csv) it samples for 1 second\n"
-            "                     (-i changes it), prints one line and exits.\n"
-            "  --latency-history  Like --latency but tracking latency changes over time.\n"
-            "                     Default time interval is 15 sec. Change it using -i.\n"
-            "  --stat             Print rolling stats about server: mem, clients, ...\n"
-            "  --bigkeys          Sample keys looking for keys with many elements (complexity).\n"
-            "  --no-auth-warning  Don't show warning message when using password on command\n"
-            "                     line interface.\n"
-            "  --help             Output this help and exit.\n"
-            "  --version          Output version and exit.\n"
-            "\n"
-            "Examples:\n"
-            "  shardis-cli -p 6379 incr mycounter\n"
-            "  cat /etc/passwd | shardis-cli -x set mypasswd\n"
-            "  shardis-cli --scan --pattern 'user:*'\n"
-            "  shardis-cli -r 100 -i 1 info | grep used_memory_human:\n"
-            "\n"
-            "When no command is given, shardis-cli starts in interactive mode.\n"
-            "Type \"help\" in interactive mode for information on available commands.\n");
+    fprintf(f, "shardis-cli " CLI_VERSION "\n"
+               "\n"
+               "Usage: shardis-cli [OPTIONS] [cmd [arg [arg ...]]]\n"
+               "  -h <hostname>      Server hostname (default: 127.0.0.1).\n"
+               "  -p <port>          Server port (default: 6379).\n"
+               "  -s <socket>        Server socket (overrides hostname and port).\n"
+               "  -a <password>      Password to use when connecting to the server.\n"
+               "                     You can also use the REDISCLI_AUTH environment variable.\n"
+               "  --user <username>  Used to send ACL style 'AUTH username pass'. Needs -a.\n"
+               "  --pass <password>  Alias of -a for consistency with the new --user option.\n"
+               "  -u <uri>           Server URI: redis://user:password@host:port/dbnum (rediss:// for TLS).\n"
+               "  -r <repeat>        Execute specified command N times.\n"
+               "  -i <interval>      When -r is used, waits <interval> seconds per command.\n"
+               "                     It is possible to specify sub-second times like -i 0.1.\n"
+               "                     Also the interval of --latency-history, --stat and --bigkeys.\n"
+               "  -n <db>            Database number.\n"
+               "  -2                 Start session in RESP2 protocol mode.\n"
+               "  -3                 Start session in RESP3 protocol mode (also --resp3).\n"
+               "  -x                 Read last argument from STDIN.\n"
+               "  --raw              Use raw formatting for replies (default when STDOUT is\n"
+               "                     not a tty).\n"
+               "  --no-raw           Force formatted output even when STDOUT is not a tty.\n"
+               "  --csv              Output in CSV format.\n"
+               "  --tls              Establish a secure TLS connection.\n"
+               "  --sni <host>       Server name indication for TLS.\n"
+               "  --cacert <file>    CA Certificate file to verify with.\n"
+               "  --cacertdir <dir>  Directory where trusted CA certificates are stored.\n"
+               "  --insecure         Allow insecure TLS connection by skipping cert validation.\n"
+               "  --cert <file>      Client certificate to authenticate with.\n"
+               "  --key <file>       Private key file to authenticate with.\n"
+               "  --pipe             Transfer raw RESP protocol from stdin to server.\n"
+               "  --pipe-timeout <n> In --pipe mode, abort with error if after sending all data,\n"
+               "                     no reply is received within <n> seconds (default 30, 0 = forever).\n"
+               "  --scan             List all keys using the SCAN command.\n"
+               "  --pattern <pat>    Keys pattern when using the --scan or --bigkeys options.\n"
+               "  --count <count>    Count option when using the --scan or --bigkeys options.\n"
+               "  --type <type>      Type option when using the --scan option.\n"
+               "  --latency          Enter a special mode continuously sampling latency.\n"
+               "                     Without a tty (or with --raw/--csv) it samples for 1 second\n"
+               "                     (-i changes it), prints one line and exits.\n"
+               "  --latency-history  Like --latency but tracking latency changes over time.\n"
+               "                     Default time interval is 15 sec. Change it using -i.\n"
+               "  --stat             Print rolling stats about server: mem, clients, ...\n"
+               "  --bigkeys          Sample keys looking for keys with many elements (complexity).\n"
+               "  --no-auth-warning  Don't show warning message when using password on command\n"
+               "                     line interface.\n"
+               "  --help             Output this help and exit.\n"
+               "  --version          Output version and exit.\n"
+               "\n"
+               "Examples:\n"
+               "  shardis-cli -p 6379 incr mycounter\n"
+               "  cat /etc/passwd | shardis-cli -x set mypasswd\n"
+               "  shardis-cli --scan --pattern 'user:*'\n"
+               "  shardis-cli -r 100 -i 1 info | grep used_memory_human:\n"
+               "\n"
+               "When no command is given, shardis-cli starts in interactive mode.\n"
+               "Type \"help\" in interactive mode for information on available commands.\n");
 }
 
 static int pct_decode(char *s)
@@ -206,12 +205,12 @@ static int parse_options(int argc, char **argv)
     for (i = 1; i < argc; i++) {
         const char *a = argv[i];
         int last = i == argc - 1;
-#define NEED_ARG()                                                                                                 \
-    do {                                                                                                           \
-        if (last) {                                                                                                \
-            fprintf(stderr, "Unrecognized option or bad number of args for: '%s'\n", a);                           \
-            exit(1);                                                                                               \
-        }                                                                                                          \
+#define NEED_ARG()                                                                                                     \
+    do {                                                                                                               \
+        if (last) {                                                                                                    \
+            fprintf(stderr, "Unrecognized option or bad number of args for: '%s'\n", a);                               \
+            exit(1);                                                                                                   \
+        }                                                                                                              \
     } while (0)
         if (!strcmp(a, "-h")) {
             NEED_ARG();

@@ -59,9 +59,17 @@ static int scan_reply(struct cconn *c, const char *p, size_t len)
         long long n = 0;
         int aggregate = 0, attribute = 0;
         switch (type) {
-        case '+': case '-': case ':': case ',': case '#': case '_': case '(':
+        case '+':
+        case '-':
+        case ':':
+        case ',':
+        case '#':
+        case '_':
+        case '(':
             break;
-        case '$': case '=': case '!': {
+        case '$':
+        case '=':
+        case '!': {
             char *end;
             n = strtoll(p + pos + 1, &end, 10);
             if (end != p + line_end - 2 || n < -1)
@@ -75,7 +83,11 @@ static int scan_reply(struct cconn *c, const char *p, size_t len)
             }
             break;
         }
-        case '*': case '%': case '~': case '>': case '|': {
+        case '*':
+        case '%':
+        case '~':
+        case '>':
+        case '|': {
             char *end;
             n = strtoll(p + pos + 1, &end, 10);
             if (end != p + line_end - 2 || n < -1 || n > (1LL << 40))
@@ -135,14 +147,35 @@ static struct creply *build(const char *p, size_t *pos)
     if (!r)
         abort();
     switch (line[0]) {
-    case '+': r->type = CR_STATUS; break;
-    case '-': r->type = CR_ERROR; break;
-    case ',': r->type = CR_DOUBLE; break;
-    case '(': r->type = CR_BIGNUM; break;
-    case '_': r->type = CR_NIL; *pos = next; return r;
-    case ':': r->type = CR_INTEGER; r->integer = strtoll(line + 1, NULL, 10); *pos = next; return r;
-    case '#': r->type = CR_BOOL; r->integer = line[1] == 't'; *pos = next; return r;
-    case '$': case '=': case '!': {
+    case '+':
+        r->type = CR_STATUS;
+        break;
+    case '-':
+        r->type = CR_ERROR;
+        break;
+    case ',':
+        r->type = CR_DOUBLE;
+        break;
+    case '(':
+        r->type = CR_BIGNUM;
+        break;
+    case '_':
+        r->type = CR_NIL;
+        *pos = next;
+        return r;
+    case ':':
+        r->type = CR_INTEGER;
+        r->integer = strtoll(line + 1, NULL, 10);
+        *pos = next;
+        return r;
+    case '#':
+        r->type = CR_BOOL;
+        r->integer = line[1] == 't';
+        *pos = next;
+        return r;
+    case '$':
+    case '=':
+    case '!': {
         long long n = strtoll(line + 1, NULL, 10);
         *pos = next;
         if (n < 0) {

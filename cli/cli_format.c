@@ -15,13 +15,27 @@ void format_repr(struct buf *out, const char *s, size_t len)
     for (size_t i = 0; i < len; i++) {
         unsigned char ch = (unsigned char)s[i];
         switch (ch) {
-        case '\\': buf_append(out, "\\\\", 2); break;
-        case '"': buf_append(out, "\\\"", 2); break;
-        case '\n': buf_append(out, "\\n", 2); break;
-        case '\r': buf_append(out, "\\r", 2); break;
-        case '\t': buf_append(out, "\\t", 2); break;
-        case '\a': buf_append(out, "\\a", 2); break;
-        case '\b': buf_append(out, "\\b", 2); break;
+        case '\\':
+            buf_append(out, "\\\\", 2);
+            break;
+        case '"':
+            buf_append(out, "\\\"", 2);
+            break;
+        case '\n':
+            buf_append(out, "\\n", 2);
+            break;
+        case '\r':
+            buf_append(out, "\\r", 2);
+            break;
+        case '\t':
+            buf_append(out, "\\t", 2);
+            break;
+        case '\a':
+            buf_append(out, "\\a", 2);
+            break;
+        case '\b':
+            buf_append(out, "\\b", 2);
+            break;
         default:
             if (isprint(ch)) {
                 buf_append(out, (const char *)&ch, 1);
@@ -97,7 +111,7 @@ static void format_tty(struct buf *out, const struct creply *r, const char *pref
         }
         size_t count = r->type == CR_MAP ? r->elements / 2 : r->elements;
         int width = 0;
-        for (size_t n = count; ; n /= 10) {
+        for (size_t n = count;; n /= 10) {
             width++;
             if (n < 10)
                 break;
@@ -139,7 +153,12 @@ static void format_tty(struct buf *out, const struct creply *r, const char *pref
 static void format_raw(struct buf *out, const struct creply *r)
 {
     switch (r->type) {
-    case CR_ERROR: case CR_STATUS: case CR_STRING: case CR_VERB: case CR_DOUBLE: case CR_BIGNUM:
+    case CR_ERROR:
+    case CR_STATUS:
+    case CR_STRING:
+    case CR_VERB:
+    case CR_DOUBLE:
+    case CR_BIGNUM:
         buf_append(out, r->str, r->len);
         if (r->type == CR_ERROR)
             buf_append(out, "\n", 1);
@@ -172,10 +191,13 @@ static void format_csv(struct buf *out, const struct creply *r)
         appendf(out, "ERROR,");
         format_repr(out, r->str, r->len);
         break;
-    case CR_STATUS: case CR_STRING: case CR_VERB:
+    case CR_STATUS:
+    case CR_STRING:
+    case CR_VERB:
         format_repr(out, r->str, r->len);
         break;
-    case CR_DOUBLE: case CR_BIGNUM:
+    case CR_DOUBLE:
+    case CR_BIGNUM:
         buf_append(out, r->str, r->len);
         break;
     case CR_INTEGER:
@@ -240,12 +262,23 @@ int split_args(const char *line, char ***argvp, size_t **lensp)
                     char ch;
                     p++;
                     switch (*p) {
-                    case 'n': ch = '\n'; break;
-                    case 'r': ch = '\r'; break;
-                    case 't': ch = '\t'; break;
-                    case 'b': ch = '\b'; break;
-                    case 'a': ch = '\a'; break;
-                    default: ch = *p;
+                    case 'n':
+                        ch = '\n';
+                        break;
+                    case 'r':
+                        ch = '\r';
+                        break;
+                    case 't':
+                        ch = '\t';
+                        break;
+                    case 'b':
+                        ch = '\b';
+                        break;
+                    case 'a':
+                        ch = '\a';
+                        break;
+                    default:
+                        ch = *p;
                     }
                     buf_append(&cur, &ch, 1);
                 } else if (*p == '"') {
@@ -271,7 +304,11 @@ int split_args(const char *line, char ***argvp, size_t **lensp)
                 }
             } else {
                 switch (*p) {
-                case ' ': case '\n': case '\r': case '\t': case '\0':
+                case ' ':
+                case '\n':
+                case '\r':
+                case '\t':
+                case '\0':
                     done = 1;
                     break;
                 case '"':

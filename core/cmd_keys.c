@@ -32,6 +32,7 @@
 
 #include "command.h"
 #include "db.h"
+#include "evict.h"
 #include "lazyfree.h"
 #include "object.h"
 #include "resp.h"
@@ -42,6 +43,9 @@
 #define ERR_LFU_NOT_SELECTED                                                                                           \
     "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching "      \
     "between policies at runtime LRU and LFU data will take some time to adjust."
+#define ERR_LRU_NOT_SELECTED                                                                                           \
+    "ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between "         \
+    "policies at runtime LRU and LFU data will take some time to adjust."
 
 /* ---------------- small helpers ---------------- */
 
@@ -305,10 +309,16 @@ void cmd_object(struct cmd_ctx *c)
         reply_integer(c->out, 1); /* values are never shared */
         break;
     case 2:
-        reply_integer(c->out, entry_idle_seconds(e, c->now_ms));
+        if (evict_policy_is_lfu(ctx_config(c)->maxmemory_policy))
+            reply_error(c->out, ERR_LRU_NOT_SELECTED);
+        else
+            reply_integer(c->out, entry_idle_seconds(e, c->now_ms));
         break;
     default:
-        reply_error(c->out, ERR_LFU_NOT_SELECTED);
+        if (evict_policy_is_lfu(ctx_config(c)->maxmemory_policy))
+            reply_integer(c->out, evict_lfu_counter(e, ctx_config(c), c->now_ms));
+        else
+            reply_error(c->out, ERR_LFU_NOT_SELECTED);
         break;
     }
 }
@@ -395,7 +405,7 @@ void cmd_copy(struct cmd_ctx *c)
         db_delete(dst_db, arg_key_hash(c, 2), dst->ptr, dst->len);
     }
     struct db_entry *copy = entry_dup_with_key(src, arg_key_hash(c, 2), dst->ptr, dst->len);
-    copy->lru = lru_clock_now(c->now_ms); /* a new object, as in Redis */
+    copy->lru = evict_new_lru(c->now_ms); /* a new object, as in Redis */
     db_insert(dst_db, copy);
     if (dst_db == c->db)
         key_modified(c, 2);

@@ -20,11 +20,13 @@
 #include <jemalloc/jemalloc.h>
 #endif
 
-#include "auth.h"
+#include "acl.h"
+#include "audit.h"
 #include "command.h"
 #include "config.h"
 #include "conn.h"
 #include "dispatch.h"
+#include "evict.h"
 #include "lazyfree.h"
 #include "log.h"
 #include "server.h"
@@ -103,11 +105,14 @@ void cmd_hello(struct cmd_ctx *c)
             return;
         }
     }
-    if (auth_user && auth_check(cl->shard->cfg, cl, auth_user->ptr, auth_user->len, auth_pass->ptr, auth_pass->len)) {
-        reply_error(c->out, "WRONGPASS invalid username-password pair or user is disabled.");
-        return;
-    }
-    if (!cl->authenticated && auth_required(cl->shard->cfg)) {
+    if (auth_user) {
+        char err[256];
+        if (acl_authenticate(cl, &c->argv[0], auth_user->ptr, auth_user->len, auth_pass->ptr, auth_pass->len, err,
+                             sizeof(err)) < 0) {
+            reply_error(c->out, err);
+            return;
+        }
+    } else if (acl_client_needs_auth(cl)) {
         reply_error(c->out, "NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO "
                             "AUTH <user> <pass> option can be used to authenticate the client and select the "
                             "RESP protocol version at the same time");
@@ -263,29 +268,11 @@ static void rss_and_peak(size_t *rss, size_t *peak)
     fclose(f);
 }
 
+/* The figure maxmemory is checked against (core/evict.h): jemalloc's
+ * allocated bytes, the sanitizer allocator's under ASan, mallinfo2 else. */
 static size_t allocated_bytes(void)
 {
-#ifdef SHARDIS_JEMALLOC
-    uint64_t epoch = 1;
-    size_t sz = sizeof(epoch);
-    mallctl("epoch", &epoch, &sz, &epoch, sz);
-    size_t allocated = 0;
-    sz = sizeof(allocated);
-    if (mallctl("stats.allocated", &allocated, &sz, NULL, 0) == 0)
-        return allocated;
-    return 0;
-#else
-    /* Sanitizer builds replace malloc; mallinfo2 then knows nothing, so
-     * the resident size is the closest figure. */
-    struct mallinfo2 mi = mallinfo2();
-    size_t used = mi.uordblks + mi.hblkhd;
-    if (used == 0) {
-        size_t rss, peak;
-        rss_and_peak(&rss, &peak);
-        used = rss;
-    }
-    return used;
-#endif
+    return evict_measure_now();
 }
 
 static void human_bytes(char *out, size_t outlen, double n)
@@ -361,6 +348,7 @@ void info_render(struct buf *out, int resp, const struct arg *argv, int argc, st
         tot.keyspace_hits += si->stats.keyspace_hits;
         tot.keyspace_misses += si->stats.keyspace_misses;
         tot.expired_keys += si->stats.expired_keys;
+        tot.evicted_keys += si->stats.evicted_keys;
         tot.dirty += si->stats.dirty;
         tot.hops_in += si->stats.hops_in;
         tot.hops_out += si->stats.hops_out;
@@ -403,7 +391,8 @@ void info_render(struct buf *out, int resp, const struct arg *argv, int argc, st
     if (section_wanted(argv, argc, "memory", 1)) {
         size_t used = allocated_bytes(), rss, peak;
         rss_and_peak(&rss, &peak);
-        char h1[32], h2[32], h3[32];
+        char h1[32], h2[32], h3[32], h4[32];
+        human_bytes(h4, sizeof(h4), (double)cfg->maxmemory);
         human_bytes(h1, sizeof(h1), (double)used);
         human_bytes(h2, sizeof(h2), (double)rss);
         human_bytes(h3, sizeof(h3), (double)peak);
@@ -411,6 +400,7 @@ void info_render(struct buf *out, int resp, const struct arg *argv, int argc, st
                 "%s# Memory\r\nused_memory:%zu\r\nused_memory_human:%s\r\nused_memory_rss:%zu\r\n"
                 "used_memory_rss_human:%s\r\nused_memory_peak_rss:%zu\r\nused_memory_peak_rss_human:%s\r\n"
                 "used_memory_overhead:%zu\r\nmem_fragmentation_ratio:%.2f\r\nmem_allocator:%s\r\n"
+                "maxmemory:%lld\r\nmaxmemory_human:%s\r\nmaxmemory_policy:%s\r\n"
                 "lazyfree_pending_objects:%zu\r\nlazyfreed_objects:%zu\r\n",
                 any ? "\r\n" : "", used, h1, rss, h2, peak, h3, overhead, used ? (double)rss / used : 0.0,
 #ifdef SHARDIS_JEMALLOC
@@ -418,7 +408,8 @@ void info_render(struct buf *out, int resp, const struct arg *argv, int argc, st
 #else
                 "libc",
 #endif
-                lazyfree_pending(), lazyfree_freed());
+                cfg->maxmemory, h4, config_maxmemory_policy_name(cfg->maxmemory_policy), lazyfree_pending(),
+                lazyfree_freed());
         any = 1;
     }
     if (section_wanted(argv, argc, "persistence", 1)) {
@@ -432,12 +423,13 @@ void info_render(struct buf *out, int resp, const struct arg *argv, int argc, st
         appendf(&t,
                 "%s# Stats\r\ntotal_connections_received:%llu\r\ntotal_commands_processed:%llu\r\n"
                 "total_net_input_bytes:%llu\r\ntotal_net_output_bytes:%llu\r\nrejected_connections:%llu\r\n"
-                "expired_keys:%llu\r\nevicted_keys:0\r\nkeyspace_hits:%llu\r\nkeyspace_misses:%llu\r\n"
+                "expired_keys:%llu\r\nevicted_keys:%llu\r\nkeyspace_hits:%llu\r\nkeyspace_misses:%llu\r\n"
                 "cross_shard_hops:%llu\r\n",
                 any ? "\r\n" : "", (unsigned long long)conns, (unsigned long long)tot.commands,
                 (unsigned long long)in_bytes, (unsigned long long)out_bytes, (unsigned long long)rejected,
-                (unsigned long long)(tot.expired_keys + lazy_expired), (unsigned long long)tot.keyspace_hits,
-                (unsigned long long)tot.keyspace_misses, (unsigned long long)tot.hops_out);
+                (unsigned long long)(tot.expired_keys + lazy_expired), (unsigned long long)tot.evicted_keys,
+                (unsigned long long)tot.keyspace_hits, (unsigned long long)tot.keyspace_misses,
+                (unsigned long long)tot.hops_out);
         /* Transactions (shards/txn.h): multi-key commands and EXECs that
          * ran in one hop, transactions that locked several shards, global
          * barriers, try-locks retried in shard order, waits for a lock,
@@ -628,6 +620,13 @@ void cmd_config(struct cmd_ctx *c)
             return;
         }
         log_set_level(server_config(srv)->loglevel);
+        for (int i = 2; i < c->argc; i += 2) {
+            if (arg_is(&c->argv[i], "requirepass"))
+                acl_set_requirepass(server_config(srv)->requirepass);
+            /* never the value: it may be a password */
+            audit_log(c->client, "config-set", "parameter=%.*s", (int)(c->argv[i].len > 64 ? 64 : c->argv[i].len),
+                      c->argv[i].ptr);
+        }
         reply_ok(c->out);
     } else if (arg_is(sub, "rewrite") && c->argc == 2) {
         char err[512];

@@ -37,8 +37,10 @@
 #include <strings.h>
 
 #include "command.h"
+#include "acl.h"
 
 #include "db.h"
+#include "evict.h"
 #include "lazyfree.h"
 #include "object.h"
 #include "resp.h"
@@ -82,6 +84,37 @@ static const struct command client_subcommands[] = {
      .acl_categories = "@slow @connection", .route = ROUTE_LOCAL, .merge = MERGE_NONE, .handler = cmd_client,
      .summary = "Set the current connection name", .since = "2.6.9", .group = "connection"},
     {.name = NULL}, /* terminator */
+};
+
+/* ACL subcommands (security/acl.c) */
+static const struct command acl_subcommands[] = {
+    {.name = "cat", .arity = -2, .flags = CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, .acl_categories = "@slow", .route = ROUTE_LOCAL,
+     .merge = MERGE_NONE, .handler = cmd_acl, .summary = "List the ACL categories or the commands inside a category", .since = "6.0.0", .group = "server"},
+    {.name = "deluser", .arity = -3, .flags = CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, .acl_categories = "@admin @slow @dangerous", .route = ROUTE_LOCAL,
+     .merge = MERGE_NONE, .handler = cmd_acl, .summary = "Remove the specified ACL users and the associated rules", .since = "6.0.0", .group = "server"},
+    {.name = "dryrun", .arity = -4, .flags = CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, .acl_categories = "@admin @slow @dangerous", .route = ROUTE_LOCAL,
+     .merge = MERGE_NONE, .handler = cmd_acl, .summary = "Returns whether the user can execute the given command without executing the command.", .since = "7.0.0", .group = "server"},
+    {.name = "genpass", .arity = -2, .flags = CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, .acl_categories = "@slow", .route = ROUTE_LOCAL,
+     .merge = MERGE_NONE, .handler = cmd_acl, .summary = "Generate a pseudorandom secure password to use for ACL users", .since = "6.0.0", .group = "server"},
+    {.name = "getuser", .arity = 3, .flags = CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, .acl_categories = "@admin @slow @dangerous", .route = ROUTE_LOCAL,
+     .merge = MERGE_NONE, .handler = cmd_acl, .summary = "Get the rules for a specific ACL user", .since = "6.0.0", .group = "server"},
+    {.name = "help", .arity = 2, .flags = CMD_LOADING | CMD_STALE, .acl_categories = "@slow", .route = ROUTE_LOCAL,
+     .merge = MERGE_NONE, .handler = cmd_acl, .summary = "Show helpful text about the different subcommands", .since = "6.0.0", .group = "server"},
+    {.name = "list", .arity = 2, .flags = CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, .acl_categories = "@admin @slow @dangerous", .route = ROUTE_LOCAL,
+     .merge = MERGE_NONE, .handler = cmd_acl, .summary = "List the current ACL rules in ACL config file format", .since = "6.0.0", .group = "server"},
+    {.name = "load", .arity = 2, .flags = CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, .acl_categories = "@admin @slow @dangerous", .route = ROUTE_LOCAL,
+     .merge = MERGE_NONE, .handler = cmd_acl, .summary = "Reload the ACLs from the configured ACL file", .since = "6.0.0", .group = "server"},
+    {.name = "log", .arity = -2, .flags = CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, .acl_categories = "@admin @slow @dangerous", .route = ROUTE_LOCAL,
+     .merge = MERGE_NONE, .handler = cmd_acl, .summary = "List latest events denied because of ACLs in place", .since = "6.0.0", .group = "server"},
+    {.name = "save", .arity = 2, .flags = CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, .acl_categories = "@admin @slow @dangerous", .route = ROUTE_LOCAL,
+     .merge = MERGE_NONE, .handler = cmd_acl, .summary = "Save the current ACL rules in the configured ACL file", .since = "6.0.0", .group = "server"},
+    {.name = "setuser", .arity = -3, .flags = CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, .acl_categories = "@admin @slow @dangerous", .route = ROUTE_LOCAL,
+     .merge = MERGE_NONE, .handler = cmd_acl, .summary = "Modify or create the rules for a specific ACL user", .since = "6.0.0", .group = "server"},
+    {.name = "users", .arity = 2, .flags = CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, .acl_categories = "@admin @slow @dangerous", .route = ROUTE_LOCAL,
+     .merge = MERGE_NONE, .handler = cmd_acl, .summary = "List the username of all the configured ACL rules", .since = "6.0.0", .group = "server"},
+    {.name = "whoami", .arity = 2, .flags = CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, .acl_categories = "@slow", .route = ROUTE_LOCAL,
+     .merge = MERGE_NONE, .handler = cmd_acl, .summary = "Return the name of the user associated to the current connection", .since = "6.0.0", .group = "server"},
+    {.name = NULL},
 };
 
 static const struct command config_subcommands[] = {
@@ -328,10 +361,6 @@ const struct command command_table[] = {
     {.name = "echo", .arity = 2, .flags = CMD_LOADING | CMD_STALE | CMD_FAST, .acl_categories = "@fast @connection",
      .route = ROUTE_LOCAL, .merge = MERGE_NONE, .handler = cmd_echo, .summary = "Echo the given string",
      .since = "1.0.0", .group = "connection"},
-    {.name = "auth", .arity = -2,
-     .flags = CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_FAST | CMD_NO_AUTH | CMD_ALLOW_BUSY,
-     .acl_categories = "@fast @connection", .route = ROUTE_LOCAL, .merge = MERGE_NONE, .handler = cmd_auth,
-     .summary = "Authenticate to the server", .since = "1.0.0", .group = "connection"},
     {.name = "hello", .arity = -1,
      .flags = CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_FAST | CMD_NO_AUTH | CMD_ALLOW_BUSY,
      .acl_categories = "@fast @connection", .route = ROUTE_LOCAL, .merge = MERGE_NONE, .handler = cmd_hello,
@@ -353,6 +382,13 @@ const struct command command_table[] = {
     {.name = "info", .arity = -1, .flags = CMD_LOADING | CMD_STALE, .acl_categories = "@slow @dangerous",
      .route = ROUTE_LOCAL, .merge = MERGE_NONE, .handler = cmd_info,
      .summary = "Get information and statistics about the server", .since = "1.0.0", .group = "server"},
+    {.name = "auth", .arity = -2,
+     .flags = CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_FAST | CMD_NO_AUTH | CMD_ALLOW_BUSY,
+     .acl_categories = "@fast @connection", .route = ROUTE_LOCAL, .merge = MERGE_NONE, .handler = cmd_auth,
+     .summary = "Authenticate to the server", .since = "1.0.0", .group = "connection"},
+    {.name = "acl", .arity = -2, .acl_categories = "@slow", .route = ROUTE_LOCAL, .merge = MERGE_NONE,
+     .handler = cmd_acl, .summary = "A container for Access List Control commands", .since = "6.0.0",
+     .group = "server", .subcommands = acl_subcommands},
     {.name = "config", .arity = -2, .acl_categories = "@slow", .route = ROUTE_LOCAL, .merge = MERGE_NONE,
      .handler = cmd_config, .summary = "A container for server configuration commands", .since = "2.0.0",
      .group = "server", .subcommands = config_subcommands},
@@ -828,7 +864,6 @@ static const struct command_doc command_docs[] = {
     {.fullname = "unwatch", .complexity = "O(1)"},
     {.fullname = "ping", .complexity = "O(1)", .tips = {"request_policy:all_shards", "response_policy:all_succeeded"}},
     {.fullname = "echo", .complexity = "O(1)"},
-    {.fullname = "auth", .complexity = "O(N) where N is the number of passwords defined for the user"},
     {.fullname = "hello", .complexity = "O(1)"},
     {.fullname = "quit", .complexity = "O(1)"},
     {.fullname = "reset", .complexity = "O(1)"},
@@ -845,6 +880,21 @@ static const struct command_doc command_docs[] = {
     {.fullname = "client|setname", .complexity = "O(1)"},
     {.fullname = "info", .complexity = "O(1)",
      .tips = {"nondeterministic_output", "request_policy:all_shards", "response_policy:special"}},
+    {.fullname = "auth", .complexity = "O(N) where N is the number of passwords defined for the user"},
+    {.fullname = "acl", .complexity = "Depends on subcommand."},
+    {.fullname = "acl|cat", .complexity = "O(1) since the categories and commands are a fixed set."},
+    {.fullname = "acl|deluser", .complexity = "O(1) amortized time considering the typical user."},
+    {.fullname = "acl|dryrun", .complexity = "O(1)."},
+    {.fullname = "acl|genpass", .complexity = "O(1)"},
+    {.fullname = "acl|getuser", .complexity = "O(N). Where N is the number of password, command and pattern rules that the user has."},
+    {.fullname = "acl|help", .complexity = "O(1)"},
+    {.fullname = "acl|list", .complexity = "O(N). Where N is the number of configured users."},
+    {.fullname = "acl|load", .complexity = "O(N). Where N is the number of configured users."},
+    {.fullname = "acl|log", .complexity = "O(N) with N being the number of entries shown."},
+    {.fullname = "acl|save", .complexity = "O(N). Where N is the number of configured users."},
+    {.fullname = "acl|setuser", .complexity = "O(N). Where N is the number of rules provided."},
+    {.fullname = "acl|users", .complexity = "O(N). Where N is the number of configured users."},
+    {.fullname = "acl|whoami", .complexity = "O(1)"},
     {.fullname = "config", .complexity = "Depends on subcommand."},
     {.fullname = "config|get", .complexity = "O(N) when N is the number of configuration parameters provided"},
     {.fullname = "config|help", .complexity = "O(1)"},
@@ -1145,7 +1195,7 @@ struct db_entry *lookup_read(struct cmd_ctx *c, int argi)
     const struct arg *key = &c->argv[argi];
     struct db_entry *e = db_find_live(c->db, arg_key_hash(c, argi), key->ptr, key->len, c->now_ms);
     if (e) {
-        e->lru = lru_clock_now(c->now_ms);
+        evict_touch(e, ctx_config(c), c->now_ms);
         if (c->stats)
             c->stats->keyspace_hits++;
     } else if (c->stats) {
@@ -1162,7 +1212,7 @@ struct db_entry *lookup_write_db(struct cmd_ctx *c, struct db *db, int argi)
     const struct arg *key = &c->argv[argi];
     struct db_entry *e = db_find_live(db, arg_key_hash(c, argi), key->ptr, key->len, c->now_ms);
     if (e)
-        e->lru = lru_clock_now(c->now_ms);
+        evict_touch(e, ctx_config(c), c->now_ms);
     return e;
 }
 
@@ -1385,6 +1435,19 @@ static const struct command_doc *command_doc_of(const struct command *cmd, const
         if (strcmp(command_docs[i].fullname, full) == 0)
             return &command_docs[i];
     return NULL;
+}
+
+int command_key_specs_rw(const struct command *cmd, const struct command *parent, int *index, int *rw, int max)
+{
+    const struct command_doc *d = command_doc_of(cmd, parent);
+    int n = 0;
+    for (int i = 0; d && i < d->nspecs && n < max; i++, n++) {
+        uint32_t f = d->specs[i].flags;
+        index[n] = d->specs[i].index;
+        rw[n] = ((f & KS_ACCESS) ? 1 : 0) | ((f & (KS_INSERT | KS_DELETE | KS_UPDATE)) ? 2 : 0) |
+                ((f & KS_VARIABLE_FLAGS) ? 4 : 0);
+    }
+    return n;
 }
 
 static long long subcommand_count(const struct command *cmd)

@@ -91,6 +91,7 @@ struct shard_stats {
     uint64_t keyspace_hits;
     uint64_t keyspace_misses;
     uint64_t expired_keys; /* by the active cycle; lazy ones are in db */
+    uint64_t evicted_keys; /* by maxmemory (core/evict.c) */
     uint64_t dirty;        /* writes since start (save rules later) */
     uint64_t hops_in;      /* sub-commands received from other threads */
     uint64_t hops_out;     /* sub-commands sent to other threads */
@@ -167,6 +168,12 @@ int command_count(void);
 /* Key argument positions of argv for cmd (honours movable keys); writes up to
  * max indexes into idx and returns the count. */
 int command_key_positions(const struct command *cmd, int argc, const struct arg *argv, int *idx, int max);
+/* ACL: the key specs of cmd (a subcommand of parent, or parent NULL): where
+ * each begins (argument index) and what it does to its keys: bit 0 read
+ * (the value is accessed), bit 1 write (insert, delete or update), as
+ * Redis 7's ACL derives %R/%W permissions; bit 2: the flags depend on the
+ * arguments (SET ... GET, BITFIELD). Returns the number of specs. */
+int command_key_specs_rw(const struct command *cmd, const struct command *parent, int *index, int *rw, int max);
 /* True when argc satisfies the arity. */
 static inline int command_arity_ok(const struct command *cmd, int argc)
 {
@@ -264,7 +271,7 @@ cmd_handler cmd_zadd, cmd_zrem, cmd_zscore, cmd_zmscore, cmd_zincrby, cmd_zcard,
     cmd_zintercard, cmd_zremrangebyscore, cmd_zremrangebyrank, cmd_zremrangebylex, cmd_zscan;
 /* core/cmd_server.c */
 cmd_handler cmd_multi, cmd_exec, cmd_discard, cmd_watch, cmd_unwatch;
-cmd_handler cmd_auth, cmd_ping, cmd_echo, cmd_hello, cmd_quit, cmd_reset, cmd_select, cmd_client, cmd_info, cmd_config, cmd_time,
+cmd_handler cmd_ping, cmd_echo, cmd_hello, cmd_quit, cmd_reset, cmd_select, cmd_client, cmd_info, cmd_config, cmd_time,
     cmd_shutdown, cmd_debug, cmd_command, cmd_lastsave;
 
 #endif

@@ -20,13 +20,26 @@
 #include <strings.h>
 #include <unistd.h>
 
-#include "auth.h"
 #include "util.h"
 
 static struct config defaults_storage; /* written once, by defaults_init */
 static void defaults_init(void);
 
-enum opt_kind { OPT_INT, OPT_LL, OPT_MEM, OPT_BOOL, OPT_STRING, OPT_ENUM_LOGLEVEL, OPT_BIND, OPT_ENUM };
+/* OPT_LINES: a directive that may repeat (user, rename-command): each one
+ * appends its words as a line; not shown by CONFIG GET, file only. */
+enum opt_kind {
+    OPT_INT,
+    OPT_LL,
+    OPT_MEM,
+    OPT_BOOL,
+    OPT_STRING,
+    OPT_ENUM_LOGLEVEL,
+    OPT_BIND,
+    OPT_ENUM,
+    OPT_ENUM_POLICY,
+    OPT_OBUF,
+    OPT_LINES
+};
 
 struct config_option {
     const char *name;
@@ -91,11 +104,84 @@ static const struct config_option config_options[] = {
     {"tls-session-cache-size", OPT_LL, OFF(tls_session_cache_size), 0, INT_MAX, 1, NULL},
     {"tls-session-cache-timeout", OPT_LL, OFF(tls_session_cache_timeout), 0, INT_MAX, 1, NULL},
     {"tls-auth-clients-user", OPT_ENUM, OFF(tls_auth_clients_user), 0, 0, 1, tls_auth_clients_user_names},
+    {"lazyfree-lazy-eviction", OPT_BOOL, OFF(lazyfree_lazy_eviction), 0, 1, 1, NULL},
+    {"maxmemory", OPT_MEM, OFF(maxmemory), 0, LLONG_MAX, 1, NULL},
+    {"maxmemory-policy", OPT_ENUM_POLICY, OFF(maxmemory_policy), 0, 0, 1, NULL},
+    {"maxmemory-samples", OPT_INT, OFF(maxmemory_samples), 1, 64, 1, NULL},
+    {"maxmemory-eviction-tenacity", OPT_INT, OFF(maxmemory_eviction_tenacity), 0, 100, 1, NULL},
+    {"lfu-log-factor", OPT_INT, OFF(lfu_log_factor), 0, INT_MAX, 1, NULL},
+    {"lfu-decay-time", OPT_INT, OFF(lfu_decay_time), 0, INT_MAX, 1, NULL},
+    {"client-output-buffer-limit", OPT_OBUF, OFF(obuf_limits), 0, 0, 1, NULL},
     {"requirepass", OPT_STRING, OFF(requirepass), 0, 0, 1, NULL},
+    {"aclfile", OPT_STRING, OFF(aclfile), 0, 0, 0, NULL},
+    {"acllog-max-len", OPT_LL, OFF(acllog_max_len), 0, LLONG_MAX, 1, NULL},
+    {"protected-mode", OPT_BOOL, OFF(protected_mode), 0, 1, 1, NULL},
+    {"auth-max-failures-per-second", OPT_LL, OFF(auth_max_failures_per_second), 0, LLONG_MAX, 1, NULL},
+    {"audit-log-file", OPT_STRING, OFF(audit_log_file), 0, 0, 0, NULL},
+    {"user", OPT_LINES, OFF(user_lines), 0, 0, 0, NULL},
+    {"rename-command", OPT_LINES, OFF(rename_lines), 0, 0, 0, NULL},
 };
 #define NOPTIONS (sizeof(config_options) / sizeof(config_options[0]))
 
 static const char *loglevel_names[] = {"debug", "verbose", "notice", "warning", "nothing"};
+static const char *policy_names[] = {"noeviction",   "allkeys-lru",  "allkeys-lfu",     "allkeys-random",
+                                     "volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl"};
+static const char *obuf_class_names[] = {"normal", "slave", "pubsub"};
+
+const char *config_maxmemory_policy_name(int policy)
+{
+    return policy >= 0 && policy < 8 ? policy_names[policy] : "noeviction";
+}
+
+/* client-output-buffer-limit: groups of "<class> <hard> <soft> <seconds>";
+ * only the classes named change. "replica" is an alias of "slave". Values
+ * come as separate words (file) or as one string (CONFIG SET). */
+static int parse_obuf_limits(struct config *cfg, const char *const *values, int nvalues, char *err, size_t errlen)
+{
+    char joined[1024];
+    size_t n = 0;
+    for (int i = 0; i < nvalues; i++) {
+        int w = snprintf(joined + n, sizeof(joined) - n, "%s%s", i ? " " : "", values[i]);
+        if (w < 0 || (size_t)w >= sizeof(joined) - n) {
+            snprintf(err, errlen, "Invalid client output buffer limit: value too long");
+            return -1;
+        }
+        n += (size_t)w;
+    }
+    char *words[64];
+    int nw = 0;
+    char *save = NULL;
+    for (char *t = strtok_r(joined, " \t", &save); t; t = strtok_r(NULL, " \t", &save)) {
+        if (nw == 64)
+            goto bad;
+        words[nw++] = t;
+    }
+    if (nw == 0 || nw % 4 != 0)
+        goto bad;
+    struct obuf_limit next[3];
+    memcpy(next, cfg->obuf_limits, sizeof(next));
+    for (int i = 0; i < nw; i += 4) {
+        int cls = -1;
+        if (!strcasecmp(words[i], "normal"))
+            cls = OBUF_NORMAL;
+        else if (!strcasecmp(words[i], "slave") || !strcasecmp(words[i], "replica"))
+            cls = OBUF_REPLICA;
+        else if (!strcasecmp(words[i], "pubsub"))
+            cls = OBUF_PUBSUB;
+        long long hard, soft, secs;
+        if (cls < 0 || config_parse_memory(words[i + 1], &hard) < 0 || config_parse_memory(words[i + 2], &soft) < 0 ||
+            !string2ll(words[i + 3], strlen(words[i + 3]), &secs) || secs < 0)
+            goto bad;
+        next[cls].hard = hard;
+        next[cls].soft = soft;
+        next[cls].soft_seconds = secs;
+    }
+    memcpy(cfg->obuf_limits, next, sizeof(next));
+    return 0;
+bad:
+    snprintf(err, errlen, "Invalid client output buffer limit class or value");
+    return -1;
+}
 
 void config_init_defaults(struct config *cfg)
 {
@@ -132,6 +218,19 @@ void config_init_defaults(struct config *cfg)
     cfg->tls_session_caching = 1;
     cfg->tls_session_cache_size = 20 * 1024;
     cfg->tls_session_cache_timeout = 300;
+    cfg->lazyfree_lazy_eviction = 0;
+    cfg->maxmemory = 0;
+    cfg->maxmemory_policy = MAXMEMORY_NOEVICTION;
+    cfg->maxmemory_samples = 5;
+    cfg->maxmemory_eviction_tenacity = 10;
+    cfg->lfu_log_factor = 10;
+    cfg->lfu_decay_time = 1;
+    cfg->obuf_limits[OBUF_NORMAL] = (struct obuf_limit){0, 0, 0};
+    cfg->obuf_limits[OBUF_REPLICA] = (struct obuf_limit){256LL * 1024 * 1024, 64LL * 1024 * 1024, 60};
+    cfg->obuf_limits[OBUF_PUBSUB] = (struct obuf_limit){32LL * 1024 * 1024, 8LL * 1024 * 1024, 60};
+    cfg->acllog_max_len = 128;
+    cfg->protected_mode = 1;
+    cfg->auth_max_failures_per_second = 10;
 }
 
 const struct config *config_defaults(void)
@@ -217,6 +316,28 @@ int config_set_option(struct config *cfg, const char *name, const char *const *v
             strcpy(cfg->bind[i], values[i]);
         return 0;
     }
+    if (opt->kind == OPT_OBUF)
+        return parse_obuf_limits(cfg, values, nvalues, err, errlen);
+    if (opt->kind == OPT_LINES) {
+        size_t used = strlen(field);
+        for (int i = 0; i < nvalues; i++) {
+            size_t l = strlen(values[i]);
+            if (used + l + 4 >= CONFIG_LINES_MAX) {
+                snprintf(err, errlen, "too many '%s' directives", opt->name);
+                return -1;
+            }
+            if (l == 0 && !strcmp(opt->name, "rename-command")) {
+                /* renaming to "" disables the command: keep the word count */
+                memcpy(field + used, "\"\"", 2);
+                used += 2;
+            }
+            memcpy(field + used, values[i], l);
+            used += l;
+            field[used++] = i + 1 < nvalues ? ' ' : '\n';
+        }
+        field[used] = '\0';
+        return 0;
+    }
     if (nvalues != 1) {
         snprintf(err, errlen, "wrong number of arguments for '%s'", opt->name);
         return -1;
@@ -263,8 +384,6 @@ int config_set_option(struct config *cfg, const char *name, const char *const *v
             return -1;
         }
         strcpy(field, v);
-        if (opt->offset == OFF(requirepass))
-            auth_hash_requirepass(cfg);
         return 0;
     case OPT_ENUM_LOGLEVEL:
         for (int i = 0; i < 5; i++) {
@@ -289,7 +408,20 @@ int config_set_option(struct config *cfg, const char *name, const char *const *v
         snprintf(err, errlen, "argument(s) must be one of the following: %s", list);
         return -1;
     }
+    case OPT_ENUM_POLICY:
+        for (int i = 0; i < 8; i++) {
+            if (!strcasecmp(v, policy_names[i])) {
+                *(int *)field = i;
+                return 0;
+            }
+        }
+        snprintf(err, errlen,
+                 "argument(s) must be one of the following: volatile-lru, volatile-lfu, volatile-random, volatile-ttl, "
+                 "allkeys-lru, allkeys-lfu, allkeys-random, noeviction");
+        return -1;
+    case OPT_LINES:
     case OPT_BIND:
+    case OPT_OBUF:
         break;
     }
     return -1;
@@ -429,6 +561,7 @@ static void option_value(const struct config *cfg, const struct config_option *o
     case OPT_BOOL:
         snprintf(out, outlen, "%s", *(const int *)field ? "yes" : "no");
         break;
+    case OPT_LINES:
     case OPT_STRING:
         snprintf(out, outlen, "%s", field);
         break;
@@ -438,6 +571,17 @@ static void option_value(const struct config *cfg, const struct config_option *o
     case OPT_ENUM:
         snprintf(out, outlen, "%s", opt->names[*(const int *)field]);
         break;
+    case OPT_ENUM_POLICY:
+        snprintf(out, outlen, "%s", policy_names[*(const int *)field]);
+        break;
+    case OPT_OBUF: {
+        size_t n = 0;
+        out[0] = '\0';
+        for (int i = 0; i < 3 && n < outlen; i++)
+            n += snprintf(out + n, outlen - n, "%s%s %lld %lld %lld", i ? " " : "", obuf_class_names[i],
+                          cfg->obuf_limits[i].hard, cfg->obuf_limits[i].soft, cfg->obuf_limits[i].soft_seconds);
+        break;
+    }
     case OPT_BIND: {
         size_t n = 0;
         out[0] = '\0';
@@ -455,6 +599,8 @@ void config_get_reply(const struct config *cfg, struct buf *out, int resp, const
     for (size_t i = 0; i < NOPTIONS; i++) {
         for (int p = 0; p < npatterns; p++) {
             const char *name = config_options[i].name;
+            if (config_options[i].kind == OPT_LINES)
+                break;
             if (stringmatchlen(patterns[p].ptr, patterns[p].len, name, strlen(name), 1)) {
                 matched[i] = 1;
                 count++;
@@ -532,7 +678,7 @@ int config_rewrite(const struct config *cfg, char *err, size_t errlen)
     config_init_defaults(&defaults);
     char defval[sizeof(value)];
     for (size_t i = 0; i < NOPTIONS; i++) {
-        if (written[i])
+        if (written[i] || config_options[i].kind == OPT_LINES)
             continue;
         option_value(cfg, &config_options[i], value, sizeof(value));
         option_value(&defaults, &config_options[i], defval, sizeof(defval));

@@ -17,6 +17,7 @@
 
 #define CONFIG_MAX_BIND 16
 #define CONFIG_PATH_MAX 1024
+#define CONFIG_LINES_MAX 16384
 
 enum log_level { LL_DEBUG = 0, LL_VERBOSE, LL_NOTICE, LL_WARNING, LL_NOTHING };
 
@@ -53,9 +54,6 @@ struct config {
     int lazyfree_lazy_user_flush; /* FLUSHDB/FLUSHALL without a flag behave as ASYNC */
     int lazyfree_lazy_server_del; /* values replaced or deleted by a command as a side effect */
     int lazyfree_lazy_expire;
-    /* security (security/auth.c) */
-    char requirepass[CONFIG_PATH_MAX]; /* "" = no password for the default user */
-    unsigned char requirepass_sha[32]; /* SHA-256 of requirepass, what logins compare */
     /* TLS (security/tls.h); tls_port 0 = no TLS listener */
     int tls_port;
     char tls_cert_file[CONFIG_PATH_MAX];
@@ -72,9 +70,46 @@ struct config {
     long long tls_session_cache_size;
     long long tls_session_cache_timeout;
     int tls_auth_clients_user; /* 0 = off, 1 = a client certificate's CN names the ACL user */
+    int lazyfree_lazy_eviction; /* evicted values are freed in the background */
+    /* limits and eviction (core/evict.h) */
+    long long maxmemory;             /* bytes, 0 = no limit */
+    int maxmemory_policy;            /* enum maxmemory_policy */
+    int maxmemory_samples;           /* keys sampled per eviction round */
+    int maxmemory_eviction_tenacity; /* accepted for compatibility */
+    int lfu_log_factor;
+    int lfu_decay_time; /* minutes */
+    struct obuf_limit {
+        long long hard, soft; /* bytes, 0 = none */
+        long long soft_seconds;
+    } obuf_limits[3]; /* enum obuf_class */
+    /* security (security/acl.h, security/audit.h) */
+    char requirepass[CONFIG_PATH_MAX];
+    char aclfile[CONFIG_PATH_MAX];
+    long long acllog_max_len;
+    int protected_mode;
+    long long auth_max_failures_per_second; /* failed AUTHs per client per second before refusing; 0 = no limit */
+    char audit_log_file[CONFIG_PATH_MAX];
+    char user_lines[CONFIG_LINES_MAX];   /* `user` directives, one per line (file only) */
+    char rename_lines[CONFIG_LINES_MAX]; /* `rename-command` directives, one per line (file only) */
 };
 
 enum { TLS_AUTH_CLIENTS_NO = 0, TLS_AUTH_CLIENTS_YES = 1, TLS_AUTH_CLIENTS_OPTIONAL = 2 };
+
+enum maxmemory_policy {
+    MAXMEMORY_NOEVICTION = 0,
+    MAXMEMORY_ALLKEYS_LRU,
+    MAXMEMORY_ALLKEYS_LFU,
+    MAXMEMORY_ALLKEYS_RANDOM,
+    MAXMEMORY_VOLATILE_LRU,
+    MAXMEMORY_VOLATILE_LFU,
+    MAXMEMORY_VOLATILE_RANDOM,
+    MAXMEMORY_VOLATILE_TTL,
+};
+/* client-output-buffer-limit classes, in Redis's CONFIG GET order */
+enum obuf_class { OBUF_NORMAL = 0, OBUF_REPLICA, OBUF_PUBSUB };
+
+/* Name of a maxmemory-policy value. */
+const char *config_maxmemory_policy_name(int policy);
 
 /* The defaults, for code that runs without a server (unit tests). */
 const struct config *config_defaults(void);

@@ -536,6 +536,13 @@ struct db_entry *db_random(struct db *db)
  * deletions are returned, not added to db_expired_count: the shard counts
  * them itself (stats.expired_keys), and INFO adds the two counts.
  */
+struct db_entry *db_random_volatile(struct db *db)
+{
+    if (db->expires_len == 0)
+        return NULL;
+    return db->expires[db_rand(db) % db->expires_len];
+}
+
 size_t db_expire_cycle(struct db *db, int64_t now_ms, size_t samples)
 {
     if (samples > db->expires_len)

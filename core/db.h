@@ -73,6 +73,8 @@ uint64_t db_scan(struct db *db, uint64_t cursor, db_scan_fn *fn, void *priv);
 /* A random entry (for RANDOMKEY), NULL when empty. Expired ones may be
  * returned; the caller checks. */
 struct db_entry *db_random(struct db *db);
+/* A random entry among those with an expiry (eviction), NULL when none. */
+struct db_entry *db_random_volatile(struct db *db);
 
 /* Active expiry: samples up to `samples` entries of the expiry vector and
  * deletes those expired at now_ms; returns how many it deleted. */

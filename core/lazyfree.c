@@ -12,6 +12,8 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 
+#include "evict.h"
+
 struct lazy_job {
     struct lazy_job *next;
     struct db_entry *entry; /* or */
@@ -29,6 +31,7 @@ static int busy; /* the thread is freeing a job (under lock) */
 static void *lazyfree_main(void *arg)
 {
     (void)arg;
+    evict_thread_register(); /* it frees what shards allocated */
     for (;;) {
         pthread_mutex_lock(&lock);
         while (!head) {

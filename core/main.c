@@ -16,7 +16,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "acl.h"
+#include "audit.h"
 #include "config.h"
+#include "evict.h"
 #include "log.h"
 #include "server.h"
 #include "shard.h"
@@ -134,12 +137,19 @@ int main(int argc, char **argv)
         return 1;
     }
     buf_free(&opts);
+    evict_set_policy(cfg->maxmemory_policy);
+    evict_thread_register(); /* first: takes the base of the memory count */
 
     if (cfg->daemonize && daemon(1, 0) < 0) {
         fprintf(stderr, "Can't daemonize: %s\n", strerror(errno));
         return 1;
     }
     log_configure(cfg->logfile, cfg->loglevel);
+    if (acl_init(cfg, err, sizeof(err)) < 0 || audit_open(cfg->audit_log_file, err, sizeof(err)) < 0) {
+        server_log(LL_WARNING, "%s", err);
+        fprintf(stderr, "\n%s\n", err);
+        return 1;
+    }
 
     struct server *srv = calloc(1, sizeof(*srv));
     the_server = srv;
@@ -218,6 +228,8 @@ int main(int argc, char **argv)
     shards_join(srv);
     if (cfg->pidfile[0])
         unlink(server_config(srv)->pidfile);
+    acl_shutdown();
+    audit_close();
     server_log(LL_WARNING, "shardis is now ready to exit, bye bye...");
     return atomic_load(&srv->shutdown_exit_code);
 }

@@ -27,7 +27,7 @@
  *   - ENC_RAW: no value bytes follow the key; v.raw is a malloc'd block with
  *     malloc_usable_size(v.raw) >= val_len (never NULL, even for length 0).
  *   - lru of a new entry is the LRU clock of the current wall clock (see
- *     entry_lru_now), so OBJECT IDLETIME of a fresh key is 0 even when the
+ *     entry_now_ms), so OBJECT IDLETIME of a fresh key is 0 even when the
  *     creator does not touch it; lookups refresh it with the loop's now_ms.
  *
  * The integer rules are Redis's string2ll/ll2string (util.c); test_object
@@ -43,6 +43,7 @@
 #include <time.h>
 
 #include "db.h"
+#include "evict.h"
 #include "object.h"
 #include "util.h"
 
@@ -108,11 +109,11 @@ long long entry_idle_seconds(const struct db_entry *e, int64_t now_ms)
 /* The LRU clock of the live wall clock, for entries created without a
  * caller-provided "now". CLOCK_REALTIME is a vDSO call, cheap next to the
  * malloc that comes with it. */
-static uint32_t entry_lru_now(void)
+static int64_t entry_now_ms(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
-    return lru_clock_now((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* ---------------- creation and freeing ---------------- */
@@ -130,7 +131,7 @@ static struct db_entry *entry_alloc(uint64_t hash, const char *key, size_t klen,
     e->val_len = 0;
     e->type = OBJ_STRING;
     e->encoding = encoding;
-    e->lru = entry_lru_now();
+    e->lru = evict_new_lru(entry_now_ms());
     e->expire_slot = 0;
     e->v.i = 0;
     if (klen)

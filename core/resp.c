@@ -185,8 +185,6 @@ static enum resp_parse_result parse_multibulk(const char *data, size_t len, cons
     }
     if (data[cr + 1] != '\n')
         return parse_error(errbuf, errbuf_len, "Protocol error: invalid multibulk length");
-    if (limits->unauthenticated && count > 10)
-        return parse_error(errbuf, errbuf_len, "Protocol error: unauthenticated multibulk length");
     size_t pos = cr + 2;
     if (count <= 0) {
         *consumed = pos;
@@ -226,8 +224,6 @@ static enum resp_parse_result parse_multibulk(const char *data, size_t len, cons
         long long bulk_len;
         if (!string2ll(data + pos + 1, cr - pos - 1, &bulk_len) || bulk_len < 0 || bulk_len > limits->max_bulk_len)
             return parse_error(errbuf, errbuf_len, "Protocol error: invalid bulk length");
-        if (limits->unauthenticated && bulk_len > 16384)
-            return parse_error(errbuf, errbuf_len, "Protocol error: unauthenticated bulk length");
         size_t payload = cr + 2;
         unsigned long long element_end = (unsigned long long)bulk_len + 2; /* from payload */
         if (cr + 1 >= len) {

@@ -40,7 +40,6 @@ struct resp_command {
 struct resp_limits {
     long long max_bulk_len;  /* proto-max-bulk-len, default 512 MB */
     long long max_multibulk; /* largest accepted "*N", Redis: INT_MAX */
-    int unauthenticated;     /* password required, not given yet: Redis's small limits (10 args, 16 KB) */
 };
 
 enum resp_parse_result {

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "evict.h"
+
 struct server *the_server;
 
 int server_update_config(struct server *srv, int (*edit)(struct config *cfg, void *arg), void *arg)
@@ -21,6 +23,7 @@ int server_update_config(struct server *srv, int (*edit)(struct config *cfg, voi
             return rc;
         }
         if (atomic_compare_exchange_strong(&srv->config, &cur, copy)) {
+            evict_set_policy(copy->maxmemory_policy); /* new entries' LRU/LFU field */
             /* Readers may still hold `cur` for the rest of their loop
              * iteration: keep it until exit. */
             struct retired_config *r = malloc(sizeof(*r));

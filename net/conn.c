@@ -13,6 +13,8 @@
  */
 #include "conn.h"
 
+#include "acl.h"
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -22,7 +24,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "auth.h"
 #include "db.h"
 #include "dispatch.h"
 #include "log.h"
@@ -52,7 +53,6 @@ struct client *client_create(struct shard *s, int fd)
     c->fd = fd;
     c->shard = s;
     c->resp = 2;
-    c->authenticated = !auth_required(s->cfg);
     c->id = atomic_fetch_add(&s->srv->next_client_id, 1) + 1;
     c->ctime_ms = c->last_interaction_ms = s->now_ms;
     int one = 1;
@@ -77,12 +77,55 @@ struct client *client_create(struct shard *s, int fd)
     s->clients = c;
     s->nclients++;
     atomic_fetch_add(&s->srv->connected_clients, 1);
+    acl_client_init(c);
+    c->protected_denied = acl_protected_mode_denies(s->cfg, c->addr);
     return c;
+}
+
+/* Bytes of replies waiting for the socket (CLIENT LIST omem). */
+static size_t output_pending(const struct client *c)
+{
+    return c->out.len + (c->sending.len - c->sending_off);
+}
+
+/* client-output-buffer-limit for the normal class (the server has no
+ * replicas or Pub/Sub clients yet): over the hard limit, or over the soft
+ * limit continuously for its seconds, the client is marked and closed by the
+ * next shard_flush_clients, outside whatever command is running. */
+void client_check_output_limit(struct client *c)
+{
+    const struct obuf_limit *l = &c->shard->cfg->obuf_limits[OBUF_NORMAL];
+    if (!l->hard && !l->soft)
+        return;
+    size_t used = output_pending(c);
+    int over = 0;
+    if (l->hard && used >= (size_t)l->hard)
+        over = 1;
+    if (l->soft && used >= (size_t)l->soft) {
+        int64_t now = c->shard->now_ms;
+        if (!c->obuf_soft_since_ms)
+            c->obuf_soft_since_ms = now;
+        else if (now - c->obuf_soft_since_ms > l->soft_seconds * 1000)
+            over = 1;
+    } else {
+        c->obuf_soft_since_ms = 0;
+    }
+    if (over && !c->obuf_close) {
+        c->obuf_close = 1;
+        server_log(LL_WARNING,
+                   "Client id=%llu addr=%s laddr=%s name=%s omem=%zu cmd=%s scheduled to be closed ASAP for "
+                   "overcoming of output buffer limits.",
+                   (unsigned long long)c->id, c->addr, c->laddr, c->name ? c->name : "", used,
+                   c->last_cmd ? c->last_cmd : "NULL");
+    }
 }
 
 void client_want_flush(struct client *c)
 {
-    if (c->in_flush_list || c->closing)
+    if (c->closing)
+        return;
+    client_check_output_limit(c);
+    if (c->in_flush_list)
         return;
     c->in_flush_list = 1;
     c->flush_next = c->shard->flush_list;
@@ -181,7 +224,15 @@ void client_process_input(struct client *c)
         prefetch_pipelined_keys(c, &limits);
     while (!c->paused && !c->closing && !c->close_after_reply && off < c->in.len) {
         size_t consumed = 0, needed = 0;
-        limits.unauthenticated = !c->authenticated && auth_required(s->cfg); /* AUTH may have run just before */
+        /* Before AUTH, requests stay small (Redis: 10 arguments, 16 KB bulks). */
+        int unauth = acl_client_needs_auth(c);
+        if (unauth) {
+            limits.max_multibulk = 10;
+            limits.max_bulk_len = 16384;
+        } else {
+            limits.max_multibulk = 1024 * 1024 * 1024;
+            limits.max_bulk_len = s->cfg->proto_max_bulk_len;
+        }
         enum resp_parse_result r = resp_parse_command(c->in.data + off, c->in.len - off, &limits, &c->parsed, &consumed,
                                                       &needed, err, sizeof(err));
         if (r == RESP_PARSE_INCOMPLETE) {
@@ -192,6 +243,10 @@ void client_process_input(struct client *c)
             server_log(LL_VERBOSE, "Protocol error (%s) from client: id=%llu addr=%s", err, (unsigned long long)c->id,
                        c->addr);
             char msg[200];
+            if (unauth && strstr(err, "invalid multibulk length"))
+                snprintf(err, sizeof(err), "Protocol error: unauthenticated multibulk length");
+            else if (unauth && strstr(err, "invalid bulk length"))
+                snprintf(err, sizeof(err), "Protocol error: unauthenticated bulk length");
             snprintf(msg, sizeof(msg), "ERR %s", err);
             dispatch_reply_error(c, msg);
             client_close(c, 1);
@@ -294,6 +349,10 @@ void shard_flush_clients(struct shard *s)
         c->in_flush_list = 0;
         if (c->closing)
             continue;
+        if (c->obuf_close) {
+            client_close(c, 0);
+            continue;
+        }
         /* Replies written inline before a transaction that is still running
          * (MULTI's +OK and +QUEUED before an EXEC in flight) leave with the
          * transaction's reply: it completes without waiting for anything
@@ -356,12 +415,13 @@ void client_describe(struct client *c, struct buf *out, int64_t now_ms)
         snprintf(line, sizeof(line),
                  "id=%llu addr=%s laddr=%s fd=%d name=%s age=%lld idle=%lld flags=%s db=%d sub=0 psub=0 ssub=0 "
                  "multi=%d qbuf=%zu qbuf-free=%zu argv-mem=0 multi-mem=0 rbs=%zu rbp=%zu obl=%zu oll=%d omem=%zu "
-                 "tot-mem=%zu events=r cmd=%s%s%s user=default redir=-1 resp=%d\n",
+                 "tot-mem=%zu events=r cmd=%s%s%s user=%s redir=-1 resp=%d\n",
                  (unsigned long long)c->id, c->addr, c->laddr, c->fd, c->name ? c->name : "",
                  (long long)(now_ms - c->ctime_ms) / 1000, (long long)(now_ms - c->last_interaction_ms) / 1000,
                  c->blocked ? (c->in_multi ? "xb" : "b") : (c->in_multi ? "x" : "N"), c->dbid,
                  c->in_multi ? c->nqueued : -1, c->in.len, c->in.cap - c->in.len, c->in.cap, c->in.len, c->out.len,
-                 c->npending, c->sending.cap, c->in.cap + c->out.cap + c->sending.cap + sizeof(*c),
-                 c->last_cmd ? c->last_cmd : "NULL", c->last_sub ? "|" : "", c->last_sub ? c->last_sub : "", c->resp);
+                 c->npending, output_pending(c), c->in.cap + c->out.cap + c->sending.cap + sizeof(*c),
+                 c->last_cmd ? c->last_cmd : "NULL", c->last_sub ? "|" : "", c->last_sub ? c->last_sub : "",
+                 acl_client_user(c), c->resp);
     buf_append(out, line, n < (int)sizeof(line) ? (size_t)n : sizeof(line) - 1);
 }

@@ -63,6 +63,8 @@ struct request {
     int64_t block_deadline; /* absolute ms, 0 = forever */
 };
 
+struct acl_user;
+
 struct client {
     uint64_t id;
     int fd;
@@ -82,11 +84,13 @@ struct client {
     int recv_inflight;
 
     struct request *req_head, *req_tail;
-    int npending;            /* requests not done */
-    int paused;              /* parsing stopped (barrier or back-pressure) */
-    struct request *barrier; /* multi-step request that must finish first */
-    struct request *blocked; /* blocking request whose subs may be parked on shards */
-    int close_after_reply;   /* QUIT, protocol error */
+    int npending;               /* requests not done */
+    int paused;                 /* parsing stopped (barrier or back-pressure) */
+    struct request *barrier;    /* multi-step request that must finish first */
+    struct request *blocked;    /* blocking request whose subs may be parked on shards */
+    int close_after_reply;      /* QUIT, protocol error */
+    int obuf_close;             /* over client-output-buffer-limit: closed at the next flush */
+    int64_t obuf_soft_since_ms; /* since when above the soft limit, 0 = below */
 
     /* MULTI/EXEC/WATCH */
     int in_multi;            /* between MULTI and EXEC/DISCARD */
@@ -97,7 +101,6 @@ struct client {
     int nwatched, watched_cap;
     int closing; /* socket shut down, waiting to free */
 
-    int authenticated; /* AUTH/HELLO succeeded, or no password was required at connect */
     int resp;
     int dbid;
     char *name;
@@ -111,6 +114,14 @@ struct client {
     uint64_t net_in, net_out;
     struct resp_command parsed;
     struct tls_conn *tls; /* accepted on a TLS listener (security/tls.h), else NULL */
+
+    /* security (security/acl.h) */
+    const struct acl_user *user; /* NULL until authenticated */
+    const char *acl_user_name;   /* for CLIENT LIST before AUTH */
+    uint64_t acl_version;        /* user table version `user` was resolved in */
+    int auth_failures;           /* failed AUTHs in the current second */
+    int64_t auth_window_ms;
+    int protected_denied; /* protected mode refuses this client */
 };
 
 /* Accept path: sets up a client for a new socket. */
@@ -124,6 +135,10 @@ void client_close(struct client *c, int after_reply);
 /* Called when the io (recv or send) the client waited for has ended or a
  * request completed: frees the client when nothing refers to it any more. */
 void client_maybe_free(struct client *c);
+/* client-output-buffer-limit: marks a client over the hard limit, or over
+ * the soft one for longer than its seconds, to be closed at the next flush
+ * (called when output grows, and by the shard cron for the soft limit). */
+void client_check_output_limit(struct client *c);
 /* Queues the client for a send at the end of the loop iteration. */
 void client_want_flush(struct client *c);
 /* Moves finished replies at the head of the request queue to the output. */

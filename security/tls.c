@@ -3,6 +3,8 @@
  */
 #include "tls.h"
 
+#include "acl.h"
+
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
@@ -223,10 +225,14 @@ int tls_client_attach(struct client *c)
 /* The hook for tls-auth-clients-user CN: logs the client in as the ACL user
  * named by its certificate's CN. Until security/acl.h provides
  * acl_login_user(), the CN is only kept on the connection (tls_client_cn). */
+/* tls-auth-clients-user CN: a verified client certificate logs the client in
+ * as the ACL user its CN names (no such user, or a disabled one: the client
+ * stays as it was, usually unauthenticated when a password is required). */
 static void tls_login_cn_user(struct client *c, const char *cn)
 {
-    server_log(LL_VERBOSE, "TLS client id=%llu addr=%s presented CN=%s (ACL login by CN not available yet)",
-               (unsigned long long)c->id, c->addr, cn);
+    if (acl_login_user(c, cn) < 0)
+        server_log(LL_VERBOSE, "TLS client id=%llu addr=%s: certificate CN=%s names no enabled ACL user",
+                   (unsigned long long)c->id, c->addr, cn);
 }
 
 static void handshake_done(struct client *c)

@@ -22,13 +22,16 @@
  */
 #include "dispatch.h"
 
+#include "acl.h"
+#include "audit.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "auth.h"
 #include "blocking.h"
 #include "db.h"
+#include "evict.h"
 #include "log.h"
 #include "object.h"
 #include "txn.h"
@@ -1642,7 +1645,8 @@ static void run_inline(struct shard *s, struct client *c, const struct command *
     ctx.cmd = cmd;
     ctx.client = with_client ? c : NULL;
     int64_t t0 = monotonic_us();
-    cmd->handler(&ctx);
+    if (evict_command_allowed(&ctx))
+        cmd->handler(&ctx);
     shard_command_stat(s, cmd)->usec += monotonic_us() - t0;
     s->stats.commands++;
     if (blocking_active(s->blocks)) {
@@ -1863,7 +1867,8 @@ static void exec_start_child(struct shard *s, struct request *r, struct request 
             ctx.argv = q->argv;
             ctx.cmd = cmd;
             ctx.client = c;
-            cmd->handler(&ctx);
+            if (evict_command_allowed(&ctx))
+                cmd->handler(&ctx);
         }
         request_finish(q);
         return;
@@ -2067,7 +2072,12 @@ static int dispatch_multi(struct client *c, const struct command *cmd, int argc,
 void dispatch_command(struct client *c, int argc, const struct arg *argv)
 {
     struct shard *s = c->shard;
-    const struct command *cmd = command_lookup(argv[0].ptr, argv[0].len);
+    if (__builtin_expect(c->protected_denied, 0)) {
+        dispatch_reply_error(c, acl_denied_message);
+        client_close(c, 1);
+        return;
+    }
+    const struct command *cmd = acl_lookup_command(argv[0].ptr, argv[0].len);
     if (!cmd) {
         c->multi_dirty |= c->in_multi;
         struct request *req;
@@ -2120,9 +2130,24 @@ void dispatch_command(struct client *c, int argc, const struct arg *argv)
             return;
         }
     }
-    if (!c->authenticated && !(cmd->flags & CMD_NO_AUTH) && auth_required(s->cfg)) {
+    /* AUTH and ACL: one load and two compares for an unrestricted user */
+    if (!acl_client_unrestricted(c)) {
+        char err[300];
+        int denied = acl_check(c, cmd, subcmd, argc, argv, err, sizeof(err));
+        if (denied) {
+            c->multi_dirty |= c->in_multi;
+            dispatch_reply_error(c, err);
+            if (denied == 2)
+                client_close(c, 1);
+            return;
+        }
+    }
+    if (__builtin_expect(cmd->handler == cmd_flushall || cmd->handler == cmd_flushdb || cmd->handler == cmd_shutdown,
+                         0))
+        audit_log(c, "admin", "command=%s", cmd->name);
+    if ((cmd->flags & CMD_DENYOOM) && evict_refuse_write(s->cfg, s->now_ms)) {
         c->multi_dirty |= c->in_multi;
-        dispatch_reply_error(c, "NOAUTH Authentication required.");
+        dispatch_reply_error(c, EVICT_OOM_ERROR);
         return;
     }
     c->commands++;

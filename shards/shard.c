@@ -32,6 +32,7 @@
 #include "conn.h"
 #include "db.h"
 #include "dispatch.h"
+#include "evict.h"
 #include "log.h"
 #include "ring.h"
 #include "tls.h"
@@ -361,7 +362,8 @@ static void run_exec(struct shard *s, struct subreq *sub)
         c.cmd = ec->cmd;
         size_t before = sub->out.len;
         int64_t t0 = monotonic_us();
-        ec->cmd->handler(&c);
+        if (evict_command_allowed(&c))
+            ec->cmd->handler(&c);
         struct command_stat *st = shard_command_stat(s, ec->cmd);
         st->usec += monotonic_us() - t0;
         if (sub->out.len > before && sub->out.data[before] == '-') {
@@ -544,7 +546,8 @@ static void shard_run_sub(struct shard *s, struct subreq *sub)
         }
         c.blocking = sub->block_mode == BLOCK_RUN;
         int64_t t0 = monotonic_us();
-        sub->handler(&c);
+        if (evict_command_allowed(&c))
+            sub->handler(&c);
         shard_command_stat(s, c.cmd)->usec += monotonic_us() - t0;
         if (c.blocked) {
             blocking_park(s, sub); /* refused when cancelled: completes as such */
@@ -1015,6 +1018,7 @@ static int open_listener(struct shard *s, const char *addr, int port, int tls, i
 
 static void shard_cron(struct shard *s)
 {
+    evict_set_policy(s->cfg->maxmemory_policy);
     /* Active expiry: sample each db's expiry vector within a time budget of
      * 25% of the tick, like Redis's slow cycle, repeating while a sample
      * finds more than a quarter expired. */
@@ -1039,6 +1043,16 @@ static void shard_cron(struct shard *s)
     for (int i = 0; i < s->ndbs; i++)
         db_rehash_step(s->dbs[i], 100);
     /* Idle clients. */
+    /* Soft output limits expire with time, not only when output grows. */
+    if (s->cfg->obuf_limits[OBUF_NORMAL].soft) {
+        for (struct client *c = s->clients; c; c = c->next) {
+            if (c->closing || !c->obuf_soft_since_ms)
+                continue;
+            client_check_output_limit(c);
+            if (c->obuf_close)
+                client_want_flush(c); /* closed by the flush */
+        }
+    }
     long long timeout = s->cfg->timeout;
     if (timeout > 0) {
         struct client *next;
@@ -1068,6 +1082,7 @@ static void shard_stop(struct shard *s)
 static void *shard_main(void *arg)
 {
     struct shard *s = arg;
+    evict_thread_register();
     int n = s->srv->nshards;
     unsigned char *pushed = calloc(n, 1);
     for (int i = 0; i < s->nlisteners; i++)

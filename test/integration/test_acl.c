@@ -1,0 +1,479 @@
+/*
+ * test_acl.c - AUTH, HELLO AUTH, requirepass and ACL against a real server:
+ * each rule kind allows and denies what it should (commands, subcommands,
+ * categories, read/write key patterns, channels), ACL LIST/GETUSER/LOG/
+ * DRYRUN/WHOAMI/USERS/CAT/GENPASS/DELUSER, ACL SAVE/LOAD through an aclfile,
+ * rename-command, protected mode, the unauthenticated request limits, a flood
+ * of wrong passwords that does not disturb other clients, and the audit log.
+ *
+ * Every test but the audit log (shardis-only) also passes against Debian's
+ * redis-server 7.0.15 (SHARDIS_SERVER=/usr/bin/redis-server).
+ */
+#include <arpa/inet.h>
+#include <criterion/criterion.h>
+#include <ifaddrs.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "client.h"
+#include "server.h"
+
+static void acl_init_suite(void)
+{
+    server_set_extra_args(NULL);
+    server_suite_init();
+}
+
+TestSuite(acl, .init = acl_init_suite, .fini = server_suite_fini, .timeout = 60);
+
+static void restart_with(const char *const *args)
+{
+    struct test_server *s = server_current();
+    server_stop(s);
+    server_set_extra_args(args);
+    server_start(s);
+    server_set_extra_args(NULL);
+}
+
+static redisContext *connect_as(const char *user, const char *pass)
+{
+    redisContext *c = client_connect();
+    expect_status(cmd(c, "AUTH %s %s", user, pass), "OK");
+    return c;
+}
+
+Test(acl, auth_and_requirepass)
+{
+    redisContext *admin = client_connect();
+    expect_err(cmd(admin, "AUTH nopassword"), "ERR AUTH <password> called without any password configured for the "
+                                              "default user. Are you sure your configuration is correct?");
+    expect_err(cmd(admin, "AUTH a b c"), "ERR syntax error");
+    expect_status(cmd(admin, "CONFIG SET requirepass s3cret"), "OK");
+    /* the connection that set it stays authenticated */
+    expect_status(cmd(admin, "PING"), "PONG");
+
+    redisContext *c = client_connect();
+    expect_err(cmd(c, "GET a"), "NOAUTH Authentication required.");
+    expect_err(cmd(c, "NOSUCHCMD"), "ERR unknown command 'NOSUCHCMD', with args beginning with: ");
+    expect_err(cmd(c, "AUTH wrong"), "WRONGPASS invalid username-password pair or user is disabled.");
+    expect_err(cmd(c, "AUTH default wrong"), "WRONGPASS invalid username-password pair or user is disabled.");
+    expect_err_prefix(cmd(c, "HELLO 3"), "NOAUTH HELLO must be called with the client already authenticated");
+    expect_status(cmd(c, "AUTH s3cret"), "OK");
+    expect_status(cmd(c, "SET a 1"), "OK");
+    expect_str(cmd(c, "ACL WHOAMI"), "default");
+    redisFree(c);
+
+    /* HELLO 3 AUTH logs in and switches to RESP3 in one step */
+    const char hello[] = "*5\r\n$5\r\nHELLO\r\n$1\r\n3\r\n$4\r\nAUTH\r\n$7\r\ndefault\r\n$6\r\ns3cret\r\n"
+                         "*2\r\n$3\r\nGET\r\n$1\r\na\r\n";
+    struct raw_reply raw = raw_roundtrip(server_port(), hello, sizeof(hello) - 1);
+    cr_assert(raw.len > 4 && !memcmp(raw.data, "%7\r\n", 4), "%s", escape_bytes(raw.data, raw.len));
+    cr_assert(strstr(raw.data, "$1\r\n1\r\n") != NULL, "%s", escape_bytes(raw.data, raw.len));
+    raw_reply_free(&raw);
+
+    c = client_connect();
+    expect_err(cmd(c, "HELLO 3 AUTH default nope"), "WRONGPASS invalid username-password pair or user is disabled.");
+    redisFree(c);
+
+    expect_status(cmd(admin, "CONFIG SET requirepass %s", ""), "OK");
+    c = client_connect();
+    expect_str(cmd(c, "GET a"), "1");
+    redisFree(c);
+    redisFree(admin);
+}
+
+Test(acl, setuser_list_getuser)
+{
+    redisContext *admin = client_connect();
+    expect_status(cmd(admin, "ACL SETUSER alice on >pw ~k* +get +@string -set &ch*"), "OK");
+    redisReply *r = cmd(admin, "ACL LIST");
+    cr_assert(r && r->type == REDIS_REPLY_ARRAY && r->elements == 2, "%s", describe_reply(r));
+    cr_assert_str_eq(r->element[0]->str,
+                     "user alice on #30c952fab122c3f9759f02a6d95c3758b246b4fee239957b2d4fee46e26170c4 "
+                     "~k* resetchannels &ch* -@all +@string -set");
+    cr_assert_str_eq(r->element[1]->str, "user default on nopass ~* &* +@all");
+    freeReplyObject(r);
+
+    r = cmd(admin, "ACL GETUSER alice");
+    cr_assert(r && r->type == REDIS_REPLY_ARRAY && r->elements == 12, "%s", describe_reply(r));
+    cr_assert_str_eq(r->element[0]->str, "flags");
+    cr_assert_eq(r->element[1]->elements, 1);
+    cr_assert_str_eq(r->element[1]->element[0]->str, "on");
+    cr_assert_str_eq(r->element[2]->str, "passwords");
+    cr_assert_str_eq(r->element[3]->element[0]->str,
+                     "30c952fab122c3f9759f02a6d95c3758b246b4fee239957b2d4fee46e26170c4");
+    cr_assert_str_eq(r->element[5]->str, "-@all +@string -set");
+    cr_assert_str_eq(r->element[7]->str, "~k*");
+    cr_assert_str_eq(r->element[9]->str, "&ch*");
+    freeReplyObject(r);
+    expect_nil(cmd(admin, "ACL GETUSER nobody"));
+
+    expect_err(cmd(admin, "ACL SETUSER x badrule"), "ERR Error in ACL SETUSER modifier 'badrule': Syntax error");
+    expect_err(cmd(admin, "ACL SETUSER x +nosuchcommand"),
+               "ERR Error in ACL SETUSER modifier '+nosuchcommand': Unknown command or category name in ACL");
+    expect_err_prefix(cmd(admin, "ACL SETUSER x #abc"), "ERR Error in ACL SETUSER modifier '#abc': The password hash");
+    expect_err(cmd(admin, "ACL DELUSER default"), "ERR The 'default' user cannot be removed");
+    expect_strs(cmd(admin, "ACL USERS"), 2, "alice", "default");
+    redisFree(admin);
+}
+
+Test(acl, command_category_and_subcommand_rules)
+{
+    redisContext *admin = client_connect();
+    expect_status(cmd(admin, "ACL SETUSER u on >p allkeys -@all +@string +config|get +acl|whoami"), "OK");
+    redisContext *c = connect_as("u", "p");
+    expect_status(cmd(c, "SET k v"), "OK"); /* @string */
+    expect_int(cmd(c, "APPEND k x"), 2);
+    expect_str(cmd(c, "GET k"), "vx");
+    expect_err(cmd(c, "LPUSH l a"), "NOPERM this user has no permissions to run the 'lpush' command");
+    expect_err(cmd(c, "CONFIG SET timeout 0"), "NOPERM this user has no permissions to run the 'config|set' command");
+    redisReply *r = cmd(c, "CONFIG GET timeout");
+    cr_assert(r && r->type == REDIS_REPLY_ARRAY, "%s", describe_reply(r));
+    freeReplyObject(r);
+    expect_str(cmd(c, "ACL WHOAMI"), "u");
+    /* changes apply to a connected client at once */
+    expect_status(cmd(admin, "ACL SETUSER u -get +lpush"), "OK");
+    expect_err(cmd(c, "GET k"), "NOPERM this user has no permissions to run the 'get' command");
+    expect_int(cmd(c, "LPUSH l a"), 1);
+    expect_status(cmd(admin, "ACL SETUSER u nocommands"), "OK");
+    expect_err(cmd(c, "STRLEN k"), "NOPERM this user has no permissions to run the 'strlen' command");
+    expect_status(cmd(admin, "ACL SETUSER u allcommands"), "OK");
+    expect_int(cmd(c, "STRLEN k"), 2);
+    /* a disabled user cannot log in */
+    expect_status(cmd(admin, "ACL SETUSER u off"), "OK");
+    redisContext *d = client_connect();
+    expect_err(cmd(d, "AUTH u p"), "WRONGPASS invalid username-password pair or user is disabled.");
+    redisFree(d);
+    redisFree(c);
+    redisFree(admin);
+}
+
+Test(acl, key_patterns_read_and_write)
+{
+    redisContext *admin = client_connect();
+    expect_status(cmd(admin, "SET r1 x"), "OK");
+    expect_status(cmd(admin, "SET w1 y"), "OK");
+    expect_status(cmd(admin, "SET both1 z"), "OK");
+    expect_status(cmd(admin, "ACL SETUSER rw on >p +@all %%R~r* %%W~w* ~both*"), "OK");
+    redisContext *c = connect_as("rw", "p");
+    expect_str(cmd(c, "GET r1"), "x");
+    expect_err(cmd(c, "SET r1 a"), "NOPERM this user has no permissions to access one of the keys used as arguments");
+    expect_status(cmd(c, "SET w1 a"), "OK");
+    expect_err(cmd(c, "GET w1"), "NOPERM this user has no permissions to access one of the keys used as arguments");
+    expect_str(cmd(c, "GET both1"), "z");
+    expect_status(cmd(c, "SET both1 q"), "OK");
+    expect_err(cmd(c, "GET other"), "NOPERM this user has no permissions to access one of the keys used as arguments");
+    /* COPY reads its source and writes its destination */
+    expect_int(cmd(c, "COPY r1 w2"), 1);
+    expect_err(cmd(c, "COPY w1 r2"), "NOPERM this user has no permissions to access one of the keys used as arguments");
+    /* every key of a multi-key command is checked */
+    expect_err(cmd(c, "MGET r1 both1 w1"),
+               "NOPERM this user has no permissions to access one of the keys used as arguments");
+    expect_strs(cmd(c, "MGET r1 both1"), 2, "x", "q");
+    expect_str(cmd(admin, "ACL DRYRUN rw GET w1"), "This user has no permissions to access the 'w1' key");
+    expect_status(cmd(admin, "ACL DRYRUN rw GET r9"), "OK");
+    expect_str(cmd(admin, "ACL DRYRUN rw LPUSH r9 a"), "This user has no permissions to access the 'r9' key");
+    redisFree(c);
+    redisFree(admin);
+}
+
+Test(acl, channel_patterns)
+{
+    redisContext *admin = client_connect();
+    redisReply *probe = cmd(admin, "COMMAND INFO publish");
+    int has_publish = probe && probe->type == REDIS_REPLY_ARRAY && probe->elements == 1 &&
+                      probe->element[0]->type == REDIS_REPLY_ARRAY;
+    freeReplyObject(probe);
+    if (!has_publish) {
+        redisFree(admin);
+        cr_skip_test("no PUBLISH command on this server");
+    }
+    expect_status(cmd(admin, "ACL SETUSER pub on >p +@all allkeys resetchannels &news.*"), "OK");
+    redisContext *c = connect_as("pub", "p");
+    expect_int(cmd(c, "PUBLISH news.today hi"), 0);
+    expect_err(cmd(c, "PUBLISH sports hi"),
+               "NOPERM this user has no permissions to access one of the channels used as arguments");
+    redisFree(c);
+    redisFree(admin);
+}
+
+Test(acl, acl_log_dryrun_cat_genpass)
+{
+    redisContext *admin = client_connect();
+    expect_status(cmd(admin, "ACL LOG RESET"), "OK");
+    expect_status(cmd(admin, "ACL SETUSER v on >p ~v* +get"), "OK");
+    redisContext *c = connect_as("v", "p");
+    expect_err_prefix(cmd(c, "SET v1 x"), "NOPERM");
+    expect_err_prefix(cmd(c, "GET other"), "NOPERM");
+    redisFree(c);
+    c = client_connect();
+    expect_err_prefix(cmd(c, "AUTH v wrong"), "WRONGPASS");
+    redisFree(c);
+
+    redisReply *r = cmd(admin, "ACL LOG");
+    cr_assert(r && r->type == REDIS_REPLY_ARRAY && r->elements == 3, "%s", describe_reply(r));
+    const char *want[3][3] = {{"auth", "AUTH", "v"}, {"key", "other", "v"}, {"command", "set", "v"}};
+    for (int i = 0; i < 3; i++) {
+        redisReply *e = r->element[i];
+        cr_assert_eq(e->elements, 14, "entry %d: %zu fields", i, e->elements);
+        cr_assert_str_eq(e->element[0]->str, "count");
+        cr_assert_eq(e->element[1]->integer, 1);
+        cr_assert_str_eq(e->element[3]->str, want[i][0]);
+        cr_assert_str_eq(e->element[5]->str, "toplevel");
+        cr_assert_str_eq(e->element[7]->str, want[i][1]);
+        cr_assert_str_eq(e->element[9]->str, want[i][2]);
+        cr_assert_str_eq(e->element[12]->str, "client-info");
+        cr_assert(strstr(e->element[13]->str, "addr=127.0.0.1:") != NULL, "%s", e->element[13]->str);
+    }
+    freeReplyObject(r);
+    /* the same denial again counts in the same entry */
+    c = connect_as("v", "p");
+    expect_err_prefix(cmd(c, "GET other"), "NOPERM");
+    redisFree(c);
+    r = cmd(admin, "ACL LOG 1");
+    cr_assert(r && r->elements == 1);
+    cr_assert_eq(r->element[0]->element[1]->integer, 2);
+    freeReplyObject(r);
+    expect_status(cmd(admin, "ACL LOG RESET"), "OK");
+    expect_array_len(cmd(admin, "ACL LOG"), 0);
+
+    expect_status(cmd(admin, "ACL DRYRUN v GET v1"), "OK");
+    expect_str(cmd(admin, "ACL DRYRUN v SET v1 x"), "This user has no permissions to run the 'set' command");
+    expect_err(cmd(admin, "ACL DRYRUN nobody GET x"), "ERR User 'nobody' not found");
+
+    r = cmd(admin, "ACL CAT");
+    cr_assert(r && r->type == REDIS_REPLY_ARRAY && r->elements >= 20, "%s", describe_reply(r));
+    cr_assert_str_eq(r->element[0]->str, "keyspace");
+    freeReplyObject(r);
+    r = cmd(admin, "ACL CAT string");
+    int found = 0;
+    for (size_t i = 0; r && i < r->elements; i++)
+        found |= !strcmp(r->element[i]->str, "get");
+    cr_assert(found, "ACL CAT string lacks get");
+    freeReplyObject(r);
+    expect_err(cmd(admin, "ACL CAT nosuch"), "ERR Unknown category 'nosuch'");
+
+    r = cmd(admin, "ACL GENPASS");
+    cr_assert(r && r->type == REDIS_REPLY_STRING && r->len == 64, "%s", describe_reply(r));
+    freeReplyObject(r);
+    r = cmd(admin, "ACL GENPASS 32");
+    cr_assert(r && r->len == 8);
+    freeReplyObject(r);
+    redisFree(admin);
+}
+
+Test(acl, deleted_user_is_disconnected)
+{
+    redisContext *admin = client_connect();
+    expect_status(cmd(admin, "ACL SETUSER gone on >p +@all ~*"), "OK");
+    redisContext *c = connect_as("gone", "p");
+    expect_status(cmd(c, "PING"), "PONG");
+    expect_int(cmd(admin, "ACL DELUSER gone nosuch"), 1);
+    redisReply *r = redisCommand(c, "PING");
+    cr_assert(r == NULL || r->type == REDIS_REPLY_ERROR, "a deleted user's client went on: %s", describe_reply(r));
+    if (r)
+        freeReplyObject(r);
+    redisFree(c);
+    redisFree(admin);
+}
+
+Test(acl, aclfile_save_and_load)
+{
+    char dir[] = "/tmp/shardis-acl-XXXXXX";
+    cr_assert(mkdtemp(dir) != NULL);
+    char path[300];
+    snprintf(path, sizeof(path), "%s/users.acl", dir);
+    FILE *f = fopen(path, "w");
+    fprintf(f, "user default on nopass ~* &* +@all\nuser carol on #%s ~c* +@read\n",
+            "ef797c8118f02dfb649607dd5d3f8c7623048c9c063d532cc95c5ed7a898a64f"); /* sha256("12345678") */
+    fclose(f);
+    const char *args[] = {"--aclfile", path, NULL};
+    restart_with(args);
+
+    redisContext *admin = client_connect();
+    redisContext *c = connect_as("carol", "12345678");
+    expect_nil(cmd(c, "GET c1"));
+    expect_err_prefix(cmd(c, "SET c1 x"), "NOPERM");
+    redisFree(c);
+
+    expect_status(cmd(admin, "ACL SETUSER dave on >pw ~d* +@all"), "OK");
+    expect_status(cmd(admin, "ACL SAVE"), "OK");
+    f = fopen(path, "r");
+    char text[4096];
+    size_t n = fread(text, 1, sizeof(text) - 1, f);
+    text[n] = '\0';
+    fclose(f);
+    cr_assert(strstr(text, "user dave on #") != NULL, "%s", text);
+    cr_assert(strstr(text, "user carol on #ef797c81") != NULL, "%s", text);
+    cr_assert(strstr(text, "pw") == NULL || strstr(text, ">pw") == NULL, "plain password saved: %s", text);
+
+    /* edit the file: dave goes away, erin comes; LOAD replaces every user */
+    f = fopen(path, "w");
+    fprintf(f, "user default on nopass ~* &* +@all\nuser erin on nopass ~e* +@all\n");
+    fclose(f);
+    expect_status(cmd(admin, "ACL LOAD"), "OK");
+    expect_strs(cmd(admin, "ACL USERS"), 2, "default", "erin");
+
+    /* a broken file is refused and the users stay */
+    f = fopen(path, "w");
+    fprintf(f, "user default on nopass ~* &* +@all\nuser bad on +nosuchcmd\n");
+    fclose(f);
+    expect_err_prefix(cmd(admin, "ACL LOAD"), "ERR");
+    expect_strs(cmd(admin, "ACL USERS"), 2, "default", "erin");
+    redisFree(admin);
+
+    char rm[400];
+    snprintf(rm, sizeof(rm), "rm -rf '%s'", dir);
+    cr_assert(system(rm) == 0);
+}
+
+Test(acl, acl_save_without_aclfile)
+{
+    redisContext *admin = client_connect();
+    expect_err_prefix(cmd(admin, "ACL SAVE"), "ERR This Redis instance is not configured to use an ACL file.");
+    redisFree(admin);
+}
+
+Test(acl, rename_command)
+{
+    const char *args[] = {"--rename-command", "FLUSHALL", "", "--rename-command", "CONFIG", "MYCONFIG", NULL};
+    restart_with(args);
+    redisContext *c = client_connect();
+    expect_err(cmd(c, "FLUSHALL"), "ERR unknown command 'FLUSHALL', with args beginning with: ");
+    expect_err(cmd(c, "CONFIG GET port"), "ERR unknown command 'CONFIG', with args beginning with: 'GET' 'port' ");
+    redisReply *r = cmd(c, "MYCONFIG GET port");
+    cr_assert(r && r->type == REDIS_REPLY_ARRAY && r->elements == 2, "%s", describe_reply(r));
+    freeReplyObject(r);
+    redisFree(c);
+}
+
+Test(acl, unauthenticated_request_limits)
+{
+    redisContext *admin = client_connect();
+    expect_status(cmd(admin, "CONFIG SET requirepass pw"), "OK");
+    struct raw_reply raw = raw_roundtrip(server_port(), "*11\r\n", 5);
+    cr_assert(strstr(raw.data, "-ERR Protocol error: unauthenticated multibulk length") == raw.data, "%s",
+              escape_bytes(raw.data, raw.len));
+    raw_reply_free(&raw);
+    raw = raw_roundtrip(server_port(), "*2\r\n$4\r\nAUTH\r\n$20000\r\n", 24);
+    cr_assert(strstr(raw.data, "-ERR Protocol error: unauthenticated bulk length") == raw.data, "%s",
+              escape_bytes(raw.data, raw.len));
+    raw_reply_free(&raw);
+    expect_status(cmd(admin, "CONFIG SET requirepass %s", ""), "OK");
+    redisFree(admin);
+}
+
+Test(acl, wrong_password_flood_does_not_disturb_others)
+{
+    redisContext *admin = client_connect();
+    expect_status(cmd(admin, "ACL SETUSER flood on >right +@all ~*"), "OK");
+    redisContext *bad = client_connect();
+    redisContext *good = client_connect();
+    enum { WRONG = 10000 };
+    for (int i = 0; i < WRONG; i++)
+        redisAppendCommand(bad, "AUTH flood wrong%d", i);
+    /* another client is served meanwhile, every reply correct */
+    for (int i = 0; i < 500; i++) {
+        expect_status(cmd(good, "SET g%d %d", i, i), "OK");
+        char v[16];
+        snprintf(v, sizeof(v), "%d", i);
+        expect_str(cmd(good, "GET g%d", i), v);
+    }
+    for (int i = 0; i < WRONG; i++) {
+        redisReply *r = next_reply(bad);
+        cr_assert(r && r->type == REDIS_REPLY_ERROR && !strncmp(r->str, "WRONGPASS", 9), "%d: %s", i,
+                  describe_reply(r));
+        freeReplyObject(r);
+    }
+    /* the flooding client keeps its connection and can log in once it slows
+     * down (shardis refuses more than auth-max-failures-per-second) */
+    sleep_ms(1100);
+    expect_status(cmd(bad, "AUTH flood right"), "OK");
+    redisFree(bad);
+    redisFree(good);
+    redisFree(admin);
+}
+
+/* A local address that is not loopback, or "" when the machine has none. */
+static void non_loopback_ipv4(char *out, size_t len)
+{
+    out[0] = '\0';
+    struct ifaddrs *ifs;
+    if (getifaddrs(&ifs) != 0)
+        return;
+    for (struct ifaddrs *i = ifs; i; i = i->ifa_next) {
+        if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET)
+            continue;
+        struct sockaddr_in *sa = (struct sockaddr_in *)i->ifa_addr;
+        if ((ntohl(sa->sin_addr.s_addr) >> 24) == 127)
+            continue;
+        inet_ntop(AF_INET, &sa->sin_addr, out, (socklen_t)len);
+        break;
+    }
+    freeifaddrs(ifs);
+}
+
+Test(acl, protected_mode)
+{
+    char ip[64];
+    non_loopback_ipv4(ip, sizeof(ip));
+    if (!ip[0])
+        cr_skip_test("no non-loopback IPv4 address on this machine");
+    const char *args[] = {"--bind", "127.0.0.1", ip, "--protected-mode", "yes", NULL};
+    restart_with(args);
+    redisContext *local = client_connect();
+    expect_status(cmd(local, "PING"), "PONG");
+    redisContext *remote = redisConnect(ip, server_port());
+    cr_assert(remote && !remote->err, "connect to %s", ip);
+    redisReply *r = redisCommand(remote, "PING");
+    cr_assert(r && r->type == REDIS_REPLY_ERROR && !strncmp(r->str, "DENIED Redis is running in protected mode", 41),
+              "%s", describe_reply(r));
+    freeReplyObject(r);
+    redisFree(remote);
+    /* with a password for the default user, remote clients may connect (and must AUTH) */
+    expect_status(cmd(local, "CONFIG SET requirepass pw"), "OK");
+    remote = redisConnect(ip, server_port());
+    expect_err(redisCommand(remote, "GET x"), "NOAUTH Authentication required.");
+    expect_status(redisCommand(remote, "AUTH pw"), "OK");
+    redisFree(remote);
+    redisFree(local);
+}
+
+Test(acl, audit_log)
+{
+    if (server_is_redis())
+        cr_skip_test("the audit log is shardis's");
+    char path[] = "/tmp/shardis-audit-XXXXXX";
+    int fd = mkstemp(path);
+    cr_assert(fd >= 0);
+    close(fd);
+    const char *args[] = {"--audit-log-file", path, NULL};
+    restart_with(args);
+    redisContext *c = client_connect();
+    expect_err_prefix(cmd(c, "AUTH nobody hunter2"), "WRONGPASS");
+    expect_status(cmd(c, "ACL SETUSER limited on >topsecret1 +get ~x*"), "OK");
+    redisContext *l = connect_as("limited", "topsecret1");
+    expect_err_prefix(cmd(l, "SET x1 v"), "NOPERM");
+    redisFree(l);
+    expect_status(cmd(c, "CONFIG SET requirepass topsecret2"), "OK");
+    expect_status(cmd(c, "FLUSHALL"), "OK");
+    expect_status(cmd(c, "CONFIG SET requirepass %s", ""), "OK");
+    redisFree(c);
+    FILE *f = fopen(path, "r");
+    char text[16384];
+    size_t n = fread(text, 1, sizeof(text) - 1, f);
+    text[n] = '\0';
+    fclose(f);
+    unlink(path);
+    cr_assert(strstr(text, "event=auth-failed addr=127.0.0.1:") != NULL, "%s", text);
+    cr_assert(strstr(text, "username=nobody") != NULL, "%s", text);
+    cr_assert(strstr(text, "event=acl-change") != NULL, "%s", text);
+    cr_assert(strstr(text, "event=acl-denied") != NULL && strstr(text, "user=limited") != NULL, "%s", text);
+    cr_assert(strstr(text, "event=config-set") != NULL && strstr(text, "parameter=requirepass") != NULL, "%s", text);
+    cr_assert(strstr(text, "command=flushall") != NULL, "%s", text);
+    cr_assert(strstr(text, "hunter2") == NULL && strstr(text, "topsecret") == NULL, "a password in the audit log: %s",
+              text);
+}
