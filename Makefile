@@ -4,7 +4,8 @@
 BUILD ?= build
 JOBS ?= $(shell nproc)
 WERROR ?= $(if $(CI),ON,OFF)
-FUZZ_SECONDS ?= 60
+FUZZ_SECONDS ?= 40
+FUZZ_ACL_SECONDS ?= 20
 
 .PHONY: all deps build run test test-release test-asan fuzz bench clean format
 
@@ -38,15 +39,17 @@ test-asan: deps
 
 fuzz: deps
 	CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Release -DSHARDIS_FUZZ=ON -DSHARDIS_TESTS=OFF >/dev/null
-	cmake --build build-fuzz -j$(JOBS) --target fuzz_resp
-	mkdir -p build-fuzz/corpus
+	cmake --build build-fuzz -j$(JOBS) --target fuzz_resp fuzz_acl
+	mkdir -p build-fuzz/corpus build-fuzz/corpus-acl
 	build-fuzz/fuzz_resp -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 build-fuzz/corpus test/fuzz/seeds
+	build-fuzz/fuzz_acl -max_total_time=$(FUZZ_ACL_SECONDS) -print_final_stats=1 build-fuzz/corpus-acl test/fuzz/seeds-acl
 
 bench: build
 	bash test/bench/bench.sh
 	bash test/bench/bigdelete.sh
 	bash test/bench/tool.sh
 	bash test/bench/tls.sh
+	bash test/bench/acl.sh
 
 format:
 	clang-format -i core/*.[ch] shards/*.[ch] net/*.[ch] security/*.[ch] cli/*.[ch] test/unit/*.[ch] test/integration/*.c test/integration/support/*.[ch] test/fuzz/*.c test/bench/*.c

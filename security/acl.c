@@ -174,6 +174,14 @@ static size_t bitmap_words(void)
     return ((size_t)ncmds + 63) / 64;
 }
 
+static char *dup_bytes(const char *p, size_t len)
+{
+    char *s = malloc(len + 1);
+    memcpy(s, p, len);
+    s[len] = '\0';
+    return s;
+}
+
 static struct acl_user *user_new(const char *name, size_t len)
 {
     struct acl_user *u = calloc(1, sizeof(*u));
@@ -225,7 +233,7 @@ static struct acl_user *user_dup(const struct acl_user *o)
     u->keys = o->nkeys ? malloc((size_t)o->nkeys * sizeof(*u->keys)) : NULL;
     for (int i = 0; i < o->nkeys; i++) {
         u->keys[i] = o->keys[i];
-        u->keys[i].pat = strndup(o->keys[i].pat, o->keys[i].len);
+        u->keys[i].pat = dup_bytes(o->keys[i].pat, o->keys[i].len);
     }
     u->nchannels = o->nchannels;
     u->channels = o->nchannels ? malloc((size_t)o->nchannels * sizeof(char *)) : NULL;
@@ -441,7 +449,7 @@ int acl_user_apply_rule(struct acl_user *u, const char *rule, size_t len, char *
             }
         }
         u->keys = realloc(u->keys, (size_t)(u->nkeys + 1) * sizeof(*u->keys));
-        u->keys[u->nkeys++] = (struct key_pattern){.pat = strndup(pat, plen), .len = plen, .flags = flags};
+        u->keys[u->nkeys++] = (struct key_pattern){.pat = dup_bytes(pat, plen), .len = plen, .flags = flags};
     } else if (rule[0] == '&') {
         if (u->flags & USER_ALLCHANNELS)
             return bad_rule(err, errlen,
