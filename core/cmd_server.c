@@ -114,7 +114,7 @@ void cmd_hello(struct cmd_ctx *c)
         }
     } else if (acl_client_needs_auth(cl)) {
         reply_error(c->out, "NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO "
-                            "<proto> AUTH <user> <pass> option can be used to authenticate the client and select the "
+                            "AUTH <user> <pass> option can be used to authenticate the client and select the "
                             "RESP protocol version at the same time");
         return;
     }
