@@ -358,7 +358,8 @@ Test(acl, unauthenticated_request_limits)
     cr_assert(strstr(raw.data, "-ERR Protocol error: unauthenticated multibulk length") == raw.data, "%s",
               escape_bytes(raw.data, raw.len));
     raw_reply_free(&raw);
-    raw = raw_roundtrip(server_port(), "*2\r\n$4\r\nAUTH\r\n$20000\r\n", 24);
+    const char big_bulk[] = "*2\r\n$4\r\nAUTH\r\n$20000\r\n";
+    raw = raw_roundtrip(server_port(), big_bulk, sizeof(big_bulk) - 1);
     cr_assert(strstr(raw.data, "-ERR Protocol error: unauthenticated bulk length") == raw.data, "%s",
               escape_bytes(raw.data, raw.len));
     raw_reply_free(&raw);
