@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "util.h"
@@ -25,7 +26,7 @@
 static struct config defaults_storage; /* written once, by defaults_init */
 static void defaults_init(void);
 
-enum opt_kind { OPT_INT, OPT_LL, OPT_MEM, OPT_BOOL, OPT_STRING, OPT_ENUM_LOGLEVEL, OPT_BIND };
+enum opt_kind { OPT_INT, OPT_LL, OPT_MEM, OPT_BOOL, OPT_STRING, OPT_ENUM_LOGLEVEL, OPT_BIND, OPT_SAVE, OPT_DIR, OPT_FILENAME };
 
 struct config_option {
     const char *name;
@@ -71,6 +72,12 @@ static const struct config_option config_options[] = {
     {"lazyfree-lazy-user-flush", OPT_BOOL, OFF(lazyfree_lazy_user_flush), 0, 1, 1},
     {"lazyfree-lazy-server-del", OPT_BOOL, OFF(lazyfree_lazy_server_del), 0, 1, 1},
     {"lazyfree-lazy-expire", OPT_BOOL, OFF(lazyfree_lazy_expire), 0, 1, 1},
+    {"save", OPT_SAVE, OFF(nsave), 0, 0, 1},
+    {"dir", OPT_DIR, OFF(dir), 0, 0, 1},
+    {"dbfilename", OPT_FILENAME, OFF(dbfilename), 0, 0, 1},
+    {"rdbcompression", OPT_BOOL, OFF(rdbcompression), 0, 1, 1},
+    {"rdbchecksum", OPT_BOOL, OFF(rdbchecksum), 0, 1, 1},
+    {"stop-writes-on-bgsave-error", OPT_BOOL, OFF(stop_writes_on_bgsave_error), 0, 1, 1},
 };
 #define NOPTIONS (sizeof(config_options) / sizeof(config_options[0]))
 
@@ -107,6 +114,66 @@ void config_init_defaults(struct config *cfg)
     cfg->lazyfree_lazy_user_flush = 0;
     cfg->lazyfree_lazy_server_del = 0;
     cfg->lazyfree_lazy_expire = 0;
+    /* Redis 7's default rules: after 3600 s with 1 change, 300 s with 100,
+     * 60 s with 10000. */
+    static const long long rules[][2] = {{3600, 1}, {300, 100}, {60, 10000}};
+    cfg->nsave = 3;
+    for (int i = 0; i < 3; i++) {
+        cfg->save_seconds[i] = rules[i][0];
+        cfg->save_changes[i] = rules[i][1];
+    }
+    if (!getcwd(cfg->dir, sizeof(cfg->dir)))
+        strcpy(cfg->dir, ".");
+    strcpy(cfg->dbfilename, "dump.rdb");
+    cfg->rdbcompression = 1;
+    cfg->rdbchecksum = 1;
+    cfg->stop_writes_on_bgsave_error = 1;
+}
+
+/* save "<seconds> <changes> ..." (one string or several words; "" clears). */
+static int set_save_rules(struct config *cfg, const char *const *values, int nvalues, int at_runtime, char *err,
+                          size_t errlen)
+{
+    long long nums[2 * CONFIG_MAX_SAVE];
+    int n = 0;
+    for (int i = 0; i < nvalues; i++) {
+        char copy[CONFIG_PATH_MAX];
+        snprintf(copy, sizeof(copy), "%s", values[i]);
+        char *save_ptr;
+        for (char *tok = strtok_r(copy, " ", &save_ptr); tok; tok = strtok_r(NULL, " ", &save_ptr)) {
+            long long v;
+            if (n == 2 * CONFIG_MAX_SAVE) {
+                snprintf(err, errlen, "Too many save parameters (at most %d rules)", CONFIG_MAX_SAVE);
+                return -1;
+            }
+            if (!string2ll(tok, strlen(tok), &v) || v < 0) {
+                snprintf(err, errlen, "Invalid save parameters");
+                return -1;
+            }
+            nums[n++] = v;
+        }
+    }
+    if (n % 2) {
+        snprintf(err, errlen, "Invalid save parameters");
+        return -1;
+    }
+    /* In a file, the first save line replaces the defaults and later ones
+     * add rules, as in redis.conf; CONFIG SET replaces them all. */
+    int base = 0;
+    if (!at_runtime && cfg->save_seen_in_file && n > 0)
+        base = cfg->nsave;
+    if (base + n / 2 > CONFIG_MAX_SAVE) {
+        snprintf(err, errlen, "Too many save parameters (at most %d rules)", CONFIG_MAX_SAVE);
+        return -1;
+    }
+    for (int i = 0; i < n / 2; i++) {
+        cfg->save_seconds[base + i] = nums[2 * i];
+        cfg->save_changes[base + i] = nums[2 * i + 1];
+    }
+    cfg->nsave = base + n / 2;
+    if (!at_runtime)
+        cfg->save_seen_in_file = 1;
+    return 0;
 }
 
 const struct config *config_defaults(void)
@@ -192,6 +259,8 @@ int config_set_option(struct config *cfg, const char *name, const char *const *v
             strcpy(cfg->bind[i], values[i]);
         return 0;
     }
+    if (opt->kind == OPT_SAVE)
+        return set_save_rules(cfg, values, nvalues, at_runtime, err, errlen);
     if (nvalues != 1) {
         snprintf(err, errlen, "wrong number of arguments for '%s'", opt->name);
         return -1;
@@ -248,7 +317,38 @@ int config_set_option(struct config *cfg, const char *name, const char *const *v
         }
         snprintf(err, errlen, "argument(s) must be one of the following: debug, verbose, notice, warning, nothing");
         return -1;
+    case OPT_DIR: {
+        /* Redis chdir()s into it; we keep the resolved absolute path. */
+        char resolved[PATH_MAX];
+        struct stat st;
+        if (!realpath(v, resolved) || stat(resolved, &st) < 0) {
+            snprintf(err, errlen, "%s", strerror(errno));
+            return -1;
+        }
+        if (!S_ISDIR(st.st_mode)) {
+            snprintf(err, errlen, "%s", strerror(ENOTDIR));
+            return -1;
+        }
+        if (strlen(resolved) >= CONFIG_PATH_MAX) {
+            snprintf(err, errlen, "value too long for '%s'", opt->name);
+            return -1;
+        }
+        strcpy(field, resolved);
+        return 0;
+    }
+    case OPT_FILENAME:
+        if (strchr(v, '/') || !*v || !strcmp(v, ".") || !strcmp(v, "..")) {
+            snprintf(err, errlen, "dbfilename can't be a path, just a filename");
+            return -1;
+        }
+        if (strlen(v) >= CONFIG_PATH_MAX - 64) {
+            snprintf(err, errlen, "value too long for '%s'", opt->name);
+            return -1;
+        }
+        strcpy(field, v);
+        return 0;
     case OPT_BIND:
+    case OPT_SAVE:
         break;
     }
     return -1;
@@ -389,8 +489,17 @@ static void option_value(const struct config *cfg, const struct config_option *o
         snprintf(out, outlen, "%s", *(const int *)field ? "yes" : "no");
         break;
     case OPT_STRING:
+    case OPT_DIR:
+    case OPT_FILENAME:
         snprintf(out, outlen, "%s", field);
         break;
+    case OPT_SAVE: {
+        size_t n = 0;
+        out[0] = '\0';
+        for (int i = 0; i < cfg->nsave && n < outlen; i++)
+            n += snprintf(out + n, outlen - n, "%s%lld %lld", i ? " " : "", cfg->save_seconds[i], cfg->save_changes[i]);
+        break;
+    }
     case OPT_ENUM_LOGLEVEL:
         snprintf(out, outlen, "%s", loglevel_names[*(const int *)field]);
         break;

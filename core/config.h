@@ -17,6 +17,7 @@
 
 #define CONFIG_MAX_BIND 16
 #define CONFIG_PATH_MAX 1024
+#define CONFIG_MAX_SAVE 16
 
 enum log_level { LL_DEBUG = 0, LL_VERBOSE, LL_NOTICE, LL_WARNING, LL_NOTHING };
 
@@ -53,6 +54,16 @@ struct config {
     int lazyfree_lazy_user_flush; /* FLUSHDB/FLUSHALL without a flag behave as ASYNC */
     int lazyfree_lazy_server_del; /* values replaced or deleted by a command as a side effect */
     int lazyfree_lazy_expire;
+    /* snapshots (persist/snapshot.h) */
+    int nsave; /* save <seconds> <changes> rules; 0 = no automatic saves */
+    long long save_seconds[CONFIG_MAX_SAVE];
+    long long save_changes[CONFIG_MAX_SAVE];
+    int save_seen_in_file;             /* a config file's first `save` line replaces the defaults */
+    char dir[CONFIG_PATH_MAX];         /* absolute: checked and resolved when set */
+    char dbfilename[CONFIG_PATH_MAX];  /* a file name, never a path */
+    int rdbcompression;                /* accepted; snapshots are not compressed */
+    int rdbchecksum;                   /* accepted; snapshots always carry their xxh3 checksum */
+    int stop_writes_on_bgsave_error;
 };
 
 /* The defaults, for code that runs without a server (unit tests). */

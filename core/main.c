@@ -19,6 +19,7 @@
 #include "config.h"
 #include "log.h"
 #include "server.h"
+#include "snapshot.h"
 #include "shard.h"
 #include "util.h"
 
@@ -185,6 +186,7 @@ int main(int argc, char **argv)
                    "Warning: no config file specified, using the default config. In order to specify "
                    "a config file use %s /path/to/shardis.conf",
                    argv[0]);
+    snap_server_init(srv);
     if (shards_start(srv) < 0) {
         server_log(LL_WARNING, "Failed to start: see the message above.");
         return 1;
@@ -206,11 +208,17 @@ int main(int argc, char **argv)
         int sig = sigtimedwait(&set, NULL, &tick);
         if (sig == SIGTERM || sig == SIGINT) {
             server_log(LL_WARNING, "Received %s scheduling shutdown...", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+            /* As Redis: save on SIGTERM when save rules are configured. */
+            snap_request_shutdown_save(srv, server_config(srv)->nsave > 0);
             server_request_shutdown(srv, 0);
         }
     }
     server_log(LL_WARNING, "Closing clients and stopping shard threads...");
     shards_join(srv);
+    if (snap_shutdown_failed(srv)) {
+        server_log(LL_WARNING, "Error trying to save the DB at shutdown: exiting with status 1");
+        atomic_store(&srv->shutdown_exit_code, 1);
+    }
     if (cfg->pidfile[0])
         unlink(server_config(srv)->pidfile);
     server_log(LL_WARNING, "shardis is now ready to exit, bye bye...");

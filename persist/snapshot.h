@@ -176,8 +176,32 @@ int snap_writes_refused(struct server *srv);
 struct buf;
 void snap_info(struct server *srv, struct buf *out, uint64_t dirty_total);
 
-/* Synchronous save at shutdown or SAVE from the main thread is not offered:
- * SHUTDOWN sets srv->shutdown_save and every shard saves its part in
- * snap_shard_finish_blocking(). */
+/* Changes (dirty counts) since the last successful save, over all shards
+ * (as published by their crons). */
+uint64_t snap_changes_since_save(struct server *srv);
+/* Shard 0's cron: 1 when a save rule or BGSAVE SCHEDULE asks for a snapshot. */
+int snap_save_due(struct server *srv, int64_t now_ms);
+/* Start-up: the epoch loaded (new snapshots count on from it) and keys. */
+void snap_note_loaded(struct server *srv, uint64_t epoch, uint64_t keys);
+
+/* The dispatcher, before the barrier of SAVE / BGSAVE [SCHEDULE]: checks
+ * the arguments and claims the slot. Returns 1 to go on with the barrier,
+ * or 0 with the reply text in *reply (an error when *is_error). */
+struct arg;
+int snap_command_prepare(struct server *srv, int is_save, int argc, const struct arg *argv, const char **reply,
+                         int *is_error);
+
+/* Automatic snapshots (save rules, BGSAVE SCHEDULE): shard 0's cron claims
+ * the slot when due; each shard starts its part at its next pump. Without a
+ * client there is no barrier: each shard's file is a consistent cut of that
+ * shard, taken within one loop iteration of the others. */
+
+/* Shutdown: SHUTDOWN [SAVE|NOSAVE] and SIGTERM say whether to save. Every
+ * shard, after its loop, calls snap_shard_finish_blocking(): a running
+ * BGSAVE is abandoned, and when saving, all shards (nothing is in flight any
+ * more) write their parts synchronously; the last writes the index. */
+void snap_request_shutdown_save(struct server *srv, int save);
+/* After shards_join: 1 when a shutdown save was wanted and failed. */
+int snap_shutdown_failed(struct server *srv);
 
 #endif
