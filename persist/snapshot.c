@@ -377,6 +377,23 @@ static int zset_listpack_ok(unsigned char *lp)
     return 1;
 }
 
+static int type_encoding_ok(uint8_t type, uint8_t enc)
+{
+    switch (type) {
+    case OBJ_STRING:
+        return enc == ENC_RAW || enc == ENC_INT || enc == ENC_EMBSTR;
+    case OBJ_LIST:
+        return enc == ENC_LISTPACK || enc == ENC_QUICKLIST;
+    case OBJ_SET:
+        return enc == ENC_INTSET || enc == ENC_LISTPACK || enc == ENC_HASHTABLE;
+    case OBJ_ZSET:
+        return enc == ENC_LISTPACK || enc == ENC_SKIPLIST;
+    case OBJ_HASH:
+        return enc == ENC_LISTPACK || enc == ENC_HASHTABLE;
+    }
+    return 0;
+}
+
 /* Builds the value of a record; NULL (error set) when invalid. */
 static struct db_entry *get_entry(struct reader *r, uint64_t hash, const unsigned char *key, uint32_t klen,
                                   uint8_t type, uint8_t enc)
@@ -645,6 +662,8 @@ int snap_load_buffer(const unsigned char *data, size_t len, int flags, snap_entr
         uint32_t dbid = load_u32(data + r.pos + 3);
         int64_t expire_at = (int64_t)load_u64(data + r.pos + 7);
         r.pos += 15;
+        if (!type_encoding_ok(type, enc))
+            return fail(&r, rec_at, "%s", "unknown value type or encoding");
         if (dbid >= h->ndbs || dbid > 65535)
             return fail(&r, rec_at, "%s", "database index out of range");
         if (expire_at < 0)
