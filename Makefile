@@ -4,7 +4,8 @@
 BUILD ?= build
 JOBS ?= $(shell nproc)
 WERROR ?= $(if $(CI),ON,OFF)
-FUZZ_SECONDS ?= 60
+FUZZ_SECONDS ?= 40
+FUZZ_SNAPSHOT_SECONDS ?= 20
 
 .PHONY: all deps build run test test-release test-asan fuzz bench clean format
 
@@ -38,13 +39,16 @@ test-asan: deps
 
 fuzz: deps
 	CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Release -DSHARDIS_FUZZ=ON -DSHARDIS_TESTS=OFF >/dev/null
-	cmake --build build-fuzz -j$(JOBS) --target fuzz_resp
+	cmake --build build-fuzz -j$(JOBS) --target fuzz_resp fuzz_snapshot
 	mkdir -p build-fuzz/corpus
 	build-fuzz/fuzz_resp -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 build-fuzz/corpus test/fuzz/seeds
+	mkdir -p build-fuzz/corpus-snapshot
+	build-fuzz/fuzz_snapshot -max_total_time=$(FUZZ_SNAPSHOT_SECONDS) -print_final_stats=1 build-fuzz/corpus-snapshot test/fuzz/seeds_snapshot
 
 bench: build
 	bash test/bench/bench.sh
 	bash test/bench/bigdelete.sh
+	bash test/bench/persist.sh
 
 format:
 	clang-format -i core/*.[ch] shards/*.[ch] net/*.[ch] test/unit/*.[ch] test/integration/*.c test/integration/support/*.[ch] test/fuzz/*.c test/bench/*.c
