@@ -121,6 +121,7 @@ int main(int argc, char **argv)
                 buf_free(&b);
             } else if (config_load_file(cfg, argv[1], err, sizeof(err)) < 0) {
                 fprintf(stderr, "\n%s\n", err);
+                free(cfg);
                 return 1;
             }
             argi = 2;
@@ -131,6 +132,8 @@ int main(int argc, char **argv)
         return 1;
     if (config_load_string(cfg, opts.data, "command line", err, sizeof(err)) < 0) {
         fprintf(stderr, "\n%s\n", err);
+        buf_free(&opts);
+        free(cfg);
         return 1;
     }
     buf_free(&opts);

@@ -48,10 +48,11 @@
 #include "util.h"
 
 #define SNAP_CHUNK (256 * 1024)
-#define SNAP_MAX_INFLIGHT (4 * 1024 * 1024)
-/* Buckets walked per pump step; a pump stops after SNAP_PUMP_BYTES. */
-#define SNAP_STEP_BUCKETS 64
-#define SNAP_PUMP_BYTES (1024 * 1024)
+#define SNAP_MAX_INFLIGHT (2 * 1024 * 1024)
+/* Buckets walked per pump step; a pump (once per loop iteration) stops
+ * after SNAP_PUMP_US of work, so requests waiting behind it wait little. */
+#define SNAP_STEP_BUCKETS 32
+#define SNAP_PUMP_US 200
 
 struct snap_server {
     pthread_mutex_t lock;
@@ -83,6 +84,7 @@ struct snap_server {
     _Atomic uint64_t started_epoch[MAX_THREADS]; /* last epoch each shard started */
     _Atomic uint64_t auto_epoch;                 /* an automatic snapshot to start at the next pump */
     _Atomic uint64_t loaded_keys;                /* at start-up */
+    _Atomic int finishers;                       /* finish_thread()s running */
     int shutdown_arrived;                        /* under lock: shards in snap_shard_finish_blocking */
     pthread_cond_t shutdown_cond;
 };
@@ -546,9 +548,8 @@ int snap_shard_pump(struct shard *s)
         job = s->snap;
     }
     if (job->state == JOB_WALK) {
-        size_t produced = 0;
-        while (job->inflight_bytes < SNAP_MAX_INFLIGHT && produced < SNAP_PUMP_BYTES) {
-            size_t before = job->cur.len;
+        int64_t start = monotonic_us();
+        while (job->inflight_bytes < SNAP_MAX_INFLIGHT && monotonic_us() - start < SNAP_PUMP_US) {
             if (job->db >= s->ndbs) {
                 snap_writer_end(&job->w, &job->cur);
                 job_cow_end(job);
@@ -558,7 +559,6 @@ int snap_shard_pump(struct shard *s)
             }
             if (!db_cow_step(s->dbs[job->db], SNAP_STEP_BUCKETS))
                 job->db++;
-            produced += job->cur.len - before;
             if (job->cur.len >= SNAP_CHUNK)
                 submit_chunk(s, job);
         }
@@ -574,6 +574,27 @@ int snap_shard_pump(struct shard *s)
         resubmit(s, io);
     }
     return job->state == JOB_WALK && job->inflight_bytes < SNAP_MAX_INFLIGHT;
+}
+
+/* The end of a part whose data is fsynced: publish it, then part_done.
+ * Touches only the job (detached from its shard) and struct snap_server. */
+static void *finish_thread(void *arg)
+{
+    struct snap_job *job = arg;
+    struct shard *s = job->shard;
+    struct server *srv = s->srv;
+    int id = s->id;
+    uint64_t dirty = atomic_load(&S(srv)->dirty_at_cut[id]);
+    int ok = job_publish(job) == 0;
+    if (!ok) {
+        server_log(LL_WARNING, "Snapshot of shard %d failed (renaming %s): %s", id, job->tmp, strerror(errno));
+        unlink(job->tmp);
+    }
+    job->cow_on = 0; /* ended before the fsync; the dbs are not touched here */
+    job_free(job);
+    part_done(srv, id, ok, dirty);
+    atomic_fetch_sub(&S(srv)->finishers, 1);
+    return NULL;
 }
 
 void snap_shard_cqe(struct shard *s, void *ptr, int res)
@@ -611,15 +632,18 @@ void snap_shard_cqe(struct shard *s, void *ptr, int res)
         job_maybe_end(job);
         return;
     }
-    if (job_publish(job) < 0) {
-        job_fail(job, errno, "renaming");
-        job_maybe_end(job);
-        return;
-    }
-    uint64_t dirty = atomic_load(&S(s->srv)->dirty_at_cut[s->id]);
+    /* Rename, directory fsync and (for the last part) the index are
+     * synchronous metadata work that can take milliseconds on a real disk:
+     * a short-lived thread does them, the shard goes back to its clients. */
     s->snap = NULL;
-    job_free(job);
-    part_done(s->srv, s->id, 1, dirty);
+    atomic_fetch_add(&S(s->srv)->finishers, 1);
+    pthread_t t;
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    if (pthread_create(&t, &attr, finish_thread, job) != 0)
+        finish_thread(job);
+    pthread_attr_destroy(&attr);
 }
 
 /* ---------------- cron: save rules ---------------- */
@@ -719,6 +743,9 @@ void snap_shard_finish_blocking(struct shard *s)
 {
     struct snap_server *ss = S(s->srv);
     struct snap_job *job = s->snap;
+    /* A part being published finishes first (it may write the index). */
+    while (atomic_load(&ss->finishers) > 0)
+        usleep(1000);
     if (job) {
         /* A running BGSAVE is abandoned: wait for its writes, drop the file.
          * Other CQEs are of connections already closed. */

@@ -377,7 +377,9 @@ Test(snapshot, copy_on_write_keeps_the_cut)
     cr_assert_eq(db_size(loaded[0]), 2001);
     for (int i = 0; i < 2000; i++) {
         snprintf(k, sizeof(k), "key%d", i);
-        cr_assert_str_eq(canon(loaded[0], k), "$3\r\nold\r\n", "%s", k);
+        char *v = canon(loaded[0], k);
+        cr_assert_str_eq(v, "$3\r\nold\r\n", "%s", k);
+        free(v);
     }
     char *l = canon(loaded[0], "list");
     cr_assert_str_eq(l, "*2\r\n$1\r\na\r\n$1\r\nb\r\n");
