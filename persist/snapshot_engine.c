@@ -682,7 +682,9 @@ int snap_command_prepare(struct server *srv, int is_save, int argc, const struct
     uint64_t epoch;
     if (snap_prepare(srv, is_save ? SNAP_KIND_SAVE : SNAP_KIND_BGSAVE, NULL, NULL, &epoch) == 0)
         return 1;
-    if (schedule) {
+    /* As Redis: SCHEDULE waits for another kind of job (a log rewrite);
+     * a BGSAVE already running is an error even with SCHEDULE. */
+    if (schedule && atomic_load(&ss->kind) == SNAP_KIND_REWRITE) {
         atomic_store(&ss->bgsave_scheduled, 1);
         *reply = "Background saving scheduled";
         *is_error = 0;
@@ -805,8 +807,11 @@ int snap_shutdown_failed(struct server *srv)
 
 void snap_info(struct server *srv, struct buf *out, uint64_t dirty_total)
 {
-    (void)dirty_total;
     struct snap_server *ss = S(srv);
+    /* dirty_total is fresh (INFO asked every shard); the crons' copies lag. */
+    uint64_t saved = 0;
+    for (int i = 0; i < srv->nshards; i++)
+        saved += atomic_load_explicit(&ss->dirty_at_save[i], memory_order_relaxed);
     int64_t start = atomic_load(&ss->bgsave_start_ms);
     char line[1024];
     snprintf(line, sizeof(line),
@@ -816,7 +821,7 @@ void snap_info(struct server *srv, struct buf *out, uint64_t dirty_total)
              "rdb_last_save_time:%lld\r\nrdb_last_bgsave_status:%s\r\nrdb_last_bgsave_time_sec:%lld\r\n"
              "rdb_current_bgsave_time_sec:%lld\r\nrdb_saves:%llu\r\nrdb_last_cow_size:0\r\n"
              "rdb_last_load_keys_expired:0\r\nrdb_last_load_keys_loaded:%llu\r\n",
-             (unsigned long long)snap_changes_since_save(srv), start ? 1 : 0,
+             (unsigned long long)(dirty_total > saved ? dirty_total - saved : 0), start ? 1 : 0,
              (long long)atomic_load(&srv->lastsave_unix), atomic_load(&ss->last_bgsave_ok) ? "ok" : "err",
              (long long)atomic_load(&ss->last_bgsave_time_sec), start ? (long long)(mstime() - start) / 1000 : -1LL,
              (unsigned long long)atomic_load(&ss->saves), (unsigned long long)atomic_load(&ss->loaded_keys));

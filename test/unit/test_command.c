@@ -561,9 +561,10 @@ Test(command, list_and_filters)
                      "object|idletime\r\n$15\r\nobject|refcount\r\n");
     /* Categories by bare name, any case; subcommands count on their own. */
     cr_assert_str_eq(COMMAND2("LIST", "FILTERBY", "ACLCAT", "Dangerous"),
-                     "*14\r\n$4\r\nkeys\r\n$7\r\nflushdb\r\n$8\r\nflushall\r\n$6\r\nswapdb\r\n$11\r\nclient|kill\r\n"
+                     "*16\r\n$4\r\nkeys\r\n$7\r\nflushdb\r\n$8\r\nflushall\r\n$6\r\nswapdb\r\n$11\r\nclient|kill\r\n"
                      "$11\r\nclient|list\r\n$15\r\nclient|no-evict\r\n$4\r\ninfo\r\n$10\r\nconfig|get\r\n$14\r\n"
-                     "config|rewrite\r\n$10\r\nconfig|set\r\n$8\r\nshutdown\r\n$5\r\ndebug\r\n$8\r\nlastsave\r\n");
+                     "config|rewrite\r\n$10\r\nconfig|set\r\n$8\r\nshutdown\r\n$5\r\ndebug\r\n$8\r\nlastsave\r\n"
+                     "$4\r\nsave\r\n$6\r\nbgsave\r\n");
     cr_assert_str_eq(COMMAND2("LIST", "FILTERBY", "ACLCAT", "@string"), "*0\r\n");
     cr_assert_str_eq(COMMAND2("LIST", "FILTERBY", "ACLCAT", "nosuch"), "*0\r\n");
     cr_assert_str_eq(COMMAND2("LIST", "FILTERBY", "MODULE", "x"), "*0\r\n");
