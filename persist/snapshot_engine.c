@@ -70,6 +70,7 @@ struct snap_server {
     int nshards;
     /* results */
     _Atomic int last_bgsave_ok;
+    _Atomic int last_save_ok; /* of any kind, for the shutdown save */
     _Atomic long long last_bgsave_time_sec; /* -1 before the first */
     _Atomic int64_t bgsave_start_ms;        /* 0 = none running */
     _Atomic uint64_t saves;
@@ -315,7 +316,11 @@ static void part_done(struct server *srv, int shard, int ok, uint64_t dirty_at_c
         server_log(LL_WARNING, "%s failed: the previous snapshot is kept",
                    kind == SNAP_KIND_SAVE ? "SAVE" : "Background saving");
     }
-    atomic_store(&ss->last_bgsave_ok, success);
+    /* As Redis: any successful save clears the error; a failed SAVE (the
+     * client got its error) does not set it. */
+    if (success || kind != SNAP_KIND_SAVE)
+        atomic_store(&ss->last_bgsave_ok, success);
+    atomic_store(&ss->last_save_ok, success);
     if (kind != SNAP_KIND_SAVE) {
         atomic_store(&ss->last_bgsave_time_sec, (now - ss->start_ms + 500) / 1000);
         atomic_store(&ss->bgsave_start_ms, 0);
@@ -800,7 +805,7 @@ void snap_shard_finish_blocking(struct shard *s)
 int snap_shutdown_failed(struct server *srv)
 {
     struct snap_server *ss = S(srv);
-    return atomic_load(&ss->shutdown_save) && !atomic_load(&ss->last_bgsave_ok);
+    return atomic_load(&ss->shutdown_save) && !atomic_load(&ss->last_save_ok);
 }
 
 /* ---------------- INFO ---------------- */

@@ -42,10 +42,10 @@ start_server() { # kind port dir -> pid
     echo $!
 }
 
-wait_ping() { # port -> seconds waited
-    python3 - "$1" <<'PY'
+wait_ping() { # port [start time (unix s)] -> seconds from start until PONG
+    python3 - "$1" "${2:-}" <<'PY'
 import socket, sys, time
-port = int(sys.argv[1]); t0 = time.monotonic()
+port = int(sys.argv[1]); t0 = float(sys.argv[2]) if sys.argv[2] else time.time()
 while True:
     try:
         s = socket.create_connection(("127.0.0.1", port), timeout=1)
@@ -55,7 +55,7 @@ while True:
     except OSError:
         pass
     time.sleep(0.002)
-print("%.3f" % (time.monotonic() - t0))
+print("%.3f" % (time.time() - t0))
 PY
 }
 
@@ -170,8 +170,9 @@ for kind in $KINDS; do
     kill "$pid"; wait "$pid" 2>/dev/null || true
     size=$(du -sm "$dir" | cut -f1)
     port=$(free_port)
+    t0=$(date +%s.%N)
     pid=$(start_server "$kind" "$port" "$dir")
-    load=$(wait_ping "$port")
+    load=$(wait_ping "$port" "$t0")
     kill "$pid"; wait "$pid" 2>/dev/null || true
     rm -rf "$dir"
     printf '| %s | %s | %d | %d | %.3f | %s | %s | %s | %s | %s | %s |\n' "$kind" "$el" $((before / 1024)) \
