@@ -40,11 +40,12 @@ test-asan: deps
 
 fuzz: deps
 	CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Release -DSHARDIS_FUZZ=ON -DSHARDIS_TESTS=OFF >/dev/null
-	cmake --build build-fuzz -j$(JOBS) --target fuzz_resp fuzz_acl fuzz_aof
-	mkdir -p build-fuzz/corpus build-fuzz/corpus-acl build-fuzz/corpus-aof
+	cmake --build build-fuzz -j$(JOBS) --target fuzz_resp fuzz_acl fuzz_aof fuzz_snapshot
+	mkdir -p build-fuzz/corpus build-fuzz/corpus-acl build-fuzz/corpus-aof build-fuzz/corpus-snapshot
 	build-fuzz/fuzz_resp -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 build-fuzz/corpus test/fuzz/seeds
 	build-fuzz/fuzz_acl -max_total_time=$(FUZZ_TARGET_SECONDS) -print_final_stats=1 build-fuzz/corpus-acl test/fuzz/seeds-acl
 	build-fuzz/fuzz_aof -max_total_time=$(FUZZ_TARGET_SECONDS) -print_final_stats=1 build-fuzz/corpus-aof test/fuzz/seeds-aof
+	build-fuzz/fuzz_snapshot -max_total_time=$(FUZZ_TARGET_SECONDS) -print_final_stats=1 build-fuzz/corpus-snapshot test/fuzz/seeds_snapshot
 
 bench: build
 	bash test/bench/bench.sh
@@ -52,6 +53,7 @@ bench: build
 	bash test/bench/tool.sh
 	bash test/bench/tls.sh
 	bash test/bench/acl.sh
+	bash test/bench/persist.sh
 
 format:
 	clang-format -i core/*.[ch] shards/*.[ch] net/*.[ch] security/*.[ch] cli/*.[ch] test/unit/*.[ch] test/integration/*.c test/integration/support/*.[ch] test/fuzz/*.c test/bench/*.c

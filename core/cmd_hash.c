@@ -91,6 +91,22 @@ static void node_set_value(struct sdict_node *n, const char *s, size_t len)
     n->v.ptr = blob_new(s, len);
 }
 
+const char *hash_node_value(const struct sdict_node *n, size_t *len)
+{
+    const struct hash_blob *b = n->v.ptr;
+    *len = b->len;
+    return b->data;
+}
+
+int hash_table_add(struct sdict *d, const char *field, size_t flen, const char *val, size_t vlen)
+{
+    int added;
+    struct sdict_node *n = sdict_add(d, field, flen, &added);
+    if (added)
+        n->v.ptr = blob_new(val, vlen);
+    return added;
+}
+
 /* ---------------- the data structure ---------------- */
 
 /* Converts a listpack-encoded hash to the hashtable encoding. */

@@ -32,6 +32,7 @@
 #include "server.h"
 #include "shard.h"
 #include "tls.h"
+#include "snapshot.h"
 #include "util.h"
 
 void cmd_ping(struct cmd_ctx *c)
@@ -413,10 +414,9 @@ void info_render(struct buf *out, int resp, const struct arg *argv, int argc, st
         any = 1;
     }
     if (section_wanted(argv, argc, "persistence", 1)) {
-        appendf(&t,
-                "%s# Persistence\r\nloading:0\r\nasync_loading:0\r\nrdb_changes_since_last_save:%llu\r\n"
-                "rdb_last_save_time:%lld\r\naof_enabled:0\r\n",
-                any ? "\r\n" : "", (unsigned long long)tot.dirty, (long long)atomic_load(&srv->lastsave_unix));
+        appendf(&t, "%s# Persistence\r\n", any ? "\r\n" : "");
+        snap_info(srv, &t, tot.dirty);
+        appendf(&t, "aof_enabled:0\r\n");
         any = 1;
     }
     if (section_wanted(argv, argc, "stats", 1)) {
@@ -665,24 +665,56 @@ void cmd_lastsave(struct cmd_ctx *c)
     reply_integer(c->out, atomic_load(&c->shard->srv->lastsave_unix));
 }
 
+/* SAVE and BGSAVE run on every shard under the global barrier, after the
+ * dispatcher claimed the snapshot slot (snap_command_prepare). */
+void cmd_save(struct cmd_ctx *c)
+{
+    char err[512];
+    if (snap_shard_begin(c->shard, err, sizeof(err)) < 0)
+        reply_error(c->out, "ERR");
+    else
+        reply_ok(c->out);
+}
+
+void cmd_bgsave(struct cmd_ctx *c)
+{
+    char err[512];
+    /* A part that cannot start is reported in INFO and the log, as a
+     * failing fork child is in Redis; the reply is the same. */
+    snap_shard_begin(c->shard, err, sizeof(err));
+    reply_simple(c->out, "Background saving started");
+}
+
 void cmd_shutdown(struct cmd_ctx *c)
 {
+    int save = -1, abort_flag = 0;
     for (int i = 1; i < c->argc; i++) {
-        if (arg_is(&c->argv[i], "nosave") || arg_is(&c->argv[i], "now") || arg_is(&c->argv[i], "force")) {
+        if (arg_is(&c->argv[i], "now") || arg_is(&c->argv[i], "force")) {
             continue;
-        } else if (arg_is(&c->argv[i], "save")) {
-            reply_error(c->out, "ERR Errors trying to SHUTDOWN. Check logs.");
-            server_log(LL_WARNING, "SHUTDOWN SAVE refused: persistence is not available in this version");
-            return;
+        } else if (arg_is(&c->argv[i], "nosave") || arg_is(&c->argv[i], "save")) {
+            int want = arg_is(&c->argv[i], "save");
+            if (save >= 0 && save != want) {
+                reply_error(c->out, ERR_SYNTAX);
+                return;
+            }
+            save = want;
         } else if (arg_is(&c->argv[i], "abort")) {
-            reply_error(c->out, "ERR No shutdown in progress.");
-            return;
+            abort_flag = 1;
         } else {
             reply_error(c->out, ERR_SYNTAX);
             return;
         }
     }
+    if (abort_flag) {
+        /* ABORT goes alone; a shutdown here is never left pending. */
+        reply_error(c->out, c->argc != 2 ? ERR_SYNTAX : "ERR No shutdown in progress.");
+        return;
+    }
+    /* Without SAVE/NOSAVE: save when save rules are configured, as Redis. */
+    if (save < 0)
+        save = server_config(c->shard->srv)->nsave > 0;
     server_log(LL_WARNING, "User requested shutdown...");
+    snap_request_shutdown_save(c->shard->srv, save);
     server_request_shutdown(c->shard->srv, 0);
     /* Like Redis: no reply, the connection is closed. */
     client_close(c->client, 1);

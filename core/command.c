@@ -409,6 +409,14 @@ const struct command command_table[] = {
     {.name = "lastsave", .arity = 1, .flags = CMD_LOADING | CMD_STALE | CMD_FAST,
      .acl_categories = "@admin @fast @dangerous", .route = ROUTE_LOCAL, .merge = MERGE_NONE, .handler = cmd_lastsave,
      .summary = "Get the UNIX time stamp of the last successful save to disk", .since = "1.0.0", .group = "server"},
+    /* Snapshots run on every shard behind a global barrier (one cut); the
+     * dispatcher claims the snapshot slot first (snap_command_prepare). */
+    {.name = "save", .arity = 1, .flags = CMD_ADMIN | CMD_NOSCRIPT | CMD_NO_MULTI,
+     .acl_categories = "@admin @slow @dangerous", .route = ROUTE_ALL, .merge = MERGE_NONE, .handler = cmd_save,
+     .summary = "Synchronously save the dataset to disk", .since = "1.0.0", .group = "server"},
+    {.name = "bgsave", .arity = -1, .flags = CMD_ADMIN | CMD_NOSCRIPT | CMD_NO_MULTI,
+     .acl_categories = "@admin @slow @dangerous", .route = ROUTE_ALL, .merge = MERGE_NONE, .handler = cmd_bgsave,
+     .summary = "Asynchronously save the dataset to disk", .since = "1.0.0", .group = "server"},
     /* ---- collections: lists, hashes, sets, sorted sets (issue 4) ---- */
     {.name = "lpush", .arity = -3, .flags = CMD_WRITE | CMD_DENYOOM | CMD_FAST, .first_key = 1, .last_key = 1, .key_step = 1,
      .acl_categories = "@write @list @fast", .route = ROUTE_KEYS, .merge = MERGE_NONE, .handler = cmd_lpush,
@@ -919,6 +927,8 @@ static const struct command_doc command_docs[] = {
     {.fullname = "command|list", .complexity = "O(N) where N is the total number of Redis commands",
      .tips = {"nondeterministic_output_order"}},
     {.fullname = "lastsave", .complexity = "O(1)", .tips = {"nondeterministic_output"}},
+    {.fullname = "save", .complexity = "O(N) where N is the total number of keys in all databases"},
+    {.fullname = "bgsave", .complexity = "O(1)"},
     {.fullname = "lpush", .complexity = "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.", .nspecs = 1, .specs = {{NULL, KS_RW | KS_INSERT, 1, 0, 1, 0}}},
     {.fullname = "rpush", .complexity = "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.", .nspecs = 1, .specs = {{NULL, KS_RW | KS_INSERT, 1, 0, 1, 0}}},
     {.fullname = "lpushx", .complexity = "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.", .nspecs = 1, .specs = {{NULL, KS_RW | KS_INSERT, 1, 0, 1, 0}}},

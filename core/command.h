@@ -272,6 +272,6 @@ cmd_handler cmd_zadd, cmd_zrem, cmd_zscore, cmd_zmscore, cmd_zincrby, cmd_zcard,
 /* core/cmd_server.c */
 cmd_handler cmd_multi, cmd_exec, cmd_discard, cmd_watch, cmd_unwatch;
 cmd_handler cmd_ping, cmd_echo, cmd_hello, cmd_quit, cmd_reset, cmd_select, cmd_client, cmd_info, cmd_config, cmd_time,
-    cmd_shutdown, cmd_debug, cmd_command, cmd_lastsave;
+    cmd_shutdown, cmd_debug, cmd_command, cmd_lastsave, cmd_save, cmd_bgsave;
 
 #endif

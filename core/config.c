@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "util.h"
@@ -38,7 +39,10 @@ enum opt_kind {
     OPT_ENUM,
     OPT_ENUM_POLICY,
     OPT_OBUF,
-    OPT_LINES
+    OPT_LINES,
+    OPT_SAVE,
+    OPT_DIR,
+    OPT_FILENAME
 };
 
 struct config_option {
@@ -120,6 +124,12 @@ static const struct config_option config_options[] = {
     {"audit-log-file", OPT_STRING, OFF(audit_log_file), 0, 0, 0, NULL},
     {"user", OPT_LINES, OFF(user_lines), 0, 0, 0, NULL},
     {"rename-command", OPT_LINES, OFF(rename_lines), 0, 0, 0, NULL},
+    {"save", OPT_SAVE, OFF(nsave), 0, 0, 1, NULL},
+    {"dir", OPT_DIR, OFF(dir), 0, 0, 1, NULL},
+    {"dbfilename", OPT_FILENAME, OFF(dbfilename), 0, 0, 1, NULL},
+    {"rdbcompression", OPT_BOOL, OFF(rdbcompression), 0, 1, 1, NULL},
+    {"rdbchecksum", OPT_BOOL, OFF(rdbchecksum), 0, 1, 1, NULL},
+    {"stop-writes-on-bgsave-error", OPT_BOOL, OFF(stop_writes_on_bgsave_error), 0, 1, 1, NULL},
 };
 #define NOPTIONS (sizeof(config_options) / sizeof(config_options[0]))
 
@@ -231,6 +241,66 @@ void config_init_defaults(struct config *cfg)
     cfg->acllog_max_len = 128;
     cfg->protected_mode = 1;
     cfg->auth_max_failures_per_second = 10;
+    /* Redis 7's default rules: after 3600 s with 1 change, 300 s with 100,
+     * 60 s with 10000. */
+    static const long long rules[][2] = {{3600, 1}, {300, 100}, {60, 10000}};
+    cfg->nsave = 3;
+    for (int i = 0; i < 3; i++) {
+        cfg->save_seconds[i] = rules[i][0];
+        cfg->save_changes[i] = rules[i][1];
+    }
+    if (!getcwd(cfg->dir, sizeof(cfg->dir)))
+        strcpy(cfg->dir, ".");
+    strcpy(cfg->dbfilename, "dump.rdb");
+    cfg->rdbcompression = 1;
+    cfg->rdbchecksum = 1;
+    cfg->stop_writes_on_bgsave_error = 1;
+}
+
+/* save "<seconds> <changes> ..." (one string or several words; "" clears). */
+static int set_save_rules(struct config *cfg, const char *const *values, int nvalues, int at_runtime, char *err,
+                          size_t errlen)
+{
+    long long nums[2 * CONFIG_MAX_SAVE];
+    int n = 0;
+    for (int i = 0; i < nvalues; i++) {
+        char copy[CONFIG_PATH_MAX];
+        snprintf(copy, sizeof(copy), "%s", values[i]);
+        char *save_ptr;
+        for (char *tok = strtok_r(copy, " ", &save_ptr); tok; tok = strtok_r(NULL, " ", &save_ptr)) {
+            long long v;
+            if (n == 2 * CONFIG_MAX_SAVE) {
+                snprintf(err, errlen, "Too many save parameters (at most %d rules)", CONFIG_MAX_SAVE);
+                return -1;
+            }
+            if (!string2ll(tok, strlen(tok), &v) || v < 0) {
+                snprintf(err, errlen, "Invalid save parameters");
+                return -1;
+            }
+            nums[n++] = v;
+        }
+    }
+    if (n % 2) {
+        snprintf(err, errlen, "Invalid save parameters");
+        return -1;
+    }
+    /* In a file, the first save line replaces the defaults and later ones
+     * add rules, as in redis.conf; CONFIG SET replaces them all. */
+    int base = 0;
+    if (!at_runtime && cfg->save_seen_in_file && n > 0)
+        base = cfg->nsave;
+    if (base + n / 2 > CONFIG_MAX_SAVE) {
+        snprintf(err, errlen, "Too many save parameters (at most %d rules)", CONFIG_MAX_SAVE);
+        return -1;
+    }
+    for (int i = 0; i < n / 2; i++) {
+        cfg->save_seconds[base + i] = nums[2 * i];
+        cfg->save_changes[base + i] = nums[2 * i + 1];
+    }
+    cfg->nsave = base + n / 2;
+    if (!at_runtime)
+        cfg->save_seen_in_file = 1;
+    return 0;
 }
 
 const struct config *config_defaults(void)
@@ -338,6 +408,8 @@ int config_set_option(struct config *cfg, const char *name, const char *const *v
         field[used] = '\0';
         return 0;
     }
+    if (opt->kind == OPT_SAVE)
+        return set_save_rules(cfg, values, nvalues, at_runtime, err, errlen);
     if (nvalues != 1) {
         snprintf(err, errlen, "wrong number of arguments for '%s'", opt->name);
         return -1;
@@ -422,6 +494,37 @@ int config_set_option(struct config *cfg, const char *name, const char *const *v
     case OPT_LINES:
     case OPT_BIND:
     case OPT_OBUF:
+    case OPT_DIR: {
+        /* Redis chdir()s into it; we keep the resolved absolute path. */
+        char resolved[PATH_MAX];
+        struct stat st;
+        if (!realpath(v, resolved) || stat(resolved, &st) < 0) {
+            snprintf(err, errlen, "%s", strerror(errno));
+            return -1;
+        }
+        if (!S_ISDIR(st.st_mode)) {
+            snprintf(err, errlen, "%s", strerror(ENOTDIR));
+            return -1;
+        }
+        if (strlen(resolved) >= CONFIG_PATH_MAX) {
+            snprintf(err, errlen, "value too long for '%s'", opt->name);
+            return -1;
+        }
+        strcpy(field, resolved);
+        return 0;
+    }
+    case OPT_FILENAME:
+        if (strchr(v, '/') || !*v || !strcmp(v, ".") || !strcmp(v, "..")) {
+            snprintf(err, errlen, "dbfilename can't be a path, just a filename");
+            return -1;
+        }
+        if (strlen(v) >= CONFIG_PATH_MAX - 64) {
+            snprintf(err, errlen, "value too long for '%s'", opt->name);
+            return -1;
+        }
+        strcpy(field, v);
+        return 0;
+    case OPT_SAVE:
         break;
     }
     return -1;
@@ -563,8 +666,17 @@ static void option_value(const struct config *cfg, const struct config_option *o
         break;
     case OPT_LINES:
     case OPT_STRING:
+    case OPT_DIR:
+    case OPT_FILENAME:
         snprintf(out, outlen, "%s", field);
         break;
+    case OPT_SAVE: {
+        size_t n = 0;
+        out[0] = '\0';
+        for (int i = 0; i < cfg->nsave && n < outlen; i++)
+            n += snprintf(out + n, outlen - n, "%s%lld %lld", i ? " " : "", cfg->save_seconds[i], cfg->save_changes[i]);
+        break;
+    }
     case OPT_ENUM_LOGLEVEL:
         snprintf(out, outlen, "%s", loglevel_names[*(const int *)field]);
         break;

@@ -18,6 +18,7 @@
 #define CONFIG_MAX_BIND 16
 #define CONFIG_PATH_MAX 1024
 #define CONFIG_LINES_MAX 16384
+#define CONFIG_MAX_SAVE 16
 
 enum log_level { LL_DEBUG = 0, LL_VERBOSE, LL_NOTICE, LL_WARNING, LL_NOTHING };
 
@@ -91,6 +92,16 @@ struct config {
     char audit_log_file[CONFIG_PATH_MAX];
     char user_lines[CONFIG_LINES_MAX];   /* `user` directives, one per line (file only) */
     char rename_lines[CONFIG_LINES_MAX]; /* `rename-command` directives, one per line (file only) */
+    /* snapshots (persist/snapshot.h) */
+    int nsave; /* save <seconds> <changes> rules; 0 = no automatic saves */
+    long long save_seconds[CONFIG_MAX_SAVE];
+    long long save_changes[CONFIG_MAX_SAVE];
+    int save_seen_in_file;             /* a config file's first `save` line replaces the defaults */
+    char dir[CONFIG_PATH_MAX];         /* absolute: checked and resolved when set */
+    char dbfilename[CONFIG_PATH_MAX];  /* a file name, never a path */
+    int rdbcompression;                /* accepted; snapshots are not compressed */
+    int rdbchecksum;                   /* accepted; snapshots always carry their xxh3 checksum */
+    int stop_writes_on_bgsave_error;
 };
 
 enum { TLS_AUTH_CLIENTS_NO = 0, TLS_AUTH_CLIENTS_YES = 1, TLS_AUTH_CLIENTS_OPTIONAL = 2 };

@@ -71,6 +71,28 @@ struct db {
     size_t expires_cap;
     uint64_t expired_count; /* deleted by db_find_live (lazy expiry) */
     uint64_t rng;           /* xorshift state for db_random and sampling */
+    struct db_cow *cow;     /* a snapshot in progress, else NULL */
+};
+
+/*
+ * Copy-on-write for snapshots. While a snapshot of this db is running, the
+ * tables neither grow, shrink nor rehash, so every entry stays in the bucket
+ * it was in at the cut. A bitmap per table says which buckets the snapshot
+ * has serialized. Every operation that may change an entry (find, insert,
+ * unlink, expiry, clear, swap) first serializes the not-yet-written buckets
+ * the key hashes to: a bucket is always written as it was at the cut, and a
+ * key inserted later never reaches the file. The walker (db_cow_step) writes
+ * the remaining buckets in order. Extra memory: the bitmaps (1 bit a bucket)
+ * and the serialized bytes not yet on disk.
+ */
+struct db_cow {
+    db_cow_fn *fn;
+    void *priv;
+    unsigned char *done[2];
+    size_t size[2];
+    int table;     /* walker position */
+    size_t bucket;
+    int complete;  /* every bucket written: no more copies, resizing allowed */
 };
 
 static void out_of_memory(size_t size)
@@ -98,6 +120,33 @@ static void *db_realloc(void *ptr, size_t size)
 static int is_rehashing(const struct db *db)
 {
     return db->rehash_index != -1;
+}
+
+/* A snapshot needs the buckets to stay where they were at the cut. */
+static int is_frozen(const struct db *db)
+{
+    return db->cow && !db->cow->complete;
+}
+
+static void cow_bucket(struct db *db, int t, size_t b)
+{
+    struct db_cow *cow = db->cow;
+    unsigned char bit = (unsigned char)(1u << (b & 7));
+    if (cow->done[t][b >> 3] & bit)
+        return;
+    cow->done[t][b >> 3] |= bit;
+    for (struct db_entry *e = db->t[t].buckets[b]; e; e = e->next)
+        cow->fn(cow->priv, e);
+}
+
+/* Before anything may change an entry with this hash: write its buckets. */
+static inline void cow_touch(struct db *db, uint64_t hash)
+{
+    if (!db->cow || db->cow->complete)
+        return;
+    for (int t = 0; t <= 1; t++)
+        if (db->cow->size[t])
+            cow_bucket(db, t, hash & (db->cow->size[t] - 1));
 }
 
 /* xorshift64*: plenty for picking random buckets and slots. */
@@ -141,6 +190,7 @@ void db_destroy(struct db *db)
 {
     if (!db)
         return;
+    db_cow_end(db);
     db_clear(db);
     free(db);
 }
@@ -155,6 +205,8 @@ static int rehash(struct db *db, int n)
 {
     if (!is_rehashing(db))
         return 0;
+    if (is_frozen(db))
+        return 1;
     struct db_table *from = &db->t[0], *to = &db->t[1];
     size_t to_mask = to->size - 1;
     long empty_visits = (long)n * DB_REHASH_EMPTY_VISITS;
@@ -223,7 +275,7 @@ static void shrink_if_needed(struct db *db);
 
 static void grow_if_needed(struct db *db)
 {
-    if (is_rehashing(db))
+    if (is_rehashing(db) || (is_frozen(db) && db->t[0].size != 0))
         return;
     if (db->t[0].size == 0)
         start_resize(db, DB_TABLE_MIN);
@@ -233,7 +285,7 @@ static void grow_if_needed(struct db *db)
 
 static void shrink_if_needed(struct db *db)
 {
-    if (is_rehashing(db) || db->t[0].size <= DB_TABLE_MIN)
+    if (is_rehashing(db) || is_frozen(db) || db->t[0].size <= DB_TABLE_MIN)
         return;
     if (db->t[0].used * DB_SHRINK_RATIO < db->t[0].size)
         start_resize(db, next_power(db->t[0].used + 1));
@@ -344,6 +396,7 @@ void db_prefetch_entry(const struct db *db, uint64_t hash)
 
 struct db_entry *db_find(struct db *db, uint64_t hash, const char *key, size_t klen)
 {
+    cow_touch(db, hash);
     if (is_rehashing(db))
         rehash(db, 1);
     int table;
@@ -366,6 +419,7 @@ static struct db_entry *unlink_at(struct db *db, struct db_entry **link, int t)
 
 struct db_entry *db_find_live(struct db *db, uint64_t hash, const char *key, size_t klen, int64_t now_ms)
 {
+    cow_touch(db, hash);
     if (is_rehashing(db))
         rehash(db, 1);
     int table;
@@ -382,6 +436,7 @@ struct db_entry *db_find_live(struct db *db, uint64_t hash, const char *key, siz
 
 void db_insert(struct db *db, struct db_entry *e)
 {
+    cow_touch(db, e->hash);
     if (is_rehashing(db))
         rehash(db, 1);
     grow_if_needed(db);
@@ -396,6 +451,7 @@ void db_insert(struct db *db, struct db_entry *e)
 
 struct db_entry *db_unlink(struct db *db, uint64_t hash, const char *key, size_t klen)
 {
+    cow_touch(db, hash);
     if (is_rehashing(db))
         rehash(db, 1);
     int table;
@@ -437,6 +493,7 @@ void db_replace(struct db *db, struct db_entry *old, struct db_entry *newer)
 
 void db_set_expire(struct db *db, struct db_entry *e, int64_t when_ms)
 {
+    cow_touch(db, e->hash);
     if (e->expire_at == 0 && when_ms != 0) {
         e->expire_at = when_ms;
         expires_add(db, e);
@@ -519,6 +576,7 @@ struct db_entry *db_random(struct db *db)
             head = db->t[0].buckets[db_rand(db) & (db->t[0].size - 1)];
         }
     } while (!head);
+    cow_touch(db, head->hash);
     size_t len = 0;
     for (struct db_entry *e = head; e; e = e->next)
         len++;
@@ -552,6 +610,7 @@ size_t db_expire_cycle(struct db *db, int64_t now_ms, size_t samples)
         struct db_entry *e = db->expires[db_rand(db) % db->expires_len];
         if (e->expire_at > now_ms)
             continue;
+        cow_touch(db, e->hash);
         int table;
         struct db_entry **link = find_link_by_ptr(db, e, e->hash, &table);
         assert(link != NULL);
@@ -571,6 +630,7 @@ size_t db_expire_cycle(struct db *db, int64_t now_ms, size_t samples)
  */
 void db_clear(struct db *db)
 {
+    db_cow_finish(db);
     for (int t = 0; t <= 1; t++) {
         struct db_table *tab = &db->t[t];
         for (size_t i = 0; i < tab->size && tab->used > 0; i++) {
@@ -594,9 +654,77 @@ void db_clear(struct db *db)
 
 void db_swap(struct db *a, struct db *b)
 {
+    /* Each db keeps its own snapshot state (it knows its db index); both
+     * are written out first, so their contents may move. */
+    db_cow_finish(a);
+    db_cow_finish(b);
     struct db tmp = *a;
     *a = *b;
     *b = tmp;
+    struct db_cow *cow = a->cow;
+    a->cow = b->cow;
+    b->cow = cow;
+}
+
+/* ---------------- snapshot copy-on-write ---------------- */
+
+void db_cow_begin(struct db *db, db_cow_fn *fn, void *priv)
+{
+    assert(!db->cow);
+    struct db_cow *cow = db_calloc(1, sizeof(*cow));
+    cow->fn = fn;
+    cow->priv = priv;
+    for (int t = 0; t <= 1; t++) {
+        cow->size[t] = db->t[t].used ? db->t[t].size : 0;
+        if (cow->size[t])
+            cow->done[t] = db_calloc(cow->size[t] / 8 + 1, 1);
+    }
+    cow->complete = cow->size[0] == 0 && cow->size[1] == 0;
+    db->cow = cow;
+}
+
+int db_cow_step(struct db *db, size_t nbuckets)
+{
+    struct db_cow *cow = db->cow;
+    if (!cow || cow->complete)
+        return 0;
+    while (nbuckets > 0 && cow->table <= 1) {
+        if (cow->bucket >= cow->size[cow->table]) {
+            cow->table++;
+            cow->bucket = 0;
+            continue;
+        }
+        if (db->t[cow->table].buckets[cow->bucket])
+            nbuckets--;
+        cow_bucket(db, cow->table, cow->bucket++);
+    }
+    if (cow->table > 1) {
+        cow->complete = 1;
+        for (int t = 0; t <= 1; t++) {
+            free(cow->done[t]);
+            cow->done[t] = NULL;
+        }
+        return 0;
+    }
+    return 1;
+}
+
+void db_cow_finish(struct db *db)
+{
+    while (db_cow_step(db, SIZE_MAX))
+        ;
+}
+
+void db_cow_end(struct db *db)
+{
+    struct db_cow *cow = db->cow;
+    if (!cow)
+        return;
+    for (int t = 0; t <= 1; t++)
+        free(cow->done[t]);
+    free(cow);
+    db->cow = NULL;
+    resize_if_needed(db);
 }
 
 size_t db_overhead_bytes(const struct db *db)

@@ -88,6 +88,20 @@ void db_clear(struct db *db);
 /* Exchanges the contents of two dbs (SWAPDB on one shard). */
 void db_swap(struct db *a, struct db *b);
 
+/* Copy-on-write for a snapshot (see db.c): from db_cow_begin until
+ * db_cow_end, fn(priv, e) is called exactly once for every entry present at
+ * the call to db_cow_begin, with its value as it was then: either by the
+ * walker db_cow_step (up to nbuckets non-empty buckets a call; returns 1
+ * while buckets remain) or just before an operation may change the entry.
+ * Entries added later are never passed. fn must not modify the db. While
+ * buckets remain the table does not resize. db_cow_finish writes the rest
+ * at once (FLUSHDB, SWAPDB, shutdown). */
+typedef void db_cow_fn(void *priv, const struct db_entry *e);
+void db_cow_begin(struct db *db, db_cow_fn *fn, void *priv);
+int db_cow_step(struct db *db, size_t nbuckets);
+void db_cow_finish(struct db *db);
+void db_cow_end(struct db *db);
+
 /* Approximate bytes used by the table structure itself (buckets), for INFO. */
 size_t db_overhead_bytes(const struct db *db);
 

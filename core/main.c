@@ -22,6 +22,7 @@
 #include "evict.h"
 #include "log.h"
 #include "server.h"
+#include "snapshot.h"
 #include "shard.h"
 #include "tls.h"
 #include "util.h"
@@ -124,6 +125,7 @@ int main(int argc, char **argv)
                 buf_free(&b);
             } else if (config_load_file(cfg, argv[1], err, sizeof(err)) < 0) {
                 fprintf(stderr, "\n%s\n", err);
+                free(cfg);
                 return 1;
             }
             argi = 2;
@@ -134,6 +136,8 @@ int main(int argc, char **argv)
         return 1;
     if (config_load_string(cfg, opts.data, "command line", err, sizeof(err)) < 0) {
         fprintf(stderr, "\n%s\n", err);
+        buf_free(&opts);
+        free(cfg);
         return 1;
     }
     buf_free(&opts);
@@ -200,6 +204,7 @@ int main(int argc, char **argv)
         server_log(LL_WARNING, "%s", err);
         return 1;
     }
+    snap_server_init(srv);
     if (shards_start(srv) < 0) {
         server_log(LL_WARNING, "Failed to start: see the message above.");
         return 1;
@@ -221,11 +226,17 @@ int main(int argc, char **argv)
         int sig = sigtimedwait(&set, NULL, &tick);
         if (sig == SIGTERM || sig == SIGINT) {
             server_log(LL_WARNING, "Received %s scheduling shutdown...", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+            /* As Redis: save on SIGTERM when save rules are configured. */
+            snap_request_shutdown_save(srv, server_config(srv)->nsave > 0);
             server_request_shutdown(srv, 0);
         }
     }
     server_log(LL_WARNING, "Closing clients and stopping shard threads...");
     shards_join(srv);
+    if (snap_shutdown_failed(srv)) {
+        server_log(LL_WARNING, "Error trying to save the DB at shutdown: exiting with status 1");
+        atomic_store(&srv->shutdown_exit_code, 1);
+    }
     if (cfg->pidfile[0])
         unlink(server_config(srv)->pidfile);
     acl_shutdown();

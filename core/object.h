@@ -116,6 +116,12 @@ void hash_value_free(struct db_entry *e);
 void *hash_value_dup(const struct db_entry *e);
 size_t hash_value_len(const struct db_entry *e);
 size_t hash_value_mem(const struct db_entry *e);
+/* Hash tables of hashes (ENC_HASHTABLE), for the snapshot format: a node's
+ * value bytes (borrowed), and adding a field (0 when it already exists). */
+struct sdict;
+struct sdict_node;
+const char *hash_node_value(const struct sdict_node *n, size_t *len);
+int hash_table_add(struct sdict *d, const char *field, size_t flen, const char *val, size_t vlen);
 void set_value_free(struct db_entry *e);
 void *set_value_dup(const struct db_entry *e);
 size_t set_value_len(const struct db_entry *e);

@@ -215,6 +215,13 @@ struct quicklist *ql_from_listpack(int fill, unsigned char *lp)
     return ql;
 }
 
+void ql_append_node(struct quicklist *ql, unsigned char *lp)
+{
+    struct ql_node *node = node_new(lp);
+    link_after(ql, ql->tail, node);
+    ql->count += node->count;
+}
+
 unsigned char *ql_to_listpack(struct quicklist *ql)
 {
     unsigned char *lp = ql->head ? ql->head->lp : lp_new();

@@ -66,6 +66,9 @@ struct quicklist *ql_from_listpack(int fill, unsigned char *lp);
  * (a new empty one when there is none). */
 unsigned char *ql_to_listpack(struct quicklist *ql);
 void ql_free(struct quicklist *ql);
+/* Appends a whole node holding lp (non-empty; the quicklist takes it), as
+ * the snapshot loader rebuilds a list node by node. */
+void ql_append_node(struct quicklist *ql, unsigned char *lp);
 /* Deep copy (same fill). */
 struct quicklist *ql_dup(const struct quicklist *ql);
 /* Bytes used: structs plus listpack blocks. */

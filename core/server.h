@@ -23,6 +23,7 @@
 
 struct shard;
 struct spsc_ring;
+struct snap_server;
 
 struct retired_config {
     struct config *cfg;
@@ -45,6 +46,7 @@ struct server {
     _Atomic uint64_t next_client_id;
     _Atomic long long connected_clients;
     _Atomic int64_t lastsave_unix;
+    struct snap_server *snap; /* snapshot state (persist/snapshot_engine.c), set before threads start */
 };
 
 /* The one server of this process (set in main before threads start). */

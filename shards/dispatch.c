@@ -34,6 +34,7 @@
 #include "evict.h"
 #include "log.h"
 #include "object.h"
+#include "snapshot.h"
 #include "txn.h"
 #include "util.h"
 
@@ -1792,7 +1793,8 @@ static void body_all(struct shard *s, struct request *r)
 /* Commands that change the whole keyspace run behind a global barrier. */
 static int needs_barrier(const struct command *cmd)
 {
-    return cmd->handler == cmd_flushall || cmd->handler == cmd_flushdb || cmd->handler == cmd_swapdb;
+    return cmd->handler == cmd_flushall || cmd->handler == cmd_flushdb || cmd->handler == cmd_swapdb ||
+           cmd->handler == cmd_save || cmd->handler == cmd_bgsave;
 }
 
 /* Routes a keyed request whose hashes and shards are filled in: one shard,
@@ -2150,6 +2152,13 @@ void dispatch_command(struct client *c, int argc, const struct arg *argv)
         dispatch_reply_error(c, EVICT_OOM_ERROR);
         return;
     }
+    /* stop-writes-on-bgsave-error: after a failed snapshot, commands that
+     * may write (and PING, as Redis 7.0) get MISCONF until a save works. */
+    if (((cmd->flags & CMD_WRITE) || cmd->handler == cmd_ping) && snap_writes_refused(s->srv)) {
+        c->multi_dirty |= c->in_multi;
+        dispatch_reply_error(c, ERR_MISCONF);
+        return;
+    }
     c->commands++;
     c->last_cmd = cmd->name;
     c->last_sub = subcmd ? subcmd->name : NULL;
@@ -2179,6 +2188,24 @@ void dispatch_command(struct client *c, int argc, const struct arg *argv)
 
     if (cmd->route == ROUTE_ALL) {
         int n = s->srv->nshards;
+        if (cmd->handler == cmd_save || cmd->handler == cmd_bgsave) {
+            /* One snapshot at a time: claim the slot (and fix the epoch)
+             * before the barrier; the shards take the cut under it. */
+            const char *reply;
+            int is_error;
+            if (!snap_command_prepare(s->srv, cmd->handler == cmd_save, argc, argv, &reply, &is_error)) {
+                if (is_error) {
+                    dispatch_reply_error(c, reply);
+                } else {
+                    struct request *req;
+                    struct buf *out = reply_target(c, NULL, 0, NULL, &req);
+                    size_t before = out->len;
+                    reply_simple(out, reply);
+                    reply_ready(c, req, out, before);
+                }
+                return;
+            }
+        }
         if (needs_barrier(cmd) && (n > 1 || !locktab_idle(s->locks))) {
             struct request *r = request_new(c, cmd, argc, argv);
             c->paused = 1;

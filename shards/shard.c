@@ -15,6 +15,7 @@
  * user_data of every SQE is a pointer with a 3-bit tag in its low bits.
  */
 #include "shard.h"
+#include "snapshot.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -955,6 +956,9 @@ static void process_cqes(struct shard *s)
         case TAG_SEND:
             client_on_send_complete(p, cqe->res);
             break;
+        case TAG_SNAP:
+            snap_shard_cqe(s, p, cqe->res);
+            break;
         case TAG_WAKE:
         case TAG_IGNORE:
             break;
@@ -1042,6 +1046,7 @@ static void shard_cron(struct shard *s)
     }
     for (int i = 0; i < s->ndbs; i++)
         db_rehash_step(s->dbs[i], 100);
+    snap_shard_cron(s);
     /* Idle clients. */
     /* Soft output limits expire with time, not only when output grows. */
     if (s->cfg->obuf_limits[OBUF_NORMAL].soft) {
@@ -1107,6 +1112,7 @@ static void *shard_main(void *arg)
         }
         if (s->block_deadline && s->block_deadline <= s->now_ms)
             s->block_deadline = blocking_expire(s, s->now_ms, 0);
+        int snap_busy = snap_shard_pump(s);
         flush_outgoing(s, pushed);
         shard_flush_clients(s);
 
@@ -1135,7 +1141,7 @@ static void *shard_main(void *arg)
             next_cron = s->block_deadline - s->now_ms;
         if (next_cron < 1)
             next_cron = 1;
-        if (s->pending_overflow || s->resume_list) {
+        if (s->pending_overflow || s->resume_list || snap_busy) {
             io_uring_submit(&s->ring);
             continue;
         }
@@ -1154,6 +1160,7 @@ static void *shard_main(void *arg)
     }
     /* Let other shards finish what they hold of ours before we go. */
     free(pushed);
+    snap_shard_finish_blocking(s);
     return NULL;
 }
 
@@ -1260,6 +1267,11 @@ int shards_start(struct server *srv)
             server_log(LL_WARNING, "%s", err);
             return -1;
         }
+    }
+    /* The last snapshot, loaded into the shards before they serve anyone. */
+    if (snap_load_at_startup(srv, err, sizeof(err)) < 0) {
+        server_log(LL_WARNING, "%s", err);
+        return -1;
     }
     for (int i = 0; i < n; i++) {
         if (pthread_create(&srv->shards[i]->thread, NULL, shard_main, srv->shards[i]) != 0) {

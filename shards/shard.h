@@ -34,7 +34,7 @@ struct client;
 struct request;
 
 /* Low bits of an SQE's user_data: what completed. */
-enum tag { TAG_ACCEPT = 1, TAG_RECV = 2, TAG_SEND = 3, TAG_WAKE = 4, TAG_IGNORE = 5 };
+enum tag { TAG_ACCEPT = 1, TAG_RECV = 2, TAG_SEND = 3, TAG_WAKE = 4, TAG_IGNORE = 5, TAG_SNAP = 6 };
 #define TAG_MASK 7ULL
 
 enum sub_op {
@@ -224,6 +224,9 @@ struct shard {
     int pending_overflow;
     int stopping;
     int idle; /* stopping and without clients (counted in srv->idle_shards) */
+
+    /* persistence */
+    struct snap_job *snap; /* this shard's part of a running snapshot, else NULL */
 };
 
 /* Starts every shard thread; returns 0 or -1 with a message logged. */

@@ -163,12 +163,15 @@ static void exec_server(const struct test_server *server, const char *exe, pid_t
         for (size_t i = 0; i < sizeof(base) / sizeof(base[0]); i++)
             argv[n++] = base[i];
     } else {
-        char *base[] = {(char *)exe, "--port", port,         "--bind", "127.0.0.1",
-                        "--threads", threads,  "--loglevel", "warning"};
+        /* Like Redis above: no snapshot at shutdown unless a test asks. */
+        char *base[] = {(char *)exe, "--port",   port,     "--bind", "127.0.0.1", "--threads",
+                        threads,     "--loglevel", "warning", "--save", ""};
         for (size_t i = 0; i < sizeof(base) / sizeof(base[0]); i++)
             argv[n++] = base[i];
     }
-    for (int i = 0; extra_args && extra_args[i] && i < SERVER_MAX_EXTRA_ARGS; i++)
+    for (int i = 0; i < server->nextra && n < 16 + SERVER_MAX_EXTRA_ARGS / 2; i++)
+        argv[n++] = (char *)server->extra[i];
+    for (int i = 0; extra_args && extra_args[i] && i < SERVER_MAX_EXTRA_ARGS / 2; i++)
         argv[n++] = (char *)extra_args[i];
     argv[n] = NULL;
     execv(exe, argv);
@@ -233,7 +236,19 @@ static void describe_status(int status, char *out, size_t size)
         snprintf(out, size, "status 0x%x", status);
 }
 
+static void start_in(struct test_server *server, const struct test_server_opts *opts);
+
 void server_start(struct test_server *server)
+{
+    start_in(server, NULL);
+}
+
+void server_start_opts(struct test_server *server, const struct test_server_opts *opts)
+{
+    start_in(server, opts);
+}
+
+static void start_in(struct test_server *server, const struct test_server_opts *opts)
 {
     const char *configured = getenv("SHARDIS_SERVER");
     cr_assert(configured != NULL && configured[0] != '\0',
@@ -257,8 +272,19 @@ void server_start(struct test_server *server)
     server->threads = threads != NULL && atoi(threads) > 0 ? atoi(threads) : 2;
 
     const char *tmp = getenv("TMPDIR");
-    snprintf(server->dir, sizeof(server->dir), "%s/shardis-it-XXXXXX", tmp != NULL && tmp[0] ? tmp : "/tmp");
-    cr_assert(mkdtemp(server->dir) != NULL, "mkdtemp %s: %s", server->dir, strerror(errno));
+    if (opts && opts->dir) {
+        snprintf(server->dir, sizeof(server->dir), "%s", opts->dir);
+        server->keep_dir = true;
+    } else {
+        snprintf(server->dir, sizeof(server->dir), "%s/shardis-it-XXXXXX", tmp != NULL && tmp[0] ? tmp : "/tmp");
+        cr_assert(mkdtemp(server->dir) != NULL, "mkdtemp %s: %s", server->dir, strerror(errno));
+    }
+    if (opts && opts->threads > 0)
+        server->threads = opts->threads;
+    for (int i = 0; opts && i < opts->nargs && i < 16; i++) {
+        snprintf(server->extra[i], sizeof(server->extra[i]), "%s", opts->args[i]);
+        server->nextra = i + 1;
+    }
     snprintf(server->log_path, sizeof(server->log_path), "%s/server.log", server->dir);
 
     /* The clients test opens 1,000 connections; the server inherits this. */
@@ -294,7 +320,7 @@ void server_start(struct test_server *server)
         char why[128] = "timeout";
         if (ready == 0)
             describe_status(status, why, sizeof(why));
-        if (getenv("SHARDIS_KEEP_LOGS") == NULL)
+        if (getenv("SHARDIS_KEEP_LOGS") == NULL && !server->keep_dir)
             remove_dir(server->dir);
         cr_assert_fail("%s did not answer PING on port %d within %d ms (%s); log tail:\n%s", exe, server->port,
                        START_TIMEOUT_MS, why, tail);
@@ -304,7 +330,8 @@ void server_start(struct test_server *server)
 bool server_stop(struct test_server *server)
 {
     if (server->pid == 0) {
-        remove_dir(server->dir);
+        if (!server->keep_dir)
+            remove_dir(server->dir);
         server->dir[0] = '\0';
         return true;
     }
@@ -343,7 +370,9 @@ bool server_stop(struct test_server *server)
         }
     }
     server->pid = 0;
-    if (clean || getenv("SHARDIS_KEEP_LOGS") == NULL) {
+    if (server->keep_dir) {
+        server->dir[0] = '\0';
+    } else if (clean || getenv("SHARDIS_KEEP_LOGS") == NULL) {
         remove_dir(server->dir);
         server->dir[0] = '\0';
     } else {
@@ -395,4 +424,59 @@ bool server_is_redis(void)
 int server_threads(void)
 {
     return current_server.threads;
+}
+
+void server_kill9(struct test_server *server)
+{
+    if (server->pid == 0)
+        return;
+    kill(server->pid, SIGKILL);
+    waitpid(server->pid, NULL, 0);
+    server->pid = 0;
+}
+
+int server_run_expect_exit(const struct test_server_opts *opts, char *log, size_t loglen)
+{
+    struct test_server server;
+    memset(&server, 0, sizeof(server));
+    const char *configured = getenv("SHARDIS_SERVER");
+    cr_assert(configured != NULL && configured[0] != '\0', "SHARDIS_SERVER is not set");
+    char exe[PATH_MAX], cwd[PATH_MAX / 2];
+    if (configured[0] == '/')
+        snprintf(exe, sizeof(exe), "%s", configured);
+    else
+        snprintf(exe, sizeof(exe), "%s/%s", getcwd(cwd, sizeof(cwd)) ? cwd : ".", configured);
+    const char *threads = getenv("SHARDIS_THREADS");
+    server.threads = opts->threads > 0 ? opts->threads : (threads && atoi(threads) > 0 ? atoi(threads) : 2);
+    snprintf(server.dir, sizeof(server.dir), "%s", opts->dir);
+    server.keep_dir = true;
+    for (int i = 0; i < opts->nargs && i < 16; i++) {
+        snprintf(server.extra[i], sizeof(server.extra[i]), "%s", opts->args[i]);
+        server.nextra = i + 1;
+    }
+    snprintf(server.log_path, sizeof(server.log_path), "%s/server.log", server.dir);
+    unlink(server.log_path);
+    server.port = pick_free_port();
+    pid_t parent = getpid();
+    fflush(NULL);
+    pid_t pid = fork();
+    cr_assert(pid >= 0, "fork: %s", strerror(errno));
+    if (pid == 0)
+        exec_server(&server, exe, parent);
+    int status = -1;
+    long long deadline = monotonic_ms() + START_TIMEOUT_MS;
+    while (monotonic_ms() < deadline) {
+        if (waitpid(pid, &status, WNOHANG) == pid) {
+            pid = 0;
+            break;
+        }
+        sleep_ms(10);
+    }
+    if (pid != 0) {
+        kill(pid, SIGKILL);
+        waitpid(pid, NULL, 0);
+        status = -1;
+    }
+    snprintf(log, loglen, "%s", server_log_tail(&server));
+    return status;
 }

@@ -7,7 +7,7 @@
  * validated against the reference implementation. $SHARDIS_THREADS picks the
  * shard thread count for shardis (default 2).
  *
- *   shardis: --port P --bind 127.0.0.1 --threads N --loglevel warning
+ *   shardis: --port P --bind 127.0.0.1 --threads N --loglevel warning --save ""
  *   redis:   --port P --bind 127.0.0.1 --save "" --appendonly no
  *            --daemonize no --enable-debug-command local
  *
@@ -39,7 +39,27 @@ struct test_server {
     bool is_redis;      /* the reference redis-server, not shardis */
     char dir[256];      /* private temp dir: cwd of the server, holds the log */
     char log_path[300]; /* server's stdout+stderr */
+    bool keep_dir;      /* the dir belongs to the test (server_start_opts): not removed at stop */
+    int nextra;         /* extra command-line arguments (server_start_opts) */
+    char extra[16][256];
 };
+
+/* Persistence tests restart a server on the same data: they give the dir
+ * (created and removed by the test), a thread count (0: $SHARDIS_THREADS) and
+ * extra arguments appended to the command line ("--save", "60 1", ...). */
+struct test_server_opts {
+    const char *dir;
+    int threads;
+    int nargs;
+    const char *const *args;
+};
+void server_start_opts(struct test_server *server, const struct test_server_opts *opts);
+/* Starts a server that is expected to refuse to start: waits up to 10 s for
+ * it to exit and returns its wait status (-1 if it was still running: then
+ * it is killed). The log's tail is copied into log. */
+int server_run_expect_exit(const struct test_server_opts *opts, char *log, size_t loglen);
+/* SIGKILL and reap (a crash); the dir stays. */
+void server_kill9(struct test_server *server);
 
 /* Starts the server named by $SHARDIS_SERVER on a free port and waits until it
  * answers PING (up to 10 s). Fails the current test with the log's tail when it

@@ -1,0 +1,207 @@
+/*
+ * snapshot.h - per-shard snapshot files: the format (writer and loader), the
+ * forkless snapshot of the running server (SAVE, BGSAVE, save rules,
+ * shutdown, BGREWRITEAOF's base), and start-up loading.
+ *
+ * File format (all integers little-endian; spec in docs/architecture.md,
+ * "Persistence: snapshots"):
+ *   header   "SHRDSNAP" u32 version, u32 shard, u32 nshards, u32 ndbs,
+ *            u64 epoch, i64 unix ms when the cut was taken        (40 bytes)
+ *   records  u8 SNAP_REC_ENTRY, u8 type, u8 encoding, u8 0, u32 db,
+ *            i64 expire_at (absolute unix ms, 0 = none), u32 klen, key,
+ *            then the value as its encoding says (see snapshot.c)
+ *   trailer  u8 SNAP_REC_END, u64 record count, u64 xxh3-64 of every byte
+ *            before this checksum field
+ * A file names the shard that wrote it, but the loader re-hashes every key:
+ * files written with another `threads` value load correctly.
+ *
+ * Files: <dir>/<base>-<epoch>-<shard>.snap, where base is dbfilename without
+ * its extension; written as <name>.tmp, fsynced, renamed, the directory
+ * fsynced. When every shard's file is renamed, <dir>/<dbfilename> itself is
+ * replaced (same protocol) by a small text index naming the epoch and the
+ * files; only then is the snapshot "the last complete one", and the files of
+ * older epochs are deleted. A crash at any point leaves the previous index
+ * and its files intact.
+ *
+ * Threads: the format functions are pure (any thread). The engine functions
+ * say which thread calls them.
+ */
+#ifndef SHARDIS_SNAPSHOT_H
+#define SHARDIS_SNAPSHOT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "object.h"
+
+#define SNAP_MAGIC "SHRDSNAP"
+#define SNAP_VERSION 1
+#define SNAP_HEADER_SIZE 40
+#define SNAP_REC_ENTRY 0x01
+#define SNAP_REC_END 0xFF
+
+struct server;
+struct shard;
+struct cmd_ctx;
+
+/* ---------------- format: writer ---------------- */
+
+/* A growable byte buffer the writer appends to; the caller drains it. */
+struct snap_buf {
+    unsigned char *data;
+    size_t len, cap;
+};
+void snap_buf_free(struct snap_buf *b);
+
+struct snap_header {
+    uint32_t version;
+    uint32_t shard, nshards, ndbs;
+    uint64_t epoch;
+    int64_t ctime_ms;
+};
+
+/* Serializes one file incrementally: the checksum is computed as bytes are
+ * produced, so the caller may write and drop any prefix of `out` at any
+ * time. */
+struct snap_writer {
+    void *xxh;        /* XXH3 streaming state */
+    uint64_t records; /* entries written */
+    uint64_t bytes;   /* bytes produced so far */
+};
+/* Starts a file: appends the header to out. Returns 0, -1 on OOM. */
+int snap_writer_begin(struct snap_writer *w, const struct snap_header *h, struct snap_buf *out);
+/* Appends one record for entry e of database dbid. */
+void snap_writer_entry(struct snap_writer *w, int dbid, const struct db_entry *e, struct snap_buf *out);
+/* Appends the trailer and releases the writer's state. */
+void snap_writer_end(struct snap_writer *w, struct snap_buf *out);
+/* Releases the writer's state without a trailer (aborted file). */
+void snap_writer_abort(struct snap_writer *w);
+
+/* ---------------- format: loader ---------------- */
+
+/* Called for each record: the entry (caller of the callback owns it from
+ * now on; it is not linked anywhere) and its database. Return 0 to go on,
+ * -1 to stop the load (the loader then reports `err` from the callback). */
+typedef int snap_entry_fn(void *priv, int dbid, struct db_entry *e);
+
+enum snap_load_flags {
+    SNAP_LOAD_NO_CHECKSUM = 1, /* parse even when the checksum is wrong (fuzzing the parser) */
+    SNAP_LOAD_VERIFY_ONLY = 2, /* build and free each entry; fn may be NULL */
+};
+
+struct snap_load_result {
+    struct snap_header header;
+    uint64_t records;
+    uint64_t error_offset; /* byte offset of the first problem */
+};
+
+/* Parses a whole file held in memory. Every record is validated (lengths,
+ * listpack and intset structure, counts, scores) before an entry is built.
+ * Returns 0, or -1 with a message (no file name) in err and the offset in
+ * res->error_offset. Never crashes on any input. */
+int snap_load_buffer(const unsigned char *data, size_t len, int flags, snap_entry_fn *fn, void *priv,
+                     struct snap_load_result *res, char *err, size_t errlen);
+/* Same for a file (mmap'd). The message in err names the file and offset. */
+int snap_load_file(const char *path, int flags, snap_entry_fn *fn, void *priv, struct snap_load_result *res,
+                   char *err, size_t errlen);
+
+/* ---------------- index file ---------------- */
+
+/* The index (<dir>/<dbfilename>): "shardis-snapshot-index 1\nepoch E\n
+ * shards N\nfile <name>\n..." */
+struct snap_index {
+    uint64_t epoch;
+    int nfiles;
+    char **files; /* names relative to dir */
+};
+/* Reads the index; 1 = read, 0 = no index file, -1 = damaged (err set). */
+int snap_index_read(const char *dir, const char *dbfilename, struct snap_index *idx, char *err, size_t errlen);
+void snap_index_free(struct snap_index *idx);
+
+/* ---------------- the engine (the running server) ---------------- */
+
+/* Called once in main before the shard threads start. */
+void snap_server_init(struct server *srv);
+
+/* Start-up load (main thread, before the shard threads run; dbs exist):
+ * reads the index named by the config (dir, dbfilename), loads every file
+ * in parallel (one thread per file) and hands each key to the shard that owns
+ * it now. Returns 0 (also when there is nothing to load), -1 with a message
+ * (file name and byte offset) in err: the server must not start. */
+int snap_load_at_startup(struct server *srv, char *err, size_t errlen);
+/* Loads the snapshot of a given epoch (the log's manifest names it): same as
+ * above for an explicit list of files in dir. */
+int snap_load_files(struct server *srv, const char *dir, char *const *files, int nfiles, char *err, size_t errlen);
+
+/* Starting a snapshot. SAVE and BGSAVE go through the dispatcher's global
+ * barrier: snap_prepare() on the coordinator thread claims the one snapshot
+ * slot and fixes the epoch (fails when a snapshot is running), then every
+ * shard runs snap_shard_begin() under the barrier (the cut). */
+enum snap_kind { SNAP_KIND_BGSAVE = 0, SNAP_KIND_SAVE = 1, SNAP_KIND_REWRITE = 2 };
+
+/* Called on the thread of the shard that finishes last, after the index has
+ * been replaced (ok = 1) or the snapshot failed (ok = 0). files are the
+ * per-shard file names (relative to dir), valid during the call. */
+typedef void snap_done_fn(void *priv, int ok, uint64_t epoch, char *const *files, int nfiles);
+
+/* Claims the snapshot slot: 0 and *epoch set, or -1 when one is running.
+ * cb (may be NULL) runs when it completes. Any thread. */
+int snap_prepare(struct server *srv, enum snap_kind kind, snap_done_fn *cb, void *priv, uint64_t *epoch);
+/* Shard thread, under the global barrier: starts this shard's part of the
+ * prepared snapshot (for SAVE: writes it whole before returning). Returns 0
+ * or -1 with a message (the part counts as failed). */
+int snap_shard_begin(struct shard *s, char *err, size_t errlen);
+/* Shard thread, each loop iteration: writes more of a running snapshot
+ * through the ring. Returns 1 while it has work it could do now (the loop
+ * should not sleep). */
+int snap_shard_pump(struct shard *s);
+/* Shard thread: a CQE tagged TAG_SNAP. */
+void snap_shard_cqe(struct shard *s, void *ptr, int res);
+/* Shard thread, cron: publishes this shard's dirty counter; on shard 0 also
+ * checks the save rules and a scheduled BGSAVE. */
+void snap_shard_cron(struct shard *s);
+/* Shard thread, at exit: waits for its part of a running snapshot (shutdown). */
+void snap_shard_finish_blocking(struct shard *s);
+
+/* State for INFO and commands (any thread). */
+int snap_in_progress(struct server *srv);
+/* 1 when writes must be refused with MISCONF (stop-writes-on-bgsave-error). */
+int snap_writes_refused(struct server *srv);
+#define ERR_MISCONF                                                                                                  \
+    "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. Commands that " \
+    "may modify the data set are disabled, because this instance is configured to report errors during writes if "   \
+    "RDB snapshotting fails (stop-writes-on-bgsave-error option). Please check the Redis logs for details about the " \
+    "RDB error."
+/* Appends the rdb_* lines of INFO persistence (and `loading`). */
+struct buf;
+void snap_info(struct server *srv, struct buf *out, uint64_t dirty_total);
+
+/* Changes (dirty counts) since the last successful save, over all shards
+ * (as published by their crons). */
+uint64_t snap_changes_since_save(struct server *srv);
+/* Shard 0's cron: 1 when a save rule or BGSAVE SCHEDULE asks for a snapshot. */
+int snap_save_due(struct server *srv, int64_t now_ms);
+/* Start-up: the epoch loaded (new snapshots count on from it) and keys. */
+void snap_note_loaded(struct server *srv, uint64_t epoch, uint64_t keys);
+
+/* The dispatcher, before the barrier of SAVE / BGSAVE [SCHEDULE]: checks
+ * the arguments and claims the slot. Returns 1 to go on with the barrier,
+ * or 0 with the reply text in *reply (an error when *is_error). */
+struct arg;
+int snap_command_prepare(struct server *srv, int is_save, int argc, const struct arg *argv, const char **reply,
+                         int *is_error);
+
+/* Automatic snapshots (save rules, BGSAVE SCHEDULE): shard 0's cron claims
+ * the slot when due; each shard starts its part at its next pump. Without a
+ * client there is no barrier: each shard's file is a consistent cut of that
+ * shard, taken within one loop iteration of the others. */
+
+/* Shutdown: SHUTDOWN [SAVE|NOSAVE] and SIGTERM say whether to save. Every
+ * shard, after its loop, calls snap_shard_finish_blocking(): a running
+ * BGSAVE is abandoned, and when saving, all shards (nothing is in flight any
+ * more) write their parts synchronously; the last writes the index. */
+void snap_request_shutdown_save(struct server *srv, int save);
+/* After shards_join: 1 when a shutdown save was wanted and failed. */
+int snap_shutdown_failed(struct server *srv);
+
+#endif
