@@ -365,3 +365,41 @@ Test(tls, old_protocols_rejected_in_config)
     tclient_free(ok);
     redisFree(c);
 }
+
+/* tls-auth-clients-user CN: a verified client certificate logs the client in
+ * as the ACL user its CN names (alice); plain clients still need AUTH. */
+Test(tls, certificate_cn_logs_in_as_acl_user)
+{
+    if (server_is_redis())
+        cr_skip_test("tls-auth-clients-user came with Redis 7.2; Debian's redis-server 7.0 lacks it");
+    struct test_server *s = server_current();
+    server_stop(s);
+    set_tls_args("yes");
+    int n = 0;
+    while (args[n])
+        n++;
+    args[n++] = "--tls-auth-clients-user";
+    args[n++] = "CN";
+    args[n++] = "--user";
+    args[n++] = "alice on nopass ~cert:* +@all";
+    args[n] = NULL;
+    server_set_extra_args(args);
+    server_start(s);
+    /* a password only now: the harness's start-up PING has no AUTH */
+    redisContext *admin = client_connect();
+    expect_status(cmd(admin, "CONFIG SET requirepass pw"), "OK");
+    redisFree(admin);
+
+    struct tclient *t = connect_ok(certs.client_crt, certs.client_key);
+    expect_str(tclient_cmd(t, "ACL WHOAMI"), "alice");
+    expect_status(tclient_cmd(t, "SET cert:k v"), "OK");
+    expect_err(tclient_cmd(t, "GET other"),
+               "NOPERM this user has no permissions to access one of the keys used as arguments");
+    tclient_free(t);
+
+    redisContext *c = client_connect();
+    expect_err(cmd(c, "GET cert:k"), "NOAUTH Authentication required.");
+    expect_status(cmd(c, "AUTH pw"), "OK");
+    expect_str(cmd(c, "GET cert:k"), "v");
+    redisFree(c);
+}
