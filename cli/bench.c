@@ -396,6 +396,26 @@ static void capacity_point_from(struct capacity_point *pt, double offered, const
                     r->errors == 0 && r->completed == r->sent;
 }
 
+/* Adds one open-loop step of the sweep to the curve; the best result so far
+ * is kept in *final (r is taken). Returns whether the step met the SLO. */
+static int capacity_record(const struct bench_config *cfg, struct capacity_report *cap, double rate,
+                           struct bench_result *r, struct bench_result *final)
+{
+    struct capacity_point *pt = &cap->points[cap->npoints++];
+    capacity_point_from(pt, rate, r, cap);
+    if (!cfg->quiet)
+        fprintf(stderr, "capacity: offered %.0f/s achieved %.0f/s p%g %.3f ms %s\n", rate, pt->achieved,
+                cap->slo_percentile, (double)pt->slo_value / 1000.0, pt->meets_slo ? "ok" : "over SLO");
+    if (pt->meets_slo) {
+        cap->best = cap->npoints - 1;
+        bench_result_free(final);
+        *final = *r;
+    } else {
+        bench_result_free(r);
+    }
+    return pt->meets_slo;
+}
+
 /*
  * The sweep: one closed-loop step measures saturation throughput X; then
  * open-loop steps at 10%, 20%, ... of X until a step misses the SLO (or 120%
@@ -428,19 +448,10 @@ static int run_capacity(const struct bench_config *cfg, const struct bench_test 
             bench_result_free(&r);
             return -1;
         }
-        struct capacity_point *pt = &cap->points[cap->npoints++];
-        capacity_point_from(pt, rate, &r, cap);
-        if (!cfg->quiet)
-            fprintf(stderr, "capacity: offered %.0f/s achieved %.0f/s p%g %.3f ms %s\n", rate, pt->achieved,
-                    cap->slo_percentile, (double)pt->slo_value / 1000.0, pt->meets_slo ? "ok" : "over SLO");
-        if (pt->meets_slo) {
+        if (capacity_record(cfg, cap, rate, &r, final)) {
             good = rate;
-            cap->best = cap->npoints - 1;
-            bench_result_free(final);
-            *final = r;
         } else {
             bad = rate;
-            bench_result_free(&r);
             break;
         }
     }
@@ -450,19 +461,10 @@ static int run_capacity(const struct bench_config *cfg, const struct bench_test 
             bench_result_free(&r);
             break;
         }
-        struct capacity_point *pt = &cap->points[cap->npoints++];
-        capacity_point_from(pt, rate, &r, cap);
-        if (!cfg->quiet)
-            fprintf(stderr, "capacity: offered %.0f/s achieved %.0f/s p%g %.3f ms %s\n", rate, pt->achieved,
-                    cap->slo_percentile, (double)pt->slo_value / 1000.0, pt->meets_slo ? "ok" : "over SLO");
-        if (pt->meets_slo) {
+        if (capacity_record(cfg, cap, rate, &r, final)) {
             good = rate;
-            cap->best = cap->npoints - 1;
-            bench_result_free(final);
-            *final = r;
         } else {
             bad = rate;
-            bench_result_free(&r);
         }
     }
     /* the curve reads left to right */

@@ -67,8 +67,8 @@ static int check_file(const char *path)
     }
     printf("[info] %llu keys read: %llu strings, %llu lists, %llu sets, %llu sorted sets, %llu hashes; %llu with "
            "an expiry\n",
-           (unsigned long long)res.records, c.types[OBJ_STRING], c.types[OBJ_LIST], c.types[OBJ_SET],
-           c.types[OBJ_ZSET], c.types[OBJ_HASH], c.expires);
+           (unsigned long long)res.records, c.types[OBJ_STRING], c.types[OBJ_LIST], c.types[OBJ_SET], c.types[OBJ_ZSET],
+           c.types[OBJ_HASH], c.expires);
     for (int i = 0; i < 256; i++)
         if (c.dbs_used[i])
             printf("[info] db %d: %llu keys\n", i, c.dbs_used[i]);

@@ -31,8 +31,8 @@
 #include "log.h"
 #include "server.h"
 #include "shard.h"
-#include "tls.h"
 #include "snapshot.h"
+#include "tls.h"
 #include "util.h"
 
 void cmd_ping(struct cmd_ctx *c)

@@ -36,8 +36,8 @@
 #include <string.h>
 #include <strings.h>
 
-#include "command.h"
 #include "acl.h"
+#include "command.h"
 
 #include "db.h"
 #include "evict.h"

@@ -70,7 +70,7 @@ struct config {
     int tls_session_caching;
     long long tls_session_cache_size;
     long long tls_session_cache_timeout;
-    int tls_auth_clients_user; /* 0 = off, 1 = a client certificate's CN names the ACL user */
+    int tls_auth_clients_user;  /* 0 = off, 1 = a client certificate's CN names the ACL user */
     int lazyfree_lazy_eviction; /* evicted values are freed in the background */
     /* limits and eviction (core/evict.h) */
     long long maxmemory;             /* bytes, 0 = no limit */
@@ -96,11 +96,11 @@ struct config {
     int nsave; /* save <seconds> <changes> rules; 0 = no automatic saves */
     long long save_seconds[CONFIG_MAX_SAVE];
     long long save_changes[CONFIG_MAX_SAVE];
-    int save_seen_in_file;             /* a config file's first `save` line replaces the defaults */
-    char dir[CONFIG_PATH_MAX];         /* absolute: checked and resolved when set */
-    char dbfilename[CONFIG_PATH_MAX];  /* a file name, never a path */
-    int rdbcompression;                /* accepted; snapshots are not compressed */
-    int rdbchecksum;                   /* accepted; snapshots always carry their xxh3 checksum */
+    int save_seen_in_file;            /* a config file's first `save` line replaces the defaults */
+    char dir[CONFIG_PATH_MAX];        /* absolute: checked and resolved when set */
+    char dbfilename[CONFIG_PATH_MAX]; /* a file name, never a path */
+    int rdbcompression;               /* accepted; snapshots are not compressed */
+    int rdbchecksum;                  /* accepted; snapshots always carry their xxh3 checksum */
     int stop_writes_on_bgsave_error;
 };
 

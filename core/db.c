@@ -90,9 +90,9 @@ struct db_cow {
     void *priv;
     unsigned char *done[2];
     size_t size[2];
-    int table;     /* walker position */
+    int table; /* walker position */
     size_t bucket;
-    int complete;  /* every bucket written: no more copies, resizing allowed */
+    int complete; /* every bucket written: no more copies, resizing allowed */
 };
 
 static void out_of_memory(size_t size)

@@ -22,8 +22,8 @@
 #include "evict.h"
 #include "log.h"
 #include "server.h"
-#include "snapshot.h"
 #include "shard.h"
+#include "snapshot.h"
 #include "tls.h"
 #include "util.h"
 

@@ -411,17 +411,16 @@ void client_on_send_complete(struct client *c, int res)
 void client_describe(struct client *c, struct buf *out, int64_t now_ms)
 {
     char line[1024];
-    int n =
-        snprintf(line, sizeof(line),
-                 "id=%llu addr=%s laddr=%s fd=%d name=%s age=%lld idle=%lld flags=%s db=%d sub=0 psub=0 ssub=0 "
-                 "multi=%d qbuf=%zu qbuf-free=%zu argv-mem=0 multi-mem=0 rbs=%zu rbp=%zu obl=%zu oll=%d omem=%zu "
-                 "tot-mem=%zu events=r cmd=%s%s%s user=%s redir=-1 resp=%d\n",
-                 (unsigned long long)c->id, c->addr, c->laddr, c->fd, c->name ? c->name : "",
-                 (long long)(now_ms - c->ctime_ms) / 1000, (long long)(now_ms - c->last_interaction_ms) / 1000,
-                 c->blocked ? (c->in_multi ? "xb" : "b") : (c->in_multi ? "x" : "N"), c->dbid,
-                 c->in_multi ? c->nqueued : -1, c->in.len, c->in.cap - c->in.len, c->in.cap, c->in.len, c->out.len,
-                 c->npending, output_pending(c), c->in.cap + c->out.cap + c->sending.cap + sizeof(*c),
-                 c->last_cmd ? c->last_cmd : "NULL", c->last_sub ? "|" : "", c->last_sub ? c->last_sub : "",
-                 acl_client_user(c), c->resp);
+    int n = snprintf(line, sizeof(line),
+                     "id=%llu addr=%s laddr=%s fd=%d name=%s age=%lld idle=%lld flags=%s db=%d sub=0 psub=0 ssub=0 "
+                     "multi=%d qbuf=%zu qbuf-free=%zu argv-mem=0 multi-mem=0 rbs=%zu rbp=%zu obl=%zu oll=%d omem=%zu "
+                     "tot-mem=%zu events=r cmd=%s%s%s user=%s redir=-1 resp=%d\n",
+                     (unsigned long long)c->id, c->addr, c->laddr, c->fd, c->name ? c->name : "",
+                     (long long)(now_ms - c->ctime_ms) / 1000, (long long)(now_ms - c->last_interaction_ms) / 1000,
+                     c->blocked ? (c->in_multi ? "xb" : "b") : (c->in_multi ? "x" : "N"), c->dbid,
+                     c->in_multi ? c->nqueued : -1, c->in.len, c->in.cap - c->in.len, c->in.cap, c->in.len, c->out.len,
+                     c->npending, output_pending(c), c->in.cap + c->out.cap + c->sending.cap + sizeof(*c),
+                     c->last_cmd ? c->last_cmd : "NULL", c->last_sub ? "|" : "", c->last_sub ? c->last_sub : "",
+                     acl_client_user(c), c->resp);
     buf_append(out, line, n < (int)sizeof(line) ? (size_t)n : sizeof(line) - 1);
 }

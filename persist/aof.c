@@ -59,8 +59,8 @@ size_t aof_record_size(uint32_t argc, const uint32_t *argv_len)
     return size;
 }
 
-size_t aof_encode_record(uint8_t *out, uint8_t type, uint32_t db, uint64_t txn_id, uint16_t participants,
-                         uint32_t argc, const char *const *argv, const uint32_t *argv_len)
+size_t aof_encode_record(uint8_t *out, uint8_t type, uint32_t db, uint64_t txn_id, uint16_t participants, uint32_t argc,
+                         const char *const *argv, const uint32_t *argv_len)
 {
     size_t payload = aof_record_size(argc, argv_len) - AOF_RECORD_HEADER_SIZE - AOF_RECORD_TRAILER_SIZE;
     put_u32(out, (uint32_t)payload);

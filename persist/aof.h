@@ -68,8 +68,8 @@ size_t aof_record_size(uint32_t argc, const uint32_t *argv_len);
 
 /* Writes one record into out (at least aof_record_size() bytes). Returns the
  * number of bytes written. */
-size_t aof_encode_record(uint8_t *out, uint8_t type, uint32_t db, uint64_t txn_id, uint16_t participants,
-                         uint32_t argc, const char *const *argv, const uint32_t *argv_len);
+size_t aof_encode_record(uint8_t *out, uint8_t type, uint32_t db, uint64_t txn_id, uint16_t participants, uint32_t argc,
+                         const char *const *argv, const uint32_t *argv_len);
 
 /* Writes the 16-byte segment header. */
 void aof_encode_segment_header(uint8_t *out, uint32_t shard_id);
@@ -88,8 +88,7 @@ void aof_record_free(struct aof_record *rec);
  * and stores in *offset the byte offset where the walk stopped (the size of
  * the valid prefix). Returns AOF_END for a clean file. visit may be NULL. */
 typedef void (*aof_visit_fn)(const struct aof_record *rec, void *arg);
-enum aof_status aof_scan_segment(const uint8_t *buf, size_t len, aof_visit_fn visit, void *arg,
-                                 size_t *offset);
+enum aof_status aof_scan_segment(const uint8_t *buf, size_t len, aof_visit_fn visit, void *arg, size_t *offset);
 
 /* Completeness of multi-shard transactions across all shards' logs: feed it
  * every record of every segment (aof_txn_table_note), then ask whether a

@@ -360,8 +360,7 @@ static int zset_listpack_ok(unsigned char *lp)
         if (prev_m) {
             if (score < prev_score)
                 return 0;
-            if (score == prev_score &&
-                zset_member_cmp((const char *)prev_m, prev_len, (const char *)mptr, mlen) >= 0)
+            if (score == prev_score && zset_member_cmp((const char *)prev_m, prev_len, (const char *)mptr, mlen) >= 0)
                 return 0;
         }
         /* keep the previous member: an integer one lives in mbuf, copied */
@@ -691,8 +690,8 @@ int snap_load_buffer(const unsigned char *data, size_t len, int flags, snap_entr
     }
 }
 
-int snap_load_file(const char *path, int flags, snap_entry_fn *fn, void *priv, struct snap_load_result *res,
-                   char *err, size_t errlen)
+int snap_load_file(const char *path, int flags, snap_entry_fn *fn, void *priv, struct snap_load_result *res, char *err,
+                   size_t errlen)
 {
     memset(res, 0, sizeof(*res));
     int fd = open(path, O_RDONLY | O_CLOEXEC);

@@ -102,8 +102,8 @@ struct snap_load_result {
 int snap_load_buffer(const unsigned char *data, size_t len, int flags, snap_entry_fn *fn, void *priv,
                      struct snap_load_result *res, char *err, size_t errlen);
 /* Same for a file (mmap'd). The message in err names the file and offset. */
-int snap_load_file(const char *path, int flags, snap_entry_fn *fn, void *priv, struct snap_load_result *res,
-                   char *err, size_t errlen);
+int snap_load_file(const char *path, int flags, snap_entry_fn *fn, void *priv, struct snap_load_result *res, char *err,
+                   size_t errlen);
 
 /* ---------------- index file ---------------- */
 
@@ -167,10 +167,10 @@ void snap_shard_finish_blocking(struct shard *s);
 int snap_in_progress(struct server *srv);
 /* 1 when writes must be refused with MISCONF (stop-writes-on-bgsave-error). */
 int snap_writes_refused(struct server *srv);
-#define ERR_MISCONF                                                                                                  \
-    "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. Commands that " \
-    "may modify the data set are disabled, because this instance is configured to report errors during writes if "   \
-    "RDB snapshotting fails (stop-writes-on-bgsave-error option). Please check the Redis logs for details about the " \
+#define ERR_MISCONF                                                                                                    \
+    "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. Commands that "  \
+    "may modify the data set are disabled, because this instance is configured to report errors during writes if "     \
+    "RDB snapshotting fails (stop-writes-on-bgsave-error option). Please check the Redis logs for details about the "  \
     "RDB error."
 /* Appends the rdb_* lines of INFO persistence (and `loading`). */
 struct buf;

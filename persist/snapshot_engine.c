@@ -56,11 +56,11 @@
 
 struct snap_server {
     pthread_mutex_t lock;
-    _Atomic int active;    /* the slot: a snapshot is running */
-    _Atomic int kind;      /* enum snap_kind of the running one */
+    _Atomic int active;     /* the slot: a snapshot is running */
+    _Atomic int kind;       /* enum snap_kind of the running one */
     _Atomic uint64_t epoch; /* of the running one, or the last one */
-    _Atomic int remaining; /* shard parts still running */
-    _Atomic int failed;    /* some part failed */
+    _Atomic int remaining;  /* shard parts still running */
+    _Atomic int failed;     /* some part failed */
     snap_done_fn *cb;
     void *cb_priv;
     char dir[CONFIG_PATH_MAX];
@@ -70,14 +70,14 @@ struct snap_server {
     int nshards;
     /* results */
     _Atomic int last_bgsave_ok;
-    _Atomic int last_save_ok; /* of any kind, for the shutdown save */
+    _Atomic int last_save_ok;               /* of any kind, for the shutdown save */
     _Atomic long long last_bgsave_time_sec; /* -1 before the first */
     _Atomic int64_t bgsave_start_ms;        /* 0 = none running */
     _Atomic uint64_t saves;
     _Atomic int bgsave_scheduled;
-    _Atomic int64_t last_try_ms; /* last automatic attempt (retry after failure: 5 s, as Redis) */
-    _Atomic int shutdown_save;   /* set by SHUTDOWN / SIGTERM: save at exit */
-    int shutdown_claimed;        /* under lock */
+    _Atomic int64_t last_try_ms;                 /* last automatic attempt (retry after failure: 5 s, as Redis) */
+    _Atomic int shutdown_save;                   /* set by SHUTDOWN / SIGTERM: save at exit */
+    int shutdown_claimed;                        /* under lock */
     _Atomic uint64_t shard_dirty[MAX_THREADS];   /* published by each shard's cron */
     _Atomic uint64_t dirty_at_cut[MAX_THREADS];  /* of the running snapshot */
     _Atomic uint64_t dirty_at_save[MAX_THREADS]; /* of the last successful one */
@@ -292,8 +292,7 @@ static void part_done(struct server *srv, int shard, int ok, uint64_t dirty_at_c
     int kind = atomic_load(&ss->kind);
     int success = !atomic_load(&ss->failed);
     if (success && write_index(ss, epoch, ss->nshards) < 0) {
-        server_log(LL_WARNING, "Failed writing the snapshot index %s/%s: %s", ss->dir, ss->dbfilename,
-                   strerror(errno));
+        server_log(LL_WARNING, "Failed writing the snapshot index %s/%s: %s", ss->dir, ss->dbfilename, strerror(errno));
         success = 0;
     }
     int64_t now = mstime();
@@ -412,8 +411,8 @@ static int job_open(struct shard *s, struct snap_job *job, char *err, size_t err
         server_log(LL_WARNING, "%s", err);
         return -1;
     }
-    struct snap_header h = {SNAP_VERSION, (uint32_t)s->id, (uint32_t)s->srv->nshards, (uint32_t)s->ndbs,
-                            job->epoch, ss->start_ms};
+    struct snap_header h = {SNAP_VERSION,      (uint32_t)s->id, (uint32_t)s->srv->nshards,
+                            (uint32_t)s->ndbs, job->epoch,      ss->start_ms};
     if (snap_writer_begin(&job->w, &h, &job->cur) < 0) {
         snprintf(err, errlen, "Out of memory starting a snapshot");
         return -1;

@@ -676,13 +676,11 @@ static struct acl_user *default_user_new(const char *requirepass)
 static int setuser_words(struct acl_user ***users, int *n, int argc, char **argv, size_t *lens, char *err,
                          size_t errlen)
 {
-    struct acl_user *base = NULL;
     int at = -1;
     for (int i = 0; i < *n; i++)
         if (strlen((*users)[i]->name) == lens[0] && !memcmp((*users)[i]->name, argv[0], lens[0]))
             at = i;
     struct acl_user *u = at >= 0 ? user_dup((*users)[at]) : user_new(argv[0], lens[0]);
-    (void)base;
     for (int i = 1; i < argc; i++) {
         char e[300];
         if (acl_user_apply_rule(u, argv[i], lens[i], e, sizeof(e)) < 0) {
@@ -1045,10 +1043,9 @@ static int user_denies(const struct acl_user *u, const struct command *cmd, cons
             if (ci->nspecs == 1) {
                 rw = ci->spec_rw[0];
             } else if (ci->nspecs == 2) {
-                rw = idx[i] >= ci->spec_index[1] && ci->spec_index[1] > ci->spec_index[0] ? ci->spec_rw[1]
-                                                                                          : ci->spec_rw[0];
-                if (ci->spec_index[1] < ci->spec_index[0] || idx[i] > ci->spec_index[0])
-                    rw = idx[i] == ci->spec_index[0] ? ci->spec_rw[0] : ci->spec_rw[1];
+                /* the spec whose search begins at or before this key, latest first */
+                int later = ci->spec_index[1] > ci->spec_index[0];
+                rw = idx[i] >= ci->spec_index[later] ? ci->spec_rw[later] : ci->spec_rw[!later];
             }
             if (rw & 4)
                 rw = variable_key_access(kc, argc, argv);
@@ -1059,11 +1056,11 @@ static int user_denies(const struct acl_user *u, const struct command *cmd, cons
         }
     }
     if (!(u->flags & USER_ALLCHANNELS) && cmd->acl_categories && strstr(cmd->acl_categories, "@pubsub")) {
-        int first = !strcmp(cmd->name, "publish") || !strcmp(cmd->name, "spublish") ? 1 : 1;
-        int last = !strcmp(cmd->name, "publish") || !strcmp(cmd->name, "spublish") ? 1 : argc - 1;
-        if (!strcmp(cmd->name, "subscribe") || !strcmp(cmd->name, "psubscribe") || !strcmp(cmd->name, "ssubscribe") ||
-            !strcmp(cmd->name, "publish") || !strcmp(cmd->name, "spublish")) {
-            for (int i = first; i <= last && i < argc; i++) {
+        int publish = !strcmp(cmd->name, "publish") || !strcmp(cmd->name, "spublish");
+        int last = publish ? 1 : argc - 1; /* PUBLISH channel message; SUBSCRIBE channel... */
+        if (publish || !strcmp(cmd->name, "subscribe") || !strcmp(cmd->name, "psubscribe") ||
+            !strcmp(cmd->name, "ssubscribe")) {
+            for (int i = 1; i <= last && i < argc; i++) {
                 if (!channel_allowed(u, argv[i].ptr, argv[i].len)) {
                     *bad = i;
                     return 3;

@@ -92,8 +92,8 @@ int main(int argc, char **argv)
                offset == 0 ? "segment header" : "record", offset, records);
         return 1;
     }
-    printf("%s: truncated record at byte offset %zu (after %lu valid records), %zu bytes of torn tail\n", path,
-           offset, records, len - offset);
+    printf("%s: truncated record at byte offset %zu (after %lu valid records), %zu bytes of torn tail\n", path, offset,
+           records, len - offset);
     if (!fix) {
         printf("Run with --fix to cut the file at byte offset %zu\n", offset);
         return 1;

@@ -132,8 +132,9 @@ Test(auth, unauthenticated_limits)
 
     /* After AUTH the normal limits apply on the same connection. */
     fd = raw_connect(server_port());
-    const char *ok = "*2\r\n$4\r\nAUTH\r\n$3\r\nlim\r\n*11\r\n$4\r\nPING\r\n$1\r\na\r\n$1\r\na\r\n$1\r\na\r\n$1\r\na\r\n"
-                     "$1\r\na\r\n$1\r\na\r\n$1\r\na\r\n$1\r\na\r\n$1\r\na\r\n$1\r\na\r\n";
+    const char *ok =
+        "*2\r\n$4\r\nAUTH\r\n$3\r\nlim\r\n*11\r\n$4\r\nPING\r\n$1\r\na\r\n$1\r\na\r\n$1\r\na\r\n$1\r\na\r\n"
+        "$1\r\na\r\n$1\r\na\r\n$1\r\na\r\n$1\r\na\r\n$1\r\na\r\n$1\r\na\r\n";
     raw_send(fd, ok, strlen(ok));
     const char *want = "+OK\r\n-ERR wrong number of arguments for 'ping' command\r\n";
     r = raw_read(fd, strlen(want), 2000);

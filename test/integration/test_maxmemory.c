@@ -235,8 +235,9 @@ static void volatile_policy(const char *policy)
     write_load(c, "vol", 1500, 1000);
     set_policy(c, policy, used_memory(c));
     int oom = write_load(c, "newvol", 1000, 1000);
-    cr_assert(oom == 0, "%s: %d writes refused; evicted_keys %lld, dbsize %lld, used_memory %lld, maxmemory %lld", policy,
-              oom, info_ll(c, "stats", "evicted_keys"), dbsize(c), used_memory(c), info_ll(c, "memory", "maxmemory"));
+    cr_assert(oom == 0, "%s: %d writes refused; evicted_keys %lld, dbsize %lld, used_memory %lld, maxmemory %lld",
+              policy, oom, info_ll(c, "stats", "evicted_keys"), dbsize(c), used_memory(c),
+              info_ll(c, "memory", "maxmemory"));
     assert_bounded(c);
     cr_assert(info_ll(c, "stats", "evicted_keys") > 0);
     cr_assert(count_present(c, "persist", 500) == 500, "%s evicted a key without TTL", policy);

@@ -53,10 +53,14 @@ Test(manifest, rejects_bad_input)
     struct manifest m;
     char err[128];
     const char *bad[] = {
-        "version 1\nshards 1\nbogus 3\n",         "version 2\nshards 1\n",
-        "version 1\nshards 1\nlog 0 x a.log\n",   "version 1\nshards 1\nbase 1 a.snap\n",
-        "version 1\nshards 1\nbase 0 ../a\n",     "shards 1\n",
-        "version 1\nshards 0\n",                  "version 1\nshards 1\nlog 0 1 a b c\n",
+        "version 1\nshards 1\nbogus 3\n",
+        "version 2\nshards 1\n",
+        "version 1\nshards 1\nlog 0 x a.log\n",
+        "version 1\nshards 1\nbase 1 a.snap\n",
+        "version 1\nshards 1\nbase 0 ../a\n",
+        "shards 1\n",
+        "version 1\nshards 0\n",
+        "version 1\nshards 1\nlog 0 1 a b c\n",
         "version 1\nshards 1\nepoch -1\n",
     };
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {

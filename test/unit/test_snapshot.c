@@ -191,9 +191,9 @@ static void fill_every_type(void)
     ctx.dbid = 0;
 }
 
-static const char *const all_keys[] = {"int",    "negint", "emb",     "raw",    "empty",  "bin",
-                                       "smalllist", "biglist", "intset", "lpset", "htset",  "lphash",
-                                       "hthash", "lpzset", "slzset",  NULL};
+static const char *const all_keys[] = {"int",       "negint",  "emb",    "raw",   "empty", "bin",
+                                       "smalllist", "biglist", "intset", "lpset", "htset", "lphash",
+                                       "hthash",    "lpzset",  "slzset", NULL};
 
 Test(snapshot, round_trip_every_type_and_encoding)
 {
@@ -415,8 +415,7 @@ Test(snapshot, table_does_not_resize_during_cow_and_resizes_after)
     cr_assert_gt(db_overhead_bytes(dbs[0]), before);
     struct snap_load_result res;
     char err[256];
-    cr_assert_eq(snap_load_buffer(out2.data, out2.len, SNAP_LOAD_VERIFY_ONLY, NULL, NULL, &res, err, sizeof(err)),
-                 0);
+    cr_assert_eq(snap_load_buffer(out2.data, out2.len, SNAP_LOAD_VERIFY_ONLY, NULL, NULL, &res, err, sizeof(err)), 0);
     cr_assert_eq(res.records, 100);
     snap_buf_free(&out2);
 }

@@ -164,7 +164,7 @@ static void exec_server(const struct test_server *server, const char *exe, pid_t
             argv[n++] = base[i];
     } else {
         /* Like Redis above: no snapshot at shutdown unless a test asks. */
-        char *base[] = {(char *)exe, "--port",   port,     "--bind", "127.0.0.1", "--threads",
+        char *base[] = {(char *)exe, "--port",     port,      "--bind", "127.0.0.1", "--threads",
                         threads,     "--loglevel", "warning", "--save", ""};
         for (size_t i = 0; i < sizeof(base) / sizeof(base[0]); i++)
             argv[n++] = base[i];
