@@ -665,6 +665,10 @@ void cmd_hincrbyfloat(struct cmd_ctx *c)
     hash_set(ctx_config(c), e, c->argv[2].ptr, c->argv[2].len, buf, (size_t)len);
     key_modified(c, 1);
     reply_bulk(c->out, buf, (size_t)len);
+    /* Logged as the value it produced: replay does no float arithmetic. */
+    const char *eff[4] = {"HSET", c->argv[1].ptr, c->argv[2].ptr, buf};
+    size_t efflen[4] = {4, c->argv[1].len, c->argv[2].len, (size_t)len};
+    effect_log(c, 4, eff, efflen);
 }
 
 /* ---------------- HRANDFIELD ---------------- */

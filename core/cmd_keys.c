@@ -733,6 +733,7 @@ static void expire_generic(struct cmd_ctx *c, long long basetime, long long unit
     else
         db_set_expire(c->db, e, when);
     key_modified(c, 1);
+    effect_key_expiry(c, 1); /* PEXPIREAT with the absolute time, or DEL */
     reply_integer(c->out, 1);
 }
 

@@ -21,6 +21,7 @@
 #endif
 
 #include "acl.h"
+#include "aof_log.h"
 #include "audit.h"
 #include "command.h"
 #include "config.h"
@@ -416,7 +417,7 @@ void info_render(struct buf *out, int resp, const struct arg *argv, int argc, st
     if (section_wanted(argv, argc, "persistence", 1)) {
         appendf(&t, "%s# Persistence\r\n", any ? "\r\n" : "");
         snap_info(srv, &t, tot.dirty);
-        appendf(&t, "aof_enabled:0\r\n");
+        aof_info(srv, &t);
         any = 1;
     }
     if (section_wanted(argv, argc, "stats", 1)) {
@@ -606,6 +607,7 @@ void cmd_config(struct cmd_ctx *c)
         config_get_reply(server_config(srv), c->out, c->resp, &c->argv[2], c->argc - 2);
     } else if (arg_is(sub, "set") && c->argc >= 4 && c->argc % 2 == 0) {
         struct config_set_args a = {.argv = c->argv, .argc = c->argc};
+        int was_aof = server_config(srv)->appendonly;
         /* Unknown names first, with Redis's wording. */
         for (int i = 2; i < c->argc; i += 2) {
             char name[128];
@@ -620,6 +622,8 @@ void cmd_config(struct cmd_ctx *c)
             return;
         }
         log_set_level(server_config(srv)->loglevel);
+        if (was_aof != server_config(srv)->appendonly)
+            aof_config_changed(srv, was_aof, server_config(srv)->appendonly);
         for (int i = 2; i < c->argc; i += 2) {
             if (arg_is(&c->argv[i], "requirepass"))
                 acl_set_requirepass(server_config(srv)->requirepass);
@@ -683,6 +687,16 @@ void cmd_bgsave(struct cmd_ctx *c)
      * failing fork child is in Redis; the reply is the same. */
     snap_shard_begin(c->shard, err, sizeof(err));
     reply_simple(c->out, "Background saving started");
+}
+
+/* BGREWRITEAOF runs on every shard under the global barrier, after the
+ * dispatcher claimed the snapshot slot and listed the next segments
+ * (aof_command_prepare): each shard cuts its log and starts its base. */
+void cmd_bgrewriteaof(struct cmd_ctx *c)
+{
+    char err[512];
+    snap_shard_begin(c->shard, err, sizeof(err));
+    reply_simple(c->out, "Background append only file rewriting started");
 }
 
 void cmd_shutdown(struct cmd_ctx *c)

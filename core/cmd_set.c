@@ -815,9 +815,50 @@ static void spop_many(struct cmd_ctx *c, struct db_entry *e, size_t count, const
     entry_free(survivors);
 }
 
+/* SPOP's effect for the log: SREM of the members it replied (read back
+ * from its reply, bulk strings from `from` on: one, or an aggregate). */
+static void spop_effect(struct cmd_ctx *c, size_t from)
+{
+    if (!c->aof) {
+        effect_none(c);
+        return;
+    }
+    const char *p = c->out->data + from, *end = c->out->data + c->out->len;
+    long long n = 1;
+    if (p < end && (*p == '*' || *p == '~')) {
+        n = strtoll(p + 1, NULL, 10);
+        p = memchr(p, '\n', (size_t)(end - p));
+        p = p ? p + 1 : end;
+    }
+    size_t cap = (size_t)(n > 0 ? n : 0) + 2;
+    const char **argv = malloc(sizeof(char *) * cap);
+    size_t *lens = malloc(sizeof(size_t) * cap);
+    int argc = 0;
+    argv[argc] = "SREM";
+    lens[argc++] = 4;
+    argv[argc] = c->argv[1].ptr;
+    lens[argc++] = c->argv[1].len;
+    for (long long i = 0; i < n && p < end && *p == '$'; i++) {
+        long long len = strtoll(p + 1, NULL, 10);
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        if (!nl || len < 0 || nl + 1 + len > end)
+            break;
+        argv[argc] = nl + 1;
+        lens[argc++] = (size_t)len;
+        p = nl + 1 + len + 2;
+    }
+    if (argc > 2)
+        effect_log(c, argc, argv, lens);
+    else
+        effect_none(c);
+    free(argv);
+    free(lens);
+}
+
 /* SPOP key [count]. The count is checked before the key, as in Redis. */
 void cmd_spop(struct cmd_ctx *c)
 {
+    size_t reply_at = c->out->len;
     if (c->argc > 3) {
         reply_error(c->out, ERR_SYNTAX);
         return;
@@ -843,6 +884,7 @@ void cmd_spop(struct cmd_ctx *c)
         if (set_size(e) == 0)
             delete_key_arg(c, 1);
         key_modified(c, 1);
+        spop_effect(c, reply_at); /* random: logged as SREM of what it took */
         return;
     }
     if (!e || count == 0) {
@@ -854,6 +896,9 @@ void cmd_spop(struct cmd_ctx *c)
         reply_whole_set(c, e);
         delete_key_arg(c, 1);
         key_modified(c, 1);
+        const char *eff[2] = {"DEL", c->argv[1].ptr};
+        size_t efflen[2] = {3, c->argv[1].len};
+        effect_log(c, 2, eff, efflen);
         return;
     }
     reply_set(c->out, c->resp, count);
@@ -866,6 +911,7 @@ void cmd_spop(struct cmd_ctx *c)
         spop_many(c, e, (size_t)count, &lim);
     }
     key_modified(c, 1);
+    spop_effect(c, reply_at);
 }
 
 /* ---------------- SRANDMEMBER ---------------- */

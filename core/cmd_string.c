@@ -331,6 +331,8 @@ void cmd_getex(struct cmd_ctx *c)
         db_set_expire(c->db, e, 0);
         key_modified(c, 1);
     }
+    if (expire_argi)
+        effect_key_expiry(c, 1); /* the absolute time, or the deletion */
 }
 
 /* MGET key [key ...]: nil for missing keys and for values of another type.
@@ -398,13 +400,16 @@ static enum set_outcome set_generic(struct cmd_ctx *c, int flags, int val_argi, 
         if (e)
             delete_key_arg(c, 1);
         key_modified(c, 1);
+        effect_key_expiry(c, 1); /* DEL */
         return SET_DONE;
     }
 
     const struct arg *val = &c->argv[val_argi];
     e = store_string(c, 1, e, val->ptr, val->len, (flags & OPT_KEEPTTL) != 0);
-    if (expire_argi)
+    if (expire_argi) {
         db_set_expire(c->db, e, when);
+        effect_set_pxat(c, 1, val->ptr, val->len, when); /* relative expiry made absolute */
+    }
     key_modified(c, 1);
     return SET_DONE;
 }
@@ -718,6 +723,10 @@ void cmd_incrbyfloat(struct cmd_ctx *c)
     }
     store_string(c, 1, e, buf, (size_t)len, 1);
     key_modified(c, 1);
+    /* Logged as the value it produced: replay does no float arithmetic. */
+    const char *eff[4] = {"SET", c->argv[1].ptr, buf, "KEEPTTL"};
+    size_t efflen[4] = {3, c->argv[1].len, (size_t)len, 7};
+    effect_log(c, 4, eff, efflen);
     reply_bulk(c->out, buf, (size_t)len);
 }
 

@@ -37,6 +37,7 @@
 #include <strings.h>
 
 #include "acl.h"
+#include "aof_log.h"
 #include "command.h"
 
 #include "db.h"
@@ -417,6 +418,10 @@ const struct command command_table[] = {
     {.name = "bgsave", .arity = -1, .flags = CMD_ADMIN | CMD_NOSCRIPT | CMD_NO_MULTI,
      .acl_categories = "@admin @slow @dangerous", .route = ROUTE_ALL, .merge = MERGE_NONE, .handler = cmd_bgsave,
      .summary = "Asynchronously save the dataset to disk", .since = "1.0.0", .group = "server"},
+    /* A log rewrite: the same barrier and snapshot, as each shard's base. */
+    {.name = "bgrewriteaof", .arity = 1, .flags = CMD_ADMIN | CMD_NOSCRIPT | CMD_NO_MULTI,
+     .acl_categories = "@admin @slow @dangerous", .route = ROUTE_ALL, .merge = MERGE_NONE, .handler = cmd_bgrewriteaof,
+     .summary = "Asynchronously rewrite the append-only file", .since = "1.0.0", .group = "server"},
     /* ---- collections: lists, hashes, sets, sorted sets (issue 4) ---- */
     {.name = "lpush", .arity = -3, .flags = CMD_WRITE | CMD_DENYOOM | CMD_FAST, .first_key = 1, .last_key = 1, .key_step = 1,
      .acl_categories = "@write @list @fast", .route = ROUTE_KEYS, .merge = MERGE_NONE, .handler = cmd_lpush,
@@ -929,6 +934,7 @@ static const struct command_doc command_docs[] = {
     {.fullname = "lastsave", .complexity = "O(1)", .tips = {"nondeterministic_output"}},
     {.fullname = "save", .complexity = "O(N) where N is the total number of keys in all databases"},
     {.fullname = "bgsave", .complexity = "O(1)"},
+    {.fullname = "bgrewriteaof", .complexity = "O(1)"},
     {.fullname = "lpush", .complexity = "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.", .nspecs = 1, .specs = {{NULL, KS_RW | KS_INSERT, 1, 0, 1, 0}}},
     {.fullname = "rpush", .complexity = "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.", .nspecs = 1, .specs = {{NULL, KS_RW | KS_INSERT, 1, 0, 1, 0}}},
     {.fullname = "lpushx", .complexity = "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.", .nspecs = 1, .specs = {{NULL, KS_RW | KS_INSERT, 1, 0, 1, 0}}},
@@ -1229,6 +1235,53 @@ struct db_entry *lookup_write_db(struct cmd_ctx *c, struct db *db, int argi)
 struct db_entry *lookup_write(struct cmd_ctx *c, int argi)
 {
     return lookup_write_db(c, c->db, argi);
+}
+
+void effect_log(struct cmd_ctx *c, int argc, const char *const *argv, const size_t *lens)
+{
+    c->effect_logged = 1;
+    if (c->aof)
+        aof_append_strs(c->aof, c->dbid, argc, argv, lens);
+}
+
+void effect_key_expiry(struct cmd_ctx *c, int argi)
+{
+    c->effect_logged = 1;
+    if (!c->aof)
+        return;
+    const struct arg *k = &c->argv[argi];
+    struct db_entry *e = db_find(c->db, arg_key_hash(c, argi), k->ptr, k->len);
+    char num[32];
+    const char *argv[3] = {"DEL", k->ptr, num};
+    size_t lens[3] = {3, k->len, 0};
+    int argc = 2;
+    if (e && e->expire_at) {
+        argv[0] = "PEXPIREAT";
+        lens[0] = 9;
+        lens[2] = (size_t)snprintf(num, sizeof(num), "%lld", (long long)e->expire_at);
+        argc = 3;
+    } else if (e) {
+        argv[0] = "PERSIST";
+        lens[0] = 7;
+    }
+    effect_log(c, argc, argv, lens);
+}
+
+void effect_set_pxat(struct cmd_ctx *c, int argi, const char *val, size_t len, int64_t when)
+{
+    c->effect_logged = 1;
+    if (!c->aof)
+        return;
+    char num[32];
+    const char *argv[5] = {"SET", c->argv[argi].ptr, val, "PXAT", num};
+    size_t lens[5] = {3, c->argv[argi].len, len, 4, (size_t)snprintf(num, sizeof(num), "%lld", (long long)when)};
+    effect_log(c, 5, argv, lens);
+}
+
+void effect_log_command(struct cmd_ctx *c, uint64_t dirty_before)
+{
+    if (c->aof && !c->effect_logged && c->stats && c->stats->dirty != dirty_before)
+        aof_append_args(c->aof, c->dbid, c->argc, c->argv);
 }
 
 void key_modified(struct cmd_ctx *c, int argi)

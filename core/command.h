@@ -136,6 +136,12 @@ struct cmd_ctx {
     /* Bit i set when key_modified(c, i) was called for argument i < 64:
      * tells a cross-shard run which keys to write back and touch. */
     uint64_t modified;
+    /* The append-only log (persist/aof_log.h): set when this run's effects
+     * are to be logged (a real db of a logging shard), else NULL. A handler
+     * whose replay would differ logs its effect itself (effect_log) and
+     * the command's argv is then not logged. */
+    struct aof_shard *aof;
+    int effect_logged;
 };
 
 typedef void cmd_handler(struct cmd_ctx *c);
@@ -206,6 +212,23 @@ void key_modified(struct cmd_ctx *c, int argi);
  * (a watched key that does not exist, or has expired, is not touched). */
 void keys_flushed(struct cmd_ctx *c, int dbid, int other);
 
+/* Logs argv as the effect of the running command instead of the command
+ * itself (several calls log several records; none at all: effect_none).
+ * Free when nothing is logged. */
+void effect_log(struct cmd_ctx *c, int argc, const char *const *argv, const size_t *lens);
+static inline void effect_none(struct cmd_ctx *c)
+{
+    c->effect_logged = 1;
+}
+/* The key at argi as it is now, for expiry changes: PEXPIREAT key ms,
+ * PERSIST key, or DEL key when it is gone. */
+void effect_key_expiry(struct cmd_ctx *c, int argi);
+/* SET key value PXAT when (a relative expiry made absolute). */
+void effect_set_pxat(struct cmd_ctx *c, int argi, const char *val, size_t len, int64_t when);
+/* After a handler ran: logs its argv when it changed data (the dirty count
+ * moved from dirty_before) and it logged no effect of its own. */
+void effect_log_command(struct cmd_ctx *c, uint64_t dirty_before);
+
 /* The configuration the handler runs under (defaults when c->cfg is NULL). */
 const struct config *ctx_config(const struct cmd_ctx *c);
 
@@ -272,6 +295,6 @@ cmd_handler cmd_zadd, cmd_zrem, cmd_zscore, cmd_zmscore, cmd_zincrby, cmd_zcard,
 /* core/cmd_server.c */
 cmd_handler cmd_multi, cmd_exec, cmd_discard, cmd_watch, cmd_unwatch;
 cmd_handler cmd_ping, cmd_echo, cmd_hello, cmd_quit, cmd_reset, cmd_select, cmd_client, cmd_info, cmd_config, cmd_time,
-    cmd_shutdown, cmd_debug, cmd_command, cmd_lastsave, cmd_save, cmd_bgsave;
+    cmd_shutdown, cmd_debug, cmd_command, cmd_lastsave, cmd_save, cmd_bgsave, cmd_bgrewriteaof;
 
 #endif

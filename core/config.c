@@ -56,6 +56,7 @@ struct config_option {
 
 static const char *const tls_auth_clients_names[] = {"no", "yes", "optional", NULL};
 static const char *const tls_auth_clients_user_names[] = {"off", "CN", NULL};
+static const char *const appendfsync_names[] = {"no", "always", "everysec", NULL};
 
 #define OFF(field) offsetof(struct config, field)
 
@@ -130,6 +131,17 @@ static const struct config_option config_options[] = {
     {"rdbcompression", OPT_BOOL, OFF(rdbcompression), 0, 1, 1, NULL},
     {"rdbchecksum", OPT_BOOL, OFF(rdbchecksum), 0, 1, 1, NULL},
     {"stop-writes-on-bgsave-error", OPT_BOOL, OFF(stop_writes_on_bgsave_error), 0, 1, 1, NULL},
+    {"appendonly", OPT_BOOL, OFF(appendonly), 0, 1, 1, NULL},
+    {"appendfsync", OPT_ENUM, OFF(appendfsync), 0, 0, 1, appendfsync_names},
+    {"appendfilename", OPT_FILENAME, OFF(appendfilename), 0, 0, 0, NULL},
+    {"appenddirname", OPT_FILENAME, OFF(appenddirname), 0, 0, 0, NULL},
+    {"aof-load-truncated", OPT_BOOL, OFF(aof_load_truncated), 0, 1, 1, NULL},
+    {"auto-aof-rewrite-percentage", OPT_LL, OFF(auto_aof_rewrite_percentage), 0, INT_MAX, 1, NULL},
+    {"auto-aof-rewrite-min-size", OPT_MEM, OFF(auto_aof_rewrite_min_size), 0, LLONG_MAX, 1, NULL},
+    {"aof-use-rdb-preamble", OPT_BOOL, OFF(aof_use_rdb_preamble), 0, 1, 1, NULL},
+    {"aof-rewrite-incremental-fsync", OPT_BOOL, OFF(aof_rewrite_incremental_fsync), 0, 1, 1, NULL},
+    {"no-appendfsync-on-rewrite", OPT_BOOL, OFF(no_appendfsync_on_rewrite), 0, 1, 1, NULL},
+    {"aof-timestamp-enabled", OPT_BOOL, OFF(aof_timestamp_enabled), 0, 1, 1, NULL},
 };
 #define NOPTIONS (sizeof(config_options) / sizeof(config_options[0]))
 
@@ -255,6 +267,14 @@ void config_init_defaults(struct config *cfg)
     cfg->rdbcompression = 1;
     cfg->rdbchecksum = 1;
     cfg->stop_writes_on_bgsave_error = 1;
+    cfg->appendfsync = AOF_FSYNC_EVERYSEC;
+    strcpy(cfg->appendfilename, "appendonly.aof");
+    strcpy(cfg->appenddirname, "appendonlydir");
+    cfg->aof_load_truncated = 1;
+    cfg->auto_aof_rewrite_percentage = 100;
+    cfg->auto_aof_rewrite_min_size = 64LL * 1024 * 1024;
+    cfg->aof_use_rdb_preamble = 1;
+    cfg->aof_rewrite_incremental_fsync = 1;
 }
 
 /* save "<seconds> <changes> ..." (one string or several words; "" clears). */
@@ -515,7 +535,7 @@ int config_set_option(struct config *cfg, const char *name, const char *const *v
     }
     case OPT_FILENAME:
         if (strchr(v, '/') || !*v || !strcmp(v, ".") || !strcmp(v, "..")) {
-            snprintf(err, errlen, "dbfilename can't be a path, just a filename");
+            snprintf(err, errlen, "%s can't be a path, just a filename", opt->name);
             return -1;
         }
         if (strlen(v) >= CONFIG_PATH_MAX - 64) {

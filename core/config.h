@@ -102,7 +102,21 @@ struct config {
     int rdbcompression;               /* accepted; snapshots are not compressed */
     int rdbchecksum;                  /* accepted; snapshots always carry their xxh3 checksum */
     int stop_writes_on_bgsave_error;
+    /* append-only logs (persist/aof_log.h) */
+    int appendonly;
+    int appendfsync; /* enum aof_fsync */
+    char appendfilename[CONFIG_PATH_MAX];
+    char appenddirname[CONFIG_PATH_MAX];
+    int aof_load_truncated;
+    long long auto_aof_rewrite_percentage;
+    long long auto_aof_rewrite_min_size;
+    int aof_use_rdb_preamble; /* accepted; a rewrite always writes a shardis snapshot as the base */
+    int aof_rewrite_incremental_fsync; /* accepted */
+    int no_appendfsync_on_rewrite;     /* accepted; logs are fsynced during rewrites too */
+    int aof_timestamp_enabled;         /* accepted; no timestamp records */
 };
+
+enum aof_fsync { AOF_FSYNC_NO = 0, AOF_FSYNC_ALWAYS = 1, AOF_FSYNC_EVERYSEC = 2 };
 
 enum { TLS_AUTH_CLIENTS_NO = 0, TLS_AUTH_CLIENTS_YES = 1, TLS_AUTH_CLIENTS_OPTIONAL = 2 };
 

@@ -72,6 +72,8 @@ struct db {
     uint64_t expired_count; /* deleted by db_find_live (lazy expiry) */
     uint64_t rng;           /* xorshift state for db_random and sampling */
     struct db_cow *cow;     /* a snapshot in progress, else NULL */
+    db_expire_hook *on_expire; /* told of each key deleted by expiry (the log) */
+    void *expire_priv;
 };
 
 /*
@@ -422,13 +424,15 @@ struct db_entry *db_find_live(struct db *db, uint64_t hash, const char *key, siz
     cow_touch(db, hash);
     if (is_rehashing(db))
         rehash(db, 1);
-    int table;
+    int table = 0;
     struct db_entry **link = find_link(db, hash, key, klen, &table);
     if (!link)
         return NULL;
     struct db_entry *e = *link;
     if (e->expire_at == 0 || e->expire_at > now_ms)
         return e;
+    if (db->on_expire)
+        db->on_expire(db->expire_priv, e);
     entry_free(unlink_at(db, link, table));
     db->expired_count++;
     return NULL;
@@ -611,9 +615,11 @@ size_t db_expire_cycle(struct db *db, int64_t now_ms, size_t samples)
         if (e->expire_at > now_ms)
             continue;
         cow_touch(db, e->hash);
-        int table;
+        int table = 0;
         struct db_entry **link = find_link_by_ptr(db, e, e->hash, &table);
         assert(link != NULL);
+        if (db->on_expire)
+            db->on_expire(db->expire_priv, e);
         entry_free(unlink_at(db, link, table));
         deleted++;
     }
@@ -664,6 +670,19 @@ void db_swap(struct db *a, struct db *b)
     struct db_cow *cow = a->cow;
     a->cow = b->cow;
     b->cow = cow;
+    /* The expiry hook names the db's index: it stays too. */
+    db_expire_hook *fn = a->on_expire;
+    void *priv = a->expire_priv;
+    a->on_expire = b->on_expire;
+    a->expire_priv = b->expire_priv;
+    b->on_expire = fn;
+    b->expire_priv = priv;
+}
+
+void db_set_expire_hook(struct db *db, db_expire_hook *fn, void *priv)
+{
+    db->on_expire = fn;
+    db->expire_priv = priv;
 }
 
 /* ---------------- snapshot copy-on-write ---------------- */

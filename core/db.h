@@ -83,6 +83,11 @@ size_t db_expire_cycle(struct db *db, int64_t now_ms, size_t samples);
 /* Moves up to n buckets of an in-progress rehash; returns 1 while more remain. */
 int db_rehash_step(struct db *db, int n);
 
+/* Called with each entry that expiry deletes (lazily or by the active
+ * cycle), before it is freed: the append-only log records a DEL. */
+typedef void db_expire_hook(void *priv, const struct db_entry *e);
+void db_set_expire_hook(struct db *db, db_expire_hook *fn, void *priv);
+
 /* Deletes every entry. */
 void db_clear(struct db *db);
 /* Exchanges the contents of two dbs (SWAPDB on one shard). */

@@ -28,6 +28,7 @@ extern size_t __sanitizer_get_current_allocated_bytes(void);
 #endif
 
 #include "command.h"
+#include "aof_log.h"
 #include "db.h"
 #include "lazyfree.h"
 #include "resp.h"
@@ -381,8 +382,8 @@ static struct db_entry *pick_victim(struct shard *s, const struct config *cfg, i
 
 size_t evict_key_delete(struct shard *s, int dbid, struct db_entry *e, const struct config *cfg)
 {
-    /* Persistence hook: an eviction is logged as DEL <key> in db `dbid` here. */
     size_t bytes = evict_entry_bytes(e);
+    aof_append_del(s->log, dbid, e->key, e->key_len); /* replayed as a DEL */
     struct db_entry *u = db_unlink(s->dbs[dbid], e->hash, e->key, e->key_len);
     if (cfg->lazyfree_lazy_eviction)
         lazyfree_entry(u);

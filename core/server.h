@@ -24,6 +24,7 @@
 struct shard;
 struct spsc_ring;
 struct snap_server;
+struct aof_server;
 
 struct retired_config {
     struct config *cfg;
@@ -47,6 +48,7 @@ struct server {
     _Atomic long long connected_clients;
     _Atomic int64_t lastsave_unix;
     struct snap_server *snap; /* snapshot state (persist/snapshot_engine.c), set before threads start */
+    struct aof_server *aof;   /* append-only logs (persist/aof_log.c), set before threads start */
 };
 
 /* The one server of this process (set in main before threads start). */

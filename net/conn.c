@@ -120,16 +120,24 @@ void client_check_output_limit(struct client *c)
     }
 }
 
-void client_want_flush(struct client *c)
+void client_link_flush(struct client *c)
 {
-    if (c->closing)
-        return;
-    client_check_output_limit(c);
     if (c->in_flush_list)
         return;
     c->in_flush_list = 1;
     c->flush_next = c->shard->flush_list;
     c->shard->flush_list = c;
+}
+
+void client_want_flush(struct client *c)
+{
+    if (c->closing)
+        return;
+    /* With appendfsync always, this output may follow from records not yet
+     * durable: it leaves once the log is durable up to here. */
+    c->log_tag = c->shard->log_appended;
+    client_check_output_limit(c);
+    client_link_flush(c);
 }
 
 void client_flush_done_requests(struct client *c)
@@ -305,6 +313,13 @@ void client_maybe_free(struct client *c)
         if (*pp)
             *pp = c->flush_next;
     }
+    if (c->in_held_list) {
+        struct client **pp = &s->held_clients;
+        while (*pp && *pp != c)
+            pp = &(*pp)->held_next;
+        if (*pp)
+            *pp = c->held_next;
+    }
     if (c->in_resume_list) {
         struct client **pp = &s->resume_list;
         while (*pp && *pp != c)
@@ -361,6 +376,14 @@ void shard_flush_clients(struct shard *s)
          * output, never waits. */
         if (c->barrier && !c->reply_completed && c->out.len < 16384 && !c->close_after_reply)
             continue;
+        if (s->log_hold && c->log_tag > s->log_durable && !c->obuf_close) {
+            if (!c->in_held_list) { /* appendfsync always: after the fsync */
+                c->in_held_list = 1;
+                c->held_next = s->held_clients;
+                s->held_clients = c;
+            }
+            continue;
+        }
         c->reply_completed = 0;
         if (c->tls && !c->send_inflight)
             tls_prepare_send(c); /* `out` becomes ciphertext */

@@ -73,6 +73,9 @@ struct client {
     struct client *flush_next;  /* shard's flush list */
     struct client *resume_next; /* shard's resume list */
     int in_flush_list, in_resume_list;
+    struct client *held_next; /* shard's list of output waiting for the log */
+    int in_held_list;
+    uint64_t log_tag; /* log position when its output was last produced */
 
     struct buf in;      /* received bytes not yet parsed */
     size_t needed;      /* bytes the next command needs (parser hint) */
@@ -141,6 +144,9 @@ void client_maybe_free(struct client *c);
 void client_check_output_limit(struct client *c);
 /* Queues the client for a send at the end of the loop iteration. */
 void client_want_flush(struct client *c);
+/* Puts c in the flush list without touching its log tag (output held for
+ * the log is released). */
+void client_link_flush(struct client *c);
 /* Moves finished replies at the head of the request queue to the output. */
 void client_flush_done_requests(struct client *c);
 /* Queues the sends of every client in the flush list. */

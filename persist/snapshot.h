@@ -196,6 +196,10 @@ int snap_command_prepare(struct server *srv, int is_save, int argc, const struct
  * client there is no barrier: each shard's file is a consistent cut of that
  * shard, taken within one loop iteration of the others. */
 
+/* A snapshot prepared without a client (snap_prepare; a log rewrite): each
+ * shard starts its part at its next pump. */
+void snap_start_auto(struct server *srv, uint64_t epoch);
+
 /* Shutdown: SHUTDOWN [SAVE|NOSAVE] and SIGTERM say whether to save. Every
  * shard, after its loop, calls snap_shard_finish_blocking(): a running
  * BGSAVE is abandoned, and when saving, all shards (nothing is in flight any

@@ -38,6 +38,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "aof_log.h"
 #include "buf.h"
 #include "command.h"
 #include "db.h"
@@ -66,6 +67,7 @@ struct snap_server {
     char dir[CONFIG_PATH_MAX];
     char dbfilename[CONFIG_PATH_MAX];
     char base[CONFIG_PATH_MAX];
+    char appendfilename[CONFIG_PATH_MAX]; /* a rewrite's base files are named after it */
     int64_t start_ms;
     int nshards;
     /* results */
@@ -161,6 +163,10 @@ static void base_name(const char *dbfilename, char *out, size_t outlen)
 
 static void shard_file_name(const struct snap_server *ss, uint64_t epoch, int shard, char *out, size_t outlen)
 {
+    if (atomic_load(&ss->kind) == SNAP_KIND_REWRITE) {
+        aof_base_file_name(ss->appendfilename, epoch, shard, out, outlen);
+        return;
+    }
     snprintf(out, outlen, "%s-%llu-%d.snap", ss->base, (unsigned long long)epoch, shard);
 }
 
@@ -171,7 +177,13 @@ int snap_prepare(struct server *srv, enum snap_kind kind, snap_done_fn *cb, void
     if (!atomic_compare_exchange_strong(&ss->active, &expected, 1))
         return -1;
     const struct config *cfg = server_config(srv);
-    snprintf(ss->dir, sizeof(ss->dir), "%s", cfg->dir);
+    /* A rewrite writes the bases of the logs, in their directory. */
+    if (kind == SNAP_KIND_REWRITE)
+        snprintf(ss->dir, sizeof(ss->dir), "%.*s/%.*s", CONFIG_PATH_MAX / 2 - 1, cfg->dir, CONFIG_PATH_MAX / 2 - 1,
+                 cfg->appenddirname);
+    else
+        snprintf(ss->dir, sizeof(ss->dir), "%s", cfg->dir);
+    snprintf(ss->appendfilename, sizeof(ss->appendfilename), "%s", cfg->appendfilename);
     snprintf(ss->dbfilename, sizeof(ss->dbfilename), "%s", cfg->dbfilename);
     base_name(cfg->dbfilename, ss->base, sizeof(ss->base));
     ss->cb = cb;
@@ -183,7 +195,7 @@ int snap_prepare(struct server *srv, enum snap_kind kind, snap_done_fn *cb, void
     atomic_store(&ss->remaining, srv->nshards);
     uint64_t e = atomic_load(&ss->epoch) + 1;
     atomic_store(&ss->epoch, e);
-    if (kind != SNAP_KIND_SAVE)
+    if (kind == SNAP_KIND_BGSAVE)
         atomic_store(&ss->bgsave_start_ms, ss->start_ms);
     *epoch = e;
     return 0;
@@ -291,6 +303,25 @@ static void part_done(struct server *srv, int shard, int ok, uint64_t dirty_at_c
     uint64_t epoch = atomic_load(&ss->epoch);
     int kind = atomic_load(&ss->kind);
     int success = !atomic_load(&ss->failed);
+    if (kind == SNAP_KIND_REWRITE) {
+        /* A log rewrite: no index, no save statistics; the logs' manifest
+         * names the files (aof_rewrite_done). */
+        if (!success)
+            server_log(LL_WARNING, "The base snapshot of the append only file rewrite failed");
+        if (ss->cb) {
+            char **files = calloc(ss->nshards, sizeof(char *));
+            for (int i = 0; i < ss->nshards; i++) {
+                files[i] = malloc(CONFIG_PATH_MAX + 32);
+                shard_file_name(ss, epoch, i, files[i], CONFIG_PATH_MAX + 32);
+            }
+            ss->cb(ss->cb_priv, success, epoch, files, ss->nshards);
+            for (int i = 0; i < ss->nshards; i++)
+                free(files[i]);
+            free(files);
+        }
+        atomic_store(&ss->active, 0);
+        return;
+    }
     if (success && write_index(ss, epoch, ss->nshards) < 0) {
         server_log(LL_WARNING, "Failed writing the snapshot index %s/%s: %s", ss->dir, ss->dbfilename, strerror(errno));
         success = 0;
@@ -478,6 +509,8 @@ int snap_shard_begin(struct shard *s, char *err, size_t errlen)
     job->epoch = atomic_load(&ss->epoch);
     uint64_t dirty = s->stats.dirty;
     atomic_store(&ss->started_epoch[s->id], job->epoch);
+    if (job->kind == SNAP_KIND_REWRITE)
+        aof_shard_cut(s); /* records from here on follow the base */
     if (job_open(s, job, err, errlen) < 0) {
         if (job->fd >= 0)
             unlink(job->tmp);
@@ -731,6 +764,11 @@ int snap_save_due(struct server *srv, int64_t now_ms)
         if (changes >= (uint64_t)cfg->save_changes[i] && since >= cfg->save_seconds[i])
             return 1;
     return 0;
+}
+
+void snap_start_auto(struct server *srv, uint64_t epoch)
+{
+    atomic_store_explicit(&S(srv)->auto_epoch, epoch, memory_order_release);
 }
 
 void snap_schedule(struct server *srv, int on)

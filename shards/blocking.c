@@ -323,11 +323,13 @@ static int rerun(struct shard *s, struct subreq *sub)
     c.cmd = sub->req->cmd;
     c.blocking = 1;
     size_t before = sub->out.len;
+    uint64_t dirty = s->stats.dirty;
     sub->handler(&c);
     if (c.blocked) {
         sub->out.len = before;
         return 0;
     }
+    effect_log_command(&c, dirty);
     s->stats.commands++;
     /* It wrote (popped, maybe pushed elsewhere: BLMOVE): wake those keys. */
     blocking_signal_command(s, sub->dbid, c.cmd, sub->argc, sub->argv, sub->hashes);

@@ -23,6 +23,7 @@
 #include "dispatch.h"
 
 #include "acl.h"
+#include "aof_log.h"
 #include "audit.h"
 
 #include <stdio.h>
@@ -445,6 +446,7 @@ static int gather_run(struct shard *s, struct request *r, struct buf *out)
     shard_init_ctx(s, &c, r->dbid, r->resp, out);
     c.db = tmp;
     c.watches = NULL; /* the keys' own shards are touched when they go back */
+    c.aof = NULL;     /* and logged there (SUB_TAKE / SUB_PUT) */
     c.argc = r->argc;
     c.argv = r->argv;
     c.hashes = r->hashes;
@@ -997,6 +999,8 @@ struct txn {
     int next; /* TXN_ORDERED: index into order */
     int watch_failed;
     int release_with_body;
+    int writes;      /* some command of it writes: its parts are logged as one */
+    uint64_t log_id; /* its id in the logs (0 until the body starts) */
     txn_body_fn *body;
 };
 
@@ -1060,6 +1064,7 @@ static void txn_add_watch(struct txn *tx, const struct watch_key *w)
 static void txn_add_command(struct txn *tx, const struct request *r, const int *keypos, int nkeys)
 {
     int mode = (r->cmd->flags & CMD_WRITE) ? LOCK_EXCL : LOCK_SHARED;
+    tx->writes |= (r->cmd->flags & CMD_WRITE) != 0;
     for (int k = 0; k < nkeys; k++)
         txn_add_key(tx, r->shard_of[keypos[k]], r->hashes[keypos[k]], mode);
 }
@@ -1086,6 +1091,9 @@ static void txn_start_body(struct shard *s, struct request *r)
     struct txn *tx = r->tx;
     txn_body_fn *body = tx->body;
     tx->phase = TXN_BODY;
+    /* Its parts on several shards are logged as one transaction. */
+    if (tx->writes && tx->nused > 1 && !tx->watch_failed)
+        tx->log_id = aof_new_txn_id(s);
     if (tx->watch_failed) {
         s->stats.txn_watch_aborts++;
         reply_null_array(&r->reply, r->resp);
@@ -1162,6 +1170,8 @@ static void txn_tag_subs(struct request *r)
     for (int i = 0; i < r->nsubs; i++) {
         struct subreq *sub = &r->subs[i];
         sub->txflags |= SUBF_TX;
+        sub->txn_id = tx->log_id;
+        sub->txn_parts = tx->nused;
         struct txn_part *p = &tx->parts[sub->shard];
         if (tx->release_with_body && !r->parent && p->lock) {
             sub->txflags |= SUBF_RELEASE;
@@ -1248,6 +1258,10 @@ static int txn_send_unlocks(struct shard *s, struct request *r, enum txn_phase p
         subs[k].shard = tx->order[i];
         subs[k].op = SUB_UNLOCK;
         subs[k].lock = p->lock;
+        if (phase == TXN_UNLOCK) {
+            subs[k].txn_id = tx->log_id;
+            subs[k].txn_parts = tx->nused;
+        }
         p->lock = NULL;
         k++;
     }
@@ -1646,8 +1660,10 @@ static void run_inline(struct shard *s, struct client *c, const struct command *
     ctx.cmd = cmd;
     ctx.client = with_client ? c : NULL;
     int64_t t0 = monotonic_us();
+    uint64_t dirty = s->stats.dirty;
     if (evict_command_allowed(&ctx))
         cmd->handler(&ctx);
+    effect_log_command(&ctx, dirty);
     shard_command_stat(s, cmd)->usec += monotonic_us() - t0;
     s->stats.commands++;
     if (blocking_active(s->blocks)) {
@@ -1794,7 +1810,7 @@ static void body_all(struct shard *s, struct request *r)
 static int needs_barrier(const struct command *cmd)
 {
     return cmd->handler == cmd_flushall || cmd->handler == cmd_flushdb || cmd->handler == cmd_swapdb ||
-           cmd->handler == cmd_save || cmd->handler == cmd_bgsave;
+           cmd->handler == cmd_save || cmd->handler == cmd_bgsave || cmd->handler == cmd_bgrewriteaof;
 }
 
 /* Routes a keyed request whose hashes and shards are filled in: one shard,
@@ -1869,8 +1885,10 @@ static void exec_start_child(struct shard *s, struct request *r, struct request 
             ctx.argv = q->argv;
             ctx.cmd = cmd;
             ctx.client = c;
+            uint64_t dirty = s->stats.dirty;
             if (evict_command_allowed(&ctx))
                 cmd->handler(&ctx);
+            effect_log_command(&ctx, dirty);
         }
         request_finish(q);
         return;
@@ -1941,6 +1959,7 @@ static void exec_start(struct shard *s, struct request *r)
         struct request *q = r->queued[i];
         if (q->cmd->route == ROUTE_ALL) {
             txn_add_global(tx);
+            tx->writes |= (q->cmd->flags & CMD_WRITE) != 0;
             continue;
         }
         int *keypos = malloc(sizeof(int) * (q->argc + 1));
@@ -2159,6 +2178,13 @@ void dispatch_command(struct client *c, int argc, const struct arg *argv)
         dispatch_reply_error(c, ERR_MISCONF);
         return;
     }
+    /* A failing log write: writes wait until it works again (as Redis). */
+    const char *aof_err;
+    if ((cmd->flags & CMD_WRITE) && aof_writes_refused(s->srv, &aof_err)) {
+        c->multi_dirty |= c->in_multi;
+        dispatch_reply_error(c, aof_err);
+        return;
+    }
     c->commands++;
     c->last_cmd = cmd->name;
     c->last_sub = subcmd ? subcmd->name : NULL;
@@ -2188,12 +2214,15 @@ void dispatch_command(struct client *c, int argc, const struct arg *argv)
 
     if (cmd->route == ROUTE_ALL) {
         int n = s->srv->nshards;
-        if (cmd->handler == cmd_save || cmd->handler == cmd_bgsave) {
+        if (cmd->handler == cmd_save || cmd->handler == cmd_bgsave || cmd->handler == cmd_bgrewriteaof) {
             /* One snapshot at a time: claim the slot (and fix the epoch)
              * before the barrier; the shards take the cut under it. */
             const char *reply;
             int is_error;
-            if (!snap_command_prepare(s->srv, cmd->handler == cmd_save, argc, argv, &reply, &is_error)) {
+            int go = cmd->handler == cmd_bgrewriteaof
+                         ? aof_command_prepare(s->srv, &reply, &is_error)
+                         : snap_command_prepare(s->srv, cmd->handler == cmd_save, argc, argv, &reply, &is_error);
+            if (!go) {
                 if (is_error) {
                     dispatch_reply_error(c, reply);
                 } else {
@@ -2212,6 +2241,7 @@ void dispatch_command(struct client *c, int argc, const struct arg *argv)
             c->barrier = r;
             struct txn *tx = txn_new(n);
             txn_add_global(tx);
+            tx->writes = (cmd->flags & CMD_WRITE) != 0;
             txn_begin(s, r, tx, body_all);
             return;
         }

@@ -29,6 +29,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "aof_log.h"
 #include "blocking.h"
 #include "conn.h"
 #include "db.h"
@@ -147,6 +148,7 @@ void shard_init_ctx(struct shard *s, struct cmd_ctx *c, int dbid, int resp, stru
     c->stats = &s->stats;
     c->watches = s->watches;
     c->cfg = s->cfg;
+    c->aof = s->log;
 }
 
 /* ---------------- sub-requests ---------------- */
@@ -353,6 +355,11 @@ static void run_exec(struct shard *s, struct subreq *sub)
         sub->watch_failed = 1;
         return;
     }
+    /* A transaction on one shard is logged whole or not at all (unless it
+     * is a part of a multi-shard one, tagged by shard_accept_sub). */
+    int own_txn = s->log && sub->ncmds > 1 && !sub->txn_id;
+    if (own_txn)
+        aof_txn_begin(s->log, aof_new_txn_id(s), 1);
     for (int i = 0; i < sub->ncmds; i++) {
         const struct exec_cmd *ec = &sub->cmds[i];
         struct cmd_ctx c;
@@ -363,8 +370,10 @@ static void run_exec(struct shard *s, struct subreq *sub)
         c.cmd = ec->cmd;
         size_t before = sub->out.len;
         int64_t t0 = monotonic_us();
+        uint64_t dirty = s->stats.dirty;
         if (evict_command_allowed(&c))
             ec->cmd->handler(&c);
+        effect_log_command(&c, dirty);
         struct command_stat *st = shard_command_stat(s, ec->cmd);
         st->usec += monotonic_us() - t0;
         if (sub->out.len > before && sub->out.data[before] == '-') {
@@ -376,6 +385,8 @@ static void run_exec(struct shard *s, struct subreq *sub)
             sub->reply_ends[i] = sub->out.len;
         blocking_signal_command(s, sub->dbid, ec->cmd, ec->argc, ec->argv, ec->hashes);
     }
+    if (own_txn)
+        aof_txn_end(s->log);
 }
 
 static void run_granted(struct shard *s, struct lock_req *granted);
@@ -494,6 +505,10 @@ int shard_accept_sub(struct shard *s, struct subreq *sub)
     if (sub->op == SUB_UNLOCK) {
         struct lock_req *lr = sub->lock;
         sub->lock = NULL;
+        if (sub->txn_id && s->log) { /* this shard's part of a logged transaction ends */
+            aof_txn_begin(s->log, sub->txn_id, sub->txn_parts);
+            aof_txn_end(s->log);
+        }
         if (lr)
             release_lock(s, lr);
         return 1;
@@ -510,7 +525,15 @@ int shard_accept_sub(struct shard *s, struct subreq *sub)
             free(lr);
         }
     }
+    if (sub->txn_id && s->log)
+        aof_txn_begin(s->log, sub->txn_id, sub->txn_parts);
     shard_run_sub(s, sub);
+    if (sub->txn_id && s->log) {
+        if (sub->txflags & SUBF_RELEASE)
+            aof_txn_end(s->log); /* the part ends with its locks */
+        else
+            aof_txn_begin(s->log, 0, 0);
+    }
     if (sub->txflags & SUBF_RELEASE) {
         struct lock_req *lr = sub->lock;
         sub->lock = NULL;
@@ -547,8 +570,11 @@ static void shard_run_sub(struct shard *s, struct subreq *sub)
         }
         c.blocking = sub->block_mode == BLOCK_RUN;
         int64_t t0 = monotonic_us();
+        uint64_t dirty = s->stats.dirty;
         if (evict_command_allowed(&c))
             sub->handler(&c);
+        if (!c.blocked)
+            effect_log_command(&c, dirty);
         shard_command_stat(s, c.cmd)->usec += monotonic_us() - t0;
         if (c.blocked) {
             blocking_park(s, sub); /* refused when cancelled: completes as such */
@@ -562,6 +588,7 @@ static void shard_run_sub(struct shard *s, struct subreq *sub)
         struct db_entry *e = db_find_live(db, sub->hashes[1], sub->argv[1].ptr, sub->argv[1].len, s->now_ms);
         if (e) {
             db_unlink(db, e->hash, e->key, e->key_len);
+            aof_append_del(s->log, sub->dbid, e->key, e->key_len); /* it leaves this shard */
             if (sub->argv[1].len == sub->argv[2].len && !memcmp(sub->argv[1].ptr, sub->argv[2].ptr, sub->argv[1].len)) {
                 e->next = NULL; /* same name: the entry itself travels */
                 sub->entry = e;
@@ -596,6 +623,7 @@ static void shard_run_sub(struct shard *s, struct subreq *sub)
         }
         if (old)
             db_delete(db, e->hash, e->key, e->key_len);
+        aof_append_entry(s->log, sub->dbid, e);
         db_insert(db, e);
         sub->entry = NULL;
         sub->result = 1;
@@ -712,6 +740,41 @@ static void batch_free(struct batch *b)
 }
 
 /* Pushes b into ring[s -> dst] or queues it when the ring is full. */
+static void push_batch(struct shard *s, int dst, struct batch *b, unsigned char *pushed);
+
+/* A batch of replies going back to its coordinator: with appendfsync
+ * always it waits until the records appended so far are durable (in order
+ * with the replies held before it). */
+static void reply_batch(struct shard *s, int dst, struct batch *b, unsigned char *pushed)
+{
+    if (s->log_hold && (s->held_head || s->log_appended > s->log_durable)) {
+        b->log_tag = s->log_appended;
+        b->to = dst; /* not read by the coordinator once back: the destination */
+        b->next = NULL;
+        if (s->held_tail)
+            s->held_tail->next = b;
+        else
+            s->held_head = b;
+        s->held_tail = b;
+        return;
+    }
+    push_batch(s, dst, b, pushed);
+}
+
+/* Reply batches whose records are durable now (or that no longer wait). */
+static void release_held_batches(struct shard *s, unsigned char *pushed)
+{
+    while (s->held_head && (!s->log_hold || s->held_head->log_tag <= s->log_durable)) {
+        struct batch *b = s->held_head;
+        s->held_head = b->next;
+        if (!s->held_head)
+            s->held_tail = NULL;
+        int dst = b->to;
+        b->to = s->id;
+        push_batch(s, dst, b, pushed);
+    }
+}
+
 static void push_batch(struct shard *s, int dst, struct batch *b, unsigned char *pushed)
 {
     struct spsc_ring *r = s->srv->rings[s->id * s->srv->nshards + dst];
@@ -760,7 +823,7 @@ static void drain_inbound(struct shard *s, unsigned char *pushed)
                 }
                 b->count = kept;
                 if (kept)
-                    push_batch(s, from, b, pushed);
+                    reply_batch(s, from, b, pushed);
                 else
                     batch_free(b);
             }
@@ -771,6 +834,7 @@ static void drain_inbound(struct shard *s, unsigned char *pushed)
 static void flush_outgoing(struct shard *s, unsigned char *pushed)
 {
     int n = s->srv->nshards;
+    release_held_batches(s, pushed);
     for (int dst = 0; dst < n; dst++) {
         /* Older batches first, to keep per-destination order. */
         while (s->overflow_head[dst]) {
@@ -792,7 +856,7 @@ static void flush_outgoing(struct shard *s, unsigned char *pushed)
         if (s->replying[dst]) {
             struct batch *b = s->replying[dst];
             s->replying[dst] = NULL;
-            push_batch(s, dst, b, pushed);
+            reply_batch(s, dst, b, pushed);
         }
     }
     /* Wake the consumers that sleep. The fence pairs with the one a consumer
@@ -959,6 +1023,9 @@ static void process_cqes(struct shard *s)
         case TAG_SNAP:
             snap_shard_cqe(s, p, cqe->res);
             break;
+        case TAG_AOF:
+            aof_shard_cqe(s, p, cqe->res);
+            break;
         case TAG_WAKE:
         case TAG_IGNORE:
             break;
@@ -1047,6 +1114,7 @@ static void shard_cron(struct shard *s)
     for (int i = 0; i < s->ndbs; i++)
         db_rehash_step(s->dbs[i], 100);
     snap_shard_cron(s);
+    aof_shard_cron(s);
     /* Idle clients. */
     /* Soft output limits expire with time, not only when output grows. */
     if (s->cfg->obuf_limits[OBUF_NORMAL].soft) {
@@ -1088,6 +1156,7 @@ static void *shard_main(void *arg)
 {
     struct shard *s = arg;
     evict_thread_register();
+    aof_shard_init(s);
     int n = s->srv->nshards;
     unsigned char *pushed = calloc(n, 1);
     for (int i = 0; i < s->nlisteners; i++)
@@ -1113,6 +1182,7 @@ static void *shard_main(void *arg)
         if (s->block_deadline && s->block_deadline <= s->now_ms)
             s->block_deadline = blocking_expire(s, s->now_ms, 0);
         int snap_busy = snap_shard_pump(s);
+        aof_shard_flush(s); /* group commit: this iteration's records */
         flush_outgoing(s, pushed);
         shard_flush_clients(s);
 
@@ -1127,7 +1197,7 @@ static void *shard_main(void *arg)
             /* A shard without clients starts no request, so once every shard
              * is idle nothing is in flight anywhere; until then keep serving
              * the sub-requests other shards still send. */
-            if (!s->idle && !s->clients && !s->pending_overflow) {
+            if (!s->idle && !s->clients && !s->pending_overflow && !s->held_head) {
                 s->idle = 1;
                 atomic_fetch_add(&s->srv->idle_shards, 1);
             }
@@ -1160,6 +1230,7 @@ static void *shard_main(void *arg)
     }
     /* Let other shards finish what they hold of ours before we go. */
     free(pushed);
+    aof_shard_finish(s);
     snap_shard_finish_blocking(s);
     return NULL;
 }
@@ -1268,8 +1339,9 @@ int shards_start(struct server *srv)
             return -1;
         }
     }
-    /* The last snapshot, loaded into the shards before they serve anyone. */
-    if (snap_load_at_startup(srv, err, sizeof(err)) < 0) {
+    /* The data (append-only logs, or the last snapshot), loaded into the
+     * shards before they serve anyone. */
+    if (aof_load_at_startup(srv, err, sizeof(err)) < 0) {
         server_log(LL_WARNING, "%s", err);
         return -1;
     }

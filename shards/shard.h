@@ -34,7 +34,7 @@ struct client;
 struct request;
 
 /* Low bits of an SQE's user_data: what completed. */
-enum tag { TAG_ACCEPT = 1, TAG_RECV = 2, TAG_SEND = 3, TAG_WAKE = 4, TAG_IGNORE = 5, TAG_SNAP = 6 };
+enum tag { TAG_ACCEPT = 1, TAG_RECV = 2, TAG_SEND = 3, TAG_WAKE = 4, TAG_IGNORE = 5, TAG_SNAP = 6, TAG_AOF = 7 };
 #define TAG_MASK 7ULL
 
 enum sub_op {
@@ -118,6 +118,9 @@ struct subreq {
     int block_parked;       /* set by the shard while parked */
     int64_t block_deadline; /* absolute ms, 0 = none */
     uint64_t block_seq;     /* identifies it for SUB_UNBLOCK */
+    /* the multi-shard transaction this part belongs to, for the log (0 = none) */
+    uint64_t txn_id;
+    int txn_parts;
     struct buf out;
 };
 
@@ -126,6 +129,7 @@ struct batch {
     int count, cap;
     struct subreq **items;
     struct batch *next; /* overflow queue link */
+    uint64_t log_tag;   /* a reply held until the log is durable up to here */
 };
 
 struct listener {
@@ -227,6 +231,14 @@ struct shard {
 
     /* persistence */
     struct snap_job *snap; /* this shard's part of a running snapshot, else NULL */
+    struct aof_shard *aof; /* the log state (persist/aof_log.c) */
+    struct aof_shard *log; /* == aof while logging, else NULL: what a ctx appends to */
+    uint64_t log_appended; /* log position: bytes of records appended so far */
+    uint64_t log_durable;  /* output produced at or before this position may leave */
+    int log_hold;          /* appendfsync always: output waits for log_durable */
+    struct client *held_clients;         /* clients whose output waits for the log */
+    struct batch *held_head, *held_tail; /* reply batches that wait for the log */
+    uint64_t next_txn_id;
 };
 
 /* Starts every shard thread; returns 0 or -1 with a message logged. */

@@ -1,0 +1,90 @@
+/*
+ * aof_internal.h - state shared by aof_log.c (the running logs) and
+ * aof_load.c (start-up). Not for other modules: they use aof_log.h.
+ */
+#ifndef SHARDIS_AOF_INTERNAL_H
+#define SHARDIS_AOF_INTERNAL_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "command.h"
+#include "config.h"
+#include "manifest.h"
+
+#define AOF_PATH_MAX (2 * CONFIG_PATH_MAX + 96)
+
+struct shard;
+struct aof_op;
+
+/* An open segment file; closed when the last op on it is done and it is
+ * no longer the current one. */
+struct aof_seg {
+    int fd;
+    uint64_t seq;
+    uint64_t size; /* bytes written or submitted, header included */
+    int refs;
+};
+
+/* One shard's log (owned by the shard thread). */
+struct aof_shard {
+    struct shard *s;
+    struct aof_seg *cur; /* NULL while not logging */
+    char cur_path[AOF_PATH_MAX];
+    struct buf pending; /* records of this iteration */
+    struct aof_op *ops_head, *ops_tail;
+    int fsync_policy; /* enum aof_fsync, from the config of the last flush */
+    uint64_t written, fsynced;
+    uint64_t older_bytes; /* log bytes in earlier segments since the base */
+    int fsync_inflight;
+    int64_t last_fsync_ms, last_retry_ms;
+    /* the transaction whose part is running (aof_txn_begin) */
+    uint64_t txn_id;
+    uint16_t txn_parts;
+    uint64_t txn_records;
+    void *hooks; /* the dbs' expiry hooks (one per db) */
+};
+
+struct aof_server {
+    pthread_mutex_t lock;
+    char aofdir[AOF_PATH_MAX];
+    char name[CONFIG_PATH_MAX]; /* appendfilename */
+    char manifest_name[CONFIG_PATH_MAX + 16];
+    struct manifest m; /* the generation on disk (under lock) */
+    /* start-up: the segment each shard appends to first */
+    int enabled_at_start;
+    int start_fd[MAX_THREADS];
+    uint64_t start_seq[MAX_THREADS];
+    uint64_t start_size[MAX_THREADS];
+    uint64_t start_older[MAX_THREADS];
+    /* rewrite */
+    _Atomic uint64_t next_seq[MAX_THREADS]; /* segment each shard cuts to */
+    _Atomic int rewrite_in_progress;
+    _Atomic int rewrite_scheduled;
+    _Atomic int enable_pending; /* CONFIG SET appendonly yes: a rewrite turns the logs on */
+    _Atomic int cut_failed;
+    _Atomic int last_rewrite_ok;
+    _Atomic long long last_rewrite_time_sec;
+    _Atomic uint64_t rewrites;
+    int64_t rewrite_start_ms;
+    int64_t last_auto_try_ms;
+    /* sizes and errors */
+    _Atomic uint64_t log_bytes[MAX_THREADS]; /* each shard's log bytes since the base */
+    _Atomic uint64_t base_size;
+    _Atomic uint64_t size_at_rewrite;
+    _Atomic int write_err[MAX_THREADS]; /* errno of a failing write, 0 = fine */
+    _Atomic int last_write_ok;
+    char misconf[MAX_THREADS][128];
+};
+
+void aof_seg_path(const struct aof_server *as, int shard, uint64_t seq, char *out, size_t outlen);
+void aof_seg_name(const struct aof_server *as, int shard, uint64_t seq, char *out, size_t outlen);
+int aof_seg_create(const struct aof_server *as, int shard, uint64_t seq);
+int aof_fsync_dir(const char *dir);
+/* dir/file and path+ext into out (truncated to outlen). */
+void aof_join(char *out, size_t outlen, const char *dir, const char *file);
+void aof_join_ext(char *out, size_t outlen, const char *path, const char *ext);
+
+#endif

@@ -1,0 +1,875 @@
+/*
+ * aof_log.c - the append path, group commit and rewrite of the per-shard
+ * logs (see aof_log.h; start-up replay is in aof_load.c).
+ *
+ * Each shard encodes the records of one loop iteration into `pending`; at
+ * the end of the iteration aof_shard_flush turns them into one write (with
+ * appendfsync always a linked fsync) on the shard's ring. Positions count
+ * the bytes ever appended by the shard: `appended` grows with each record,
+ * s->log_durable is what has been written and, with always, fsynced, in
+ * order. Output produced at position p may leave once log_durable >= p
+ * (shard.c and conn.c hold it; only with always).
+ *
+ * A failed write (ENOSPC, EIO) keeps its bytes; the cron retries it each
+ * second, and until it succeeds write commands get MISCONF (as Redis's
+ * "Errors writing to the AOF file"). Durable positions never move past it,
+ * so with always nothing written after it is acknowledged either.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "aof.h"
+#include "aof_internal.h"
+#include "aof_log.h"
+#include "buf.h"
+#include "conn.h"
+#include "config.h"
+#include "db.h"
+#include "log.h"
+#include "manifest.h"
+#include "server.h"
+#include "shard.h"
+#include "snapshot.h"
+#include "util.h"
+
+/* Bytes of records a shard keeps per write; a bigger iteration writes more
+ * than one op (the pipeline of `always` waits for the previous op only). */
+#define AOF_WRITE_MAX (8u << 20)
+
+/* One CQE source of an op: its write or its fsync. */
+struct aof_part {
+    struct aof_op *op;
+    int is_fsync;
+};
+
+struct aof_op {
+    struct aof_op *next;
+    struct aof_seg *seg;
+    char *data; /* NULL for an fsync-only op (everysec) */
+    size_t len, done;
+    uint64_t offset; /* in the file */
+    uint64_t end;    /* log position once this op is done */
+    int fsync;
+    int pending; /* CQEs to come */
+    int err;     /* errno of a failure, retried from the cron */
+    int ok;      /* written (and fsynced when asked) */
+    struct aof_part w, f;
+};
+
+/* ---------------- server-wide state ---------------- */
+
+static struct aof_server *A(struct server *srv)
+{
+    return srv->aof;
+}
+
+void aof_seg_path(const struct aof_server *as, int shard, uint64_t seq, char *out, size_t outlen)
+{
+    char name[AOF_PATH_MAX];
+    aof_seg_name(as, shard, seq, name, sizeof(name));
+    aof_join(out, outlen, as->aofdir, name);
+}
+
+void aof_seg_name(const struct aof_server *as, int shard, uint64_t seq, char *out, size_t outlen)
+{
+    snprintf(out, outlen, "%s.%d.%llu.incr.log", as->name, shard, (unsigned long long)seq);
+}
+
+void aof_base_file_name(const char *appendfilename, uint64_t epoch, int shard, char *out, size_t outlen)
+{
+    snprintf(out, outlen, "%s.%llu.%d.base.snap", appendfilename, (unsigned long long)epoch, shard);
+}
+
+__attribute__((noinline)) void aof_join(char *out, size_t outlen, const char *dir, const char *file)
+{
+    snprintf(out, outlen, "%s/%s", dir, file);
+}
+
+__attribute__((noinline)) void aof_join_ext(char *out, size_t outlen, const char *path, const char *ext)
+{
+    snprintf(out, outlen, "%s%s", path, ext);
+}
+
+int aof_fsync_dir(const char *dir)
+{
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    int rc = fsync(fd);
+    close(fd);
+    return rc;
+}
+
+/* Creates a segment: header written and fsynced, the directory too.
+ * Returns the fd or -1 (errno). */
+int aof_seg_create(const struct aof_server *as, int shard, uint64_t seq)
+{
+    char path[AOF_PATH_MAX];
+    aof_seg_path(as, shard, seq, path, sizeof(path));
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return -1;
+    uint8_t h[AOF_SEGMENT_HEADER_SIZE];
+    aof_encode_segment_header(h, (uint32_t)shard);
+    if (pwrite(fd, h, sizeof(h), 0) != (ssize_t)sizeof(h) || fsync(fd) < 0 || aof_fsync_dir(as->aofdir) < 0) {
+        int e = errno ? errno : EIO;
+        close(fd);
+        errno = e;
+        return -1;
+    }
+    return fd;
+}
+
+/* ---------------- records ---------------- */
+
+static void append_record(struct aof_shard *a, uint8_t type, int dbid, int argc, const char *const *argv,
+                          const uint32_t *lens)
+{
+    size_t n = aof_record_size((uint32_t)argc, lens);
+    char *p = buf_reserve(&a->pending, n);
+    aof_encode_record((uint8_t *)p, type, (uint32_t)dbid, a->txn_id, a->txn_parts, (uint32_t)argc, argv, lens);
+    a->pending.len += n;
+    a->s->log_appended += n;
+    a->txn_records++;
+}
+
+void aof_append_strs(struct aof_shard *a, int dbid, int argc, const char *const *argv, const size_t *lens)
+{
+    if (!a)
+        return;
+    uint32_t small[16] = {0};
+    uint32_t *l = argc <= 16 ? small : malloc(sizeof(uint32_t) * argc);
+    for (int i = 0; i < argc; i++)
+        l[i] = (uint32_t)lens[i];
+    append_record(a, AOF_REC_COMMAND, dbid, argc, argv, l);
+    if (l != small)
+        free(l);
+}
+
+void aof_append_args(struct aof_shard *a, int dbid, int argc, const struct arg *argv)
+{
+    if (!a)
+        return;
+    const char *psmall[16] = {0};
+    uint32_t lsmall[16] = {0};
+    const char **p = argc <= 16 ? psmall : malloc(sizeof(char *) * argc);
+    uint32_t *l = argc <= 16 ? lsmall : malloc(sizeof(uint32_t) * argc);
+    for (int i = 0; i < argc; i++) {
+        p[i] = argv[i].ptr;
+        l[i] = (uint32_t)argv[i].len;
+    }
+    append_record(a, AOF_REC_COMMAND, dbid, argc, p, l);
+    if (p != psmall) {
+        free(p);
+        free(l);
+    }
+}
+
+void aof_append_del(struct aof_shard *a, int dbid, const char *key, size_t len)
+{
+    if (!a)
+        return;
+    const char *argv[2] = {"DEL", key};
+    uint32_t lens[2] = {3, (uint32_t)len};
+    append_record(a, AOF_REC_COMMAND, dbid, 2, argv, lens);
+}
+
+void aof_append_entry(struct aof_shard *a, int dbid, const struct db_entry *e)
+{
+    if (!a)
+        return;
+    struct snap_writer w;
+    struct snap_buf b = {0};
+    struct snap_header h = {SNAP_VERSION, 0, 1, (uint32_t)dbid + 1, 0, 0};
+    if (snap_writer_begin(&w, &h, &b) < 0)
+        return;
+    snap_writer_entry(&w, dbid, e, &b);
+    snap_writer_end(&w, &b);
+    const char *argv[2] = {AOF_RESTORE_CMD, (const char *)b.data};
+    uint32_t lens[2] = {sizeof(AOF_RESTORE_CMD) - 1, (uint32_t)b.len};
+    append_record(a, AOF_REC_COMMAND, dbid, 2, argv, lens);
+    snap_buf_free(&b);
+}
+
+void aof_txn_begin(struct aof_shard *a, uint64_t txn_id, int parts)
+{
+    if (!a)
+        return;
+    a->txn_id = txn_id;
+    a->txn_parts = (uint16_t)parts;
+    a->txn_records = 0;
+}
+
+void aof_txn_end(struct aof_shard *a)
+{
+    if (!a || !a->txn_id)
+        return;
+    /* A one-shard transaction (EXEC on one shard) that logged nothing needs
+     * no end; a multi-shard part always ends: its peers count on it. */
+    if (a->txn_parts > 1 || a->txn_records > 0)
+        append_record(a, AOF_REC_TXN_END, 0, 0, NULL, NULL);
+    a->txn_id = 0;
+    a->txn_parts = 0;
+}
+
+uint64_t aof_new_txn_id(struct shard *s)
+{
+    if (!s->next_txn_id)
+        s->next_txn_id = ((uint64_t)(monotonic_us() + (uint64_t)mstime() * 1000) << 8) | (uint64_t)s->id;
+    s->next_txn_id += 256;
+    return s->next_txn_id;
+}
+
+struct aof_shard *aof_shard_log(struct shard *s)
+{
+    return s->log;
+}
+
+/* ---------------- segments and ops ---------------- */
+
+static struct io_uring_sqe *sqe_get(struct shard *s)
+{
+    struct io_uring_sqe *sqe = io_uring_get_sqe(&s->ring);
+    if (!sqe) {
+        io_uring_submit(&s->ring);
+        sqe = io_uring_get_sqe(&s->ring);
+    }
+    return sqe;
+}
+
+static void seg_release(struct aof_shard *a, struct aof_seg *seg)
+{
+    if (--seg->refs > 0)
+        return;
+    /* A segment left behind (rotation, appendonly no): its data reaches the
+     * disk before the file is closed, whatever the policy. */
+    if (seg->fd >= 0) {
+        if (a->fsync_policy != AOF_FSYNC_NO)
+            fdatasync(seg->fd);
+        close(seg->fd);
+    }
+    free(seg);
+}
+
+static void op_submit(struct shard *s, struct aof_op *op)
+{
+    op->err = 0;
+    if (op->data) {
+        struct io_uring_sqe *sqe = sqe_get(s);
+        io_uring_prep_write(sqe, op->seg->fd, op->data + op->done, (unsigned)(op->len - op->done),
+                            op->offset + op->done);
+        io_uring_sqe_set_data64(sqe, (uint64_t)(uintptr_t)&op->w | TAG_AOF);
+        op->pending++;
+        if (op->fsync)
+            sqe->flags |= IOSQE_IO_LINK;
+    }
+    if (op->fsync) {
+        struct io_uring_sqe *sqe = sqe_get(s);
+        io_uring_prep_fsync(sqe, op->seg->fd, IORING_FSYNC_DATASYNC);
+        io_uring_sqe_set_data64(sqe, (uint64_t)(uintptr_t)&op->f | TAG_AOF);
+        op->pending++;
+    }
+}
+
+static struct aof_op *op_new(struct aof_seg *seg)
+{
+    struct aof_op *op = calloc(1, sizeof(*op));
+    op->seg = seg;
+    seg->refs++;
+    op->w.op = op;
+    op->f.op = op;
+    op->f.is_fsync = 1;
+    return op;
+}
+
+static void set_error(struct aof_shard *a, int err)
+{
+    struct aof_server *as = A(a->s->srv);
+    if (atomic_load(&as->write_err[a->s->id]) != err) {
+        server_log(LL_WARNING, "Error writing to the append only file of shard %d (%s): %s", a->s->id,
+                   a->cur ? a->cur_path : "", strerror(err));
+    }
+    atomic_store(&as->write_err[a->s->id], err);
+    atomic_store(&as->last_write_ok, 0);
+}
+
+/* Pops the finished ops at the head: the durable position moves. */
+static void ops_advance(struct aof_shard *a)
+{
+    struct shard *s = a->s;
+    int moved = 0;
+    while (a->ops_head && a->ops_head->ok) {
+        struct aof_op *op = a->ops_head;
+        a->ops_head = op->next;
+        if (!a->ops_head)
+            a->ops_tail = NULL;
+        a->written = op->end;
+        if (op->fsync)
+            a->fsynced = op->end;
+        moved = 1;
+        seg_release(a, op->seg);
+        free(op->data);
+        free(op);
+    }
+    if (moved && s->log_hold) {
+        s->log_durable = a->fsynced > s->log_durable ? a->fsynced : s->log_durable;
+        aof_release_held(s);
+    }
+    int failed = 0;
+    for (struct aof_op *op = a->ops_head; op; op = op->next)
+        failed |= op->err != 0;
+    if (!failed && atomic_load(&A(s->srv)->write_err[s->id])) {
+        atomic_store(&A(s->srv)->write_err[s->id], 0);
+        server_log(LL_WARNING, "The append only file of shard %d is writable again", s->id);
+    }
+}
+
+/* Turns `pending` into a write on the current segment. */
+static void submit_pending(struct shard *s, struct aof_shard *a)
+{
+    if (!a->pending.len || !a->cur)
+        return;
+    struct aof_op *op = op_new(a->cur);
+    op->data = a->pending.data;
+    op->len = a->pending.len;
+    op->offset = a->cur->size;
+    op->end = s->log_appended;
+    op->fsync = a->fsync_policy == AOF_FSYNC_ALWAYS;
+    a->cur->size += op->len;
+    a->pending.data = NULL;
+    a->pending.len = a->pending.cap = 0;
+    if (a->ops_tail)
+        a->ops_tail->next = op;
+    else
+        a->ops_head = op;
+    a->ops_tail = op;
+    atomic_store_explicit(&A(s->srv)->log_bytes[s->id], a->cur->size - AOF_SEGMENT_HEADER_SIZE + a->older_bytes,
+                          memory_order_relaxed);
+    op_submit(s, op);
+}
+
+void aof_shard_flush(struct shard *s)
+{
+    struct aof_shard *a = s->aof;
+    if (!a)
+        return;
+    int hold = s->log != NULL && s->cfg->appendfsync == AOF_FSYNC_ALWAYS;
+    a->fsync_policy = s->log ? s->cfg->appendfsync : a->fsync_policy;
+    if (!hold && s->log_hold) {
+        s->log_hold = 0; /* always -> everysec/no, or logging stopped */
+        s->log_durable = s->log_appended;
+        aof_release_held(s);
+    }
+    s->log_hold = hold;
+    if (!a->pending.len)
+        return;
+    /* Group commit: with always, the next write waits for the fsync of the
+     * previous one, gathering what arrives meanwhile. */
+    if (hold && a->ops_head && a->pending.len < AOF_WRITE_MAX)
+        return;
+    submit_pending(s, a);
+    if (!hold)
+        s->log_durable = s->log_appended;
+}
+
+void aof_shard_cqe(struct shard *s, void *ptr, int res)
+{
+    struct aof_part *part = ptr;
+    struct aof_op *op = part->op;
+    struct aof_shard *a = s->aof;
+    op->pending--;
+    if (part->is_fsync) {
+        if (!op->data) { /* everysec's fsync */
+            a->fsync_inflight = 0;
+            if (res < 0)
+                set_error(a, -res);
+            else
+                a->fsynced = op->end > a->fsynced ? op->end : a->fsynced;
+            seg_release(a, op->seg);
+            free(op);
+            return;
+        }
+        if (res < 0 && res != -ECANCELED && !op->err)
+            op->err = -res;
+    } else if (res < 0) {
+        if (res != -EINTR && res != -EAGAIN)
+            op->err = -res;
+    } else if (res == 0 && op->done < op->len) {
+        op->err = ENOSPC;
+    } else {
+        op->done += (size_t)res;
+    }
+    if (op->pending > 0)
+        return;
+    if (op->err) {
+        set_error(a, op->err);
+        return; /* the cron retries it */
+    }
+    if (op->done < op->len) {
+        op_submit(s, op); /* short write: the rest, then the fsync */
+        return;
+    }
+    op->ok = 1;
+    ops_advance(a);
+}
+
+/* ---------------- holding output (appendfsync always) ---------------- */
+
+void aof_release_held(struct shard *s)
+{
+    struct client **pp = &s->held_clients;
+    while (*pp) {
+        struct client *c = *pp;
+        if (c->log_tag <= s->log_durable || !s->log_hold) {
+            *pp = c->held_next;
+            c->in_held_list = 0;
+            client_link_flush(c);
+        } else {
+            pp = &c->held_next;
+        }
+    }
+}
+
+/* ---------------- rotation, enabling, disabling ---------------- */
+
+static void open_current(struct shard *s, struct aof_shard *a, int fd, uint64_t seq, uint64_t size)
+{
+    struct aof_seg *seg = calloc(1, sizeof(*seg));
+    seg->fd = fd;
+    seg->seq = seq;
+    seg->size = size;
+    seg->refs = 1;
+    a->cur = seg;
+    aof_seg_path(A(s->srv), s->id, seq, a->cur_path, sizeof(a->cur_path));
+}
+
+void aof_shard_cut(struct shard *s)
+{
+    struct aof_shard *a = s->aof;
+    struct aof_server *as = A(s->srv);
+    uint64_t seq = atomic_load(&as->next_seq[s->id]);
+    if (!a || !seq)
+        return;
+    /* What came before the cut goes to the old segment. */
+    if (a->cur) {
+        submit_pending(s, a);
+        a->older_bytes += a->cur->size - AOF_SEGMENT_HEADER_SIZE;
+        struct aof_seg *old = a->cur;
+        a->cur = NULL;
+        seg_release(a, old);
+    }
+    int fd = aof_seg_create(as, s->id, seq);
+    if (fd < 0) {
+        int e = errno;
+        server_log(LL_WARNING, "Can't create the append only file segment %llu of shard %d: %s",
+                   (unsigned long long)seq, s->id, strerror(e));
+        s->log = NULL; /* the rewrite's manifest will not be written: see aof_rewrite_done */
+        atomic_store(&as->cut_failed, 1);
+        set_error(a, e);
+        return;
+    }
+    open_current(s, a, fd, seq, AOF_SEGMENT_HEADER_SIZE);
+    a->older_bytes = 0; /* the base replaces what came before */
+    a->fsync_policy = s->cfg->appendfsync;
+    s->log = a;
+}
+
+static void stop_logging(struct shard *s, struct aof_shard *a)
+{
+    submit_pending(s, a);
+    if (a->cur) {
+        struct aof_seg *old = a->cur;
+        a->cur = NULL;
+        seg_release(a, old);
+    }
+    s->log = NULL;
+}
+
+/* ---------------- cron ---------------- */
+
+static void retry_failed(struct shard *s, struct aof_shard *a)
+{
+    for (struct aof_op *op = a->ops_head; op; op = op->next)
+        if (op->err && op->pending == 0)
+            op_submit(s, op);
+}
+
+static void maybe_auto_rewrite(struct shard *s);
+
+void aof_shard_cron(struct shard *s)
+{
+    struct aof_shard *a = s->aof;
+    struct aof_server *as = A(s->srv);
+    if (!a)
+        return;
+    if (s->log && !s->cfg->appendonly)
+        stop_logging(s, a);
+    if (s->now_ms - a->last_retry_ms >= 1000) {
+        a->last_retry_ms = s->now_ms;
+        retry_failed(s, a);
+    }
+    if (s->log && a->fsync_policy == AOF_FSYNC_EVERYSEC && !a->fsync_inflight && a->cur &&
+        s->now_ms - a->last_fsync_ms >= 1000 && a->written > a->fsynced) {
+        a->last_fsync_ms = s->now_ms;
+        struct aof_op *op = op_new(a->cur);
+        op->fsync = 1;
+        op->end = a->written;
+        a->fsync_inflight = 1;
+        op_submit(s, op);
+    }
+    if (s->id == 0 && !s->stopping)
+        maybe_auto_rewrite(s);
+    (void)as;
+}
+
+/* Expiry deletes a key: logged as DEL, so that a replay (where nothing
+ * expires) deletes it at the same point. */
+struct expire_hook {
+    struct shard *s;
+    int dbid;
+};
+
+static void on_expire(void *priv, const struct db_entry *e)
+{
+    struct expire_hook *h = priv;
+    aof_append_del(h->s->log, h->dbid, e->key, e->key_len);
+}
+
+void aof_shard_init(struct shard *s)
+{
+    struct aof_server *as = A(s->srv);
+    struct aof_shard *a = calloc(1, sizeof(*a));
+    a->s = s;
+    a->hooks = calloc(s->ndbs, sizeof(struct expire_hook));
+    for (int i = 0; i < s->ndbs; i++) {
+        struct expire_hook *h = &((struct expire_hook *)a->hooks)[i];
+        h->s = s;
+        h->dbid = i;
+        db_set_expire_hook(s->dbs[i], on_expire, h);
+    }
+    a->fsync_policy = s->cfg->appendfsync;
+    s->aof = a;
+    if (as->start_fd[s->id] >= 0 && as->enabled_at_start) {
+        open_current(s, a, as->start_fd[s->id], as->start_seq[s->id], as->start_size[s->id]);
+        a->older_bytes = as->start_older[s->id];
+        s->log = a;
+    }
+}
+
+void aof_shard_finish(struct shard *s)
+{
+    struct aof_shard *a = s->aof;
+    if (!a)
+        return;
+    /* Wait for what is in flight (the loop is over: other CQEs are
+     * dropped), then write what is left synchronously. */
+    int spins = 0;
+    while (a->ops_head && spins < 100000) {
+        int stuck = 1;
+        for (struct aof_op *op = a->ops_head; op; op = op->next)
+            stuck &= op->err != 0 && op->pending == 0;
+        if (stuck)
+            break;
+        struct io_uring_cqe *cqe;
+        struct __kernel_timespec ts = {.tv_sec = 0, .tv_nsec = 100 * 1000 * 1000};
+        io_uring_submit(&s->ring);
+        if (io_uring_wait_cqe_timeout(&s->ring, &cqe, &ts) == 0) {
+            uint64_t ud = cqe->user_data;
+            int res = cqe->res;
+            io_uring_cqe_seen(&s->ring, cqe);
+            if ((ud & TAG_MASK) == TAG_AOF)
+                aof_shard_cqe(s, (void *)(uintptr_t)(ud & ~TAG_MASK), res);
+        }
+        spins++;
+    }
+    if (a->cur && a->pending.len) {
+        size_t off = 0;
+        while (off < a->pending.len) {
+            ssize_t n = pwrite(a->cur->fd, a->pending.data + off, a->pending.len - off, a->cur->size + off);
+            if (n <= 0) {
+                server_log(LL_WARNING, "Error writing the append only file of shard %d at exit: %s", s->id,
+                           strerror(n < 0 ? errno : ENOSPC));
+                break;
+            }
+            off += (size_t)n;
+        }
+        a->cur->size += off;
+    }
+    if (a->cur && a->cur->fd >= 0) {
+        fsync(a->cur->fd);
+        close(a->cur->fd);
+        a->cur->fd = -1;
+    }
+    buf_free(&a->pending);
+}
+
+/* ---------------- rewrite ---------------- */
+
+/* Writes the manifest of the current generation plus, when with_next, the
+ * next segment of every shard (a rewrite about to cut). Caller holds lock. */
+static int write_manifest_locked(struct aof_server *as)
+{
+    int rc = manifest_write(as->aofdir, as->manifest_name, &as->m);
+    if (rc < 0)
+        server_log(LL_WARNING, "Can't write the append only manifest %s/%s: %s", as->aofdir, as->manifest_name,
+                   strerror(-rc));
+    return rc;
+}
+
+static uint64_t max_seq(const struct manifest *m, int shard)
+{
+    uint64_t mx = 0;
+    for (size_t i = 0; i < m->count; i++)
+        if (m->entries[i].kind == MANIFEST_LOG && (int)m->entries[i].shard == shard && m->entries[i].seq > mx)
+            mx = m->entries[i].seq;
+    return mx;
+}
+
+/* Claims the snapshot slot for a rewrite and lists the next segments.
+ * Returns 1 started (epoch set), 0 scheduled (busy), -1 failed. */
+static int rewrite_start(struct server *srv, uint64_t *epoch, const char **why)
+{
+    struct aof_server *as = A(srv);
+    int n = srv->nshards;
+    pthread_mutex_lock(&as->lock);
+    if (atomic_load(&as->rewrite_in_progress)) {
+        pthread_mutex_unlock(&as->lock);
+        *why = "ERR Background append only file rewriting already in progress";
+        return -1;
+    }
+    if (snap_in_progress(srv)) {
+        atomic_store(&as->rewrite_scheduled, 1);
+        pthread_mutex_unlock(&as->lock);
+        return 0;
+    }
+    /* The next segments are listed before any shard writes to them: a
+     * crash before the rewrite completes still replays them. */
+    for (int i = 0; i < n; i++) {
+        uint64_t next = max_seq(&as->m, i) + 1;
+        char name[AOF_PATH_MAX];
+        aof_seg_name(as, i, next, name, sizeof(name));
+        manifest_add(&as->m, MANIFEST_LOG, (uint32_t)i, next, name);
+        atomic_store(&as->next_seq[i], next);
+    }
+    as->m.shards = (uint32_t)n;
+    if (write_manifest_locked(as) < 0) {
+        pthread_mutex_unlock(&as->lock);
+        *why = "ERR Can't write the append only manifest: check the logs";
+        return -1;
+    }
+    if (snap_prepare(srv, SNAP_KIND_REWRITE, aof_rewrite_done, srv, epoch) < 0) {
+        atomic_store(&as->rewrite_scheduled, 1);
+        pthread_mutex_unlock(&as->lock);
+        return 0;
+    }
+    atomic_store(&as->cut_failed, 0);
+    atomic_store(&as->rewrite_in_progress, 1);
+    atomic_store(&as->rewrite_scheduled, 0);
+    as->rewrite_start_ms = mstime();
+    pthread_mutex_unlock(&as->lock);
+    server_log(LL_NOTICE, "Background append only file rewriting started (epoch %llu)", (unsigned long long)*epoch);
+    return 1;
+}
+
+int aof_command_prepare(struct server *srv, const char **reply, int *is_error)
+{
+    uint64_t epoch;
+    const char *why = NULL;
+    int r = rewrite_start(srv, &epoch, &why);
+    if (r == 1)
+        return 1;
+    *is_error = r < 0;
+    *reply = r < 0 ? why : "Background append only file rewriting scheduled";
+    return 0;
+}
+
+/* A rewrite started without a client (automatic, scheduled, CONFIG SET
+ * appendonly yes): each shard takes its cut at its next pump. */
+static void rewrite_start_auto(struct server *srv, const char *reason)
+{
+    uint64_t epoch;
+    const char *why = NULL;
+    if (rewrite_start(srv, &epoch, &why) == 1) {
+        server_log(LL_NOTICE, "%s: append only file rewrite started", reason);
+        snap_start_auto(srv, epoch);
+    }
+}
+
+void aof_rewrite_done(void *priv, int ok, uint64_t epoch, char *const *files, int nfiles)
+{
+    struct server *srv = priv;
+    struct aof_server *as = A(srv);
+    pthread_mutex_lock(&as->lock);
+    if (ok && atomic_load(&as->cut_failed))
+        ok = 0;
+    if (ok) {
+        struct manifest next = {0};
+        next.epoch = epoch;
+        next.shards = (uint32_t)nfiles;
+        for (int i = 0; i < nfiles; i++)
+            manifest_add(&next, MANIFEST_BASE, (uint32_t)i, 0, files[i]);
+        for (int i = 0; i < nfiles; i++) {
+            uint64_t seq = atomic_load(&as->next_seq[i]);
+            char name[AOF_PATH_MAX];
+            aof_seg_name(as, i, seq, name, sizeof(name));
+            manifest_add(&next, MANIFEST_LOG, (uint32_t)i, seq, name);
+        }
+        int rc = manifest_write(as->aofdir, as->manifest_name, &next);
+        if (rc == 0) {
+            /* The old generation's files are no longer named: delete them. */
+            for (size_t i = 0; i < as->m.count; i++) {
+                const struct manifest_entry *e = &as->m.entries[i];
+                int keep = 0;
+                for (size_t j = 0; j < next.count; j++)
+                    keep |= !strcmp(next.entries[j].file, e->file);
+                if (!keep) {
+                    char p[AOF_PATH_MAX];
+                    aof_join(p, sizeof(p), as->aofdir, e->file);
+                    unlink(p);
+                }
+            }
+            manifest_free(&as->m);
+            as->m = next;
+            uint64_t base = 0;
+            for (int i = 0; i < nfiles; i++) {
+                char p[AOF_PATH_MAX];
+                struct stat st;
+                aof_join(p, sizeof(p), as->aofdir, files[i]);
+                if (stat(p, &st) == 0)
+                    base += (uint64_t)st.st_size;
+            }
+            atomic_store(&as->base_size, base);
+            atomic_store(&as->size_at_rewrite, base);
+        } else {
+            server_log(LL_WARNING, "Can't write the append only manifest after a rewrite: %s", strerror(-rc));
+            manifest_free(&next);
+            ok = 0;
+        }
+    }
+    if (!ok) {
+        /* The base files of this epoch are not named by any manifest. */
+        for (int i = 0; i < nfiles; i++) {
+            char p[AOF_PATH_MAX];
+            aof_join(p, sizeof(p), as->aofdir, files[i]);
+            unlink(p);
+        }
+    }
+    int64_t now = mstime();
+    atomic_store(&as->last_rewrite_ok, ok);
+    atomic_store(&as->last_rewrite_time_sec, (now - as->rewrite_start_ms + 500) / 1000);
+    if (ok)
+        atomic_fetch_add(&as->rewrites, 1);
+    atomic_store(&as->rewrite_in_progress, 0);
+    pthread_mutex_unlock(&as->lock);
+    server_log(ok ? LL_NOTICE : LL_WARNING, ok ? "Background AOF rewrite finished successfully (epoch %llu)"
+                                               : "Background AOF rewrite failed (epoch %llu)",
+               (unsigned long long)epoch);
+}
+
+static void maybe_auto_rewrite(struct shard *s)
+{
+    struct server *srv = s->srv;
+    struct aof_server *as = A(srv);
+    const struct config *cfg = s->cfg;
+    if (atomic_load(&as->rewrite_in_progress) || snap_in_progress(srv))
+        return;
+    if (atomic_load(&as->enable_pending) && cfg->appendonly) {
+        atomic_store(&as->enable_pending, 0);
+        rewrite_start_auto(srv, "Appendonly turned on");
+        return;
+    }
+    if (!s->log)
+        return;
+    if (atomic_load(&as->rewrite_scheduled)) {
+        rewrite_start_auto(srv, "Scheduled BGREWRITEAOF");
+        return;
+    }
+    if (cfg->auto_aof_rewrite_percentage <= 0)
+        return;
+    uint64_t logs = 0;
+    for (int i = 0; i < srv->nshards; i++)
+        logs += atomic_load_explicit(&as->log_bytes[i], memory_order_relaxed);
+    uint64_t base = atomic_load(&as->size_at_rewrite);
+    uint64_t cur = base + logs;
+    if (cur < (uint64_t)cfg->auto_aof_rewrite_min_size)
+        return;
+    uint64_t ref = base ? base : 1;
+    if ((cur - base) * 100 / ref < (uint64_t)cfg->auto_aof_rewrite_percentage)
+        return;
+    /* As Redis: a failed automatic rewrite is retried after a pause. */
+    if (!atomic_load(&as->last_rewrite_ok) && s->now_ms - as->last_auto_try_ms < 5000)
+        return;
+    as->last_auto_try_ms = s->now_ms;
+    rewrite_start_auto(srv, "Append only file growth");
+}
+
+void aof_config_changed(struct server *srv, int was_on, int now_on)
+{
+    struct aof_server *as = A(srv);
+    if (!was_on && now_on) {
+        /* As Redis: logging starts with a rewrite; the shards start their
+         * logs at its cut. Needs the directory. */
+        if (mkdir(as->aofdir, 0755) < 0 && errno != EEXIST)
+            server_log(LL_WARNING, "Can't create the append only directory %s: %s", as->aofdir, strerror(errno));
+        atomic_store(&as->enable_pending, 1);
+    } else if (was_on && !now_on) {
+        atomic_store(&as->enable_pending, 0);
+    }
+}
+
+int aof_writes_refused(struct server *srv, const char **msg)
+{
+    struct aof_server *as = A(srv);
+    for (int i = 0; i < srv->nshards; i++) {
+        int e = atomic_load_explicit(&as->write_err[i], memory_order_relaxed);
+        if (e) {
+            snprintf(as->misconf[i], sizeof(as->misconf[i]), "MISCONF Errors writing to the AOF file: %s",
+                     strerror(e));
+            *msg = as->misconf[i];
+            return 1;
+        }
+    }
+    return 0;
+}
+
+void aof_info(struct server *srv, struct buf *out)
+{
+    struct aof_server *as = A(srv);
+    const struct config *cfg = server_config(srv);
+    int in_progress = atomic_load(&as->rewrite_in_progress);
+    int write_ok = 1;
+    for (int i = 0; i < srv->nshards; i++)
+        write_ok &= atomic_load(&as->write_err[i]) == 0;
+    char line[1024];
+    int64_t cur = in_progress ? (mstime() - as->rewrite_start_ms) / 1000 : -1;
+    snprintf(line, sizeof(line),
+             "aof_enabled:%d\r\naof_rewrite_in_progress:%d\r\naof_rewrite_scheduled:%d\r\n"
+             "aof_last_rewrite_time_sec:%lld\r\naof_current_rewrite_time_sec:%lld\r\n"
+             "aof_last_bgrewrite_status:%s\r\naof_rewrites:%llu\r\naof_rewrites_consecutive_failures:0\r\n"
+             "aof_last_write_status:%s\r\naof_last_cow_size:0\r\nmodule_fork_in_progress:0\r\n"
+             "module_fork_last_cow_size:0\r\n",
+             cfg->appendonly, in_progress, atomic_load(&as->rewrite_scheduled),
+             (long long)atomic_load(&as->last_rewrite_time_sec), (long long)cur,
+             atomic_load(&as->last_rewrite_ok) ? "ok" : "err", (unsigned long long)atomic_load(&as->rewrites),
+             write_ok ? "ok" : "err");
+    buf_append_str(out, line);
+    if (cfg->appendonly) {
+        uint64_t logs = 0;
+        for (int i = 0; i < srv->nshards; i++)
+            logs += atomic_load_explicit(&as->log_bytes[i], memory_order_relaxed);
+        uint64_t base = atomic_load(&as->base_size);
+        snprintf(line, sizeof(line),
+                 "aof_current_size:%llu\r\naof_base_size:%llu\r\naof_pending_rewrite:%d\r\n"
+                 "aof_buffer_length:0\r\naof_pending_bio_fsync:0\r\naof_delayed_fsync:0\r\n",
+                 (unsigned long long)(atomic_load(&as->size_at_rewrite) + logs), (unsigned long long)base,
+                 atomic_load(&as->rewrite_scheduled));
+        buf_append_str(out, line);
+    }
+}
