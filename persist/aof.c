@@ -163,6 +163,27 @@ void aof_record_free(struct aof_record *rec)
     rec->argv_len = NULL;
 }
 
+static int all_zero(const uint8_t *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (p[i])
+            return 0;
+    return 1;
+}
+
+/* A record that does not decode at the end of a pre-zeroed segment: torn
+ * by a crash when its checksum is still zeros (or it runs past the end)
+ * and only zeros follow it. */
+static int torn_record(const uint8_t *buf, size_t len)
+{
+    if (len < AOF_RECORD_HEADER_SIZE)
+        return 1;
+    uint64_t total = (uint64_t)AOF_RECORD_HEADER_SIZE + get_u32(buf) + AOF_RECORD_TRAILER_SIZE;
+    if (total > len)
+        return 1;
+    return all_zero(buf + total - AOF_RECORD_TRAILER_SIZE, (size_t)(len - total + AOF_RECORD_TRAILER_SIZE));
+}
+
 enum aof_status aof_scan_segment(const uint8_t *buf, size_t len, aof_visit_fn visit, void *arg, size_t *offset)
 {
     uint32_t shard_id;
@@ -175,6 +196,14 @@ enum aof_status aof_scan_segment(const uint8_t *buf, size_t len, aof_visit_fn vi
         struct aof_record rec;
         *offset = pos;
         st = aof_decode_record(buf + pos, len - pos, &rec);
+        if (st != AOF_OK && st != AOF_END) {
+            /* Segments are filled with zeros ahead of the writes: zeros up
+             * to the end are the unused rest, not a record. */
+            if (all_zero(buf + pos, len - pos))
+                return AOF_END;
+            if (st == AOF_CORRUPT && torn_record(buf + pos, len - pos))
+                return AOF_TRUNCATED;
+        }
         if (st != AOF_OK)
             return st;
         if (visit)

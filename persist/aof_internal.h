@@ -24,7 +24,9 @@ struct aof_op;
 struct aof_seg {
     int fd;
     uint64_t seq;
-    uint64_t size; /* bytes written or submitted, header included */
+    uint64_t size;  /* bytes written or submitted, header included */
+    uint64_t alloc; /* file length: bytes past `size` are zeros written ahead */
+    int no_prealloc; /* writing zeros ahead failed once: plain appends */
     int refs;
 };
 
@@ -58,6 +60,7 @@ struct aof_server {
     int start_fd[MAX_THREADS];
     uint64_t start_seq[MAX_THREADS];
     uint64_t start_size[MAX_THREADS];
+    uint64_t start_alloc[MAX_THREADS];
     uint64_t start_older[MAX_THREADS];
     /* rewrite */
     _Atomic uint64_t next_seq[MAX_THREADS]; /* segment each shard cuts to */

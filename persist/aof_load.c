@@ -312,7 +312,7 @@ static int check_files(struct aof_server *as, const struct manifest *m, struct o
             }
             enum aof_status st = f->len ? aof_scan_segment(f->data, f->len, note_txn, txns, &off) : AOF_TRUNCATED;
             if (st == AOF_END) {
-                f->valid = f->len;
+                f->valid = off; /* zeros written ahead may follow */
                 continue;
             }
             if (st == AOF_CORRUPT) {
@@ -489,6 +489,7 @@ static int new_generation(struct server *srv, struct aof_server *as, uint64_t ep
         as->start_fd[i] = fd;
         as->start_seq[i] = seq;
         as->start_size[i] = AOF_SEGMENT_HEADER_SIZE;
+        as->start_alloc[i] = AOF_SEGMENT_HEADER_SIZE;
         as->start_older[i] = 0;
         char name[AOF_PATH_MAX];
         aof_seg_name(as, i, seq, name, sizeof(name));
@@ -540,13 +541,16 @@ static int reopen_segments(struct server *srv, struct aof_server *as, struct old
         if (!last)
             return 1; /* a shard without segments: make a new generation */
         int fd;
-        uint64_t size;
+        uint64_t size, alloc;
         if (last->missing || last->valid < AOF_SEGMENT_HEADER_SIZE) {
             fd = aof_seg_create(as, i, last->seq);
-            size = AOF_SEGMENT_HEADER_SIZE;
+            size = alloc = AOF_SEGMENT_HEADER_SIZE;
         } else {
+            /* Appends go on where the records end; the zeros after them
+             * (written ahead) are reused. A torn record is cut off. */
             fd = open(last->path, O_WRONLY | O_CLOEXEC);
             size = last->valid;
+            alloc = last->truncated ? size : last->len;
             if (fd >= 0 && last->truncated && (ftruncate(fd, (off_t)size) < 0 || fsync(fd) < 0)) {
                 close(fd);
                 fd = -1;
@@ -559,6 +563,7 @@ static int reopen_segments(struct server *srv, struct aof_server *as, struct old
         as->start_fd[i] = fd;
         as->start_seq[i] = last->seq;
         as->start_size[i] = size;
+        as->start_alloc[i] = alloc;
         as->start_older[i] = older;
         atomic_store(&as->log_bytes[i], older + size - AOF_SEGMENT_HEADER_SIZE);
     }
