@@ -56,7 +56,7 @@ struct config_option {
 
 static const char *const tls_auth_clients_names[] = {"no", "yes", "optional", NULL};
 static const char *const tls_auth_clients_user_names[] = {"off", "CN", NULL};
-static const char *const appendfsync_names[] = {"no", "always", "everysec", NULL};
+static const char *const appendfsync_names[] = {"everysec", "always", "no", NULL}; /* Redis's order */
 
 #define OFF(field) offsetof(struct config, field)
 

@@ -156,3 +156,40 @@ Test(aof, transaction_grouping)
     cr_assert(aof_txn_complete(t, 9));
     aof_txn_table_free(t);
 }
+
+/* Segments are zero-filled ahead of the writes: the zeros are the end, a
+ * record torn inside the zeros is truncation, a damaged record before them
+ * is still corruption. */
+Test(aof, zero_filled_segment_tail)
+{
+    uint8_t buf[8192];
+    memset(buf, 0, sizeof(buf));
+    aof_encode_segment_header(buf, 1);
+    size_t len = AOF_SEGMENT_HEADER_SIZE;
+    const char *a[] = {"SET", "a", "1"};
+    const char *b[] = {"SET", "bb", "22"};
+    len += encode(buf + len, 0, 0, AOF_REC_COMMAND, 3, a);
+    size_t second = len;
+    size_t n2 = encode(buf + len, 0, 0, AOF_REC_COMMAND, 3, b);
+    len += n2;
+
+    struct visit_count count = {0};
+    size_t offset;
+    cr_assert_eq(aof_scan_segment(buf, sizeof(buf), count_visit, &count, &offset), AOF_END);
+    cr_assert_eq(count.records, 2);
+    cr_assert_eq(offset, len, "the valid part ends where the zeros start");
+
+    /* Only the first bytes of the second record reached the disk. */
+    uint8_t torn[8192];
+    memcpy(torn, buf, sizeof(buf));
+    memset(torn + second + 10, 0, n2 - 10);
+    count.records = 0;
+    cr_assert_eq(aof_scan_segment(torn, sizeof(torn), count_visit, &count, &offset), AOF_TRUNCATED);
+    cr_assert_eq(count.records, 1);
+    cr_assert_eq(offset, second);
+
+    /* A flipped byte of a complete record is corruption, zeros after or not. */
+    buf[second + AOF_RECORD_HEADER_SIZE + 1] ^= 0x20;
+    cr_assert_eq(aof_scan_segment(buf, sizeof(buf), NULL, NULL, &offset), AOF_CORRUPT);
+    cr_assert_eq(offset, second);
+}
