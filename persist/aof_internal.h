@@ -24,8 +24,8 @@ struct aof_op;
 struct aof_seg {
     int fd;
     uint64_t seq;
-    uint64_t size;  /* bytes written or submitted, header included */
-    uint64_t alloc; /* file length: bytes past `size` are zeros written ahead */
+    uint64_t size;   /* bytes written or submitted, header included */
+    uint64_t alloc;  /* file length: bytes past `size` are zeros written ahead */
     int no_prealloc; /* writing zeros ahead failed once: plain appends */
     int refs;
 };

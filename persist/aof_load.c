@@ -306,8 +306,8 @@ static int check_files(struct aof_server *as, const struct manifest *m, struct o
             uint32_t sid;
             if (f->len >= AOF_SEGMENT_HEADER_SIZE && aof_decode_segment_header(f->data, f->len, &sid) == AOF_OK &&
                 sid != i) {
-                snprintf(err, errlen, "Bad append only file %s: written by shard %u, listed for shard %u", f->path,
-                         sid, i);
+                snprintf(err, errlen, "Bad append only file %s: written by shard %u, listed for shard %u", f->path, sid,
+                         i);
                 return -1;
             }
             enum aof_status st = f->len ? aof_scan_segment(f->data, f->len, note_txn, txns, &off) : AOF_TRUNCATED;
@@ -468,8 +468,7 @@ static int new_generation(struct server *srv, struct aof_server *as, uint64_t ep
         uint64_t size = 0;
         aof_base_file_name(as->name, epoch, i, name, sizeof(name));
         if (write_base(as, srv->shards[i], n, epoch, name, &size) < 0) {
-            snprintf(err, errlen, "Can't write the append only base file %s/%s: %s", as->aofdir, name,
-                     strerror(errno));
+            snprintf(err, errlen, "Can't write the append only base file %s/%s: %s", as->aofdir, name, strerror(errno));
             manifest_free(&next);
             return -1;
         }
@@ -521,8 +520,7 @@ static int new_generation(struct server *srv, struct aof_server *as, uint64_t ep
 }
 
 /* Same shard count: each shard appends to its last segment. */
-static int reopen_segments(struct server *srv, struct aof_server *as, struct old_shard *olds, char *err,
-                           size_t errlen)
+static int reopen_segments(struct server *srv, struct aof_server *as, struct old_shard *olds, char *err, size_t errlen)
 {
     uint64_t base_size = 0;
     for (int i = 0; i < srv->nshards; i++) {
@@ -608,6 +606,7 @@ int aof_load_at_startup(struct server *srv, char *err, size_t errlen)
     pthread_mutex_init(&as->lock, NULL);
     atomic_store(&as->last_rewrite_ok, 1);
     atomic_store(&as->last_write_ok, 1);
+    atomic_store(&as->last_rewrite_time_sec, -1);
     for (int i = 0; i < MAX_THREADS; i++)
         as->start_fd[i] = -1;
     aof_join(as->aofdir, sizeof(as->aofdir), cfg->dir, cfg->appenddirname);
@@ -714,8 +713,8 @@ int aof_load_at_startup(struct server *srv, char *err, size_t errlen)
             server_log(LL_NOTICE,
                        "DB loaded from the append only files in %s: %llu keys, %llu records replayed (%llu of "
                        "incomplete multi-shard transactions skipped), %d shards in the files, %.3f seconds",
-                       as->aofdir, (unsigned long long)keys, (unsigned long long)records,
-                       (unsigned long long)skipped, nold, (double)(monotonic_us() - start) / 1e6);
+                       as->aofdir, (unsigned long long)keys, (unsigned long long)records, (unsigned long long)skipped,
+                       nold, (double)(monotonic_us() - start) / 1e6);
             snap_note_loaded(srv, epoch, keys);
         }
     }

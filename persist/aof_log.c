@@ -29,8 +29,8 @@
 #include "aof_internal.h"
 #include "aof_log.h"
 #include "buf.h"
-#include "conn.h"
 #include "config.h"
+#include "conn.h"
 #include "db.h"
 #include "log.h"
 #include "manifest.h"
@@ -803,8 +803,9 @@ void aof_rewrite_done(void *priv, int ok, uint64_t epoch, char *const *files, in
         atomic_fetch_add(&as->rewrites, 1);
     atomic_store(&as->rewrite_in_progress, 0);
     pthread_mutex_unlock(&as->lock);
-    server_log(ok ? LL_NOTICE : LL_WARNING, ok ? "Background AOF rewrite finished successfully (epoch %llu)"
-                                               : "Background AOF rewrite failed (epoch %llu)",
+    server_log(ok ? LL_NOTICE : LL_WARNING,
+               ok ? "Background AOF rewrite finished successfully (epoch %llu)"
+                  : "Background AOF rewrite failed (epoch %llu)",
                (unsigned long long)epoch);
 }
 
@@ -865,8 +866,7 @@ int aof_writes_refused(struct server *srv, const char **msg)
     for (int i = 0; i < srv->nshards; i++) {
         int e = atomic_load_explicit(&as->write_err[i], memory_order_relaxed);
         if (e) {
-            snprintf(as->misconf[i], sizeof(as->misconf[i]), "MISCONF Errors writing to the AOF file: %s",
-                     strerror(e));
+            snprintf(as->misconf[i], sizeof(as->misconf[i]), "MISCONF Errors writing to the AOF file: %s", strerror(e));
             *msg = as->misconf[i];
             return 1;
         }
