@@ -110,7 +110,7 @@ struct config {
     int aof_load_truncated;
     long long auto_aof_rewrite_percentage;
     long long auto_aof_rewrite_min_size;
-    int aof_use_rdb_preamble; /* accepted; a rewrite always writes a shardis snapshot as the base */
+    int aof_use_rdb_preamble;          /* accepted; a rewrite always writes a shardis snapshot as the base */
     int aof_rewrite_incremental_fsync; /* accepted */
     int no_appendfsync_on_rewrite;     /* accepted; logs are fsynced during rewrites too */
     int aof_timestamp_enabled;         /* accepted; no timestamp records */

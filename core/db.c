@@ -69,9 +69,9 @@ struct db {
     struct db_entry **expires;
     size_t expires_len;
     size_t expires_cap;
-    uint64_t expired_count; /* deleted by db_find_live (lazy expiry) */
-    uint64_t rng;           /* xorshift state for db_random and sampling */
-    struct db_cow *cow;     /* a snapshot in progress, else NULL */
+    uint64_t expired_count;    /* deleted by db_find_live (lazy expiry) */
+    uint64_t rng;              /* xorshift state for db_random and sampling */
+    struct db_cow *cow;        /* a snapshot in progress, else NULL */
     db_expire_hook *on_expire; /* told of each key deleted by expiry (the log) */
     void *expire_priv;
 };

@@ -27,8 +27,8 @@ extern size_t __sanitizer_get_current_allocated_bytes(void);
 #include <malloc.h>
 #endif
 
-#include "command.h"
 #include "aof_log.h"
+#include "command.h"
 #include "db.h"
 #include "lazyfree.h"
 #include "resp.h"
