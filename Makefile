@@ -58,6 +58,7 @@ bench: build
 	bash test/bench/tls.sh
 	bash test/bench/acl.sh
 	bash test/bench/persist.sh
+	bash test/bench/aof.sh
 
 format:
 	clang-format -i core/*.[ch] shards/*.[ch] net/*.[ch] persist/*.[ch] tools/*.c security/*.[ch] cli/*.[ch] test/unit/*.[ch] test/integration/*.c test/integration/support/*.[ch] test/fuzz/*.c test/bench/*.c

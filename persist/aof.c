@@ -172,8 +172,8 @@ static int all_zero(const uint8_t *p, size_t n)
 }
 
 /* A record that does not decode at the end of a pre-zeroed segment: torn
- * by a crash when its checksum is still zeros (or it runs past the end)
- * and only zeros follow it. */
+ * by a crash (its last bytes never reached the disk) when it runs past the
+ * end, or when its last byte and everything after it are zeros. */
 static int torn_record(const uint8_t *buf, size_t len)
 {
     if (len < AOF_RECORD_HEADER_SIZE)
@@ -181,7 +181,7 @@ static int torn_record(const uint8_t *buf, size_t len)
     uint64_t total = (uint64_t)AOF_RECORD_HEADER_SIZE + get_u32(buf) + AOF_RECORD_TRAILER_SIZE;
     if (total > len)
         return 1;
-    return all_zero(buf + total - AOF_RECORD_TRAILER_SIZE, (size_t)(len - total + AOF_RECORD_TRAILER_SIZE));
+    return all_zero(buf + total - 1, (size_t)(len - total + 1));
 }
 
 enum aof_status aof_scan_segment(const uint8_t *buf, size_t len, aof_visit_fn visit, void *arg, size_t *offset)

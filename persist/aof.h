@@ -89,8 +89,8 @@ void aof_record_free(struct aof_record *rec);
  * the valid prefix). Returns AOF_END for a clean file. visit may be NULL.
  * Segments are pre-filled with zeros by the writer: an all-zero rest is the
  * clean end (*offset is where it starts), and a record that fails its
- * checksum with zeros in its checksum field and only zeros after it is a
- * torn last write (AOF_TRUNCATED). */
+ * checksum whose last byte and everything after it are zeros is a torn last
+ * write (AOF_TRUNCATED). */
 typedef void (*aof_visit_fn)(const struct aof_record *rec, void *arg);
 enum aof_status aof_scan_segment(const uint8_t *buf, size_t len, aof_visit_fn visit, void *arg, size_t *offset);
 

@@ -606,8 +606,8 @@ void aof_shard_finish(struct shard *s)
     /* Wait for what is in flight (the loop is over: other CQEs are
      * dropped), then write what is left synchronously. */
     int spins = 0;
-    while (a->ops_head && spins < 100000) {
-        int stuck = 1;
+    while ((a->ops_head || a->fsync_inflight) && spins < 100000) {
+        int stuck = !a->fsync_inflight;
         for (struct aof_op *op = a->ops_head; op; op = op->next)
             stuck &= op->err != 0 && op->pending == 0;
         if (stuck)
