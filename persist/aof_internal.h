@@ -41,6 +41,7 @@ struct aof_shard {
     uint64_t written, fsynced;
     uint64_t older_bytes; /* log bytes in earlier segments since the base */
     int fsync_inflight;
+    int64_t pending_since_ms; /* everysec / no: when the oldest pending record came */
     int64_t last_fsync_ms, last_retry_ms;
     /* the transaction whose part is running (aof_txn_begin) */
     uint64_t txn_id;

@@ -48,6 +48,9 @@
  * queue behind one another). The loader reads zeros as the end. */
 #define AOF_PREALLOC_STEP (1u << 20)
 #define AOF_PREALLOC_AHEAD (256u << 10)
+/* Without appendfsync always a write waits for this many bytes or ms. */
+#define AOF_LAZY_BYTES (64u << 10)
+#define AOF_LAZY_MS 2
 
 /* One CQE source of an op: its write or its fsync. */
 struct aof_part {
@@ -401,15 +404,28 @@ void aof_shard_flush(struct shard *s)
         aof_release_held(s);
     }
     s->log_hold = hold;
-    if (!a->pending.len)
+    if (!a->pending.len) {
+        s->log_lazy = 0;
         return;
+    }
     /* Group commit: with always, the next write waits for the fsync of the
      * previous one, gathering what arrives meanwhile. */
     if (hold && a->ops_head && a->pending.len < AOF_WRITE_MAX)
         return;
+    if (!hold) {
+        s->log_durable = s->log_appended; /* nothing waits for the disk */
+        /* everysec / no: fewer, larger writes (the fsync comes later anyway):
+         * records wait up to AOF_LAZY_MS or AOF_LAZY_BYTES. */
+        if (!a->pending_since_ms)
+            a->pending_since_ms = s->now_ms;
+        if (a->pending.len < AOF_LAZY_BYTES && s->now_ms - a->pending_since_ms < AOF_LAZY_MS) {
+            s->log_lazy = 1; /* the loop wakes up for it */
+            return;
+        }
+    }
+    s->log_lazy = 0;
+    a->pending_since_ms = 0;
     submit_pending(s, a);
-    if (!hold)
-        s->log_durable = s->log_appended;
 }
 
 void aof_shard_cqe(struct shard *s, void *ptr, int res)

@@ -1209,7 +1209,7 @@ static void *shard_main(void *arg)
         int64_t next_cron = s->last_cron_ms + 1000 / s->cfg->hz - s->now_ms;
         if (s->block_deadline && s->block_deadline - s->now_ms < next_cron)
             next_cron = s->block_deadline - s->now_ms;
-        if (next_cron < 1)
+        if (next_cron < 1 || s->log_lazy)
             next_cron = 1;
         if (s->pending_overflow || s->resume_list || snap_busy) {
             io_uring_submit(&s->ring);
