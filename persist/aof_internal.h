@@ -79,8 +79,6 @@ struct aof_server {
     _Atomic uint64_t base_size;
     _Atomic uint64_t size_at_rewrite;
     _Atomic int write_err[MAX_THREADS]; /* errno of a failing write, 0 = fine */
-    _Atomic int last_write_ok;
-    char misconf[MAX_THREADS][128];
 };
 
 void aof_seg_path(const struct aof_server *as, int shard, uint64_t seq, char *out, size_t outlen);

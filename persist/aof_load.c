@@ -605,7 +605,6 @@ int aof_load_at_startup(struct server *srv, char *err, size_t errlen)
     struct aof_server *as = calloc(1, sizeof(*as));
     pthread_mutex_init(&as->lock, NULL);
     atomic_store(&as->last_rewrite_ok, 1);
-    atomic_store(&as->last_write_ok, 1);
     atomic_store(&as->last_rewrite_time_sec, -1);
     for (int i = 0; i < MAX_THREADS; i++)
         as->start_fd[i] = -1;

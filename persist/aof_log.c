@@ -306,7 +306,6 @@ static void set_error(struct aof_shard *a, int err)
                    a->cur ? a->cur_path : "", strerror(err));
     }
     atomic_store(&as->write_err[a->s->id], err);
-    atomic_store(&as->last_write_ok, 0);
 }
 
 /* Pops the finished ops at the head: the durable position moves. */
@@ -507,22 +506,29 @@ void aof_shard_cut(struct shard *s)
     uint64_t seq = atomic_load(&as->next_seq[s->id]);
     if (!a || !seq)
         return;
+    int fd = -1;
+    if (s->cfg->appendonly) {
+        fd = aof_seg_create(as, s->id, seq);
+        if (fd < 0) {
+            /* Logging goes on in the old segment, still listed; the rewrite
+             * fails (aof_rewrite_done) and the old generation stays. */
+            server_log(LL_WARNING, "Can't create the append only file segment %llu of shard %d: %s",
+                       (unsigned long long)seq, s->id, strerror(errno));
+            atomic_store(&as->cut_failed, 1);
+            return;
+        }
+    }
     /* What came before the cut goes to the old segment. */
     if (a->cur) {
         submit_pending(s, a);
-        a->older_bytes += a->cur->size - AOF_SEGMENT_HEADER_SIZE;
         struct aof_seg *old = a->cur;
         a->cur = NULL;
         seg_release(a, old);
     }
-    int fd = aof_seg_create(as, s->id, seq);
     if (fd < 0) {
-        int e = errno;
-        server_log(LL_WARNING, "Can't create the append only file segment %llu of shard %d: %s",
-                   (unsigned long long)seq, s->id, strerror(e));
-        s->log = NULL; /* the rewrite's manifest will not be written: see aof_rewrite_done */
-        atomic_store(&as->cut_failed, 1);
-        set_error(a, e);
+        /* BGREWRITEAOF with appendonly no writes the files, as Redis, but
+         * nothing is logged: the listed segment stays absent (empty). */
+        s->log = NULL;
         return;
     }
     open_current(s, a, fd, seq, AOF_SEGMENT_HEADER_SIZE, AOF_SEGMENT_HEADER_SIZE);
@@ -700,6 +706,8 @@ static int rewrite_start(struct server *srv, uint64_t *epoch, const char **why)
         pthread_mutex_unlock(&as->lock);
         return 0;
     }
+    if (mkdir(as->aofdir, 0755) < 0 && errno != EEXIST)
+        server_log(LL_WARNING, "Can't create the append only directory %s: %s", as->aofdir, strerror(errno));
     /* The next segments are listed before any shard writes to them: a
      * crash before the rewrite completes still replays them. */
     for (int i = 0; i < n; i++) {
@@ -882,8 +890,9 @@ int aof_writes_refused(struct server *srv, const char **msg)
     for (int i = 0; i < srv->nshards; i++) {
         int e = atomic_load_explicit(&as->write_err[i], memory_order_relaxed);
         if (e) {
-            snprintf(as->misconf[i], sizeof(as->misconf[i]), "MISCONF Errors writing to the AOF file: %s", strerror(e));
-            *msg = as->misconf[i];
+            static __thread char text[160]; /* each shard thread its own */
+            snprintf(text, sizeof(text), "MISCONF Errors writing to the AOF file: %s", strerror(e));
+            *msg = text;
             return 1;
         }
     }
