@@ -21,6 +21,7 @@
  * name and byte offset; nothing is written then. A torn last record is cut
  * off with a warning when aof-load-truncated is yes.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -588,6 +589,37 @@ static void distribute(struct server *srv, struct old_shard *o)
     free(c.v);
 }
 
+/* Files of ours the manifest does not name: a rewrite's base cut short by
+ * a crash (.tmp), or the leftovers of a generation replaced then. */
+static void delete_unlisted(struct aof_server *as)
+{
+    DIR *d = opendir(as->aofdir);
+    if (!d)
+        return;
+    size_t nl = strlen(as->name);
+    static const char *const ours[] = {".base.snap", ".incr.log", ".base.snap.tmp"};
+    for (struct dirent *de; (de = readdir(d));) {
+        const char *f = de->d_name;
+        size_t fl = strlen(f);
+        if (fl <= nl + 1 || strncmp(f, as->name, nl) != 0 || f[nl] != '.')
+            continue;
+        int match = 0;
+        for (size_t i = 0; i < sizeof(ours) / sizeof(ours[0]); i++) {
+            size_t sl = strlen(ours[i]);
+            match |= fl > sl && !strcmp(f + fl - sl, ours[i]);
+        }
+        for (size_t i = 0; match && i < as->m.count; i++)
+            match = strcmp(as->m.entries[i].file, f) != 0;
+        if (match) {
+            char p[AOF_PATH_MAX];
+            aof_join(p, sizeof(p), as->aofdir, f);
+            server_log(LL_NOTICE, "Removing %s: not named by the append only manifest", p);
+            unlink(p);
+        }
+    }
+    closedir(d);
+}
+
 /* ---------------- start-up ---------------- */
 
 static uint64_t count_keys(struct server *srv)
@@ -730,5 +762,7 @@ int aof_load_at_startup(struct server *srv, char *err, size_t errlen)
     }
     unmap_all(olds, nold);
     free(olds);
+    if (rc == 0)
+        delete_unlisted(as);
     return rc;
 }

@@ -6,7 +6,8 @@
  * kill -9 during a write load from several clients loses no acknowledged
  * write; a torn last record is cut off (or refused with aof-load-truncated
  * no); a damaged record in the middle refuses the start with the file and
- * offset and leaves the file as it was; a multi-shard transaction whose
+ * offset and leaves the file as it was; kill -9 during BGREWRITEAOF loses
+ * nothing; a multi-shard transaction whose
  * part on one shard did not end is dropped whole; BGREWRITEAOF and the
  * automatic rewrite compact the files; CONFIG SET appendonly yes at run time
  * starts the logs; a full disk gives MISCONF until space returns.
@@ -21,6 +22,7 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -688,6 +690,50 @@ Test(persist_log, bgrewriteaof_compacts_and_keeps_everything)
     remove_tree(dir);
 }
 
+Test(persist_log, kill9_during_a_rewrite_loses_nothing)
+{
+    char dir[256];
+    make_dir(dir, sizeof(dir));
+    int t = default_threads();
+    struct test_server srv;
+    start_aof(&srv, dir, t, "always", NULL);
+    redisContext *c = client_connect_port(srv.port);
+    fill_keys(c, "key", 100000);
+    expect_status(cmd(c, "BGREWRITEAOF"), "Background append only file rewriting started");
+    for (int i = 0; i < 1000; i++)
+        redisAppendCommand(c, "SET key%d changed-%d", i * 7, i);
+    pipeline(c, 1000);
+    char v[64];
+    int during = !strcmp(info_get(c, "aof_rewrite_in_progress", v, sizeof(v)), "1");
+    redisFree(c);
+    server_kill9(&srv); /* most likely while the base is written */
+
+    start_aof(&srv, dir, t, "always", NULL);
+    c = client_connect_port(srv.port);
+    expect_int(cmd(c, "DBSIZE"), 100000);
+    expect_str(cmd(c, "GET key0"), "changed-0");
+    expect_str(cmd(c, "GET key6993"), "changed-999");
+    expect_int(cmd(c, "EXISTS key99999 key1"), 2);
+    /* and a rewrite works after it */
+    expect_status(cmd(c, "BGREWRITEAOF"), "Background append only file rewriting started");
+    wait_rewrite_done(c, 1);
+    redisFree(c);
+    cr_assert(server_stop(&srv));
+    start_aof(&srv, dir, t, "always", NULL);
+    c = client_connect_port(srv.port);
+    expect_int(cmd(c, "DBSIZE"), 100000);
+    expect_str(cmd(c, "GET key7"), "changed-1");
+    redisFree(c);
+    cr_assert(server_stop(&srv));
+    if (!is_redis()) { /* a base cut short by the kill is not left behind */
+        cr_assert_eq(count_files(dir, ".tmp"), 0);
+        cr_assert_eq(count_files(dir, ".base.snap"), t);
+    }
+    if (!during)
+        cr_log_info("the rewrite had finished before the kill");
+    remove_tree(dir);
+}
+
 Test(persist_log, automatic_rewrite_on_growth)
 {
     char dir[256];
@@ -774,7 +820,10 @@ Test(persist_log, full_disk_gives_misconf_until_space_returns)
         cr_skip_test("mounting a tmpfs needs root");
     char dir[256];
     make_dir(dir, sizeof(dir));
-    if (mount("tmpfs", dir, "tmpfs", 0, "size=4m") != 0)
+    /* A mount namespace of this test process (and its server): the tmpfs
+     * goes away with them even when an assertion ends the test early. */
+    if (unshare(CLONE_NEWNS) != 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0 ||
+        mount("tmpfs", dir, "tmpfs", 0, "size=4m") != 0)
         cr_skip_test("cannot mount a tmpfs here: %s", strerror(errno));
     struct test_server srv;
     start_aof(&srv, dir, 0, "everysec", NULL);
