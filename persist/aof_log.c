@@ -236,6 +236,11 @@ uint64_t aof_new_txn_id(struct shard *s)
     return s->next_txn_id;
 }
 
+const char *aof_dir(struct server *srv)
+{
+    return A(srv)->aofdir;
+}
+
 struct aof_shard *aof_shard_log(struct shard *s)
 {
     return s->log;

@@ -103,6 +103,8 @@ int aof_writes_refused(struct server *srv, const char **msg);
 void aof_info(struct server *srv, struct buf *out);
 /* The snapshot engine: the done callback of a rewrite's snapshot. */
 void aof_rewrite_done(void *priv, int ok, uint64_t epoch, char *const *files, int nfiles);
+/* The directory of the logs, <dir>/<appenddirname> as at start-up. */
+const char *aof_dir(struct server *srv);
 /* The snapshot engine: names of a rewrite's files. */
 void aof_base_file_name(const char *appendfilename, uint64_t epoch, int shard, char *out, size_t outlen);
 

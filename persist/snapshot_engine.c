@@ -177,10 +177,10 @@ int snap_prepare(struct server *srv, enum snap_kind kind, snap_done_fn *cb, void
     if (!atomic_compare_exchange_strong(&ss->active, &expected, 1))
         return -1;
     const struct config *cfg = server_config(srv);
-    /* A rewrite writes the bases of the logs, in their directory. */
+    /* A rewrite writes the bases of the logs, in their directory (fixed at
+     * start-up: CONFIG SET dir moves the snapshots, not the logs). */
     if (kind == SNAP_KIND_REWRITE)
-        snprintf(ss->dir, sizeof(ss->dir), "%.*s/%.*s", CONFIG_PATH_MAX / 2 - 1, cfg->dir, CONFIG_PATH_MAX / 2 - 1,
-                 cfg->appenddirname);
+        snprintf(ss->dir, sizeof(ss->dir), "%s", aof_dir(srv));
     else
         snprintf(ss->dir, sizeof(ss->dir), "%s", cfg->dir);
     snprintf(ss->appendfilename, sizeof(ss->appendfilename), "%s", cfg->appendfilename);
