@@ -291,6 +291,23 @@ static int write_index(struct snap_server *ss, uint64_t epoch, int nshards)
     return rc;
 }
 
+/* Tells the snapshot's requester (a log rewrite) how it ended, with the
+ * names of the shards' files. */
+static void call_done(struct snap_server *ss, int success, uint64_t epoch)
+{
+    if (!ss->cb)
+        return;
+    char **files = calloc(ss->nshards, sizeof(char *));
+    for (int i = 0; i < ss->nshards; i++) {
+        files[i] = malloc(CONFIG_PATH_MAX + 32);
+        shard_file_name(ss, epoch, i, files[i], CONFIG_PATH_MAX + 32);
+    }
+    ss->cb(ss->cb_priv, success, epoch, files, ss->nshards);
+    for (int i = 0; i < ss->nshards; i++)
+        free(files[i]);
+    free(files);
+}
+
 /* One shard's part is over (ok or not). The last part finishes the whole. */
 static void part_done(struct server *srv, int shard, int ok, uint64_t dirty_at_cut)
 {
@@ -308,17 +325,7 @@ static void part_done(struct server *srv, int shard, int ok, uint64_t dirty_at_c
          * names the files (aof_rewrite_done). */
         if (!success)
             server_log(LL_WARNING, "The base snapshot of the append only file rewrite failed");
-        if (ss->cb) {
-            char **files = calloc(ss->nshards, sizeof(char *));
-            for (int i = 0; i < ss->nshards; i++) {
-                files[i] = malloc(CONFIG_PATH_MAX + 32);
-                shard_file_name(ss, epoch, i, files[i], CONFIG_PATH_MAX + 32);
-            }
-            ss->cb(ss->cb_priv, success, epoch, files, ss->nshards);
-            for (int i = 0; i < ss->nshards; i++)
-                free(files[i]);
-            free(files);
-        }
+        call_done(ss, success, epoch);
         atomic_store(&ss->active, 0);
         return;
     }
@@ -356,17 +363,7 @@ static void part_done(struct server *srv, int shard, int ok, uint64_t dirty_at_c
         atomic_store(&ss->bgsave_start_ms, 0);
     }
     atomic_store(&ss->last_try_ms, now);
-    if (ss->cb) {
-        char **files = calloc(ss->nshards, sizeof(char *));
-        for (int i = 0; i < ss->nshards; i++) {
-            files[i] = malloc(CONFIG_PATH_MAX + 32);
-            shard_file_name(ss, epoch, i, files[i], CONFIG_PATH_MAX + 32);
-        }
-        ss->cb(ss->cb_priv, success, epoch, files, ss->nshards);
-        for (int i = 0; i < ss->nshards; i++)
-            free(files[i]);
-        free(files);
-    }
+    call_done(ss, success, epoch);
     atomic_store(&ss->active, 0);
 }
 

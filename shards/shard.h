@@ -230,14 +230,14 @@ struct shard {
     int idle; /* stopping and without clients (counted in srv->idle_shards) */
 
     /* persistence */
-    struct snap_job *snap;               /* this shard's part of a running snapshot, else NULL */
-    struct aof_shard *aof;               /* the log state (persist/aof_log.c) */
-    struct aof_shard *log;               /* == aof while logging, else NULL: what a ctx appends to */
-    uint64_t log_appended;               /* log position: bytes of records appended so far */
-    uint64_t log_durable;                /* output produced at or before this position may leave */
-    int log_hold;                        /* appendfsync always: output waits for log_durable */
-    int log_lazy; /* records wait for a bigger write (not always): the loop sleeps 1 ms at most */
-    struct client *held_clients;         /* clients whose output waits for the log */
+    struct snap_job *snap;       /* this shard's part of a running snapshot, else NULL */
+    struct aof_shard *aof;       /* the log state (persist/aof_log.c) */
+    struct aof_shard *log;       /* == aof while logging, else NULL: what a ctx appends to */
+    uint64_t log_appended;       /* log position: bytes of records appended so far */
+    uint64_t log_durable;        /* output produced at or before this position may leave */
+    int log_hold;                /* appendfsync always: output waits for log_durable */
+    int log_lazy;                /* records wait for a bigger write (not always): the loop sleeps 1 ms at most */
+    struct client *held_clients; /* clients whose output waits for the log */
     struct batch *held_head, *held_tail; /* reply batches that wait for the log */
     uint64_t next_txn_id;
 };
