@@ -33,6 +33,7 @@ extern size_t __sanitizer_get_current_allocated_bytes(void);
 #include "lazyfree.h"
 #include "resp.h"
 #include "shard.h"
+#include "txn.h"
 
 /* ---------------- memory measurement ---------------- */
 
@@ -384,6 +385,12 @@ size_t evict_key_delete(struct shard *s, int dbid, struct db_entry *e, const str
 {
     size_t bytes = evict_entry_bytes(e);
     aof_append_del(s->log, dbid, e->key, e->key_len); /* replayed as a DEL */
+    /* A modification for WATCH, as Redis's signalModifiedKey. A key already
+     * expired is logically gone: its removal changes nothing (Redis 7 does
+     * not fail EXEC for a key that was expired at WATCH and is deleted; one
+     * that expired after WATCH fails it through the liveness check). */
+    if (s->watches && (e->expire_at == 0 || e->expire_at > s->now_ms))
+        watchtab_touch(s->watches, dbid, e->hash, e->key, e->key_len);
     struct db_entry *u = db_unlink(s->dbs[dbid], e->hash, e->key, e->key_len);
     if (cfg->lazyfree_lazy_eviction)
         lazyfree_entry(u);

@@ -297,3 +297,64 @@ Test(maxmemory, object_freq_and_idletime_follow_the_policy)
     expect_err_prefix(cmd(c, "OBJECT IDLETIME f"), "ERR An LFU maxmemory policy is selected");
     redisFree(c);
 }
+
+/* Seconds since `key` was last touched (OBJECT IDLETIME does not touch it). */
+static long long idle_seconds(redisContext *c, const char *key)
+{
+    redisReply *r = cmd(c, "OBJECT IDLETIME %s", key);
+    cr_assert(r->type == REDIS_REPLY_INTEGER, "OBJECT IDLETIME %s: %s", key, describe_reply(r));
+    long long v = r->integer;
+    freeReplyObject(r);
+    return v;
+}
+
+/* Polls until `key` has been idle for at least `seconds` (the LRU clock
+ * counts seconds: keys written after that are strictly younger). */
+static void wait_idle(redisContext *c, const char *key, long long seconds)
+{
+    long long deadline = now_ms() + 30000;
+    while (idle_seconds(c, key) < seconds) {
+        cr_assert(now_ms() < deadline, "%s never became %lld s idle", key, seconds);
+        sleep_ms(100);
+    }
+}
+
+/* An evicted key counts as modified for WATCH, as in Redis (the eviction
+ * signals the key like a write): EXEC fails. The watched key is the oldest
+ * one, and the write load goes on until it is gone, so the test does not
+ * depend on which sample the eviction draws. */
+Test(maxmemory, evicted_watched_key_fails_exec)
+{
+    redisContext *c = client_connect(), *w = client_connect();
+    expect_status(cmd(c, "SET watched v"), "OK");
+    write_load(c, "old", 200, 0);
+    wait_idle(c, "watched", 2);
+    expect_status(cmd(w, "WATCH watched"), "OK");
+    set_policy(c, "allkeys-lru", used_memory(c));
+    int written = 0;
+    for (;;) {
+        redisReply *r = cmd(c, "EXISTS watched");
+        cr_assert(r->type == REDIS_REPLY_INTEGER);
+        long long exists = r->integer;
+        freeReplyObject(r);
+        if (!exists)
+            break;
+        cr_assert(written < 100000, "watched key not evicted after %d writes (evicted_keys %lld)", written,
+                  info_ll(c, "stats", "evicted_keys"));
+        char prefix[32];
+        snprintf(prefix, sizeof(prefix), "fill%d:", written);
+        cr_assert(write_load(c, prefix, BATCH, 0) == 0);
+        written += BATCH;
+    }
+    expect_status(cmd(w, "MULTI"), "OK");
+    expect_status(cmd(w, "GET watched"), "QUEUED");
+    expect_nil(cmd(w, "EXEC"));
+    /* and a key watched after that is not disturbed by evictions of others */
+    expect_status(cmd(w, "SET mine v"), "OK");
+    expect_status(cmd(w, "WATCH mine"), "OK");
+    expect_status(cmd(w, "MULTI"), "OK");
+    expect_status(cmd(w, "GET mine"), "QUEUED");
+    expect_strs(cmd(w, "EXEC"), 1, "v");
+    redisFree(w);
+    redisFree(c);
+}

@@ -16,6 +16,7 @@
 #include "evict.h"
 #include "object.h"
 #include "shard.h"
+#include "txn.h"
 
 #define NOW 1700000000000LL
 
@@ -200,5 +201,28 @@ Test(evict, noeviction_and_no_limit_evict_nothing)
     cr_assert_eq(evict_before_write(s, &cfg, NOW), 0);
     cr_assert(!evict_refuse_write(&cfg, NOW));
     cr_assert_eq(db_size(s->dbs[0]), 10);
+    shard_free(s);
+}
+
+/* An evicted key counts as modified for WATCH (Redis signals it like a
+ * write): its version in the shard's watch table moves, so EXEC's version
+ * check fails, not only its check that a key alive at WATCH still is. */
+Test(evict, eviction_touches_watched_keys)
+{
+    evict_thread_register();
+    struct shard *s = shard_with(1);
+    s->watches = watchtab_create();
+    struct db_entry *e = add(s, 0, "k", 0, 0, lru_clock_now(NOW - 100000));
+    uint64_t hash = e->hash;
+    uint64_t before = watchtab_add(s->watches, 0, hash, "k0", 2);
+    struct config cfg;
+    config_init_defaults(&cfg);
+    cfg.maxmemory_policy = MAXMEMORY_ALLKEYS_LRU;
+    cfg.maxmemory = 1; /* always over: evicts the only key */
+    cr_assert_eq(evict_before_write(s, &cfg, NOW), 0);
+    cr_assert(!present(s, 0, "k", 0));
+    cr_assert_eq(s->stats.evicted_keys, 1);
+    cr_assert_neq(watchtab_version(s->watches, 0, hash, "k0", 2), before, "eviction left the WATCH version as it was");
+    watchtab_destroy(s->watches);
     shard_free(s);
 }
