@@ -243,7 +243,13 @@ struct pool_slot {
     char inline_key[POOL_KEY_INLINE];
 };
 
-static __thread struct pool_slot pool[POOL_SIZE]; /* unordered; score 0 = empty */
+/* One pool per shard thread, unordered; score 0 = empty. It belongs to
+ * pool_owner under pool_policy: another shard on this thread (unit tests)
+ * or another policy (CONFIG SET) starts from an empty pool, since scores of
+ * different policies do not compare. */
+static __thread struct pool_slot pool[POOL_SIZE];
+static __thread const struct shard *pool_owner;
+static __thread int pool_policy;
 
 static void slot_clear(struct pool_slot *p)
 {
@@ -251,6 +257,16 @@ static void slot_clear(struct pool_slot *p)
         free(p->key);
     p->key = NULL;
     p->score = 0;
+}
+
+static void pool_adopt(const struct shard *s, int policy)
+{
+    if (pool_owner == s && pool_policy == policy)
+        return;
+    for (int i = 0; i < POOL_SIZE; i++)
+        slot_clear(&pool[i]);
+    pool_owner = s;
+    pool_policy = policy;
 }
 
 static void slot_set(struct pool_slot *p, uint64_t score, int dbid, const struct db_entry *e)
@@ -305,6 +321,12 @@ static int pool_best(void)
     return best;
 }
 
+/* Scores are below 2^59 and do not depend on when they were taken (except
+ * LFU's slow decay), so that the shards' best scores compare with each
+ * other (see "the global choice" below): LRU scores the second of the last
+ * access (older = higher), volatile-ttl the expire time (sooner = higher). */
+#define SCORE_BASE (1ULL << 59)
+
 static uint64_t candidate_score(const struct db_entry *e, const struct config *cfg, int64_t now_ms)
 {
     switch (cfg->maxmemory_policy) {
@@ -312,10 +334,11 @@ static uint64_t candidate_score(const struct db_entry *e, const struct config *c
     case MAXMEMORY_VOLATILE_LFU:
         return 256 - evict_lfu_counter(e, cfg, now_ms);
     case MAXMEMORY_VOLATILE_TTL:
-        return UINT64_MAX - (uint64_t)e->expire_at;
-    default:
-        /* idle time in seconds; +1 so a just-used key still scores */
-        return (uint64_t)entry_idle_seconds(e, now_ms) + 1;
+        return SCORE_BASE - (uint64_t)e->expire_at;
+    default: {
+        long long accessed = now_ms / 1000 - entry_idle_seconds(e, now_ms);
+        return SCORE_BASE - (uint64_t)(accessed > 0 ? accessed : 0);
+    }
     }
 }
 
@@ -325,33 +348,44 @@ static int policy_volatile(int policy)
            policy == MAXMEMORY_VOLATILE_RANDOM || policy == MAXMEMORY_VOLATILE_TTL;
 }
 
+static int policy_random(int policy)
+{
+    return policy == MAXMEMORY_ALLKEYS_RANDOM || policy == MAXMEMORY_VOLATILE_RANDOM;
+}
+
 static struct db_entry *sample(struct db *db, int vol)
 {
     return vol ? db_random_volatile(db) : db_random(db);
 }
 
-/* Picks the next key to evict on this shard, or NULL when none qualifies. */
-static struct db_entry *pick_victim(struct shard *s, const struct config *cfg, int64_t now_ms, int *dbid_out)
+/* Random policies: a random key of a random non-empty db of this shard. */
+static struct db_entry *pick_random(struct shard *s, int vol, int *dbid_out)
 {
-    int policy = cfg->maxmemory_policy;
-    int vol = policy_volatile(policy);
-    if (policy == MAXMEMORY_ALLKEYS_RANDOM || policy == MAXMEMORY_VOLATILE_RANDOM) {
-        int n = 0;
-        for (int i = 0; i < s->ndbs; i++)
-            n += (vol ? db_expires_size(s->dbs[i]) : db_size(s->dbs[i])) > 0;
-        if (!n)
-            return NULL;
-        int pickn = (int)(thread_random() * n);
-        for (int i = 0; i < s->ndbs; i++) {
-            if ((vol ? db_expires_size(s->dbs[i]) : db_size(s->dbs[i])) == 0)
-                continue;
-            if (pickn-- == 0) {
-                *dbid_out = i;
-                return sample(s->dbs[i], vol);
-            }
-        }
+    int n = 0;
+    for (int i = 0; i < s->ndbs; i++)
+        n += (vol ? db_expires_size(s->dbs[i]) : db_size(s->dbs[i])) > 0;
+    if (!n)
         return NULL;
+    int pickn = (int)(thread_random() * n);
+    for (int i = 0; i < s->ndbs; i++) {
+        if ((vol ? db_expires_size(s->dbs[i]) : db_size(s->dbs[i])) == 0)
+            continue;
+        if (pickn-- == 0) {
+            *dbid_out = i;
+            return sample(s->dbs[i], vol);
+        }
     }
+    return NULL;
+}
+
+/* Pool policies: samples one round of every non-empty db into the pool and
+ * returns this shard's best candidate still present (left in the pool at
+ * *slot_out until evict_key_delete), or NULL when none qualifies. */
+static struct db_entry *best_candidate(struct shard *s, const struct config *cfg, int64_t now_ms, int *dbid_out,
+                                       int *slot_out)
+{
+    int vol = policy_volatile(cfg->maxmemory_policy);
+    pool_adopt(s, cfg->maxmemory_policy);
     for (int tries = 0; tries < 16; tries++) {
         int any = 0;
         for (int i = 0; i < s->ndbs; i++) {
@@ -370,15 +404,154 @@ static struct db_entry *pick_victim(struct shard *s, const struct config *cfg, i
         for (int j; (j = pool_best()) >= 0;) {
             struct pool_slot *p = &pool[j];
             struct db_entry *e = p->dbid < s->ndbs ? db_find(s->dbs[p->dbid], p->hash, p->key, p->klen) : NULL;
-            int dbid = p->dbid;
-            slot_clear(p);
             if (e && (!vol || e->expire_at)) {
-                *dbid_out = dbid;
+                *dbid_out = p->dbid;
+                *slot_out = j;
                 return e;
             }
+            slot_clear(p); /* gone since it was sampled */
         }
     }
     return NULL;
+}
+
+/* ---------------- the global choice ----------------
+ *
+ * Keys live on their shard, and only the shard's thread may delete them;
+ * yet the policy is over the whole keyspace. Each shard publishes the score
+ * of its pool's best candidate in its own slot of `board` (one writer per
+ * slot: the shard's thread; a cache line each), tagged with the policy it
+ * was computed under. A shard over the limit evicts its own candidate only
+ * when no other shard published a better one; otherwise it leaves the
+ * eviction to that shard, waking it if it sleeps, and the command runs. The
+ * better shard evicts in its loop (evict_shard_pass), every iteration while
+ * the server is over the limit, as long as its candidate stays the best.
+ *
+ * A slot whose tag is not the current policy is unknown (the shard has not
+ * sampled since the start or the last CONFIG SET): the writer defers to it
+ * too, and wakes it, so that it publishes. Ties evict on every tied shard.
+ *
+ * Fallback against starvation: the deferring writer lets memory exceed the
+ * limit by at most `slack` (limit/32, between 256 KB and 2 MB); past it, it
+ * evicts its own best candidates down to limit + slack, whatever the others
+ * published (a better shard that does not run: a long command, a descheduled
+ * thread). A writer with nothing to evict is refused only when no shard has
+ * published anything (or when over the slack), as before.
+ *
+ * Random policies have no score: the writing shard evicts its own keys. */
+
+#define EVICT_MAX_SHARDS 256 /* the `threads` maximum */
+#define RANK_NONE 1          /* sampled, nothing this policy may evict */
+#define RANK_TAG_SHIFT 60
+#define RANK_MASK ((1ULL << RANK_TAG_SHIFT) - 1)
+#define EVICT_BATCH 1024 /* keys per command or per loop pass */
+
+struct board_slot {
+    _Alignas(64) _Atomic uint64_t rank; /* tag (policy+1) << 60 | score + 1, or RANK_NONE; 0 = never */
+};
+static struct board_slot board[EVICT_MAX_SHARDS];
+
+static int sharded(const struct shard *s)
+{
+    return s->srv && s->srv->nshards > 1 && s->id >= 0 && s->id < EVICT_MAX_SHARDS;
+}
+
+static uint64_t rank_tag(int policy)
+{
+    return (uint64_t)(policy + 1) << RANK_TAG_SHIFT;
+}
+
+/* A pool score as published: RANK_NONE for no candidate, else above it. */
+static uint64_t rank_of(uint64_t score)
+{
+    return score ? score + 1 : RANK_NONE;
+}
+
+static void publish(struct shard *s, int policy, uint64_t rank)
+{
+    if (sharded(s))
+        atomic_store_explicit(&board[s->id].rank, rank_tag(policy) | rank, memory_order_relaxed);
+}
+
+uint64_t evict_published_rank(const struct shard *s)
+{
+    if (!sharded(s))
+        return 0;
+    return atomic_load_explicit(&board[s->id].rank, memory_order_relaxed) & RANK_MASK;
+}
+
+/* Whether another shard holds (or may hold: unknown) a better candidate
+ * than `mine`. With wake set, wakes those shards. */
+static int other_is_better(struct shard *s, int policy, uint64_t mine, int wake)
+{
+    int better = 0, n = s->srv->nshards < EVICT_MAX_SHARDS ? s->srv->nshards : EVICT_MAX_SHARDS;
+    uint64_t tag = rank_tag(policy);
+    for (int i = 0; i < n; i++) {
+        if (i == s->id)
+            continue;
+        uint64_t v = atomic_load_explicit(&board[i].rank, memory_order_relaxed);
+        if ((v & ~RANK_MASK) == tag && (v & RANK_MASK) <= mine)
+            continue;
+        better = 1;
+        if (!wake)
+            break;
+        shard_wake(s, i);
+    }
+    return better;
+}
+
+static size_t evict_slack(size_t limit)
+{
+    size_t slack = limit / 32;
+    if (slack < 256 * 1024)
+        slack = 256 * 1024;
+    if (slack > 2 * 1024 * 1024)
+        slack = 2 * 1024 * 1024;
+    return slack;
+}
+
+/*
+ * Evicts keys of shard s while `used` (the server's figure) is over `limit`
+ * and this shard's candidate is the best published, at most EVICT_BATCH.
+ * writer: before a denyoom command on s (may fall back past the slack), else
+ * the loop pass (evicts only when best). Returns the keys evicted, or -1 for
+ * a writer when the command must be refused (nothing to evict anywhere).
+ */
+static int evict_round(struct shard *s, const struct config *cfg, int64_t now_ms, size_t limit, size_t used, int writer)
+{
+    int policy = cfg->maxmemory_policy;
+    int global = sharded(s) && !policy_random(policy);
+    size_t slack = evict_slack(limit);
+    int n = 0;
+    while (n < EVICT_BATCH && used > limit) {
+        int dbid = 0, slot = -1;
+        struct db_entry *e;
+        if (policy_random(policy)) {
+            e = pick_random(s, policy_volatile(policy), &dbid);
+        } else {
+            e = best_candidate(s, cfg, now_ms, &dbid, &slot);
+            uint64_t mine = rank_of(e ? pool[slot].score : 0);
+            publish(s, policy, mine);
+            if (global && other_is_better(s, policy, mine, 0)) {
+                if (!writer)
+                    return n; /* the better shard evicts */
+                if (used <= limit + slack) {
+                    other_is_better(s, policy, mine, 1); /* wake them */
+                    return n;
+                }
+                /* past the slack: our own candidate, down to limit + slack */
+            }
+        }
+        if (!e) /* refused only when no shard had anything to give */
+            return writer && n == 0 ? -1 : n;
+        if (slot >= 0)
+            slot_clear(&pool[slot]);
+        size_t freed = evict_key_delete(s, dbid, e, cfg);
+        atomic_fetch_add_explicit(&evicted_since_measure, freed, memory_order_relaxed);
+        used = used > freed ? used - freed : 0;
+        n++;
+    }
+    return n;
 }
 
 size_t evict_key_delete(struct shard *s, int dbid, struct db_entry *e, const struct config *cfg)
@@ -423,17 +596,26 @@ int evict_before_write(struct shard *s, const struct config *cfg, int64_t now_ms
      * include other threads' transient buffers (a pipeline being copied to
      * another shard): a shard that runs out of candidates after evicting some
      * lets the command run; the next write there is refused if it is still
-     * over the limit with nothing left to evict. */
-    for (int n = 0; n < 1024 && used > limit; n++) {
-        int dbid = 0;
-        struct db_entry *e = pick_victim(s, cfg, now_ms, &dbid);
-        if (!e) /* refused only when this shard had nothing to give at all */
-            return n == 0 ? -1 : 0;
-        size_t freed = evict_key_delete(s, dbid, e, cfg);
-        atomic_fetch_add_explicit(&evicted_since_measure, freed, memory_order_relaxed);
-        used = used > freed ? used - freed : 0;
-    }
-    return 0;
+     * over the limit with nothing left to evict anywhere. */
+    return evict_round(s, cfg, now_ms, limit, used, 1) < 0 ? -1 : 0;
+}
+
+int evict_shard_pass(struct shard *s)
+{
+    const struct config *cfg = s->cfg;
+    if (!cfg->maxmemory || cfg->maxmemory_policy == MAXMEMORY_NOEVICTION || policy_random(cfg->maxmemory_policy) ||
+        !sharded(s))
+        return 0;
+    size_t limit = (size_t)cfg->maxmemory;
+    size_t used = evict_used_memory(now_us_monotonic());
+    if (used <= limit)
+        return 0;
+    /* Not while a transaction holds keys here: its parts must see the keys
+     * they locked. It publishes nothing new then; writers fall back past the
+     * slack. */
+    if (s->locks && !locktab_idle(s->locks))
+        return 0;
+    return evict_round(s, cfg, s->now_ms, limit, used, 0) >= EVICT_BATCH;
 }
 
 int evict_command_allowed(struct cmd_ctx *c)

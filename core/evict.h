@@ -6,10 +6,13 @@
  * exact per-thread allocated/freed counters over the server's threads (read
  * at every check); under ASan the sanitizer allocator's count and otherwise
  * mallinfo2, at most once a millisecond, the bytes every shard evicted since
- * being subtracted from the last figure. Each shard evicts its own keys while that
- * figure is above maxmemory, so keys, spread evenly by the hash, are evicted
- * from every shard in proportion to the writes it receives.
- * docs/architecture.md "Limits and eviction" has the details and deviations.
+ * being subtracted from the last figure. A key is deleted only by its own
+ * shard's thread, but the choice approximates the policy over the whole
+ * keyspace: each shard publishes its best candidate's score (one atomic
+ * per shard, written by that shard only); a shard over the limit evicts
+ * when its candidate is the best published, else leaves it to the better
+ * shard, which evicts in its loop (evict_shard_pass). evict.c "the global
+ * choice" and docs/architecture.md "Limits and eviction" have the details.
  *
  * The entry's 24-bit `lru` field holds, as in Redis, either the LRU clock in
  * seconds (LRU and non-LFU policies) or 16 bits of minutes of the last
@@ -63,13 +66,28 @@ size_t evict_entry_bytes(const struct db_entry *e);
 int evict_refuse_write(const struct config *cfg, int64_t now_ms);
 
 /*
- * Executing shard, before a denyoom command runs there: evicts this shard's
- * keys by the policy until the memory figure is under maxmemory. Returns 0
- * when the command may run, -1 when it must be refused (noeviction, or
- * nothing this shard's policy may evict while over the limit); the caller
- * replies EVICT_OOM_ERROR.
+ * Executing shard, before a denyoom command runs there: while the memory
+ * figure is over maxmemory, evicts this shard's keys by the policy when its
+ * candidate is the best of all shards, else wakes the better shards and
+ * lets the command run (evicting its own past a small slack over the limit).
+ * Returns 0 when the command may run, -1 when it must be refused
+ * (noeviction, or nothing any shard may evict while over the limit); the
+ * caller replies EVICT_OOM_ERROR.
  */
 int evict_before_write(struct shard *s, const struct config *cfg, int64_t now_ms);
+
+/*
+ * Shard thread, once per loop iteration (reads s->cfg and s->now_ms): while
+ * the server is over maxmemory, refreshes this shard's published candidate
+ * and evicts while it is the best of all shards. Returns 1 when it stopped
+ * at its per-pass bound with more to do (the loop must not sleep), else 0.
+ * Costs one branch without maxmemory, one memory read under the limit.
+ */
+int evict_shard_pass(struct shard *s);
+
+/* The score this shard last published (0 = none yet, 1 = nothing to evict,
+ * higher = better candidate) under the current tag; for tests. */
+uint64_t evict_published_rank(const struct shard *s);
 
 /* Runs evict_before_write for a denyoom command about to run with context c
  * (nothing for other commands); when it must be refused, writes the OOM

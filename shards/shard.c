@@ -876,6 +876,18 @@ static void flush_outgoing(struct shard *s, unsigned char *pushed)
     }
 }
 
+void shard_wake(struct shard *s, int dst)
+{
+    struct shard *d = s->srv->shards[dst];
+    atomic_thread_fence(memory_order_seq_cst); /* pairs with the sleeper's, as in flush_outgoing */
+    if (d != s && atomic_load_explicit(&d->sleeping, memory_order_relaxed)) {
+        struct io_uring_sqe *sqe = get_sqe(s);
+        io_uring_prep_msg_ring(sqe, d->ring_fd, 0, tagged(NULL, TAG_WAKE), 0);
+        sqe->flags |= IOSQE_CQE_SKIP_SUCCESS;
+        io_uring_sqe_set_data64(sqe, tagged(NULL, TAG_IGNORE));
+    }
+}
+
 static int inbound_empty(struct shard *s)
 {
     int n = s->srv->nshards;
@@ -1181,6 +1193,7 @@ static void *shard_main(void *arg)
         }
         if (s->block_deadline && s->block_deadline <= s->now_ms)
             s->block_deadline = blocking_expire(s, s->now_ms, 0);
+        int evict_busy = evict_shard_pass(s); /* over maxmemory: evicts when ours is the best candidate */
         int snap_busy = snap_shard_pump(s);
         aof_shard_flush(s); /* group commit: this iteration's records */
         flush_outgoing(s, pushed);
@@ -1211,7 +1224,7 @@ static void *shard_main(void *arg)
             next_cron = s->block_deadline - s->now_ms;
         if (next_cron < 1 || s->log_lazy)
             next_cron = 1;
-        if (s->pending_overflow || s->resume_list || snap_busy) {
+        if (s->pending_overflow || s->resume_list || snap_busy || evict_busy) {
             io_uring_submit(&s->ring);
             continue;
         }

@@ -247,6 +247,9 @@ int shards_start(struct server *srv);
 /* Waits for every shard thread to exit. */
 void shards_join(struct server *srv);
 
+/* Wakes shard dst if it sleeps, with no message (it runs one loop
+ * iteration: core/evict.c uses it to have a shard evict). */
+void shard_wake(struct shard *s, int dst);
 /* Used by dispatch: queue a sub-request for its destination shard. */
 void shard_send_sub(struct shard *s, struct subreq *sub);
 /* Runs one sub-request on this shard (local or from a batch), or parks it

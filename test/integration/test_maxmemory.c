@@ -358,3 +358,91 @@ Test(maxmemory, evicted_watched_key_fails_exec)
     redisFree(w);
     redisFree(c);
 }
+
+/* Keys per shard from INFO shards (shardis only), in counts[0..n-1]. */
+static int shard_key_counts(redisContext *c, long long *counts, int max)
+{
+    char *info = info_text(c, "shards");
+    char field[32], value[256];
+    int n = 0;
+    for (; n < max; n++) {
+        snprintf(field, sizeof(field), "shard%d", n);
+        if (!info_field(info, field, value, sizeof(value)))
+            break;
+        cr_assert(strncmp(value, "keys=", 5) == 0, "%s:%s", field, value);
+        counts[n] = atoll(value + 5);
+    }
+    free(info);
+    return n;
+}
+
+/* The shard that holds `key` (0 on Redis and with one thread). */
+static int shard_of_key(redisContext *c, const char *key)
+{
+    if (server_is_redis() || server_threads() < 2)
+        return 0;
+    long long before[256], after[256];
+    int n = shard_key_counts(c, before, 256);
+    expect_status(cmd(c, "SET %s x", key), "OK");
+    cr_assert_eq(shard_key_counts(c, after, 256), n);
+    expect_int(cmd(c, "DEL %s", key), 1);
+    for (int i = 0; i < n; i++)
+        if (after[i] == before[i] + 1)
+            return i;
+    cr_assert_fail("no shard got %s", key);
+    return -1;
+}
+
+/* Two hash tags on two different shards (when there are two). */
+static void tags_on_two_shards(redisContext *c, char *hot, char *cold, size_t size)
+{
+    snprintf(hot, size, "{hot}");
+    int hot_shard = shard_of_key(c, "{hot}probe");
+    for (int i = 0; i < 1000; i++) {
+        snprintf(cold, size, "{cold%d}", i);
+        char probe[64];
+        snprintf(probe, sizeof(probe), "%sprobe", cold);
+        if (server_is_redis() || server_threads() < 2 || shard_of_key(c, probe) != hot_shard)
+            return;
+    }
+    cr_assert_fail("no tag found on another shard than {hot}");
+}
+
+/* The policy is over the whole keyspace, not per shard: the recently read
+ * keys live on one shard (hash tag), the idle ones on another, and every
+ * write goes to the first. A per-shard choice evicts the writing shard's
+ * own keys, hot ones included; Redis, and shardis, evict the idle keys of
+ * the other shard. After each pipelined batch a DBSIZE (every shard answers,
+ * after the eviction pass of its loop) lets the other shard catch up, so the
+ * writer never goes past its slack and falls back to its own keys: the
+ * result does not depend on thread scheduling. */
+Test(maxmemory, allkeys_lru_evicts_idle_keys_of_another_shard_first)
+{
+    redisContext *c = client_connect();
+    char hot[32], cold[32], prefix[64], last[64];
+    tags_on_two_shards(c, hot, cold, sizeof(hot));
+    expect_status(cmd(c, "CONFIG SET maxmemory-samples 10"), "OK");
+    snprintf(prefix, sizeof(prefix), "%sc:", cold);
+    write_load(c, prefix, 3000, 0);
+    snprintf(last, sizeof(last), "%sc:2999", cold);
+    wait_idle(c, last, 2); /* every cold key is older than the hot ones */
+    snprintf(prefix, sizeof(prefix), "%sh:", hot);
+    write_load(c, prefix, 300, 0);
+    set_policy(c, "allkeys-lru", used_memory(c));
+    for (int b = 0; b < 30; b++) {
+        snprintf(prefix, sizeof(prefix), "%sn%d:", hot, b);
+        cr_assert(write_load(c, prefix, BATCH, 0) == 0);
+        dbsize(c);
+    }
+    assert_bounded(c);
+    snprintf(prefix, sizeof(prefix), "%sh:", hot);
+    int hot_left = count_present(c, prefix, 300);
+    snprintf(prefix, sizeof(prefix), "%sc:", cold);
+    int cold_left = count_present(c, prefix, 3000);
+    cr_log_info("hot keys left: %d of 300, idle keys left: %d of 3000", hot_left, cold_left);
+    cr_assert(info_ll(c, "stats", "evicted_keys") >= 1000, "evicted_keys %lld", info_ll(c, "stats", "evicted_keys"));
+    cr_assert(hot_left >= 285, "only %d of 300 hot keys survived (idle keys of the other shard: %d of 3000 left)",
+              hot_left, cold_left);
+    cr_assert(cold_left <= 2000, "%d of 3000 idle keys survived", cold_left);
+    redisFree(c);
+}
