@@ -226,3 +226,148 @@ Test(evict, eviction_touches_watched_keys)
     watchtab_destroy(s->watches);
     shard_free(s);
 }
+
+/* Two fake shards of one fake server (nothing sleeps, so no wake-up is
+ * sent): what each sees of the other's published candidate. */
+struct two_shards {
+    struct server srv;
+    struct shard *shards[2];
+    struct config cfg;
+};
+
+static void two_shards_init(struct two_shards *t, int policy)
+{
+    memset(t, 0, sizeof(*t));
+    config_init_defaults(&t->cfg);
+    t->cfg.maxmemory_policy = policy;
+    t->cfg.maxmemory_samples = 10;
+    t->srv.nshards = 2;
+    t->srv.shards = t->shards;
+    for (int i = 0; i < 2; i++) {
+        t->shards[i] = shard_with(1);
+        t->shards[i]->id = i;
+        t->shards[i]->srv = &t->srv;
+        t->shards[i]->cfg = &t->cfg;
+        t->shards[i]->now_ms = NOW;
+    }
+}
+
+static int count_present(struct shard *s, const char *prefix, int n)
+{
+    int k = 0;
+    for (int i = 0; i < n; i++)
+        k += present(s, 0, prefix, i);
+    return k;
+}
+
+Test(evict, the_shard_with_the_idlest_keys_evicts)
+{
+    evict_thread_register();
+    struct two_shards t;
+    two_shards_init(&t, MAXMEMORY_ALLKEYS_LRU);
+    struct shard *writer = t.shards[0], *other = t.shards[1];
+    for (int i = 0; i < 200; i++) {
+        add(writer, 0, "recent", i, 0, lru_clock_now(NOW - 1000));
+        add(other, 0, "idle", i, 0, lru_clock_now(NOW - 500000 + i * 1000LL));
+    }
+    struct db_entry probe = {0};
+    probe.key_len = 8;
+    probe.val_len = 200;
+    probe.encoding = ENC_RAW;
+    limit_below_now(&t.cfg, 50 * evict_entry_bytes(&probe));
+    /* The other shard has not published yet: the writer leaves it the
+     * choice and lets its command run. */
+    cr_assert_eq(evict_before_write(writer, &t.cfg, NOW), 0);
+    cr_assert_eq(writer->stats.evicted_keys, 0);
+    cr_assert_gt(evict_published_rank(writer), 1, "the writer published no candidate");
+    /* The other shard's loop pass finds its candidates the best and evicts. */
+    cr_assert_eq(evict_shard_pass(other), 0);
+    cr_assert_geq(other->stats.evicted_keys, 40);
+    cr_assert_gt(evict_published_rank(other), evict_published_rank(writer));
+    cr_assert_eq(count_present(writer, "recent", 200), 200);
+    /* Once the other shard is known to hold the idlest keys, the writer
+     * still defers (within the slack), and the other evicts again. */
+    uint64_t before = other->stats.evicted_keys;
+    limit_below_now(&t.cfg, 20 * evict_entry_bytes(&probe));
+    cr_assert_eq(evict_before_write(writer, &t.cfg, NOW), 0);
+    cr_assert_eq(writer->stats.evicted_keys, 0);
+    cr_assert_eq(evict_shard_pass(other), 0);
+    cr_assert_gt(other->stats.evicted_keys, before);
+    /* Past the slack (limit 1: far over) the writer falls back to its own
+     * keys although the other's are idler. */
+    t.cfg.maxmemory = 1;
+    cr_assert_eq(evict_before_write(writer, &t.cfg, NOW), 0);
+    cr_assert_eq(writer->stats.evicted_keys, 200);
+    /* The pass of a shard whose candidate is not the best evicts nothing:
+     * here the writer's slot says "nothing left", so the other evicts. */
+    before = other->stats.evicted_keys;
+    cr_assert_eq(evict_shard_pass(other), 0);
+    cr_assert_eq(count_present(other, "idle", 200), 0);
+    cr_assert_eq(other->stats.evicted_keys, 200);
+    /* Nothing left anywhere: the write is refused. */
+    cr_assert_eq(evict_before_write(writer, &t.cfg, NOW), -1);
+    shard_free(writer);
+    shard_free(other);
+}
+
+Test(evict, the_pass_leaves_the_eviction_to_a_better_shard)
+{
+    evict_thread_register();
+    struct two_shards t;
+    two_shards_init(&t, MAXMEMORY_ALLKEYS_LRU);
+    struct shard *a = t.shards[0], *b = t.shards[1];
+    for (int i = 0; i < 100; i++) {
+        add(a, 0, "idle", i, 0, lru_clock_now(NOW - 500000));
+        add(b, 0, "recent", i, 0, lru_clock_now(NOW - 1000));
+    }
+    struct db_entry probe = {0};
+    probe.key_len = 8;
+    probe.val_len = 200;
+    probe.encoding = ENC_RAW;
+    limit_below_now(&t.cfg, 20 * evict_entry_bytes(&probe));
+    /* a publishes its (idler) candidate by writing; b has not published
+     * yet, so a defers to it */
+    cr_assert_eq(evict_before_write(a, &t.cfg, NOW), 0);
+    cr_assert_eq(a->stats.evicted_keys, 0);
+    /* b's pass publishes and sees a's better candidate: evicts nothing */
+    cr_assert_eq(evict_shard_pass(b), 0);
+    cr_assert_eq(b->stats.evicted_keys, 0);
+    cr_assert_gt(evict_published_rank(a), evict_published_rank(b));
+    /* a's next write evicts its own */
+    cr_assert_eq(evict_before_write(a, &t.cfg, NOW), 0);
+    cr_assert_geq(a->stats.evicted_keys, 15);
+    cr_assert_eq(b->stats.evicted_keys, 0);
+    cr_assert_eq(count_present(b, "recent", 100), 100);
+    shard_free(a);
+    shard_free(b);
+}
+
+Test(evict, a_writer_with_nothing_to_evict_defers_to_a_shard_that_has)
+{
+    evict_thread_register();
+    struct two_shards t;
+    two_shards_init(&t, MAXMEMORY_VOLATILE_LRU);
+    struct shard *writer = t.shards[0], *other = t.shards[1];
+    for (int i = 0; i < 50; i++) {
+        add(writer, 0, "persist", i, 0, lru_clock_now(NOW));
+        add(other, 0, "vol", i, NOW + 1000000, lru_clock_now(NOW));
+    }
+    struct db_entry probe = {0};
+    probe.key_len = 5;
+    probe.val_len = 200;
+    probe.encoding = ENC_RAW;
+    limit_below_now(&t.cfg, 10 * evict_entry_bytes(&probe));
+    cr_assert_eq(evict_before_write(writer, &t.cfg, NOW), 0, "refused while another shard has volatile keys");
+    cr_assert_eq(evict_published_rank(writer), 1);
+    cr_assert_eq(evict_shard_pass(other), 0);
+    cr_assert_gt(other->stats.evicted_keys, 0);
+    cr_assert_eq(count_present(writer, "persist", 50), 50);
+    /* every volatile key gone, still over: refused */
+    t.cfg.maxmemory = 1;
+    cr_assert_eq(evict_shard_pass(other), 0);
+    cr_assert_eq(count_present(other, "vol", 50), 0);
+    cr_assert_eq(evict_before_write(writer, &t.cfg, NOW), -1);
+    cr_assert_eq(count_present(writer, "persist", 50), 50);
+    shard_free(writer);
+    shard_free(other);
+}
