@@ -450,6 +450,7 @@ struct board_slot {
     _Alignas(64) _Atomic uint64_t rank; /* tag (policy+1) << 60 | score + 1, or RANK_NONE; 0 = never */
 };
 static struct board_slot board[EVICT_MAX_SHARDS];
+static __thread int64_t woken_at_ms[EVICT_MAX_SHARDS]; /* this thread's last wake-up of each shard */
 
 static int sharded(const struct shard *s)
 {
@@ -495,7 +496,10 @@ static int other_is_better(struct shard *s, int policy, uint64_t mine, int wake)
         better = 1;
         if (!wake)
             break;
-        shard_wake(s, i);
+        if (woken_at_ms[i] != s->now_ms) { /* once a millisecond at most */
+            woken_at_ms[i] = s->now_ms;
+            shard_wake(s, i);
+        }
     }
     return better;
 }
@@ -550,6 +554,11 @@ static int evict_round(struct shard *s, const struct config *cfg, int64_t now_ms
         atomic_fetch_add_explicit(&evicted_since_measure, freed, memory_order_relaxed);
         used = used > freed ? used - freed : 0;
         n++;
+        /* The loop pass re-reads the figure (a few loads with jemalloc): the
+         * writers go on meanwhile, and it keeps pace with them instead of
+         * stopping at the figure it started from. */
+        if (!writer)
+            used = evict_used_memory(now_us_monotonic());
     }
     return n;
 }

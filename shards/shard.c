@@ -885,6 +885,7 @@ void shard_wake(struct shard *s, int dst)
         io_uring_prep_msg_ring(sqe, d->ring_fd, 0, tagged(NULL, TAG_WAKE), 0);
         sqe->flags |= IOSQE_CQE_SKIP_SUCCESS;
         io_uring_sqe_set_data64(sqe, tagged(NULL, TAG_IGNORE));
+        io_uring_submit(&s->ring); /* now: not after the rest of this iteration */
     }
 }
 

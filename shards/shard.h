@@ -247,8 +247,8 @@ int shards_start(struct server *srv);
 /* Waits for every shard thread to exit. */
 void shards_join(struct server *srv);
 
-/* Wakes shard dst if it sleeps, with no message (it runs one loop
- * iteration: core/evict.c uses it to have a shard evict). */
+/* Wakes shard dst at once (one io_uring_enter) if it sleeps, with no
+ * message: it runs one loop iteration (core/evict.c, to have it evict). */
 void shard_wake(struct shard *s, int dst);
 /* Used by dispatch: queue a sub-request for its destination shard. */
 void shard_send_sub(struct shard *s, struct subreq *sub);
