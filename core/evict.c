@@ -556,8 +556,10 @@ static int evict_round(struct shard *s, const struct config *cfg, int64_t now_ms
         n++;
         /* The loop pass re-reads the figure (a few loads with jemalloc): the
          * writers go on meanwhile, and it keeps pace with them instead of
-         * stopping at the figure it started from. */
-        if (!writer)
+         * stopping at the figure it started from. Not when the lazyfree
+         * thread frees the values: the figure drops only later, and
+         * re-reading it would evict far more than needed. */
+        if (!writer && !cfg->lazyfree_lazy_eviction)
             used = evict_used_memory(now_us_monotonic());
     }
     return n;
