@@ -446,3 +446,35 @@ Test(maxmemory, allkeys_lru_evicts_idle_keys_of_another_shard_first)
     cr_assert(cold_left <= 2000, "%d of 3000 idle keys survived", cold_left);
     redisFree(c);
 }
+
+/* The same for volatile-ttl: the keys that expire soonest are on the other
+ * shard; the writing shard's own soonest are the hot keys (the new keys it
+ * receives expire later still). */
+Test(maxmemory, volatile_ttl_evicts_soonest_keys_of_another_shard_first)
+{
+    redisContext *c = client_connect();
+    char hot[32], cold[32], prefix[64];
+    tags_on_two_shards(c, hot, cold, sizeof(hot));
+    expect_status(cmd(c, "CONFIG SET maxmemory-samples 10"), "OK");
+    snprintf(prefix, sizeof(prefix), "%sc:", cold);
+    write_load(c, prefix, 3000, 1000);
+    snprintf(prefix, sizeof(prefix), "%sh:", hot);
+    write_load(c, prefix, 300, 100000);
+    set_policy(c, "volatile-ttl", used_memory(c));
+    for (int b = 0; b < 30; b++) {
+        snprintf(prefix, sizeof(prefix), "%sn%d:", hot, b);
+        cr_assert(write_load(c, prefix, BATCH, 100000 + b) == 0);
+        dbsize(c);
+    }
+    assert_bounded(c);
+    snprintf(prefix, sizeof(prefix), "%sh:", hot);
+    int hot_left = count_present(c, prefix, 300);
+    snprintf(prefix, sizeof(prefix), "%sc:", cold);
+    int cold_left = count_present(c, prefix, 3000);
+    cr_log_info("hot keys left: %d of 300, soon-expiring keys left: %d of 3000", hot_left, cold_left);
+    cr_assert(hot_left >= 285,
+              "only %d of 300 later-expiring keys survived (soon-expiring keys of the other shard: %d of 3000 left)",
+              hot_left, cold_left);
+    cr_assert(cold_left <= 2000, "%d of 3000 soon-expiring keys survived", cold_left);
+    redisFree(c);
+}
