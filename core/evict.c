@@ -526,6 +526,12 @@ static int evict_round(struct shard *s, const struct config *cfg, int64_t now_ms
     int policy = cfg->maxmemory_policy;
     int global = sharded(s) && !policy_random(policy);
     size_t slack = evict_slack(limit);
+    /* A writer that deferred in this millisecond defers again without
+     * sampling (the better shard was woken then): a pipeline of writes
+     * costs one sample round a millisecond, not one per command. */
+    static __thread int64_t deferred_at_ms = -1;
+    if (writer && global && deferred_at_ms == now_ms && used <= limit + slack)
+        return 0;
     int n = 0;
     while (n < EVICT_BATCH && used > limit) {
         int dbid = 0, slot = -1;
@@ -541,6 +547,7 @@ static int evict_round(struct shard *s, const struct config *cfg, int64_t now_ms
                     return n; /* the better shard evicts */
                 if (used <= limit + slack) {
                     other_is_better(s, policy, mine, 1); /* wake them */
+                    deferred_at_ms = now_ms;
                     return n;
                 }
                 /* past the slack: our own candidate, down to limit + slack */
