@@ -1076,10 +1076,31 @@ static int open_listener(struct shard *s, const char *addr, int port, int tls, i
         sslen = sizeof(*a);
         family = AF_INET;
     }
+    int one = 1;
+    if (s->id == 0) {
+        /* SO_REUSEPORT would let this server share a port another process
+         * of the same user already listens on (the kernel then spreads the
+         * connections over both servers). Redis refuses to start there:
+         * the first shard first binds a probe socket without it, which
+         * fails with EADDRINUSE while anyone listens on the port. */
+        int probe = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (probe < 0)
+            return -errno;
+        setsockopt(probe, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+        if (family == AF_INET6)
+            setsockopt(probe, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+        if (bind(probe, (struct sockaddr *)&ss, sslen) < 0) {
+            int e = errno;
+            snprintf(err, errlen, "Could not create server TCP listening socket %s:%d: %s", addr, port,
+                     strerror(e));
+            close(probe);
+            return -e;
+        }
+        close(probe);
+    }
     int fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0)
         return -errno;
-    int one = 1;
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
     setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
     if (family == AF_INET6)
