@@ -1131,8 +1131,28 @@ int config_set_option(struct config *cfg, const char *name, const char *const *v
 int config_set_from_string(struct config *cfg, const char *name, const char *value, int at_runtime, char *err,
                            size_t errlen)
 {
-    const char *values[1] = {value};
-    return config_set_option(cfg, name, values, 1, at_runtime, err, errlen);
+    const struct config_option *opt = find_option(name);
+    if (!opt || !is_multi_arg(opt->kind) || !strchr(value, ' ')) {
+        const char *values[1] = {value};
+        return config_set_option(cfg, name, values, 1, at_runtime, err, errlen);
+    }
+    /* As Redis's CONFIG SET: words between single spaces, no quoting (what
+     * CONFIG GET shows of a multi-argument option comes back unchanged). */
+    char *copy = strdup(value);
+    size_t cap = 8, n = 0;
+    const char **words = malloc(sizeof(*words) * cap);
+    char *save = NULL;
+    for (char *w = strtok_r(copy, " ", &save); w; w = strtok_r(NULL, " ", &save)) {
+        if (n == cap) {
+            cap *= 2;
+            words = realloc(words, sizeof(*words) * cap);
+        }
+        words[n++] = w;
+    }
+    int rc = config_set_option(cfg, name, words, (int)n, at_runtime, err, errlen);
+    free(words);
+    free(copy);
+    return rc;
 }
 
 /* Splits one line into words with redis.conf quoting. Returns the word count,
