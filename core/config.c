@@ -628,8 +628,9 @@ int config_parse_memory(const char *s, long long *out)
 
 static const struct config_option *find_option(const char *name)
 {
+    int first = tolower((unsigned char)name[0]);
     for (size_t i = 0; i < NOPTIONS; i++)
-        if (!strcasecmp(config_options[i].name, name))
+        if (config_options[i].name[0] == first && !strcasecmp(config_options[i].name, name))
             return &config_options[i];
     return NULL;
 }
@@ -817,6 +818,8 @@ static int parse_integer(const struct config_option *opt, const char *v, long lo
 }
 
 static int split_line(const char *line, char **words, int maxwords, char *storage);
+static int set_option(struct config *cfg, const struct config_option *opt, const char *const *values, int nvalues,
+                      int at_runtime, char *err, size_t errlen);
 
 /* Sets a multi-argument option given as one word with spaces ("60 1 300 10"). */
 static int set_split_value(struct config *cfg, const struct config_option *opt, const char *value, int at_runtime,
@@ -830,7 +833,7 @@ static int set_split_value(struct config *cfg, const struct config_option *opt, 
         snprintf(err, errlen, "Unbalanced quotes or too many arguments");
         rc = -1;
     } else {
-        rc = config_set_option(cfg, opt->name, (const char *const *)words, n, at_runtime, err, errlen);
+        rc = set_option(cfg, opt, (const char *const *)words, n, at_runtime, err, errlen);
     }
     free(storage);
     return rc;
@@ -844,6 +847,12 @@ int config_set_option(struct config *cfg, const char *name, const char *const *v
         snprintf(err, errlen, "Bad directive or wrong number of arguments");
         return -1;
     }
+    return set_option(cfg, opt, values, nvalues, at_runtime, err, errlen);
+}
+
+static int set_option(struct config *cfg, const struct config_option *opt, const char *const *values, int nvalues,
+                      int at_runtime, char *err, size_t errlen)
+{
     if (at_runtime && !(opt->flags & CONFIG_FLAG_MUTABLE)) {
         snprintf(err, errlen, "can't set immutable config");
         return -1;
@@ -1132,9 +1141,13 @@ int config_set_from_string(struct config *cfg, const char *name, const char *val
                            size_t errlen)
 {
     const struct config_option *opt = find_option(name);
-    if (!opt || !is_multi_arg(opt->kind) || !strchr(value, ' ')) {
+    if (!opt) {
+        snprintf(err, errlen, "Bad directive or wrong number of arguments");
+        return -1;
+    }
+    if (!is_multi_arg(opt->kind) || !strchr(value, ' ')) {
         const char *values[1] = {value};
-        return config_set_option(cfg, name, values, 1, at_runtime, err, errlen);
+        return set_option(cfg, opt, values, 1, at_runtime, err, errlen);
     }
     /* As Redis's CONFIG SET: words between single spaces, no quoting (what
      * CONFIG GET shows of a multi-argument option comes back unchanged). */
@@ -1149,7 +1162,7 @@ int config_set_from_string(struct config *cfg, const char *name, const char *val
         }
         words[n++] = w;
     }
-    int rc = config_set_option(cfg, name, words, (int)n, at_runtime, err, errlen);
+    int rc = set_option(cfg, opt, words, (int)n, at_runtime, err, errlen);
     free(words);
     free(copy);
     return rc;
@@ -1223,7 +1236,7 @@ static int load_directive(struct config *cfg, char **words, int n, int depth, ch
             snprintf(msg, msglen, "wrong number of arguments");
             return -1;
         }
-        return config_set_option(cfg, words[0], (const char *const *)words + 1, n - 1, 0, msg, msglen);
+        return set_option(cfg, opt, (const char *const *)words + 1, n - 1, 0, msg, msglen);
     }
     for (size_t i = 0; i < sizeof(deprecated_directives) / sizeof(deprecated_directives[0]); i++)
         if (!strcasecmp(words[0], deprecated_directives[i].name) && n >= deprecated_directives[i].min_words &&
