@@ -867,6 +867,10 @@ static int set_option(struct config *cfg, const struct config_option *opt, const
             return -1;
         }
         for (int i = 0; i < nvalues; i++) {
+            if (!values[i][0]) {
+                snprintf(err, errlen, "Invalid bind address ''");
+                return -1;
+            }
             if (strlen(values[i]) >= sizeof(cfg->bind[0])) {
                 snprintf(err, errlen, "bind address too long: '%.64s'", values[i]);
                 return -1;

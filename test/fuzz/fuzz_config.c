@@ -64,9 +64,17 @@ static void check_takes_back_own_values(const struct config *cfg)
             abort();
         char *n = strndup(name, nlen), *v = strndup(value, vlen);
         char err[512];
-        /* a value with a NUL byte cannot be given back */
-        if (strlen(v) == vlen && config_set_from_string(copy, n, v, 1, err, sizeof(err)) < 0 &&
-            !strstr(err, "immutable")) {
+        /* A value with a NUL byte cannot be given back. An option set at
+         * start only is set as the file does (save is mutable: its file
+         * semantics, adding rules, are not wanted here). */
+        int rc = 0;
+        int no_master = !v[0] && (!strcmp(n, "replicaof") || !strcmp(n, "slaveof")); /* "" is not a value */
+        if (strlen(v) == vlen && !no_master) {
+            rc = config_set_from_string(copy, n, v, 1, err, sizeof(err));
+            if (rc < 0 && strstr(err, "immutable"))
+                rc = config_set_from_string(copy, n, v, 0, err, sizeof(err));
+        }
+        if (rc < 0) {
             fprintf(stderr, "CONFIG SET %s '%s' refused: %s\n", n, v, err);
             abort();
         }

@@ -127,6 +127,9 @@ Test(config, redis_special_directives)
     cr_assert_eq(load(cfg, "maxmemory\n", err, sizeof(err)), -1);
     cr_assert(strstr(err, "\nwrong number of arguments"), "%s", err);
     cr_assert_eq(load(cfg, "maxmemory 1 2\n", err, sizeof(err)), -1);
+    /* an empty address would come back from CONFIG GET as nothing (found by fuzz_config) */
+    cr_assert_eq(load(cfg, "bind 127.0.0.1 \"\"\n", err, sizeof(err)), -1);
+    cr_assert(strstr(err, "Invalid bind address ''"), "%s", err);
     cr_assert_eq(load(cfg, "requirepass \"unbalanced\n", err, sizeof(err)), -1);
     cr_assert(strstr(err, "Unbalanced quotes"), "%s", err);
     free(cfg);
