@@ -4,7 +4,7 @@
 BUILD ?= build
 JOBS ?= $(shell nproc)
 WERROR ?= $(if $(CI),ON,OFF)
-# RESP parser, then each smaller target (ACL rules, log records, snapshots)
+# RESP parser, then each smaller target (ACL rules, log records, snapshots, configuration)
 FUZZ_SECONDS ?= 30
 FUZZ_TARGET_SECONDS ?= 15
 # thread counts of the integration runs under ASan+UBSan (e.g. ASAN_THREADS='1|2|4')
