@@ -4,7 +4,7 @@
 BUILD ?= build
 JOBS ?= $(shell nproc)
 WERROR ?= $(if $(CI),ON,OFF)
-# RESP parser, then each smaller target (ACL rules, log records, snapshots)
+# RESP parser, then each smaller target (ACL rules, log records, snapshots, configuration)
 FUZZ_SECONDS ?= 30
 FUZZ_TARGET_SECONDS ?= 15
 # thread counts of the integration runs under ASan+UBSan (e.g. ASAN_THREADS='1|2|4')
@@ -42,14 +42,17 @@ test-asan: deps
 		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 		ctest --output-on-failure -j1 -L integration -R '_t($(ASAN_THREADS))$$'
 
+# Every target reads its seeds from test/fuzz/<target>/seeds and grows its
+# corpus in build-fuzz/<target>/corpus.
+FUZZ_TARGETS = acl aof snapshot config
 fuzz: deps
 	CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Release -DSHARDIS_FUZZ=ON -DSHARDIS_TESTS=OFF >/dev/null
-	cmake --build build-fuzz -j$(JOBS) --target fuzz_resp fuzz_acl fuzz_aof fuzz_snapshot
-	mkdir -p build-fuzz/corpus build-fuzz/corpus-acl build-fuzz/corpus-aof build-fuzz/corpus-snapshot
-	build-fuzz/fuzz_resp -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 build-fuzz/corpus test/fuzz/seeds
-	build-fuzz/fuzz_acl -max_total_time=$(FUZZ_TARGET_SECONDS) -print_final_stats=1 build-fuzz/corpus-acl test/fuzz/seeds-acl
-	build-fuzz/fuzz_aof -max_total_time=$(FUZZ_TARGET_SECONDS) -print_final_stats=1 build-fuzz/corpus-aof test/fuzz/seeds-aof
-	build-fuzz/fuzz_snapshot -max_total_time=$(FUZZ_TARGET_SECONDS) -print_final_stats=1 build-fuzz/corpus-snapshot test/fuzz/seeds_snapshot
+	cmake --build build-fuzz -j$(JOBS) --target fuzz_resp $(addprefix fuzz_,$(FUZZ_TARGETS))
+	mkdir -p build-fuzz/resp/corpus $(foreach t,$(FUZZ_TARGETS),build-fuzz/$(t)/corpus)
+	build-fuzz/fuzz_resp -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 build-fuzz/resp/corpus test/fuzz/resp/seeds
+	set -e; for t in $(FUZZ_TARGETS); do \
+		build-fuzz/fuzz_$$t -max_total_time=$(FUZZ_TARGET_SECONDS) -print_final_stats=1 build-fuzz/$$t/corpus test/fuzz/$$t/seeds; \
+	done
 
 bench: build
 	bash test/bench/bench.sh

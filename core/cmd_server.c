@@ -548,6 +548,11 @@ void cmd_info(struct cmd_ctx *c)
 
 /* ---------------- CONFIG ---------------- */
 
+/* CONFIG SET k1 v1 k2 v2 ...: all or nothing, as Redis 7. Every name is
+ * checked first (unknown, immutable, protected, given twice), then the values
+ * are set one by one on a copy of the configuration; the first value that
+ * fails discards the copy, so the values set before it are rolled back and
+ * nothing was ever published. */
 struct config_set_args {
     const struct arg *argv;
     int argc;
@@ -558,27 +563,18 @@ static int apply_config_set(struct config *cfg, void *p)
 {
     struct config_set_args *a = p;
     for (int i = 2; i + 1 < a->argc; i += 2) {
-        char name[128], value[CONFIG_PATH_MAX];
+        char name[128];
+        char *value = malloc(a->argv[i + 1].len + 1);
         snprintf(name, sizeof(name), "%.*s", (int)a->argv[i].len, a->argv[i].ptr);
-        snprintf(value, sizeof(value), "%.*s", (int)a->argv[i + 1].len, a->argv[i + 1].ptr);
-        for (char *q = name; *q; q++)
-            *q = (char)tolower((unsigned char)*q);
-        const char *values[CONFIG_MAX_BIND];
-        int nvalues = 1;
-        char words[CONFIG_PATH_MAX];
-        values[0] = value;
-        if (!strcmp(name, "bind")) {
-            /* bind takes a space separated list */
-            snprintf(words, sizeof(words), "%s", value);
-            nvalues = 0;
-            for (char *tok = strtok(words, " "); tok && nvalues < CONFIG_MAX_BIND; tok = strtok(NULL, " "))
-                values[nvalues++] = tok;
-        }
-        if (config_set_option(cfg, name, values, nvalues, 1, a->err, sizeof(a->err)) < 0) {
-            char reason[256];
-            snprintf(reason, sizeof(reason), "%.200s", a->err);
-            snprintf(a->err, sizeof(a->err), "ERR CONFIG SET failed (possibly related to argument '%.64s') - %s", name,
-                     reason);
+        memcpy(value, a->argv[i + 1].ptr, a->argv[i + 1].len);
+        value[a->argv[i + 1].len] = '\0';
+        int idx = config_option_index(name);
+        char reason[300];
+        int rc = config_set_from_string(cfg, name, value, 1, reason, sizeof(reason));
+        free(value);
+        if (rc < 0) {
+            snprintf(a->err, sizeof(a->err), "ERR CONFIG SET failed (possibly related to argument '%s') - %s",
+                     config_option_name(idx), reason);
             return -1;
         }
     }
@@ -599,24 +595,58 @@ static int apply_config_set(struct config *cfg, void *p)
     return 0;
 }
 
+/* The names of a CONFIG SET, in order: the first that is unknown, immutable,
+ * protected (and not allowed for this client) or given twice is the error,
+ * with Redis's texts. Returns 0 when all may be set. */
+static int config_set_check_names(struct cmd_ctx *c, const struct config *cfg)
+{
+    int *seen = malloc(sizeof(int) * (size_t)(c->argc / 2));
+    int nseen = 0, rc = 0;
+    for (int i = 2; i < c->argc; i += 2) {
+        char name[128];
+        snprintf(name, sizeof(name), "%.*s", (int)(c->argv[i].len > 100 ? 100 : c->argv[i].len), c->argv[i].ptr);
+        int idx = c->argv[i].len > 100 ? -1 : config_option_index(name);
+        if (idx < 0) {
+            reply_errorf(c->out, "ERR Unknown option or number of arguments for CONFIG SET - '%s'", name);
+            rc = -1;
+            break;
+        }
+        int flags = config_option_flags(idx);
+        const char *why = NULL;
+        if (!(flags & CONFIG_FLAG_MUTABLE))
+            why = "can't set immutable config";
+        else if ((flags & CONFIG_FLAG_PROTECTED) &&
+                 !config_protected_action_allowed(cfg->enable_protected_configs, c->client ? c->client->addr : NULL))
+            why = "can't set protected config";
+        for (int j = 0; j < nseen && !why; j++)
+            if (seen[j] == idx)
+                why = "duplicate parameter";
+        if (why) {
+            reply_errorf(c->out, "ERR CONFIG SET failed (possibly related to argument '%s') - %s", name, why);
+            rc = -1;
+            break;
+        }
+        seen[nseen++] = idx;
+    }
+    free(seen);
+    return rc;
+}
+
 void cmd_config(struct cmd_ctx *c)
 {
     struct server *srv = c->shard->srv;
     const struct arg *sub = &c->argv[1];
     if (arg_is(sub, "get") && c->argc >= 3) {
         config_get_reply(server_config(srv), c->out, c->resp, &c->argv[2], c->argc - 2);
-    } else if (arg_is(sub, "set") && c->argc >= 4 && c->argc % 2 == 0) {
+    } else if (arg_is(sub, "set") && c->argc >= 4) {
+        if (c->argc % 2) {
+            reply_error(c->out, ERR_SYNTAX);
+            return;
+        }
         struct config_set_args a = {.argv = c->argv, .argc = c->argc};
         int was_aof = server_config(srv)->appendonly;
-        /* Unknown names first, with Redis's wording. */
-        for (int i = 2; i < c->argc; i += 2) {
-            char name[128];
-            snprintf(name, sizeof(name), "%.*s", (int)c->argv[i].len, c->argv[i].ptr);
-            if (!config_option_exists(name)) {
-                reply_errorf(c->out, "ERR Unknown option or number of arguments for CONFIG SET - '%s'", name);
-                return;
-            }
-        }
+        if (config_set_check_names(c, server_config(srv)) < 0)
+            return;
         if (server_update_config(srv, apply_config_set, &a) < 0) {
             reply_error(c->out, a.err);
             return;
@@ -737,6 +767,14 @@ void cmd_shutdown(struct cmd_ctx *c)
 void cmd_debug(struct cmd_ctx *c)
 {
     const struct arg *sub = &c->argv[1];
+    /* Off by default, as in Redis 7: enable-debug-command yes|local. */
+    if (!config_protected_action_allowed(server_config(c->shard->srv)->enable_debug_command,
+                                         c->client ? c->client->addr : NULL)) {
+        reply_error(c->out, "ERR DEBUG command not allowed. If the enable-debug-command option is set to \"local\", "
+                            "you can run it from a local connection, otherwise you need to set this option in the "
+                            "configuration file, and then restart the server.");
+        return;
+    }
     if (arg_is(sub, "sleep") && c->argc == 3) {
         double secs;
         if (!string2d(c->argv[2].ptr, c->argv[2].len, &secs) || secs < 0) {

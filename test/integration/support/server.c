@@ -157,15 +157,28 @@ static void exec_server(const struct test_server *server, const char *exe, pid_t
     char *argv[16 + SERVER_MAX_EXTRA_ARGS + 1];
     int n = 0;
     if (server->is_redis) {
-        char *base[] = {(char *)exe, "--port",       port, "--bind",      "127.0.0.1", "--save",
-                        "",          "--appendonly", "no", "--daemonize", "no",        "--enable-debug-command",
+        char *base[] = {(char *)exe, "--port",
+                        port,        "--bind",
+                        "127.0.0.1", "--save",
+                        "",          "--appendonly",
+                        "no",        "--daemonize",
+                        "no",        "--enable-debug-command",
+                        "local",     "--enable-protected-configs",
                         "local"};
         for (size_t i = 0; i < sizeof(base) / sizeof(base[0]); i++)
             argv[n++] = base[i];
     } else {
-        /* Like Redis above: no snapshot at shutdown unless a test asks. */
-        char *base[] = {(char *)exe, "--port",     port,      "--bind", "127.0.0.1", "--threads",
-                        threads,     "--loglevel", "warning", "--save", ""};
+        /* Like Redis above: no snapshot at shutdown unless a test asks;
+         * DEBUG and CONFIG SET dir/dbfilename allowed (off by default, as in
+         * Redis 7; a test that checks the refusal appends "no"). */
+        char *base[] = {(char *)exe, "--port",
+                        port,        "--bind",
+                        "127.0.0.1", "--threads",
+                        threads,     "--loglevel",
+                        "warning",   "--save",
+                        "",          "--enable-debug-command",
+                        "yes",       "--enable-protected-configs",
+                        "yes"};
         for (size_t i = 0; i < sizeof(base) / sizeof(base[0]); i++)
             argv[n++] = base[i];
     }

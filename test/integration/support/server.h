@@ -8,10 +8,14 @@
  * shard thread count for shardis (default 2).
  *
  *   shardis: --port P --bind 127.0.0.1 --threads N --loglevel warning --save ""
+ *            --enable-debug-command yes --enable-protected-configs yes
  *   redis:   --port P --bind 127.0.0.1 --save "" --appendonly no
  *            --daemonize no --enable-debug-command local
+ *            --enable-protected-configs local
  *
- * (Redis 7 refuses DEBUG unless enabled; the connection tests use DEBUG SLEEP.)
+ * (Redis 7 and shardis refuse DEBUG and CONFIG SET dir/dbfilename unless
+ * enabled; the connection tests use DEBUG SLEEP, the persistence tests
+ * CONFIG SET dir.)
  * The server's cwd is a private temp dir holding server.log; it is removed at
  * stop unless $SHARDIS_KEEP_LOGS is set and the server misbehaved.
  *
