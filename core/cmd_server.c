@@ -746,8 +746,24 @@ void cmd_debug(struct cmd_ctx *c)
         struct timespec ts = {.tv_sec = (time_t)secs, .tv_nsec = (long)((secs - (time_t)secs) * 1e9)};
         nanosleep(&ts, NULL);
         reply_ok(c->out);
+    } else if (arg_is(sub, "set-active-expire") && c->argc == 3) {
+        /* Redis reads the flag with atoi(): leading digits, anything else 0 */
+        long long on;
+        const struct arg *a = &c->argv[2];
+        size_t digits = 0;
+        while (digits < a->len && digits < 18 && a->ptr[digits] >= '0' && a->ptr[digits] <= '9')
+            digits++;
+        db_set_active_expire(digits > 0 && string2ll(a->ptr, digits, &on) && on != 0);
+        reply_ok(c->out);
     } else if (arg_is(sub, "help") && c->argc == 2) {
-        static const char *const lines[] = {"SLEEP <seconds>", "    Stop the server's thread for <seconds>.", NULL};
+        static const char *const lines[] = {
+            "SET-ACTIVE-EXPIRE <0|1>",
+            "    Setting it to 0 disables expiring keys in background when they are not",
+            "    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",
+            "    default.",
+            "SLEEP <seconds>",
+            "    Stop the server's thread for <seconds>.",
+            NULL};
         reply_help(c, "DEBUG", lines);
     } else {
         reply_unknown_subcommand(c, "DEBUG");
