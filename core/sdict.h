@@ -54,8 +54,9 @@ struct sdict_node *sdict_add(struct sdict *d, const char *key, size_t klen, int 
 struct sdict_node *sdict_unlink(struct sdict *d, const char *key, size_t klen);
 void sdict_node_free(struct sdict_node *n);
 
-/* A random node (roughly uniform: random bucket, random chain position);
- * NULL when empty. */
+/* A random node, chosen uniformly among the members of a few consecutive
+ * buckets from a random start (exactly uniform up to 20 members, nearly so
+ * beyond; chain lengths do not skew it); NULL when empty. */
 struct sdict_node *sdict_random(struct sdict *d);
 
 /* Visits the nodes of one cursor step; returns the next cursor (0: done).

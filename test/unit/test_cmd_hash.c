@@ -187,6 +187,39 @@ Test(cmd_hash, hrandfield_counts)
 
 /* HSCAN over a hashtable with a small COUNT returns every field exactly once
  * when nothing changes during the scan. */
+/* HRANDFIELD with a negative count on a hash table draws every field about
+ * equally often, whatever the chains its fields share (a random bucket then
+ * a random chain position favoured fields alone in their bucket: with 12
+ * fields in 16 buckets some chain almost surely holds two, and each of those
+ * came about half as often). 12000 draws: 1000 expected per field, standard
+ * deviation about 29, so the bounds are more than 10 deviations wide. */
+Test(cmd_hash, hrandfield_negative_count_is_uniform_on_a_hashtable)
+{
+    cfg.hash_max_listpack_entries = 0;
+    enum { FIELDS = 12, DRAWS = 12000 };
+    for (int i = 0; i < FIELDS; i++) {
+        char f[16];
+        snprintf(f, sizeof(f), "f%d", i);
+        EXPECT(":1\r\n", cmd_hset, "hset", "h", f, "v");
+    }
+    cr_assert_str_eq(encoding_of("h"), "hashtable");
+    const char *r = RUN(cmd_hrandfield, "hrandfield", "h", "-12000");
+    cr_assert_eq(array_header(r), DRAWS);
+    int counts[FIELDS] = {0};
+    const char *p = strstr(r, "\r\n") + 2;
+    for (int i = 0; i < DRAWS; i++) {
+        cr_assert_eq(*p, '$');
+        p = strstr(p, "\r\n") + 2; /* the field: "f<n>" */
+        cr_assert_eq(*p, 'f');
+        int idx = atoi(p + 1);
+        cr_assert(idx >= 0 && idx < FIELDS);
+        counts[idx]++;
+        p = strstr(p, "\r\n") + 2;
+    }
+    for (int i = 0; i < FIELDS; i++)
+        cr_assert(counts[i] > 700 && counts[i] < 1300, "field f%d drawn %d times of %d", i, counts[i], DRAWS);
+}
+
 Test(cmd_hash, hscan_hashtable_cursor)
 {
     cfg.hash_max_listpack_entries = 0;
