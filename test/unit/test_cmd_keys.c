@@ -278,8 +278,10 @@ Test(cmd_keys, object_encoding_uses_redis_70_names)
 
 /* Integers 0..9999 are Redis's shared objects (refcount INT_MAX) unless an
  * LRU/LFU policy with a maxmemory needs a clock per key. */
-Test(cmd_keys, object_refcount_of_shared_integers, .init = harness_setup_cfg)
+Test(cmd_keys, object_refcount_of_shared_integers)
 {
+    cfg = *config_defaults();
+    ctx.cfg = &cfg;
     add_key(ctx.db, "zero", "0");
     add_key(ctx.db, "top", "9999");
     add_key(ctx.db, "big", "10000");
