@@ -374,6 +374,23 @@ struct sdict_node *sdict_random(struct sdict *d)
     return sample[sd_rand(d) % n];
 }
 
+struct sdict_node **sdict_draw_table(struct sdict *d, unsigned long long draws)
+{
+    size_t size = sdict_size(d);
+    if (size == 0 || draws < size / 8)
+        return NULL;
+    struct sdict_node **all = malloc(size * sizeof(*all));
+    if (!all)
+        out_of_memory(size * sizeof(*all));
+    struct sdict_iter it;
+    sdict_iter_init(&it, d);
+    size_t i = 0;
+    for (struct sdict_node *n; (n = sdict_iter_next(&it)) != NULL;)
+        all[i++] = n;
+    sdict_iter_done(&it);
+    return all;
+}
+
 /* ---------------- scan ---------------- */
 
 static void scan_bucket(struct sdict_node *n, sdict_scan_fn *fn, void *priv)

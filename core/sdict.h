@@ -58,6 +58,12 @@ void sdict_node_free(struct sdict_node *n);
  * buckets from a random start (exactly uniform up to 20 members, nearly so
  * beyond; chain lengths do not skew it); NULL when empty. */
 struct sdict_node *sdict_random(struct sdict *d);
+/* Many draws with repetition (SRANDMEMBER/HRANDFIELD with a negative
+ * count): when `draws` is at least an eighth of the size, returns an array
+ * of every node (the caller frees it; draw out[i] for a uniform i, O(1)
+ * each); else NULL and the caller uses sdict_random per draw (each costs a
+ * walk over a few buckets). */
+struct sdict_node **sdict_draw_table(struct sdict *d, unsigned long long draws);
 
 /* Visits the nodes of one cursor step; returns the next cursor (0: done).
  * fn must not change the table. */
