@@ -747,13 +747,18 @@ void cmd_debug(struct cmd_ctx *c)
         nanosleep(&ts, NULL);
         reply_ok(c->out);
     } else if (arg_is(sub, "set-active-expire") && c->argc == 3) {
-        /* Redis reads the flag with atoi(): leading digits, anything else 0 */
-        long long on;
+        /* Redis reads the flag with atoi(): blanks, a sign, then digits;
+         * on when that number is not 0 ("foo" is 0, "-1" and "1x" are on). */
         const struct arg *a = &c->argv[2];
-        size_t digits = 0;
-        while (digits < a->len && digits < 18 && a->ptr[digits] >= '0' && a->ptr[digits] <= '9')
-            digits++;
-        db_set_active_expire(digits > 0 && string2ll(a->ptr, digits, &on) && on != 0);
+        size_t i = 0;
+        while (i < a->len && isspace((unsigned char)a->ptr[i]))
+            i++;
+        if (i < a->len && (a->ptr[i] == '-' || a->ptr[i] == '+'))
+            i++;
+        int on = 0;
+        for (; i < a->len && a->ptr[i] >= '0' && a->ptr[i] <= '9'; i++)
+            on |= a->ptr[i] != '0';
+        db_set_active_expire(on);
         reply_ok(c->out);
     } else if (arg_is(sub, "help") && c->argc == 2) {
         static const char *const lines[] = {
@@ -766,6 +771,8 @@ void cmd_debug(struct cmd_ctx *c)
             NULL};
         reply_help(c, "DEBUG", lines);
     } else {
-        reply_unknown_subcommand(c, "DEBUG");
+        /* DEBUG has no subcommand table in Redis: its own syntax error */
+        reply_errorf(c->out, "ERR unknown subcommand or wrong number of arguments for '%.*s'. Try DEBUG HELP.",
+                     (int)(c->argv[1].len > 128 ? 128 : c->argv[1].len), c->argv[1].ptr);
     }
 }

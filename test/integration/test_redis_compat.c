@@ -92,3 +92,26 @@ Test(redis_compat, debug_set_active_expire)
     cr_assert_eq(dbsize(c), 0, "active expiry did not resume");
     redisFree(c);
 }
+
+/* DEBUG SET-ACTIVE-EXPIRE reads its flag as atoi() does, and DEBUG's errors
+ * are Redis's (DEBUG has no subcommand table: one text for an unknown
+ * subcommand and for a wrong argument count). */
+Test(redis_compat, debug_arguments_and_errors)
+{
+    redisContext *c = client_connect();
+    expect_status(cmd(c, "DEBUG SET-ACTIVE-EXPIRE foo"), "OK"); /* atoi: 0, off */
+    expect_status(cmd(c, "DEBUG SET-ACTIVE-EXPIRE -1"), "OK");  /* atoi: -1, on */
+    expect_status(cmd(c, "SET k v PX 1"), "OK");
+    long long deadline = now_ms() + 20000;
+    while (dbsize(c) != 0 && now_ms() < deadline)
+        sleep_ms(50);
+    cr_assert_eq(dbsize(c), 0, "active expiry is off after DEBUG SET-ACTIVE-EXPIRE -1");
+    expect_err(cmd(c, "DEBUG SET-ACTIVE-EXPIRE"),
+               "ERR unknown subcommand or wrong number of arguments for 'SET-ACTIVE-EXPIRE'. Try DEBUG HELP.");
+    expect_err(cmd(c, "DEBUG SET-ACTIVE-EXPIRE 1 2"),
+               "ERR unknown subcommand or wrong number of arguments for 'SET-ACTIVE-EXPIRE'. Try DEBUG HELP.");
+    expect_err(cmd(c, "DEBUG nosuch"),
+               "ERR unknown subcommand or wrong number of arguments for 'nosuch'. Try DEBUG HELP.");
+    expect_status(cmd(c, "DEBUG SET-ACTIVE-EXPIRE 1"), "OK");
+    redisFree(c);
+}
