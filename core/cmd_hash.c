@@ -751,8 +751,10 @@ static void hrandfield_with_count(struct cmd_ctx *c, long long l, int withvalues
     if (!unique || count == 1) {
         reply_array(c->out, withvalues && c->resp == 2 ? (long long)count * 2 : (long long)count);
         if (e->encoding == ENC_HASHTABLE) {
+            struct sdict_node **all = count > 1 ? sdict_draw_table(e->v.ptr, count) : NULL;
             while (count--)
-                reply_node_pair(c, sdict_random(e->v.ptr), withvalues);
+                reply_node_pair(c, all ? all[hash_random() % size] : sdict_random(e->v.ptr), withvalues);
+            free(all);
             return;
         }
         unsigned char *lp = e->v.ptr;

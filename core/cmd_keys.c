@@ -258,6 +258,25 @@ static const char *const object_help[] = {
     "    Prints this help.",
 };
 
+/* Redis shares one immortal object (refcount INT_MAX) for every integer
+ * value in [0, 10000) unless an LRU/LFU maxmemory policy needs a clock per
+ * key; other values have refcount 1. Our ENC_INT values live inside the
+ * entry and have no object at all, so we answer what Redis would for the
+ * same value and config. */
+#define SHARED_INTEGERS 10000
+#define SHARED_REFCOUNT 2147483647LL
+
+static long long object_refcount(const struct db_entry *e, const struct config *cfg)
+{
+    int policy = cfg->maxmemory_policy;
+    int clock_per_key = policy != MAXMEMORY_NOEVICTION && policy != MAXMEMORY_ALLKEYS_RANDOM &&
+                        policy != MAXMEMORY_VOLATILE_RANDOM && policy != MAXMEMORY_VOLATILE_TTL;
+    if (e->type == OBJ_STRING && e->encoding == ENC_INT && e->v.i >= 0 && e->v.i < SHARED_INTEGERS &&
+        (cfg->maxmemory == 0 || !clock_per_key))
+        return SHARED_REFCOUNT;
+    return 1;
+}
+
 /*
  * OBJECT ENCODING|REFCOUNT|IDLETIME|FREQ key, OBJECT HELP. Subcommand names
  * and arities are checked here too (not only by the dispatcher), with the
@@ -303,10 +322,10 @@ void cmd_object(struct cmd_ctx *c)
     }
     switch (which) {
     case 0:
-        reply_bulk_cstr(c->out, entry_encoding_name(e));
+        reply_bulk_cstr(c->out, entry_object_encoding(e));
         break;
     case 1:
-        reply_integer(c->out, 1); /* values are never shared */
+        reply_integer(c->out, object_refcount(e, ctx_config(c)));
         break;
     case 2:
         if (evict_policy_is_lfu(ctx_config(c)->maxmemory_policy))

@@ -784,10 +784,33 @@ void cmd_debug(struct cmd_ctx *c)
         struct timespec ts = {.tv_sec = (time_t)secs, .tv_nsec = (long)((secs - (time_t)secs) * 1e9)};
         nanosleep(&ts, NULL);
         reply_ok(c->out);
+    } else if (arg_is(sub, "set-active-expire") && c->argc == 3) {
+        /* Redis reads the flag with atoi(): blanks, a sign, then digits;
+         * on when that number is not 0 ("foo" is 0, "-1" and "1x" are on). */
+        const struct arg *a = &c->argv[2];
+        size_t i = 0;
+        while (i < a->len && isspace((unsigned char)a->ptr[i]))
+            i++;
+        if (i < a->len && (a->ptr[i] == '-' || a->ptr[i] == '+'))
+            i++;
+        int on = 0;
+        for (; i < a->len && a->ptr[i] >= '0' && a->ptr[i] <= '9'; i++)
+            on |= a->ptr[i] != '0';
+        db_set_active_expire(on);
+        reply_ok(c->out);
     } else if (arg_is(sub, "help") && c->argc == 2) {
-        static const char *const lines[] = {"SLEEP <seconds>", "    Stop the server's thread for <seconds>.", NULL};
+        static const char *const lines[] = {
+            "SET-ACTIVE-EXPIRE <0|1>",
+            "    Setting it to 0 disables expiring keys in background when they are not",
+            "    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",
+            "    default.",
+            "SLEEP <seconds>",
+            "    Stop the server's thread for <seconds>.",
+            NULL};
         reply_help(c, "DEBUG", lines);
     } else {
-        reply_unknown_subcommand(c, "DEBUG");
+        /* DEBUG has no subcommand table in Redis: its own syntax error */
+        reply_errorf(c->out, "ERR unknown subcommand or wrong number of arguments for '%.*s'. Try DEBUG HELP.",
+                     (int)(c->argv[1].len > 128 ? 128 : c->argv[1].len), c->argv[1].ptr);
     }
 }

@@ -917,10 +917,23 @@ void cmd_spop(struct cmd_ctx *c)
 /* ---------------- SRANDMEMBER ---------------- */
 
 /* |count| random members, repetitions allowed, in random order. A listpack
- * gets an index of its entries first so each draw is O(1). */
+ * gets an index of its entries first so each draw is O(1); so does a hash
+ * table when count is large next to its size (sdict_draw_table). */
 static void srandmember_repeated(struct cmd_ctx *c, struct db_entry *e, long long count)
 {
     reply_array(c->out, count);
+    if (e->encoding == ENC_HASHTABLE && count > 1) {
+        struct sdict_node **all = sdict_draw_table(e->v.ptr, (unsigned long long)count);
+        if (all) {
+            size_t n = set_size(e);
+            for (long long i = 0; i < count; i++) {
+                struct member m = member_of_node(all[rand_below(n)]);
+                reply_member(c, &m);
+            }
+            free(all);
+            return;
+        }
+    }
     if (e->encoding != ENC_LISTPACK || count == 1) {
         for (long long i = 0; i < count; i++) {
             struct member m = set_random_member(e);

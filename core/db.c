@@ -33,9 +33,11 @@
  * Expiry vector: expires[0..expires_len) holds every linked entry whose
  * expire_at != 0, and entry->expire_slot is its index there. Removal swaps
  * the last element into the hole. Linking, unlinking, db_set_expire and
- * db_replace keep it exact; db_expire_cycle samples it at random.
+ * db_replace keep it exact; db_expire_cycle samples it at random (unless
+ * DEBUG SET-ACTIVE-EXPIRE 0 switched the active cycle off process-wide).
  */
 #include <assert.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -605,8 +607,26 @@ struct db_entry *db_random_volatile(struct db *db)
     return db->expires[db_rand(db) % db->expires_len];
 }
 
+/* DEBUG SET-ACTIVE-EXPIRE: one switch for the whole process (every shard's
+ * cycle reads it), written only by that debugging command. The only mutable
+ * global of this file, relaxed: a cycle that starts just after the switch
+ * flips may still run once. */
+static _Atomic int active_expire_enabled = 1;
+
+void db_set_active_expire(int enabled)
+{
+    atomic_store_explicit(&active_expire_enabled, enabled != 0, memory_order_relaxed);
+}
+
+int db_active_expire(void)
+{
+    return atomic_load_explicit(&active_expire_enabled, memory_order_relaxed);
+}
+
 size_t db_expire_cycle(struct db *db, int64_t now_ms, size_t samples)
 {
+    if (!db_active_expire())
+        return 0;
     if (samples > db->expires_len)
         samples = db->expires_len;
     size_t deleted = 0;

@@ -79,6 +79,11 @@ struct db_entry *db_random_volatile(struct db *db);
 /* Active expiry: samples up to `samples` entries of the expiry vector and
  * deletes those expired at now_ms; returns how many it deleted. */
 size_t db_expire_cycle(struct db *db, int64_t now_ms, size_t samples);
+/* DEBUG SET-ACTIVE-EXPIRE 0|1: switches the active cycle off (every
+ * db_expire_cycle call deletes nothing) or on, for every shard of the
+ * process; lazy expiry on access is not affected. On at start. */
+void db_set_active_expire(int enabled);
+int db_active_expire(void);
 
 /* Moves up to n buckets of an in-progress rehash; returns 1 while more remain. */
 int db_rehash_step(struct db *db, int n);

@@ -439,6 +439,20 @@ const char *entry_type_name(const struct db_entry *e)
     }
 }
 
+/* Redis 7.0 keeps every list in a quicklist (a small list is a quicklist of
+ * one listpack node, which is what our bare listpack list is) and has no
+ * listpack sets (a set that is not an intset is a hash table there): OBJECT
+ * ENCODING answers those names, so replies match 7.0's whatever encoding we
+ * chose inside. entry_encoding_name stays the internal name (logs, tests). */
+const char *entry_object_encoding(const struct db_entry *e)
+{
+    if (e->type == OBJ_LIST)
+        return "quicklist";
+    if (e->type == OBJ_SET && e->encoding == ENC_LISTPACK)
+        return "hashtable";
+    return entry_encoding_name(e);
+}
+
 const char *entry_encoding_name(const struct db_entry *e)
 {
     switch (e->encoding) {

@@ -92,9 +92,12 @@ char *entry_string_make_raw(struct db *db, struct db_entry **ep, size_t cap);
 void entry_set_string(struct db *db, struct db_entry **ep, const char *val, size_t vlen);
 void entry_set_int(struct db *db, struct db_entry **ep, long long v);
 
-/* Name of the type for TYPE, of the encoding for OBJECT ENCODING. */
+/* Name of the type for TYPE; the name of the encoding we hold the value in. */
 const char *entry_type_name(const struct db_entry *e);
 const char *entry_encoding_name(const struct db_entry *e);
+/* OBJECT ENCODING's answer: Redis 7.0's name for the value ("quicklist" for
+ * every list, "hashtable" for a listpack set), else entry_encoding_name. */
+const char *entry_object_encoding(const struct db_entry *e);
 
 /* A new collection entry: type and encoding as given, v.ptr = value (the
  * entry takes ownership), no expiry. */

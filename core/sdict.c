@@ -332,30 +332,63 @@ struct sdict_node *sdict_unlink(struct sdict *d, const char *key, size_t klen)
 
 /* ---------------- random ---------------- */
 
+/*
+ * A random bucket and a random place in its chain favour members of short
+ * chains (one alone in its bucket comes twice as often as one of a chain of
+ * two), which HRANDFIELD/SRANDMEMBER/SPOP callers see as a skewed
+ * distribution. As Redis's dictGetFairRandomKey does, we gather the members
+ * of consecutive buckets from a random start, up to SDICT_FAIR_SAMPLE of
+ * them, and choose one of those uniformly: a dict of at most that many
+ * members is then sampled exactly uniformly, a bigger one very nearly so.
+ * The walk stops after SDICT_FAIR_MAX_STEPS buckets once it holds a member,
+ * so a sparse table costs a bounded number of steps.
+ */
+#define SDICT_FAIR_SAMPLE 20
+#define SDICT_FAIR_MAX_STEPS 200
+
 struct sdict_node *sdict_random(struct sdict *d)
 {
     if (sdict_size(d) == 0)
         return NULL;
     if (is_rehashing(d))
         rehash(d, 1);
-    struct sdict_node *head;
-    do {
-        if (is_rehashing(d)) {
-            /* Buckets of t[0] below rehash_index are empty: skip them. */
-            size_t s0 = d->t[0].size, first = (size_t)d->rehash_index;
-            size_t idx = first + (size_t)(sd_rand(d) % (s0 + d->t[1].size - first));
-            head = idx >= s0 ? d->t[1].buckets[idx - s0] : d->t[0].buckets[idx];
-        } else {
-            head = d->t[0].buckets[sd_rand(d) & (d->t[0].size - 1)];
+    int tables = is_rehashing(d) ? 2 : 1;
+    size_t span = d->t[0].size;
+    if (tables == 2 && d->t[1].size > span)
+        span = d->t[1].size;
+    size_t mask = span - 1; /* sizes are powers of two */
+    size_t idx = (size_t)sd_rand(d) & mask;
+    struct sdict_node *sample[SDICT_FAIR_SAMPLE];
+    size_t n = 0;
+    for (size_t steps = 0; steps < span && n < SDICT_FAIR_SAMPLE; steps++, idx = (idx + 1) & mask) {
+        if (n > 0 && steps >= SDICT_FAIR_MAX_STEPS)
+            break;
+        for (int t = 0; t < tables; t++) {
+            /* buckets of t[0] below rehash_index are empty */
+            if (idx >= d->t[t].size || (t == 0 && tables == 2 && idx < (size_t)d->rehash_index))
+                continue;
+            for (struct sdict_node *e = d->t[t].buckets[idx]; e && n < SDICT_FAIR_SAMPLE; e = e->next)
+                sample[n++] = e;
         }
-    } while (!head);
-    size_t len = 0;
-    for (struct sdict_node *n = head; n; n = n->next)
-        len++;
-    size_t pick = (size_t)(sd_rand(d) % len);
-    while (pick--)
-        head = head->next;
-    return head;
+    }
+    return sample[sd_rand(d) % n];
+}
+
+struct sdict_node **sdict_draw_table(struct sdict *d, unsigned long long draws)
+{
+    size_t size = sdict_size(d);
+    if (size == 0 || draws < size / 8)
+        return NULL;
+    struct sdict_node **all = malloc(size * sizeof(*all));
+    if (!all)
+        out_of_memory(size * sizeof(*all));
+    struct sdict_iter it;
+    sdict_iter_init(&it, d);
+    size_t i = 0;
+    for (struct sdict_node *n; (n = sdict_iter_next(&it)) != NULL;)
+        all[i++] = n;
+    sdict_iter_done(&it);
+    return all;
 }
 
 /* ---------------- scan ---------------- */

@@ -54,9 +54,16 @@ struct sdict_node *sdict_add(struct sdict *d, const char *key, size_t klen, int 
 struct sdict_node *sdict_unlink(struct sdict *d, const char *key, size_t klen);
 void sdict_node_free(struct sdict_node *n);
 
-/* A random node (roughly uniform: random bucket, random chain position);
- * NULL when empty. */
+/* A random node, chosen uniformly among the members of a few consecutive
+ * buckets from a random start (exactly uniform up to 20 members, nearly so
+ * beyond; chain lengths do not skew it); NULL when empty. */
 struct sdict_node *sdict_random(struct sdict *d);
+/* Many draws with repetition (SRANDMEMBER/HRANDFIELD with a negative
+ * count): when `draws` is at least an eighth of the size, returns an array
+ * of every node (the caller frees it; draw out[i] for a uniform i, O(1)
+ * each); else NULL and the caller uses sdict_random per draw (each costs a
+ * walk over a few buckets). */
+struct sdict_node **sdict_draw_table(struct sdict *d, unsigned long long draws);
 
 /* Visits the nodes of one cursor step; returns the next cursor (0: done).
  * fn must not change the table. */

@@ -5,8 +5,9 @@
  * lists stay one listpack) and with CONFIG SET list-max-listpack-size 2
  * (every list of more than two elements is a quicklist of many nodes), so
  * both encodings and the conversions between them give the same replies.
- * OBJECT ENCODING checks are shardis-only: Redis 7.0 reports "quicklist" for
- * every list (the listpack list encoding is 7.2's).
+ * OBJECT ENCODING answers "quicklist" for every list, as Redis 7.0 does,
+ * whether the server holds it as one listpack or as linked nodes (the
+ * conversions themselves are checked in test/unit/test_cmd_list.c).
  *
  * Multi-key commands (LMOVE, RPOPLPUSH, LMPOP, BLPOP ...) use keys without
  * hash tags, so with several threads they usually span shards.
@@ -31,8 +32,6 @@ static void small_nodes(redisContext *c, int fill)
 
 static void expect_encoding(redisContext *c, const char *key, const char *enc)
 {
-    if (server_is_redis())
-        return; /* 7.0 has no listpack lists */
     expect_str(cmd(c, "OBJECT ENCODING %s", key), enc);
 }
 
@@ -372,12 +371,10 @@ Test(lists, binary_and_large_elements)
 Test(lists, encodings_and_conversions)
 {
     redisContext *c = client_connect();
-    if (server_is_redis())
-        cr_skip_test("Redis 7.0 has no listpack list encoding");
     expect_int(cmd(c, "RPUSH l a b c"), 3);
-    expect_encoding(c, "l", "listpack");
+    expect_encoding(c, "l", "quicklist");
     expect_int(cmd(c, "RPUSH l %s", "a value that will not fit in a small listpack node"), 4);
-    expect_encoding(c, "l", "listpack");
+    expect_encoding(c, "l", "quicklist");
     small_nodes(c, 4);
     expect_int(cmd(c, "RPUSH l e"), 5);
     expect_encoding(c, "l", "quicklist");
@@ -385,7 +382,7 @@ Test(lists, encodings_and_conversions)
         expect_int(cmd(c, "LPUSH l %d", i), 6 + i);
     expect_encoding(c, "l", "quicklist");
     expect_status(cmd(c, "LTRIM l 0 1"), "OK"); /* one node of 2 <= 4 / 2 */
-    expect_encoding(c, "l", "listpack");
+    expect_encoding(c, "l", "quicklist");
     expect_strs(cmd(c, "LRANGE l 0 -1"), 2, "19", "18");
     /* size-limited nodes: 4 KB (-1) */
     small_nodes(c, -1);
@@ -397,7 +394,7 @@ Test(lists, encodings_and_conversions)
     expect_encoding(c, "s", "quicklist");
     for (int i = 0; i < 7; i++)
         expect_str(cmd(c, "RPOP s"), value);
-    expect_encoding(c, "s", "listpack"); /* 3 x 600 bytes < 2 KB */
+    expect_encoding(c, "s", "quicklist"); /* one listpack inside: 3 x 600 bytes < 2 KB */
     /* the default: 8 KB */
     small_nodes(c, -2);
     for (int i = 0; i < 2000; i++)
@@ -408,7 +405,7 @@ Test(lists, encodings_and_conversions)
     expect_str(cmd(c, "LINDEX big 1234"), "element-1234");
     expect_strs(cmd(c, "LRANGE big 998 1001"), 4, "element-998", "element-999", "element-1000", "element-1001");
     expect_status(cmd(c, "LTRIM big 0 9"), "OK");
-    expect_encoding(c, "big", "listpack");
+    expect_encoding(c, "big", "quicklist");
     /* COPY and RENAME carry both encodings */
     expect_int(cmd(c, "COPY s s2"), 1);
     expect_strs(cmd(c, "LRANGE s2 0 0"), 1, value);

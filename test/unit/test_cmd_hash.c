@@ -187,6 +187,53 @@ Test(cmd_hash, hrandfield_counts)
 
 /* HSCAN over a hashtable with a small COUNT returns every field exactly once
  * when nothing changes during the scan. */
+/* Counts the fields "f<n>" of a RESP2 array reply of bulk strings. */
+static void count_fields(const char *reply, int draws, int *counts, int nfields)
+{
+    const char *p = strstr(reply, "\r\n") + 2;
+    for (int i = 0; i < draws; i++) {
+        cr_assert_eq(*p, '$');
+        p = strstr(p, "\r\n") + 2; /* the field: "f<n>" */
+        cr_assert_eq(*p, 'f');
+        int idx = atoi(p + 1);
+        cr_assert(idx >= 0 && idx < nfields);
+        counts[idx]++;
+        p = strstr(p, "\r\n") + 2;
+    }
+}
+
+/* HRANDFIELD on a hash table draws every field about equally often, whatever
+ * the chains its fields share (a random bucket then a random chain position
+ * favoured fields alone in their bucket: with 12 fields in 16 buckets some
+ * chain almost surely holds two, and each of those came about half as
+ * often). Both paths: one draw per call (sdict_random) and a negative count
+ * (a table of the nodes). 12000 draws: 1000 expected per field, standard
+ * deviation about 29, so the bounds are more than 10 deviations wide. */
+Test(cmd_hash, hrandfield_is_uniform_on_a_hashtable)
+{
+    cfg.hash_max_listpack_entries = 0;
+    enum { FIELDS = 12, DRAWS = 12000 };
+    for (int i = 0; i < FIELDS; i++) {
+        char f[16];
+        snprintf(f, sizeof(f), "f%d", i);
+        EXPECT(":1\r\n", cmd_hset, "hset", "h", f, "v");
+    }
+    cr_assert_str_eq(encoding_of("h"), "hashtable");
+    int one_by_one[FIELDS] = {0}, by_count[FIELDS] = {0};
+    for (int i = 0; i < DRAWS; i++) {
+        const char *r = RUN(cmd_hrandfield, "hrandfield", "h");
+        cr_assert(r[0] == '$' && r[4] == 'f', "%s", r);
+        one_by_one[atoi(r + 5)]++;
+    }
+    const char *r = RUN(cmd_hrandfield, "hrandfield", "h", "-12000");
+    cr_assert_eq(array_header(r), DRAWS);
+    count_fields(r, DRAWS, by_count, FIELDS);
+    for (int i = 0; i < FIELDS; i++) {
+        cr_assert(one_by_one[i] > 700 && one_by_one[i] < 1300, "f%d drawn %d times of %d", i, one_by_one[i], DRAWS);
+        cr_assert(by_count[i] > 700 && by_count[i] < 1300, "f%d drawn %d times of %d", i, by_count[i], DRAWS);
+    }
+}
+
 Test(cmd_hash, hscan_hashtable_cursor)
 {
     cfg.hash_max_listpack_entries = 0;

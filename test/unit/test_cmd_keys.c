@@ -258,9 +258,53 @@ Test(cmd_keys, object_missing_key_is_nil)
     EXPECT("_\r\n", cmd_object, "object", "encoding", "old");
 }
 
+/* Redis 7.0 names: a list is a quicklist whatever its size, a set that is
+ * not an intset is a hashtable (7.0 has no listpack lists or sets). */
+Test(cmd_keys, object_encoding_uses_redis_70_names)
+{
+    RUN(cmd_rpush, "rpush", "small", "a", "b");
+    cr_assert_str_eq(encoding_of("small"), "listpack");
+    EXPECT("$9\r\nquicklist\r\n", cmd_object, "object", "encoding", "small");
+    RUN(cmd_sadd, "sadd", "ints", "1", "2");
+    EXPECT("$6\r\nintset\r\n", cmd_object, "object", "encoding", "ints");
+    RUN(cmd_sadd, "sadd", "strs", "a", "b");
+    cr_assert_str_eq(encoding_of("strs"), "listpack");
+    EXPECT("$9\r\nhashtable\r\n", cmd_object, "object", "encoding", "strs");
+    RUN(cmd_hset, "hset", "h", "f", "v");
+    EXPECT("$8\r\nlistpack\r\n", cmd_object, "object", "encoding", "h");
+    RUN(cmd_zadd, "zadd", "z", "1", "m");
+    EXPECT("$8\r\nlistpack\r\n", cmd_object, "object", "encoding", "z");
+}
+
+/* Integers 0..9999 are Redis's shared objects (refcount INT_MAX) unless an
+ * LRU/LFU policy with a maxmemory needs a clock per key. */
+Test(cmd_keys, object_refcount_of_shared_integers)
+{
+    cfg = *config_defaults();
+    ctx.cfg = &cfg;
+    add_key(ctx.db, "zero", "0");
+    add_key(ctx.db, "top", "9999");
+    add_key(ctx.db, "big", "10000");
+    add_key(ctx.db, "neg", "-1");
+    add_key(ctx.db, "str", "abc");
+    add_key(ctx.db, "pad", "01");
+    EXPECT(":2147483647\r\n", cmd_object, "object", "refcount", "zero");
+    EXPECT(":2147483647\r\n", cmd_object, "object", "refcount", "top");
+    EXPECT(":1\r\n", cmd_object, "object", "refcount", "big");
+    EXPECT(":1\r\n", cmd_object, "object", "refcount", "neg");
+    EXPECT(":1\r\n", cmd_object, "object", "refcount", "str");
+    EXPECT(":1\r\n", cmd_object, "object", "refcount", "pad");
+    cfg.maxmemory_policy = MAXMEMORY_ALLKEYS_LRU;
+    EXPECT(":2147483647\r\n", cmd_object, "object", "refcount", "zero"); /* no maxmemory: shared */
+    cfg.maxmemory = 1 << 30;
+    EXPECT(":1\r\n", cmd_object, "object", "refcount", "zero");
+    cfg.maxmemory_policy = MAXMEMORY_VOLATILE_TTL;
+    EXPECT(":2147483647\r\n", cmd_object, "object", "refcount", "zero");
+}
+
 Test(cmd_keys, object_refcount_idletime_freq)
 {
-    struct db_entry *e = add_key(ctx.db, "k", "1");
+    struct db_entry *e = add_key(ctx.db, "k", "v");
     e->lru = lru_clock_now(NOW - 42 * 1000);
     EXPECT(":1\r\n", cmd_object, "object", "refcount", "k");
     EXPECT(":42\r\n", cmd_object, "object", "idletime", "k");

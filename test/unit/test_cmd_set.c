@@ -258,6 +258,38 @@ Test(cmd_set, srandmember_counts)
     }
 }
 
+/* SRANDMEMBER on a hash table draws every member about equally often, one
+ * per call (sdict_random) and with a negative count (a table of the nodes);
+ * a random bucket then a random chain place drew members sharing a chain
+ * half as often. 12 members in 16 buckets, 12000 draws: 1000 expected each,
+ * standard deviation about 29, bounds more than 10 deviations wide. */
+Test(cmd_set, srandmember_is_uniform_on_a_hashtable)
+{
+    cfg.set_max_listpack_entries = 0;
+    enum { MEMBERS = 12, DRAWS = 12000 };
+    add_range("s", "m", 0, MEMBERS);
+    cr_assert_eq(set_encoding_of("s"), ENC_HASHTABLE);
+    int one_by_one[MEMBERS] = {0}, by_count[MEMBERS] = {0};
+    for (int i = 0; i < DRAWS; i++) {
+        const char *r = RUN(cmd_srandmember, "SRANDMEMBER", "s");
+        cr_assert(r[0] == '$' && r[4] == 'm', "%s", r);
+        one_by_one[atoi(r + 5)]++;
+    }
+    const char *r = RUN(cmd_srandmember, "SRANDMEMBER", "s", "-12000");
+    cr_assert_eq(atoll(r + 1), DRAWS);
+    const char *p = strstr(r, "\r\n") + 2;
+    for (int i = 0; i < DRAWS; i++) {
+        p = strstr(p, "\r\n") + 2; /* past "$<len>": the member "m<n>" */
+        cr_assert_eq(*p, 'm');
+        by_count[atoi(p + 1)]++;
+        p = strstr(p, "\r\n") + 2;
+    }
+    for (int i = 0; i < MEMBERS; i++) {
+        cr_assert(one_by_one[i] > 700 && one_by_one[i] < 1300, "m%d drawn %d times of %d", i, one_by_one[i], DRAWS);
+        cr_assert(by_count[i] > 700 && by_count[i] < 1300, "m%d drawn %d times of %d", i, by_count[i], DRAWS);
+    }
+}
+
 Test(cmd_set, smove)
 {
     EXPECT(":2\r\n", cmd_sadd, "SADD", "a", "1", "x");
