@@ -90,7 +90,8 @@ struct client {
     int npending;               /* requests not done */
     int paused;                 /* parsing stopped (barrier or back-pressure) */
     struct request *barrier;    /* multi-step request that must finish first */
-    struct request *blocked;    /* blocking request whose subs may be parked on shards */
+    struct request *blocked;    /* blocking request whose subs may be parked on shards: while set the client
+                                 * counts as blocked (blocked_clients, flag b, never idle for `timeout`) */
     int close_after_reply;      /* QUIT, protocol error */
     int obuf_close;             /* over client-output-buffer-limit: closed at the next flush */
     int64_t obuf_soft_since_ms; /* since when above the soft limit, 0 = below */

@@ -1586,6 +1586,10 @@ static void request_finish(struct request *r)
         shard_count_error(s, r->reply.data, r->reply.len);
     r->done = 1;
     c->npending--;
+    /* Its reply goes out in this iteration: the client is not idle now (the
+     * `timeout` check must not close it between the end of a long request,
+     * a served BLPOP say, and the send of its reply). */
+    c->last_interaction_ms = s->now_ms;
     if (c->barrier == r)
         c->barrier = NULL;
     client_flush_done_requests(c); /* may free r */
