@@ -21,8 +21,11 @@
 #include <string.h>
 
 #include "command.h"
+#include "db.h"
 #include "dispatch.h"
+#include "object.h"
 #include "shard.h"
+#include "txn.h"
 #include "util.h"
 
 struct bkey;
@@ -36,12 +39,13 @@ struct bwait {
 
 struct bkey {
     struct bkey *chain;
-    struct bkey *ready_next;
+    struct bkey *ready_next; /* the ready list, or the deferred list */
     struct bwait *head, *tail;
     uint64_t hash;
     int dbid;
-    int ready; /* on the ready list */
-    int busy;  /* being served: not freed when its FIFO empties */
+    int ready;    /* on the ready list */
+    int deferred; /* on the deferred list: its waiters wait for a transaction's locks */
+    int busy;     /* being served: not freed when its FIFO empties */
     uint32_t klen;
     char bytes[];
 };
@@ -68,6 +72,7 @@ struct block_table {
     struct bkey **buckets;
     struct blocked *all;
     struct bkey *ready_head, *ready_tail;
+    struct bkey *deferred_head; /* ready keys whose oldest waiter's keys are locked */
 };
 
 struct block_table *blocktab_new(void)
@@ -162,7 +167,7 @@ static struct bkey *bkey_get(struct block_table *t, int dbid, uint64_t hash, con
 
 static void bkey_maybe_free(struct block_table *t, struct bkey *k)
 {
-    if (k->head || k->ready || k->busy)
+    if (k->head || k->ready || k->deferred || k->busy)
         return;
     struct bkey **link = &t->buckets[bucket_of(t, k->hash, k->dbid)];
     while (*link != k)
@@ -170,6 +175,59 @@ static void bkey_maybe_free(struct block_table *t, struct bkey *k)
     *link = k->chain;
     t->nkeys--;
     free(k);
+}
+
+/* ---------------- what a waiter waits for ---------------- */
+
+static int waits_on_source_only(const struct command *cmd)
+{
+    return cmd->handler == cmd_blmove || cmd->handler == cmd_brpoplpush;
+}
+
+/* The type a key must hold to serve a blocked command (Redis serves a
+ * ready key only to the clients blocked for its type). */
+static int waited_type(const struct command *cmd)
+{
+    cmd_handler *h = cmd->handler;
+    return h == cmd_bzpopmin || h == cmd_bzpopmax || h == cmd_bzmpop ? OBJ_ZSET : OBJ_LIST;
+}
+
+int blocking_key_serves(struct shard *s, const struct subreq *sub, int dbid, uint64_t hash, const char *key,
+                        size_t klen)
+{
+    struct db_entry *e = db_find_live(s->dbs[dbid], hash, key, klen, s->now_ms);
+    return e && e->type == waited_type(sub->req->cmd);
+}
+
+/* Would running this waiter now cut into a transaction? Its keys are
+ * locked (or queued for) by one that has not finished on this shard: it
+ * waits until the locks are released, so it sees only whole transactions
+ * (Redis serves blocked clients after the EXEC, never inside it). */
+static int waiter_locked(struct shard *s, const struct subreq *sub)
+{
+    if (locktab_idle(s->locks))
+        return 0;
+    int pos_small[16];
+    uint64_t keys_small[16];
+    unsigned char modes_small[16];
+    int big = sub->argc > 16;
+    int *pos = big ? malloc(sizeof(int) * sub->argc) : pos_small;
+    uint64_t *keys = big ? malloc(sizeof(uint64_t) * sub->argc) : keys_small;
+    unsigned char *modes = big ? malloc(sub->argc) : modes_small;
+    int n = command_key_positions(sub->req->cmd, sub->argc, sub->argv, pos, sub->argc);
+    for (int i = 0; i < n; i++) {
+        const struct arg *a = &sub->argv[pos[i]];
+        keys[i] = sub->hashes && sub->hashes[pos[i]] ? sub->hashes[pos[i]] : (uint64_t)key_hash(a->ptr, a->len);
+        modes[i] = LOCK_EXCL; /* every blocking command pops */
+    }
+    struct lock_req lr = {.nkeys = n, .keys = keys, .modes = modes};
+    int locked = locktab_conflicts(s->locks, &lr);
+    if (big) {
+        free(pos);
+        free(keys);
+        free(modes);
+    }
+    return locked;
 }
 
 /* ---------------- parking ---------------- */
@@ -190,6 +248,8 @@ int blocking_park(struct shard *s, struct subreq *sub)
     if (sub->block_mode == BLOCK_NOTIFY) {
         for (int i = 1; i < sub->argc; i++)
             idx[n++] = i;
+    } else if (waits_on_source_only(sub->req->cmd)) {
+        idx[n++] = 1; /* BLMOVE/BRPOPLPUSH: a push to the destination serves nobody */
     } else {
         n = command_key_positions(sub->req->cmd, sub->argc, sub->argv, idx, sub->argc);
     }
@@ -260,7 +320,7 @@ static void unpark(struct block_table *t, struct blocked *b)
 
 static void mark_ready(struct block_table *t, struct bkey *k)
 {
-    if (k->ready || !k->head)
+    if (k->ready || k->deferred || !k->head) /* a deferred key is tried at the next blocking_serve */
         return;
     k->ready = 1;
     k->ready_next = NULL;
@@ -353,11 +413,28 @@ static void done_add(struct done_list *d, struct subreq *sub)
     d->items[d->n++] = sub;
 }
 
+/*
+ * Serves the waiters of the ready keys. A waiter is served by a key only
+ * when the key holds its type (BLPOP: a list); a key that was written and
+ * then deleted, or replaced by another type, serves nobody and its waiters
+ * stay blocked, as in Redis. A waiter whose keys a transaction holds is
+ * not run now: the key is deferred and tried again at the next call (the
+ * shard calls this after every release of locks), so a waiter never sees
+ * the middle of an EXEC or a multi-shard command.
+ */
 void blocking_serve(struct shard *s)
 {
     struct block_table *t = s->blocks;
     if (!t)
         return;
+    while (t->deferred_head) { /* their locks may be gone: try again */
+        struct bkey *k = t->deferred_head;
+        t->deferred_head = k->ready_next;
+        k->deferred = 0;
+        mark_ready(t, k);
+        bkey_maybe_free(t, k);
+    }
+    struct bkey *deferred = NULL; /* deferred in this call: on t->deferred_head at the end */
     while (t->ready_head) {
         struct done_list done = {0};
         while (t->ready_head) {
@@ -372,12 +449,26 @@ void blocking_serve(struct shard *s)
                 struct bwait *next = w->next;
                 struct blocked *b = w->owner;
                 struct subreq *sub = b->sub;
+                struct db_entry *e = db_find_live(s->dbs[k->dbid], k->hash, k->bytes, k->klen, s->now_ms);
+                if (!e)
+                    break; /* nothing here for anyone */
+                if (e->type != waited_type(sub->req->cmd)) {
+                    w = next; /* blocked for another type: stays blocked */
+                    continue;
+                }
                 if (sub->block_mode == BLOCK_NOTIFY) {
                     /* Tell the coordinator and go on with the others: it
                      * may find the key empty again, then it parks anew. */
                     unpark(t, b);
                     sub->block_status = BLOCK_READY;
                     done_add(&done, sub);
+                } else if (waiter_locked(s, sub)) {
+                    if (!k->deferred) {
+                        k->deferred = 1;
+                        k->ready_next = deferred;
+                        deferred = k;
+                    }
+                    break; /* after the transaction: FIFO order is kept */
                 } else if (rerun(s, sub)) {
                     unpark(t, b);
                     sub->block_status = BLOCK_SERVED;
@@ -393,6 +484,12 @@ void blocking_serve(struct shard *s)
         for (int i = 0; i < done.n; i++)
             shard_complete_late(s, done.items[i]);
         free(done.items);
+    }
+    while (deferred) {
+        struct bkey *k = deferred;
+        deferred = k->ready_next;
+        k->ready_next = t->deferred_head;
+        t->deferred_head = k;
     }
 }
 

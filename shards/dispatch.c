@@ -1687,7 +1687,8 @@ static void block_prepare(struct shard *s, struct request *r)
     if (parse_block_timeout(t, &ms))
         return;
     r->block = 1;
-    r->block_deadline = ms ? s->now_ms + ms : 0;
+    /* A deadline past the end of time (Redis's sum would overflow) is forever. */
+    r->block_deadline = ms == 0 ? 0 : ms > INT64_MAX - s->now_ms ? INT64_MAX : s->now_ms + ms;
 }
 
 static enum custom_kind custom_kind_of(const struct command *cmd)

@@ -396,7 +396,9 @@ static void release_lock(struct shard *s, struct lock_req *lr)
     struct lock_req *granted = locktab_release(s->locks, lr);
     free(lr);
     if (granted)
-        run_granted(s, granted);
+        run_granted(s, granted); /* serves blocked clients at its end */
+    else if (blocking_active(s->blocks))
+        blocking_serve(s); /* waiters deferred behind this transaction */
 }
 
 /* A sub-request that waited is done: its reply goes to the coordinator. */
@@ -561,7 +563,7 @@ static void shard_run_sub(struct shard *s, struct subreq *sub)
             /* A registration of a command blocked on keys of several shards:
              * data may have arrived since the coordinator looked. */
             for (int i = 1; i < sub->argc; i++)
-                if (key_live(s, sub->dbid, sub->hashes[i], sub->argv[i].ptr, sub->argv[i].len)) {
+                if (blocking_key_serves(s, sub, sub->dbid, sub->hashes[i], sub->argv[i].ptr, sub->argv[i].len)) {
                     sub->block_status = BLOCK_READY;
                     return;
                 }
