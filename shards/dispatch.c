@@ -1811,6 +1811,13 @@ static void body_all(struct shard *s, struct request *r)
     fan_out(s, r);
 }
 
+/* MSET, MSETNX: the keys and their values come in whole groups (a run-time
+ * check in Redis, "wrong number of arguments"); split_by_shard needs it. */
+static int key_groups_ok(const struct command *cmd, int argc)
+{
+    return !(cmd->last_key == -1 && cmd->key_step > 1 && (argc - cmd->first_key) % cmd->key_step != 0);
+}
+
 /* Commands that change the whole keyspace run behind a global barrier. */
 static int needs_barrier(const struct command *cmd)
 {
@@ -1874,6 +1881,11 @@ static void exec_start_child(struct shard *s, struct request *r, struct request 
     q->resp = c->resp;
     shard_command_stat(s, cmd)->calls++;
     s->stats.commands += cmd->route == ROUTE_LOCAL;
+    if (!key_groups_ok(cmd, q->argc)) { /* MSET a 1 b queued: its error is its reply */
+        reply_wrong_arity(&q->reply, cmd->name, strlen(cmd->name));
+        request_finish(q);
+        return;
+    }
     if (cmd->route == ROUTE_LOCAL) {
         const char *err;
         char msg[200];
@@ -2114,9 +2126,10 @@ void dispatch_command(struct client *c, int argc, const struct arg *argv)
         return;
     }
     /* MSET-like commands: keys with companions must come in whole groups,
-     * checked before any shard runs a part. */
-    if (!command_arity_ok(cmd, argc) ||
-        (cmd->last_key == -1 && cmd->key_step > 1 && (argc - cmd->first_key) % cmd->key_step != 0)) {
+     * checked before any shard runs a part. Inside MULTI that check waits
+     * for EXEC (Redis 7.0 queues MSET a 1 b: only the arity is checked at
+     * queue time, the pairs when it runs). */
+    if (!command_arity_ok(cmd, argc) || (!c->in_multi && !key_groups_ok(cmd, argc))) {
         c->multi_dirty |= c->in_multi;
         if (cmd->handler == cmd_exec) {
             /* Redis: a rejected EXEC discards the transaction. */
