@@ -39,6 +39,9 @@ struct request {
     struct subreq one_sub;  /* storage of `subs` when a step has one (the common case) */
     long long aux;          /* per-command state between steps */
     char scratch[32];       /* per-command bytes between steps (SCAN cursor) */
+    char scan_count[24];    /* SCAN on the next shard: the COUNT still wanted */
+    long long scan_nkeys;   /* SCAN: keys gathered from the shards visited so far */
+    struct buf scan_keys;   /* SCAN: their RESP elements */
     struct db_entry *entry; /* entry carried between steps (RENAME, COPY) */
     int64_t start_us;
     struct buf reply;
