@@ -372,28 +372,79 @@ void blocking_signal_command(struct shard *s, int dbid, const struct command *cm
         free(idx);
 }
 
-/* Runs a RUN waiter's handler again; 1 when it served (reply in sub->out). */
-static int rerun(struct shard *s, struct subreq *sub)
+/*
+ * Runs a RUN waiter's handler again for the ready key k; 1 when it served
+ * (reply in sub->out). As Redis 7.0 serves a blocked client from the key
+ * that became ready, the handler sees that key alone among its keys
+ * (BLPOP a b 0 served by b: "BLPOP b 0"; BLMPOP 0 2 a b LEFT: "BLMPOP 0 1 b
+ * LEFT"), so another of its keys that now holds a string does not turn the
+ * pop into WRONGTYPE. BLMOVE/BRPOPLPUSH have one source: run as they are.
+ */
+static int rerun(struct shard *s, struct subreq *sub, const struct bkey *k)
 {
+    const struct command *cmd = sub->req->cmd;
+    struct arg small_argv[16];
+    uint64_t small_hashes[16];
+    struct arg *argv = sub->argv;
+    uint64_t *hashes = sub->hashes;
+    int argc = sub->argc;
+    long long numkeys = 0;
+    int big = sub->argc > 16;
+    if (!waits_on_source_only(cmd)) {
+        argv = big ? malloc(sizeof(struct arg) * sub->argc) : small_argv;
+        hashes = big ? calloc(sub->argc, sizeof(uint64_t)) : small_hashes;
+        if (!big)
+            memset(small_hashes, 0, sizeof(small_hashes));
+        const struct arg key = {.ptr = k->bytes, .len = k->klen};
+        if (cmd->keynum_arg) { /* name timeout numkeys key... rest */
+            int kn = cmd->keynum_arg;
+            if (!string2ll(sub->argv[kn].ptr, sub->argv[kn].len, &numkeys) || numkeys < 1 ||
+                numkeys > sub->argc - kn - 1) {
+                memcpy(argv, sub->argv, sizeof(struct arg) * sub->argc); /* cannot happen: it parked */
+                if (sub->hashes)
+                    memcpy(hashes, sub->hashes, sizeof(uint64_t) * sub->argc);
+            } else {
+                argc = 0;
+                for (int i = 0; i < kn; i++)
+                    argv[argc++] = sub->argv[i];
+                argv[argc++] = (struct arg){.ptr = "1", .len = 1};
+                hashes[argc] = k->hash;
+                argv[argc++] = key;
+                for (int i = kn + 1 + (int)numkeys; i < sub->argc; i++)
+                    argv[argc++] = sub->argv[i];
+            }
+        } else { /* name key... timeout */
+            argv[0] = sub->argv[0];
+            argv[1] = key;
+            hashes[1] = k->hash;
+            argv[2] = sub->argv[sub->argc - 1];
+            argc = 3;
+        }
+    }
     struct cmd_ctx c;
     shard_init_ctx(s, &c, sub->dbid, sub->resp, &sub->out);
-    c.argc = sub->argc;
-    c.argv = sub->argv;
-    c.hashes = sub->hashes;
-    c.cmd = sub->req->cmd;
+    c.argc = argc;
+    c.argv = argv;
+    c.hashes = hashes;
+    c.cmd = cmd;
     c.blocking = 1;
     size_t before = sub->out.len;
     uint64_t dirty = s->stats.dirty;
     sub->handler(&c);
-    if (c.blocked) {
+    int served = !c.blocked;
+    if (served) {
+        effect_log_command(&c, dirty);
+        s->stats.commands++;
+        /* It wrote (popped, maybe pushed elsewhere: BLMOVE): wake those keys. */
+        blocking_signal_command(s, sub->dbid, cmd, argc, argv, hashes);
+    } else {
         sub->out.len = before;
-        return 0;
     }
-    effect_log_command(&c, dirty);
-    s->stats.commands++;
-    /* It wrote (popped, maybe pushed elsewhere: BLMOVE): wake those keys. */
-    blocking_signal_command(s, sub->dbid, c.cmd, sub->argc, sub->argv, sub->hashes);
-    return 1;
+    if (argv != sub->argv && big) {
+        free(argv);
+        free(hashes);
+    }
+    return served;
 }
 
 /* Subs served or notified are completed only after the whole pass: a
@@ -469,7 +520,7 @@ void blocking_serve(struct shard *s)
                         deferred = k;
                     }
                     break; /* after the transaction: FIFO order is kept */
-                } else if (rerun(s, sub)) {
+                } else if (rerun(s, sub, k)) {
                     unpark(t, b);
                     sub->block_status = BLOCK_SERVED;
                     done_add(&done, sub);

@@ -593,3 +593,59 @@ Test(blocking, sub_millisecond_and_float_timeouts)
     redisFree(w);
     redisFree(c);
 }
+
+/* Sends a whole command line without reading its reply. */
+static void send_line(redisContext *c, const char *line)
+{
+    cr_assert(!strchr(line, '%'));
+    cr_assert_eq(redisAppendCommand(c, line), REDIS_OK);
+    int done = 0;
+    while (!done)
+        cr_assert_eq(redisBufferWrite(c, &done), REDIS_OK);
+}
+
+/* Redis 7.0 serves a blocked client from the key that became ready: another
+ * of its keys that now holds a string does not make it WRONGTYPE (the keys
+ * share a hash tag: one shard). */
+Test(blocking, served_from_the_ready_key_when_another_key_changed_type)
+{
+    redisContext *c = client_connect();
+    redisContext *w = client_connect();
+    send_line(w, "BLPOP {rk}a {rk}b 0");
+    wait_blocked(c, 1);
+    expect_status(cmd(c, "SET {rk}a foo"), "OK");
+    expect_int(cmd(c, "RPUSH {rk}b x"), 1);
+    expect_strs(next_reply(w), 2, "{rk}b", "x");
+
+    expect_int(cmd(c, "DEL {rk}a"), 1);
+    send_line(w, "BLMPOP 0 2 {rk}a {rk}c LEFT COUNT 5");
+    wait_blocked(c, 1);
+    expect_status(cmd(c, "SET {rk}a foo"), "OK");
+    expect_int(cmd(c, "RPUSH {rk}c x y"), 2);
+    redisReply *r = expect_array(next_reply(w), 2);
+    assert_str(r->element[0], "{rk}c");
+    assert_strs(r->element[1], 2, "x", "y");
+    freeReplyObject(r);
+
+    expect_int(cmd(c, "DEL {rk}a"), 1);
+    send_line(w, "BZPOPMIN {rk}a {rk}z 0");
+    wait_blocked(c, 1);
+    expect_status(cmd(c, "SET {rk}a foo"), "OK");
+    expect_int(cmd(c, "ZADD {rk}z 1 m"), 1);
+    r = expect_array(next_reply(w), 3);
+    assert_str(r->element[0], "{rk}z");
+    assert_str(r->element[1], "m");
+    freeReplyObject(r);
+
+    expect_int(cmd(c, "DEL {rk}a"), 1);
+    send_line(w, "BZMPOP 0 2 {rk}a {rk}z2 MAX");
+    wait_blocked(c, 1);
+    expect_status(cmd(c, "SET {rk}a foo"), "OK");
+    expect_int(cmd(c, "ZADD {rk}z2 1 m 2 n"), 2);
+    r = expect_array(next_reply(w), 2);
+    assert_str(r->element[0], "{rk}z2");
+    freeReplyObject(r);
+    expect_strs(cmd(c, "ZRANGE {rk}z2 0 -1"), 1, "m");
+    redisFree(w);
+    redisFree(c);
+}
