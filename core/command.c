@@ -1304,12 +1304,13 @@ const char *parse_block_timeout(const struct arg *a, long long *timeout_ms)
     long double secs;
     if (!string2ld(a->ptr, a->len, &secs) || isnan(secs))
         return "ERR timeout is not a float or out of range";
-    if (secs < 0)
-        return "ERR timeout is negative";
-    /* Rounded up as Redis does (ceill): 0.0001 is 1 ms, not "forever". */
+    /* Redis 7.0: (long long)ceill(secs * 1000), then "negative" below 0. So
+     * 0.0001 is 1 ms (not "forever"), -0.0001 rounds to 0 (forever), and a
+     * value beyond a long long (inf, 1e300) converts to LLONG_MIN on x86-64,
+     * which Redis reports as negative. */
     long double ms = ceill(secs * 1000.0L);
-    if (!isfinite(ms) || ms > (long double)(LLONG_MAX / 2))
-        return "ERR timeout is out of range";
+    if (!(ms < 9223372036854775808.0L) || !(ms > -9223372036854775808.0L) || ms < 0)
+        return "ERR timeout is negative";
     *timeout_ms = (long long)ms;
     return NULL;
 }

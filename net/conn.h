@@ -39,6 +39,9 @@ struct request {
     struct subreq one_sub;  /* storage of `subs` when a step has one (the common case) */
     long long aux;          /* per-command state between steps */
     char scratch[32];       /* per-command bytes between steps (SCAN cursor) */
+    char scan_count[24];    /* SCAN on the next shard: the COUNT still wanted */
+    long long scan_nkeys;   /* SCAN: keys gathered from the shards visited so far */
+    struct buf scan_keys;   /* SCAN: their RESP elements */
     struct db_entry *entry; /* entry carried between steps (RENAME, COPY) */
     int64_t start_us;
     struct buf reply;
@@ -90,7 +93,8 @@ struct client {
     int npending;               /* requests not done */
     int paused;                 /* parsing stopped (barrier or back-pressure) */
     struct request *barrier;    /* multi-step request that must finish first */
-    struct request *blocked;    /* blocking request whose subs may be parked on shards */
+    struct request *blocked;    /* blocking request whose subs may be parked on shards: while set the client
+                                 * counts as blocked (blocked_clients, flag b, never idle for `timeout`) */
     int close_after_reply;      /* QUIT, protocol error */
     int obuf_close;             /* over client-output-buffer-limit: closed at the next flush */
     int64_t obuf_soft_since_ms; /* since when above the soft limit, 0 = below */

@@ -21,8 +21,11 @@
 #include <string.h>
 
 #include "command.h"
+#include "db.h"
 #include "dispatch.h"
+#include "object.h"
 #include "shard.h"
+#include "txn.h"
 #include "util.h"
 
 struct bkey;
@@ -36,12 +39,13 @@ struct bwait {
 
 struct bkey {
     struct bkey *chain;
-    struct bkey *ready_next;
+    struct bkey *ready_next; /* the ready list, or the deferred list */
     struct bwait *head, *tail;
     uint64_t hash;
     int dbid;
-    int ready; /* on the ready list */
-    int busy;  /* being served: not freed when its FIFO empties */
+    int ready;    /* on the ready list */
+    int deferred; /* on the deferred list: its waiters wait for a transaction's locks */
+    int busy;     /* being served: not freed when its FIFO empties */
     uint32_t klen;
     char bytes[];
 };
@@ -68,6 +72,7 @@ struct block_table {
     struct bkey **buckets;
     struct blocked *all;
     struct bkey *ready_head, *ready_tail;
+    struct bkey *deferred_head; /* ready keys whose oldest waiter's keys are locked */
 };
 
 struct block_table *blocktab_new(void)
@@ -162,7 +167,7 @@ static struct bkey *bkey_get(struct block_table *t, int dbid, uint64_t hash, con
 
 static void bkey_maybe_free(struct block_table *t, struct bkey *k)
 {
-    if (k->head || k->ready || k->busy)
+    if (k->head || k->ready || k->deferred || k->busy)
         return;
     struct bkey **link = &t->buckets[bucket_of(t, k->hash, k->dbid)];
     while (*link != k)
@@ -170,6 +175,59 @@ static void bkey_maybe_free(struct block_table *t, struct bkey *k)
     *link = k->chain;
     t->nkeys--;
     free(k);
+}
+
+/* ---------------- what a waiter waits for ---------------- */
+
+static int waits_on_source_only(const struct command *cmd)
+{
+    return cmd->handler == cmd_blmove || cmd->handler == cmd_brpoplpush;
+}
+
+/* The type a key must hold to serve a blocked command (Redis serves a
+ * ready key only to the clients blocked for its type). */
+static int waited_type(const struct command *cmd)
+{
+    cmd_handler *h = cmd->handler;
+    return h == cmd_bzpopmin || h == cmd_bzpopmax || h == cmd_bzmpop ? OBJ_ZSET : OBJ_LIST;
+}
+
+int blocking_key_serves(struct shard *s, const struct subreq *sub, int dbid, uint64_t hash, const char *key,
+                        size_t klen)
+{
+    struct db_entry *e = db_find_live(s->dbs[dbid], hash, key, klen, s->now_ms);
+    return e && e->type == waited_type(sub->req->cmd);
+}
+
+/* Would running this waiter now cut into a transaction? Its keys are
+ * locked (or queued for) by one that has not finished on this shard: it
+ * waits until the locks are released, so it sees only whole transactions
+ * (Redis serves blocked clients after the EXEC, never inside it). */
+static int waiter_locked(struct shard *s, const struct subreq *sub)
+{
+    if (locktab_idle(s->locks))
+        return 0;
+    int pos_small[16];
+    uint64_t keys_small[16];
+    unsigned char modes_small[16];
+    int big = sub->argc > 16;
+    int *pos = big ? malloc(sizeof(int) * sub->argc) : pos_small;
+    uint64_t *keys = big ? malloc(sizeof(uint64_t) * sub->argc) : keys_small;
+    unsigned char *modes = big ? malloc(sub->argc) : modes_small;
+    int n = command_key_positions(sub->req->cmd, sub->argc, sub->argv, pos, sub->argc);
+    for (int i = 0; i < n; i++) {
+        const struct arg *a = &sub->argv[pos[i]];
+        keys[i] = sub->hashes && sub->hashes[pos[i]] ? sub->hashes[pos[i]] : (uint64_t)key_hash(a->ptr, a->len);
+        modes[i] = LOCK_EXCL; /* every blocking command pops */
+    }
+    struct lock_req lr = {.nkeys = n, .keys = keys, .modes = modes};
+    int locked = locktab_conflicts(s->locks, &lr);
+    if (big) {
+        free(pos);
+        free(keys);
+        free(modes);
+    }
+    return locked;
 }
 
 /* ---------------- parking ---------------- */
@@ -190,6 +248,8 @@ int blocking_park(struct shard *s, struct subreq *sub)
     if (sub->block_mode == BLOCK_NOTIFY) {
         for (int i = 1; i < sub->argc; i++)
             idx[n++] = i;
+    } else if (waits_on_source_only(sub->req->cmd)) {
+        idx[n++] = 1; /* BLMOVE/BRPOPLPUSH: a push to the destination serves nobody */
     } else {
         n = command_key_positions(sub->req->cmd, sub->argc, sub->argv, idx, sub->argc);
     }
@@ -260,7 +320,7 @@ static void unpark(struct block_table *t, struct blocked *b)
 
 static void mark_ready(struct block_table *t, struct bkey *k)
 {
-    if (k->ready || !k->head)
+    if (k->ready || k->deferred || !k->head) /* a deferred key is tried at the next blocking_serve */
         return;
     k->ready = 1;
     k->ready_next = NULL;
@@ -312,28 +372,79 @@ void blocking_signal_command(struct shard *s, int dbid, const struct command *cm
         free(idx);
 }
 
-/* Runs a RUN waiter's handler again; 1 when it served (reply in sub->out). */
-static int rerun(struct shard *s, struct subreq *sub)
+/*
+ * Runs a RUN waiter's handler again for the ready key k; 1 when it served
+ * (reply in sub->out). As Redis 7.0 serves a blocked client from the key
+ * that became ready, the handler sees that key alone among its keys
+ * (BLPOP a b 0 served by b: "BLPOP b 0"; BLMPOP 0 2 a b LEFT: "BLMPOP 0 1 b
+ * LEFT"), so another of its keys that now holds a string does not turn the
+ * pop into WRONGTYPE. BLMOVE/BRPOPLPUSH have one source: run as they are.
+ */
+static int rerun(struct shard *s, struct subreq *sub, const struct bkey *k)
 {
+    const struct command *cmd = sub->req->cmd;
+    struct arg small_argv[16];
+    uint64_t small_hashes[16];
+    struct arg *argv = sub->argv;
+    uint64_t *hashes = sub->hashes;
+    int argc = sub->argc;
+    long long numkeys = 0;
+    int big = sub->argc > 16;
+    if (!waits_on_source_only(cmd)) {
+        argv = big ? malloc(sizeof(struct arg) * sub->argc) : small_argv;
+        hashes = big ? calloc(sub->argc, sizeof(uint64_t)) : small_hashes;
+        if (!big)
+            memset(small_hashes, 0, sizeof(small_hashes));
+        const struct arg key = {.ptr = k->bytes, .len = k->klen};
+        if (cmd->keynum_arg) { /* name timeout numkeys key... rest */
+            int kn = cmd->keynum_arg;
+            if (!string2ll(sub->argv[kn].ptr, sub->argv[kn].len, &numkeys) || numkeys < 1 ||
+                numkeys > sub->argc - kn - 1) {
+                memcpy(argv, sub->argv, sizeof(struct arg) * sub->argc); /* cannot happen: it parked */
+                if (sub->hashes)
+                    memcpy(hashes, sub->hashes, sizeof(uint64_t) * sub->argc);
+            } else {
+                argc = 0;
+                for (int i = 0; i < kn; i++)
+                    argv[argc++] = sub->argv[i];
+                argv[argc++] = (struct arg){.ptr = "1", .len = 1};
+                hashes[argc] = k->hash;
+                argv[argc++] = key;
+                for (int i = kn + 1 + (int)numkeys; i < sub->argc; i++)
+                    argv[argc++] = sub->argv[i];
+            }
+        } else { /* name key... timeout */
+            argv[0] = sub->argv[0];
+            argv[1] = key;
+            hashes[1] = k->hash;
+            argv[2] = sub->argv[sub->argc - 1];
+            argc = 3;
+        }
+    }
     struct cmd_ctx c;
     shard_init_ctx(s, &c, sub->dbid, sub->resp, &sub->out);
-    c.argc = sub->argc;
-    c.argv = sub->argv;
-    c.hashes = sub->hashes;
-    c.cmd = sub->req->cmd;
+    c.argc = argc;
+    c.argv = argv;
+    c.hashes = hashes;
+    c.cmd = cmd;
     c.blocking = 1;
     size_t before = sub->out.len;
     uint64_t dirty = s->stats.dirty;
     sub->handler(&c);
-    if (c.blocked) {
+    int served = !c.blocked;
+    if (served) {
+        effect_log_command(&c, dirty);
+        s->stats.commands++;
+        /* It wrote (popped, maybe pushed elsewhere: BLMOVE): wake those keys. */
+        blocking_signal_command(s, sub->dbid, cmd, argc, argv, hashes);
+    } else {
         sub->out.len = before;
-        return 0;
     }
-    effect_log_command(&c, dirty);
-    s->stats.commands++;
-    /* It wrote (popped, maybe pushed elsewhere: BLMOVE): wake those keys. */
-    blocking_signal_command(s, sub->dbid, c.cmd, sub->argc, sub->argv, sub->hashes);
-    return 1;
+    if (argv != sub->argv && big) {
+        free(argv);
+        free(hashes);
+    }
+    return served;
 }
 
 /* Subs served or notified are completed only after the whole pass: a
@@ -353,11 +464,28 @@ static void done_add(struct done_list *d, struct subreq *sub)
     d->items[d->n++] = sub;
 }
 
+/*
+ * Serves the waiters of the ready keys. A waiter is served by a key only
+ * when the key holds its type (BLPOP: a list); a key that was written and
+ * then deleted, or replaced by another type, serves nobody and its waiters
+ * stay blocked, as in Redis. A waiter whose keys a transaction holds is
+ * not run now: the key is deferred and tried again at the next call (the
+ * shard calls this after every release of locks), so a waiter never sees
+ * the middle of an EXEC or a multi-shard command.
+ */
 void blocking_serve(struct shard *s)
 {
     struct block_table *t = s->blocks;
     if (!t)
         return;
+    while (t->deferred_head) { /* their locks may be gone: try again */
+        struct bkey *k = t->deferred_head;
+        t->deferred_head = k->ready_next;
+        k->deferred = 0;
+        mark_ready(t, k);
+        bkey_maybe_free(t, k);
+    }
+    struct bkey *deferred = NULL; /* deferred in this call: on t->deferred_head at the end */
     while (t->ready_head) {
         struct done_list done = {0};
         while (t->ready_head) {
@@ -372,13 +500,27 @@ void blocking_serve(struct shard *s)
                 struct bwait *next = w->next;
                 struct blocked *b = w->owner;
                 struct subreq *sub = b->sub;
+                struct db_entry *e = db_find_live(s->dbs[k->dbid], k->hash, k->bytes, k->klen, s->now_ms);
+                if (!e)
+                    break; /* nothing here for anyone */
+                if (e->type != waited_type(sub->req->cmd)) {
+                    w = next; /* blocked for another type: stays blocked */
+                    continue;
+                }
                 if (sub->block_mode == BLOCK_NOTIFY) {
                     /* Tell the coordinator and go on with the others: it
                      * may find the key empty again, then it parks anew. */
                     unpark(t, b);
                     sub->block_status = BLOCK_READY;
                     done_add(&done, sub);
-                } else if (rerun(s, sub)) {
+                } else if (waiter_locked(s, sub)) {
+                    if (!k->deferred) {
+                        k->deferred = 1;
+                        k->ready_next = deferred;
+                        deferred = k;
+                    }
+                    break; /* after the transaction: FIFO order is kept */
+                } else if (rerun(s, sub, k)) {
                     unpark(t, b);
                     sub->block_status = BLOCK_SERVED;
                     done_add(&done, sub);
@@ -393,6 +535,12 @@ void blocking_serve(struct shard *s)
         for (int i = 0; i < done.n; i++)
             shard_complete_late(s, done.items[i]);
         free(done.items);
+    }
+    while (deferred) {
+        struct bkey *k = deferred;
+        deferred = k->ready_next;
+        k->ready_next = t->deferred_head;
+        t->deferred_head = k;
     }
 }
 

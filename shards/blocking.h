@@ -16,7 +16,12 @@
  *
  * Fairness: each key has a FIFO of its waiters; a signalled key serves them
  * oldest first, so the client that blocked first is served first, and stops
- * at the first RUN waiter that blocks again (the key is empty).
+ * at the first RUN waiter that blocks again (the key is empty). A key serves
+ * only waiters of its type (BLPOP a list, BZPOPMIN a sorted set).
+ *
+ * Isolation: waiters are served between commands, never inside a transaction:
+ * a waiter whose keys are locked waits for the release (its key is deferred),
+ * so it sees what a whole EXEC or multi-shard command left, as in Redis.
  *
  * Signals come from the shard after a write command, a SUB_PUT or a served
  * waiter (BLMOVE pushes too): shard code calls blocking_signal for every key
@@ -55,8 +60,14 @@ void blocking_signal(struct shard *s, int dbid, uint64_t hash, const char *key, 
 /* Signals every key argument of a command that ran with these arguments. */
 void blocking_signal_command(struct shard *s, int dbid, const struct command *cmd, int argc, const struct arg *argv,
                              const uint64_t *hashes);
-/* Serves the waiters of the signalled keys. */
+/* Serves the waiters of the signalled keys whose keys no transaction holds
+ * (the others wait for the next call: the shard calls it after it releases
+ * locks). */
 void blocking_serve(struct shard *s);
+/* Can key (of db dbid) serve the blocked command of sub: it exists and holds
+ * the type the command pops (a list, or a sorted set for BZ*)? */
+int blocking_key_serves(struct shard *s, const struct subreq *sub, int dbid, uint64_t hash, const char *key,
+                        size_t klen);
 /* Completes the parked subs whose deadline is <= now_ms (all of them when
  * `all`) with BLOCK_TIMEOUT; returns the earliest remaining deadline, 0 for
  * none. */

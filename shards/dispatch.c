@@ -153,6 +153,7 @@ void request_free(struct request *r)
     if (r->tx && !r->parent)
         txn_free(r->tx);
     buf_free(&r->reply);
+    buf_free(&r->scan_keys);
     free(r);
 }
 
@@ -713,6 +714,86 @@ static int copy_options(struct request *r, int ndbs, int *dbid, int *replace)
 
 static void watch_done(struct request *r);
 
+/* The COUNT of a SCAN's arguments (valid: its first shard checked them). */
+static long long scan_count_arg(const struct request *r, int *pos)
+{
+    long long count = 10;
+    *pos = -1;
+    for (int j = 2; j + 1 < r->argc; j += 2) {
+        if (arg_is(&r->argv[j], "count") && string2ll(r->argv[j + 1].ptr, r->argv[j + 1].len, &count))
+            *pos = j + 1;
+    }
+    return count;
+}
+
+/*
+ * SCAN across shards: the cursor's low bits name a shard. One call goes on
+ * to the next shards while each shard's table was finished in this call
+ * and fewer than COUNT keys were found, asking the next shard for the
+ * COUNT still wanted; the keys of all the shards visited are returned
+ * together with the last cursor. So a keyspace smaller than COUNT comes
+ * back in one call with cursor 0, as in Redis, and the guarantee holds (a
+ * call that goes on is what the client's next call would do). Work per call
+ * stays bounded: a shard only hands over when it ran out of keys.
+ */
+static int scan_continue(struct shard *s, struct request *r, struct buf *out)
+{
+    struct subreq *done = &r->subs[0];
+    const char *p = done->out.data;
+    size_t len = done->out.len;
+    unsigned long long next = 0;
+    long long nkeys = -1;
+    const char *keys = NULL;
+    if (len > 4 && p[0] == '*') {
+        const char *q = memchr(p, '\n', len); /* "$n\r\n" */
+        q = q ? memchr(q + 1, '\n', len - (q + 1 - p)) : NULL;
+        const char *cur = q ? q + 1 : NULL;
+        const char *end = cur ? memchr(cur, '\r', len - (cur - p)) : NULL;
+        if (end && string2ull(cur, end - cur, &next) && end + 2 < p + len && end[2] == '*') {
+            const char *arr = end + 3;
+            const char *arr_end = memchr(arr, '\r', len - (arr - p));
+            if (arr_end && string2ll(arr, arr_end - arr, &nkeys))
+                keys = arr_end + 2;
+        }
+    }
+    if (nkeys < 0 || !keys) { /* an error (bad cursor or option): the first shard's */
+        buf_append(out, p, len);
+        return 1;
+    }
+    buf_append(&r->scan_keys, keys, len - (size_t)(keys - p));
+    r->scan_nkeys += nkeys;
+    int count_pos;
+    long long count = scan_count_arg(r, &count_pos);
+    if (next != 0 && (next >> SCAN_SHARD_BITS) == 0 && (int)next < s->srv->nshards && r->scan_nkeys < count) {
+        int clen = snprintf(r->scratch, sizeof(r->scratch), "%llu", next);
+        int nlen = snprintf(r->scan_count, sizeof(r->scan_count), "%lld", count - r->scan_nkeys);
+        struct subreq *sub = single_sub(r, (int)next, SUB_HANDLER, cmd_scan);
+        int argc = r->argc + (count_pos < 0 ? 2 : 0);
+        sub->argv = malloc(sizeof(struct arg) * argc);
+        sub->hashes = calloc(argc, sizeof(uint64_t));
+        memcpy(sub->argv, r->argv, sizeof(struct arg) * r->argc);
+        sub->argv[1].ptr = r->scratch;
+        sub->argv[1].len = clen;
+        if (count_pos < 0) {
+            count_pos = r->argc + 1;
+            sub->argv[r->argc].ptr = "count";
+            sub->argv[r->argc].len = 5;
+        }
+        sub->argv[count_pos].ptr = r->scan_count;
+        sub->argv[count_pos].len = nlen;
+        sub->argc = argc;
+        subs_launch(s, r);
+        return 0;
+    }
+    char tmp[32];
+    int clen = snprintf(tmp, sizeof(tmp), "%llu", next);
+    reply_array(out, 2);
+    reply_bulk(out, tmp, (size_t)clen);
+    reply_array(out, r->scan_nkeys);
+    buf_append(out, r->scan_keys.data ? r->scan_keys.data : "", r->scan_keys.len);
+    return 1;
+}
+
 /* Called when every sub-request of the current step is done. Either launches
  * the next step or writes the final reply. Returns 1 when finished. */
 static int custom_continue(struct shard *s, struct request *r)
@@ -838,40 +919,8 @@ static int custom_continue(struct shard *s, struct request *r)
     case CUSTOM_BLOCK_WAIT:
         return block_wait_done(s, r, out);
 
-    case CUSTOM_SCAN: {
-        /* A shard with nothing left hands over to the next shard: skip
-         * shards whose part was empty, so an empty keyspace answers "0"
-         * in one call as Redis does. */
-        struct subreq *done = &r->subs[0];
-        const char *p = done->out.data;
-        size_t len = done->out.len;
-        unsigned long long next = 0;
-        int empty = 0;
-        if (len > 4 && p[0] == '*') {
-            const char *q = memchr(p, '\n', len); /* "$n\r\n" */
-            q = q ? memchr(q + 1, '\n', len - (q + 1 - p)) : NULL;
-            const char *cur = q ? q + 1 : NULL;
-            const char *end = cur ? memchr(cur, '\r', len - (cur - p)) : NULL;
-            if (end && string2ull(cur, end - cur, &next)) {
-                const char *arr = end + 2;
-                empty = (size_t)(arr - p) + 4 <= len && !memcmp(arr, "*0\r\n", 4);
-            }
-        }
-        if (empty && next != 0 && (next >> SCAN_SHARD_BITS) == 0 && (int)next < s->srv->nshards) {
-            int len2 = snprintf(r->scratch, sizeof(r->scratch), "%llu", next);
-            struct subreq *sub = single_sub(r, (int)next, SUB_HANDLER, cmd_scan);
-            sub->argv = malloc(sizeof(struct arg) * r->argc);
-            sub->hashes = malloc(sizeof(uint64_t) * r->argc);
-            memcpy(sub->argv, r->argv, sizeof(struct arg) * r->argc);
-            memset(sub->hashes, 0, sizeof(uint64_t) * r->argc);
-            sub->argv[1].ptr = r->scratch;
-            sub->argv[1].len = len2;
-            subs_launch(s, r);
-            return 0;
-        }
-        buf_append(out, p, len);
-        return 1;
-    }
+    case CUSTOM_SCAN:
+        return scan_continue(s, r, out);
 
     case CUSTOM_INFO: {
         struct shard_info *infos = malloc(sizeof(struct shard_info) * r->nsubs);
@@ -1586,6 +1635,10 @@ static void request_finish(struct request *r)
         shard_count_error(s, r->reply.data, r->reply.len);
     r->done = 1;
     c->npending--;
+    /* Its reply goes out in this iteration: the client is not idle now (the
+     * `timeout` check must not close it between the end of a long request,
+     * a served BLPOP say, and the send of its reply). */
+    c->last_interaction_ms = s->now_ms;
     if (c->barrier == r)
         c->barrier = NULL;
     client_flush_done_requests(c); /* may free r */
@@ -1683,7 +1736,8 @@ static void block_prepare(struct shard *s, struct request *r)
     if (parse_block_timeout(t, &ms))
         return;
     r->block = 1;
-    r->block_deadline = ms ? s->now_ms + ms : 0;
+    /* A deadline past the end of time (Redis's sum would overflow) is forever. */
+    r->block_deadline = ms == 0 ? 0 : ms > INT64_MAX - s->now_ms ? INT64_MAX : s->now_ms + ms;
 }
 
 static enum custom_kind custom_kind_of(const struct command *cmd)
@@ -1806,6 +1860,13 @@ static void body_all(struct shard *s, struct request *r)
     fan_out(s, r);
 }
 
+/* MSET, MSETNX: the keys and their values come in whole groups (a run-time
+ * check in Redis, "wrong number of arguments"); split_by_shard needs it. */
+static int key_groups_ok(const struct command *cmd, int argc)
+{
+    return !(cmd->last_key == -1 && cmd->key_step > 1 && (argc - cmd->first_key) % cmd->key_step != 0);
+}
+
 /* Commands that change the whole keyspace run behind a global barrier. */
 static int needs_barrier(const struct command *cmd)
 {
@@ -1869,6 +1930,11 @@ static void exec_start_child(struct shard *s, struct request *r, struct request 
     q->resp = c->resp;
     shard_command_stat(s, cmd)->calls++;
     s->stats.commands += cmd->route == ROUTE_LOCAL;
+    if (!key_groups_ok(cmd, q->argc)) { /* MSET a 1 b queued: its error is its reply */
+        reply_wrong_arity(&q->reply, cmd->name, strlen(cmd->name));
+        request_finish(q);
+        return;
+    }
     if (cmd->route == ROUTE_LOCAL) {
         const char *err;
         char msg[200];
@@ -2109,9 +2175,10 @@ void dispatch_command(struct client *c, int argc, const struct arg *argv)
         return;
     }
     /* MSET-like commands: keys with companions must come in whole groups,
-     * checked before any shard runs a part. */
-    if (!command_arity_ok(cmd, argc) ||
-        (cmd->last_key == -1 && cmd->key_step > 1 && (argc - cmd->first_key) % cmd->key_step != 0)) {
+     * checked before any shard runs a part. Inside MULTI that check waits
+     * for EXEC (Redis 7.0 queues MSET a 1 b: only the arity is checked at
+     * queue time, the pairs when it runs). */
+    if (!command_arity_ok(cmd, argc) || (!c->in_multi && !key_groups_ok(cmd, argc))) {
         c->multi_dirty |= c->in_multi;
         if (cmd->handler == cmd_exec) {
             /* Redis: a rejected EXEC discards the transaction. */

@@ -396,7 +396,9 @@ static void release_lock(struct shard *s, struct lock_req *lr)
     struct lock_req *granted = locktab_release(s->locks, lr);
     free(lr);
     if (granted)
-        run_granted(s, granted);
+        run_granted(s, granted); /* serves blocked clients at its end */
+    else if (blocking_active(s->blocks))
+        blocking_serve(s); /* waiters deferred behind this transaction */
 }
 
 /* A sub-request that waited is done: its reply goes to the coordinator. */
@@ -561,7 +563,7 @@ static void shard_run_sub(struct shard *s, struct subreq *sub)
             /* A registration of a command blocked on keys of several shards:
              * data may have arrived since the coordinator looked. */
             for (int i = 1; i < sub->argc; i++)
-                if (key_live(s, sub->dbid, sub->hashes[i], sub->argv[i].ptr, sub->argv[i].len)) {
+                if (blocking_key_serves(s, sub, sub->dbid, sub->hashes[i], sub->argv[i].ptr, sub->argv[i].len)) {
                     sub->block_status = BLOCK_READY;
                     return;
                 }
@@ -1149,7 +1151,6 @@ static void shard_cron(struct shard *s)
         db_rehash_step(s->dbs[i], 100);
     snap_shard_cron(s);
     aof_shard_cron(s);
-    /* Idle clients. */
     /* Soft output limits expire with time, not only when output grows. */
     if (s->cfg->obuf_limits[OBUF_NORMAL].soft) {
         for (struct client *c = s->clients; c; c = c->next) {
@@ -1160,12 +1161,18 @@ static void shard_cron(struct shard *s)
                 client_want_flush(c); /* closed by the flush */
         }
     }
+    /* Idle clients (`timeout`). Never a client blocked on keys (Redis
+     * exempts CLIENT_BLOCKED), nor one with a request in flight. A request
+     * that ends refreshes last_interaction_ms (dispatch.c request_finish), as
+     * Redis refreshes it when it writes a reply: a client served after a
+     * long BLPOP is not idle in the iteration its reply is produced (this
+     * cron runs before the iteration's sends are queued). */
     long long timeout = s->cfg->timeout;
     if (timeout > 0) {
         struct client *next;
         for (struct client *c = s->clients; c; c = next) {
             next = c->next; /* closing may free c */
-            if (!c->closing && c->npending == 0 && s->now_ms - c->last_interaction_ms > timeout * 1000) {
+            if (!c->closing && !c->blocked && c->npending == 0 && s->now_ms - c->last_interaction_ms > timeout * 1000) {
                 server_log(LL_VERBOSE, "Closing idle client");
                 client_close(c, 0);
             }

@@ -414,3 +414,238 @@ Test(blocking, client_list_flags_blocked_client)
     redisFree(waiter);
     redisFree(other);
 }
+
+/* The shard that owns `key` (INFO shards keys= grows when it is set); -1
+ * on a server without INFO shards (Redis). */
+static int key_shard(redisContext *c, const char *key)
+{
+    long long before[64] = {0}, after[64] = {0};
+    int n = 0;
+    for (int pass = 0; pass < 2; pass++) {
+        if (pass == 1)
+            expect_status(cmd(c, "SET %s probe", key), "OK");
+        char *info = info_text(c, "shards");
+        long long *counts = pass ? after : before;
+        n = 0;
+        for (const char *p = strstr(info, "\nshard"); p && n < 64; p = strstr(p + 1, "\nshard")) {
+            int idx;
+            long long keys;
+            if (sscanf(p + 1, "shard%d:keys=%lld", &idx, &keys) == 2 && idx == n)
+                counts[n++] = keys;
+        }
+        free(info);
+    }
+    expect_int(cmd(c, "DEL %s", key), 1);
+    for (int i = 0; i < n; i++)
+        if (after[i] == before[i] + 1)
+            return i;
+    return -1;
+}
+
+/* A name "<prefix><i>" owned by a shard other than `not_shard` (any when
+ * there is one shard). */
+static void key_elsewhere(redisContext *c, const char *prefix, int not_shard, char *out, size_t size)
+{
+    for (int i = 0; i < 200; i++) {
+        snprintf(out, size, "%s%d", prefix, i);
+        int sh = key_shard(c, out);
+        if (sh < 0 || sh != not_shard)
+            return;
+    }
+    cr_assert_fail("no key off shard %d", not_shard);
+}
+
+/*
+ * Blocked clients see only what a whole EXEC left (Redis serves them after
+ * EXEC): a key pushed, deleted and replaced by a string inside one EXEC
+ * wakes nobody, and two pushes in one EXEC serve the head of the final list.
+ * `other` is "" for an EXEC on one shard; else a key on another shard that
+ * a spanning command in the block names, so EXEC runs command by command
+ * under its locks.
+ */
+static void exec_result_only(const char *k, const char *z, const char *m, const char *other)
+{
+    redisContext *c = client_connect();
+    redisContext *wl = client_connect();
+    redisContext *wz = client_connect();
+    redisContext *wm = client_connect();
+    redisContext *wmz = client_connect();
+    char zm[64];
+    snprintf(zm, sizeof(zm), "%s:mpop", z);
+    send_cmd(wl, "BLPOP %s %s", k, "0");
+    send_cmd(wz, "BZPOPMIN %s %s", z, "0");
+    cr_assert_eq(redisAppendCommand(wm, "BLMOVE %s %s:dst LEFT RIGHT 0", m, m), REDIS_OK);
+    int done = 0;
+    while (!done)
+        cr_assert_eq(redisBufferWrite(wm, &done), REDIS_OK);
+    cr_assert_eq(redisAppendCommand(wmz, "BZMPOP 0 1 %s MIN", zm), REDIS_OK);
+    done = 0;
+    while (!done)
+        cr_assert_eq(redisBufferWrite(wmz, &done), REDIS_OK);
+    wait_blocked(c, 4);
+
+    expect_status(cmd(c, "MULTI"), "OK");
+    expect_status(cmd(c, "LPUSH %s a", k), "QUEUED");
+    expect_status(cmd(c, "ZADD %s 1 a", z), "QUEUED");
+    expect_status(cmd(c, "LPUSH %s a", m), "QUEUED");
+    expect_status(cmd(c, "ZADD %s 1 a", zm), "QUEUED");
+    if (*other)
+        expect_status(cmd(c, "EXISTS %s %s", k, other), "QUEUED");
+    expect_status(cmd(c, "DEL %s %s %s %s", k, z, m, zm), "QUEUED");
+    expect_status(cmd(c, "SET %s foo", k), "QUEUED");
+    expect_status(cmd(c, "SET %s foo", z), "QUEUED");
+    expect_status(cmd(c, "SET %s foo", m), "QUEUED");
+    expect_status(cmd(c, "SET %s foo", zm), "QUEUED");
+    redisReply *r = expect_array(cmd(c, "EXEC"), *other ? 10 : 9);
+    assert_int(r->element[0], 1); /* nobody took the element in the middle */
+    assert_int(r->element[*other ? 5 : 4], 4);
+    freeReplyObject(r);
+    /* Nobody was woken: the first reply each waiter gets is for the
+     * values pushed now. */
+    expect_int(cmd(c, "DEL %s %s %s %s", k, z, m, zm), 4);
+    expect_status(cmd(c, "MULTI"), "OK");
+    expect_status(cmd(c, "RPUSH %s b", k), "QUEUED");
+    expect_status(cmd(c, "RPUSH %s c", k), "QUEUED");
+    if (*other)
+        expect_status(cmd(c, "EXISTS %s %s", k, other), "QUEUED");
+    expect_status(cmd(c, "LPUSH %s d", k), "QUEUED");
+    expect_status(cmd(c, "ZADD %s 2 b", z), "QUEUED");
+    expect_status(cmd(c, "ZADD %s 1 c", z), "QUEUED");
+    expect_status(cmd(c, "RPUSH %s b", m), "QUEUED");
+    expect_status(cmd(c, "ZADD %s 3 b", zm), "QUEUED");
+    r = expect_array(cmd(c, "EXEC"), *other ? 8 : 7);
+    freeReplyObject(r);
+    expect_strs(next_reply(wl), 2, k, "d"); /* the head of [d, b, c], not b */
+    r = expect_array(next_reply(wz), 3);
+    assert_str(r->element[0], z);
+    assert_str(r->element[1], "c");
+    freeReplyObject(r);
+    expect_str(next_reply(wm), "b");
+    r = expect_array(next_reply(wmz), 2);
+    assert_str(r->element[0], zm);
+    freeReplyObject(r);
+    char dst[80];
+    snprintf(dst, sizeof(dst), "%s:dst", m);
+    expect_strs(cmd(c, "LRANGE %s 0 -1", dst), 1, "b");
+    expect_strs(cmd(c, "LRANGE %s 0 -1", k), 2, "b", "c");
+    wait_blocked(c, 0);
+    redisFree(wl);
+    redisFree(wz);
+    redisFree(wm);
+    redisFree(wmz);
+    redisFree(c);
+}
+
+Test(blocking, waiters_see_only_the_result_of_an_exec_on_one_shard)
+{
+    exec_result_only("{bx}k", "{bx}z", "{bx}m", "");
+}
+
+Test(blocking, waiters_see_only_the_result_of_an_exec_across_shards)
+{
+    redisContext *c = client_connect();
+    int sh = key_shard(c, "{by}k");
+    if (sh < 0 || server_threads() < 2) {
+        redisFree(c);
+        cr_skip_test("one shard");
+    }
+    char other[64];
+    key_elsewhere(c, "bl:other", sh, other, sizeof(other));
+    redisFree(c);
+    exec_result_only("{by}k", "{by}z", "{by}m", other);
+}
+
+/* Redis's "$pop: with 0.001 timeout should not block indefinitely" and the
+ * float edge cases of Redis 7.0's timeout parsing: (long long)ceill(s *
+ * 1000), negative below 0. */
+Test(blocking, sub_millisecond_and_float_timeouts)
+{
+    redisContext *c = client_connect();
+    const char *pops[] = {"BLPOP bl:t1 0.001",
+                          "BRPOP bl:t1 0.001",
+                          "BLMPOP 0.001 1 bl:t1 LEFT COUNT 1",
+                          "BLMPOP 0.001 1 bl:t1 RIGHT COUNT 1",
+                          "BZPOPMIN bl:t2 0.001",
+                          "BZMPOP 0.001 1 bl:t2 MIN"};
+    for (size_t i = 0; i < sizeof(pops) / sizeof(pops[0]); i++) {
+        redisContext *rd = client_connect();
+        cr_assert_eq(redisAppendCommand(rd, pops[i]), REDIS_OK);
+        int done = 0;
+        while (!done)
+            cr_assert_eq(redisBufferWrite(rd, &done), REDIS_OK);
+        wait_blocked(c, 0);
+        redisReply *r = next_reply(rd);
+        cr_assert_eq(r->type, REDIS_REPLY_NIL, "%s: %s", pops[i], describe_reply(r));
+        freeReplyObject(r);
+        redisFree(rd);
+    }
+    /* beyond a long long: Redis says negative */
+    expect_err(cmd(c, "BLPOP bl:t1 inf"), "ERR timeout is negative");
+    expect_err(cmd(c, "BLPOP bl:t1 1e300"), "ERR timeout is negative");
+    expect_err(cmd(c, "BZPOPMIN bl:t1 9.3e15"), "ERR timeout is negative");
+    expect_err(cmd(c, "BLPOP bl:t1 -0.002"), "ERR timeout is negative");
+    /* -0.0001 rounds up to 0: block forever, as Redis */
+    redisContext *w = client_connect();
+    send_cmd(w, "BLPOP %s %s", "bl:t3", "-0.0001");
+    wait_blocked(c, 1);
+    expect_int(cmd(c, "RPUSH bl:t3 v"), 1);
+    expect_strs(next_reply(w), 2, "bl:t3", "v");
+    redisFree(w);
+    redisFree(c);
+}
+
+/* Sends a whole command line without reading its reply. */
+static void send_line(redisContext *c, const char *line)
+{
+    cr_assert(!strchr(line, '%'));
+    cr_assert_eq(redisAppendCommand(c, line), REDIS_OK);
+    int done = 0;
+    while (!done)
+        cr_assert_eq(redisBufferWrite(c, &done), REDIS_OK);
+}
+
+/* Redis 7.0 serves a blocked client from the key that became ready: another
+ * of its keys that now holds a string does not make it WRONGTYPE (the keys
+ * share a hash tag: one shard). */
+Test(blocking, served_from_the_ready_key_when_another_key_changed_type)
+{
+    redisContext *c = client_connect();
+    redisContext *w = client_connect();
+    send_line(w, "BLPOP {rk}a {rk}b 0");
+    wait_blocked(c, 1);
+    expect_status(cmd(c, "SET {rk}a foo"), "OK");
+    expect_int(cmd(c, "RPUSH {rk}b x"), 1);
+    expect_strs(next_reply(w), 2, "{rk}b", "x");
+
+    expect_int(cmd(c, "DEL {rk}a"), 1);
+    send_line(w, "BLMPOP 0 2 {rk}a {rk}c LEFT COUNT 5");
+    wait_blocked(c, 1);
+    expect_status(cmd(c, "SET {rk}a foo"), "OK");
+    expect_int(cmd(c, "RPUSH {rk}c x y"), 2);
+    redisReply *r = expect_array(next_reply(w), 2);
+    assert_str(r->element[0], "{rk}c");
+    assert_strs(r->element[1], 2, "x", "y");
+    freeReplyObject(r);
+
+    expect_int(cmd(c, "DEL {rk}a"), 1);
+    send_line(w, "BZPOPMIN {rk}a {rk}z 0");
+    wait_blocked(c, 1);
+    expect_status(cmd(c, "SET {rk}a foo"), "OK");
+    expect_int(cmd(c, "ZADD {rk}z 1 m"), 1);
+    r = expect_array(next_reply(w), 3);
+    assert_str(r->element[0], "{rk}z");
+    assert_str(r->element[1], "m");
+    freeReplyObject(r);
+
+    expect_int(cmd(c, "DEL {rk}a"), 1);
+    send_line(w, "BZMPOP 0 2 {rk}a {rk}z2 MAX");
+    wait_blocked(c, 1);
+    expect_status(cmd(c, "SET {rk}a foo"), "OK");
+    expect_int(cmd(c, "ZADD {rk}z2 1 m 2 n"), 2);
+    r = expect_array(next_reply(w), 2);
+    assert_str(r->element[0], "{rk}z2");
+    freeReplyObject(r);
+    expect_strs(cmd(c, "ZRANGE {rk}z2 0 -1"), 1, "m");
+    redisFree(w);
+    redisFree(c);
+}

@@ -356,6 +356,94 @@ Test(keys, scan_match_and_type)
     redisFree(c);
 }
 
+/* The cursor and the key names of one SCAN reply (the caller frees r). */
+static redisReply *scan_once(redisContext *c, const char *args, const char **cursor)
+{
+    char line[128]; /* hiredis splits a format string at spaces: the words become arguments */
+    snprintf(line, sizeof(line), "SCAN %s", args);
+    cr_assert(!strchr(line, '%'));
+    redisReply *r = cmd(c, line);
+    cr_assert(r->type == REDIS_REPLY_ARRAY && r->elements == 2 && r->element[0]->type == REDIS_REPLY_STRING &&
+                  r->element[1]->type == REDIS_REPLY_ARRAY,
+              "malformed SCAN reply %s", describe_reply(r));
+    *cursor = r->element[0]->str;
+    return r;
+}
+
+static bool reply_has(const redisReply *keys, const char *name)
+{
+    for (size_t i = 0; i < keys->elements; i++)
+        if (!strcmp(keys->element[i]->str, name))
+            return true;
+    return false;
+}
+
+/* A keyspace smaller than COUNT comes back in one SCAN with cursor 0, as
+ * in Redis: one call goes on to the next shards until COUNT is reached
+ * (with MATCH and TYPE too). */
+Test(keys, scan_small_keyspace_in_one_call)
+{
+    redisContext *c = client_connect();
+    expect_status(cmd(c, "SELECT 9"), "OK");
+    expect_status(cmd(c, "MSET a 1 b 2 c 3"), "OK");
+    const char *cursor;
+    const char *forms[] = {"0", "0 COUNT 1000", "0 COUNT 3", "0 TYPE string", "0 MATCH *"};
+    for (size_t f = 0; f < sizeof(forms) / sizeof(forms[0]); f++) {
+        redisReply *r = scan_once(c, forms[f], &cursor);
+        cr_assert_str_eq(cursor, "0", "SCAN %s: cursor %s", forms[f], cursor);
+        cr_assert_eq(r->element[1]->elements, 3, "SCAN %s: %s", forms[f], describe_reply(r));
+        cr_assert(reply_has(r->element[1], "a") && reply_has(r->element[1], "b") && reply_has(r->element[1], "c"));
+        freeReplyObject(r);
+    }
+    redisReply *r = scan_once(c, "0 MATCH b", &cursor);
+    cr_assert_str_eq(cursor, "0");
+    cr_assert_eq(r->element[1]->elements, 1);
+    assert_str(r->element[1]->element[0], "b");
+    freeReplyObject(r);
+    r = scan_once(c, "0 TYPE list COUNT 100", &cursor);
+    cr_assert_str_eq(cursor, "0");
+    cr_assert_eq(r->element[1]->elements, 0);
+    freeReplyObject(r);
+    expect_status(cmd(c, "SELECT 8"), "OK");
+    r = scan_once(c, "0", &cursor);
+    cr_assert_str_eq(cursor, "0");
+    cr_assert_eq(r->element[1]->elements, 0);
+    freeReplyObject(r);
+
+    /* 300 keys, COUNT 1000: all in one call, cursor 0; with MATCH too. */
+    expect_status(cmd(c, "SELECT 10"), "OK");
+    fill_keys(c, "k:", 300);
+    r = scan_once(c, "0 COUNT 1000", &cursor);
+    cr_assert_str_eq(cursor, "0");
+    cr_assert_eq(r->element[1]->elements, 300, "%zu keys", r->element[1]->elements);
+    freeReplyObject(r);
+    r = scan_once(c, "0 COUNT 1000 MATCH k:1*", &cursor);
+    cr_assert_str_eq(cursor, "0");
+    cr_assert_eq(r->element[1]->elements, 111, "%zu keys", r->element[1]->elements); /* 1, 10-19, 100-199 */
+    freeReplyObject(r);
+
+    /* COUNT 1: the iteration still returns every key and ends. */
+    bool seen[300] = {false};
+    char cur[32] = "0";
+    int rounds = 0;
+    do {
+        char args[64];
+        snprintf(args, sizeof(args), "%s COUNT 1", cur);
+        r = scan_once(c, args, &cursor);
+        for (size_t i = 0; i < r->element[1]->elements; i++) {
+            int idx = atoi(r->element[1]->element[i]->str + 2);
+            cr_assert(idx >= 0 && idx < 300);
+            seen[idx] = true;
+        }
+        snprintf(cur, sizeof(cur), "%s", cursor);
+        freeReplyObject(r);
+        cr_assert(++rounds < 100000, "SCAN does not terminate");
+    } while (strcmp(cur, "0") != 0);
+    for (int i = 0; i < 300; i++)
+        cr_assert(seen[i], "SCAN COUNT 1 never returned k:%d", i);
+    redisFree(c);
+}
+
 Test(keys, randomkey)
 {
     redisContext *c = client_connect();

@@ -308,6 +308,48 @@ Test(multi, wrong_arity_while_queueing_aborts_exec)
     redisFree(c);
 }
 
+/* Redis 7.0 checks only the arity when it queues: MSET a 1 b (arity -3
+ * passes) is queued, and its odd pair count is its error inside EXEC's
+ * array; the other commands run. On one shard (hash tag), on several, and
+ * inside an EXEC that runs command by command (a command spans shards). */
+Test(multi, mset_with_a_missing_value_fails_at_exec_not_at_queue_time)
+{
+    redisContext *c = client_connect();
+    expect_status(cmd(c, "MULTI"), "OK");
+    expect_status(cmd(c, "MSET {q}a 1 {q}b"), "QUEUED");
+    expect_status(cmd(c, "MSETNX {q}a 1 {q}b"), "QUEUED");
+    expect_status(cmd(c, "SET {q}c 1"), "QUEUED");
+    redisReply *r = expect_array(cmd(c, "EXEC"), 3);
+    assert_err(at(r, 0), "ERR wrong number of arguments for 'mset' command");
+    assert_err(at(r, 1), "ERR wrong number of arguments for 'msetnx' command");
+    assert_status(at(r, 2), "OK");
+    freeReplyObject(r);
+
+    expect_status(cmd(c, "MULTI"), "OK");
+    expect_status(cmd(c, "MSET qa 1 qb 2 qc 3 qd"), "QUEUED");
+    expect_status(cmd(c, "MSETNX qa 1 qb 2 qc"), "QUEUED");
+    expect_status(cmd(c, "SET qe 1"), "QUEUED");
+    r = expect_array(cmd(c, "EXEC"), 3);
+    assert_err(at(r, 0), "ERR wrong number of arguments for 'mset' command");
+    assert_err(at(r, 1), "ERR wrong number of arguments for 'msetnx' command");
+    assert_status(at(r, 2), "OK");
+    freeReplyObject(r);
+
+    expect_status(cmd(c, "MULTI"), "OK");
+    expect_status(cmd(c, "MSET qa 1 qb 2 qc"), "QUEUED");
+    expect_status(cmd(c, "MSET qa 1 qb 2 qc 3"), "QUEUED");
+    expect_status(cmd(c, "MGET qa qb qc qd qe"), "QUEUED");
+    r = expect_array(cmd(c, "EXEC"), 3);
+    assert_err(at(r, 0), "ERR wrong number of arguments for 'mset' command");
+    assert_status(at(r, 1), "OK");
+    assert_strs(at(r, 2), 5, "1", "2", "3", NULL, "1");
+    freeReplyObject(r);
+    expect_int(cmd(c, "DBSIZE"), 5);
+    /* outside MULTI it is refused at once */
+    expect_err(cmd(c, "MSET x 1 y"), "ERR wrong number of arguments for 'mset' command");
+    redisFree(c);
+}
+
 Test(multi, runtime_errors_do_not_roll_back)
 {
     redisContext *c = client_connect();
