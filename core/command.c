@@ -125,6 +125,10 @@ static const struct command config_subcommands[] = {
     {.name = "help", .arity = 2, .flags = CMD_LOADING | CMD_STALE, .acl_categories = "@slow", .route = ROUTE_LOCAL,
      .merge = MERGE_NONE, .handler = cmd_config, .summary = "Show helpful text about the different subcommands",
      .since = "5.0.0", .group = "server"},
+    /* The dispatcher runs RESETSTAT on every shard (shards/dispatch.c). */
+    {.name = "resetstat", .arity = 2, .flags = CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE,
+     .acl_categories = "@admin @slow @dangerous", .route = ROUTE_LOCAL, .merge = MERGE_NONE, .handler = cmd_config,
+     .summary = "Reset the stats returned by INFO", .since = "2.0.0", .group = "server"},
     {.name = "rewrite", .arity = 2, .flags = CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE,
      .acl_categories = "@admin @slow @dangerous", .route = ROUTE_LOCAL, .merge = MERGE_NONE, .handler = cmd_config,
      .summary = "Rewrite the configuration file with the in memory configuration", .since = "2.8.0", .group = "server"},
@@ -911,6 +915,8 @@ static const struct command_doc command_docs[] = {
     {.fullname = "config", .complexity = "Depends on subcommand."},
     {.fullname = "config|get", .complexity = "O(N) when N is the number of configuration parameters provided"},
     {.fullname = "config|help", .complexity = "O(1)"},
+    {.fullname = "config|resetstat", .complexity = "O(1)",
+     .tips = {"request_policy:all_nodes", "response_policy:all_succeeded"}},
     {.fullname = "config|rewrite", .complexity = "O(1)"},
     {.fullname = "config|set", .complexity = "O(N) when N is the number of configuration parameters provided",
      .tips = {"request_policy:all_nodes", "response_policy:all_succeeded"}},
@@ -1038,6 +1044,8 @@ static const struct command_doc command_docs[] = {
 
 struct command_index {
     int count;                         /* top-level commands */
+    int stat_count;                    /* commands and subcommands (INFO commandstats slots) */
+    int sub_base[INDEX_SLOTS / 2];     /* stats slot of a command's first subcommand */
     uint16_t slot[INDEX_SLOTS];        /* position in command_table + 1; 0 = empty */
     uint8_t name_len[INDEX_SLOTS / 2]; /* by position in command_table */
 };
@@ -1073,6 +1081,15 @@ static void command_index_build(void)
         command_index.name_len[i] = (uint8_t)len;
     }
     command_index.count = n;
+    /* Stats slots: the commands in table order, then each container's
+     * subcommands after it, in the order of its array. */
+    int slot = n;
+    for (int i = 0; i < n; i++) {
+        command_index.sub_base[i] = slot;
+        for (const struct command *sub = command_table[i].subcommands; sub && sub->name; sub++)
+            slot++;
+    }
+    command_index.stat_count = slot;
 }
 
 const struct command *command_lookup(const char *name, size_t len)
@@ -1112,6 +1129,36 @@ int command_count(void)
 {
     pthread_once(&command_index_once, command_index_build);
     return command_index.count;
+}
+
+int command_stat_count(void)
+{
+    pthread_once(&command_index_once, command_index_build);
+    return command_index.stat_count;
+}
+
+int command_sub_stat_index(const struct command *cmd, const struct arg *subname)
+{
+    pthread_once(&command_index_once, command_index_build);
+    int top = (int)(cmd - command_table);
+    const struct command *sub = command_lookup_sub(cmd, subname->ptr, subname->len);
+    if (!sub)
+        return top; /* rejected before running: only the unknown-subcommand path */
+    return command_index.sub_base[top] + (int)(sub - cmd->subcommands);
+}
+
+size_t command_stat_name(int idx, char *buf, size_t size)
+{
+    pthread_once(&command_index_once, command_index_build);
+    if (idx < 0 || idx >= command_index.stat_count)
+        return (size_t)snprintf(buf, size, "unknown");
+    if (idx < command_index.count)
+        return (size_t)snprintf(buf, size, "%s", command_table[idx].name);
+    int top = command_index.count - 1;
+    while (top > 0 && command_index.sub_base[top] > idx)
+        top--;
+    return (size_t)snprintf(buf, size, "%s|%s", command_table[top].name,
+                            command_table[top].subcommands[idx - command_index.sub_base[top]].name);
 }
 
 /*

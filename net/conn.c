@@ -413,6 +413,7 @@ void client_on_send_complete(struct client *c, int res)
     c->sending_off += res;
     c->net_out += res;
     s->net_output_bytes += res;
+    s->writes_processed++;
     if (c->closing) {
         client_maybe_free(c);
         return;

@@ -53,6 +53,7 @@ enum custom_kind {
     CUSTOM_INFO,
     CUSTOM_CLIENT_LIST,
     CUSTOM_CLIENT_KILL,
+    CUSTOM_RESETSTAT,
     CUSTOM_WATCH,
     CUSTOM_EXEC_ONE_HOP,
     CUSTOM_EXEC_PER_SHARD,
@@ -638,11 +639,13 @@ static void custom_start(struct shard *s, struct request *r, enum custom_kind ki
     }
     case CUSTOM_INFO:
     case CUSTOM_CLIENT_LIST:
-    case CUSTOM_CLIENT_KILL: {
+    case CUSTOM_CLIENT_KILL:
+    case CUSTOM_RESETSTAT: {
         int n = s->srv->nshards;
         struct subreq *subs = subs_alloc(r, n);
         enum sub_op op = kind == CUSTOM_INFO          ? SUB_INFO
                          : kind == CUSTOM_CLIENT_LIST ? SUB_CLIENT_LIST
+                         : kind == CUSTOM_RESETSTAT   ? SUB_RESETSTAT
                                                       : SUB_CLIENT_KILL;
         for (int i = 0; i < n; i++) {
             subs[i].shard = i;
@@ -882,7 +885,7 @@ static int custom_continue(struct shard *s, struct request *r)
              * buffer lives until the subs are freed after rendering. */
             infos[i].cmdstats = (const struct command_stat *)(p + sizeof(struct shard_info));
             infos[i].errstats = (const struct error_stat *)(p + sizeof(struct shard_info) +
-                                                            sizeof(struct command_stat) * (command_count() + 1));
+                                                            sizeof(struct command_stat) * (command_stat_count() + 1));
         }
         info_render(out, r->resp, r->argv, r->argc, s, infos, r->nsubs);
         free(infos);
@@ -898,10 +901,11 @@ static int custom_continue(struct shard *s, struct request *r)
         return 1;
     }
 
+    case CUSTOM_RESETSTAT:
+        reply_ok(out);
+        return 1;
+
     case CUSTOM_CLIENT_KILL: {
-        for (int i = 0; i < r->nsubs; i++)
-            if (sub_error(&r->subs[i], out))
-                return 1;
         long long killed = 0;
         for (int i = 0; i < r->nsubs; i++)
             killed += r->subs[i].result;
@@ -1396,7 +1400,7 @@ static void exec_child_done(struct request *q)
     subs_free(q);
     if (q->reply.len && q->reply.data[0] == '-') {
         shard_count_error(s, q->reply.data, q->reply.len);
-        shard_command_stat(s, q->cmd)->failed++;
+        shard_command_stat(s, q->cmd, q->argc, q->argv)->failed++;
     }
     buf_append(&r->reply, q->reply.data, q->reply.len);
     r->queued[r->next_queued++] = NULL;
@@ -1454,7 +1458,7 @@ static void body_exec_per_shard(struct shard *s, struct request *r)
         int slot = next[shard_of_cmd[i]]++;
         r->exec_cmds[slot] = (struct exec_cmd){q->cmd, q->argc, q->argv, q->hashes};
         r->exec_slot[i] = slot;
-        shard_command_stat(s, q->cmd)->calls++;
+        shard_command_stat(s, q->cmd, q->argc, q->argv)->calls++;
     }
     struct subreq *subs = subs_alloc(r, groups);
     for (int k = 0; k < tx->nused; k++) {
@@ -1582,8 +1586,11 @@ static void request_finish(struct request *r)
     struct client *c = r->client;
     struct shard *s = c->shard;
     subs_free(r);
-    if (r->reply.len && r->reply.data[0] == '-')
+    if (r->reply.len && r->reply.data[0] == '-') {
         shard_count_error(s, r->reply.data, r->reply.len);
+        if (r->cmd)
+            shard_command_stat(s, r->cmd, r->argc, r->argv)->failed++;
+    }
     r->done = 1;
     c->npending--;
     if (c->barrier == r)
@@ -1626,8 +1633,11 @@ static struct buf *reply_target(struct client *c, const struct command *cmd, int
 
 static void reply_ready(struct client *c, struct request *req, struct buf *out, size_t before)
 {
-    if (out->len > before && out->data[before] == '-')
+    if (out->len > before && out->data[before] == '-') {
         shard_count_error(c->shard, out->data + before, out->len - before);
+        if (c->shard->running_stat) /* the command ran and failed (else: rejected) */
+            c->shard->running_stat->failed++;
+    }
     if (req) {
         req->done = 1;
         c->npending--;
@@ -1664,7 +1674,7 @@ static void run_inline(struct shard *s, struct client *c, const struct command *
     if (evict_command_allowed(&ctx))
         cmd->handler(&ctx);
     effect_log_command(&ctx, dirty);
-    shard_command_stat(s, cmd)->usec += monotonic_us() - t0;
+    shard_command_stat(s, cmd, argc, argv)->usec += monotonic_us() - t0;
     s->stats.commands++;
     if (blocking_active(s->blocks)) {
         blocking_signal_command(s, c->dbid, cmd, argc, argv, hashes);
@@ -1712,6 +1722,10 @@ static int local_custom_kind(const struct command *cmd, int argc, const struct a
         kind = CUSTOM_CLIENT_LIST;
     else if (cmd->handler == cmd_client && argc >= 3 && arg_is(&argv[1], "kill"))
         kind = CUSTOM_CLIENT_KILL;
+    else if (cmd->handler == cmd_config && argc == 2 && arg_is(&argv[1], "resetstat"))
+        kind = CUSTOM_RESETSTAT;
+    if (kind == CUSTOM_CLIENT_KILL)
+        *err = client_kill_check(argc, argv, msg, msglen);
     if (kind == CUSTOM_CLIENT_LIST) {
         /* Validate filters once here, so every shard sees valid ones. */
         for (int i = 2; i < argc && !*err; i++) {
@@ -1867,7 +1881,7 @@ static void exec_start_child(struct shard *s, struct request *r, struct request 
     q->tx = r->tx;
     q->dbid = c->dbid; /* SELECT earlier in the transaction applies */
     q->resp = c->resp;
-    shard_command_stat(s, cmd)->calls++;
+    shard_command_stat(s, cmd, q->argc, q->argv)->calls++;
     s->stats.commands += cmd->route == ROUTE_LOCAL;
     if (cmd->route == ROUTE_LOCAL) {
         const char *err;
@@ -1943,7 +1957,7 @@ static void exec_start(struct shard *s, struct request *r)
         for (int i = 0; i < r->nqueued; i++) {
             struct request *q = r->queued[i];
             r->exec_cmds[i] = (struct exec_cmd){q->cmd, q->argc, q->argv, q->hashes};
-            shard_command_stat(s, q->cmd)->calls++;
+            shard_command_stat(s, q->cmd, q->argc, q->argv)->calls++;
         }
         r->aux = CUSTOM_EXEC_ONE_HOP;
         struct subreq *sub = single_sub(r, one, SUB_EXEC, NULL);
@@ -1993,6 +2007,7 @@ static int dispatch_multi(struct client *c, const struct command *cmd, int argc,
     cmd_handler *h = cmd->handler;
     if (c->in_multi && !runs_inside_multi(cmd)) {
         if (cmd->flags & CMD_NO_MULTI) {
+            shard_command_stat(s, cmd, argc, argv)->rejected++;
             c->multi_dirty = 1;
             dispatch_reply_error(c, "ERR Command not allowed inside a transaction");
             return 1;
@@ -2090,7 +2105,21 @@ static int dispatch_multi(struct client *c, const struct command *cmd, int argc,
     return 1;
 }
 
+static void dispatch_one(struct client *c, int argc, const struct arg *argv);
+
+/* INFO commandstats: a command refused before it runs counts in
+ * rejected_calls; one that runs counts in calls, and in failed_calls when
+ * it replies an error (s->running_stat, read by reply_ready, while it is
+ * dispatched; request_finish for replies that come later). */
 void dispatch_command(struct client *c, int argc, const struct arg *argv)
+{
+    struct shard *s = c->shard;
+    s->running_stat = NULL;
+    dispatch_one(c, argc, argv);
+    s->running_stat = NULL;
+}
+
+static void dispatch_one(struct client *c, int argc, const struct arg *argv)
 {
     struct shard *s = c->shard;
     if (__builtin_expect(c->protected_denied, 0)) {
@@ -2113,6 +2142,7 @@ void dispatch_command(struct client *c, int argc, const struct arg *argv)
     if (!command_arity_ok(cmd, argc) ||
         (cmd->last_key == -1 && cmd->key_step > 1 && (argc - cmd->first_key) % cmd->key_step != 0)) {
         c->multi_dirty |= c->in_multi;
+        shard_command_stat(s, cmd, argc, argv)->rejected++;
         if (cmd->handler == cmd_exec) {
             /* Redis: a rejected EXEC discards the transaction. */
             client_discard_multi(c);
@@ -2147,6 +2177,8 @@ void dispatch_command(struct client *c, int argc, const struct arg *argv)
         }
         if (!subcmd || !command_arity_ok(subcmd, argc)) {
             c->multi_dirty |= c->in_multi;
+            if (subcmd) /* an unknown subcommand counts nowhere, as in Redis */
+                shard_command_stat(s, cmd, argc, argv)->rejected++;
             dispatch_reply_error(c, msg);
             return;
         }
@@ -2157,6 +2189,7 @@ void dispatch_command(struct client *c, int argc, const struct arg *argv)
         int denied = acl_check(c, cmd, subcmd, argc, argv, err, sizeof(err));
         if (denied) {
             c->multi_dirty |= c->in_multi;
+            shard_command_stat(s, cmd, argc, argv)->rejected++;
             dispatch_reply_error(c, err);
             if (denied == 2)
                 client_close(c, 1);
@@ -2168,6 +2201,7 @@ void dispatch_command(struct client *c, int argc, const struct arg *argv)
         audit_log(c, "admin", "command=%s", cmd->name);
     if ((cmd->flags & CMD_DENYOOM) && evict_refuse_write(s->cfg, s->now_ms)) {
         c->multi_dirty |= c->in_multi;
+        shard_command_stat(s, cmd, argc, argv)->rejected++;
         dispatch_reply_error(c, EVICT_OOM_ERROR);
         return;
     }
@@ -2175,6 +2209,7 @@ void dispatch_command(struct client *c, int argc, const struct arg *argv)
      * may write (and PING, as Redis 7.0) get MISCONF until a save works. */
     if (((cmd->flags & CMD_WRITE) || cmd->handler == cmd_ping) && snap_writes_refused(s->srv)) {
         c->multi_dirty |= c->in_multi;
+        shard_command_stat(s, cmd, argc, argv)->rejected++;
         dispatch_reply_error(c, ERR_MISCONF);
         return;
     }
@@ -2182,6 +2217,7 @@ void dispatch_command(struct client *c, int argc, const struct arg *argv)
     const char *aof_err;
     if ((cmd->flags & CMD_WRITE) && aof_writes_refused(s->srv, &aof_err)) {
         c->multi_dirty |= c->in_multi;
+        shard_command_stat(s, cmd, argc, argv)->rejected++;
         dispatch_reply_error(c, aof_err);
         return;
     }
@@ -2189,8 +2225,10 @@ void dispatch_command(struct client *c, int argc, const struct arg *argv)
     c->last_cmd = cmd->name;
     c->last_sub = subcmd ? subcmd->name : NULL;
     /* A command queued by MULTI is counted when EXEC runs it. */
-    if (!(c->in_multi && !runs_inside_multi(cmd)))
-        shard_command_stat(s, cmd)->calls++;
+    if (!(c->in_multi && !runs_inside_multi(cmd))) {
+        s->running_stat = shard_command_stat(s, cmd, argc, argv);
+        s->running_stat->calls++;
+    }
     if ((c->in_multi || (cmd->route == ROUTE_LOCAL && is_transaction_command(cmd))) &&
         dispatch_multi(c, cmd, argc, argv))
         goto out;

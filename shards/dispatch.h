@@ -29,5 +29,10 @@ void request_free(struct request *r);
 /* INFO and CLIENT (core/cmd_server.c) render from every shard's data. */
 void info_render(struct buf *out, int resp, const struct arg *argv, int argc, struct shard *coordinator,
                  const struct shard_info *infos, int n);
+/* Samples the memory figures of INFO (peak, startup); shard 0's cron. */
+void info_sample_memory(void);
+/* CLIENT KILL's arguments checked once before every shard applies them:
+ * NULL, or Redis's error text (possibly written into msg). */
+const char *client_kill_check(int argc, const struct arg *argv, char *msg, size_t msglen);
 
 #endif

@@ -45,12 +45,13 @@ enum sub_op {
     SUB_INFO,    /* fill a struct shard_info */
     SUB_CLIENT_LIST,
     SUB_CLIENT_KILL,
-    SUB_LOCK,    /* take a transaction's locks on this shard (see txn_part) */
-    SUB_UNLOCK,  /* release them (`lock`) */
-    SUB_EXEC,    /* MULTI/EXEC whose keys all live here: every command in one hop */
-    SUB_WATCH,   /* register watchers of argv[1..]; versions into `out` */
-    SUB_UNWATCH, /* drop watchers of argv[1..] */
-    SUB_UNBLOCK, /* cancel the parked blocking sub whose block_seq is `result` (detached) */
+    SUB_LOCK,      /* take a transaction's locks on this shard (see txn_part) */
+    SUB_UNLOCK,    /* release them (`lock`) */
+    SUB_EXEC,      /* MULTI/EXEC whose keys all live here: every command in one hop */
+    SUB_WATCH,     /* register watchers of argv[1..]; versions into `out` */
+    SUB_UNWATCH,   /* drop watchers of argv[1..] */
+    SUB_UNBLOCK,   /* cancel the parked blocking sub whose block_seq is `result` (detached) */
+    SUB_RESETSTAT, /* CONFIG RESETSTAT: zero this shard's INFO counters */
 };
 
 /* Transaction flags of a sub-request (txflags). */
@@ -139,14 +140,30 @@ struct listener {
     char addr[64];
 };
 
-/* Per-command counters for INFO commandstats (indexed like command_table). */
+/* Per-command counters for INFO commandstats, one per command_stat_count()
+ * slot (commands, then subcommands), as Redis 7 counts them: `calls` when
+ * the command ran, `failed` when it ran and replied an error, `rejected`
+ * when it was refused before running (arity, ACL, OOM, MISCONF, ...). */
 struct command_stat {
     uint64_t calls;
     uint64_t usec;
     uint64_t failed;
+    uint64_t rejected;
 };
 
-#define MAX_ERROR_CODES 32
+/* Instantaneous rates (INFO instantaneous_*), Redis's method: every 100 ms
+ * the shard cron samples a running counter; the rate is the mean of the
+ * last INST_SAMPLES per-second rates. */
+#define INST_SAMPLES 16
+enum inst_metric_kind { INST_OPS, INST_NET_IN, INST_NET_OUT, INST_KINDS };
+struct inst_metric {
+    int64_t last_ms;
+    uint64_t last_value;
+    uint64_t rate[INST_SAMPLES];
+    int idx;
+};
+
+#define MAX_ERROR_CODES 128
 struct error_stat {
     char code[32];
     uint64_t count;
@@ -168,8 +185,15 @@ struct shard_info {
     int ndbs;
     long long keys[64]; /* first 64 dbs shown in INFO keyspace */
     long long expires[64];
+    long long avg_ttl[64]; /* ms, estimated from a sample of the expiry vector */
     size_t db_overhead;
     size_t max_input_buffer, max_output_buffer;
+    uint64_t inst[INST_KINDS]; /* per-second rates (struct inst_metric) */
+    uint64_t reads_processed, writes_processed;
+    long long clients_in_timeout_table; /* blocked clients with a deadline */
+    size_t mem_clients_normal;          /* buffers of every client */
+    uint64_t error_replies;             /* every error reply, counted or not in errstats */
+    uint64_t expire_cycle_us, expire_time_cap_reached;
     /* Set by the coordinator: point into the bytes that follow this struct
      * in the SUB_INFO reply (command_count()+1 stats, then nerrstats). */
     const struct command_stat *cmdstats;
@@ -195,6 +219,12 @@ struct shard {
     int ncmdstats;
     struct error_stat errstats[MAX_ERROR_CODES];
     int nerrstats;
+    uint64_t error_replies;
+    struct command_stat *running_stat; /* the command being dispatched (dispatch_command) */
+    struct inst_metric inst[INST_KINDS];
+    uint64_t reads_processed, writes_processed; /* recv and send completions */
+    uint64_t expired_lazy_base;                 /* lazy expirations before CONFIG RESETSTAT */
+    uint64_t expire_cycle_us, expire_time_cap_reached;
     int expire_db_cursor;
     int64_t last_cron_ms;
 
@@ -259,8 +289,13 @@ int shard_accept_sub(struct shard *s, struct subreq *sub);
  * shard_accept_sub instead. Costs one compare while no lock exists. */
 int shard_keys_locked(struct shard *s, const struct command *cmd, int argc, const struct arg *argv,
                       const uint64_t *hashes);
-/* The per-command stats slot of a command (its parent for subcommands). */
-struct command_stat *shard_command_stat(struct shard *s, const struct command *cmd);
+/* The per-command stats slot of a command; a container's (CLIENT, CONFIG,
+ * ...) counts per subcommand (argv[1]) as Redis 7 does. */
+struct command_stat *shard_command_stat(struct shard *s, const struct command *cmd, int argc, const struct arg *argv);
+/* Shard cron: samples the instantaneous rates every 100 ms. */
+void shard_sample_rates(struct shard *s);
+/* CONFIG RESETSTAT on this shard. */
+void shard_reset_stats(struct shard *s);
 void shard_count_error(struct shard *s, const char *reply, size_t len);
 void shard_fill_info(struct shard *s, struct shard_info *info);
 /* Sets up a ctx to run on this shard. */
