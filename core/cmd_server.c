@@ -215,33 +215,65 @@ void cmd_client(struct cmd_ctx *c)
             reply_null(c->out, c->resp);
     } else if (arg_is(sub, "info") && c->argc == 2) {
         struct buf line = {0};
-        client_describe(cl, &line, c->now_ms);
+        client_describe_running(cl, &line, c->now_ms, c->argv, c->argc);
         reply_verbatim(c->out, c->resp, line.data, line.len, "txt");
         buf_free(&line);
+    } else if (arg_is(sub, "getredir") && c->argc == 2) {
+        reply_integer(c->out, -1); /* client-side caching (tracking) is never on */
+    } else if (arg_is(sub, "trackinginfo") && c->argc == 2) {
+        reply_map(c->out, c->resp, 3);
+        reply_bulk_cstr(c->out, "flags");
+        reply_set(c->out, c->resp, 1);
+        reply_bulk_cstr(c->out, "off");
+        reply_bulk_cstr(c->out, "redirect");
+        reply_integer(c->out, -1);
+        reply_bulk_cstr(c->out, "prefixes");
+        reply_array(c->out, 0);
+    } else if (arg_is(sub, "caching") && c->argc == 3) {
+        reply_error(c->out, "ERR CLIENT CACHING can be called only when the client is in tracking mode with OPTIN or "
+                            "OPTOUT mode enabled");
     } else if (arg_is(sub, "no-evict") && c->argc == 3) {
         if (arg_is(&c->argv[2], "on") || arg_is(&c->argv[2], "off"))
             reply_ok(c->out);
         else
             reply_error(c->out, ERR_SYNTAX);
     } else if (arg_is(sub, "help") && c->argc == 2) {
+        /* Redis 7.0's text for the subcommands that exist here. */
         static const char *const lines[] = {
-            "ID",
-            "    Return the ID of the current connection.",
+            "CACHING (YES|NO)",
+            "    Enable/disable tracking of the keys for next command in OPTIN/OPTOUT modes.",
+            "GETREDIR",
+            "    Return the client ID we are redirecting to when tracking is enabled.",
             "GETNAME",
             "    Return the name of the current connection.",
+            "ID",
+            "    Return the ID of the current connection.",
             "INFO",
             "    Return information about the current client connection.",
             "KILL <ip:port>",
             "    Kill connection made from <ip:port>.",
             "KILL <option> <value> [<option> <value> [...]]",
-            "    Kill connections. Options are: ID <client-id>, ADDR <ip:port>, LADDR <ip:port>, TYPE normal, "
-            "USER <username>, SKIPME (YES|NO), MAXAGE <maxage>.",
+            "    Kill connections. Options are:",
+            "    * ADDR (<ip:port>|<unixsocket>:0)",
+            "      Kill connections made from the specified address",
+            "    * LADDR (<ip:port>|<unixsocket>:0)",
+            "      Kill connections made to specified local address",
+            "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
+            "      Kill connections by type.",
+            "    * USER <username>",
+            "      Kill connections authenticated by <username>.",
+            "    * SKIPME (YES|NO)",
+            "      Skip killing current connection (default: yes).",
             "LIST [options ...]",
-            "    Return information about client connections. Options: TYPE normal, ID <id> ...",
-            "NO-EVICT (ON|OFF)",
-            "    Accepted for compatibility; eviction does not exist yet.",
+            "    Return information about client connections. Options:",
+            "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
+            "      Return clients of specified type.",
             "SETNAME <name>",
             "    Assign the name <name> to the current connection.",
+            "TRACKINGINFO",
+            "    Report tracking status for the current connection.",
+            "NO-EVICT (ON|OFF)",
+            "    Protect current client connection from eviction.",
             NULL};
         reply_help(c, "CLIENT", lines);
     } else if (arg_is(sub, "list") || arg_is(sub, "kill")) {
@@ -251,6 +283,31 @@ void cmd_client(struct cmd_ctx *c)
     } else {
         reply_unknown_subcommand(c, "CLIENT");
     }
+}
+
+static const char *client_type_check(const struct arg *v, char *msg, size_t msglen)
+{
+    if (arg_is(v, "normal") || arg_is(v, "master") || arg_is(v, "replica") || arg_is(v, "slave") || arg_is(v, "pubsub"))
+        return NULL;
+    snprintf(msg, msglen, "ERR Unknown client type '%.*s'", (int)(v->len > 128 ? 128 : v->len), v->ptr);
+    return msg;
+}
+
+/* CLIENT LIST, CLIENT LIST TYPE <type> or CLIENT LIST ID <id> ... (Redis
+ * 7.0: one filter; an ID that parses but names no client lists nothing). */
+const char *client_list_check(int argc, const struct arg *argv, char *msg, size_t msglen)
+{
+    if (argc == 4 && arg_is(&argv[2], "type"))
+        return client_type_check(&argv[3], msg, msglen);
+    if (argc > 3 && arg_is(&argv[2], "id")) {
+        for (int i = 3; i < argc; i++) {
+            long long id;
+            if (!string2ll(argv[i].ptr, argv[i].len, &id))
+                return "ERR Invalid client ID";
+        }
+        return NULL;
+    }
+    return argc == 2 ? NULL : ERR_SYNTAX;
 }
 
 /* CLIENT KILL <addr> or CLIENT KILL <filter> <value> ...: checked once on
@@ -270,11 +327,8 @@ const char *client_kill_check(int argc, const struct arg *argv, char *msg, size_
             if (!string2ll(v->ptr, v->len, &id) || id < 1)
                 return "ERR client-id should be greater than 0";
         } else if (arg_is(opt, "type")) {
-            if (!arg_is(v, "normal") && !arg_is(v, "master") && !arg_is(v, "replica") && !arg_is(v, "slave") &&
-                !arg_is(v, "pubsub")) {
-                snprintf(msg, msglen, "ERR Unknown client type '%.*s'", (int)(v->len > 128 ? 128 : v->len), v->ptr);
+            if (client_type_check(v, msg, msglen))
                 return msg;
-            }
         } else if (arg_is(opt, "user")) {
             if (!acl_user_exists(v->ptr, v->len)) {
                 snprintf(msg, msglen, "ERR No such user '%.*s'", (int)(v->len > 128 ? 128 : v->len), v->ptr);

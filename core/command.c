@@ -59,9 +59,16 @@
  * metadata; route and merge are described in command.h. */
 /* clang-format off */
 static const struct command client_subcommands[] = {
+    {.name = "caching", .arity = 3, .flags = CMD_NOSCRIPT | CMD_LOADING | CMD_STALE,
+     .acl_categories = "@slow @connection", .route = ROUTE_LOCAL, .merge = MERGE_NONE, .handler = cmd_client,
+     .summary = "Instruct the server about tracking or not keys in the next request", .since = "6.0.0",
+     .group = "connection"},
     {.name = "getname", .arity = 2, .flags = CMD_NOSCRIPT | CMD_LOADING | CMD_STALE,
      .acl_categories = "@slow @connection", .route = ROUTE_LOCAL, .merge = MERGE_NONE, .handler = cmd_client,
      .summary = "Get the current connection name", .since = "2.6.9", .group = "connection"},
+    {.name = "getredir", .arity = 2, .flags = CMD_NOSCRIPT | CMD_LOADING | CMD_STALE,
+     .acl_categories = "@slow @connection", .route = ROUTE_LOCAL, .merge = MERGE_NONE, .handler = cmd_client,
+     .summary = "Get tracking notifications redirection client ID if any", .since = "6.0.0", .group = "connection"},
     {.name = "help", .arity = 2, .flags = CMD_LOADING | CMD_STALE, .acl_categories = "@slow @connection",
      .route = ROUTE_LOCAL, .merge = MERGE_NONE, .handler = cmd_client,
      .summary = "Show helpful text about the different subcommands", .since = "5.0.0", .group = "connection"},
@@ -84,6 +91,10 @@ static const struct command client_subcommands[] = {
     {.name = "setname", .arity = 3, .flags = CMD_NOSCRIPT | CMD_LOADING | CMD_STALE,
      .acl_categories = "@slow @connection", .route = ROUTE_LOCAL, .merge = MERGE_NONE, .handler = cmd_client,
      .summary = "Set the current connection name", .since = "2.6.9", .group = "connection"},
+    {.name = "trackinginfo", .arity = 2, .flags = CMD_NOSCRIPT | CMD_LOADING | CMD_STALE,
+     .acl_categories = "@slow @connection", .route = ROUTE_LOCAL, .merge = MERGE_NONE, .handler = cmd_client,
+     .summary = "Return information about server assisted client side caching for the current connection",
+     .since = "6.2.0", .group = "connection"},
     {.name = NULL}, /* terminator */
 };
 
@@ -886,7 +897,9 @@ static const struct command_doc command_docs[] = {
     {.fullname = "reset", .complexity = "O(1)"},
     {.fullname = "select", .complexity = "O(1)"},
     {.fullname = "client", .complexity = "Depends on subcommand."},
+    {.fullname = "client|caching", .complexity = "O(1)"},
     {.fullname = "client|getname", .complexity = "O(1)"},
+    {.fullname = "client|getredir", .complexity = "O(1)"},
     {.fullname = "client|help", .complexity = "O(1)"},
     {.fullname = "client|id", .complexity = "O(1)"},
     {.fullname = "client|info", .complexity = "O(1)", .tips = {"nondeterministic_output"}},
@@ -895,6 +908,7 @@ static const struct command_doc command_docs[] = {
      .tips = {"nondeterministic_output"}},
     {.fullname = "client|no-evict", .complexity = "O(1)"},
     {.fullname = "client|setname", .complexity = "O(1)"},
+    {.fullname = "client|trackinginfo", .complexity = "O(1)"},
     {.fullname = "info", .complexity = "O(1)",
      .tips = {"nondeterministic_output", "request_policy:all_shards", "response_policy:special"}},
     {.fullname = "auth", .complexity = "O(N) where N is the number of passwords defined for the user"},

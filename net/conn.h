@@ -155,5 +155,7 @@ void shard_flush_clients(struct shard *s);
 void client_on_send_complete(struct client *c, int res);
 /* CLIENT LIST line of one client. */
 void client_describe(struct client *c, struct buf *out, int64_t now_ms);
+/* The same for a client running argv (CLIENT LIST/INFO's own caller). */
+void client_describe_running(struct client *c, struct buf *out, int64_t now_ms, const struct arg *argv, int argc);
 
 #endif

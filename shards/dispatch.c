@@ -1726,29 +1726,8 @@ static int local_custom_kind(const struct command *cmd, int argc, const struct a
         kind = CUSTOM_RESETSTAT;
     if (kind == CUSTOM_CLIENT_KILL)
         *err = client_kill_check(argc, argv, msg, msglen);
-    if (kind == CUSTOM_CLIENT_LIST) {
-        /* Validate filters once here, so every shard sees valid ones. */
-        for (int i = 2; i < argc && !*err; i++) {
-            if (arg_is(&argv[i], "type") && i + 1 < argc) {
-                const struct arg *t = &argv[++i];
-                if (!arg_is(t, "normal") && !arg_is(t, "master") && !arg_is(t, "replica") && !arg_is(t, "slave") &&
-                    !arg_is(t, "pubsub")) {
-                    snprintf(msg, msglen, "ERR Unknown client type '%.*s'", (int)(t->len > 64 ? 64 : t->len), t->ptr);
-                    *err = msg;
-                }
-            } else if (arg_is(&argv[i], "id") && i + 1 < argc) {
-                for (i++; i < argc; i++) {
-                    long long id;
-                    if (!string2ll(argv[i].ptr, argv[i].len, &id) || id <= 0) {
-                        *err = "ERR Invalid client ID";
-                        break;
-                    }
-                }
-            } else {
-                *err = ERR_SYNTAX;
-            }
-        }
-    }
+    if (kind == CUSTOM_CLIENT_LIST) /* checked once here, so every shard sees valid filters */
+        *err = client_list_check(argc, argv, msg, msglen);
     return kind;
 }
 

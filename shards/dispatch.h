@@ -34,5 +34,7 @@ void info_sample_memory(void);
 /* CLIENT KILL's arguments checked once before every shard applies them:
  * NULL, or Redis's error text (possibly written into msg). */
 const char *client_kill_check(int argc, const struct arg *argv, char *msg, size_t msglen);
+/* The same for CLIENT LIST [TYPE type | ID id ...]. */
+const char *client_list_check(int argc, const struct arg *argv, char *msg, size_t msglen);
 
 #endif

@@ -717,7 +717,8 @@ static void shard_run_sub(struct shard *s, struct subreq *sub)
                 }
             }
             if (keep)
-                client_describe(c, &sub->out, s->now_ms);
+                client_describe_running(c, &sub->out, s->now_ms, c->id == (uint64_t)sub->result ? sub->argv : NULL,
+                                        sub->argc);
         }
         break;
     }

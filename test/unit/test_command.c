@@ -585,7 +585,7 @@ Test(command, list_and_filters)
     char head[96];
     snprintf(head, sizeof(head), "*%d\r\n$%zu\r\n%s\r\n", total, strlen(command_table[0].name), command_table[0].name);
     cr_assert_eq(strncmp(all, head, strlen(head)), 0, "%s", all);
-    cr_assert_not_null(strstr(all, "$6\r\nclient\r\n$14\r\nclient|getname\r\n"));
+    cr_assert_not_null(strstr(all, "$6\r\nclient\r\n$14\r\nclient|caching\r\n$14\r\nclient|getname\r\n"));
 }
 
 Test(command, getkeys)
