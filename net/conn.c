@@ -443,16 +443,24 @@ void client_describe_running(struct client *c, struct buf *out, int64_t now_ms, 
     size_t argv_mem = 0, multi_mem = 0;
     for (int i = 0; argv && i < argc; i++)
         argv_mem += argv[i].len;
-    for (int q = 0; q < c->nqueued; q++) {
-        multi_mem += sizeof(*c->queued[q]);
-        for (int i = 0; i < c->queued[q]->argc; i++)
-            multi_mem += c->queued[q]->argv[i].len;
+    /* While its EXEC runs the client is still in MULTI for Redis: the
+     * queued commands moved to the EXEC request (its barrier). */
+    const struct request *exec = c->barrier && c->barrier->queued ? c->barrier : NULL;
+    int in_multi = c->in_multi || exec;
+    int nqueued = exec ? exec->nqueued : c->nqueued;
+    struct request *const *queued = exec ? exec->queued : c->queued;
+    for (int q = 0; q < nqueued; q++) {
+        if (!queued[q])
+            continue; /* already run by the EXEC */
+        multi_mem += sizeof(*queued[q]);
+        for (int i = 0; i < queued[q]->argc; i++)
+            multi_mem += queued[q]->argv[i].len;
     }
     int oll = 0;
     for (struct request *r = c->req_head; r; r = r->next)
         oll += r->done;
     char flags[8], *f = flags;
-    if (c->in_multi)
+    if (in_multi)
         *f++ = 'x';
     if (c->blocked)
         *f++ = 'b';
@@ -470,8 +478,8 @@ void client_describe_running(struct client *c, struct buf *out, int64_t now_ms, 
                      "omem=%zu tot-mem=%zu events=r%s cmd=%s%s%s user=%s redir=-1 resp=%d\n",
                      (unsigned long long)c->id, c->addr, c->laddr, c->fd, c->name ? c->name : "",
                      (long long)(now_ms - c->ctime_ms) / 1000, (long long)(now_ms - c->last_interaction_ms) / 1000,
-                     flags, c->dbid, c->in_multi ? c->nqueued : -1, c->in.len, c->in.cap - c->in.len, argv_mem,
-                     multi_mem, c->out.cap, c->out.len > c->sending.len ? c->out.len : c->sending.len, c->out.len, oll,
+                     flags, c->dbid, in_multi ? nqueued : -1, c->in.len, c->in.cap - c->in.len, argv_mem, multi_mem,
+                     c->out.cap, c->out.len > c->sending.len ? c->out.len : c->sending.len, c->out.len, oll,
                      output_pending(c), c->in.cap + c->out.cap + c->sending.cap + sizeof(*c) + argv_mem + multi_mem,
                      c->send_inflight ? "w" : "", c->last_cmd ? c->last_cmd : "NULL", c->last_sub ? "|" : "",
                      c->last_sub ? c->last_sub : "", acl_client_user(c), c->resp);
