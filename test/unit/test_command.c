@@ -227,6 +227,49 @@ Test(command, count_is_the_number_of_top_level_entries)
     cr_assert_gt(command_count(), 0);
 }
 
+/* INFO commandstats: one slot per command and per subcommand, each named
+ * as Redis names it ("get", "client|list"), every slot distinct. */
+Test(command, stat_slots_cover_commands_and_subcommands)
+{
+    int total = 0;
+    for (const struct command *cmd = command_table; cmd->name; cmd++) {
+        total++;
+        for (const struct command *sub = cmd->subcommands; sub && sub->name; sub++)
+            total++;
+    }
+    cr_assert_eq(command_stat_count(), total);
+    char *seen = calloc((size_t)total, 1);
+    char name[80], want[80];
+    for (int i = 0; i < command_count(); i++) {
+        const struct command *cmd = &command_table[i];
+        command_stat_name(i, name, sizeof(name));
+        cr_assert_str_eq(name, cmd->name);
+        seen[i]++;
+        for (const struct command *sub = cmd->subcommands; sub && sub->name; sub++) {
+            struct arg a = {.ptr = sub->name, .len = strlen(sub->name)};
+            int slot = command_sub_stat_index(cmd, &a);
+            cr_assert(slot >= command_count() && slot < total, "%s|%s: slot %d", cmd->name, sub->name, slot);
+            seen[slot]++;
+            command_stat_name(slot, name, sizeof(name));
+            snprintf(want, sizeof(want), "%s|%s", cmd->name, sub->name);
+            cr_assert_str_eq(name, want);
+        }
+        /* An unknown subcommand falls back to the container's own slot. */
+        if (cmd->subcommands) {
+            struct arg a = {.ptr = "NoSuchSub", .len = 9};
+            cr_assert_eq(command_sub_stat_index(cmd, &a), i);
+        }
+    }
+    for (int i = 0; i < total; i++)
+        cr_assert_eq(seen[i], 1, "slot %d used %d times", i, seen[i]);
+    free(seen);
+    /* Case does not matter, as for lookups. */
+    const struct command *client = command_lookup("client", 6);
+    struct arg upper = {.ptr = "LIST", .len = 4};
+    command_stat_name(command_sub_stat_index(client, &upper), name, sizeof(name));
+    cr_assert_str_eq(name, "client|list");
+}
+
 /* ---------------- lookup ---------------- */
 
 Test(command, lookup_finds_every_name_in_any_case)
