@@ -727,6 +727,64 @@ static void info_errorstats(struct buf *t, const struct shard_info *infos, int n
     free(merged);
 }
 
+/* The run time (ns) a latency_hist bucket stands for: its highest value. */
+static uint64_t latency_bucket_value(int idx)
+{
+    if (idx < (1 << LAT_SUB_BITS))
+        return (uint64_t)idx;
+    int b = (idx >> LAT_SUB_BITS) + LAT_SUB_BITS - 1;
+    uint64_t sub = (uint64_t)(idx & ((1 << LAT_SUB_BITS) - 1));
+    return (((uint64_t)(1 << LAT_SUB_BITS) + sub + 1) << (b - LAT_SUB_BITS)) - 1;
+}
+
+/* latency_percentiles_usec_<cmd>:p50=..,p99=..,p99.9=.. from every shard's
+ * histogram of that command (Redis's default percentiles). */
+static void info_latencystats(struct buf *t, const struct shard_info *infos, int n)
+{
+    static const double percentiles[] = {50.0, 99.0, 99.9};
+    int nslots = command_stat_count() + 1;
+    struct latency_hist **merged = calloc((size_t)nslots, sizeof(*merged));
+    for (int i = 0; i < n && merged; i++) {
+        const char *p = (const char *)(infos[i].errstats + infos[i].nerrstats);
+        for (int k = 0; k < infos[i].nlatency; k++, p += sizeof(struct latency_entry)) {
+            struct latency_entry e;
+            memcpy(&e, p, sizeof(e));
+            if (e.slot < 0 || e.slot >= nslots)
+                continue;
+            if (!merged[e.slot] && !(merged[e.slot] = calloc(1, sizeof(struct latency_hist))))
+                continue;
+            merged[e.slot]->count += e.hist.count;
+            for (int b = 0; b < LAT_BUCKETS; b++)
+                merged[e.slot]->bucket[b] += e.hist.bucket[b];
+        }
+    }
+    for (int slot = 0; merged && slot < nslots - 1; slot++) {
+        const struct latency_hist *h = merged[slot];
+        if (!h || !h->count)
+            continue;
+        char name[80];
+        command_stat_name(slot, name, sizeof(name));
+        appendf(t, "latency_percentiles_usec_%s:", name);
+        for (size_t p = 0; p < sizeof(percentiles) / sizeof(percentiles[0]); p++) {
+            uint64_t want = (uint64_t)((percentiles[p] / 100.0) * (double)h->count + 0.5);
+            if (want < 1)
+                want = 1;
+            uint64_t seen = 0;
+            int b = 0;
+            for (; b < LAT_BUCKETS - 1; b++) {
+                seen += h->bucket[b];
+                if (seen >= want)
+                    break;
+            }
+            appendf(t, "%sp%g=%.3f", p ? "," : "", percentiles[p], (double)latency_bucket_value(b) / 1000.0);
+        }
+        appendf(t, "\r\n");
+    }
+    for (int slot = 0; merged && slot < nslots; slot++)
+        free(merged[slot]);
+    free(merged);
+}
+
 static void info_keyspace(struct buf *t, const struct shard_info *infos, int n)
 {
     int ndbs = infos[0].ndbs < 64 ? infos[0].ndbs : 64;
@@ -798,6 +856,8 @@ void info_render(struct buf *out, int resp, const struct arg *argv, int argc, st
         info_commandstats(&t, infos, n);
     if (section_begin(&t, &q, "errorstats", "Errorstats", &any))
         info_errorstats(&t, infos, n);
+    if (section_begin(&t, &q, "latencystats", "Latencystats", &any))
+        info_latencystats(&t, infos, n);
     if (section_begin(&t, &q, "cluster", "Cluster", &any))
         appendf(&t, "cluster_enabled:0\r\n");
     if (section_begin(&t, &q, "keyspace", "Keyspace", &any))
@@ -830,6 +890,7 @@ void cmd_info(struct cmd_ctx *c)
     info.cmdstats = c->shard->cmdstats;
     info.errstats = c->shard->errstats;
     info.nerrstats = c->shard->nerrstats;
+    info.nlatency = 0;
     info_render(c->out, c->resp, c->argv, c->argc, c->shard, &info, 1);
 }
 

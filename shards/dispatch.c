@@ -1674,7 +1674,7 @@ static void run_inline(struct shard *s, struct client *c, const struct command *
     if (evict_command_allowed(&ctx))
         cmd->handler(&ctx);
     effect_log_command(&ctx, dirty);
-    shard_command_stat(s, cmd, argc, argv)->usec += monotonic_us() - t0;
+    shard_command_time(s, shard_command_stat(s, cmd, argc, argv), monotonic_us() - t0);
     s->stats.commands++;
     if (blocking_active(s->blocks)) {
         blocking_signal_command(s, c->dbid, cmd, argc, argv, hashes);

@@ -22,6 +22,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -109,6 +110,13 @@ void shard_count_error(struct shard *s, const char *reply, size_t len)
     }
 }
 
+struct latency_hist *shard_latency_hist_new(struct shard *s, ptrdiff_t slot)
+{
+    struct latency_hist *h = calloc(1, sizeof(*h));
+    s->latency[slot] = h; /* NULL: statistics only, the sample is skipped */
+    return h;
+}
+
 void shard_sample_rates(struct shard *s)
 {
     uint64_t now_value[INST_KINDS] = {s->stats.commands, s->net_input_bytes, s->net_output_bytes};
@@ -141,6 +149,10 @@ void shard_reset_stats(struct shard *s)
     memset(&s->stats, 0, sizeof(s->stats));
     s->stats.dirty = dirty;
     memset(s->cmdstats, 0, sizeof(struct command_stat) * (s->ncmdstats + 1));
+    for (int i = 0; i <= s->ncmdstats; i++) {
+        free(s->latency[i]);
+        s->latency[i] = NULL;
+    }
     s->nerrstats = 0;
     s->error_replies = 0;
     s->total_connections = s->rejected_connections = 0;
@@ -423,7 +435,7 @@ static void run_exec(struct shard *s, struct subreq *sub)
             ec->cmd->handler(&c);
         effect_log_command(&c, dirty);
         struct command_stat *st = shard_command_stat(s, ec->cmd, ec->argc, ec->argv);
-        st->usec += monotonic_us() - t0;
+        shard_command_time(s, st, monotonic_us() - t0);
         if (sub->out.len > before && sub->out.data[before] == '-') {
             st->failed++;
             shard_count_error(s, sub->out.data + before, sub->out.len - before);
@@ -623,7 +635,7 @@ static void shard_run_sub(struct shard *s, struct subreq *sub)
             sub->handler(&c);
         if (!c.blocked)
             effect_log_command(&c, dirty);
-        shard_command_stat(s, c.cmd, sub->argc, sub->argv)->usec += monotonic_us() - t0;
+        shard_command_time(s, shard_command_stat(s, c.cmd, sub->argc, sub->argv), monotonic_us() - t0);
         if (c.blocked) {
             blocking_park(s, sub); /* refused when cancelled: completes as such */
             break;
@@ -686,9 +698,19 @@ static void shard_run_sub(struct shard *s, struct subreq *sub)
         struct shard_info info;
         shard_fill_info(s, &info);
         info.nerrstats = s->nerrstats;
+        size_t base = sub->out.len;
         buf_append(&sub->out, &info, sizeof(info));
         buf_append(&sub->out, s->cmdstats, sizeof(struct command_stat) * (s->ncmdstats + 1));
         buf_append(&sub->out, s->errstats, sizeof(struct error_stat) * s->nerrstats);
+        for (int i = 0; i <= s->ncmdstats; i++) {
+            if (!s->latency[i])
+                continue;
+            struct latency_entry e = {.slot = i};
+            e.hist = *s->latency[i];
+            buf_append(&sub->out, &e, sizeof(e));
+            info.nlatency++;
+        }
+        memcpy(sub->out.data + base + offsetof(struct shard_info, nlatency), &info.nlatency, sizeof(info.nlatency));
         break;
     }
     case SUB_RESETSTAT:
@@ -1296,6 +1318,7 @@ static int shard_setup(struct server *srv, struct shard *s, int id, char *err, s
         s->dbs[i] = db_create();
     s->ncmdstats = command_stat_count();
     s->cmdstats = calloc(s->ncmdstats + 1, sizeof(struct command_stat));
+    s->latency = calloc(s->ncmdstats + 1, sizeof(*s->latency));
     s->building = calloc(srv->nshards, sizeof(*s->building));
     s->replying = calloc(srv->nshards, sizeof(*s->replying));
     s->locks = locktab_create();

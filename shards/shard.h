@@ -23,6 +23,7 @@
 
 #include <liburing.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "buf.h"
@@ -151,6 +152,22 @@ struct command_stat {
     uint64_t rejected;
 };
 
+/* INFO latencystats: per command slot, a log-linear histogram of run
+ * times in ns (measured in us): values below 32 exact, then 32 buckets per
+ * power of two (3% wide), up to 2^40 ns. Allocated at a slot's first
+ * timed call; copied behind the SUB_INFO reply for the coordinator. */
+#define LAT_SUB_BITS 5
+#define LAT_BUCKETS (37 << LAT_SUB_BITS)
+struct latency_hist {
+    uint64_t count;
+    uint32_t bucket[LAT_BUCKETS];
+};
+struct latency_entry { /* one slot's histogram in the SUB_INFO reply */
+    int32_t slot;
+    int32_t pad;
+    struct latency_hist hist;
+};
+
 /* Instantaneous rates (INFO instantaneous_*), Redis's method: every 100 ms
  * the shard cron samples a running counter; the rate is the mean of the
  * last INST_SAMPLES per-second rates. */
@@ -199,6 +216,7 @@ struct shard_info {
     const struct command_stat *cmdstats;
     const struct error_stat *errstats;
     int nerrstats;
+    int nlatency; /* struct latency_entry records after the errstats */
 };
 
 struct shard {
@@ -221,6 +239,7 @@ struct shard {
     int nerrstats;
     uint64_t error_replies;
     struct command_stat *running_stat; /* the command being dispatched (dispatch_command) */
+    struct latency_hist **latency;     /* [ncmdstats + 1], NULL until a slot's first timed call */
     struct inst_metric inst[INST_KINDS];
     uint64_t reads_processed, writes_processed; /* recv and send completions */
     uint64_t expired_lazy_base;                 /* lazy expirations before CONFIG RESETSTAT */
@@ -292,6 +311,30 @@ int shard_keys_locked(struct shard *s, const struct command *cmd, int argc, cons
 /* The per-command stats slot of a command; a container's (CLIENT, CONFIG,
  * ...) counts per subcommand (argv[1]) as Redis 7 does. */
 struct command_stat *shard_command_stat(struct shard *s, const struct command *cmd, int argc, const struct arg *argv);
+struct latency_hist *shard_latency_hist_new(struct shard *s, ptrdiff_t slot);
+
+static inline int latency_index(uint64_t ns)
+{
+    if (ns < (1u << LAT_SUB_BITS))
+        return (int)ns;
+    int b = 63 - __builtin_clzll(ns);
+    if (b > 40)
+        return LAT_BUCKETS - 1;
+    return ((b - LAT_SUB_BITS + 1) << LAT_SUB_BITS) + (int)((ns >> (b - LAT_SUB_BITS)) & ((1u << LAT_SUB_BITS) - 1));
+}
+
+/* Adds one run of usec microseconds to a command's stats (usec and its
+ * latency histogram). Inline: it is on every command's path. */
+static inline void shard_command_time(struct shard *s, struct command_stat *st, int64_t usec)
+{
+    st->usec += (uint64_t)usec;
+    ptrdiff_t slot = st - s->cmdstats;
+    struct latency_hist *h = s->latency[slot];
+    if (__builtin_expect(h == NULL, 0) && !(h = shard_latency_hist_new(s, slot)))
+        return;
+    h->bucket[latency_index(usec > 0 ? (uint64_t)usec * 1000 : 0)]++;
+    h->count++;
+}
 /* Shard cron: samples the instantaneous rates every 100 ms. */
 void shard_sample_rates(struct shard *s);
 /* CONFIG RESETSTAT on this shard. */

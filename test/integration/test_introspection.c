@@ -515,7 +515,7 @@ Test(introspection, client_kill_with_illegal_arguments)
     expect_err(cmd(c, "CLIENT KILL TYPE wrong_type"), "ERR Unknown client type 'wrong_type'");
     expect_err(cmd(c, "CLIENT KILL USER wrong_user"), "ERR No such user 'wrong_user'");
     expect_err(cmd(c, "CLIENT KILL SKIPME yes_or_no"), "ERR syntax error");
-    expect_err(cmd(c, "CLIENT KILL ADDR"), "ERR No such client"); /* the old form: ADDR is an address */
+    expect_err(cmd(c, "CLIENT KILL ADDR"), "ERR No such client");    /* the old form: ADDR is an address */
     expect_err(cmd(c, "CLIENT KILL MAXAGE 10"), "ERR syntax error"); /* Redis 7.2's, not 7.0's */
     expect_err(cmd(c, "CLIENT KILL 1.2.3.4:5"), "ERR No such client");
     /* Nothing was killed on the way. */
@@ -623,5 +623,32 @@ Test(introspection, client_tracking_queries_without_tracking)
     expect_err(cmd(c, "CLIENT CACHING yes"), "ERR CLIENT CACHING can be called only when the client is in tracking "
                                              "mode with OPTIN or OPTOUT mode enabled");
     expect_err(cmd(c, "CLIENT GETREDIR x"), "ERR wrong number of arguments for 'client|getredir' command");
+    redisFree(c);
+}
+
+Test(introspection, latencystats_per_command)
+{
+    redisContext *c = client_connect();
+    expect_status(cmd(c, "CONFIG RESETSTAT"), "OK");
+    expect_status(cmd(c, "DEBUG SLEEP 0.05"), "OK");
+    expect_status(cmd(c, "SET lat v"), "OK");
+    char *info = info_text(c, "latencystats");
+    char value[256];
+    cr_assert(has_line(info, "# Latencystats"), "%s", info);
+    cr_assert(info_field(info, "latency_percentiles_usec_debug", value, sizeof(value)), "%s", info);
+    double p50 = 0, p99 = 0, p999 = 0;
+    cr_assert_eq(sscanf(value, "p50=%lf,p99=%lf,p99.9=%lf", &p50, &p99, &p999), 3, "%s", value);
+    /* One call of at least 50 ms: every percentile is that call (within the
+     * histogram's 3%). */
+    cr_assert(p50 >= 50000 * 0.97 && p50 == p99 && p99 == p999, "%s", value);
+    cr_assert(info_field(info, "latency_percentiles_usec_set", value, sizeof(value)), "%s", info);
+    free(info);
+    info = info_text(c, NULL);
+    cr_assert(!strstr(info, "latency_percentiles"), "latencystats is not a default section: %s", info);
+    free(info);
+    expect_status(cmd(c, "CONFIG RESETSTAT"), "OK");
+    info = info_text(c, "latencystats");
+    cr_assert(!strstr(info, "latency_percentiles_usec_debug"), "%s", info);
+    free(info);
     redisFree(c);
 }
