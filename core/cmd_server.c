@@ -233,9 +233,10 @@ void cmd_client(struct cmd_ctx *c)
         reply_error(c->out, "ERR CLIENT CACHING can be called only when the client is in tracking mode with OPTIN or "
                             "OPTOUT mode enabled");
     } else if (arg_is(sub, "no-evict") && c->argc == 3) {
-        if (arg_is(&c->argv[2], "on") || arg_is(&c->argv[2], "off"))
+        if (arg_is(&c->argv[2], "on") || arg_is(&c->argv[2], "off")) {
+            cl->no_evict = arg_is(&c->argv[2], "on");
             reply_ok(c->out);
-        else
+        } else
             reply_error(c->out, ERR_SYNTAX);
     } else if (arg_is(sub, "help") && c->argc == 2) {
         /* Redis 7.0's text for the subcommands that exist here. */
@@ -753,20 +754,22 @@ static void info_latencystats(struct buf *t, const struct shard_info *infos, int
                 continue;
             if (!merged[e.slot] && !(merged[e.slot] = calloc(1, sizeof(struct latency_hist))))
                 continue;
-            merged[e.slot]->count += e.hist.count;
             for (int b = 0; b < LAT_BUCKETS; b++)
                 merged[e.slot]->bucket[b] += e.hist.bucket[b];
         }
     }
     for (int slot = 0; merged && slot < nslots - 1; slot++) {
         const struct latency_hist *h = merged[slot];
-        if (!h || !h->count)
+        uint64_t count = 0;
+        for (int b = 0; h && b < LAT_BUCKETS; b++)
+            count += h->bucket[b];
+        if (!count)
             continue;
         char name[80];
         command_stat_name(slot, name, sizeof(name));
         appendf(t, "latency_percentiles_usec_%s:", name);
         for (size_t p = 0; p < sizeof(percentiles) / sizeof(percentiles[0]); p++) {
-            uint64_t want = (uint64_t)((percentiles[p] / 100.0) * (double)h->count + 0.5);
+            uint64_t want = (uint64_t)((percentiles[p] / 100.0) * (double)count + 0.5);
             if (want < 1)
                 want = 1;
             uint64_t seen = 0;

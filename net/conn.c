@@ -468,6 +468,8 @@ void client_describe_running(struct client *c, struct buf *out, int64_t now_ms, 
         *f++ = 'c';
     if (c->obuf_close)
         *f++ = 'A';
+    if (c->no_evict)
+        *f++ = 'e';
     if (f == flags)
         *f++ = 'N';
     *f = '\0';

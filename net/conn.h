@@ -125,6 +125,7 @@ struct client {
     int auth_failures;           /* failed AUTHs in the current second */
     int64_t auth_window_ms;
     int protected_denied; /* protected mode refuses this client */
+    int no_evict;         /* CLIENT NO-EVICT on (shown as flag e; no client eviction exists) */
 };
 
 /* Accept path: sets up a client for a new socket. */

@@ -154,13 +154,12 @@ struct command_stat {
 
 /* INFO latencystats: per command slot, a log-linear histogram of run
  * times in ns (measured in us): values below 32 exact, then 32 buckets per
- * power of two (3% wide), up to 2^40 ns. Allocated at a slot's first
+ * power of two (3% wide), up to 2^40 ns; 9.3 KB. Allocated at a slot's first
  * timed call; copied behind the SUB_INFO reply for the coordinator. */
 #define LAT_SUB_BITS 5
 #define LAT_BUCKETS (37 << LAT_SUB_BITS)
 struct latency_hist {
-    uint64_t count;
-    uint32_t bucket[LAT_BUCKETS];
+    uint64_t bucket[LAT_BUCKETS]; /* the count is their sum (INFO adds it up) */
 };
 struct latency_entry { /* one slot's histogram in the SUB_INFO reply */
     int32_t slot;
@@ -333,7 +332,6 @@ static inline void shard_command_time(struct shard *s, struct command_stat *st, 
     if (__builtin_expect(h == NULL, 0) && !(h = shard_latency_hist_new(s, slot)))
         return;
     h->bucket[latency_index(usec > 0 ? (uint64_t)usec * 1000 : 0)]++;
-    h->count++;
 }
 /* Shard cron: samples the instantaneous rates every 100 ms. */
 void shard_sample_rates(struct shard *s);

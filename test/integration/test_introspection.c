@@ -623,6 +623,16 @@ Test(introspection, client_tracking_queries_without_tracking)
     expect_err(cmd(c, "CLIENT CACHING yes"), "ERR CLIENT CACHING can be called only when the client is in tracking "
                                              "mode with OPTIN or OPTOUT mode enabled");
     expect_err(cmd(c, "CLIENT GETREDIR x"), "ERR wrong number of arguments for 'client|getredir' command");
+    /* NO-EVICT shows as flag e. */
+    expect_status(cmd(c, "CLIENT NO-EVICT on"), "OK");
+    redisReply *info = cmd(c, "CLIENT INFO");
+    cr_assert(strstr(info->str, " flags=e "), "%s", info->str);
+    freeReplyObject(info);
+    expect_status(cmd(c, "CLIENT NO-EVICT off"), "OK");
+    info = cmd(c, "CLIENT INFO");
+    cr_assert(strstr(info->str, " flags=N "), "%s", info->str);
+    freeReplyObject(info);
+    expect_err(cmd(c, "CLIENT NO-EVICT maybe"), "ERR syntax error");
     redisFree(c);
 }
 
