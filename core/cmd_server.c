@@ -218,6 +218,21 @@ void cmd_client(struct cmd_ctx *c)
         client_describe_running(cl, &line, c->now_ms, c->argv, c->argc);
         reply_verbatim(c->out, c->resp, line.data, line.len, "txt");
         buf_free(&line);
+    } else if (arg_is(sub, "reply") && c->argc == 3) {
+        /* The dispatcher drops the replies (shards/dispatch.c); OFF and
+         * SKIP reply nothing themselves, ON replies OK even after OFF. */
+        if (arg_is(&c->argv[2], "on")) {
+            cl->reply_mode = REPLY_ON;
+            cl->reply_silent = 0;
+            reply_ok(c->out);
+        } else if (arg_is(&c->argv[2], "off")) {
+            cl->reply_mode = REPLY_OFF;
+        } else if (arg_is(&c->argv[2], "skip")) {
+            if (cl->reply_mode != REPLY_OFF)
+                cl->reply_mode = REPLY_SKIP_NEXT;
+        } else {
+            reply_error(c->out, ERR_SYNTAX);
+        }
     } else if (arg_is(sub, "getredir") && c->argc == 2) {
         reply_integer(c->out, -1); /* client-side caching (tracking) is never on */
     } else if (arg_is(sub, "trackinginfo") && c->argc == 2) {
@@ -269,6 +284,8 @@ void cmd_client(struct cmd_ctx *c)
             "    Return information about client connections. Options:",
             "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
             "      Return clients of specified type.",
+            "REPLY (ON|OFF|SKIP)",
+            "    Control the replies sent to the current connection.",
             "SETNAME <name>",
             "    Assign the name <name> to the current connection.",
             "TRACKINGINFO",

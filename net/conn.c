@@ -148,7 +148,9 @@ void client_flush_done_requests(struct client *c)
         c->req_head = r->next;
         if (!c->req_head)
             c->req_tail = NULL;
-        if (c->out.len == 0 && r->reply.len > 256) {
+        if (r->silent) {
+            /* CLIENT REPLY OFF/SKIP when it was dispatched: nothing to send */
+        } else if (c->out.len == 0 && r->reply.len > 256) {
             struct buf tmp = c->out; /* take the reply's storage, no copy */
             c->out = r->reply;
             r->reply = tmp;

@@ -61,7 +61,13 @@ struct request {
     int block;              /* may block: not in MULTI and the timeout parsed */
     int block_retry;        /* the gathered run found nothing: wait, then run again */
     int64_t block_deadline; /* absolute ms, 0 = forever */
+
+    int silent; /* CLIENT REPLY OFF/SKIP: the reply is dropped, not sent */
 };
+
+/* CLIENT REPLY (Redis's flags): SKIP_NEXT is set by CLIENT REPLY SKIP and
+ * becomes SKIP for the command after it, which then goes back to ON. */
+enum client_reply_mode { REPLY_ON, REPLY_OFF, REPLY_SKIP_NEXT, REPLY_SKIP };
 
 struct acl_user;
 
@@ -126,6 +132,8 @@ struct client {
     int64_t auth_window_ms;
     int protected_denied; /* protected mode refuses this client */
     int no_evict;         /* CLIENT NO-EVICT on (shown as flag e; no client eviction exists) */
+    int reply_mode;       /* CLIENT REPLY: enum client_reply_mode */
+    int reply_silent;     /* the command being dispatched sends no reply (dispatch_command) */
 };
 
 /* Accept path: sets up a client for a new socket. */

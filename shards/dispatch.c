@@ -108,6 +108,7 @@ static struct request *request_new(struct client *c, const struct command *cmd, 
         c->req_head = r;
     c->req_tail = r;
     c->npending++;
+    r->silent = c->reply_silent;
     return r;
 }
 
@@ -1638,7 +1639,10 @@ static void reply_ready(struct client *c, struct request *req, struct buf *out, 
         if (c->shard->running_stat) /* the command ran and failed (else: rejected) */
             c->shard->running_stat->failed++;
     }
+    if (__builtin_expect(c->reply_silent, 0))
+        out->len = before; /* CLIENT REPLY OFF/SKIP */
     if (req) {
+        req->silent = c->reply_silent; /* CLIENT REPLY ON may have changed it */
         req->done = 1;
         c->npending--;
         client_flush_done_requests(c);
@@ -2097,8 +2101,18 @@ void dispatch_command(struct client *c, int argc, const struct arg *argv)
 {
     struct shard *s = c->shard;
     s->running_stat = NULL;
+    /* CLIENT REPLY: the replies of this command are dropped (the CLIENT
+     * REPLY handler may change the mode, and c->reply_silent, itself). */
+    c->reply_silent = c->reply_mode == REPLY_OFF || c->reply_mode == REPLY_SKIP;
     dispatch_one(c, argc, argv);
     s->running_stat = NULL;
+    if (__builtin_expect(c->reply_mode != REPLY_ON, 0)) {
+        if (c->reply_mode == REPLY_SKIP)
+            c->reply_mode = REPLY_ON;
+        else if (c->reply_mode == REPLY_SKIP_NEXT)
+            c->reply_mode = REPLY_SKIP;
+    }
+    c->reply_silent = 0;
 }
 
 /* Inlined into dispatch_command: a call costs ~70 instructions per command

@@ -662,3 +662,30 @@ Test(introspection, latencystats_per_command)
     free(info);
     redisFree(c);
 }
+
+Test(introspection, client_reply_off_on_skip)
+{
+    redisContext *c = client_connect();
+    /* OFF: nothing comes back, not even errors, until ON (which answers). */
+    cr_assert(redisAppendCommand(c, "CLIENT REPLY OFF") == REDIS_OK);
+    cr_assert(redisAppendCommand(c, "PING pong") == REDIS_OK);
+    cr_assert(redisAppendCommand(c, "SET") == REDIS_OK);
+    cr_assert(redisAppendCommand(c, "MGET a{1} b{2} c{3}") == REDIS_OK); /* several shards: a request */
+    cr_assert(redisAppendCommand(c, "CLIENT REPLY ON") == REDIS_OK);
+    cr_assert(redisAppendCommand(c, "PING pong3") == REDIS_OK);
+    expect_status(next_reply(c), "OK");
+    expect_str(next_reply(c), "pong3");
+    /* SKIP: only the next command's reply is dropped. */
+    cr_assert(redisAppendCommand(c, "CLIENT REPLY SKIP") == REDIS_OK);
+    cr_assert(redisAppendCommand(c, "PING pong") == REDIS_OK);
+    cr_assert(redisAppendCommand(c, "PING pong2") == REDIS_OK);
+    expect_str(next_reply(c), "pong2");
+    /* ON right after SKIP answers and clears it. */
+    cr_assert(redisAppendCommand(c, "CLIENT REPLY SKIP") == REDIS_OK);
+    cr_assert(redisAppendCommand(c, "CLIENT REPLY ON") == REDIS_OK);
+    cr_assert(redisAppendCommand(c, "PING") == REDIS_OK);
+    expect_status(next_reply(c), "OK");
+    expect_status(next_reply(c), "PONG");
+    expect_err(cmd(c, "CLIENT REPLY maybe"), "ERR syntax error");
+    redisFree(c);
+}
