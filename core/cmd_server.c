@@ -288,6 +288,8 @@ void cmd_client(struct cmd_ctx *c)
             "    Control the replies sent to the current connection.",
             "SETNAME <name>",
             "    Assign the name <name> to the current connection.",
+            "UNBLOCK <clientid> [TIMEOUT|ERROR]",
+            "    Unblock the specified blocked client.",
             "TRACKINGINFO",
             "    Report tracking status for the current connection.",
             "NO-EVICT (ON|OFF)",
@@ -309,6 +311,22 @@ static const char *client_type_check(const struct arg *v, char *msg, size_t msgl
         return NULL;
     snprintf(msg, msglen, "ERR Unknown client type '%.*s'", (int)(v->len > 128 ? 128 : v->len), v->ptr);
     return msg;
+}
+
+/* CLIENT UNBLOCK <id> [TIMEOUT|ERROR], as Redis 7.0 checks it. */
+const char *client_unblock_check(int argc, const struct arg *argv, char *msg, size_t msglen)
+{
+    if (argc > 4) {
+        snprintf(msg, msglen, "ERR unknown subcommand or wrong number of arguments for '%.*s'. Try CLIENT HELP.",
+                 (int)argv[1].len, argv[1].ptr);
+        return msg;
+    }
+    if (argc == 4 && !arg_is(&argv[3], "timeout") && !arg_is(&argv[3], "error"))
+        return "ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR";
+    long long id;
+    if (!string2ll(argv[2].ptr, argv[2].len, &id))
+        return ERR_NOT_INTEGER;
+    return NULL;
 }
 
 /* CLIENT LIST, CLIENT LIST TYPE <type> or CLIENT LIST ID <id> ... (Redis

@@ -62,7 +62,8 @@ struct request {
     int block_retry;        /* the gathered run found nothing: wait, then run again */
     int64_t block_deadline; /* absolute ms, 0 = forever */
 
-    int silent; /* CLIENT REPLY OFF/SKIP: the reply is dropped, not sent */
+    int silent;    /* CLIENT REPLY OFF/SKIP: the reply is dropped, not sent */
+    int unblocked; /* CLIENT UNBLOCK: 1 reply the timeout, 2 the UNBLOCKED error */
 };
 
 /* CLIENT REPLY (Redis's flags): SKIP_NEXT is set by CLIENT REPLY SKIP and

@@ -54,6 +54,7 @@ enum custom_kind {
     CUSTOM_CLIENT_LIST,
     CUSTOM_CLIENT_KILL,
     CUSTOM_RESETSTAT,
+    CUSTOM_CLIENT_UNBLOCK,
     CUSTOM_WATCH,
     CUSTOM_EXEC_ONE_HOP,
     CUSTOM_EXEC_PER_SHARD,
@@ -581,9 +582,12 @@ static int block_wait_done(struct shard *s, struct request *r, struct buf *out)
         ready |= r->subs[i].block_status == BLOCK_READY;
     if (c->blocked == r)
         c->blocked = NULL;
-    if (c->closing || !ready) {
+    if (c->closing || !ready || r->unblocked) {
         /* every registration timed out on its shard, or was cancelled */
-        reply_null_array(out, r->resp);
+        if (r->unblocked == 2)
+            reply_error(out, "UNBLOCKED client unblocked via CLIENT UNBLOCK");
+        else
+            reply_null_array(out, r->resp);
         return 1;
     }
     r->aux = CUSTOM_NONE;
@@ -641,13 +645,15 @@ static void custom_start(struct shard *s, struct request *r, enum custom_kind ki
     case CUSTOM_INFO:
     case CUSTOM_CLIENT_LIST:
     case CUSTOM_CLIENT_KILL:
+    case CUSTOM_CLIENT_UNBLOCK:
     case CUSTOM_RESETSTAT: {
         int n = s->srv->nshards;
         struct subreq *subs = subs_alloc(r, n);
-        enum sub_op op = kind == CUSTOM_INFO          ? SUB_INFO
-                         : kind == CUSTOM_CLIENT_LIST ? SUB_CLIENT_LIST
-                         : kind == CUSTOM_RESETSTAT   ? SUB_RESETSTAT
-                                                      : SUB_CLIENT_KILL;
+        enum sub_op op = kind == CUSTOM_INFO             ? SUB_INFO
+                         : kind == CUSTOM_CLIENT_LIST    ? SUB_CLIENT_LIST
+                         : kind == CUSTOM_RESETSTAT      ? SUB_RESETSTAT
+                         : kind == CUSTOM_CLIENT_UNBLOCK ? SUB_CLIENT_UNBLOCK
+                                                         : SUB_CLIENT_KILL;
         for (int i = 0; i < n; i++) {
             subs[i].shard = i;
             subs[i].op = op;
@@ -905,6 +911,14 @@ static int custom_continue(struct shard *s, struct request *r)
     case CUSTOM_RESETSTAT:
         reply_ok(out);
         return 1;
+
+    case CUSTOM_CLIENT_UNBLOCK: {
+        long long unblocked = 0;
+        for (int i = 0; i < r->nsubs; i++)
+            unblocked += r->subs[i].result;
+        reply_integer(out, unblocked);
+        return 1;
+    }
 
     case CUSTOM_CLIENT_KILL: {
         long long killed = 0;
@@ -1341,6 +1355,22 @@ void dispatch_client_closing(struct client *c)
     c->npending--;
 }
 
+int dispatch_client_unblock(struct client *c, int error)
+{
+    struct request *r = c->blocked;
+    if (!r || c->closing || r->unblocked)
+        return 0;
+    r->unblocked = error ? 2 : 1;
+    /* Redis 7.0 counts every CLIENT UNBLOCK as a failed call of the
+     * blocked command (the ERROR form's reply is not counted again). */
+    if (!error)
+        shard_command_stat(c->shard, r->cmd, r->argc, r->argv)->failed++;
+    c->npending++; /* as dispatch_client_closing: the cancel may finish r at once */
+    block_cancel_parked(c->shard, r);
+    c->npending--;
+    return 1;
+}
+
 void dispatch_client_freed(struct client *c)
 {
     client_discard_multi(c);
@@ -1552,7 +1582,10 @@ static void request_step_done(struct shard *s, struct request *r)
             return;
     } else if (r->block && r->nsubs == 1 &&
                (r->subs[0].block_status == BLOCK_TIMEOUT || r->subs[0].block_status == BLOCK_CANCELLED)) {
-        reply_null_array(&r->reply, r->resp); /* the timeout reply of every blocking command */
+        if (r->unblocked == 2 && r->subs[0].block_status == BLOCK_CANCELLED)
+            reply_error(&r->reply, "UNBLOCKED client unblocked via CLIENT UNBLOCK");
+        else
+            reply_null_array(&r->reply, r->resp); /* the timeout reply of every blocking command */
     } else {
         merge_replies(r, &r->reply);
     }
@@ -1731,6 +1764,10 @@ static int local_custom_kind(const struct command *cmd, int argc, const struct a
         kind = CUSTOM_CLIENT_KILL;
     else if (cmd->handler == cmd_config && argc == 2 && arg_is(&argv[1], "resetstat"))
         kind = CUSTOM_RESETSTAT;
+    else if (cmd->handler == cmd_client && argc >= 3 && arg_is(&argv[1], "unblock")) {
+        kind = CUSTOM_CLIENT_UNBLOCK;
+        *err = client_unblock_check(argc, argv, msg, msglen);
+    }
     if (kind == CUSTOM_CLIENT_KILL)
         *err = client_kill_check(argc, argv, msg, msglen);
     if (kind == CUSTOM_CLIENT_LIST) /* checked once here, so every shard sees valid filters */

@@ -716,6 +716,18 @@ static void shard_run_sub(struct shard *s, struct subreq *sub)
     case SUB_RESETSTAT:
         shard_reset_stats(s);
         break;
+    case SUB_CLIENT_UNBLOCK: {
+        long long id = 0;
+        string2ll(sub->argv[2].ptr, sub->argv[2].len, &id);
+        int error = sub->argc == 4 && arg_is(&sub->argv[3], "error");
+        sub->result = 0;
+        for (struct client *c = s->clients; c; c = c->next)
+            if (c->id == (uint64_t)id) {
+                sub->result = dispatch_client_unblock(c, error);
+                break;
+            }
+        break;
+    }
     case SUB_CLIENT_LIST: {
         /* CLIENT LIST [TYPE normal] [ID id ...]: every shard applies the filter. */
         int want_none = 0;

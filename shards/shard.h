@@ -46,13 +46,14 @@ enum sub_op {
     SUB_INFO,    /* fill a struct shard_info */
     SUB_CLIENT_LIST,
     SUB_CLIENT_KILL,
-    SUB_LOCK,      /* take a transaction's locks on this shard (see txn_part) */
-    SUB_UNLOCK,    /* release them (`lock`) */
-    SUB_EXEC,      /* MULTI/EXEC whose keys all live here: every command in one hop */
-    SUB_WATCH,     /* register watchers of argv[1..]; versions into `out` */
-    SUB_UNWATCH,   /* drop watchers of argv[1..] */
-    SUB_UNBLOCK,   /* cancel the parked blocking sub whose block_seq is `result` (detached) */
-    SUB_RESETSTAT, /* CONFIG RESETSTAT: zero this shard's INFO counters */
+    SUB_LOCK,           /* take a transaction's locks on this shard (see txn_part) */
+    SUB_UNLOCK,         /* release them (`lock`) */
+    SUB_EXEC,           /* MULTI/EXEC whose keys all live here: every command in one hop */
+    SUB_WATCH,          /* register watchers of argv[1..]; versions into `out` */
+    SUB_UNWATCH,        /* drop watchers of argv[1..] */
+    SUB_UNBLOCK,        /* cancel the parked blocking sub whose block_seq is `result` (detached) */
+    SUB_RESETSTAT,      /* CONFIG RESETSTAT: zero this shard's INFO counters */
+    SUB_CLIENT_UNBLOCK, /* CLIENT UNBLOCK: unblock client argv[2] if it lives and blocks here */
 };
 
 /* Transaction flags of a sub-request (txflags). */

@@ -689,3 +689,56 @@ Test(introspection, client_reply_off_on_skip)
     expect_err(cmd(c, "CLIENT REPLY maybe"), "ERR syntax error");
     redisFree(c);
 }
+
+/* Waits until INFO shows `want` blocked clients. */
+static void wait_blocked(redisContext *c, long long want)
+{
+    long long deadline = now_ms() + 10000;
+    while (info_number(c, "clients", "blocked_clients") != want && now_ms() < deadline)
+        sleep_ms(10);
+    cr_assert_eq(info_number(c, "clients", "blocked_clients"), want);
+}
+
+Test(introspection, client_unblock)
+{
+    redisContext *c = client_connect();
+    expect_status(cmd(c, "CONFIG RESETSTAT"), "OK");
+    redisContext *b = client_connect();
+    redisReply *r = cmd(b, "CLIENT ID");
+    long long id = r->integer;
+    freeReplyObject(r);
+    expect_int(cmd(c, "CLIENT UNBLOCK %lld", id), 0); /* not blocked */
+
+    /* TIMEOUT (the default): the blocked command replies as on timeout. */
+    cr_assert(redisAppendCommand(b, "BLPOP unblock:list 0") == REDIS_OK);
+    int done = 0;
+    while (!done)
+        cr_assert(redisBufferWrite(b, &done) == REDIS_OK);
+    wait_blocked(c, 1);
+    expect_int(cmd(c, "CLIENT UNBLOCK %lld", id), 1);
+    r = next_reply(b);
+    cr_assert(r && r->type == REDIS_REPLY_NIL, "%s", describe_reply(r));
+    freeReplyObject(r);
+
+    /* ERROR, on keys of several shards: the UNBLOCKED error. */
+    cr_assert(redisAppendCommand(b, "BLPOP unblock:a unblock:b unblock:c unblock:d 0") == REDIS_OK);
+    done = 0;
+    while (!done)
+        cr_assert(redisBufferWrite(b, &done) == REDIS_OK);
+    wait_blocked(c, 1);
+    expect_int(cmd(c, "CLIENT UNBLOCK %lld ERROR", id), 1);
+    expect_err(next_reply(b), "UNBLOCKED client unblocked via CLIENT UNBLOCK");
+    expect_status(cmd(b, "PING"), "PONG"); /* the client goes on */
+    /* Redis 7.0 counts both unblocked calls as failed, the TIMEOUT one too. */
+    expect_cmdstat_counts(c, "blpop", "calls=2,rejected_calls=0,failed_calls=2");
+    char count[64];
+    errorstat(c, "UNBLOCKED", count, sizeof(count));
+    cr_assert_str_eq(count, "count=1");
+
+    expect_err(cmd(c, "CLIENT UNBLOCK abc"), "ERR value is not an integer or out of range");
+    expect_err(cmd(c, "CLIENT UNBLOCK 1 maybe"), "ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR");
+    expect_err(cmd(c, "client unblock 1 timeout x"),
+               "ERR unknown subcommand or wrong number of arguments for 'unblock'. Try CLIENT HELP.");
+    redisFree(b);
+    redisFree(c);
+}
