@@ -1665,13 +1665,20 @@ static struct buf *reply_target(struct client *c, const struct command *cmd, int
     return &(*req)->reply;
 }
 
-static void reply_ready(struct client *c, struct request *req, struct buf *out, size_t before)
+/* An error reply: errorstats, and a failed call when the command ran. */
+static __attribute__((noinline, cold)) void reply_counts_error(struct client *c, const struct buf *out, size_t before)
 {
-    if (out->len > before && out->data[before] == '-') {
-        shard_count_error(c->shard, out->data + before, out->len - before);
-        if (c->shard->running_stat) /* the command ran and failed (else: rejected) */
-            c->shard->running_stat->failed++;
-    }
+    shard_count_error(c->shard, out->data + before, out->len - before);
+    if (c->shard->running_stat) /* the command ran and failed (else: rejected) */
+        c->shard->running_stat->failed++;
+}
+
+/* Inlined: every inline command's reply passes here. */
+static inline __attribute__((always_inline)) void reply_ready(struct client *c, struct request *req, struct buf *out,
+                                                              size_t before)
+{
+    if (out->len > before && out->data[before] == '-')
+        reply_counts_error(c, out, before);
     if (__builtin_expect(c->reply_silent, 0))
         out->len = before; /* CLIENT REPLY OFF/SKIP */
     if (req) {
@@ -2136,20 +2143,22 @@ static inline __attribute__((always_inline)) void dispatch_one(struct client *c,
  * dispatched; request_finish for replies that come later). */
 void dispatch_command(struct client *c, int argc, const struct arg *argv)
 {
+    /* s->running_stat is NULL between commands (calloc, then reset below). */
     struct shard *s = c->shard;
-    s->running_stat = NULL;
     /* CLIENT REPLY: the replies of this command are dropped (the CLIENT
-     * REPLY handler may change the mode, and c->reply_silent, itself). */
-    c->reply_silent = c->reply_mode == REPLY_OFF || c->reply_mode == REPLY_SKIP;
+     * REPLY handler may change the mode, and c->reply_silent, itself);
+     * c->reply_silent is 0 between commands. */
+    if (__builtin_expect(c->reply_mode != REPLY_ON, 0))
+        c->reply_silent = c->reply_mode == REPLY_OFF || c->reply_mode == REPLY_SKIP;
     dispatch_one(c, argc, argv);
     s->running_stat = NULL;
-    if (__builtin_expect(c->reply_mode != REPLY_ON, 0)) {
+    if (__builtin_expect(c->reply_mode != REPLY_ON, 0) || c->reply_silent) {
         if (c->reply_mode == REPLY_SKIP)
             c->reply_mode = REPLY_ON;
         else if (c->reply_mode == REPLY_SKIP_NEXT)
             c->reply_mode = REPLY_SKIP;
+        c->reply_silent = 0;
     }
-    c->reply_silent = 0;
 }
 
 /* Inlined into dispatch_command: a call costs ~70 instructions per command

@@ -72,16 +72,6 @@ static struct io_uring_sqe *get_sqe(struct shard *s)
 
 /* ---------------- stats ---------------- */
 
-struct command_stat *shard_command_stat(struct shard *s, const struct command *cmd, int argc, const struct arg *argv)
-{
-    ptrdiff_t idx = cmd - command_table;
-    if (__builtin_expect(cmd->subcommands != NULL, 0) && argc >= 2)
-        idx = command_sub_stat_index(cmd, &argv[1]);
-    if (idx < 0 || idx >= s->ncmdstats)
-        idx = s->ncmdstats; /* the spare slot */
-    return &s->cmdstats[idx];
-}
-
 /* Error codes as Redis 7 counts them: the first word of the reply when a
  * space ends it within 32 bytes, else ERR. */
 void shard_count_error(struct shard *s, const char *reply, size_t len)
