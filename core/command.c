@@ -59,9 +59,16 @@
  * metadata; route and merge are described in command.h. */
 /* clang-format off */
 static const struct command client_subcommands[] = {
+    {.name = "caching", .arity = 3, .flags = CMD_NOSCRIPT | CMD_LOADING | CMD_STALE,
+     .acl_categories = "@slow @connection", .route = ROUTE_LOCAL, .merge = MERGE_NONE, .handler = cmd_client,
+     .summary = "Instruct the server about tracking or not keys in the next request", .since = "6.0.0",
+     .group = "connection"},
     {.name = "getname", .arity = 2, .flags = CMD_NOSCRIPT | CMD_LOADING | CMD_STALE,
      .acl_categories = "@slow @connection", .route = ROUTE_LOCAL, .merge = MERGE_NONE, .handler = cmd_client,
      .summary = "Get the current connection name", .since = "2.6.9", .group = "connection"},
+    {.name = "getredir", .arity = 2, .flags = CMD_NOSCRIPT | CMD_LOADING | CMD_STALE,
+     .acl_categories = "@slow @connection", .route = ROUTE_LOCAL, .merge = MERGE_NONE, .handler = cmd_client,
+     .summary = "Get tracking notifications redirection client ID if any", .since = "6.0.0", .group = "connection"},
     {.name = "help", .arity = 2, .flags = CMD_LOADING | CMD_STALE, .acl_categories = "@slow @connection",
      .route = ROUTE_LOCAL, .merge = MERGE_NONE, .handler = cmd_client,
      .summary = "Show helpful text about the different subcommands", .since = "5.0.0", .group = "connection"},
@@ -81,9 +88,20 @@ static const struct command client_subcommands[] = {
      .acl_categories = "@admin @slow @dangerous @connection", .route = ROUTE_LOCAL, .merge = MERGE_NONE,
      .handler = cmd_client, .summary = "Set client eviction mode for the current connection", .since = "7.0.0",
      .group = "connection"},
+    {.name = "reply", .arity = 3, .flags = CMD_NOSCRIPT | CMD_LOADING | CMD_STALE,
+     .acl_categories = "@slow @connection", .route = ROUTE_LOCAL, .merge = MERGE_NONE, .handler = cmd_client,
+     .summary = "Instruct the server whether to reply to commands", .since = "3.2.0", .group = "connection"},
     {.name = "setname", .arity = 3, .flags = CMD_NOSCRIPT | CMD_LOADING | CMD_STALE,
      .acl_categories = "@slow @connection", .route = ROUTE_LOCAL, .merge = MERGE_NONE, .handler = cmd_client,
      .summary = "Set the current connection name", .since = "2.6.9", .group = "connection"},
+    {.name = "unblock", .arity = -3, .flags = CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE,
+     .acl_categories = "@admin @slow @dangerous @connection", .route = ROUTE_LOCAL, .merge = MERGE_NONE,
+     .handler = cmd_client, .summary = "Unblock a client blocked in a blocking command from a different connection",
+     .since = "5.0.0", .group = "connection"},
+    {.name = "trackinginfo", .arity = 2, .flags = CMD_NOSCRIPT | CMD_LOADING | CMD_STALE,
+     .acl_categories = "@slow @connection", .route = ROUTE_LOCAL, .merge = MERGE_NONE, .handler = cmd_client,
+     .summary = "Return information about server assisted client side caching for the current connection",
+     .since = "6.2.0", .group = "connection"},
     {.name = NULL}, /* terminator */
 };
 
@@ -125,6 +143,10 @@ static const struct command config_subcommands[] = {
     {.name = "help", .arity = 2, .flags = CMD_LOADING | CMD_STALE, .acl_categories = "@slow", .route = ROUTE_LOCAL,
      .merge = MERGE_NONE, .handler = cmd_config, .summary = "Show helpful text about the different subcommands",
      .since = "5.0.0", .group = "server"},
+    /* The dispatcher runs RESETSTAT on every shard (shards/dispatch.c). */
+    {.name = "resetstat", .arity = 2, .flags = CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE,
+     .acl_categories = "@admin @slow @dangerous", .route = ROUTE_LOCAL, .merge = MERGE_NONE, .handler = cmd_config,
+     .summary = "Reset the stats returned by INFO", .since = "2.0.0", .group = "server"},
     {.name = "rewrite", .arity = 2, .flags = CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE,
      .acl_categories = "@admin @slow @dangerous", .route = ROUTE_LOCAL, .merge = MERGE_NONE, .handler = cmd_config,
      .summary = "Rewrite the configuration file with the in memory configuration", .since = "2.8.0", .group = "server"},
@@ -882,7 +904,9 @@ static const struct command_doc command_docs[] = {
     {.fullname = "reset", .complexity = "O(1)"},
     {.fullname = "select", .complexity = "O(1)"},
     {.fullname = "client", .complexity = "Depends on subcommand."},
+    {.fullname = "client|caching", .complexity = "O(1)"},
     {.fullname = "client|getname", .complexity = "O(1)"},
+    {.fullname = "client|getredir", .complexity = "O(1)"},
     {.fullname = "client|help", .complexity = "O(1)"},
     {.fullname = "client|id", .complexity = "O(1)"},
     {.fullname = "client|info", .complexity = "O(1)", .tips = {"nondeterministic_output"}},
@@ -890,7 +914,10 @@ static const struct command_doc command_docs[] = {
     {.fullname = "client|list", .complexity = "O(N) where N is the number of client connections",
      .tips = {"nondeterministic_output"}},
     {.fullname = "client|no-evict", .complexity = "O(1)"},
+    {.fullname = "client|reply", .complexity = "O(1)"},
     {.fullname = "client|setname", .complexity = "O(1)"},
+    {.fullname = "client|trackinginfo", .complexity = "O(1)"},
+    {.fullname = "client|unblock", .complexity = "O(log N) where N is the number of client connections"},
     {.fullname = "info", .complexity = "O(1)",
      .tips = {"nondeterministic_output", "request_policy:all_shards", "response_policy:special"}},
     {.fullname = "auth", .complexity = "O(N) where N is the number of passwords defined for the user"},
@@ -911,6 +938,7 @@ static const struct command_doc command_docs[] = {
     {.fullname = "config", .complexity = "Depends on subcommand."},
     {.fullname = "config|get", .complexity = "O(N) when N is the number of configuration parameters provided"},
     {.fullname = "config|help", .complexity = "O(1)"},
+    {.fullname = "config|resetstat", .complexity = "O(1)"},
     {.fullname = "config|rewrite", .complexity = "O(1)"},
     {.fullname = "config|set", .complexity = "O(N) when N is the number of configuration parameters provided",
      .tips = {"request_policy:all_nodes", "response_policy:all_succeeded"}},
@@ -1038,6 +1066,8 @@ static const struct command_doc command_docs[] = {
 
 struct command_index {
     int count;                         /* top-level commands */
+    int stat_count;                    /* commands and subcommands (INFO commandstats slots) */
+    int sub_base[INDEX_SLOTS / 2];     /* stats slot of a command's first subcommand */
     uint16_t slot[INDEX_SLOTS];        /* position in command_table + 1; 0 = empty */
     uint8_t name_len[INDEX_SLOTS / 2]; /* by position in command_table */
 };
@@ -1073,6 +1103,15 @@ static void command_index_build(void)
         command_index.name_len[i] = (uint8_t)len;
     }
     command_index.count = n;
+    /* Stats slots: the commands in table order, then each container's
+     * subcommands after it, in the order of its array. */
+    int slot = n;
+    for (int i = 0; i < n; i++) {
+        command_index.sub_base[i] = slot;
+        for (const struct command *sub = command_table[i].subcommands; sub && sub->name; sub++)
+            slot++;
+    }
+    command_index.stat_count = slot;
 }
 
 const struct command *command_lookup(const char *name, size_t len)
@@ -1112,6 +1151,36 @@ int command_count(void)
 {
     pthread_once(&command_index_once, command_index_build);
     return command_index.count;
+}
+
+int command_stat_count(void)
+{
+    pthread_once(&command_index_once, command_index_build);
+    return command_index.stat_count;
+}
+
+int command_sub_stat_index(const struct command *cmd, const struct arg *subname)
+{
+    pthread_once(&command_index_once, command_index_build);
+    int top = (int)(cmd - command_table);
+    const struct command *sub = command_lookup_sub(cmd, subname->ptr, subname->len);
+    if (!sub)
+        return top; /* rejected before running: only the unknown-subcommand path */
+    return command_index.sub_base[top] + (int)(sub - cmd->subcommands);
+}
+
+size_t command_stat_name(int idx, char *buf, size_t size)
+{
+    pthread_once(&command_index_once, command_index_build);
+    if (idx < 0 || idx >= command_index.stat_count)
+        return (size_t)snprintf(buf, size, "unknown");
+    if (idx < command_index.count)
+        return (size_t)snprintf(buf, size, "%s", command_table[idx].name);
+    int top = command_index.count - 1;
+    while (top > 0 && command_index.sub_base[top] > idx)
+        top--;
+    return (size_t)snprintf(buf, size, "%s|%s", command_table[top].name,
+                            command_table[top].subcommands[idx - command_index.sub_base[top]].name);
 }
 
 /*

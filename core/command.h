@@ -171,6 +171,13 @@ extern const struct command command_table[];
 const struct command *command_lookup(const char *name, size_t len);
 const struct command *command_lookup_sub(const struct command *parent, const char *name, size_t len);
 int command_count(void);
+/* INFO commandstats slots: every command (its command_table index) and
+ * every subcommand (after all commands). command_sub_stat_index is the slot
+ * of cmd's subcommand named by subname (cmd's own slot when unknown);
+ * command_stat_name writes "get" or "client|list". */
+int command_stat_count(void);
+int command_sub_stat_index(const struct command *cmd, const struct arg *subname);
+size_t command_stat_name(int idx, char *buf, size_t size);
 /* Key argument positions of argv for cmd (honours movable keys); writes up to
  * max indexes into idx and returns the count. */
 int command_key_positions(const struct command *cmd, int argc, const struct arg *argv, int *idx, int max);

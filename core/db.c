@@ -526,6 +526,11 @@ uint64_t db_expired_count(const struct db *db)
     return db->expired_count;
 }
 
+const struct db_entry *db_expires_at(const struct db *db, size_t i)
+{
+    return i < db->expires_len ? db->expires[i] : NULL;
+}
+
 /* ---------------- SCAN ---------------- */
 
 static void scan_bucket(struct db_entry *e, db_scan_fn *fn, void *priv)

@@ -63,6 +63,9 @@ size_t db_expires_size(const struct db *db);
 /* Number of keys deleted lazily because they had expired (db_find_live);
  * the active cycle reports its deletions through its return value. */
 uint64_t db_expired_count(const struct db *db);
+/* The i-th entry of the expiry vector (i < db_expires_size), for sampling
+ * (INFO avg_ttl). */
+const struct db_entry *db_expires_at(const struct db *db, size_t i);
 
 /* Calls fn for the entries of one cursor step and returns the next cursor
  * (0 when the scan is complete). Expired entries are still visited; the

@@ -148,7 +148,9 @@ void client_flush_done_requests(struct client *c)
         c->req_head = r->next;
         if (!c->req_head)
             c->req_tail = NULL;
-        if (c->out.len == 0 && r->reply.len > 256) {
+        if (r->silent) {
+            /* CLIENT REPLY OFF/SKIP when it was dispatched: nothing to send */
+        } else if (c->out.len == 0 && r->reply.len > 256) {
             struct buf tmp = c->out; /* take the reply's storage, no copy */
             c->out = r->reply;
             r->reply = tmp;
@@ -413,6 +415,7 @@ void client_on_send_complete(struct client *c, int res)
     c->sending_off += res;
     c->net_out += res;
     s->net_output_bytes += res;
+    s->writes_processed++;
     if (c->closing) {
         client_maybe_free(c);
         return;
@@ -431,19 +434,63 @@ void client_on_send_complete(struct client *c, int res)
         client_maybe_free(c);
 }
 
-void client_describe(struct client *c, struct buf *out, int64_t now_ms)
+/* CLIENT LIST / CLIENT INFO line, Redis 7.0's fields in its order. Redis's
+ * reply buffer maps to `out` (rbs its capacity, rbp the larger of the two
+ * buffers' use, obl its bytes); oll counts finished replies waiting behind
+ * an unfinished one (Redis's reply list nodes); omem is what the output
+ * buffer limit is checked against. argv (argc arguments) is the command the
+ * client is running now (argv-mem), NULL for an idle client. */
+void client_describe_running(struct client *c, struct buf *out, int64_t now_ms, const struct arg *argv, int argc)
 {
+    size_t argv_mem = 0, multi_mem = 0;
+    for (int i = 0; argv && i < argc; i++)
+        argv_mem += argv[i].len;
+    /* While its EXEC runs the client is still in MULTI for Redis: the
+     * queued commands moved to the EXEC request (its barrier). */
+    const struct request *exec = c->barrier && c->barrier->queued ? c->barrier : NULL;
+    int in_multi = c->in_multi || exec;
+    int nqueued = exec ? exec->nqueued : c->nqueued;
+    struct request *const *queued = exec ? exec->queued : c->queued;
+    for (int q = 0; q < nqueued; q++) {
+        if (!queued[q])
+            continue; /* already run by the EXEC */
+        multi_mem += sizeof(*queued[q]);
+        for (int i = 0; i < queued[q]->argc; i++)
+            multi_mem += queued[q]->argv[i].len;
+    }
+    int oll = 0;
+    for (struct request *r = c->req_head; r; r = r->next)
+        oll += r->done;
+    char flags[8], *f = flags;
+    if (in_multi)
+        *f++ = 'x';
+    if (c->blocked)
+        *f++ = 'b';
+    if (c->close_after_reply)
+        *f++ = 'c';
+    if (c->obuf_close)
+        *f++ = 'A';
+    if (c->no_evict)
+        *f++ = 'e';
+    if (f == flags)
+        *f++ = 'N';
+    *f = '\0';
     char line[1024];
     int n = snprintf(line, sizeof(line),
                      "id=%llu addr=%s laddr=%s fd=%d name=%s age=%lld idle=%lld flags=%s db=%d sub=0 psub=0 ssub=0 "
-                     "multi=%d qbuf=%zu qbuf-free=%zu argv-mem=0 multi-mem=0 rbs=%zu rbp=%zu obl=%zu oll=%d omem=%zu "
-                     "tot-mem=%zu events=r cmd=%s%s%s user=%s redir=-1 resp=%d\n",
+                     "multi=%d qbuf=%zu qbuf-free=%zu argv-mem=%zu multi-mem=%zu rbs=%zu rbp=%zu obl=%zu oll=%d "
+                     "omem=%zu tot-mem=%zu events=r%s cmd=%s%s%s user=%s redir=-1 resp=%d\n",
                      (unsigned long long)c->id, c->addr, c->laddr, c->fd, c->name ? c->name : "",
                      (long long)(now_ms - c->ctime_ms) / 1000, (long long)(now_ms - c->last_interaction_ms) / 1000,
-                     c->blocked ? (c->in_multi ? "xb" : "b") : (c->in_multi ? "x" : "N"), c->dbid,
-                     c->in_multi ? c->nqueued : -1, c->in.len, c->in.cap - c->in.len, c->in.cap, c->in.len, c->out.len,
-                     c->npending, output_pending(c), c->in.cap + c->out.cap + c->sending.cap + sizeof(*c),
-                     c->last_cmd ? c->last_cmd : "NULL", c->last_sub ? "|" : "", c->last_sub ? c->last_sub : "",
-                     acl_client_user(c), c->resp);
+                     flags, c->dbid, in_multi ? nqueued : -1, c->in.len, c->in.cap - c->in.len, argv_mem, multi_mem,
+                     c->out.cap, c->out.len > c->sending.len ? c->out.len : c->sending.len, c->out.len, oll,
+                     output_pending(c), c->in.cap + c->out.cap + c->sending.cap + sizeof(*c) + argv_mem + multi_mem,
+                     c->send_inflight ? "w" : "", c->last_cmd ? c->last_cmd : "NULL", c->last_sub ? "|" : "",
+                     c->last_sub ? c->last_sub : "", acl_client_user(c), c->resp);
     buf_append(out, line, n < (int)sizeof(line) ? (size_t)n : sizeof(line) - 1);
+}
+
+void client_describe(struct client *c, struct buf *out, int64_t now_ms)
+{
+    client_describe_running(c, out, now_ms, NULL, 0);
 }

@@ -64,7 +64,14 @@ struct request {
     int block;              /* may block: not in MULTI and the timeout parsed */
     int block_retry;        /* the gathered run found nothing: wait, then run again */
     int64_t block_deadline; /* absolute ms, 0 = forever */
+
+    int silent;    /* CLIENT REPLY OFF/SKIP: the reply is dropped, not sent */
+    int unblocked; /* CLIENT UNBLOCK: 1 reply the timeout, 2 the UNBLOCKED error */
 };
+
+/* CLIENT REPLY (Redis's flags): SKIP_NEXT is set by CLIENT REPLY SKIP and
+ * becomes SKIP for the command after it, which then goes back to ON. */
+enum client_reply_mode { REPLY_ON, REPLY_OFF, REPLY_SKIP_NEXT, REPLY_SKIP };
 
 struct acl_user;
 
@@ -129,6 +136,9 @@ struct client {
     int auth_failures;           /* failed AUTHs in the current second */
     int64_t auth_window_ms;
     int protected_denied; /* protected mode refuses this client */
+    int no_evict;         /* CLIENT NO-EVICT on (shown as flag e; no client eviction exists) */
+    int reply_mode;       /* CLIENT REPLY: enum client_reply_mode */
+    int reply_silent;     /* the command being dispatched sends no reply (dispatch_command) */
 };
 
 /* Accept path: sets up a client for a new socket. */
@@ -159,5 +169,7 @@ void shard_flush_clients(struct shard *s);
 void client_on_send_complete(struct client *c, int res);
 /* CLIENT LIST line of one client. */
 void client_describe(struct client *c, struct buf *out, int64_t now_ms);
+/* The same for a client running argv (CLIENT LIST/INFO's own caller). */
+void client_describe_running(struct client *c, struct buf *out, int64_t now_ms, const struct arg *argv, int argc);
 
 #endif

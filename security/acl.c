@@ -615,6 +615,12 @@ static const struct acl_user *table_find(const struct acl_table *t, const char *
     return NULL;
 }
 
+int acl_user_exists(const char *name, size_t len)
+{
+    struct acl_table *t = atomic_load(&current);
+    return t && table_find(t, name, len) != NULL;
+}
+
 static void retire_user(struct acl_user *u)
 {
     if (nretired_users == cap_retired_users) {

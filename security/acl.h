@@ -55,6 +55,8 @@ int acl_authenticate(struct client *c, const struct arg *cmdname, const char *us
 int acl_login_user(struct client *c, const char *username);
 /* Name of the client's user, for CLIENT LIST and the audit log. */
 const char *acl_client_user(const struct client *c);
+/* True when a user of that name exists now (CLIENT KILL USER). */
+int acl_user_exists(const char *name, size_t len);
 /* True while an unauthenticated client must be kept to small requests. */
 int acl_client_needs_auth(const struct client *c);
 

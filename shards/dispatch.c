@@ -53,6 +53,8 @@ enum custom_kind {
     CUSTOM_INFO,
     CUSTOM_CLIENT_LIST,
     CUSTOM_CLIENT_KILL,
+    CUSTOM_RESETSTAT,
+    CUSTOM_CLIENT_UNBLOCK,
     CUSTOM_WATCH,
     CUSTOM_EXEC_ONE_HOP,
     CUSTOM_EXEC_PER_SHARD,
@@ -107,6 +109,7 @@ static struct request *request_new(struct client *c, const struct command *cmd, 
         c->req_head = r;
     c->req_tail = r;
     c->npending++;
+    r->silent = c->reply_silent;
     return r;
 }
 
@@ -580,9 +583,12 @@ static int block_wait_done(struct shard *s, struct request *r, struct buf *out)
         ready |= r->subs[i].block_status == BLOCK_READY;
     if (c->blocked == r)
         c->blocked = NULL;
-    if (c->closing || !ready) {
+    if (c->closing || !ready || r->unblocked) {
         /* every registration timed out on its shard, or was cancelled */
-        reply_null_array(out, r->resp);
+        if (r->unblocked == 2)
+            reply_error(out, "UNBLOCKED client unblocked via CLIENT UNBLOCK");
+        else
+            reply_null_array(out, r->resp);
         return 1;
     }
     r->aux = CUSTOM_NONE;
@@ -639,12 +645,16 @@ static void custom_start(struct shard *s, struct request *r, enum custom_kind ki
     }
     case CUSTOM_INFO:
     case CUSTOM_CLIENT_LIST:
-    case CUSTOM_CLIENT_KILL: {
+    case CUSTOM_CLIENT_KILL:
+    case CUSTOM_CLIENT_UNBLOCK:
+    case CUSTOM_RESETSTAT: {
         int n = s->srv->nshards;
         struct subreq *subs = subs_alloc(r, n);
-        enum sub_op op = kind == CUSTOM_INFO          ? SUB_INFO
-                         : kind == CUSTOM_CLIENT_LIST ? SUB_CLIENT_LIST
-                                                      : SUB_CLIENT_KILL;
+        enum sub_op op = kind == CUSTOM_INFO             ? SUB_INFO
+                         : kind == CUSTOM_CLIENT_LIST    ? SUB_CLIENT_LIST
+                         : kind == CUSTOM_RESETSTAT      ? SUB_RESETSTAT
+                         : kind == CUSTOM_CLIENT_UNBLOCK ? SUB_CLIENT_UNBLOCK
+                                                         : SUB_CLIENT_KILL;
         for (int i = 0; i < n; i++) {
             subs[i].shard = i;
             subs[i].op = op;
@@ -931,7 +941,7 @@ static int custom_continue(struct shard *s, struct request *r)
              * buffer lives until the subs are freed after rendering. */
             infos[i].cmdstats = (const struct command_stat *)(p + sizeof(struct shard_info));
             infos[i].errstats = (const struct error_stat *)(p + sizeof(struct shard_info) +
-                                                            sizeof(struct command_stat) * (command_count() + 1));
+                                                            sizeof(struct command_stat) * (command_stat_count() + 1));
         }
         info_render(out, r->resp, r->argv, r->argc, s, infos, r->nsubs);
         free(infos);
@@ -947,10 +957,19 @@ static int custom_continue(struct shard *s, struct request *r)
         return 1;
     }
 
-    case CUSTOM_CLIENT_KILL: {
+    case CUSTOM_RESETSTAT:
+        reply_ok(out);
+        return 1;
+
+    case CUSTOM_CLIENT_UNBLOCK: {
+        long long unblocked = 0;
         for (int i = 0; i < r->nsubs; i++)
-            if (sub_error(&r->subs[i], out))
-                return 1;
+            unblocked += r->subs[i].result;
+        reply_integer(out, unblocked);
+        return 1;
+    }
+
+    case CUSTOM_CLIENT_KILL: {
         long long killed = 0;
         for (int i = 0; i < r->nsubs; i++)
             killed += r->subs[i].result;
@@ -1385,6 +1404,22 @@ void dispatch_client_closing(struct client *c)
     c->npending--;
 }
 
+int dispatch_client_unblock(struct client *c, int error)
+{
+    struct request *r = c->blocked;
+    if (!r || c->closing || r->unblocked)
+        return 0;
+    r->unblocked = error ? 2 : 1;
+    /* Redis 7.0 counts every CLIENT UNBLOCK as a failed call of the
+     * blocked command (the ERROR form's reply is not counted again). */
+    if (!error)
+        shard_command_stat(c->shard, r->cmd, r->argc, r->argv)->failed++;
+    c->npending++; /* as dispatch_client_closing: the cancel may finish r at once */
+    block_cancel_parked(c->shard, r);
+    c->npending--;
+    return 1;
+}
+
 void dispatch_client_freed(struct client *c)
 {
     client_discard_multi(c);
@@ -1445,7 +1480,7 @@ static void exec_child_done(struct request *q)
     subs_free(q);
     if (q->reply.len && q->reply.data[0] == '-') {
         shard_count_error(s, q->reply.data, q->reply.len);
-        shard_command_stat(s, q->cmd)->failed++;
+        shard_command_stat(s, q->cmd, q->argc, q->argv)->failed++;
     }
     buf_append(&r->reply, q->reply.data, q->reply.len);
     r->queued[r->next_queued++] = NULL;
@@ -1503,7 +1538,7 @@ static void body_exec_per_shard(struct shard *s, struct request *r)
         int slot = next[shard_of_cmd[i]]++;
         r->exec_cmds[slot] = (struct exec_cmd){q->cmd, q->argc, q->argv, q->hashes};
         r->exec_slot[i] = slot;
-        shard_command_stat(s, q->cmd)->calls++;
+        shard_command_stat(s, q->cmd, q->argc, q->argv)->calls++;
     }
     struct subreq *subs = subs_alloc(r, groups);
     for (int k = 0; k < tx->nused; k++) {
@@ -1596,7 +1631,10 @@ static void request_step_done(struct shard *s, struct request *r)
             return;
     } else if (r->block && r->nsubs == 1 &&
                (r->subs[0].block_status == BLOCK_TIMEOUT || r->subs[0].block_status == BLOCK_CANCELLED)) {
-        reply_null_array(&r->reply, r->resp); /* the timeout reply of every blocking command */
+        if (r->unblocked == 2 && r->subs[0].block_status == BLOCK_CANCELLED)
+            reply_error(&r->reply, "UNBLOCKED client unblocked via CLIENT UNBLOCK");
+        else
+            reply_null_array(&r->reply, r->resp); /* the timeout reply of every blocking command */
     } else {
         merge_replies(r, &r->reply);
     }
@@ -1631,8 +1669,11 @@ static void request_finish(struct request *r)
     struct client *c = r->client;
     struct shard *s = c->shard;
     subs_free(r);
-    if (r->reply.len && r->reply.data[0] == '-')
+    if (r->reply.len && r->reply.data[0] == '-') {
         shard_count_error(s, r->reply.data, r->reply.len);
+        if (r->cmd)
+            shard_command_stat(s, r->cmd, r->argc, r->argv)->failed++;
+    }
     r->done = 1;
     c->npending--;
     /* Its reply goes out in this iteration: the client is not idle now (the
@@ -1677,11 +1718,24 @@ static struct buf *reply_target(struct client *c, const struct command *cmd, int
     return &(*req)->reply;
 }
 
-static void reply_ready(struct client *c, struct request *req, struct buf *out, size_t before)
+/* An error reply: errorstats, and a failed call when the command ran. */
+static __attribute__((noinline, cold)) void reply_counts_error(struct client *c, const struct buf *out, size_t before)
+{
+    shard_count_error(c->shard, out->data + before, out->len - before);
+    if (c->shard->running_stat) /* the command ran and failed (else: rejected) */
+        c->shard->running_stat->failed++;
+}
+
+/* Inlined: every inline command's reply passes here. */
+static inline __attribute__((always_inline)) void reply_ready(struct client *c, struct request *req, struct buf *out,
+                                                              size_t before)
 {
     if (out->len > before && out->data[before] == '-')
-        shard_count_error(c->shard, out->data + before, out->len - before);
+        reply_counts_error(c, out, before);
+    if (__builtin_expect(c->reply_silent, 0))
+        out->len = before; /* CLIENT REPLY OFF/SKIP */
     if (req) {
+        req->silent = c->reply_silent; /* CLIENT REPLY ON may have changed it */
         req->done = 1;
         c->npending--;
         client_flush_done_requests(c);
@@ -1717,7 +1771,10 @@ static void run_inline(struct shard *s, struct client *c, const struct command *
     if (evict_command_allowed(&ctx))
         cmd->handler(&ctx);
     effect_log_command(&ctx, dirty);
-    shard_command_stat(s, cmd)->usec += monotonic_us() - t0;
+    /* run_inline runs only the command dispatch_command counted: its stats
+     * slot is s->running_stat. */
+    shard_command_time(s, s->running_stat ? s->running_stat : shard_command_stat(s, cmd, argc, argv),
+                       monotonic_us() - t0);
     s->stats.commands++;
     if (blocking_active(s->blocks)) {
         blocking_signal_command(s, c->dbid, cmd, argc, argv, hashes);
@@ -1766,29 +1823,16 @@ static int local_custom_kind(const struct command *cmd, int argc, const struct a
         kind = CUSTOM_CLIENT_LIST;
     else if (cmd->handler == cmd_client && argc >= 3 && arg_is(&argv[1], "kill"))
         kind = CUSTOM_CLIENT_KILL;
-    if (kind == CUSTOM_CLIENT_LIST) {
-        /* Validate filters once here, so every shard sees valid ones. */
-        for (int i = 2; i < argc && !*err; i++) {
-            if (arg_is(&argv[i], "type") && i + 1 < argc) {
-                const struct arg *t = &argv[++i];
-                if (!arg_is(t, "normal") && !arg_is(t, "master") && !arg_is(t, "replica") && !arg_is(t, "slave") &&
-                    !arg_is(t, "pubsub")) {
-                    snprintf(msg, msglen, "ERR Unknown client type '%.*s'", (int)(t->len > 64 ? 64 : t->len), t->ptr);
-                    *err = msg;
-                }
-            } else if (arg_is(&argv[i], "id") && i + 1 < argc) {
-                for (i++; i < argc; i++) {
-                    long long id;
-                    if (!string2ll(argv[i].ptr, argv[i].len, &id) || id <= 0) {
-                        *err = "ERR Invalid client ID";
-                        break;
-                    }
-                }
-            } else {
-                *err = ERR_SYNTAX;
-            }
-        }
+    else if (cmd->handler == cmd_config && argc == 2 && arg_is(&argv[1], "resetstat"))
+        kind = CUSTOM_RESETSTAT;
+    else if (cmd->handler == cmd_client && argc >= 3 && arg_is(&argv[1], "unblock")) {
+        kind = CUSTOM_CLIENT_UNBLOCK;
+        *err = client_unblock_check(argc, argv, msg, msglen);
     }
+    if (kind == CUSTOM_CLIENT_KILL)
+        *err = client_kill_check(argc, argv, msg, msglen);
+    if (kind == CUSTOM_CLIENT_LIST) /* checked once here, so every shard sees valid filters */
+        *err = client_list_check(argc, argv, msg, msglen);
     return kind;
 }
 
@@ -1928,7 +1972,7 @@ static void exec_start_child(struct shard *s, struct request *r, struct request 
     q->tx = r->tx;
     q->dbid = c->dbid; /* SELECT earlier in the transaction applies */
     q->resp = c->resp;
-    shard_command_stat(s, cmd)->calls++;
+    shard_command_stat(s, cmd, q->argc, q->argv)->calls++;
     s->stats.commands += cmd->route == ROUTE_LOCAL;
     if (!key_groups_ok(cmd, q->argc)) { /* MSET a 1 b queued: its error is its reply */
         reply_wrong_arity(&q->reply, cmd->name, strlen(cmd->name));
@@ -2009,7 +2053,7 @@ static void exec_start(struct shard *s, struct request *r)
         for (int i = 0; i < r->nqueued; i++) {
             struct request *q = r->queued[i];
             r->exec_cmds[i] = (struct exec_cmd){q->cmd, q->argc, q->argv, q->hashes};
-            shard_command_stat(s, q->cmd)->calls++;
+            shard_command_stat(s, q->cmd, q->argc, q->argv)->calls++;
         }
         r->aux = CUSTOM_EXEC_ONE_HOP;
         struct subreq *sub = single_sub(r, one, SUB_EXEC, NULL);
@@ -2059,6 +2103,7 @@ static int dispatch_multi(struct client *c, const struct command *cmd, int argc,
     cmd_handler *h = cmd->handler;
     if (c->in_multi && !runs_inside_multi(cmd)) {
         if (cmd->flags & CMD_NO_MULTI) {
+            shard_command_stat(s, cmd, argc, argv)->rejected++;
             c->multi_dirty = 1;
             dispatch_reply_error(c, "ERR Command not allowed inside a transaction");
             return 1;
@@ -2156,7 +2201,35 @@ static int dispatch_multi(struct client *c, const struct command *cmd, int argc,
     return 1;
 }
 
+static inline __attribute__((always_inline)) void dispatch_one(struct client *c, int argc, const struct arg *argv);
+
+/* INFO commandstats: a command refused before it runs counts in
+ * rejected_calls; one that runs counts in calls, and in failed_calls when
+ * it replies an error (s->running_stat, read by reply_ready, while it is
+ * dispatched; request_finish for replies that come later). */
 void dispatch_command(struct client *c, int argc, const struct arg *argv)
+{
+    /* s->running_stat is NULL between commands (calloc, then reset below). */
+    struct shard *s = c->shard;
+    /* CLIENT REPLY: the replies of this command are dropped (the CLIENT
+     * REPLY handler may change the mode, and c->reply_silent, itself);
+     * c->reply_silent is 0 between commands. */
+    if (__builtin_expect(c->reply_mode != REPLY_ON, 0))
+        c->reply_silent = c->reply_mode == REPLY_OFF || c->reply_mode == REPLY_SKIP;
+    dispatch_one(c, argc, argv);
+    s->running_stat = NULL;
+    if (__builtin_expect(c->reply_mode != REPLY_ON, 0) || c->reply_silent) {
+        if (c->reply_mode == REPLY_SKIP)
+            c->reply_mode = REPLY_ON;
+        else if (c->reply_mode == REPLY_SKIP_NEXT)
+            c->reply_mode = REPLY_SKIP;
+        c->reply_silent = 0;
+    }
+}
+
+/* Inlined into dispatch_command: a call costs ~70 instructions per command
+ * (see route_keys). */
+static inline __attribute__((always_inline)) void dispatch_one(struct client *c, int argc, const struct arg *argv)
 {
     struct shard *s = c->shard;
     if (__builtin_expect(c->protected_denied, 0)) {
@@ -2180,6 +2253,7 @@ void dispatch_command(struct client *c, int argc, const struct arg *argv)
      * queue time, the pairs when it runs). */
     if (!command_arity_ok(cmd, argc) || (!c->in_multi && !key_groups_ok(cmd, argc))) {
         c->multi_dirty |= c->in_multi;
+        shard_command_stat(s, cmd, argc, argv)->rejected++;
         if (cmd->handler == cmd_exec) {
             /* Redis: a rejected EXEC discards the transaction. */
             client_discard_multi(c);
@@ -2214,6 +2288,8 @@ void dispatch_command(struct client *c, int argc, const struct arg *argv)
         }
         if (!subcmd || !command_arity_ok(subcmd, argc)) {
             c->multi_dirty |= c->in_multi;
+            if (subcmd) /* an unknown subcommand counts nowhere, as in Redis */
+                shard_command_stat(s, cmd, argc, argv)->rejected++;
             dispatch_reply_error(c, msg);
             return;
         }
@@ -2224,6 +2300,7 @@ void dispatch_command(struct client *c, int argc, const struct arg *argv)
         int denied = acl_check(c, cmd, subcmd, argc, argv, err, sizeof(err));
         if (denied) {
             c->multi_dirty |= c->in_multi;
+            shard_command_stat(s, cmd, argc, argv)->rejected++;
             dispatch_reply_error(c, err);
             if (denied == 2)
                 client_close(c, 1);
@@ -2235,6 +2312,7 @@ void dispatch_command(struct client *c, int argc, const struct arg *argv)
         audit_log(c, "admin", "command=%s", cmd->name);
     if ((cmd->flags & CMD_DENYOOM) && evict_refuse_write(s->cfg, s->now_ms)) {
         c->multi_dirty |= c->in_multi;
+        shard_command_stat(s, cmd, argc, argv)->rejected++;
         dispatch_reply_error(c, EVICT_OOM_ERROR);
         return;
     }
@@ -2242,6 +2320,7 @@ void dispatch_command(struct client *c, int argc, const struct arg *argv)
      * may write (and PING, as Redis 7.0) get MISCONF until a save works. */
     if (((cmd->flags & CMD_WRITE) || cmd->handler == cmd_ping) && snap_writes_refused(s->srv)) {
         c->multi_dirty |= c->in_multi;
+        shard_command_stat(s, cmd, argc, argv)->rejected++;
         dispatch_reply_error(c, ERR_MISCONF);
         return;
     }
@@ -2249,6 +2328,7 @@ void dispatch_command(struct client *c, int argc, const struct arg *argv)
     const char *aof_err;
     if ((cmd->flags & CMD_WRITE) && aof_writes_refused(s->srv, &aof_err)) {
         c->multi_dirty |= c->in_multi;
+        shard_command_stat(s, cmd, argc, argv)->rejected++;
         dispatch_reply_error(c, aof_err);
         return;
     }
@@ -2256,8 +2336,10 @@ void dispatch_command(struct client *c, int argc, const struct arg *argv)
     c->last_cmd = cmd->name;
     c->last_sub = subcmd ? subcmd->name : NULL;
     /* A command queued by MULTI is counted when EXEC runs it. */
-    if (!(c->in_multi && !runs_inside_multi(cmd)))
-        shard_command_stat(s, cmd)->calls++;
+    if (!(c->in_multi && !runs_inside_multi(cmd))) {
+        s->running_stat = shard_command_stat(s, cmd, argc, argv);
+        s->running_stat->calls++;
+    }
     if ((c->in_multi || (cmd->route == ROUTE_LOCAL && is_transaction_command(cmd))) &&
         dispatch_multi(c, cmd, argc, argv))
         goto out;

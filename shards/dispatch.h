@@ -23,11 +23,24 @@ void dispatch_reply_error(struct client *c, const char *msg);
 void dispatch_client_freed(struct client *c);
 /* The client is closing: its blocked command (if any) stops waiting. */
 void dispatch_client_closing(struct client *c);
+/* CLIENT UNBLOCK on the client's thread: its blocked command stops waiting
+ * and replies the timeout (error 0) or the UNBLOCKED error. Returns 1 when
+ * it was blocked. */
+int dispatch_client_unblock(struct client *c, int error);
 /* Frees a request and its sub-requests. */
 void request_free(struct request *r);
 
 /* INFO and CLIENT (core/cmd_server.c) render from every shard's data. */
 void info_render(struct buf *out, int resp, const struct arg *argv, int argc, struct shard *coordinator,
                  const struct shard_info *infos, int n);
+/* Samples the memory figures of INFO (peak, startup); shard 0's cron. */
+void info_sample_memory(void);
+/* CLIENT KILL's arguments checked once before every shard applies them:
+ * NULL, or Redis's error text (possibly written into msg). */
+const char *client_kill_check(int argc, const struct arg *argv, char *msg, size_t msglen);
+/* The same for CLIENT UNBLOCK <id> [TIMEOUT|ERROR]. */
+const char *client_unblock_check(int argc, const struct arg *argv, char *msg, size_t msglen);
+/* The same for CLIENT LIST [TYPE type | ID id ...]. */
+const char *client_list_check(int argc, const struct arg *argv, char *msg, size_t msglen);
 
 #endif

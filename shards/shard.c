@@ -22,6 +22,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +30,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "acl.h"
 #include "aof_log.h"
 #include "blocking.h"
 #include "conn.h"
@@ -70,23 +72,20 @@ static struct io_uring_sqe *get_sqe(struct shard *s)
 
 /* ---------------- stats ---------------- */
 
-struct command_stat *shard_command_stat(struct shard *s, const struct command *cmd)
-{
-    ptrdiff_t idx = cmd - command_table;
-    if (idx < 0 || idx >= s->ncmdstats)
-        idx = s->ncmdstats; /* the spare slot */
-    return &s->cmdstats[idx];
-}
-
+/* Error codes as Redis 7 counts them: the first word of the reply when a
+ * space ends it within 32 bytes, else ERR. */
 void shard_count_error(struct shard *s, const char *reply, size_t len)
 {
     char code[32];
     size_t n = 0;
-    for (size_t i = 1; i < len && n < sizeof(code) - 1; i++) {
-        char ch = reply[i];
-        if (ch == ' ' || ch == '\r')
-            break;
-        code[n++] = ch;
+    s->error_replies++;
+    const char *sp = memchr(reply, ' ', len < 32 ? len : 32);
+    if (sp && sp - reply > 1) {
+        n = (size_t)(sp - reply - 1);
+        memcpy(code, reply + 1, n);
+    } else {
+        n = 3;
+        memcpy(code, "ERR", 3);
     }
     code[n] = '\0';
     for (int i = 0; i < s->nerrstats; i++) {
@@ -99,6 +98,82 @@ void shard_count_error(struct shard *s, const char *reply, size_t len)
         strcpy(s->errstats[s->nerrstats].code, code);
         s->errstats[s->nerrstats++].count = 1;
     }
+}
+
+struct latency_hist *shard_latency_hist_new(struct shard *s, ptrdiff_t slot)
+{
+    struct latency_hist *h = calloc(1, sizeof(*h));
+    s->latency[slot] = h; /* NULL: statistics only, the sample is skipped */
+    return h;
+}
+
+void shard_sample_rates(struct shard *s)
+{
+    uint64_t now_value[INST_KINDS] = {s->stats.commands, s->net_input_bytes, s->net_output_bytes};
+    for (int k = 0; k < INST_KINDS; k++) {
+        struct inst_metric *m = &s->inst[k];
+        if (m->last_ms && s->now_ms - m->last_ms < 100)
+            continue;
+        if (m->last_ms && s->now_ms > m->last_ms && now_value[k] >= m->last_value) {
+            m->rate[m->idx] = (now_value[k] - m->last_value) * 1000 / (uint64_t)(s->now_ms - m->last_ms);
+            m->idx = (m->idx + 1) % INST_SAMPLES;
+        }
+        m->last_ms = s->now_ms;
+        m->last_value = now_value[k];
+    }
+    if (s->id == 0)
+        info_sample_memory();
+}
+
+static uint64_t inst_rate(const struct inst_metric *m)
+{
+    uint64_t sum = 0;
+    for (int i = 0; i < INST_SAMPLES; i++)
+        sum += m->rate[i];
+    return sum / INST_SAMPLES;
+}
+
+void shard_reset_stats(struct shard *s)
+{
+    uint64_t dirty = s->stats.dirty; /* rdb_changes_since_last_save: not a statistic */
+    memset(&s->stats, 0, sizeof(s->stats));
+    s->stats.dirty = dirty;
+    memset(s->cmdstats, 0, sizeof(struct command_stat) * (s->ncmdstats + 1));
+    for (int i = 0; i <= s->ncmdstats; i++) {
+        free(s->latency[i]);
+        s->latency[i] = NULL;
+    }
+    s->nerrstats = 0;
+    s->error_replies = 0;
+    s->total_connections = s->rejected_connections = 0;
+    s->net_input_bytes = s->net_output_bytes = 0;
+    s->reads_processed = s->writes_processed = 0;
+    s->expire_cycle_us = s->expire_time_cap_reached = 0;
+    memset(s->inst, 0, sizeof(s->inst));
+    uint64_t lazy = 0;
+    for (int i = 0; i < s->ndbs; i++)
+        lazy += db_expired_count(s->dbs[i]);
+    s->expired_lazy_base = lazy;
+}
+
+/* Mean remaining TTL (ms) of up to 64 keys spread over db's expiry vector:
+ * an estimate, as Redis's avg_ttl is. */
+static long long sample_avg_ttl(struct db *db, int64_t now_ms)
+{
+    size_t n = db_expires_size(db);
+    if (n == 0)
+        return 0;
+    size_t step = n > 64 ? n / 64 : 1;
+    long double sum = 0;
+    long long count = 0;
+    for (size_t i = 0; i < n && count < 64; i += step) {
+        const struct db_entry *e = db_expires_at(db, i);
+        if (e && e->expire_at > now_ms) {
+            sum += (long double)(e->expire_at - now_ms);
+            count++;
+        }
+    }
+    return count ? (long long)(sum / count) : 0;
 }
 
 void shard_fill_info(struct shard *s, struct shard_info *info)
@@ -120,11 +195,23 @@ void shard_fill_info(struct shard *s, struct shard_info *info)
             info->keys[i] = (long long)db_size(s->dbs[i]);
             info->expires[i] = (long long)db_expires_size(s->dbs[i]);
         }
+        if (i < 64)
+            info->avg_ttl[i] = sample_avg_ttl(s->dbs[i], s->now_ms);
         info->expired_lazy += db_expired_count(s->dbs[i]);
         info->db_overhead += db_overhead_bytes(s->dbs[i]);
     }
+    info->expired_lazy -= info->expired_lazy >= s->expired_lazy_base ? s->expired_lazy_base : info->expired_lazy;
+    for (int k = 0; k < INST_KINDS; k++)
+        info->inst[k] = inst_rate(&s->inst[k]);
+    info->reads_processed = s->reads_processed;
+    info->writes_processed = s->writes_processed;
+    info->error_replies = s->error_replies;
+    info->expire_cycle_us = s->expire_cycle_us;
+    info->expire_time_cap_reached = s->expire_time_cap_reached;
     for (struct client *c = s->clients; c; c = c->next) {
         info->blocked_clients += c->blocked != NULL && !c->closing;
+        info->clients_in_timeout_table += c->blocked != NULL && !c->closing && c->blocked->block_deadline != 0;
+        info->mem_clients_normal += c->in.cap + c->out.cap + c->sending.cap + sizeof(*c);
         if (c->in.cap > info->max_input_buffer)
             info->max_input_buffer = c->in.cap;
         if (c->out.len + c->sending.len > info->max_output_buffer)
@@ -153,75 +240,38 @@ void shard_init_ctx(struct shard *s, struct cmd_ctx *c, int dbid, int resp, stru
 
 /* ---------------- sub-requests ---------------- */
 
-static int client_kill_matches(struct client *c, const struct arg *argv, int argc, uint64_t caller, int *err,
-                               struct buf *out)
+/* CLIENT KILL's filters, already checked by the coordinator
+ * (client_kill_check in core/cmd_server.c): whether client c matches. */
+static int client_kill_matches(struct client *c, const struct arg *argv, int argc, uint64_t caller)
 {
-    if (argc == 3) /* CLIENT KILL addr:port */
+    if (argc == 3) /* CLIENT KILL addr:port: may kill the caller too */
         return strlen(c->addr) == argv[2].len && !memcmp(c->addr, argv[2].ptr, argv[2].len);
     int skipme = 1;
-    int match = 1;
-    for (int i = 2; i < argc; i += 2) {
-        if (i + 1 >= argc) {
-            *err = 1;
-            reply_error(out, ERR_SYNTAX);
-            return 0;
-        }
+    for (int i = 2; i + 1 < argc; i += 2) {
         const struct arg *v = &argv[i + 1];
         if (arg_is(&argv[i], "id")) {
-            long long id;
-            if (!string2ll(v->ptr, v->len, &id) || id <= 0) {
-                *err = 1;
-                reply_error(out, "ERR client-id should be greater than 0");
-                return 0;
-            }
+            long long id = 0;
+            string2ll(v->ptr, v->len, &id);
             if ((uint64_t)id != c->id)
-                match = 0;
+                return 0;
         } else if (arg_is(&argv[i], "addr")) {
             if (strlen(c->addr) != v->len || memcmp(c->addr, v->ptr, v->len))
-                match = 0;
+                return 0;
         } else if (arg_is(&argv[i], "laddr")) {
             if (strlen(c->laddr) != v->len || memcmp(c->laddr, v->ptr, v->len))
-                match = 0;
+                return 0;
         } else if (arg_is(&argv[i], "type")) {
-            if (!arg_is(v, "normal")) {
-                if (!arg_is(v, "master") && !arg_is(v, "replica") && !arg_is(v, "slave") && !arg_is(v, "pubsub")) {
-                    *err = 1;
-                    reply_errorf(out, "ERR Unknown client type '%.*s'", (int)v->len, v->ptr);
-                    return 0;
-                }
-                match = 0;
-            }
+            if (!arg_is(v, "normal")) /* no replica, master or pub/sub client exists */
+                return 0;
         } else if (arg_is(&argv[i], "user")) {
-            if (!arg_is(v, "default"))
-                match = 0;
+            const char *user = acl_client_user(c);
+            if (strlen(user) != v->len || memcmp(user, v->ptr, v->len))
+                return 0;
         } else if (arg_is(&argv[i], "skipme")) {
-            if (arg_is(v, "yes"))
-                skipme = 1;
-            else if (arg_is(v, "no"))
-                skipme = 0;
-            else {
-                *err = 1;
-                reply_error(out, ERR_SYNTAX);
-                return 0;
-            }
-        } else if (arg_is(&argv[i], "maxage")) {
-            long long age;
-            if (!string2ll(v->ptr, v->len, &age)) {
-                *err = 1;
-                reply_error(out, ERR_NOT_INTEGER);
-                return 0;
-            }
-            if (age > 0 && (c->shard->now_ms - c->ctime_ms) / 1000 < age)
-                match = 0;
-        } else {
-            *err = 1;
-            reply_error(out, ERR_SYNTAX);
-            return 0;
+            skipme = arg_is(v, "yes");
         }
     }
-    if (skipme && c->id == caller)
-        match = 0;
-    return match;
+    return !(skipme && c->id == caller);
 }
 
 /* ---------------- transactions on this shard ----------------
@@ -374,8 +424,8 @@ static void run_exec(struct shard *s, struct subreq *sub)
         if (evict_command_allowed(&c))
             ec->cmd->handler(&c);
         effect_log_command(&c, dirty);
-        struct command_stat *st = shard_command_stat(s, ec->cmd);
-        st->usec += monotonic_us() - t0;
+        struct command_stat *st = shard_command_stat(s, ec->cmd, ec->argc, ec->argv);
+        shard_command_time(s, st, monotonic_us() - t0);
         if (sub->out.len > before && sub->out.data[before] == '-') {
             st->failed++;
             shard_count_error(s, sub->out.data + before, sub->out.len - before);
@@ -577,7 +627,7 @@ static void shard_run_sub(struct shard *s, struct subreq *sub)
             sub->handler(&c);
         if (!c.blocked)
             effect_log_command(&c, dirty);
-        shard_command_stat(s, c.cmd)->usec += monotonic_us() - t0;
+        shard_command_time(s, shard_command_stat(s, c.cmd, sub->argc, sub->argv), monotonic_us() - t0);
         if (c.blocked) {
             blocking_park(s, sub); /* refused when cancelled: completes as such */
             break;
@@ -640,9 +690,34 @@ static void shard_run_sub(struct shard *s, struct subreq *sub)
         struct shard_info info;
         shard_fill_info(s, &info);
         info.nerrstats = s->nerrstats;
+        size_t base = sub->out.len;
         buf_append(&sub->out, &info, sizeof(info));
         buf_append(&sub->out, s->cmdstats, sizeof(struct command_stat) * (s->ncmdstats + 1));
         buf_append(&sub->out, s->errstats, sizeof(struct error_stat) * s->nerrstats);
+        for (int i = 0; i <= s->ncmdstats; i++) {
+            if (!s->latency[i])
+                continue;
+            struct latency_entry e = {.slot = i};
+            e.hist = *s->latency[i];
+            buf_append(&sub->out, &e, sizeof(e));
+            info.nlatency++;
+        }
+        memcpy(sub->out.data + base + offsetof(struct shard_info, nlatency), &info.nlatency, sizeof(info.nlatency));
+        break;
+    }
+    case SUB_RESETSTAT:
+        shard_reset_stats(s);
+        break;
+    case SUB_CLIENT_UNBLOCK: {
+        long long id = 0;
+        string2ll(sub->argv[2].ptr, sub->argv[2].len, &id);
+        int error = sub->argc == 4 && arg_is(&sub->argv[3], "error");
+        sub->result = 0;
+        for (struct client *c = s->clients; c; c = c->next)
+            if (c->id == (uint64_t)id) {
+                sub->result = dispatch_client_unblock(c, error);
+                break;
+            }
         break;
     }
     case SUB_CLIENT_LIST: {
@@ -668,29 +743,23 @@ static void shard_run_sub(struct shard *s, struct subreq *sub)
                 }
             }
             if (keep)
-                client_describe(c, &sub->out, s->now_ms);
+                client_describe_running(c, &sub->out, s->now_ms, c->id == (uint64_t)sub->result ? sub->argv : NULL,
+                                        sub->argc);
         }
         break;
     }
     case SUB_CLIENT_KILL: {
         uint64_t caller = (uint64_t)sub->result;
         long long killed = 0;
-        int err = 0;
         struct client *next;
-        for (struct client *c = s->clients; c && !err; c = next) {
+        for (struct client *c = s->clients; c; c = next) {
             next = c->next; /* closing may free c */
             if (c->closing)
                 continue;
-            if (client_kill_matches(c, sub->argv, sub->argc, caller, &err, &sub->out)) {
+            if (client_kill_matches(c, sub->argv, sub->argc, caller)) {
                 killed++;
                 client_close(c, c->id == caller);
             }
-        }
-        if (!err && s->clients == NULL && sub->argc > 3) {
-            /* Validate filters even when this shard has no client. */
-            struct client probe = {0};
-            probe.shard = s;
-            client_kill_matches(&probe, sub->argv, sub->argc, caller, &err, &sub->out);
         }
         sub->result = killed;
         break;
@@ -993,6 +1062,7 @@ static void on_recv(struct shard *s, struct client *c, struct io_uring_cqe *cqe)
     if (res > 0) {
         unsigned bid = cqe->flags >> IORING_CQE_BUFFER_SHIFT;
         s->net_input_bytes += res;
+        s->reads_processed++;
         if (!c->closing) {
             const char *data = s->buf_base + (size_t)bid * s->buf_size;
             if (c->tls)
@@ -1131,6 +1201,7 @@ static void shard_cron(struct shard *s)
      * finds more than a quarter expired. */
     int64_t budget_us = 250000 / s->cfg->hz;
     int64_t start = monotonic_us();
+    shard_sample_rates(s);
     for (int k = 0; k < s->ndbs; k++) {
         int i = (s->expire_db_cursor + k) % s->ndbs;
         struct db *db = s->dbs[i];
@@ -1144,9 +1215,11 @@ static void shard_cron(struct shard *s)
         }
         if (monotonic_us() - start > budget_us) {
             s->expire_db_cursor = i;
+            s->expire_time_cap_reached++;
             break;
         }
     }
+    s->expire_cycle_us += (uint64_t)(monotonic_us() - start);
     for (int i = 0; i < s->ndbs; i++)
         db_rehash_step(s->dbs[i], 100);
     snap_shard_cron(s);
@@ -1287,8 +1360,9 @@ static int shard_setup(struct server *srv, struct shard *s, int id, char *err, s
     s->dbs = calloc(s->ndbs, sizeof(*s->dbs));
     for (int i = 0; i < s->ndbs; i++)
         s->dbs[i] = db_create();
-    s->ncmdstats = command_count();
+    s->ncmdstats = command_stat_count();
     s->cmdstats = calloc(s->ncmdstats + 1, sizeof(struct command_stat));
+    s->latency = calloc(s->ncmdstats + 1, sizeof(*s->latency));
     s->building = calloc(srv->nshards, sizeof(*s->building));
     s->replying = calloc(srv->nshards, sizeof(*s->replying));
     s->locks = locktab_create();

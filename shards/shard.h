@@ -23,6 +23,7 @@
 
 #include <liburing.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "buf.h"
@@ -45,12 +46,14 @@ enum sub_op {
     SUB_INFO,    /* fill a struct shard_info */
     SUB_CLIENT_LIST,
     SUB_CLIENT_KILL,
-    SUB_LOCK,    /* take a transaction's locks on this shard (see txn_part) */
-    SUB_UNLOCK,  /* release them (`lock`) */
-    SUB_EXEC,    /* MULTI/EXEC whose keys all live here: every command in one hop */
-    SUB_WATCH,   /* register watchers of argv[1..]; versions into `out` */
-    SUB_UNWATCH, /* drop watchers of argv[1..] */
-    SUB_UNBLOCK, /* cancel the parked blocking sub whose block_seq is `result` (detached) */
+    SUB_LOCK,           /* take a transaction's locks on this shard (see txn_part) */
+    SUB_UNLOCK,         /* release them (`lock`) */
+    SUB_EXEC,           /* MULTI/EXEC whose keys all live here: every command in one hop */
+    SUB_WATCH,          /* register watchers of argv[1..]; versions into `out` */
+    SUB_UNWATCH,        /* drop watchers of argv[1..] */
+    SUB_UNBLOCK,        /* cancel the parked blocking sub whose block_seq is `result` (detached) */
+    SUB_RESETSTAT,      /* CONFIG RESETSTAT: zero this shard's INFO counters */
+    SUB_CLIENT_UNBLOCK, /* CLIENT UNBLOCK: unblock client argv[2] if it lives and blocks here */
 };
 
 /* Transaction flags of a sub-request (txflags). */
@@ -139,14 +142,45 @@ struct listener {
     char addr[64];
 };
 
-/* Per-command counters for INFO commandstats (indexed like command_table). */
+/* Per-command counters for INFO commandstats, one per command_stat_count()
+ * slot (commands, then subcommands), as Redis 7 counts them: `calls` when
+ * the command ran, `failed` when it ran and replied an error, `rejected`
+ * when it was refused before running (arity, ACL, OOM, MISCONF, ...). */
 struct command_stat {
     uint64_t calls;
     uint64_t usec;
     uint64_t failed;
+    uint64_t rejected;
 };
 
-#define MAX_ERROR_CODES 32
+/* INFO latencystats: per command slot, a log-linear histogram of run
+ * times in ns (measured in us): values below 32 exact, then 32 buckets per
+ * power of two (3% wide), up to 2^40 ns; 9.3 KB. Allocated at a slot's first
+ * timed call; copied behind the SUB_INFO reply for the coordinator. */
+#define LAT_SUB_BITS 5
+#define LAT_BUCKETS (37 << LAT_SUB_BITS)
+struct latency_hist {
+    uint64_t bucket[LAT_BUCKETS]; /* the count is their sum (INFO adds it up) */
+};
+struct latency_entry { /* one slot's histogram in the SUB_INFO reply */
+    int32_t slot;
+    int32_t pad;
+    struct latency_hist hist;
+};
+
+/* Instantaneous rates (INFO instantaneous_*), Redis's method: every 100 ms
+ * the shard cron samples a running counter; the rate is the mean of the
+ * last INST_SAMPLES per-second rates. */
+#define INST_SAMPLES 16
+enum inst_metric_kind { INST_OPS, INST_NET_IN, INST_NET_OUT, INST_KINDS };
+struct inst_metric {
+    int64_t last_ms;
+    uint64_t last_value;
+    uint64_t rate[INST_SAMPLES];
+    int idx;
+};
+
+#define MAX_ERROR_CODES 128
 struct error_stat {
     char code[32];
     uint64_t count;
@@ -168,13 +202,21 @@ struct shard_info {
     int ndbs;
     long long keys[64]; /* first 64 dbs shown in INFO keyspace */
     long long expires[64];
+    long long avg_ttl[64]; /* ms, estimated from a sample of the expiry vector */
     size_t db_overhead;
     size_t max_input_buffer, max_output_buffer;
+    uint64_t inst[INST_KINDS]; /* per-second rates (struct inst_metric) */
+    uint64_t reads_processed, writes_processed;
+    long long clients_in_timeout_table; /* blocked clients with a deadline */
+    size_t mem_clients_normal;          /* buffers of every client */
+    uint64_t error_replies;             /* every error reply, counted or not in errstats */
+    uint64_t expire_cycle_us, expire_time_cap_reached;
     /* Set by the coordinator: point into the bytes that follow this struct
      * in the SUB_INFO reply (command_count()+1 stats, then nerrstats). */
     const struct command_stat *cmdstats;
     const struct error_stat *errstats;
     int nerrstats;
+    int nlatency; /* struct latency_entry records after the errstats */
 };
 
 struct shard {
@@ -195,6 +237,13 @@ struct shard {
     int ncmdstats;
     struct error_stat errstats[MAX_ERROR_CODES];
     int nerrstats;
+    uint64_t error_replies;
+    struct command_stat *running_stat; /* the command being dispatched (dispatch_command) */
+    struct latency_hist **latency;     /* [ncmdstats + 1], NULL until a slot's first timed call */
+    struct inst_metric inst[INST_KINDS];
+    uint64_t reads_processed, writes_processed; /* recv and send completions */
+    uint64_t expired_lazy_base;                 /* lazy expirations before CONFIG RESETSTAT */
+    uint64_t expire_cycle_us, expire_time_cap_reached;
     int expire_db_cursor;
     int64_t last_cron_ms;
 
@@ -262,8 +311,46 @@ int shard_accept_sub(struct shard *s, struct subreq *sub);
  * shard_accept_sub instead. Costs one compare while no lock exists. */
 int shard_keys_locked(struct shard *s, const struct command *cmd, int argc, const struct arg *argv,
                       const uint64_t *hashes);
-/* The per-command stats slot of a command (its parent for subcommands). */
-struct command_stat *shard_command_stat(struct shard *s, const struct command *cmd);
+/* The per-command stats slot of a command; a container's (CLIENT, CONFIG,
+ * ...) counts per subcommand (argv[1]) as Redis 7 does. Inline: it is on
+ * every command's path. */
+static inline struct command_stat *shard_command_stat(struct shard *s, const struct command *cmd, int argc,
+                                                      const struct arg *argv)
+{
+    ptrdiff_t idx = cmd - command_table;
+    if (__builtin_expect(cmd->subcommands != NULL, 0) && argc >= 2)
+        idx = command_sub_stat_index(cmd, &argv[1]);
+    if (idx < 0 || idx >= s->ncmdstats)
+        idx = s->ncmdstats; /* the spare slot */
+    return &s->cmdstats[idx];
+}
+struct latency_hist *shard_latency_hist_new(struct shard *s, ptrdiff_t slot);
+
+static inline int latency_index(uint64_t ns)
+{
+    if (ns < (1u << LAT_SUB_BITS))
+        return (int)ns;
+    int b = 63 - __builtin_clzll(ns);
+    if (b > 40)
+        return LAT_BUCKETS - 1;
+    return ((b - LAT_SUB_BITS + 1) << LAT_SUB_BITS) + (int)((ns >> (b - LAT_SUB_BITS)) & ((1u << LAT_SUB_BITS) - 1));
+}
+
+/* Adds one run of usec microseconds to a command's stats (usec and its
+ * latency histogram). Inline: it is on every command's path. */
+static inline void shard_command_time(struct shard *s, struct command_stat *st, int64_t usec)
+{
+    st->usec += (uint64_t)usec;
+    ptrdiff_t slot = st - s->cmdstats;
+    struct latency_hist *h = s->latency[slot];
+    if (__builtin_expect(h == NULL, 0) && !(h = shard_latency_hist_new(s, slot)))
+        return;
+    h->bucket[latency_index(usec > 0 ? (uint64_t)usec * 1000 : 0)]++;
+}
+/* Shard cron: samples the instantaneous rates every 100 ms. */
+void shard_sample_rates(struct shard *s);
+/* CONFIG RESETSTAT on this shard. */
+void shard_reset_stats(struct shard *s);
 void shard_count_error(struct shard *s, const char *reply, size_t len);
 void shard_fill_info(struct shard *s, struct shard_info *info);
 /* Sets up a ctx to run on this shard. */

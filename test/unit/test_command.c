@@ -227,6 +227,49 @@ Test(command, count_is_the_number_of_top_level_entries)
     cr_assert_gt(command_count(), 0);
 }
 
+/* INFO commandstats: one slot per command and per subcommand, each named
+ * as Redis names it ("get", "client|list"), every slot distinct. */
+Test(command, stat_slots_cover_commands_and_subcommands)
+{
+    int total = 0;
+    for (const struct command *cmd = command_table; cmd->name; cmd++) {
+        total++;
+        for (const struct command *sub = cmd->subcommands; sub && sub->name; sub++)
+            total++;
+    }
+    cr_assert_eq(command_stat_count(), total);
+    char *seen = calloc((size_t)total, 1);
+    char name[80], want[80];
+    for (int i = 0; i < command_count(); i++) {
+        const struct command *cmd = &command_table[i];
+        command_stat_name(i, name, sizeof(name));
+        cr_assert_str_eq(name, cmd->name);
+        seen[i]++;
+        for (const struct command *sub = cmd->subcommands; sub && sub->name; sub++) {
+            struct arg a = {.ptr = sub->name, .len = strlen(sub->name)};
+            int slot = command_sub_stat_index(cmd, &a);
+            cr_assert(slot >= command_count() && slot < total, "%s|%s: slot %d", cmd->name, sub->name, slot);
+            seen[slot]++;
+            command_stat_name(slot, name, sizeof(name));
+            snprintf(want, sizeof(want), "%s|%s", cmd->name, sub->name);
+            cr_assert_str_eq(name, want);
+        }
+        /* An unknown subcommand falls back to the container's own slot. */
+        if (cmd->subcommands) {
+            struct arg a = {.ptr = "NoSuchSub", .len = 9};
+            cr_assert_eq(command_sub_stat_index(cmd, &a), i);
+        }
+    }
+    for (int i = 0; i < total; i++)
+        cr_assert_eq(seen[i], 1, "slot %d used %d times", i, seen[i]);
+    free(seen);
+    /* Case does not matter, as for lookups. */
+    const struct command *client = command_lookup("client", 6);
+    struct arg upper = {.ptr = "LIST", .len = 4};
+    command_stat_name(command_sub_stat_index(client, &upper), name, sizeof(name));
+    cr_assert_str_eq(name, "client|list");
+}
+
 /* ---------------- lookup ---------------- */
 
 Test(command, lookup_finds_every_name_in_any_case)
@@ -549,7 +592,8 @@ Test(command, docs)
         "deprecated_since\r\n$5\r\n2.0.0\r\n$11\r\nreplaced_by\r\n$10\r\n`GETRANGE`\r\n");
     /* A container's docs nest its subcommands'. */
     const char *config = COMMAND3("DOCS", "config");
-    cr_assert_not_null(strstr(config, "$11\r\nsubcommands\r\n%4\r\n"), "%s", config);
+    cr_assert_not_null(strstr(config, "$11\r\nsubcommands\r\n%5\r\n"), "%s",
+                       config); /* get help resetstat rewrite set */
     cr_assert_not_null(strstr(config, "$10\r\nconfig|get\r\n%4\r\n$7\r\nsummary\r\n"), "%s", config);
 }
 
@@ -561,11 +605,11 @@ Test(command, list_and_filters)
                      "object|idletime\r\n$15\r\nobject|refcount\r\n");
     /* Categories by bare name, any case; subcommands count on their own. */
     cr_assert_str_eq(COMMAND2("LIST", "FILTERBY", "ACLCAT", "Dangerous"),
-                     "*26\r\n$4\r\nkeys\r\n$7\r\nflushdb\r\n$8\r\nflushall\r\n$6\r\nswapdb\r\n$11\r\nclient|kill\r\n"
-                     "$11\r\nclient|list\r\n$15\r\nclient|no-evict\r\n$4\r\ninfo\r\n"
+                     "*28\r\n$4\r\nkeys\r\n$7\r\nflushdb\r\n$8\r\nflushall\r\n$6\r\nswapdb\r\n$11\r\nclient|kill\r\n"
+                     "$11\r\nclient|list\r\n$15\r\nclient|no-evict\r\n$14\r\nclient|unblock\r\n$4\r\ninfo\r\n"
                      "$11\r\nacl|deluser\r\n$10\r\nacl|dryrun\r\n$11\r\nacl|getuser\r\n$8\r\nacl|list\r\n"
                      "$8\r\nacl|load\r\n$7\r\nacl|log\r\n$8\r\nacl|save\r\n$11\r\nacl|setuser\r\n$9\r\nacl|users\r\n"
-                     "$10\r\nconfig|get\r\n$14\r\n"
+                     "$10\r\nconfig|get\r\n$16\r\nconfig|resetstat\r\n$14\r\n"
                      "config|rewrite\r\n$10\r\nconfig|set\r\n$8\r\nshutdown\r\n$5\r\ndebug\r\n$8\r\nlastsave\r\n"
                      "$4\r\nsave\r\n$6\r\nbgsave\r\n$12\r\nbgrewriteaof\r\n");
     cr_assert_str_eq(COMMAND2("LIST", "FILTERBY", "ACLCAT", "@string"), "*0\r\n");
@@ -584,7 +628,7 @@ Test(command, list_and_filters)
     char head[96];
     snprintf(head, sizeof(head), "*%d\r\n$%zu\r\n%s\r\n", total, strlen(command_table[0].name), command_table[0].name);
     cr_assert_eq(strncmp(all, head, strlen(head)), 0, "%s", all);
-    cr_assert_not_null(strstr(all, "$6\r\nclient\r\n$14\r\nclient|getname\r\n"));
+    cr_assert_not_null(strstr(all, "$6\r\nclient\r\n$14\r\nclient|caching\r\n$14\r\nclient|getname\r\n"));
 }
 
 Test(command, getkeys)
