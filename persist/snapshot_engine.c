@@ -7,18 +7,19 @@
  *   1. snap_prepare() (coordinator thread) claims the one snapshot slot in
  *      struct snap_server and fixes epoch E, dir and dbfilename.
  *   2. Under the dispatcher's global barrier, snap_shard_begin() runs on
- *      every shard at one cut: it opens <base>-E-<shard>.snap.tmp, writes
- *      the header into its buffer and puts every db in copy-on-write mode
- *      (db_cow_begin: a bucket is serialized before its first change).
+ *      every shard at one cut: it opens
+ *      <dbfilename>.shardis-E-<shard>.snap.tmp, writes the header into its
+ *      buffer and puts every db in copy-on-write mode (db_cow_begin: a
+ *      bucket is serialized before its first change).
  *   3. Between requests, snap_shard_pump() walks more buckets and submits
  *      IORING_OP_WRITEs of 256 KB chunks through the shard's ring, at most
  *      SNAP_MAX_INFLIGHT bytes in flight; completions come back as TAG_SNAP
  *      CQEs. After the trailer: IORING_OP_FSYNC, then rename and an fsync of
  *      the directory.
  *   4. Each shard's part ends in part_done(); the last one (an atomic count)
- *      writes the index <dir>/<dbfilename> (tmp, fsync, rename, fsync dir),
- *      deletes the previous epoch's files, records the result and runs the
- *      completion callback.
+ *      writes the index <dir>/<dbfilename>.shardis-index (tmp, fsync,
+ *      rename, fsync dir), deletes the previous epoch's files, records the
+ *      result and runs the completion callback.
  * SAVE does steps 2-4 synchronously inside the barrier (clients wait, as
  * with Redis's SAVE).
  *
@@ -66,7 +67,6 @@ struct snap_server {
     void *cb_priv;
     char dir[CONFIG_PATH_MAX];
     char dbfilename[CONFIG_PATH_MAX];
-    char base[CONFIG_PATH_MAX];
     char appendfilename[CONFIG_PATH_MAX]; /* a rewrite's base files are named after it */
     int64_t start_ms;
     int nshards;
@@ -152,22 +152,13 @@ void snap_server_init(struct server *srv)
     srv->snap = ss;
 }
 
-/* "dump.rdb" -> "dump": the per-shard files are named after it. */
-static void base_name(const char *dbfilename, char *out, size_t outlen)
-{
-    snprintf(out, outlen, "%s", dbfilename);
-    char *dot = strrchr(out, '.');
-    if (dot && dot != out)
-        *dot = '\0';
-}
-
 static void shard_file_name(const struct snap_server *ss, uint64_t epoch, int shard, char *out, size_t outlen)
 {
     if (atomic_load(&ss->kind) == SNAP_KIND_REWRITE) {
         aof_base_file_name(ss->appendfilename, epoch, shard, out, outlen);
         return;
     }
-    snprintf(out, outlen, "%s-%llu-%d.snap", ss->base, (unsigned long long)epoch, shard);
+    snprintf(out, outlen, "%s.shardis-%llu-%d.snap", ss->dbfilename, (unsigned long long)epoch, shard);
 }
 
 int snap_prepare(struct server *srv, enum snap_kind kind, snap_done_fn *cb, void *priv, uint64_t *epoch)
@@ -185,7 +176,6 @@ int snap_prepare(struct server *srv, enum snap_kind kind, snap_done_fn *cb, void
         snprintf(ss->dir, sizeof(ss->dir), "%s", cfg->dir);
     snprintf(ss->appendfilename, sizeof(ss->appendfilename), "%s", cfg->appendfilename);
     snprintf(ss->dbfilename, sizeof(ss->dbfilename), "%s", cfg->dbfilename);
-    base_name(cfg->dbfilename, ss->base, sizeof(ss->base));
     ss->cb = cb;
     ss->cb_priv = priv;
     ss->start_ms = mstime();
@@ -259,8 +249,9 @@ static int write_index(struct snap_server *ss, uint64_t epoch, int nshards)
         buf_append_str(&b, line);
     }
     buf_append_str(&b, "end\n");
-    char path[2 * CONFIG_PATH_MAX + 8], tmp[2 * CONFIG_PATH_MAX + 16];
-    snprintf(path, sizeof(path), "%s/%s", ss->dir, ss->dbfilename);
+    char path[2 * CONFIG_PATH_MAX + 40], tmp[2 * CONFIG_PATH_MAX + 48], name[CONFIG_PATH_MAX + 32];
+    snap_index_name(ss->dbfilename, name, sizeof(name));
+    snprintf(path, sizeof(path), "%s/%s", ss->dir, name);
     snprintf(tmp, sizeof(tmp), "%s.tmp", path);
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     int rc = -1;
@@ -285,6 +276,12 @@ static int write_index(struct snap_server *ss, uint64_t epoch, int nshards)
             snprintf(p, sizeof(p), "%s/%s", ss->dir, old.files[i]);
             unlink(p);
         }
+    }
+    if (rc == 0 && had_old && old.legacy) {
+        /* upgraded: the older shardis's index at dbfilename is replaced */
+        char p[2 * CONFIG_PATH_MAX + 8];
+        snprintf(p, sizeof(p), "%s/%s", ss->dir, ss->dbfilename);
+        unlink(p);
     }
     if (had_old)
         snap_index_free(&old);
@@ -445,6 +442,7 @@ static int job_open(struct shard *s, struct snap_job *job, char *err, size_t err
         snprintf(err, errlen, "Out of memory starting a snapshot");
         return -1;
     }
+    snap_writer_set_compression(&job->w, server_config(s->srv)->rdbcompression);
     job->dbctx = calloc(s->ndbs, sizeof(*job->dbctx));
     for (int i = 0; i < s->ndbs; i++) {
         job->dbctx[i].job = job;
