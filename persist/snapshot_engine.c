@@ -51,10 +51,21 @@
 
 #define SNAP_CHUNK (256 * 1024)
 #define SNAP_MAX_INFLIGHT (2 * 1024 * 1024)
-/* Buckets walked per pump step; a pump (once per loop iteration) stops
- * after SNAP_PUMP_US of work, so requests waiting behind it wait little. */
-#define SNAP_STEP_BUCKETS 32
-#define SNAP_PUMP_US 200
+/* Pacing the walk (docs/architecture.md, "Writing between requests"): a
+ * pump (once per loop iteration) walks SNAP_STEP_BUCKETS buckets at a time,
+ * stops after SNAP_PUMP_US of work and as soon as a completion (a request)
+ * is waiting in the ring. While the shard serves requests (it ran or
+ * forwarded one in the last SNAP_IDLE_US) the walk earns credit at half the
+ * wall time (at most SNAP_PUMP_US saved up) and spends it, and the loop may
+ * sleep in between: a timer of SNAP_PACE_US wakes it for more. So the
+ * thread uses at most about half a core for the snapshot and stays a thread
+ * that sleeps, which the scheduler wakes at once when a request arrives (a
+ * thread that never sleeps waits for a time slice: ms on a busy machine).
+ * An idle shard walks at full speed. */
+#define SNAP_STEP_BUCKETS 16
+#define SNAP_PUMP_US 150
+#define SNAP_PACE_US 150
+#define SNAP_IDLE_US 5000
 
 struct snap_server {
     pthread_mutex_t lock;
@@ -100,9 +111,11 @@ struct snap_dbctx {
 
 struct snap_io {
     struct snap_job *job;
-    unsigned char *data; /* NULL for the fsync */
+    unsigned char *data; /* NULL for the fsync and the pacing timer */
     size_t len, done;
     uint64_t offset;
+    int is_timer;                /* the pacing timer (IORING_OP_TIMEOUT) */
+    struct __kernel_timespec ts; /* its delay, read by the kernel at submit */
 };
 
 enum job_state { JOB_WALK, JOB_DRAIN, JOB_FSYNC, JOB_FAILED };
@@ -124,6 +137,12 @@ struct snap_job {
     int cow_on;
     int err; /* errno of the failure */
     struct snap_dbctx *dbctx;
+    /* pacing: requests seen (commands run + forwarded) and when they moved */
+    uint64_t activity;
+    int64_t active_us;
+    int timer_armed;   /* a pacing timer is in flight */
+    int64_t credit_us; /* walk time left while serving (may go below 0) */
+    int64_t credit_at; /* when credit_us was last topped up */
 };
 
 static struct snap_server *S(struct server *srv)
@@ -566,6 +585,24 @@ static void resubmit(struct shard *s, struct snap_io *io)
     io_uring_sqe_set_data64(sqe, (uint64_t)(uintptr_t)io | TAG_SNAP);
 }
 
+/* The pacing timer: its CQE (TAG_SNAP) wakes the loop for the next pump. */
+static void arm_pace_timer(struct shard *s, struct snap_job *job)
+{
+    struct snap_io *io = calloc(1, sizeof(*io));
+    io->job = job;
+    io->is_timer = 1;
+    io->ts.tv_nsec = SNAP_PACE_US * 1000;
+    job->inflight++;
+    job->timer_armed = 1;
+    struct io_uring_sqe *sqe = io_uring_get_sqe(&s->ring);
+    if (!sqe) {
+        io_uring_submit(&s->ring);
+        sqe = io_uring_get_sqe(&s->ring);
+    }
+    io_uring_prep_timeout(sqe, &io->ts, 0, 0);
+    io_uring_sqe_set_data64(sqe, (uint64_t)(uintptr_t)io | TAG_SNAP);
+}
+
 int snap_shard_pump(struct shard *s)
 {
     struct snap_job *job = s->snap;
@@ -579,9 +616,32 @@ int snap_shard_pump(struct shard *s)
             return 0;
         job = s->snap;
     }
+    int serving = 0;
     if (job->state == JOB_WALK) {
-        int64_t start = monotonic_us();
-        while (job->inflight_bytes < SNAP_MAX_INFLIGHT && monotonic_us() - start < SNAP_PUMP_US) {
+        int64_t now = monotonic_us();
+        uint64_t activity = s->stats.commands + s->stats.hops_out;
+        if (activity != job->activity) {
+            job->activity = activity;
+            job->active_us = now;
+        }
+        serving = now - job->active_us < SNAP_IDLE_US;
+        int64_t budget = SNAP_PUMP_US;
+        if (serving) {
+            /* half of the wall time, at most one budget saved up */
+            job->credit_us += (now - job->credit_at) / 2;
+            if (job->credit_us > SNAP_PUMP_US)
+                job->credit_us = SNAP_PUMP_US;
+            budget = job->credit_us;
+        }
+        job->credit_at = now;
+        /* the replies and messages of this iteration leave before the walk */
+        if (serving && budget > 0)
+            io_uring_submit(&s->ring);
+        int64_t start = now;
+        while (job->inflight_bytes < SNAP_MAX_INFLIGHT && now - start < budget) {
+            /* a completion waits (a request, most likely): serve it first */
+            if (io_uring_cq_ready(&s->ring))
+                break;
             if (job->db >= s->ndbs) {
                 snap_writer_end(&job->w, &job->cur);
                 job_cow_end(job);
@@ -593,6 +653,15 @@ int snap_shard_pump(struct shard *s)
                 job->db++;
             if (job->cur.len >= SNAP_CHUNK)
                 submit_chunk(s, job);
+            now = monotonic_us();
+        }
+        if (serving) {
+            job->credit_us -= now - start;
+            /* the loop may sleep: the timer brings it back for more */
+            if (job->state == JOB_WALK && !job->timer_armed)
+                arm_pace_timer(s, job);
+        } else {
+            job->credit_us = 0;
         }
     }
     /* Buckets copied by writes between pumps. */
@@ -605,7 +674,7 @@ int snap_shard_pump(struct shard *s)
         job->state = JOB_FSYNC;
         resubmit(s, io);
     }
-    return job->state == JOB_WALK && job->inflight_bytes < SNAP_MAX_INFLIGHT;
+    return job->state == JOB_WALK && job->inflight_bytes < SNAP_MAX_INFLIGHT && !serving;
 }
 
 /* The end of a part whose data is fsynced: publish it, then part_done.
@@ -633,6 +702,13 @@ void snap_shard_cqe(struct shard *s, void *ptr, int res)
 {
     struct snap_io *io = ptr;
     struct snap_job *job = io->job;
+    if (io->is_timer) {
+        job->timer_armed = 0;
+        job->inflight--;
+        free(io);
+        job_maybe_end(job);
+        return;
+    }
     if (res < 0 && res == -EINTR) {
         resubmit(s, io);
         return;

@@ -737,3 +737,47 @@ Test(persist_snapshot, rdbcompression_shrinks_the_files)
     cr_assert(server_stop(&srv));
     remove_tree(dir);
 }
+
+/* The walk is paced while clients are served (it yields to requests and
+ * earns half of the wall time): under a client that never stops sending
+ * GETs, BGSAVE still finishes, with every key, and the GETs are answered
+ * all along. */
+Test(persist_snapshot, bgsave_finishes_under_continuous_requests)
+{
+    skip_for_redis();
+    char dir[256];
+    make_dir(dir, sizeof(dir));
+    struct test_server srv;
+    start(&srv, dir, 0, 0, NULL);
+    redisContext *c = client_connect_port(srv.port), *probe = client_connect_port(srv.port);
+    fill_keys(c, "k", 100000);
+    expect_status(cmd(c, "BGSAVE"), "Background saving started");
+    long long deadline = now_ms() + 50000;
+    char v[64];
+    long gets = 0;
+    for (;;) {
+        /* a burst of GETs between two looks at INFO */
+        for (int i = 0; i < 100; i++, gets++) {
+            char want[32];
+            snprintf(want, sizeof(want), "%ld", (gets * 7919) % 100000);
+            expect_str(cmd(probe, "GET k%s", want), want);
+        }
+        char *info = info_text(c, "persistence");
+        cr_assert(info_field(info, "rdb_bgsave_in_progress", v, sizeof(v)));
+        free(info);
+        if (strcmp(v, "0") == 0)
+            break;
+        cr_assert(now_ms() < deadline, "BGSAVE did not finish under load (%ld GETs)", gets);
+    }
+    info_expect(c, "rdb_last_bgsave_status", "ok");
+    redisFree(probe);
+    redisFree(c);
+    cr_assert(server_stop(&srv));
+    start(&srv, dir, 0, 0, NULL);
+    c = client_connect_port(srv.port);
+    cr_assert_eq(dbsize(c), 100000);
+    expect_str(cmd(c, "GET k99999"), "99999");
+    redisFree(c);
+    cr_assert(server_stop(&srv));
+    remove_tree(dir);
+}
