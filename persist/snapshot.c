@@ -226,6 +226,8 @@ static void writer_flush_block(struct snap_writer *w, struct snap_buf *out)
     }
     writer_account(w, out, from);
     blk->len = 0;
+    if (blk->cap > 16 * SNAP_BLOCK_SIZE)
+        snap_buf_free(blk); /* after one big value: do not keep its room */
     w->block_db = -1;
     w->prev_klen = 0;
 }
@@ -970,8 +972,10 @@ int snap_load_buffer(const unsigned char *data, size_t len, int flags, snap_entr
             fail(&r, rec_at, "%s", "block runs past the end of the file");
             goto out;
         }
-        if (raw_len == 0 || raw_len > SNAP_BLOCK_MAX ||
-            (kind == SNAP_BLOCK_LZ4 && (comp_len == 0 || raw_len > comp_len * 255 + 16))) {
+        /* A raw block is bounded by the file; an LZ4 one by what the writer
+         * compresses and by LZ4's best ratio (about 255:1). */
+        if (raw_len == 0 || (kind == SNAP_BLOCK_LZ4 &&
+                             (comp_len == 0 || raw_len > LZ4_MAX_INPUT_SIZE || raw_len > comp_len * 255 + 16))) {
             fail(&r, rec_at, "%s", "bad block length");
             goto out;
         }

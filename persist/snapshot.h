@@ -52,8 +52,6 @@
 #define SNAP_BLOCK_SIZE (64 * 1024)
 /* key bytes a key may share with the previous key of its block */
 #define SNAP_KEY_PREFIX 32
-/* largest decoded block the loader accepts (a 512 MB string and its key) */
-#define SNAP_BLOCK_MAX (1100u * 1024 * 1024)
 
 struct server;
 struct shard;

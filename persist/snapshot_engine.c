@@ -55,17 +55,19 @@
  * pump (once per loop iteration) walks SNAP_STEP_BUCKETS buckets at a time,
  * stops after SNAP_PUMP_US of work and as soon as a completion (a request)
  * is waiting in the ring. While the shard serves requests (it ran or
- * forwarded one in the last SNAP_IDLE_US) the walk earns credit at half the
- * wall time (at most SNAP_PUMP_US saved up) and spends it, and the loop may
- * sleep in between: a timer of SNAP_PACE_US wakes it for more. So the
- * thread uses at most about half a core for the snapshot and stays a thread
- * that sleeps, which the scheduler wakes at once when a request arrives (a
- * thread that never sleeps waits for a time slice: ms on a busy machine).
- * An idle shard walks at full speed. */
+ * forwarded one in the last SNAP_IDLE_US) the walk earns credit at
+ * 1/SNAP_SERVING_SHARE of the wall time (at most SNAP_PUMP_US saved up) and
+ * spends it, and the loop may sleep in between: a timer of SNAP_PACE_US
+ * wakes it for more. So the thread uses a quarter of a core at most for the
+ * snapshot and stays a thread that sleeps, which the scheduler wakes at once
+ * when a request arrives (a thread that never sleeps, or uses more than its
+ * fair share of a busy machine, waits for a time slice: milliseconds). An
+ * idle shard walks at full speed. */
 #define SNAP_STEP_BUCKETS 16
-#define SNAP_PUMP_US 150
+#define SNAP_PUMP_US 100
 #define SNAP_PACE_US 150
 #define SNAP_IDLE_US 5000
+#define SNAP_SERVING_SHARE 4 /* 1/4 of the wall time while serving */
 
 struct snap_server {
     pthread_mutex_t lock;
@@ -627,8 +629,8 @@ int snap_shard_pump(struct shard *s)
         serving = now - job->active_us < SNAP_IDLE_US;
         int64_t budget = SNAP_PUMP_US;
         if (serving) {
-            /* half of the wall time, at most one budget saved up */
-            job->credit_us += (now - job->credit_at) / 2;
+            /* a share of the wall time, at most one budget saved up */
+            job->credit_us += (now - job->credit_at) / SNAP_SERVING_SHARE;
             if (job->credit_us > SNAP_PUMP_US)
                 job->credit_us = SNAP_PUMP_US;
             budget = job->credit_us;
