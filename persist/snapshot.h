@@ -49,7 +49,7 @@
 #define SNAP_OP_SELECT 0xFE
 #define SNAP_OP_EXPIRE 0x40
 /* records are gathered into blocks of about this many bytes */
-#define SNAP_BLOCK_SIZE (64 * 1024)
+#define SNAP_BLOCK_SIZE (32 * 1024)
 /* key bytes a key may share with the previous key of its block */
 #define SNAP_KEY_PREFIX 32
 
