@@ -61,6 +61,7 @@ bench: build
 	bash test/bench/tls.sh
 	bash test/bench/acl.sh
 	bash test/bench/persist.sh
+	bash test/bench/snapshot.sh
 	bash test/bench/aof.sh
 
 format:

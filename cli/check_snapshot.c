@@ -1,6 +1,7 @@
 /*
  * check_snapshot.c - shardis-check-snapshot FILE: verifies a snapshot file
- * (or an index file: then every file it names), like redis-check-rdb.
+ * (or an index file, <dbfilename>.shardis-index: then every file it
+ * names), like redis-check-rdb.
  *
  * Prints what it read (header, keys per type) or what is wrong and at which
  * byte offset. Exit status: 0 when every file is intact, 1 when one is
@@ -79,7 +80,7 @@ static int check_file(const char *path)
 int main(int argc, char **argv)
 {
     if (argc != 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
-        fprintf(stderr, "Usage: %s <snapshot-file | index-file (dbfilename)>\n", argv[0]);
+        fprintf(stderr, "Usage: %s <snapshot-file | index-file (<dbfilename>.shardis-index)>\n", argv[0]);
         return 2;
     }
     const char *path = argv[1];
@@ -95,15 +96,14 @@ int main(int argc, char **argv)
     if (strncmp(first, "shardis-snapshot-index", 22) != 0)
         return check_file(path);
     /* An index: check each file it names. */
-    char *copy1 = strdup(path), *copy2 = strdup(path);
-    const char *dir = dirname(copy1), *name = basename(copy2);
+    char *copy1 = strdup(path);
+    const char *dir = dirname(copy1);
     struct snap_index idx;
     char err[2048];
-    int r = snap_index_read(dir, name, &idx, err, sizeof(err));
+    int r = snap_index_read_file(path, &idx, err, sizeof(err));
     if (r <= 0) {
         printf("--- SNAPSHOT ERROR DETECTED ---\n[offset 0] %s\n", r < 0 ? err : "index vanished");
         free(copy1);
-        free(copy2);
         return 1;
     }
     printf("[info] index %s: epoch %llu, %d shard files\n", path, (unsigned long long)idx.epoch, idx.nfiles);
@@ -115,6 +115,5 @@ int main(int argc, char **argv)
     }
     snap_index_free(&idx);
     free(copy1);
-    free(copy2);
     return bad;
 }

@@ -5,29 +5,54 @@
  * Pure functions over buffers; any thread may call them. The engine
  * (snapshot_engine.c) decides what to serialize and when.
  *
- * Value encodings after the common record head (see snapshot.h):
- *   STRING (any string encoding)  u32 len, bytes. The loader picks INT,
+ * Format version 2 (written; version 1 files are still read). After the
+ * 40-byte header the file is a sequence of blocks, then the trailer:
+ *   block    u8 SNAP_BLOCK_RAW, varint n, n bytes of records
+ *            u8 SNAP_BLOCK_LZ4, varint n, varint c, c bytes: n bytes of
+ *            records compressed with LZ4 (one LZ4_compress_default block)
+ *   trailer  u8 SNAP_REC_END, u64 record count, u64 xxh3-64 of every byte
+ *            before this checksum field
+ * A block holds whole records (about SNAP_BLOCK_SIZE bytes of them; one big
+ * value makes one big block) and decodes on its own: it opens with a
+ * database selector and key prefixes are shared only inside it. Blocks that
+ * LZ4 does not shrink, and every block when compression is off
+ * (rdbcompression no), are stored raw. Records inside a block:
+ *   u8 SNAP_OP_SELECT, varint db
+ *   u8 op = type << 3 | encoding (| SNAP_OP_EXPIRE), [varint expire_at,
+ *            absolute unix ms], varint shared, varint suffix length, suffix:
+ *            the key is the first `shared` bytes (at most SNAP_KEY_PREFIX) of
+ *            the previous key of the block followed by the suffix; the value.
+ * Integers are unsigned LEB128 varints (7 bits a byte, low bits first);
+ * signed ones are zigzag-encoded first. Values:
+ *   STRING ENC_INT                zigzag varint of the integer.
+ *   STRING ENC_RAW / ENC_EMBSTR   varint len, bytes. The loader picks INT,
  *                                 EMBSTR or RAW as a SET would.
- *   LISTPACK (list/hash/set/zset) u32 bytes, the listpack block as in memory.
- *   QUICKLIST (list)              i32 fill, u32 nodes, then per node u32 bytes
- *                                 and the node's listpack block.
- *   INTSET (set)                  u32 bytes, the intset block as in memory.
- *   HASHTABLE set                 u32 count, count x (u32 len, bytes).
- *   HASHTABLE hash                u32 count, count x (field, value) as above.
- *   SKIPLIST zset                 u32 count, count x (u32 len, bytes, f64
- *                                 score), in skiplist order.
+ *   LISTPACK (list/hash/set/zset) varint bytes, the listpack block as in memory.
+ *   QUICKLIST (list)              zigzag fill, varint nodes, then per node
+ *                                 varint bytes and the node's listpack block.
+ *   INTSET (set)                  varint bytes, the intset block as in memory.
+ *   HASHTABLE set                 varint count, count x (varint len, bytes).
+ *   HASHTABLE hash                varint count, count x (field, value) as above.
+ *   SKIPLIST zset                 varint count, count x (varint len, bytes,
+ *                                 u64 bits of the f64 score), in skiplist order.
  * Blocks are copied as they are in memory, so loading a compact value is one
  * malloc and one memcpy after validation; the encoding survives a restart.
+ * Version 1 had no blocks and fixed-width fields (see git history); its
+ * records are parsed by the same value code with u32 lengths.
  *
  * Trust: a file is untrusted input. The loader checks the checksum first
- * (unless told not to), then every length against the bytes left, every
- * listpack and intset with its validator, counts against limits, and the
- * type-specific invariants the data structures rely on (even listpacks for
- * hashes and zsets, parsable and ordered scores, no duplicate members), and
- * only then builds the value. Any violation is an error with its offset.
+ * (unless told not to), then every length against the bytes left, every LZ4
+ * block's sizes (decoded size bounded by 255x the compressed one, exact
+ * match after decoding), every listpack and intset with its validator,
+ * counts against limits, and the type-specific invariants the data
+ * structures rely on (even listpacks for hashes and zsets, parsable and
+ * ordered scores, no duplicate members), and only then builds the value.
+ * Any violation is an error with its offset (inside an LZ4 block: the
+ * block's offset, and the offset in its decoded bytes).
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <lz4.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -71,13 +96,16 @@ static unsigned char *buf_room(struct snap_buf *b, size_t extra)
 
 static void put_bytes(struct snap_buf *b, const void *p, size_t n)
 {
+    if (n == 0)
+        return;
     memcpy(buf_room(b, n), p, n);
     b->len += n;
 }
 
 static void put_u8(struct snap_buf *b, uint8_t v)
 {
-    put_bytes(b, &v, 1);
+    *buf_room(b, 1) = v;
+    b->len++;
 }
 
 static void put_u32(struct snap_buf *b, uint32_t v)
@@ -93,9 +121,36 @@ static void put_u64(struct snap_buf *b, uint64_t v)
     put_u32(b, (uint32_t)(v >> 32));
 }
 
+/* Writes v as a varint at p (room for 10 bytes); returns its length. */
+static size_t varint_encode(unsigned char *p, uint64_t v)
+{
+    size_t n = 0;
+    while (v >= 0x80) {
+        p[n++] = (unsigned char)(v | 0x80);
+        v >>= 7;
+    }
+    p[n++] = (unsigned char)v;
+    return n;
+}
+
+static void put_varint(struct snap_buf *b, uint64_t v)
+{
+    b->len += varint_encode(buf_room(b, 10), v);
+}
+
+static uint64_t zigzag(int64_t v)
+{
+    return ((uint64_t)v << 1) ^ (uint64_t)(v >> 63);
+}
+
+static int64_t unzigzag(uint64_t v)
+{
+    return (int64_t)(v >> 1) ^ -(int64_t)(v & 1);
+}
+
 static void put_str(struct snap_buf *b, const void *p, size_t n)
 {
-    put_u32(b, (uint32_t)n);
+    put_varint(b, n);
     put_bytes(b, p, n);
 }
 
@@ -118,6 +173,8 @@ static void writer_account(struct snap_writer *w, const struct snap_buf *out, si
 int snap_writer_begin(struct snap_writer *w, const struct snap_header *h, struct snap_buf *out)
 {
     memset(w, 0, sizeof(*w));
+    w->compress = 1;
+    w->block_db = -1;
     w->xxh = XXH3_createState();
     if (!w->xxh)
         return -1;
@@ -134,6 +191,47 @@ int snap_writer_begin(struct snap_writer *w, const struct snap_header *h, struct
     return 0;
 }
 
+void snap_writer_set_compression(struct snap_writer *w, int on)
+{
+    w->compress = on;
+}
+
+/* Closes the open block: LZ4 when that makes it smaller, else raw. */
+static void writer_flush_block(struct snap_writer *w, struct snap_buf *out)
+{
+    struct snap_buf *blk = &w->block;
+    if (blk->len == 0)
+        return;
+    size_t from = out->len;
+    int stored = 0;
+    if (w->compress && blk->len >= 64 && blk->len <= LZ4_MAX_INPUT_SIZE) {
+        int bound = LZ4_compressBound((int)blk->len);
+        /* room for the block head (kind and two varints) and the worst case */
+        unsigned char *room = buf_room(out, (size_t)bound + 21);
+        int c = LZ4_compress_default((const char *)blk->data, (char *)room + 21, (int)blk->len, bound);
+        if (c > 0 && (size_t)c + 12 < blk->len) {
+            size_t head = 0;
+            room[head++] = SNAP_BLOCK_LZ4;
+            head += varint_encode(room + head, blk->len);
+            head += varint_encode(room + head, (uint64_t)c);
+            memmove(room + head, room + 21, (size_t)c);
+            out->len += head + (size_t)c;
+            stored = 1;
+        }
+    }
+    if (!stored) {
+        put_u8(out, SNAP_BLOCK_RAW);
+        put_varint(out, blk->len);
+        put_bytes(out, blk->data, blk->len);
+    }
+    writer_account(w, out, from);
+    blk->len = 0;
+    if (blk->cap > 16 * SNAP_BLOCK_SIZE)
+        snap_buf_free(blk); /* after one big value: do not keep its room */
+    w->block_db = -1;
+    w->prev_klen = 0;
+}
+
 static void put_listpack(struct snap_buf *out, const unsigned char *lp)
 {
     put_str(out, lp, lp_bytes(lp));
@@ -143,6 +241,10 @@ static void put_value(struct snap_buf *out, const struct db_entry *e)
 {
     switch (e->type) {
     case OBJ_STRING: {
+        if (e->encoding == ENC_INT) {
+            put_varint(out, zigzag(e->v.i));
+            return;
+        }
         char tmp[32];
         size_t len;
         const char *s = entry_string(e, tmp, &len);
@@ -152,8 +254,8 @@ static void put_value(struct snap_buf *out, const struct db_entry *e)
     case OBJ_LIST:
         if (e->encoding == ENC_QUICKLIST) {
             const struct quicklist *ql = e->v.ptr;
-            put_u32(out, (uint32_t)ql->fill);
-            put_u32(out, ql->len);
+            put_varint(out, zigzag(ql->fill));
+            put_varint(out, ql->len);
             for (const struct ql_node *n = ql->head; n; n = n->next)
                 put_listpack(out, n->lp);
         } else {
@@ -167,7 +269,7 @@ static void put_value(struct snap_buf *out, const struct db_entry *e)
             put_listpack(out, e->v.ptr);
         } else {
             struct sdict_iter it;
-            put_u32(out, (uint32_t)sdict_size(e->v.ptr));
+            put_varint(out, sdict_size(e->v.ptr));
             sdict_iter_init(&it, e->v.ptr);
             for (struct sdict_node *n; (n = sdict_iter_next(&it));)
                 put_str(out, n->key, n->klen);
@@ -179,7 +281,7 @@ static void put_value(struct snap_buf *out, const struct db_entry *e)
             put_listpack(out, e->v.ptr);
         } else {
             struct sdict_iter it;
-            put_u32(out, (uint32_t)sdict_size(e->v.ptr));
+            put_varint(out, sdict_size(e->v.ptr));
             sdict_iter_init(&it, e->v.ptr);
             for (struct sdict_node *n; (n = sdict_iter_next(&it));) {
                 size_t vlen;
@@ -195,7 +297,7 @@ static void put_value(struct snap_buf *out, const struct db_entry *e)
             put_listpack(out, e->v.ptr);
         } else {
             const struct zset *z = e->v.ptr;
-            put_u32(out, (uint32_t)z->length);
+            put_varint(out, z->length);
             for (struct zset_node *n = zset_first(z); n; n = zset_next(n)) {
                 uint64_t bits;
                 memcpy(&bits, &n->score, 8);
@@ -209,21 +311,34 @@ static void put_value(struct snap_buf *out, const struct db_entry *e)
 
 void snap_writer_entry(struct snap_writer *w, int dbid, const struct db_entry *e, struct snap_buf *out)
 {
-    size_t from = out->len;
-    put_u8(out, SNAP_REC_ENTRY);
-    put_u8(out, (uint8_t)e->type);
-    put_u8(out, (uint8_t)e->encoding);
-    put_u8(out, 0);
-    put_u32(out, (uint32_t)dbid);
-    put_u64(out, (uint64_t)e->expire_at);
-    put_str(out, e->key, e->key_len);
-    put_value(out, e);
+    struct snap_buf *blk = &w->block;
+    if (w->block_db != dbid) {
+        put_u8(blk, SNAP_OP_SELECT);
+        put_varint(blk, (uint64_t)dbid);
+        w->block_db = dbid;
+    }
+    uint8_t op = (uint8_t)(e->type << 3 | e->encoding);
+    if (e->expire_at)
+        op |= SNAP_OP_EXPIRE;
+    put_u8(blk, op);
+    if (e->expire_at)
+        put_varint(blk, (uint64_t)e->expire_at);
+    size_t shared = 0, max = e->key_len < w->prev_klen ? e->key_len : w->prev_klen;
+    while (shared < max && w->prev_key[shared] == (unsigned char)e->key[shared])
+        shared++;
+    put_varint(blk, shared);
+    put_str(blk, e->key + shared, e->key_len - shared);
+    w->prev_klen = e->key_len < SNAP_KEY_PREFIX ? e->key_len : SNAP_KEY_PREFIX;
+    memcpy(w->prev_key, e->key, w->prev_klen);
+    put_value(blk, e);
     w->records++;
-    writer_account(w, out, from);
+    if (blk->len >= SNAP_BLOCK_SIZE)
+        writer_flush_block(w, out);
 }
 
 void snap_writer_end(struct snap_writer *w, struct snap_buf *out)
 {
+    writer_flush_block(w, out);
     size_t from = out->len;
     put_u8(out, SNAP_REC_END);
     put_u64(out, w->records);
@@ -238,6 +353,7 @@ void snap_writer_abort(struct snap_writer *w)
     if (w->xxh)
         XXH3_freeState(w->xxh);
     w->xxh = NULL;
+    snap_buf_free(&w->block);
 }
 
 /* ---------------- loader ---------------- */
@@ -248,6 +364,7 @@ struct reader {
     char *err;
     size_t errlen;
     uint64_t *err_offset;
+    int version; /* of the file: lengths are u32 (1) or varints (2) */
 };
 
 static int fail(struct reader *r, size_t at, const char *fmt, const char *what)
@@ -293,11 +410,50 @@ static int get_u64(struct reader *r, uint64_t *v, const char *what)
     return 0;
 }
 
+static int get_varint(struct reader *r, uint64_t *v, const char *what)
+{
+    uint64_t x = 0;
+    for (int shift = 0; shift < 64; shift += 7) {
+        if (r->pos >= r->len)
+            return fail(r, r->pos, "unexpected end of file reading %s", what);
+        unsigned char c = r->data[r->pos++];
+        if (shift == 63 && c > 1)
+            break;
+        x |= (uint64_t)(c & 0x7F) << shift;
+        if (!(c & 0x80)) {
+            *v = x;
+            return 0;
+        }
+    }
+    return fail(r, r->pos, "bad variable-length integer in %s", what);
+}
+
+/* A length or count: u32 in version 1, a varint below 2^32 in version 2. */
+static int get_len(struct reader *r, uint32_t *n, const char *what)
+{
+    if (r->version == 1)
+        return get_u32(r, n, what);
+    size_t at = r->pos;
+    uint64_t v;
+    if (get_varint(r, &v, what) < 0)
+        return -1;
+    if (v > UINT32_MAX)
+        return fail(r, at, "%s too large", what);
+    *n = (uint32_t)v;
+    return 0;
+}
+
+/* Bytes a length takes at least (bounds counts by the bytes left). */
+static size_t len_size(const struct reader *r)
+{
+    return r->version == 1 ? 4 : 1;
+}
+
 /* A length-prefixed byte string: *p points into the buffer. */
 static int get_str(struct reader *r, const unsigned char **p, uint32_t *n, const char *what)
 {
     size_t at = r->pos;
-    if (get_u32(r, n, what) < 0)
+    if (get_len(r, n, what) < 0)
         return -1;
     if (*n > r->len - r->pos)
         return fail(r, at, "length of %s runs past the end of the file", what);
@@ -403,6 +559,12 @@ static struct db_entry *get_entry(struct reader *r, uint64_t hash, const unsigne
     case OBJ_STRING: {
         if (enc != ENC_RAW && enc != ENC_INT && enc != ENC_EMBSTR)
             break;
+        if (enc == ENC_INT && r->version >= 2) {
+            uint64_t zz;
+            if (get_varint(r, &zz, "an integer value") < 0)
+                return NULL;
+            return entry_new_int(hash, k, klen, unzigzag(zz));
+        }
         const unsigned char *v;
         uint32_t n;
         if (get_str(r, &v, &n, "a string value") < 0)
@@ -426,14 +588,26 @@ static struct db_entry *get_entry(struct reader *r, uint64_t hash, const unsigne
             return entry_new_collection(hash, k, klen, OBJ_LIST, ENC_LISTPACK, lp);
         }
         if (enc == ENC_QUICKLIST) {
-            uint32_t fill, nodes;
-            if (get_u32(r, &fill, "a quicklist fill") < 0 || get_u32(r, &nodes, "a quicklist node count") < 0)
+            int64_t fill;
+            uint32_t nodes;
+            if (r->version == 1) {
+                uint32_t f32;
+                if (get_u32(r, &f32, "a quicklist fill") < 0)
+                    return NULL;
+                fill = (int32_t)f32;
+            } else {
+                uint64_t zz;
+                if (get_varint(r, &zz, "a quicklist fill") < 0)
+                    return NULL;
+                fill = unzigzag(zz);
+            }
+            if (get_len(r, &nodes, "a quicklist node count") < 0)
                 return NULL;
-            if ((int32_t)fill < -5 || (int32_t)fill > 65535 || nodes == 0 || nodes > r->len - r->pos) {
+            if (fill < -5 || fill > 65535 || nodes == 0 || nodes > r->len - r->pos) {
                 fail(r, at, "%s", "bad quicklist header");
                 return NULL;
             }
-            struct quicklist *ql = ql_new((int)(int32_t)fill);
+            struct quicklist *ql = ql_new((int)fill);
             struct db_entry *e = entry_new_collection(hash, k, klen, OBJ_LIST, ENC_QUICKLIST, ql);
             for (uint32_t i = 0; i < nodes; i++) {
                 size_t node_at = r->pos;
@@ -483,9 +657,9 @@ static struct db_entry *get_entry(struct reader *r, uint64_t hash, const unsigne
         }
         if (enc == ENC_HASHTABLE) {
             uint32_t count;
-            if (get_u32(r, &count, "a set size") < 0)
+            if (get_len(r, &count, "a set size") < 0)
                 return NULL;
-            if (count == 0 || count > (r->len - r->pos) / 4) {
+            if (count == 0 || count > (r->len - r->pos) / len_size(r)) {
                 fail(r, at, "%s", "bad set size");
                 return NULL;
             }
@@ -525,9 +699,9 @@ static struct db_entry *get_entry(struct reader *r, uint64_t hash, const unsigne
         }
         if (enc == ENC_HASHTABLE) {
             uint32_t count;
-            if (get_u32(r, &count, "a hash size") < 0)
+            if (get_len(r, &count, "a hash size") < 0)
                 return NULL;
-            if (count == 0 || count > (r->len - r->pos) / 8) {
+            if (count == 0 || count > (r->len - r->pos) / (2 * len_size(r))) {
                 fail(r, at, "%s", "bad hash size");
                 return NULL;
             }
@@ -565,9 +739,9 @@ static struct db_entry *get_entry(struct reader *r, uint64_t hash, const unsigne
         }
         if (enc == ENC_SKIPLIST) {
             uint32_t count;
-            if (get_u32(r, &count, "a sorted set size") < 0)
+            if (get_len(r, &count, "a sorted set size") < 0)
                 return NULL;
-            if (count == 0 || count > (r->len - r->pos) / 12) {
+            if (count == 0 || count > (r->len - r->pos) / (8 + len_size(r))) {
                 fail(r, at, "%s", "bad sorted set size");
                 return NULL;
             }
@@ -607,11 +781,122 @@ static struct db_entry *get_entry(struct reader *r, uint64_t hash, const unsigne
     return NULL;
 }
 
+/* Builds one entry (its head already read) and hands it on; 0 or -1. */
+static int load_entry(struct reader *r, const unsigned char *key, uint32_t klen, uint8_t type, uint8_t enc,
+                      uint32_t dbid, int64_t expire_at, size_t rec_at, int flags, snap_entry_fn *fn, void *priv,
+                      struct snap_load_result *res)
+{
+    struct db_entry *e = get_entry(r, key_hash((const char *)key, klen), key, klen, type, enc);
+    if (!e) {
+        if (*r->err_offset == 0)
+            *r->err_offset = rec_at;
+        return -1;
+    }
+    e->expire_at = expire_at;
+    res->records++;
+    if ((flags & SNAP_LOAD_VERIFY_ONLY) || !fn) {
+        entry_free(e);
+        return 0;
+    }
+    if (fn(priv, (int)dbid, e) < 0) {
+        *r->err_offset = rec_at;
+        return -1;
+    }
+    return 0;
+}
+
+/* Version 1: one record (after its kind byte) at file level. */
+static int load_record_v1(struct reader *r, size_t rec_at, uint32_t ndbs, int flags, snap_entry_fn *fn, void *priv,
+                          struct snap_load_result *res)
+{
+    const unsigned char *data = r->data;
+    if (r->len - r->pos < 15)
+        return fail(r, r->pos, "unexpected end of file reading %s", "a record head");
+    uint8_t type = data[r->pos], enc = data[r->pos + 1];
+    uint32_t dbid = load_u32(data + r->pos + 3);
+    int64_t expire_at = (int64_t)load_u64(data + r->pos + 7);
+    r->pos += 15;
+    if (!type_encoding_ok(type, enc))
+        return fail(r, rec_at, "%s", "unknown value type or encoding");
+    if (dbid >= ndbs || dbid > 65535)
+        return fail(r, rec_at, "%s", "database index out of range");
+    if (expire_at < 0)
+        return fail(r, rec_at, "%s", "negative expiry time");
+    const unsigned char *key;
+    uint32_t klen;
+    if (get_str(r, &key, &klen, "a key") < 0)
+        return -1;
+    return load_entry(r, key, klen, type, enc, dbid, expire_at, rec_at, flags, fn, priv, res);
+}
+
+/* Version 2: the records of one decoded block (r covers exactly them).
+ * keybuf: scratch for keys rebuilt from a shared prefix. */
+static int load_block_records(struct reader *r, uint32_t ndbs, int flags, snap_entry_fn *fn, void *priv,
+                              struct snap_load_result *res, struct snap_buf *keybuf)
+{
+    int64_t db = -1;
+    const unsigned char *prev = NULL;
+    size_t prev_len = 0;
+    while (r->pos < r->len) {
+        size_t rec_at = r->pos;
+        uint8_t op = r->data[r->pos++];
+        if (op == SNAP_OP_SELECT) {
+            uint64_t v;
+            if (get_varint(r, &v, "a database index") < 0)
+                return -1;
+            if (v >= ndbs || v > 65535)
+                return fail(r, rec_at, "%s", "database index out of range");
+            db = (int64_t)v;
+            continue;
+        }
+        uint8_t type = (op & 0x3F) >> 3, enc = op & 7;
+        if ((op & 0x80) || !type_encoding_ok(type, enc))
+            return fail(r, rec_at, "%s", "unknown record or value type or encoding");
+        if (db < 0)
+            return fail(r, rec_at, "%s", "record before a database selector in its block");
+        uint64_t expire_at = 0, shared;
+        if ((op & SNAP_OP_EXPIRE) && get_varint(r, &expire_at, "an expiry time") < 0)
+            return -1;
+        if (expire_at > INT64_MAX || ((op & SNAP_OP_EXPIRE) && expire_at == 0))
+            return fail(r, rec_at, "%s", "bad expiry time");
+        if (get_varint(r, &shared, "a key prefix length") < 0)
+            return -1;
+        if (shared > prev_len)
+            return fail(r, rec_at, "%s", "key shares more bytes than the previous key has");
+        const unsigned char *suffix, *key;
+        uint32_t slen;
+        if (get_str(r, &suffix, &slen, "a key") < 0)
+            return -1;
+        if (shared + slen > UINT32_MAX - 1)
+            return fail(r, rec_at, "%s", "key too long");
+        uint32_t klen = (uint32_t)shared + slen;
+        if (shared == 0) {
+            key = suffix;
+        } else {
+            keybuf->len = 0;
+            put_bytes(keybuf, prev, shared);
+            put_bytes(keybuf, suffix, slen);
+            key = keybuf->data;
+        }
+        if (load_entry(r, key, klen, type, enc, (uint32_t)db, (int64_t)expire_at, rec_at, flags, fn, priv, res) < 0)
+            return -1;
+        /* the next key's prefix: the bytes are in the block, or were copied */
+        prev_len = klen < SNAP_KEY_PREFIX ? klen : SNAP_KEY_PREFIX;
+        if (shared == 0) {
+            prev = key;
+        } else {
+            memcpy(keybuf->data + SNAP_KEY_PREFIX, key, prev_len);
+            prev = keybuf->data + SNAP_KEY_PREFIX;
+        }
+    }
+    return 0;
+}
+
 int snap_load_buffer(const unsigned char *data, size_t len, int flags, snap_entry_fn *fn, void *priv,
                      struct snap_load_result *res, char *err, size_t errlen)
 {
     memset(res, 0, sizeof(*res));
-    struct reader r = {data, len, 0, err, errlen, &res->error_offset};
+    struct reader r = {data, len, 0, err, errlen, &res->error_offset, 1};
     if (len < SNAP_HEADER_SIZE || memcmp(data, SNAP_MAGIC, 8) != 0)
         return fail(&r, 0, "%s", len < 8 ? "file too short for a snapshot header" : "not a snapshot (bad magic)");
     r.pos = 8;
@@ -625,8 +910,9 @@ int snap_load_buffer(const unsigned char *data, size_t len, int flags, snap_entr
     get_u64(&r, &ctime, "");
     h->epoch = epoch;
     h->ctime_ms = (int64_t)ctime;
-    if (h->version != SNAP_VERSION)
+    if (h->version != 1 && h->version != SNAP_VERSION)
         return fail(&r, 8, "%s", "unsupported snapshot format version");
+    r.version = (int)h->version;
     if (h->nshards == 0 || h->nshards > 65536 || h->shard >= h->nshards)
         return fail(&r, 12, "%s", "bad shard index or shard count in the header");
     /* The trailer: END, count, checksum. */
@@ -638,56 +924,91 @@ int snap_load_buffer(const unsigned char *data, size_t len, int flags, snap_entr
         if (want != got)
             return fail(&r, len - 8, "%s", "checksum mismatch (file damaged or truncated)");
     }
+    /* Version 2: the decoded block (LZ4) and rebuilt keys (prefix sharing;
+     * the bytes from SNAP_KEY_PREFIX on keep the previous key's head). */
+    struct snap_buf scratch = {0}, keybuf = {0};
+    buf_room(&keybuf, 2 * SNAP_KEY_PREFIX);
+    int rc = -1;
     for (;;) {
         size_t rec_at = r.pos;
         uint8_t kind;
         if (get_u8(&r, &kind) < 0)
-            return -1;
+            goto out;
         if (kind == SNAP_REC_END) {
             uint64_t count, sum;
             if (get_u64(&r, &count, "the record count") < 0 || get_u64(&r, &sum, "the checksum") < 0)
-                return -1;
-            if (count != res->records)
-                return fail(&r, rec_at, "%s", "record count in the trailer does not match the records");
-            if (r.pos != len)
-                return fail(&r, r.pos, "%s", "bytes after the trailer");
-            return 0;
+                goto out;
+            if (count != res->records) {
+                fail(&r, rec_at, "%s", "record count in the trailer does not match the records");
+                goto out;
+            }
+            if (r.pos != len) {
+                fail(&r, r.pos, "%s", "bytes after the trailer");
+                goto out;
+            }
+            rc = 0;
+            goto out;
         }
-        if (kind != SNAP_REC_ENTRY)
-            return fail(&r, rec_at, "%s", "unknown record kind");
-        if (r.len - r.pos < 15)
-            return fail(&r, r.pos, "unexpected end of file reading %s", "a record head");
-        uint8_t type = data[r.pos], enc = data[r.pos + 1];
-        uint32_t dbid = load_u32(data + r.pos + 3);
-        int64_t expire_at = (int64_t)load_u64(data + r.pos + 7);
-        r.pos += 15;
-        if (!type_encoding_ok(type, enc))
-            return fail(&r, rec_at, "%s", "unknown value type or encoding");
-        if (dbid >= h->ndbs || dbid > 65535)
-            return fail(&r, rec_at, "%s", "database index out of range");
-        if (expire_at < 0)
-            return fail(&r, rec_at, "%s", "negative expiry time");
-        const unsigned char *key;
-        uint32_t klen;
-        if (get_str(&r, &key, &klen, "a key") < 0)
-            return -1;
-        struct db_entry *e = get_entry(&r, key_hash((const char *)key, klen), key, klen, type, enc);
-        if (!e) {
-            if (res->error_offset == 0)
-                res->error_offset = rec_at;
-            return -1;
-        }
-        e->expire_at = expire_at;
-        res->records++;
-        if ((flags & SNAP_LOAD_VERIFY_ONLY) || !fn) {
-            entry_free(e);
+        if (r.version == 1) {
+            if (kind != SNAP_REC_ENTRY) {
+                fail(&r, rec_at, "%s", "unknown record kind");
+                goto out;
+            }
+            if (load_record_v1(&r, rec_at, h->ndbs, flags, fn, priv, res) < 0)
+                goto out;
             continue;
         }
-        if (fn(priv, (int)dbid, e) < 0) {
-            res->error_offset = rec_at;
-            return -1;
+        if (kind != SNAP_BLOCK_RAW && kind != SNAP_BLOCK_LZ4) {
+            fail(&r, rec_at, "%s", "unknown block kind");
+            goto out;
+        }
+        uint64_t raw_len, comp_len = 0;
+        if (get_varint(&r, &raw_len, "a block length") < 0)
+            goto out;
+        if (kind == SNAP_BLOCK_LZ4 && get_varint(&r, &comp_len, "a compressed block length") < 0)
+            goto out;
+        uint64_t stored = kind == SNAP_BLOCK_LZ4 ? comp_len : raw_len;
+        if (stored > r.len - r.pos) {
+            fail(&r, rec_at, "%s", "block runs past the end of the file");
+            goto out;
+        }
+        /* A raw block is bounded by the file; an LZ4 one by what the writer
+         * compresses and by LZ4's best ratio (about 255:1). */
+        if (raw_len == 0 || (kind == SNAP_BLOCK_LZ4 &&
+                             (comp_len == 0 || raw_len > LZ4_MAX_INPUT_SIZE || raw_len > comp_len * 255 + 16))) {
+            fail(&r, rec_at, "%s", "bad block length");
+            goto out;
+        }
+        const unsigned char *block = data + r.pos;
+        if (kind == SNAP_BLOCK_LZ4) {
+            scratch.len = 0;
+            buf_room(&scratch, raw_len);
+            int n = LZ4_decompress_safe((const char *)block, (char *)scratch.data, (int)comp_len, (int)raw_len);
+            if (n < 0 || (uint64_t)n != raw_len) {
+                fail(&r, rec_at, "%s", "damaged LZ4 block");
+                goto out;
+            }
+            block = scratch.data;
+        }
+        size_t block_data_at = r.pos;
+        r.pos += stored;
+        uint64_t in_block = 0;
+        struct reader br = {block, raw_len, 0, err, errlen, &in_block, 2};
+        if (load_block_records(&br, h->ndbs, flags, fn, priv, res, &keybuf) < 0) {
+            if (kind == SNAP_BLOCK_RAW) {
+                res->error_offset = block_data_at + in_block;
+            } else {
+                res->error_offset = rec_at;
+                size_t n = strlen(err);
+                snprintf(err + n, errlen - n, " (at byte %llu of the LZ4 block's data)", (unsigned long long)in_block);
+            }
+            goto out;
         }
     }
+out:
+    snap_buf_free(&scratch);
+    snap_buf_free(&keybuf);
+    return rc;
 }
 
 int snap_load_file(const char *path, int flags, snap_entry_fn *fn, void *priv, struct snap_load_result *res, char *err,
@@ -729,11 +1050,14 @@ int snap_load_file(const char *path, int flags, snap_entry_fn *fn, void *priv, s
 
 /* ---------------- index ---------------- */
 
-int snap_index_read(const char *dir, const char *dbfilename, struct snap_index *idx, char *err, size_t errlen)
+void snap_index_name(const char *dbfilename, char *out, size_t outlen)
+{
+    snprintf(out, outlen, "%s%s", dbfilename, SNAP_INDEX_SUFFIX);
+}
+
+int snap_index_read_file(const char *path, struct snap_index *idx, char *err, size_t errlen)
 {
     memset(idx, 0, sizeof(*idx));
-    char path[4096];
-    snprintf(path, sizeof(path), "%s/%s", dir, dbfilename);
     FILE *f = fopen(path, "r");
     if (!f) {
         if (errno == ENOENT)
@@ -782,6 +1106,22 @@ int snap_index_read(const char *dir, const char *dbfilename, struct snap_index *
         return -1;
     }
     return 1;
+}
+
+int snap_index_read(const char *dir, const char *dbfilename, struct snap_index *idx, char *err, size_t errlen)
+{
+    memset(idx, 0, sizeof(*idx));
+    char name[4096], path[8192];
+    snap_index_name(dbfilename, name, sizeof(name));
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    int r = snap_index_read_file(path, idx, err, errlen);
+    if (r != 0)
+        return r;
+    /* An older shardis kept its index at <dbfilename> itself. */
+    snprintf(path, sizeof(path), "%s/%s", dir, dbfilename);
+    r = snap_index_read_file(path, idx, err, errlen);
+    idx->legacy = r == 1;
+    return r;
 }
 
 void snap_index_free(struct snap_index *idx)

@@ -3,25 +3,28 @@
  * forkless snapshot of the running server (SAVE, BGSAVE, save rules,
  * shutdown, BGREWRITEAOF's base), and start-up loading.
  *
- * File format (all integers little-endian; spec in docs/architecture.md,
- * "Persistence: snapshots"):
+ * File format (spec in snapshot.c and docs/architecture.md, "Persistence:
+ * snapshots"; version 2, version 1 files are still read):
  *   header   "SHRDSNAP" u32 version, u32 shard, u32 nshards, u32 ndbs,
- *            u64 epoch, i64 unix ms when the cut was taken        (40 bytes)
- *   records  u8 SNAP_REC_ENTRY, u8 type, u8 encoding, u8 0, u32 db,
- *            i64 expire_at (absolute unix ms, 0 = none), u32 klen, key,
- *            then the value as its encoding says (see snapshot.c)
+ *            u64 epoch, i64 unix ms when the cut was taken        (40 bytes,
+ *            little-endian)
+ *   blocks   about SNAP_BLOCK_SIZE bytes of whole records each, raw or LZ4;
+ *            records carry varints, integer-encoded strings and keys sharing
+ *            a prefix with the previous key of their block
  *   trailer  u8 SNAP_REC_END, u64 record count, u64 xxh3-64 of every byte
  *            before this checksum field
  * A file names the shard that wrote it, but the loader re-hashes every key:
  * files written with another `threads` value load correctly.
  *
- * Files: <dir>/<base>-<epoch>-<shard>.snap, where base is dbfilename without
- * its extension; written as <name>.tmp, fsynced, renamed, the directory
- * fsynced. When every shard's file is renamed, <dir>/<dbfilename> itself is
- * replaced (same protocol) by a small text index naming the epoch and the
- * files; only then is the snapshot "the last complete one", and the files of
- * older epochs are deleted. A crash at any point leaves the previous index
- * and its files intact.
+ * Files: <dir>/<dbfilename>.shardis-<epoch>-<shard>.snap; written as
+ * <name>.tmp, fsynced, renamed, the directory fsynced. When every shard's
+ * file is renamed, the index <dir>/<dbfilename>.shardis-index is replaced
+ * (same protocol): a small text file naming the epoch and the files; only
+ * then is the snapshot "the last complete one", and the files of older
+ * epochs are deleted. A crash at any point leaves the previous index and its
+ * files intact. The suffixes keep every Redis tool away from our files and
+ * leave <dir>/<dbfilename> itself (dump.rdb) to Redis; an index left there
+ * by an older shardis is still read at start-up when ours is missing.
  *
  * Threads: the format functions are pure (any thread). The engine functions
  * say which thread calls them.
@@ -35,10 +38,20 @@
 #include "object.h"
 
 #define SNAP_MAGIC "SHRDSNAP"
-#define SNAP_VERSION 1
+#define SNAP_VERSION 2
 #define SNAP_HEADER_SIZE 40
-#define SNAP_REC_ENTRY 0x01
+#define SNAP_REC_ENTRY 0x01 /* version 1: a record */
+#define SNAP_BLOCK_RAW 0x10 /* version 2: a block of records */
+#define SNAP_BLOCK_LZ4 0x11
 #define SNAP_REC_END 0xFF
+/* inside a block (version 2): the database of the records that follow; an
+ * entry's op byte is type << 3 | encoding, with SNAP_OP_EXPIRE */
+#define SNAP_OP_SELECT 0xFE
+#define SNAP_OP_EXPIRE 0x40
+/* records are gathered into blocks of about this many bytes */
+#define SNAP_BLOCK_SIZE (32 * 1024)
+/* key bytes a key may share with the previous key of its block */
+#define SNAP_KEY_PREFIX 32
 
 struct server;
 struct shard;
@@ -64,13 +77,22 @@ struct snap_header {
  * produced, so the caller may write and drop any prefix of `out` at any
  * time. */
 struct snap_writer {
-    void *xxh;        /* XXH3 streaming state */
-    uint64_t records; /* entries written */
-    uint64_t bytes;   /* bytes produced so far */
+    void *xxh;                               /* XXH3 streaming state */
+    uint64_t records;                        /* entries written */
+    uint64_t bytes;                          /* bytes produced into out so far */
+    int compress;                            /* LZ4 blocks (rdbcompression), on by default */
+    int block_db;                            /* db selected in the open block, -1 at its start */
+    struct snap_buf block;                   /* records of the open block */
+    unsigned char prev_key[SNAP_KEY_PREFIX]; /* head of the block's last key */
+    size_t prev_klen;
 };
-/* Starts a file: appends the header to out. Returns 0, -1 on OOM. */
+/* Starts a file (the current version whatever h->version says): appends
+ * the header to out. Compression is on. Returns 0, -1 on OOM. */
 int snap_writer_begin(struct snap_writer *w, const struct snap_header *h, struct snap_buf *out);
-/* Appends one record for entry e of database dbid. */
+/* Turns LZ4 of blocks on or off (rdbcompression); before the first entry. */
+void snap_writer_set_compression(struct snap_writer *w, int on);
+/* Appends one record for entry e of database dbid. Records reach out a
+ * block at a time (when the open block is full, and at the end). */
 void snap_writer_entry(struct snap_writer *w, int dbid, const struct db_entry *e, struct snap_buf *out);
 /* Appends the trailer and releases the writer's state. */
 void snap_writer_end(struct snap_writer *w, struct snap_buf *out);
@@ -107,15 +129,23 @@ int snap_load_file(const char *path, int flags, snap_entry_fn *fn, void *priv, s
 
 /* ---------------- index file ---------------- */
 
-/* The index (<dir>/<dbfilename>): "shardis-snapshot-index 1\nepoch E\n
- * shards N\nfile <name>\n..." */
+/* The index (<dir>/<dbfilename>.shardis-index): "shardis-snapshot-index 1\n
+ * epoch E\nshards N\nfile <name>\n...end\n" */
+#define SNAP_INDEX_SUFFIX ".shardis-index"
 struct snap_index {
     uint64_t epoch;
     int nfiles;
     char **files; /* names relative to dir */
+    int legacy;   /* read from <dir>/<dbfilename> (written by an older shardis) */
 };
-/* Reads the index; 1 = read, 0 = no index file, -1 = damaged (err set). */
+/* The index's file name for dbfilename: "dump.rdb" -> "dump.rdb.shardis-index". */
+void snap_index_name(const char *dbfilename, char *out, size_t outlen);
+/* Reads the index, or when it does not exist an older shardis's index at
+ * <dir>/<dbfilename>; 1 = read, 0 = no index file, -1 = damaged or not ours
+ * (err set: a Redis RDB at dbfilename with no index of ours is refused). */
 int snap_index_read(const char *dir, const char *dbfilename, struct snap_index *idx, char *err, size_t errlen);
+/* Reads the index file at path (shardis-check-snapshot): same results. */
+int snap_index_read_file(const char *path, struct snap_index *idx, char *err, size_t errlen);
 void snap_index_free(struct snap_index *idx);
 
 /* ---------------- the engine (the running server) ---------------- */

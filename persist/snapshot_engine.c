@@ -7,18 +7,19 @@
  *   1. snap_prepare() (coordinator thread) claims the one snapshot slot in
  *      struct snap_server and fixes epoch E, dir and dbfilename.
  *   2. Under the dispatcher's global barrier, snap_shard_begin() runs on
- *      every shard at one cut: it opens <base>-E-<shard>.snap.tmp, writes
- *      the header into its buffer and puts every db in copy-on-write mode
- *      (db_cow_begin: a bucket is serialized before its first change).
+ *      every shard at one cut: it opens
+ *      <dbfilename>.shardis-E-<shard>.snap.tmp, writes the header into its
+ *      buffer and puts every db in copy-on-write mode (db_cow_begin: a
+ *      bucket is serialized before its first change).
  *   3. Between requests, snap_shard_pump() walks more buckets and submits
  *      IORING_OP_WRITEs of 256 KB chunks through the shard's ring, at most
  *      SNAP_MAX_INFLIGHT bytes in flight; completions come back as TAG_SNAP
  *      CQEs. After the trailer: IORING_OP_FSYNC, then rename and an fsync of
  *      the directory.
  *   4. Each shard's part ends in part_done(); the last one (an atomic count)
- *      writes the index <dir>/<dbfilename> (tmp, fsync, rename, fsync dir),
- *      deletes the previous epoch's files, records the result and runs the
- *      completion callback.
+ *      writes the index <dir>/<dbfilename>.shardis-index (tmp, fsync,
+ *      rename, fsync dir), deletes the previous epoch's files, records the
+ *      result and runs the completion callback.
  * SAVE does steps 2-4 synchronously inside the barrier (clients wait, as
  * with Redis's SAVE).
  *
@@ -50,10 +51,23 @@
 
 #define SNAP_CHUNK (256 * 1024)
 #define SNAP_MAX_INFLIGHT (2 * 1024 * 1024)
-/* Buckets walked per pump step; a pump (once per loop iteration) stops
- * after SNAP_PUMP_US of work, so requests waiting behind it wait little. */
-#define SNAP_STEP_BUCKETS 32
-#define SNAP_PUMP_US 200
+/* Pacing the walk (docs/architecture.md, "Writing between requests"): a
+ * pump (once per loop iteration) walks SNAP_STEP_BUCKETS buckets at a time,
+ * stops after SNAP_PUMP_US of work and as soon as a completion (a request)
+ * is waiting in the ring. While the shard serves requests (it ran or
+ * forwarded one in the last SNAP_IDLE_US) the walk earns credit at
+ * 1/SNAP_SERVING_SHARE of the wall time (at most SNAP_PUMP_US saved up) and
+ * spends it, and the loop may sleep in between: a timer of SNAP_PACE_US
+ * wakes it for more. So the thread uses a quarter of a core at most for the
+ * snapshot and stays a thread that sleeps, which the scheduler wakes at once
+ * when a request arrives (a thread that never sleeps, or uses more than its
+ * fair share of a busy machine, waits for a time slice: milliseconds). An
+ * idle shard walks at full speed. */
+#define SNAP_STEP_BUCKETS 16
+#define SNAP_PUMP_US 100
+#define SNAP_PACE_US 150
+#define SNAP_IDLE_US 5000
+#define SNAP_SERVING_SHARE 4 /* 1/4 of the wall time while serving */
 
 struct snap_server {
     pthread_mutex_t lock;
@@ -66,7 +80,6 @@ struct snap_server {
     void *cb_priv;
     char dir[CONFIG_PATH_MAX];
     char dbfilename[CONFIG_PATH_MAX];
-    char base[CONFIG_PATH_MAX];
     char appendfilename[CONFIG_PATH_MAX]; /* a rewrite's base files are named after it */
     int64_t start_ms;
     int nshards;
@@ -100,9 +113,11 @@ struct snap_dbctx {
 
 struct snap_io {
     struct snap_job *job;
-    unsigned char *data; /* NULL for the fsync */
+    unsigned char *data; /* NULL for the fsync and the pacing timer */
     size_t len, done;
     uint64_t offset;
+    int is_timer;                /* the pacing timer (IORING_OP_TIMEOUT) */
+    struct __kernel_timespec ts; /* its delay, read by the kernel at submit */
 };
 
 enum job_state { JOB_WALK, JOB_DRAIN, JOB_FSYNC, JOB_FAILED };
@@ -124,6 +139,12 @@ struct snap_job {
     int cow_on;
     int err; /* errno of the failure */
     struct snap_dbctx *dbctx;
+    /* pacing: requests seen (commands run + forwarded) and when they moved */
+    uint64_t activity;
+    int64_t active_us;
+    int timer_armed;   /* a pacing timer is in flight */
+    int64_t credit_us; /* walk time left while serving (may go below 0) */
+    int64_t credit_at; /* when credit_us was last topped up */
 };
 
 static struct snap_server *S(struct server *srv)
@@ -152,22 +173,13 @@ void snap_server_init(struct server *srv)
     srv->snap = ss;
 }
 
-/* "dump.rdb" -> "dump": the per-shard files are named after it. */
-static void base_name(const char *dbfilename, char *out, size_t outlen)
-{
-    snprintf(out, outlen, "%s", dbfilename);
-    char *dot = strrchr(out, '.');
-    if (dot && dot != out)
-        *dot = '\0';
-}
-
 static void shard_file_name(const struct snap_server *ss, uint64_t epoch, int shard, char *out, size_t outlen)
 {
     if (atomic_load(&ss->kind) == SNAP_KIND_REWRITE) {
         aof_base_file_name(ss->appendfilename, epoch, shard, out, outlen);
         return;
     }
-    snprintf(out, outlen, "%s-%llu-%d.snap", ss->base, (unsigned long long)epoch, shard);
+    snprintf(out, outlen, "%s.shardis-%llu-%d.snap", ss->dbfilename, (unsigned long long)epoch, shard);
 }
 
 int snap_prepare(struct server *srv, enum snap_kind kind, snap_done_fn *cb, void *priv, uint64_t *epoch)
@@ -185,7 +197,6 @@ int snap_prepare(struct server *srv, enum snap_kind kind, snap_done_fn *cb, void
         snprintf(ss->dir, sizeof(ss->dir), "%s", cfg->dir);
     snprintf(ss->appendfilename, sizeof(ss->appendfilename), "%s", cfg->appendfilename);
     snprintf(ss->dbfilename, sizeof(ss->dbfilename), "%s", cfg->dbfilename);
-    base_name(cfg->dbfilename, ss->base, sizeof(ss->base));
     ss->cb = cb;
     ss->cb_priv = priv;
     ss->start_ms = mstime();
@@ -259,8 +270,9 @@ static int write_index(struct snap_server *ss, uint64_t epoch, int nshards)
         buf_append_str(&b, line);
     }
     buf_append_str(&b, "end\n");
-    char path[2 * CONFIG_PATH_MAX + 8], tmp[2 * CONFIG_PATH_MAX + 16];
-    snprintf(path, sizeof(path), "%s/%s", ss->dir, ss->dbfilename);
+    char path[2 * CONFIG_PATH_MAX + 40], tmp[2 * CONFIG_PATH_MAX + 48], name[CONFIG_PATH_MAX + 32];
+    snap_index_name(ss->dbfilename, name, sizeof(name));
+    snprintf(path, sizeof(path), "%s/%s", ss->dir, name);
     snprintf(tmp, sizeof(tmp), "%s.tmp", path);
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     int rc = -1;
@@ -285,6 +297,12 @@ static int write_index(struct snap_server *ss, uint64_t epoch, int nshards)
             snprintf(p, sizeof(p), "%s/%s", ss->dir, old.files[i]);
             unlink(p);
         }
+    }
+    if (rc == 0 && had_old && old.legacy) {
+        /* upgraded: the older shardis's index at dbfilename is replaced */
+        char p[2 * CONFIG_PATH_MAX + 8];
+        snprintf(p, sizeof(p), "%s/%s", ss->dir, ss->dbfilename);
+        unlink(p);
     }
     if (had_old)
         snap_index_free(&old);
@@ -445,6 +463,7 @@ static int job_open(struct shard *s, struct snap_job *job, char *err, size_t err
         snprintf(err, errlen, "Out of memory starting a snapshot");
         return -1;
     }
+    snap_writer_set_compression(&job->w, server_config(s->srv)->rdbcompression);
     job->dbctx = calloc(s->ndbs, sizeof(*job->dbctx));
     for (int i = 0; i < s->ndbs; i++) {
         job->dbctx[i].job = job;
@@ -568,6 +587,24 @@ static void resubmit(struct shard *s, struct snap_io *io)
     io_uring_sqe_set_data64(sqe, (uint64_t)(uintptr_t)io | TAG_SNAP);
 }
 
+/* The pacing timer: its CQE (TAG_SNAP) wakes the loop for the next pump. */
+static void arm_pace_timer(struct shard *s, struct snap_job *job)
+{
+    struct snap_io *io = calloc(1, sizeof(*io));
+    io->job = job;
+    io->is_timer = 1;
+    io->ts.tv_nsec = SNAP_PACE_US * 1000;
+    job->inflight++;
+    job->timer_armed = 1;
+    struct io_uring_sqe *sqe = io_uring_get_sqe(&s->ring);
+    if (!sqe) {
+        io_uring_submit(&s->ring);
+        sqe = io_uring_get_sqe(&s->ring);
+    }
+    io_uring_prep_timeout(sqe, &io->ts, 0, 0);
+    io_uring_sqe_set_data64(sqe, (uint64_t)(uintptr_t)io | TAG_SNAP);
+}
+
 int snap_shard_pump(struct shard *s)
 {
     struct snap_job *job = s->snap;
@@ -581,9 +618,32 @@ int snap_shard_pump(struct shard *s)
             return 0;
         job = s->snap;
     }
+    int serving = 0;
     if (job->state == JOB_WALK) {
-        int64_t start = monotonic_us();
-        while (job->inflight_bytes < SNAP_MAX_INFLIGHT && monotonic_us() - start < SNAP_PUMP_US) {
+        int64_t now = monotonic_us();
+        uint64_t activity = s->stats.commands + s->stats.hops_out;
+        if (activity != job->activity) {
+            job->activity = activity;
+            job->active_us = now;
+        }
+        serving = now - job->active_us < SNAP_IDLE_US;
+        int64_t budget = SNAP_PUMP_US;
+        if (serving) {
+            /* a share of the wall time, at most one budget saved up */
+            job->credit_us += (now - job->credit_at) / SNAP_SERVING_SHARE;
+            if (job->credit_us > SNAP_PUMP_US)
+                job->credit_us = SNAP_PUMP_US;
+            budget = job->credit_us;
+        }
+        job->credit_at = now;
+        /* the replies and messages of this iteration leave before the walk */
+        if (serving && budget > 0)
+            io_uring_submit(&s->ring);
+        int64_t start = now;
+        while (job->inflight_bytes < SNAP_MAX_INFLIGHT && now - start < budget) {
+            /* a completion waits (a request, most likely): serve it first */
+            if (io_uring_cq_ready(&s->ring))
+                break;
             if (job->db >= s->ndbs) {
                 snap_writer_end(&job->w, &job->cur);
                 job_cow_end(job);
@@ -595,6 +655,15 @@ int snap_shard_pump(struct shard *s)
                 job->db++;
             if (job->cur.len >= SNAP_CHUNK)
                 submit_chunk(s, job);
+            now = monotonic_us();
+        }
+        if (serving) {
+            job->credit_us -= now - start;
+            /* the loop may sleep: the timer brings it back for more */
+            if (job->state == JOB_WALK && !job->timer_armed)
+                arm_pace_timer(s, job);
+        } else {
+            job->credit_us = 0;
         }
     }
     /* Buckets copied by writes between pumps. */
@@ -607,7 +676,7 @@ int snap_shard_pump(struct shard *s)
         job->state = JOB_FSYNC;
         resubmit(s, io);
     }
-    return job->state == JOB_WALK && job->inflight_bytes < SNAP_MAX_INFLIGHT;
+    return job->state == JOB_WALK && job->inflight_bytes < SNAP_MAX_INFLIGHT && !serving;
 }
 
 /* The end of a part whose data is fsynced: publish it, then part_done.
@@ -635,6 +704,13 @@ void snap_shard_cqe(struct shard *s, void *ptr, int res)
 {
     struct snap_io *io = ptr;
     struct snap_job *job = io->job;
+    if (io->is_timer) {
+        job->timer_armed = 0;
+        job->inflight--;
+        free(io);
+        job_maybe_end(job);
+        return;
+    }
     if (res < 0 && res == -EINTR) {
         resubmit(s, io);
         return;

@@ -204,8 +204,10 @@ int snap_load_at_startup(struct server *srv, char *err, size_t errlen)
             for (int d = 0; d < srv->shards[i]->ndbs; d++)
                 keys += db_size(srv->shards[i]->dbs[d]);
         snap_note_loaded(srv, idx.epoch, keys);
-        server_log(LL_NOTICE, "DB loaded from the snapshot of epoch %llu (%s/%s)", (unsigned long long)idx.epoch,
-                   cfg->dir, cfg->dbfilename);
+        char name[CONFIG_PATH_MAX + 32];
+        snap_index_name(cfg->dbfilename, name, sizeof(name));
+        server_log(LL_NOTICE, "DB loaded from the snapshot of epoch %llu (%s/%s%s)", (unsigned long long)idx.epoch,
+                   cfg->dir, idx.legacy ? cfg->dbfilename : name, idx.legacy ? ", written by an older version" : "");
     }
     snap_index_free(&idx);
     return rc;

@@ -5,7 +5,7 @@ set -euo pipefail
 
 packages=(
   gcc make cmake pkg-config clang libclang-rt-14-dev
-  liburing-dev libssl-dev libjemalloc-dev libxxhash-dev
+  liburing-dev libssl-dev libjemalloc-dev libxxhash-dev liblz4-dev
   libcriterion-dev libhiredis-dev libedit-dev
   redis-tools redis-server
   procps util-linux openssl

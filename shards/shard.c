@@ -1296,10 +1296,10 @@ static void *shard_main(void *arg)
         if (s->block_deadline && s->block_deadline <= s->now_ms)
             s->block_deadline = blocking_expire(s, s->now_ms, 0);
         int evict_busy = evict_shard_pass(s); /* over maxmemory: evicts when ours is the best candidate */
-        int snap_busy = snap_shard_pump(s);
         aof_shard_flush(s); /* group commit: this iteration's records */
         flush_outgoing(s, pushed);
         shard_flush_clients(s);
+        int snap_busy = snap_shard_pump(s); /* after the replies: they leave first */
 
         if (atomic_load(&s->srv->shutdown_requested) && !s->stopping) {
             shard_stop(s);

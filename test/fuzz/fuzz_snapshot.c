@@ -57,8 +57,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         /* a valid header, then the fuzzer's bytes as records */
         len = SNAP_HEADER_SIZE + size - 1;
         buf = malloc(len);
-        unsigned char h[SNAP_HEADER_SIZE] = {'S', 'H', 'R', 'D', 'S', 'N', 'A', 'P', 1,    0, 0, 0,
-                                             0,   0,   0,   0,   1,   0,   0,   0,   NDBS, 0, 0, 0};
+        /* bit 1 of the first byte picks the format version: 2 (blocks) or 1 */
+        unsigned char version = (data[0] & 2) ? 1 : SNAP_VERSION;
+        unsigned char h[SNAP_HEADER_SIZE] = {'S', 'H', 'R', 'D', 'S', 'N', 'A', 'P', version, 0, 0, 0,
+                                             0,   0,   0,   0,   1,   0,   0,   0,   NDBS,    0, 0, 0};
         memcpy(buf, h, SNAP_HEADER_SIZE);
         memcpy(buf + SNAP_HEADER_SIZE, data + 1, size - 1);
     } else {

@@ -5,7 +5,9 @@
  * corrupted file refusing the start, a missing directory, a failing save
  * (ENOSPC on a tiny tmpfs when root, a vanished directory otherwise) with
  * MISCONF and recovery, and the command surface (BGSAVE SCHEDULE, LASTSAVE,
- * SHUTDOWN SAVE|NOSAVE, CONFIG save/dir/dbfilename, INFO persistence).
+ * SHUTDOWN SAVE|NOSAVE, CONFIG save/dir/dbfilename, INFO persistence), the
+ * file names (nothing at dbfilename itself, an older index there read and
+ * replaced) and rdbcompression.
  *
  * Each test owns a data directory and starts its servers itself
  * (server_start_opts), so a restart finds the files of the previous run.
@@ -83,6 +85,12 @@ static void wait_bgsave_done(redisContext *c)
         cr_assert(now_ms() < deadline, "BGSAVE did not finish");
         sleep_ms(5);
     }
+}
+
+static long file_size(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 ? (long)st.st_size : -1;
 }
 
 static void info_expect(redisContext *c, const char *field, const char *want)
@@ -390,12 +398,6 @@ Test(persist_snapshot, kill9_during_bgsave_keeps_the_previous_snapshot)
     remove_tree(dir);
 }
 
-static long file_size(const char *path)
-{
-    struct stat st;
-    return stat(path, &st) == 0 ? (long)st.st_size : -1;
-}
-
 Test(persist_snapshot, corrupted_snapshot_refuses_to_start)
 {
     skip_for_redis();
@@ -409,7 +411,7 @@ Test(persist_snapshot, corrupted_snapshot_refuses_to_start)
     redisFree(c);
     cr_assert(server_stop(&srv));
     char path[512];
-    snprintf(path, sizeof(path), "%s/dump-1-0.snap", dir);
+    snprintf(path, sizeof(path), "%s/dump.rdb.shardis-1-0.snap", dir);
     long size = file_size(path);
     cr_assert_gt(size, 1000);
     int fd = open(path, O_RDWR);
@@ -422,7 +424,8 @@ Test(persist_snapshot, corrupted_snapshot_refuses_to_start)
     struct test_server_opts o = {dir, 1, 0, NULL};
     int status = server_run_expect_exit(&o, log, sizeof(log));
     cr_assert(status != -1 && WIFEXITED(status) && WEXITSTATUS(status) != 0, "server started on a damaged file");
-    cr_assert(strstr(log, "Bad snapshot file") && strstr(log, "dump-1-0.snap") && strstr(log, "byte offset"),
+    cr_assert(strstr(log, "Bad snapshot file") && strstr(log, "dump.rdb.shardis-1-0.snap") &&
+                  strstr(log, "byte offset"),
               "unclear message: %s", log);
     cr_assert_eq(file_size(path), size, "the damaged file was changed");
     /* shardis-check-snapshot says the same */
@@ -527,11 +530,19 @@ Test(persist_snapshot, enospc_on_a_tiny_tmpfs)
     struct test_server srv;
     start(&srv, dir, 0, 4, args);
     redisContext *c = client_connect_port(srv.port);
+    /* 3 MB that LZ4 cannot shrink: random letters */
     char value[1000];
-    memset(value, 'v', sizeof(value) - 1);
-    value[sizeof(value) - 1] = '\0';
-    for (int i = 0; i < 3000; i++)
+    uint64_t x = 88172645463325252ULL;
+    for (int i = 0; i < 3000; i++) {
+        for (size_t j = 0; j + 1 < sizeof(value); j++) {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            value[j] = (char)('a' + x % 26);
+        }
+        value[sizeof(value) - 1] = '\0';
         redisAppendCommand(c, "SET k%d %s", i, value);
+    }
     for (int i = 0; i < 3000; i++)
         freeReplyObject(next_reply(c));
     expect_status(cmd(c, "SET k1 1"), "OK");
@@ -598,7 +609,7 @@ Test(persist_snapshot, commands_and_shutdown)
     expect_status(cmd(c, "CONFIG SET save %s", ""), "OK");
     wait_bgsave_done(c);
     char idx[512];
-    snprintf(idx, sizeof(idx), "%s/other.rdb", dir);
+    snprintf(idx, sizeof(idx), "%s/other.rdb.shardis-index", dir);
     cr_assert_gt(file_size(idx), 0);
     /* SHUTDOWN NOSAVE: the change is lost; SHUTDOWN SAVE: kept. */
     expect_status(cmd(c, "SET after nosave"), "OK");
@@ -635,6 +646,137 @@ Test(persist_snapshot, commands_and_shutdown)
     start(&srv, dir, 0, 2, args);
     c = client_connect_port(srv.port);
     expect_str(cmd(c, "GET after"), "save");
+    redisFree(c);
+    cr_assert(server_stop(&srv));
+    remove_tree(dir);
+}
+
+/* The sum of the sizes of the files in dir whose name contains `part`. */
+static long files_size(const char *dir, const char *part)
+{
+    DIR *d = opendir(dir);
+    cr_assert_not_null(d);
+    long total = 0;
+    for (struct dirent *de; (de = readdir(d));) {
+        if (!strstr(de->d_name, part))
+            continue;
+        char p[1024];
+        snprintf(p, sizeof(p), "%s/%s", dir, de->d_name);
+        total += file_size(p);
+    }
+    closedir(d);
+    return total;
+}
+
+/* Our files never take dbfilename's own name (Redis tools read dump.rdb as an
+ * RDB and refuse ours); an index an older shardis left at dbfilename is read
+ * at start-up and replaced by the next save. */
+Test(persist_snapshot, files_are_not_named_like_redis_files)
+{
+    skip_for_redis();
+    char dir[256], path[512], idx[512];
+    make_dir(dir, sizeof(dir));
+    struct test_server srv;
+    start(&srv, dir, 0, 0, NULL);
+    redisContext *c = client_connect_port(srv.port);
+    fill_keys(c, "k", 1000);
+    expect_status(cmd(c, "SAVE"), "OK");
+    redisFree(c);
+    cr_assert(server_stop(&srv));
+    snprintf(path, sizeof(path), "%s/dump.rdb", dir);
+    snprintf(idx, sizeof(idx), "%s/dump.rdb.shardis-index", dir);
+    cr_assert_eq(file_size(path), -1, "a file at dump.rdb");
+    cr_assert_gt(file_size(idx), 0);
+    /* what an older shardis left: its index at dump.rdb */
+    cr_assert_eq(rename(idx, path), 0);
+    start(&srv, dir, 0, 0, NULL);
+    c = client_connect_port(srv.port);
+    cr_assert_eq(dbsize(c), 1000);
+    expect_str(cmd(c, "GET k999"), "999");
+    expect_status(cmd(c, "SAVE"), "OK");
+    cr_assert_eq(file_size(path), -1, "the old index was not replaced");
+    cr_assert_gt(file_size(idx), 0);
+    redisFree(c);
+    cr_assert(server_stop(&srv));
+    start(&srv, dir, 0, 0, NULL);
+    c = client_connect_port(srv.port);
+    cr_assert_eq(dbsize(c), 1000);
+    redisFree(c);
+    cr_assert(server_stop(&srv));
+    remove_tree(dir);
+}
+
+/* rdbcompression: LZ4 blocks make the files smaller; both kinds load. */
+Test(persist_snapshot, rdbcompression_shrinks_the_files)
+{
+    skip_for_redis();
+    char dir[256];
+    make_dir(dir, sizeof(dir));
+    struct test_server srv;
+    start(&srv, dir, 0, 0, NULL);
+    redisContext *c = client_connect_port(srv.port);
+    for (int i = 0; i < 20000; i++)
+        redisAppendCommand(c, "SET user:session:%d payload-%d-payload-payload-payload", i, i % 100);
+    for (int i = 0; i < 20000; i++)
+        freeReplyObject(next_reply(c));
+    expect_status(cmd(c, "CONFIG SET rdbcompression no"), "OK");
+    expect_status(cmd(c, "SAVE"), "OK");
+    long plain = files_size(dir, ".snap");
+    expect_status(cmd(c, "CONFIG SET rdbcompression yes"), "OK");
+    expect_status(cmd(c, "BGSAVE"), "Background saving started");
+    wait_bgsave_done(c);
+    long packed = files_size(dir, ".snap");
+    cr_assert_lt(packed * 2, plain, "compressed %ld bytes, uncompressed %ld", packed, plain);
+    redisFree(c);
+    cr_assert(server_stop(&srv));
+    start(&srv, dir, 0, 0, NULL);
+    c = client_connect_port(srv.port);
+    cr_assert_eq(dbsize(c), 20000);
+    expect_str(cmd(c, "GET user:session:12345"), "payload-45-payload-payload-payload");
+    redisFree(c);
+    cr_assert(server_stop(&srv));
+    remove_tree(dir);
+}
+
+/* The walk is paced while clients are served (it yields to requests and
+ * earns half of the wall time): under a client that never stops sending
+ * GETs, BGSAVE still finishes, with every key, and the GETs are answered
+ * all along. */
+Test(persist_snapshot, bgsave_finishes_under_continuous_requests)
+{
+    skip_for_redis();
+    char dir[256];
+    make_dir(dir, sizeof(dir));
+    struct test_server srv;
+    start(&srv, dir, 0, 0, NULL);
+    redisContext *c = client_connect_port(srv.port), *probe = client_connect_port(srv.port);
+    fill_keys(c, "k", 100000);
+    expect_status(cmd(c, "BGSAVE"), "Background saving started");
+    long long deadline = now_ms() + 50000;
+    char v[64];
+    long gets = 0;
+    for (;;) {
+        /* a burst of GETs between two looks at INFO */
+        for (int i = 0; i < 100; i++, gets++) {
+            char want[32];
+            snprintf(want, sizeof(want), "%ld", (gets * 7919) % 100000);
+            expect_str(cmd(probe, "GET k%s", want), want);
+        }
+        char *info = info_text(c, "persistence");
+        cr_assert(info_field(info, "rdb_bgsave_in_progress", v, sizeof(v)));
+        free(info);
+        if (strcmp(v, "0") == 0)
+            break;
+        cr_assert(now_ms() < deadline, "BGSAVE did not finish under load (%ld GETs)", gets);
+    }
+    info_expect(c, "rdb_last_bgsave_status", "ok");
+    redisFree(probe);
+    redisFree(c);
+    cr_assert(server_stop(&srv));
+    start(&srv, dir, 0, 0, NULL);
+    c = client_connect_port(srv.port);
+    cr_assert_eq(dbsize(c), 100000);
+    expect_str(cmd(c, "GET k99999"), "99999");
     redisFree(c);
     cr_assert(server_stop(&srv));
     remove_tree(dir);

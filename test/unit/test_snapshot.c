@@ -3,12 +3,14 @@
  * copy-on-write walk of core/db.c: every type and encoding survives a round
  * trip with its encoding and expiry; corrupted and truncated files are
  * refused (never a crash, never a silent acceptance); a value changed after
- * db_cow_begin is written as it was at the cut.
+ * db_cow_begin is written as it was at the cut; the compact encodings and
+ * LZ4 blocks of format version 2 round-trip, and version 1 files still load.
  */
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <xxhash.h>
 
 #include "command.h"
 #include "config.h"
@@ -33,12 +35,14 @@ static void write_entry(void *priv, const struct db_entry *e)
     snap_writer_entry(d->w, d->dbid, e, d->out);
 }
 
-/* Serializes every db of `from` (a cut at the call) into out. */
-static void snapshot_dbs(struct db **from, struct snap_buf *out)
+/* Serializes every db of `from` (a cut at the call) into out, with LZ4
+ * blocks or without. */
+static void snapshot_dbs_compress(struct db **from, struct snap_buf *out, int compress)
 {
     struct snap_writer w;
     struct snap_header h = {SNAP_VERSION, 0, 1, NDBS, 7, NOW};
     cr_assert_eq(snap_writer_begin(&w, &h, out), 0);
+    snap_writer_set_compression(&w, compress);
     struct dbctx ctxs[NDBS];
     for (int i = 0; i < NDBS; i++) {
         ctxs[i] = (struct dbctx){&w, out, i};
@@ -49,6 +53,11 @@ static void snapshot_dbs(struct db **from, struct snap_buf *out)
         db_cow_end(from[i]);
     }
     snap_writer_end(&w, out);
+}
+
+static void snapshot_dbs(struct db **from, struct snap_buf *out)
+{
+    snapshot_dbs_compress(from, out, 1);
 }
 
 static struct db *loaded[NDBS];
@@ -321,16 +330,167 @@ Test(snapshot, parser_reports_offsets)
 {
     RUN(cmd_rpush, "rpush", "l", "a", "b");
     struct snap_buf b = {0};
-    snapshot_dbs(dbs, &b);
+    snapshot_dbs_compress(dbs, &b, 0);
     char err[256];
     struct snap_load_result res;
-    /* the record starts right after the header: break its type */
-    b.data[SNAP_HEADER_SIZE + 1] = 42;
+    /* one raw block after the header: kind, length, then SELECT 0 and the
+     * record's op byte: make its type unknown */
+    cr_assert_eq(b.data[SNAP_HEADER_SIZE], SNAP_BLOCK_RAW);
+    size_t data_at = SNAP_HEADER_SIZE + 2;
+    cr_assert_eq(b.data[data_at], SNAP_OP_SELECT);
+    b.data[data_at + 2] = 0x3F;
     cr_assert_eq(snap_load_buffer(b.data, b.len, SNAP_LOAD_NO_CHECKSUM, NULL, NULL, &res, err, sizeof(err)), -1);
-    cr_assert_eq(res.error_offset, SNAP_HEADER_SIZE, "offset %llu: %s", (unsigned long long)res.error_offset, err);
+    cr_assert_eq(res.error_offset, data_at + 2, "offset %llu: %s", (unsigned long long)res.error_offset, err);
     cr_assert_eq(snap_load_buffer(b.data, b.len, 0, NULL, NULL, &res, err, sizeof(err)), -1);
     cr_assert(strstr(err, "checksum") != NULL, "%s", err);
     snap_buf_free(&b);
+}
+
+/* Keys like a benchmark's (a common prefix, integer values), some with an
+ * expiry, over several blocks. */
+static void fill_benchmark_like(int n)
+{
+    char k[64], v[64];
+    for (int i = 0; i < n; i++) {
+        snprintf(k, sizeof(k), "key:%012d", i * 7);
+        snprintf(v, sizeof(v), i % 3 ? "%d" : "value-%d", i);
+        RUN(cmd_set, "set", k, v);
+        if (i % 5 == 0)
+            RUN(cmd_pexpireat, "pexpireat", k, "1900000000000");
+    }
+}
+
+/* Version 2 is compact: varints, integer values as integers, shared key
+ * prefixes, LZ4 blocks (version 1 took 35+ bytes a key here). Both ways
+ * load the same data. */
+Test(snapshot, compact_encodings_and_lz4_blocks_round_trip)
+{
+    const int n = 20000;
+    fill_benchmark_like(n);
+    struct snap_buf raw = {0}, lz = {0};
+    snapshot_dbs_compress(dbs, &raw, 0);
+    snapshot_dbs_compress(dbs, &lz, 1);
+    cr_assert_eq(raw.data[SNAP_HEADER_SIZE], SNAP_BLOCK_RAW);
+    cr_assert_eq(lz.data[SNAP_HEADER_SIZE], SNAP_BLOCK_LZ4);
+    cr_assert_gt(raw.len, 2 * SNAP_BLOCK_SIZE, "one block only: %zu bytes", raw.len);
+    cr_assert_lt(raw.len, (size_t)n * 16, "uncompressed: %zu bytes for %d keys", raw.len, n);
+    cr_assert_lt(lz.len, raw.len * 3 / 4, "LZ4 %zu bytes, raw %zu", lz.len, raw.len);
+    struct snap_buf *files[] = {&raw, &lz};
+    for (int f = 0; f < 2; f++) {
+        load_into_loaded(files[f]);
+        cr_assert_eq(db_size(loaded[0]), (size_t)n);
+        cr_assert_eq(db_expires_size(loaded[0]), (size_t)(n + 4) / 5);
+        char k[64];
+        for (int i = 0; i < n; i += 97) {
+            snprintf(k, sizeof(k), "key:%012d", i * 7);
+            char *x = canon(dbs[0], k), *y = canon(loaded[0], k);
+            cr_assert_str_eq(y, x, "%s differs", k);
+            free(x);
+            free(y);
+            cr_assert_eq(find_in(loaded[0], k)->expire_at, i % 5 == 0 ? 1900000000000LL : 0);
+            cr_assert_str_eq(entry_encoding_name(find_in(loaded[0], k)), i % 3 ? "int" : "embstr");
+        }
+        free_loaded();
+    }
+    snap_buf_free(&raw);
+    snap_buf_free(&lz);
+}
+
+/* An LZ4 block whose sizes do not match its data is refused at the
+ * block's offset, even without the checksum. */
+Test(snapshot, damaged_lz4_block_is_refused)
+{
+    fill_benchmark_like(3000);
+    struct snap_buf b = {0};
+    snapshot_dbs(dbs, &b);
+    cr_assert_eq(b.data[SNAP_HEADER_SIZE], SNAP_BLOCK_LZ4);
+    char err[256];
+    struct snap_load_result res;
+    /* the decoded length (a varint) one more than the data holds */
+    unsigned char *copy = malloc(b.len);
+    memcpy(copy, b.data, b.len);
+    copy[SNAP_HEADER_SIZE + 1] ^= 1;
+    cr_assert_eq(snap_load_buffer(copy, b.len, SNAP_LOAD_NO_CHECKSUM, NULL, NULL, &res, err, sizeof(err)), -1);
+    cr_assert_eq(res.error_offset, SNAP_HEADER_SIZE, "offset %llu: %s", (unsigned long long)res.error_offset, err);
+    cr_assert(strstr(err, "LZ4") != NULL || strstr(err, "block") != NULL, "%s", err);
+    /* the compressed data cut short: the block claims more than the file */
+    cr_assert_eq(
+        snap_load_buffer(b.data, SNAP_HEADER_SIZE + 200, SNAP_LOAD_NO_CHECKSUM, NULL, NULL, &res, err, sizeof(err)),
+        -1);
+    free(copy);
+    snap_buf_free(&b);
+}
+
+static void le32(unsigned char *p, uint32_t v)
+{
+    for (int i = 0; i < 4; i++)
+        p[i] = (unsigned char)(v >> (8 * i));
+}
+
+static void le64(unsigned char *p, uint64_t v)
+{
+    le32(p, (uint32_t)v);
+    le32(p + 4, (uint32_t)(v >> 32));
+}
+
+/* Files of format version 1 (written before compact encodings) load. */
+Test(snapshot, version_1_files_still_load)
+{
+    unsigned char f[256];
+    size_t n = 0;
+    memcpy(f, SNAP_MAGIC, 8);
+    le32(f + 8, 1);     /* version */
+    le32(f + 12, 0);    /* shard */
+    le32(f + 16, 1);    /* shards */
+    le32(f + 20, NDBS); /* databases */
+    le64(f + 24, 3);    /* epoch */
+    le64(f + 32, NOW);
+    n = SNAP_HEADER_SIZE;
+    /* "abc" = "hello" in db 3, expiring */
+    f[n++] = SNAP_REC_ENTRY;
+    f[n++] = OBJ_STRING;
+    f[n++] = ENC_EMBSTR;
+    f[n++] = 0;
+    le32(f + n, 3);
+    n += 4;
+    le64(f + n, 1900000000000ULL);
+    n += 8;
+    le32(f + n, 3);
+    memcpy(f + n + 4, "abc", 3);
+    n += 7;
+    le32(f + n, 5);
+    memcpy(f + n + 4, "hello", 5);
+    n += 9;
+    /* "num" = 42 in db 0 */
+    f[n++] = SNAP_REC_ENTRY;
+    f[n++] = OBJ_STRING;
+    f[n++] = ENC_INT;
+    f[n++] = 0;
+    le32(f + n, 0);
+    n += 4;
+    le64(f + n, 0);
+    n += 8;
+    le32(f + n, 3);
+    memcpy(f + n + 4, "num", 3);
+    n += 7;
+    le32(f + n, 2);
+    memcpy(f + n + 4, "42", 2);
+    n += 6;
+    f[n++] = SNAP_REC_END;
+    le64(f + n, 2);
+    n += 8;
+    le64(f + n, XXH3_64bits(f, n));
+    n += 8;
+    struct snap_buf b = {f, n, sizeof(f)};
+    load_into_loaded(&b);
+    struct db_entry *e = find_in(loaded[3], "abc");
+    cr_assert_not_null(e);
+    cr_assert_eq(e->expire_at, 1900000000000LL);
+    char *v = canon(loaded[3], "abc");
+    cr_assert_str_eq(v, "$5\r\nhello\r\n");
+    free(v);
+    cr_assert_str_eq(entry_encoding_name(find_in(loaded[0], "num")), "int");
+    free_loaded();
 }
 
 /* Copy-on-write: values changed, keys deleted or added after the cut do not
