@@ -129,6 +129,8 @@ static int cmd_id_by_name(const char *name, size_t len)
 #define USER_NOPASS 2
 #define USER_ALLKEYS 4
 #define USER_ALLCHANNELS 8
+#define USER_SANITIZE_PAYLOAD 16
+#define USER_SKIP_SANITIZE_PAYLOAD 32
 
 #define KEY_READ 1
 #define KEY_WRITE 2
@@ -144,10 +146,10 @@ struct acl_user {
     int flags;
     int npass;
     unsigned char (*pass)[32];
-    uint64_t *allowed; /* bit per command id */
-    int all_commands;  /* every bit set: the check can be skipped */
-    int nrules;
-    char **rules; /* command rules as given, for ACL LIST/GETUSER */
+    uint64_t *allowed;   /* bit per command id */
+    int all_commands;    /* every bit set: the check can be skipped */
+    int future_commands; /* set by +@all, cleared by -@all: ACL LIST starts
+                          * from +@all (commands added later are allowed) */
     int nkeys;
     struct key_pattern *keys;
     int nchannels;
@@ -187,9 +189,6 @@ static struct acl_user *user_new(const char *name, size_t len)
     struct acl_user *u = calloc(1, sizeof(*u));
     u->name = strndup(name, len);
     u->allowed = calloc(bitmap_words(), sizeof(uint64_t));
-    u->rules = malloc(sizeof(char *));
-    u->rules[0] = strdup("-@all");
-    u->nrules = 1;
     return u;
 }
 
@@ -200,9 +199,6 @@ static void user_free(struct acl_user *u)
     free(u->name);
     free(u->pass);
     free(u->allowed);
-    for (int i = 0; i < u->nrules; i++)
-        free(u->rules[i]);
-    free(u->rules);
     for (int i = 0; i < u->nkeys; i++)
         free(u->keys[i].pat);
     free(u->keys);
@@ -225,10 +221,7 @@ static struct acl_user *user_dup(const struct acl_user *o)
     u->allowed = malloc(bitmap_words() * sizeof(uint64_t));
     memcpy(u->allowed, o->allowed, bitmap_words() * sizeof(uint64_t));
     u->all_commands = o->all_commands;
-    u->nrules = o->nrules;
-    u->rules = malloc((size_t)(o->nrules ? o->nrules : 1) * sizeof(char *));
-    for (int i = 0; i < o->nrules; i++)
-        u->rules[i] = strdup(o->rules[i]);
+    u->future_commands = o->future_commands;
     u->nkeys = o->nkeys;
     u->keys = o->nkeys ? malloc((size_t)o->nkeys * sizeof(*u->keys)) : NULL;
     for (int i = 0; i < o->nkeys; i++) {
@@ -302,34 +295,39 @@ static int pass_remove(struct acl_user *u, const unsigned char h[32])
     return -1;
 }
 
-static void rules_reset(struct acl_user *u, const char *base)
-{
-    for (int i = 0; i < u->nrules; i++)
-        free(u->rules[i]);
-    u->nrules = 1;
-    u->rules = realloc(u->rules, sizeof(char *));
-    u->rules[0] = strdup(base);
-}
-
-static void rule_remove_at(struct acl_user *u, int i)
-{
-    free(u->rules[i]);
-    memmove(&u->rules[i], &u->rules[i + 1], (size_t)(u->nrules - i - 1) * sizeof(char *));
-    u->nrules--;
-}
-
-static void rule_append(struct acl_user *u, const char *rule, size_t len)
-{
-    u->rules = realloc(u->rules, (size_t)(u->nrules + 1) * sizeof(char *));
-    u->rules[u->nrules++] = strndup(rule, len);
-}
-
-static void set_bit(struct acl_user *u, int id, int allow)
+static void set_bit(uint64_t *bits, int id, int allow)
 {
     if (allow)
-        u->allowed[id / 64] |= 1ULL << (id % 64);
+        bits[id / 64] |= 1ULL << (id % 64);
     else
-        u->allowed[id / 64] &= ~(1ULL << (id % 64));
+        bits[id / 64] &= ~(1ULL << (id % 64));
+}
+
+static void upper_name(char *out, size_t outlen, const struct command *cmd, const struct command *sub);
+
+static int get_bit(const uint64_t *bits, int id)
+{
+    return (int)((bits[id / 64] >> (id % 64)) & 1);
+}
+
+/* Allows or denies one command; a whole command takes its subcommands with
+ * it (as Redis: "+config" allows every CONFIG subcommand). */
+static void change_command(uint64_t *bits, int id, int allow)
+{
+    set_bit(bits, id, allow);
+    if (id < ntop)
+        for (const struct command *s = cmds[id].cmd->subcommands; s && s->name; s++)
+            set_bit(bits, cmd_id(cmds[id].cmd, s), allow);
+}
+
+/* +@cat / -@cat: every command and subcommand of the category. Top-level
+ * commands come first in the ids, so a subcommand's own category wins over
+ * its container's, as Redis applies them. */
+static void change_category(uint64_t *bits, int cat, int allow)
+{
+    for (int i = 0; i < ncmds; i++)
+        if (cmds[i].categories & (1u << cat))
+            change_command(bits, i, allow);
 }
 
 static void update_all_commands(struct acl_user *u)
@@ -384,12 +382,17 @@ int acl_user_apply_rule(struct acl_user *u, const char *rule, size_t len, char *
         u->nchannels = 0;
     } else if (IS("allcommands") || IS("+@all")) {
         memset(u->allowed, 0xff, bitmap_words() * sizeof(uint64_t));
-        rules_reset(u, "+@all");
+        u->future_commands = 1;
     } else if (IS("nocommands") || IS("-@all")) {
         memset(u->allowed, 0, bitmap_words() * sizeof(uint64_t));
-        rules_reset(u, "-@all");
+        u->future_commands = 0;
+    } else if (IS("sanitize-payload")) {
+        u->flags = (u->flags & ~USER_SKIP_SANITIZE_PAYLOAD) | USER_SANITIZE_PAYLOAD;
+    } else if (IS("skip-sanitize-payload")) {
+        u->flags = (u->flags & ~USER_SANITIZE_PAYLOAD) | USER_SKIP_SANITIZE_PAYLOAD;
     } else if (IS("reset")) {
-        static const char *const steps[] = {"resetpass", "resetkeys", "resetchannels", "off", "-@all"};
+        static const char *const steps[] = {"resetpass", "resetkeys",        "resetchannels",
+                                            "off",       "sanitize-payload", "-@all"};
         for (size_t i = 0; i < sizeof(steps) / sizeof(*steps); i++)
             acl_user_apply_rule(u, steps[i], strlen(steps[i]), err, errlen);
     } else if (IS("clearselectors")) {
@@ -466,35 +469,15 @@ int acl_user_apply_rule(struct acl_user *u, const char *rule, size_t len, char *
             int cat = category_index(rule + 2, len - 2);
             if (cat < 0)
                 return bad_rule(err, errlen, "Unknown command or category name in ACL");
-            for (int i = 0; i < ncmds; i++)
-                if (cmds[i].categories & (1u << cat))
-                    set_bit(u, i, allow);
-            /* single-command rules of that category are now implied */
-            for (int i = u->nrules - 1; i >= 1; i--) {
-                const char *r = u->rules[i];
-                if (r[1] == '@')
-                    continue;
-                int id = cmd_id_by_name(r + 1, strlen(r + 1));
-                if (id >= 0 && (cmds[id].categories & (1u << cat)))
-                    rule_remove_at(u, i);
-            }
+            change_category(u->allowed, cat, allow);
         } else {
             int id = cmd_id_by_name(rule + 1, len - 1);
             if (id < 0) {
                 /* Redis allows "+cmd|firstarg" for commands without subcommands; not here */
                 return bad_rule(err, errlen, "Unknown command or category name in ACL");
             }
-            set_bit(u, id, allow);
-            if (id < ntop) /* a whole command: its subcommands too */
-                for (const struct command *s = cmds[id].cmd->subcommands; s && s->name; s++)
-                    set_bit(u, cmd_id(cmds[id].cmd, s), allow);
-            for (int i = u->nrules - 1; i >= 1; i--)
-                if (strlen(u->rules[i]) == len && !strncasecmp(u->rules[i] + 1, rule + 1, len - 1))
-                    rule_remove_at(u, i);
+            change_command(u->allowed, id, allow);
         }
-        rule_append(u, rule, len);
-        for (char *p = u->rules[u->nrules - 1]; *p; p++)
-            *p = (char)tolower((unsigned char)*p);
     } else if (rule[0] == '(') {
         return bad_rule(err, errlen, "Selectors are not supported by shardis");
     } else {
@@ -534,13 +517,71 @@ static void describe_channels(const struct acl_user *u, struct buf *out)
     }
 }
 
+/*
+ * The command rules of ACL LIST/GETUSER, derived from the bitmap as Redis
+ * 7.0 derives them (so equal permissions print equally, whatever rules
+ * built them): start from +@all when the user may run future commands,
+ * else from -@all; then, while some category not used yet has more
+ * commands that agree with the user than commands that do not, take the one
+ * with the fewest disagreements (ties: the most agreements, then the first
+ * in category order); last, one +cmd/-cmd per command still different, in
+ * command table order (Redis prints those in its command dict's hash order,
+ * which changes from one process to the next).
+ */
 static void describe_commands(const struct acl_user *u, struct buf *out)
 {
-    for (int i = 0; i < u->nrules; i++) {
-        if (i)
-            buf_append_byte(out, ' ');
-        buf_append_str(out, u->rules[i]);
+    size_t words = bitmap_words();
+    int additive = !u->future_commands;
+    uint64_t *built = malloc(words * sizeof(uint64_t));  /* what the printed rules give */
+    uint64_t *remain = malloc(words * sizeof(uint64_t)); /* the user minus categories taken */
+    memset(built, additive ? 0 : 0xff, words * sizeof(uint64_t));
+    memcpy(remain, u->allowed, words * sizeof(uint64_t));
+    buf_append_str(out, additive ? "-@all" : "+@all");
+    int taken[NCATEGORIES] = {0};
+    for (;;) {
+        int best = -1;
+        long best_diff = 0, best_same = 0;
+        for (int cat = 0; cat < NCATEGORIES; cat++) {
+            if (taken[cat])
+                continue;
+            long on = 0, off = 0;
+            for (int i = 0; i < ncmds; i++)
+                if (cmds[i].categories & (1u << cat))
+                    get_bit(remain, i) ? on++ : off++;
+            long diff = additive ? off : on, same = additive ? on : off;
+            if (same > diff && (best < 0 || diff < best_diff || (diff == best_diff && same > best_same))) {
+                best = cat;
+                best_diff = diff;
+                best_same = same;
+            }
+        }
+        if (best < 0)
+            break;
+        taken[best] = 1;
+        change_category(built, best, additive);
+        change_category(remain, best, !additive);
+        buf_append_str(out, additive ? " +@" : " -@");
+        buf_append_str(out, category_names[best]);
     }
+    for (int top = 0; top < ntop; top++) {
+        int ids[1 + 64], nids = 0;
+        ids[nids++] = top;
+        for (const struct command *s = cmds[top].cmd->subcommands; s && s->name && nids < 65; s++)
+            ids[nids++] = cmd_id(cmds[top].cmd, s);
+        for (int k = 0; k < nids; k++) {
+            int id = ids[k], want = get_bit(u->allowed, id);
+            if (want == get_bit(built, id))
+                continue;
+            char name[128];
+            upper_name(name, sizeof(name), cmds[id].parent ? cmds[id].parent : cmds[id].cmd,
+                       cmds[id].parent ? cmds[id].cmd : NULL);
+            buf_append_str(out, want ? " +" : " -");
+            buf_append_str(out, name);
+            change_command(built, id, want);
+        }
+    }
+    free(built);
+    free(remain);
 }
 
 /* ACL LIST's line without the leading "user ". */
@@ -550,6 +591,10 @@ void acl_user_describe(const struct acl_user *u, struct buf *out)
     buf_append_str(out, u->flags & USER_ON ? " on" : " off");
     if (u->flags & USER_NOPASS)
         buf_append_str(out, " nopass");
+    if (u->flags & USER_SKIP_SANITIZE_PAYLOAD)
+        buf_append_str(out, " skip-sanitize-payload");
+    if (u->flags & USER_SANITIZE_PAYLOAD)
+        buf_append_str(out, " sanitize-payload");
     for (int i = 0; i < u->npass; i++) {
         char hex[65];
         hex32(u->pass[i], hex);
@@ -1031,7 +1076,9 @@ static int variable_key_access(const struct command *cmd, int argc, const struct
 static int user_denies(const struct acl_user *u, const struct command *cmd, const struct command *sub, int argc,
                        const struct arg *argv, int *bad)
 {
-    if (!acl_user_can_run(u, cmd, sub))
+    /* AUTH, HELLO, QUIT and RESET are never refused by permissions (Redis's
+     * no-auth flag): a restricted client can always switch to another user. */
+    if (!(cmd->flags & CMD_NO_AUTH) && !acl_user_can_run(u, cmd, sub))
         return 1;
     const struct command *kc = sub ? sub : cmd;
     if (!(u->flags & USER_ALLKEYS) && (kc->first_key > 0 || kc->keynum_arg)) {
@@ -1215,11 +1262,15 @@ static void reply_user(struct cmd_ctx *c, const struct acl_user *u)
 {
     reply_map(c->out, c->resp, 6);
     reply_bulk_cstr(c->out, "flags");
-    int nflags = 1 + !!(u->flags & USER_NOPASS);
+    int nflags = 1 + !!(u->flags & USER_NOPASS) + !!(u->flags & (USER_SANITIZE_PAYLOAD | USER_SKIP_SANITIZE_PAYLOAD));
     reply_set(c->out, c->resp, nflags);
     reply_bulk_cstr(c->out, u->flags & USER_ON ? "on" : "off");
     if (u->flags & USER_NOPASS)
         reply_bulk_cstr(c->out, "nopass");
+    if (u->flags & USER_SKIP_SANITIZE_PAYLOAD)
+        reply_bulk_cstr(c->out, "skip-sanitize-payload");
+    if (u->flags & USER_SANITIZE_PAYLOAD)
+        reply_bulk_cstr(c->out, "sanitize-payload");
     reply_bulk_cstr(c->out, "passwords");
     reply_array(c->out, u->npass);
     for (int i = 0; i < u->npass; i++) {
@@ -1628,7 +1679,7 @@ const char acl_denied_message[] =
     "so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode "
     "by editing the Redis configuration file, and setting the protected mode option to 'no', and then restarting the "
     "server. 3) If you started the server manually just for testing, restart it with the '--protected-mode no' "
-    "option. 4) Set up an authentication password for the default user. NOTE: You only need to do one of the above "
+    "option. 4) Setup a an authentication password for the default user. NOTE: You only need to do one of the above "
     "things in order for the server to start accepting connections from the outside.";
 
 int acl_protected_mode_denies(const struct config *cfg, const char *addr)

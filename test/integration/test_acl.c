@@ -478,3 +478,91 @@ Test(acl, audit_log)
     cr_assert(strstr(text, "hunter2") == NULL && strstr(text, "topsecret") == NULL, "a password in the audit log: %s",
               text);
 }
+
+/* AUTH, HELLO (and QUIT, RESET) are never refused by the current user's
+ * permissions (Redis's no-auth flag): a restricted client can always switch
+ * to another user, even after a failed attempt. */
+Test(acl, restricted_user_can_always_switch_user)
+{
+    redisContext *admin = client_connect();
+    expect_status(cmd(admin, "ACL SETUSER u1 on >pw +acl"), "OK");
+    expect_status(cmd(admin, "CONFIG SET requirepass adminpw"), "OK");
+    redisContext *c = client_connect();
+    expect_status(cmd(c, "AUTH adminpw"), "OK");
+    expect_status(cmd(c, "AUTH u1 pw"), "OK");
+    expect_err(cmd(c, "GET k"), "NOPERM this user has no permissions to run the 'get' command");
+    expect_err(cmd(c, "AUTH default x"), "WRONGPASS invalid username-password pair or user is disabled.");
+    expect_err(cmd(c, "HELLO 2 AUTH default x"), "WRONGPASS invalid username-password pair or user is disabled.");
+    expect_str(cmd(c, "ACL WHOAMI"), "u1");
+    redisReply *r = cmd(c, "HELLO 2 AUTH default adminpw");
+    cr_assert(r && r->type == REDIS_REPLY_ARRAY, "%s", describe_reply(r));
+    freeReplyObject(r);
+    expect_str(cmd(c, "ACL WHOAMI"), "default");
+    expect_status(cmd(c, "AUTH u1 pw"), "OK");
+    expect_status(cmd(c, "AUTH default adminpw"), "OK");
+    expect_str(cmd(c, "ACL WHOAMI"), "default");
+    /* a user with no command at all may still log in as another */
+    expect_status(cmd(admin, "ACL SETUSER u2 on >pw2 nocommands"), "OK");
+    expect_status(cmd(c, "AUTH u2 pw2"), "OK");
+    expect_err(cmd(c, "PING"), "NOPERM this user has no permissions to run the 'ping' command");
+    expect_status(cmd(c, "AUTH adminpw"), "OK");
+    expect_status(cmd(c, "PING"), "PONG");
+    /* ACL DRYRUN agrees */
+    expect_status(cmd(admin, "ACL DRYRUN u2 AUTH default x"), "OK");
+    expect_status(cmd(admin, "CONFIG SET requirepass %s", ""), "OK");
+    redisFree(c);
+    redisFree(admin);
+}
+
+/* ACL GETUSER/LIST print the command rules derived from the permissions, as
+ * Redis 7.0 does (a removal of something not granted disappears, a
+ * subcommand rule covered by its whole command disappears, ...). Cases
+ * whose Redis output has at most one single-command rule: Redis prints
+ * several in an order that changes with each process. */
+Test(acl, getuser_and_list_describe_like_redis)
+{
+    static const char *const cases[][2] = {
+        {"+@set +@hash -@geo", "-@all +@set +@hash"},
+        {"+get +@string -set", "-@all +@string -set"},
+        {"+@read +@write", "-@all +@write +@read"},
+        {"+client|list +client", "-@all +client"},
+        {"+client -client|kill", "-@all +client -client|kill"},
+        {"+@hash -hset +hset", "-@all +@hash"},
+        {"+@set -sadd -@set +sadd", "-@all +sadd"},
+        {"-@all +@all -@all +get", "-@all +get"},
+        {"+@all -@read +get", "+@all -@read +get"},
+        {"+@all +get", "+@all"},
+        {"+@all -client|kill -client", "+@all -client"},
+        {"+@all -client +client|list", "+@all -client +client|list"},
+        {"+@all -@admin +config|get", "+@all -@admin +config|get"},
+        {"nocommands +@set -sadd", "-@all +@set -sadd"},
+        {"+@transaction -exec", "-@all +@transaction -exec"},
+    };
+    redisContext *c = client_connect();
+    for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+        const char *argv[16] = {"ACL", "SETUSER", "u2", "reset"};
+        size_t lens[16] = {3, 7, 2, 5};
+        int argc = 4;
+        char words[256];
+        snprintf(words, sizeof(words), "%s", cases[i][0]);
+        for (char *save = NULL, *w = strtok_r(words, " ", &save); w && argc < 16; w = strtok_r(NULL, " ", &save)) {
+            argv[argc] = w;
+            lens[argc++] = strlen(w);
+        }
+        redisReply *r = cmd_argv(c, argc, argv, lens);
+        cr_assert(r && r->type == REDIS_REPLY_STATUS, "%s: %s", cases[i][0], describe_reply(r));
+        freeReplyObject(r);
+        r = cmd(c, "ACL GETUSER u2");
+        cr_assert(r && r->type == REDIS_REPLY_ARRAY && r->elements >= 6, "%s", describe_reply(r));
+        cr_assert_str_eq(r->element[4]->str, "commands");
+        cr_assert_str_eq(r->element[5]->str, cases[i][1], "rules %s", cases[i][0]);
+        freeReplyObject(r);
+        r = cmd(c, "ACL LIST");
+        cr_assert(r && r->type == REDIS_REPLY_ARRAY && r->elements == 2, "%s", describe_reply(r));
+        char want[512];
+        snprintf(want, sizeof(want), "user u2 off sanitize-payload resetchannels %s", cases[i][1]);
+        cr_assert_str_eq(r->element[1]->str, want, "rules %s", cases[i][0]);
+        freeReplyObject(r);
+    }
+    redisFree(c);
+}
