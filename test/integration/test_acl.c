@@ -566,3 +566,36 @@ Test(acl, getuser_and_list_describe_like_redis)
     }
     redisFree(c);
 }
+
+/* Protected mode refuses at accept, as Redis: a client from a non-loopback
+ * address receives the DENIED line and the close without sending anything. */
+Test(acl, protected_mode_refuses_at_accept)
+{
+    char ip[64];
+    non_loopback_ipv4(ip, sizeof(ip));
+    if (!ip[0])
+        cr_skip_test("no non-loopback IPv4 address on this machine (ip -4 addr shows only loopback)");
+    const char *args[] = {"--bind", "127.0.0.1", ip, "--protected-mode", "yes", NULL};
+    restart_with(args);
+    redisContext *local = client_connect();
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)server_port())};
+    inet_pton(AF_INET, ip, &a.sin_addr);
+    cr_assert(connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0, "connect to %s", ip);
+    struct raw_reply raw = raw_read(fd, 0, 10000); /* nothing sent */
+    cr_assert(raw.closed, "the server kept the refused connection open");
+    cr_assert(raw.len > 45 && !memcmp(raw.data, "-DENIED Redis is running in protected mode because", 50), "%s",
+              escape_bytes(raw.data, raw.len));
+    cr_assert(raw.len > 2 && !memcmp(raw.data + raw.len - 2, "\r\n", 2) && !memchr(raw.data, '\n', raw.len - 1),
+              "one line: %s", escape_bytes(raw.data, raw.len));
+    raw_reply_free(&raw);
+    close(fd);
+    expect_status(cmd(local, "PING"), "PONG");
+    /* Turned off at run time: the next remote client is served. */
+    expect_status(cmd(local, "CONFIG SET protected-mode no"), "OK");
+    redisContext *remote = redisConnect(ip, server_port());
+    cr_assert(remote && !remote->err, "connect to %s", ip);
+    expect_status(redisCommand(remote, "PING"), "PONG");
+    redisFree(remote);
+    redisFree(local);
+}
