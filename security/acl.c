@@ -160,14 +160,36 @@ struct acl_table {
     uint64_t version;
     int nusers;
     struct acl_user **users;
-    struct acl_table *retired_next;
 };
 
 static _Atomic(struct acl_table *) current;
 static pthread_mutex_t write_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct acl_table *retired;       /* every table ever published (freed at exit) */
-static struct acl_user **retired_users; /* every user ever published */
-static int nretired_users, cap_retired_users;
+
+/*
+ * Reclaiming replaced tables and users (epoch-based; the epoch is the table
+ * version). A reader thread (every shard thread) calls
+ * acl_thread_checkpoint() once per loop iteration, where it holds no
+ * pointer into the ACL data except its clients' users: it re-resolves those
+ * in the current table, then publishes that table's version as the one it
+ * has "seen". A table replaced when version R was published, and a user
+ * that left the table at R, can be referenced only by a thread whose seen
+ * version is below R: once every registered reader has seen R, the writer
+ * (under write_lock) frees them. A reader that sleeps delays reclamation
+ * until its next iteration (at most one cron period), never more.
+ * Registration takes write_lock, so a reclaim never misses a new reader.
+ */
+#define ACL_MAX_READERS 1024
+struct retired_item {
+    uint64_t freed_after; /* the version that replaced it */
+    struct acl_table *table;
+    struct acl_user *user;
+};
+static _Atomic uint64_t reader_seen[ACL_MAX_READERS]; /* by slot; valid below nreaders */
+static _Atomic int nreaders;
+static _Thread_local int reader_slot = -1;
+static _Thread_local uint64_t reader_seen_local;
+static struct retired_item *retired; /* under write_lock */
+static size_t nretired, cap_retired;
 static const struct config *init_cfg;
 static char aclfile[CONFIG_PATH_MAX];
 
@@ -660,16 +682,46 @@ static const struct acl_user *table_find(const struct acl_table *t, const char *
     return NULL;
 }
 
-static void retire_user(struct acl_user *u)
+static void retire(uint64_t freed_after, struct acl_table *t, struct acl_user *u)
 {
-    if (nretired_users == cap_retired_users) {
-        cap_retired_users = cap_retired_users ? 2 * cap_retired_users : 64;
-        retired_users = realloc(retired_users, (size_t)cap_retired_users * sizeof(*retired_users));
+    if (nretired == cap_retired) {
+        cap_retired = cap_retired ? 2 * cap_retired : 64;
+        retired = realloc(retired, cap_retired * sizeof(*retired));
     }
-    retired_users[nretired_users++] = u;
+    retired[nretired++] = (struct retired_item){.freed_after = freed_after, .table = t, .user = u};
 }
 
-/* Publishes a table of `users` (taken). Caller holds write_lock. */
+static void free_item(struct retired_item *r)
+{
+    if (r->table) {
+        free(r->table->users);
+        free(r->table);
+    }
+    user_free(r->user);
+}
+
+/* Frees what every reader has passed. Caller holds write_lock. */
+static void reclaim(void)
+{
+    uint64_t oldest = UINT64_MAX;
+    int n = atomic_load(&nreaders);
+    for (int i = 0; i < n; i++) {
+        uint64_t seen = atomic_load(&reader_seen[i]);
+        if (seen && seen < oldest)
+            oldest = seen;
+    }
+    size_t kept = 0;
+    for (size_t i = 0; i < nretired; i++) {
+        if (retired[i].freed_after <= oldest)
+            free_item(&retired[i]);
+        else
+            retired[kept++] = retired[i];
+    }
+    nretired = kept;
+}
+
+/* Publishes a table of `users` (taken); the table it replaces and the users
+ * that left are retired. Caller holds write_lock. */
 static void publish(struct acl_user **users, int n)
 {
     struct acl_table *old = atomic_load(&current);
@@ -677,16 +729,26 @@ static void publish(struct acl_user **users, int n)
     t->version = old ? old->version + 1 : 1;
     t->users = users;
     t->nusers = n;
-    t->retired_next = retired;
-    retired = t;
-    for (int i = 0; i < n; i++) {
-        int known = 0;
-        for (int j = 0; old && j < old->nusers && !known; j++)
-            known = old->users[j] == users[i];
-        if (!known)
-            retire_user(users[i]);
-    }
     atomic_store(&current, t);
+    if (old) {
+        for (int j = 0; j < old->nusers; j++) {
+            int kept = 0;
+            for (int i = 0; i < n && !kept; i++)
+                kept = old->users[j] == users[i];
+            if (!kept)
+                retire(t->version, NULL, old->users[j]);
+        }
+        retire(t->version, old, NULL);
+    }
+    reclaim();
+}
+
+size_t acl_retired_count(void)
+{
+    pthread_mutex_lock(&write_lock);
+    size_t n = nretired;
+    pthread_mutex_unlock(&write_lock);
+    return n;
 }
 
 /* A copy of the current users array (pointers shared; users are immutable). */
@@ -887,18 +949,20 @@ int acl_init(const struct config *cfg, char *err, size_t errlen)
 
 void acl_shutdown(void)
 {
-    while (retired) {
-        struct acl_table *t = retired;
-        retired = t->retired_next;
+    pthread_mutex_lock(&write_lock);
+    for (size_t i = 0; i < nretired; i++)
+        free_item(&retired[i]);
+    free(retired);
+    retired = NULL;
+    nretired = cap_retired = 0;
+    struct acl_table *t = atomic_exchange(&current, NULL);
+    if (t) {
+        for (int i = 0; i < t->nusers; i++)
+            user_free(t->users[i]);
         free(t->users);
         free(t);
     }
-    for (int i = 0; i < nretired_users; i++)
-        user_free(retired_users[i]);
-    free(retired_users);
-    retired_users = NULL;
-    nretired_users = cap_retired_users = 0;
-    atomic_store(&current, NULL);
+    pthread_mutex_unlock(&write_lock);
 }
 
 void acl_set_requirepass(const char *pass)
@@ -936,7 +1000,7 @@ void acl_client_init(struct client *c)
     const struct acl_user *d = t ? table_find(t, "default", 7) : NULL;
     c->acl_version = t ? t->version : 0;
     c->user = d && (d->flags & USER_ON) && (d->flags & USER_NOPASS) ? d : NULL;
-    c->acl_user_name = d ? d->name : "default";
+    c->acl_user_name = "default"; /* never a pointer into a user: those are reclaimed */
 }
 
 const char *acl_client_user(const struct client *c)
@@ -958,9 +1022,44 @@ static int refresh_user(struct client *c, const struct acl_table *t)
         return 0;
     const struct acl_user *u = table_find(t, c->user->name, strlen(c->user->name));
     c->user = u;
-    if (u)
-        c->acl_user_name = u->name;
     return u ? 0 : -1;
+}
+
+void acl_thread_checkpoint(struct client *clients)
+{
+    if (__builtin_expect(reader_slot < 0, 0)) {
+        pthread_mutex_lock(&write_lock);
+        int slot = atomic_load(&nreaders);
+        if (slot >= ACL_MAX_READERS) {
+            pthread_mutex_unlock(&write_lock);
+            server_log(LL_WARNING, "ACL: too many reader threads; replaced user tables are kept until exit");
+            reader_slot = ACL_MAX_READERS; /* never registered: blocks nothing, frees nothing early */
+            return;
+        }
+        struct acl_table *t = atomic_load(&current);
+        reader_seen_local = t ? t->version : 1;
+        atomic_store(&reader_seen[slot], reader_seen_local);
+        atomic_store(&nreaders, slot + 1);
+        reader_slot = slot;
+        pthread_mutex_unlock(&write_lock);
+    }
+    struct acl_table *t = atomic_load_explicit(&current, memory_order_acquire);
+    if (!t || t->version == reader_seen_local || reader_slot >= ACL_MAX_READERS)
+        return;
+    for (struct client *c = clients; c; c = c->next) {
+        if (c->acl_version == t->version)
+            continue;
+        if (refresh_user(c, t) < 0 && !c->closing)
+            client_close(c, 1); /* its user was deleted: Redis disconnects it */
+    }
+    reader_seen_local = t->version;
+    atomic_store(&reader_seen[reader_slot], t->version);
+    /* The last reader to pass a change frees it, not only the next change;
+     * never waits for a writer. */
+    if (pthread_mutex_trylock(&write_lock) == 0) {
+        reclaim();
+        pthread_mutex_unlock(&write_lock);
+    }
 }
 
 int acl_client_unrestricted(struct client *c)
@@ -1179,7 +1278,6 @@ int acl_authenticate(struct client *c, const struct arg *cmdname, const char *us
     const struct acl_user *u = table_find(t, user, ulen);
     if (u && (u->flags & USER_ON) && password_ok(u, pass, plen)) {
         c->user = u;
-        c->acl_user_name = u->name;
         c->acl_version = t->version;
         return 0;
     }
@@ -1198,7 +1296,6 @@ int acl_login_user(struct client *c, const char *username)
     if (!u || !(u->flags & USER_ON))
         return -1;
     c->user = u;
-    c->acl_user_name = u->name;
     c->acl_version = t->version;
     return 0;
 }

@@ -1185,6 +1185,7 @@ static void *shard_main(void *arg)
     for (;;) {
         s->cfg = server_config(s->srv);
         s->now_ms = mstime();
+        acl_thread_checkpoint(s->clients); /* frees replaced ACL tables (acl.h) */
         process_cqes(s);
         drain_inbound(s, pushed);
         /* Clients that stopped parsing (back-pressure, barriers) resume. */

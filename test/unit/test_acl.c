@@ -5,12 +5,15 @@
  * strings (an error or a valid user, never a crash).
  */
 #include <criterion/criterion.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "acl.h"
 #include "command.h"
+#include "config.h"
+#include "conn.h"
 
 static struct acl_user *user_with(const char *rules)
 {
@@ -178,4 +181,108 @@ Test(acl, random_rules_never_crash)
         }
     }
     acl_user_free_scratch(u);
+}
+
+/* ---- reclaiming replaced tables (epoch-based) ---- */
+
+struct idle_reader {
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    int step; /* 0 registered nothing yet; 1 registered; 2 asked to pass; 3 passed; 4 asked to exit */
+};
+
+static void reader_wait_for(struct idle_reader *r, int step)
+{
+    while (r->step < step)
+        pthread_cond_wait(&r->cond, &r->lock);
+}
+
+static void reader_set(struct idle_reader *r, int step)
+{
+    r->step = step;
+    pthread_cond_broadcast(&r->cond);
+}
+
+/* A shard thread that registers, then sleeps in its loop until told to go
+ * round once (acl_thread_checkpoint), then sleeps again. */
+static void *idle_reader_main(void *arg)
+{
+    struct idle_reader *r = arg;
+    acl_thread_checkpoint(NULL);
+    pthread_mutex_lock(&r->lock);
+    reader_set(r, 1);
+    reader_wait_for(r, 2);
+    pthread_mutex_unlock(&r->lock);
+    acl_thread_checkpoint(NULL);
+    pthread_mutex_lock(&r->lock);
+    reader_set(r, 3);
+    reader_wait_for(r, 4);
+    pthread_mutex_unlock(&r->lock);
+    return NULL;
+}
+
+Test(acl, replaced_tables_freed_once_every_reader_passed)
+{
+    char err[256];
+    cr_assert_eq(acl_init(config_defaults(), err, sizeof(err)), 0, "%s", err);
+    cr_assert_eq(acl_retired_count(), 0, "nothing is held without readers");
+    acl_thread_checkpoint(NULL); /* this thread is a reader too */
+    struct idle_reader r = {.lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER};
+    pthread_t th;
+    cr_assert_eq(pthread_create(&th, NULL, idle_reader_main, &r), 0);
+    pthread_mutex_lock(&r.lock);
+    reader_wait_for(&r, 1);
+    pthread_mutex_unlock(&r.lock);
+
+    /* every change retires the table and the replaced default user; an idle
+     * reader holds them all back */
+    for (int i = 0; i < 100; i++) {
+        char pass[32];
+        snprintf(pass, sizeof(pass), "pw%d", i);
+        acl_set_requirepass(pass);
+        acl_thread_checkpoint(NULL);
+    }
+    cr_assert_eq(acl_retired_count(), 200);
+
+    /* once it went round its loop, the next change frees all but what the
+     * change itself replaced */
+    pthread_mutex_lock(&r.lock);
+    reader_set(&r, 2);
+    reader_wait_for(&r, 3);
+    pthread_mutex_unlock(&r.lock);
+    acl_set_requirepass("last");
+    cr_assert_eq(acl_retired_count(), 2);
+    /* this thread passing it is not enough: the other reader has not */
+    acl_thread_checkpoint(NULL);
+    cr_assert_eq(acl_retired_count(), 2);
+    acl_set_requirepass("");
+    cr_assert_eq(acl_retired_count(), 4, "the other reader has not seen the last two tables");
+
+    pthread_mutex_lock(&r.lock);
+    reader_set(&r, 4);
+    pthread_mutex_unlock(&r.lock);
+    pthread_join(th, NULL);
+    acl_shutdown();
+}
+
+/* A client's user is re-resolved at the checkpoint, so that it never points
+ * into a table that may be freed. */
+Test(acl, checkpoint_moves_clients_to_the_current_table)
+{
+    char err[256];
+    cr_assert_eq(acl_init(config_defaults(), err, sizeof(err)), 0, "%s", err);
+    acl_thread_checkpoint(NULL);
+    struct client c;
+    memset(&c, 0, sizeof(c));
+    acl_client_init(&c);
+    cr_assert(!acl_client_needs_auth(&c));
+    const struct acl_user *before = c.user;
+    acl_set_requirepass("secret"); /* replaces the default user */
+    acl_thread_checkpoint(&c);
+    cr_assert(c.user != NULL && c.user != before, "the client still points at the replaced user");
+    cr_assert_str_eq(acl_client_user(&c), "default");
+    acl_set_requirepass("");
+    acl_thread_checkpoint(&c);
+    cr_assert_eq(acl_retired_count(), 0, "a single reader that passed everything holds nothing");
+    acl_shutdown();
 }
