@@ -1302,20 +1302,82 @@ int acl_login_user(struct client *c, const char *username)
 
 /* ---- AUTH and ACL commands -------------------------------------------------- */
 
-/* Failed AUTHs of one client beyond `auth-max-failures-per-second` in the
- * current second are refused without checking: a password guesser gets no
- * answer faster than that, and nothing sleeps on the shard thread. */
-static int auth_rate_limited(struct cmd_ctx *c)
+/*
+ * The AUTH failure limit, per source address (every connection from one
+ * address shares it, whichever thread serves it). A password is always
+ * checked, so the right one always logs in: a guesser cannot lock a user
+ * out, not even one who connects from the guesser's own address. Each
+ * failure counts for its address in the current second; beyond
+ * `auth-max-failures-per-second`, a failing connection gets its WRONGPASS
+ * and is closed, so a guesser gets that many answers a second per address
+ * and then one per new TCP connection, and nothing sleeps on a shard thread.
+ *
+ * The table is small and fixed: a slot is found by hash with a short probe;
+ * when every probed slot is busy with another address in this second, the
+ * oldest is taken over (that address's count starts again: the limit is
+ * best effort under an address flood, never a lockout). Failures are rare,
+ * so one mutex is enough.
+ */
+#define AUTH_SLOTS 1024
+#define AUTH_PROBE 8
+struct auth_slot {
+    char host[64];
+    int64_t window_ms; /* start of the second being counted */
+    long long failures;
+};
+static struct auth_slot auth_slots[AUTH_SLOTS];
+static pthread_mutex_t auth_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* "ip:port" -> "ip" (IPv6 addresses keep their own colons). */
+static size_t addr_host_len(const char *addr)
 {
-    struct client *cl = c->client;
-    long long limit = c->cfg ? c->cfg->auth_max_failures_per_second : 10;
+    const char *colon = strrchr(addr, ':');
+    return colon ? (size_t)(colon - addr) : strlen(addr);
+}
+
+/* Counts a failed AUTH from addr; true when it is beyond the limit. */
+static int auth_failure_over_limit(const char *addr, long long limit, int64_t now_ms)
+{
     if (limit <= 0)
         return 0;
-    if (c->now_ms - cl->auth_window_ms >= 1000) {
-        cl->auth_window_ms = c->now_ms;
-        cl->auth_failures = 0;
+    size_t len = addr_host_len(addr);
+    if (len >= sizeof(auth_slots[0].host))
+        len = sizeof(auth_slots[0].host) - 1;
+    uint64_t h = 1469598103934665603ULL;
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ (unsigned char)addr[i]) * 1099511628211ULL;
+    pthread_mutex_lock(&auth_lock);
+    struct auth_slot *slot = NULL, *oldest = NULL;
+    for (int i = 0; i < AUTH_PROBE && !slot; i++) {
+        struct auth_slot *t = &auth_slots[(h + (uint64_t)i) % AUTH_SLOTS];
+        if (strlen(t->host) == len && !memcmp(t->host, addr, len))
+            slot = t;
+        else if (!oldest || t->window_ms < oldest->window_ms)
+            oldest = t;
     }
-    return cl->auth_failures >= limit;
+    if (!slot) {
+        slot = oldest;
+        memcpy(slot->host, addr, len);
+        slot->host[len] = '\0';
+        slot->window_ms = now_ms;
+        slot->failures = 0;
+    }
+    if (now_ms - slot->window_ms >= 1000) {
+        slot->window_ms = now_ms;
+        slot->failures = 0;
+    }
+    int over = ++slot->failures > limit;
+    pthread_mutex_unlock(&auth_lock);
+    return over;
+}
+
+int acl_auth_failed(struct client *c, long long limit, int64_t now_ms)
+{
+    if (!auth_failure_over_limit(c->addr, limit, now_ms))
+        return 0;
+    audit_log(c, "auth-failed", "rate-limited=yes connection=closed");
+    client_close(c, 1);
+    return 1;
 }
 
 void cmd_auth(struct cmd_ctx *c)
@@ -1341,15 +1403,10 @@ void cmd_auth(struct cmd_ctx *c)
             return;
         }
     }
-    if (auth_rate_limited(c)) {
-        reply_error(c->out, "WRONGPASS invalid username-password pair or user is disabled.");
-        audit_log(cl, "auth-failed", "rate-limited=yes");
-        return;
-    }
     char err[256];
     if (acl_authenticate(cl, &c->argv[0], user, ulen, pass->ptr, pass->len, err, sizeof(err)) < 0) {
-        cl->auth_failures++;
         reply_error(c->out, err);
+        acl_auth_failed(cl, c->cfg ? c->cfg->auth_max_failures_per_second : 10, c->now_ms);
         return;
     }
     reply_ok(c->out);
@@ -1783,8 +1840,11 @@ int acl_protected_mode_denies(const struct config *cfg, const char *addr)
 {
     if (!cfg->protected_mode)
         return 0;
-    if (!strncmp(addr, "127.", 4) || !strncmp(addr, "[::1]", 5) || !strncmp(addr, "::1", 3) || !strncmp(addr, "/", 1) ||
-        !strncmp(addr, "unix", 4))
+    /* Redis's islocalClient: exactly 127.0.0.1 or ::1 (other 127/8
+     * addresses are not local to it), or a unix socket. */
+    size_t host = addr_host_len(addr);
+    if ((host == 9 && !memcmp(addr, "127.0.0.1", 9)) || (host == 3 && !memcmp(addr, "::1", 3)) ||
+        (host == 5 && !memcmp(addr, "[::1]", 5)) || addr[0] == '/' || !strncmp(addr, "unix", 4))
         return 0;
     struct acl_table *t = atomic_load(&current);
     const struct acl_user *d = t ? table_find(t, "default", 7) : NULL;

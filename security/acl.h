@@ -63,6 +63,11 @@ int acl_client_unrestricted(struct client *c);
  * Redis's WRONGPASS text in err (also logged in ACL LOG and the audit log). */
 int acl_authenticate(struct client *c, const struct arg *cmdname, const char *user, size_t ulen, const char *pass,
                      size_t plen, char *err, size_t errlen);
+/* After a failed AUTH or HELLO AUTH, whose error reply is written: counts
+ * the failure for the client's source address and, beyond `limit` failures
+ * of that address in the current second, closes the client after the reply
+ * (returns 1). The right password is never refused (see acl.c). */
+int acl_auth_failed(struct client *c, long long limit, int64_t now_ms);
 /* Logs c in as `username` without a password (TLS client certificates). */
 int acl_login_user(struct client *c, const char *username);
 /* Name of the client's user, for CLIENT LIST and the audit log. */
