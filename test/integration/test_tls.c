@@ -456,3 +456,49 @@ Test(tls, maxclients_on_tls_port_closes_without_plaintext)
     tclient_free(t);
     redisFree(plain);
 }
+
+/* Protected mode on the TLS port: as Redis, the DENIED line is sent once the
+ * handshake is done, over TLS, then the connection closes; the client sends
+ * no command. 127.0.0.2 is remote to protected mode (only 127.0.0.1 and ::1
+ * are local, as in Redis). */
+Test(tls, protected_mode_denies_over_tls_after_handshake)
+{
+    redisContext *plain = client_connect();
+    expect_status(cmd(plain, "CONFIG SET protected-mode yes"), "OK");
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in src = {.sin_family = AF_INET};
+    inet_pton(AF_INET, "127.0.0.2", &src.sin_addr);
+    cr_assert(bind(fd, (struct sockaddr *)&src, sizeof(src)) == 0);
+    struct sockaddr_in dst = {.sin_family = AF_INET, .sin_port = htons((uint16_t)tls_port)};
+    inet_pton(AF_INET, "127.0.0.1", &dst.sin_addr);
+    cr_assert(connect(fd, (struct sockaddr *)&dst, sizeof(dst)) == 0);
+    struct timeval tv = {.tv_sec = 10};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+    cr_assert(SSL_CTX_load_verify_locations(ctx, certs.ca, NULL) == 1);
+    cr_assert(SSL_CTX_use_certificate_file(ctx, certs.client_crt, SSL_FILETYPE_PEM) == 1);
+    cr_assert(SSL_CTX_use_PrivateKey_file(ctx, certs.client_key, SSL_FILETYPE_PEM) == 1);
+    SSL *ssl = SSL_new(ctx);
+    SSL_set_fd(ssl, fd);
+    cr_assert(SSL_connect(ssl) == 1, "handshake failed");
+    char buf[4096];
+    size_t len = 0;
+    for (;;) {
+        int n = SSL_read(ssl, buf + len, (int)(sizeof(buf) - 1 - len));
+        if (n <= 0)
+            break;
+        len += (size_t)n;
+    }
+    buf[len] = '\0';
+    cr_assert(len > 50 && !strncmp(buf, "-DENIED Redis is running in protected mode because", 50), "%s",
+              escape_bytes(buf, len));
+    cr_assert(!strcmp(buf + len - 2, "\r\n") && !memchr(buf, '\n', len - 1), "one line: %s", escape_bytes(buf, len));
+    SSL_free(ssl);
+    SSL_CTX_free(ctx);
+    close(fd);
+    /* local TLS clients are served */
+    struct tclient *t = connect_ok(certs.client_crt, certs.client_key);
+    expect_works(t, "tls:protected");
+    tclient_free(t);
+    redisFree(plain);
+}
