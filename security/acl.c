@@ -710,14 +710,16 @@ static void reclaim(void)
         if (seen && seen < oldest)
             oldest = seen;
     }
-    size_t kept = 0;
-    for (size_t i = 0; i < nretired; i++) {
-        if (retired[i].freed_after <= oldest)
-            free_item(&retired[i]);
-        else
-            retired[kept++] = retired[i];
+    /* Items are appended in version order: free the passed prefix. Nothing
+     * to free costs one compare (a thread running a long pipeline of ACL
+     * changes does not pass its checkpoint until the pipeline is done). */
+    size_t done = 0;
+    while (done < nretired && retired[done].freed_after <= oldest)
+        free_item(&retired[done++]);
+    if (done) {
+        memmove(retired, retired + done, (nretired - done) * sizeof(*retired));
+        nretired -= done;
     }
-    nretired = kept;
 }
 
 /* Publishes a table of `users` (taken); the table it replaces and the users
