@@ -114,6 +114,7 @@ void cmd_hello(struct cmd_ctx *c)
         if (acl_authenticate(cl, &c->argv[0], auth_user->ptr, auth_user->len, auth_pass->ptr, auth_pass->len, err,
                              sizeof(err)) < 0) {
             reply_error(c->out, err);
+            acl_auth_failed(cl, c->cfg ? c->cfg->auth_max_failures_per_second : 10, c->now_ms);
             return;
         }
     } else if (acl_client_needs_auth(cl)) {

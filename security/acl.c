@@ -129,6 +129,8 @@ static int cmd_id_by_name(const char *name, size_t len)
 #define USER_NOPASS 2
 #define USER_ALLKEYS 4
 #define USER_ALLCHANNELS 8
+#define USER_SANITIZE_PAYLOAD 16
+#define USER_SKIP_SANITIZE_PAYLOAD 32
 
 #define KEY_READ 1
 #define KEY_WRITE 2
@@ -144,10 +146,10 @@ struct acl_user {
     int flags;
     int npass;
     unsigned char (*pass)[32];
-    uint64_t *allowed; /* bit per command id */
-    int all_commands;  /* every bit set: the check can be skipped */
-    int nrules;
-    char **rules; /* command rules as given, for ACL LIST/GETUSER */
+    uint64_t *allowed;   /* bit per command id */
+    int all_commands;    /* every bit set: the check can be skipped */
+    int future_commands; /* set by +@all, cleared by -@all: ACL LIST starts
+                          * from +@all (commands added later are allowed) */
     int nkeys;
     struct key_pattern *keys;
     int nchannels;
@@ -158,14 +160,36 @@ struct acl_table {
     uint64_t version;
     int nusers;
     struct acl_user **users;
-    struct acl_table *retired_next;
 };
 
 static _Atomic(struct acl_table *) current;
 static pthread_mutex_t write_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct acl_table *retired;       /* every table ever published (freed at exit) */
-static struct acl_user **retired_users; /* every user ever published */
-static int nretired_users, cap_retired_users;
+
+/*
+ * Reclaiming replaced tables and users (epoch-based; the epoch is the table
+ * version). A reader thread (every shard thread) calls
+ * acl_thread_checkpoint() once per loop iteration, where it holds no
+ * pointer into the ACL data except its clients' users: it re-resolves those
+ * in the current table, then publishes that table's version as the one it
+ * has "seen". A table replaced when version R was published, and a user
+ * that left the table at R, can be referenced only by a thread whose seen
+ * version is below R: once every registered reader has seen R, the writer
+ * (under write_lock) frees them. A reader that sleeps delays reclamation
+ * until its next iteration (at most one cron period), never more.
+ * Registration takes write_lock, so a reclaim never misses a new reader.
+ */
+#define ACL_MAX_READERS 1024
+struct retired_item {
+    uint64_t freed_after; /* the version that replaced it */
+    struct acl_table *table;
+    struct acl_user *user;
+};
+static _Atomic uint64_t reader_seen[ACL_MAX_READERS]; /* by slot; valid below nreaders */
+static _Atomic int nreaders;
+static _Thread_local int reader_slot = -1;
+static _Thread_local uint64_t reader_seen_local;
+static struct retired_item *retired; /* under write_lock */
+static size_t nretired, cap_retired;
 static const struct config *init_cfg;
 static char aclfile[CONFIG_PATH_MAX];
 
@@ -187,9 +211,6 @@ static struct acl_user *user_new(const char *name, size_t len)
     struct acl_user *u = calloc(1, sizeof(*u));
     u->name = strndup(name, len);
     u->allowed = calloc(bitmap_words(), sizeof(uint64_t));
-    u->rules = malloc(sizeof(char *));
-    u->rules[0] = strdup("-@all");
-    u->nrules = 1;
     return u;
 }
 
@@ -200,9 +221,6 @@ static void user_free(struct acl_user *u)
     free(u->name);
     free(u->pass);
     free(u->allowed);
-    for (int i = 0; i < u->nrules; i++)
-        free(u->rules[i]);
-    free(u->rules);
     for (int i = 0; i < u->nkeys; i++)
         free(u->keys[i].pat);
     free(u->keys);
@@ -225,10 +243,7 @@ static struct acl_user *user_dup(const struct acl_user *o)
     u->allowed = malloc(bitmap_words() * sizeof(uint64_t));
     memcpy(u->allowed, o->allowed, bitmap_words() * sizeof(uint64_t));
     u->all_commands = o->all_commands;
-    u->nrules = o->nrules;
-    u->rules = malloc((size_t)(o->nrules ? o->nrules : 1) * sizeof(char *));
-    for (int i = 0; i < o->nrules; i++)
-        u->rules[i] = strdup(o->rules[i]);
+    u->future_commands = o->future_commands;
     u->nkeys = o->nkeys;
     u->keys = o->nkeys ? malloc((size_t)o->nkeys * sizeof(*u->keys)) : NULL;
     for (int i = 0; i < o->nkeys; i++) {
@@ -302,34 +317,39 @@ static int pass_remove(struct acl_user *u, const unsigned char h[32])
     return -1;
 }
 
-static void rules_reset(struct acl_user *u, const char *base)
-{
-    for (int i = 0; i < u->nrules; i++)
-        free(u->rules[i]);
-    u->nrules = 1;
-    u->rules = realloc(u->rules, sizeof(char *));
-    u->rules[0] = strdup(base);
-}
-
-static void rule_remove_at(struct acl_user *u, int i)
-{
-    free(u->rules[i]);
-    memmove(&u->rules[i], &u->rules[i + 1], (size_t)(u->nrules - i - 1) * sizeof(char *));
-    u->nrules--;
-}
-
-static void rule_append(struct acl_user *u, const char *rule, size_t len)
-{
-    u->rules = realloc(u->rules, (size_t)(u->nrules + 1) * sizeof(char *));
-    u->rules[u->nrules++] = strndup(rule, len);
-}
-
-static void set_bit(struct acl_user *u, int id, int allow)
+static void set_bit(uint64_t *bits, int id, int allow)
 {
     if (allow)
-        u->allowed[id / 64] |= 1ULL << (id % 64);
+        bits[id / 64] |= 1ULL << (id % 64);
     else
-        u->allowed[id / 64] &= ~(1ULL << (id % 64));
+        bits[id / 64] &= ~(1ULL << (id % 64));
+}
+
+static void upper_name(char *out, size_t outlen, const struct command *cmd, const struct command *sub);
+
+static int get_bit(const uint64_t *bits, int id)
+{
+    return (int)((bits[id / 64] >> (id % 64)) & 1);
+}
+
+/* Allows or denies one command; a whole command takes its subcommands with
+ * it (as Redis: "+config" allows every CONFIG subcommand). */
+static void change_command(uint64_t *bits, int id, int allow)
+{
+    set_bit(bits, id, allow);
+    if (id < ntop)
+        for (const struct command *s = cmds[id].cmd->subcommands; s && s->name; s++)
+            set_bit(bits, cmd_id(cmds[id].cmd, s), allow);
+}
+
+/* +@cat / -@cat: every command and subcommand of the category. Top-level
+ * commands come first in the ids, so a subcommand's own category wins over
+ * its container's, as Redis applies them. */
+static void change_category(uint64_t *bits, int cat, int allow)
+{
+    for (int i = 0; i < ncmds; i++)
+        if (cmds[i].categories & (1u << cat))
+            change_command(bits, i, allow);
 }
 
 static void update_all_commands(struct acl_user *u)
@@ -384,12 +404,17 @@ int acl_user_apply_rule(struct acl_user *u, const char *rule, size_t len, char *
         u->nchannels = 0;
     } else if (IS("allcommands") || IS("+@all")) {
         memset(u->allowed, 0xff, bitmap_words() * sizeof(uint64_t));
-        rules_reset(u, "+@all");
+        u->future_commands = 1;
     } else if (IS("nocommands") || IS("-@all")) {
         memset(u->allowed, 0, bitmap_words() * sizeof(uint64_t));
-        rules_reset(u, "-@all");
+        u->future_commands = 0;
+    } else if (IS("sanitize-payload")) {
+        u->flags = (u->flags & ~USER_SKIP_SANITIZE_PAYLOAD) | USER_SANITIZE_PAYLOAD;
+    } else if (IS("skip-sanitize-payload")) {
+        u->flags = (u->flags & ~USER_SANITIZE_PAYLOAD) | USER_SKIP_SANITIZE_PAYLOAD;
     } else if (IS("reset")) {
-        static const char *const steps[] = {"resetpass", "resetkeys", "resetchannels", "off", "-@all"};
+        static const char *const steps[] = {"resetpass", "resetkeys",        "resetchannels",
+                                            "off",       "sanitize-payload", "-@all"};
         for (size_t i = 0; i < sizeof(steps) / sizeof(*steps); i++)
             acl_user_apply_rule(u, steps[i], strlen(steps[i]), err, errlen);
     } else if (IS("clearselectors")) {
@@ -466,35 +491,15 @@ int acl_user_apply_rule(struct acl_user *u, const char *rule, size_t len, char *
             int cat = category_index(rule + 2, len - 2);
             if (cat < 0)
                 return bad_rule(err, errlen, "Unknown command or category name in ACL");
-            for (int i = 0; i < ncmds; i++)
-                if (cmds[i].categories & (1u << cat))
-                    set_bit(u, i, allow);
-            /* single-command rules of that category are now implied */
-            for (int i = u->nrules - 1; i >= 1; i--) {
-                const char *r = u->rules[i];
-                if (r[1] == '@')
-                    continue;
-                int id = cmd_id_by_name(r + 1, strlen(r + 1));
-                if (id >= 0 && (cmds[id].categories & (1u << cat)))
-                    rule_remove_at(u, i);
-            }
+            change_category(u->allowed, cat, allow);
         } else {
             int id = cmd_id_by_name(rule + 1, len - 1);
             if (id < 0) {
                 /* Redis allows "+cmd|firstarg" for commands without subcommands; not here */
                 return bad_rule(err, errlen, "Unknown command or category name in ACL");
             }
-            set_bit(u, id, allow);
-            if (id < ntop) /* a whole command: its subcommands too */
-                for (const struct command *s = cmds[id].cmd->subcommands; s && s->name; s++)
-                    set_bit(u, cmd_id(cmds[id].cmd, s), allow);
-            for (int i = u->nrules - 1; i >= 1; i--)
-                if (strlen(u->rules[i]) == len && !strncasecmp(u->rules[i] + 1, rule + 1, len - 1))
-                    rule_remove_at(u, i);
+            change_command(u->allowed, id, allow);
         }
-        rule_append(u, rule, len);
-        for (char *p = u->rules[u->nrules - 1]; *p; p++)
-            *p = (char)tolower((unsigned char)*p);
     } else if (rule[0] == '(') {
         return bad_rule(err, errlen, "Selectors are not supported by shardis");
     } else {
@@ -534,13 +539,71 @@ static void describe_channels(const struct acl_user *u, struct buf *out)
     }
 }
 
+/*
+ * The command rules of ACL LIST/GETUSER, derived from the bitmap as Redis
+ * 7.0 derives them (so equal permissions print equally, whatever rules
+ * built them): start from +@all when the user may run future commands,
+ * else from -@all; then, while some category not used yet has more
+ * commands that agree with the user than commands that do not, take the one
+ * with the fewest disagreements (ties: the most agreements, then the first
+ * in category order); last, one +cmd/-cmd per command still different, in
+ * command table order (Redis prints those in its command dict's hash order,
+ * which changes from one process to the next).
+ */
 static void describe_commands(const struct acl_user *u, struct buf *out)
 {
-    for (int i = 0; i < u->nrules; i++) {
-        if (i)
-            buf_append_byte(out, ' ');
-        buf_append_str(out, u->rules[i]);
+    size_t words = bitmap_words();
+    int additive = !u->future_commands;
+    uint64_t *built = malloc(words * sizeof(uint64_t));  /* what the printed rules give */
+    uint64_t *remain = malloc(words * sizeof(uint64_t)); /* the user minus categories taken */
+    memset(built, additive ? 0 : 0xff, words * sizeof(uint64_t));
+    memcpy(remain, u->allowed, words * sizeof(uint64_t));
+    buf_append_str(out, additive ? "-@all" : "+@all");
+    int taken[NCATEGORIES] = {0};
+    for (;;) {
+        int best = -1;
+        long best_diff = 0, best_same = 0;
+        for (int cat = 0; cat < NCATEGORIES; cat++) {
+            if (taken[cat])
+                continue;
+            long on = 0, off = 0;
+            for (int i = 0; i < ncmds; i++)
+                if (cmds[i].categories & (1u << cat))
+                    get_bit(remain, i) ? on++ : off++;
+            long diff = additive ? off : on, same = additive ? on : off;
+            if (same > diff && (best < 0 || diff < best_diff || (diff == best_diff && same > best_same))) {
+                best = cat;
+                best_diff = diff;
+                best_same = same;
+            }
+        }
+        if (best < 0)
+            break;
+        taken[best] = 1;
+        change_category(built, best, additive);
+        change_category(remain, best, !additive);
+        buf_append_str(out, additive ? " +@" : " -@");
+        buf_append_str(out, category_names[best]);
     }
+    for (int top = 0; top < ntop; top++) {
+        int ids[1 + 64], nids = 0;
+        ids[nids++] = top;
+        for (const struct command *s = cmds[top].cmd->subcommands; s && s->name && nids < 65; s++)
+            ids[nids++] = cmd_id(cmds[top].cmd, s);
+        for (int k = 0; k < nids; k++) {
+            int id = ids[k], want = get_bit(u->allowed, id);
+            if (want == get_bit(built, id))
+                continue;
+            char name[128];
+            upper_name(name, sizeof(name), cmds[id].parent ? cmds[id].parent : cmds[id].cmd,
+                       cmds[id].parent ? cmds[id].cmd : NULL);
+            buf_append_str(out, want ? " +" : " -");
+            buf_append_str(out, name);
+            change_command(built, id, want);
+        }
+    }
+    free(built);
+    free(remain);
 }
 
 /* ACL LIST's line without the leading "user ". */
@@ -550,6 +613,10 @@ void acl_user_describe(const struct acl_user *u, struct buf *out)
     buf_append_str(out, u->flags & USER_ON ? " on" : " off");
     if (u->flags & USER_NOPASS)
         buf_append_str(out, " nopass");
+    if (u->flags & USER_SKIP_SANITIZE_PAYLOAD)
+        buf_append_str(out, " skip-sanitize-payload");
+    if (u->flags & USER_SANITIZE_PAYLOAD)
+        buf_append_str(out, " sanitize-payload");
     for (int i = 0; i < u->npass; i++) {
         char hex[65];
         hex32(u->pass[i], hex);
@@ -621,16 +688,48 @@ int acl_user_exists(const char *name, size_t len)
     return t && table_find(t, name, len) != NULL;
 }
 
-static void retire_user(struct acl_user *u)
+static void retire(uint64_t freed_after, struct acl_table *t, struct acl_user *u)
 {
-    if (nretired_users == cap_retired_users) {
-        cap_retired_users = cap_retired_users ? 2 * cap_retired_users : 64;
-        retired_users = realloc(retired_users, (size_t)cap_retired_users * sizeof(*retired_users));
+    if (nretired == cap_retired) {
+        cap_retired = cap_retired ? 2 * cap_retired : 64;
+        retired = realloc(retired, cap_retired * sizeof(*retired));
     }
-    retired_users[nretired_users++] = u;
+    retired[nretired++] = (struct retired_item){.freed_after = freed_after, .table = t, .user = u};
 }
 
-/* Publishes a table of `users` (taken). Caller holds write_lock. */
+static void free_item(struct retired_item *r)
+{
+    if (r->table) {
+        free(r->table->users);
+        free(r->table);
+    }
+    user_free(r->user);
+}
+
+/* Frees what every reader has passed. Caller holds write_lock. */
+static void reclaim(void)
+{
+    uint64_t oldest = UINT64_MAX;
+    int n = atomic_load(&nreaders);
+    for (int i = 0; i < n; i++) {
+        uint64_t seen = atomic_load(&reader_seen[i]);
+        if (seen && seen < oldest)
+            oldest = seen;
+    }
+    /* Items are appended in version order: free the passed prefix. Nothing
+     * to free costs one compare (a thread running a long pipeline of ACL
+     * changes does not pass its checkpoint until the pipeline is done). */
+    size_t done = 0;
+    while (done < nretired && retired[done].freed_after <= oldest)
+        free_item(&retired[done++]);
+    if (done) {
+        memmove(retired, retired + done, (nretired - done) * sizeof(*retired));
+        nretired -= done;
+    }
+}
+
+/* Publishes a table of `users` (taken); the table it replaces and the users
+ * that left are retired. Caller holds write_lock. */
 static void publish(struct acl_user **users, int n)
 {
     struct acl_table *old = atomic_load(&current);
@@ -638,16 +737,26 @@ static void publish(struct acl_user **users, int n)
     t->version = old ? old->version + 1 : 1;
     t->users = users;
     t->nusers = n;
-    t->retired_next = retired;
-    retired = t;
-    for (int i = 0; i < n; i++) {
-        int known = 0;
-        for (int j = 0; old && j < old->nusers && !known; j++)
-            known = old->users[j] == users[i];
-        if (!known)
-            retire_user(users[i]);
-    }
     atomic_store(&current, t);
+    if (old) {
+        for (int j = 0; j < old->nusers; j++) {
+            int kept = 0;
+            for (int i = 0; i < n && !kept; i++)
+                kept = old->users[j] == users[i];
+            if (!kept)
+                retire(t->version, NULL, old->users[j]);
+        }
+        retire(t->version, old, NULL);
+    }
+    reclaim();
+}
+
+size_t acl_retired_count(void)
+{
+    pthread_mutex_lock(&write_lock);
+    size_t n = nretired;
+    pthread_mutex_unlock(&write_lock);
+    return n;
 }
 
 /* A copy of the current users array (pointers shared; users are immutable). */
@@ -848,18 +957,20 @@ int acl_init(const struct config *cfg, char *err, size_t errlen)
 
 void acl_shutdown(void)
 {
-    while (retired) {
-        struct acl_table *t = retired;
-        retired = t->retired_next;
+    pthread_mutex_lock(&write_lock);
+    for (size_t i = 0; i < nretired; i++)
+        free_item(&retired[i]);
+    free(retired);
+    retired = NULL;
+    nretired = cap_retired = 0;
+    struct acl_table *t = atomic_exchange(&current, NULL);
+    if (t) {
+        for (int i = 0; i < t->nusers; i++)
+            user_free(t->users[i]);
         free(t->users);
         free(t);
     }
-    for (int i = 0; i < nretired_users; i++)
-        user_free(retired_users[i]);
-    free(retired_users);
-    retired_users = NULL;
-    nretired_users = cap_retired_users = 0;
-    atomic_store(&current, NULL);
+    pthread_mutex_unlock(&write_lock);
 }
 
 void acl_set_requirepass(const char *pass)
@@ -897,7 +1008,7 @@ void acl_client_init(struct client *c)
     const struct acl_user *d = t ? table_find(t, "default", 7) : NULL;
     c->acl_version = t ? t->version : 0;
     c->user = d && (d->flags & USER_ON) && (d->flags & USER_NOPASS) ? d : NULL;
-    c->acl_user_name = d ? d->name : "default";
+    c->acl_user_name = "default"; /* never a pointer into a user: those are reclaimed */
 }
 
 const char *acl_client_user(const struct client *c)
@@ -919,9 +1030,44 @@ static int refresh_user(struct client *c, const struct acl_table *t)
         return 0;
     const struct acl_user *u = table_find(t, c->user->name, strlen(c->user->name));
     c->user = u;
-    if (u)
-        c->acl_user_name = u->name;
     return u ? 0 : -1;
+}
+
+void acl_thread_checkpoint(struct client *clients)
+{
+    if (__builtin_expect(reader_slot < 0, 0)) {
+        pthread_mutex_lock(&write_lock);
+        int slot = atomic_load(&nreaders);
+        if (slot >= ACL_MAX_READERS) {
+            pthread_mutex_unlock(&write_lock);
+            server_log(LL_WARNING, "ACL: too many reader threads; replaced user tables are kept until exit");
+            reader_slot = ACL_MAX_READERS; /* never registered: blocks nothing, frees nothing early */
+            return;
+        }
+        struct acl_table *t = atomic_load(&current);
+        reader_seen_local = t ? t->version : 1;
+        atomic_store(&reader_seen[slot], reader_seen_local);
+        atomic_store(&nreaders, slot + 1);
+        reader_slot = slot;
+        pthread_mutex_unlock(&write_lock);
+    }
+    struct acl_table *t = atomic_load_explicit(&current, memory_order_acquire);
+    if (!t || t->version == reader_seen_local || reader_slot >= ACL_MAX_READERS)
+        return;
+    for (struct client *c = clients; c; c = c->next) {
+        if (c->acl_version == t->version)
+            continue;
+        if (refresh_user(c, t) < 0 && !c->closing)
+            client_close(c, 1); /* its user was deleted: Redis disconnects it */
+    }
+    reader_seen_local = t->version;
+    atomic_store(&reader_seen[reader_slot], t->version);
+    /* The last reader to pass a change frees it, not only the next change;
+     * never waits for a writer. */
+    if (pthread_mutex_trylock(&write_lock) == 0) {
+        reclaim();
+        pthread_mutex_unlock(&write_lock);
+    }
 }
 
 int acl_client_unrestricted(struct client *c)
@@ -1037,7 +1183,9 @@ static int variable_key_access(const struct command *cmd, int argc, const struct
 static int user_denies(const struct acl_user *u, const struct command *cmd, const struct command *sub, int argc,
                        const struct arg *argv, int *bad)
 {
-    if (!acl_user_can_run(u, cmd, sub))
+    /* AUTH, HELLO, QUIT and RESET are never refused by permissions (Redis's
+     * no-auth flag): a restricted client can always switch to another user. */
+    if (!(cmd->flags & CMD_NO_AUTH) && !acl_user_can_run(u, cmd, sub))
         return 1;
     const struct command *kc = sub ? sub : cmd;
     if (!(u->flags & USER_ALLKEYS) && (kc->first_key > 0 || kc->keynum_arg)) {
@@ -1138,7 +1286,6 @@ int acl_authenticate(struct client *c, const struct arg *cmdname, const char *us
     const struct acl_user *u = table_find(t, user, ulen);
     if (u && (u->flags & USER_ON) && password_ok(u, pass, plen)) {
         c->user = u;
-        c->acl_user_name = u->name;
         c->acl_version = t->version;
         return 0;
     }
@@ -1157,27 +1304,88 @@ int acl_login_user(struct client *c, const char *username)
     if (!u || !(u->flags & USER_ON))
         return -1;
     c->user = u;
-    c->acl_user_name = u->name;
     c->acl_version = t->version;
     return 0;
 }
 
 /* ---- AUTH and ACL commands -------------------------------------------------- */
 
-/* Failed AUTHs of one client beyond `auth-max-failures-per-second` in the
- * current second are refused without checking: a password guesser gets no
- * answer faster than that, and nothing sleeps on the shard thread. */
-static int auth_rate_limited(struct cmd_ctx *c)
+/*
+ * The AUTH failure limit, per source address (every connection from one
+ * address shares it, whichever thread serves it). A password is always
+ * checked, so the right one always logs in: a guesser cannot lock a user
+ * out, not even one who connects from the guesser's own address. Each
+ * failure counts for its address in the current second; beyond
+ * `auth-max-failures-per-second`, a failing connection gets its WRONGPASS
+ * and is closed, so a guesser gets that many answers a second per address
+ * and then one per new TCP connection, and nothing sleeps on a shard thread.
+ *
+ * The table is small and fixed: a slot is found by hash with a short probe;
+ * when every probed slot is busy with another address in this second, the
+ * oldest is taken over (that address's count starts again: the limit is
+ * best effort under an address flood, never a lockout). Failures are rare,
+ * so one mutex is enough.
+ */
+#define AUTH_SLOTS 1024
+#define AUTH_PROBE 8
+struct auth_slot {
+    char host[64];
+    int64_t window_ms; /* start of the second being counted */
+    long long failures;
+};
+static struct auth_slot auth_slots[AUTH_SLOTS];
+static pthread_mutex_t auth_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* "ip:port" -> "ip" (IPv6 addresses keep their own colons). */
+static size_t addr_host_len(const char *addr)
 {
-    struct client *cl = c->client;
-    long long limit = c->cfg ? c->cfg->auth_max_failures_per_second : 10;
+    const char *colon = strrchr(addr, ':');
+    return colon ? (size_t)(colon - addr) : strlen(addr);
+}
+
+/* Counts a failed AUTH from addr; true when it is beyond the limit. */
+static int auth_failure_over_limit(const char *addr, long long limit, int64_t now_ms)
+{
     if (limit <= 0)
         return 0;
-    if (c->now_ms - cl->auth_window_ms >= 1000) {
-        cl->auth_window_ms = c->now_ms;
-        cl->auth_failures = 0;
+    size_t len = addr_host_len(addr);
+    if (len >= sizeof(auth_slots[0].host))
+        len = sizeof(auth_slots[0].host) - 1;
+    uint64_t h = 1469598103934665603ULL;
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ (unsigned char)addr[i]) * 1099511628211ULL;
+    pthread_mutex_lock(&auth_lock);
+    struct auth_slot *slot = NULL, *oldest = NULL;
+    for (int i = 0; i < AUTH_PROBE && !slot; i++) {
+        struct auth_slot *t = &auth_slots[(h + (uint64_t)i) % AUTH_SLOTS];
+        if (strlen(t->host) == len && !memcmp(t->host, addr, len))
+            slot = t;
+        else if (!oldest || t->window_ms < oldest->window_ms)
+            oldest = t;
     }
-    return cl->auth_failures >= limit;
+    if (!slot) {
+        slot = oldest;
+        memcpy(slot->host, addr, len);
+        slot->host[len] = '\0';
+        slot->window_ms = now_ms;
+        slot->failures = 0;
+    }
+    if (now_ms - slot->window_ms >= 1000) {
+        slot->window_ms = now_ms;
+        slot->failures = 0;
+    }
+    int over = ++slot->failures > limit;
+    pthread_mutex_unlock(&auth_lock);
+    return over;
+}
+
+int acl_auth_failed(struct client *c, long long limit, int64_t now_ms)
+{
+    if (!auth_failure_over_limit(c->addr, limit, now_ms))
+        return 0;
+    audit_log(c, "auth-failed", "rate-limited=yes connection=closed");
+    client_close(c, 1);
+    return 1;
 }
 
 void cmd_auth(struct cmd_ctx *c)
@@ -1203,15 +1411,10 @@ void cmd_auth(struct cmd_ctx *c)
             return;
         }
     }
-    if (auth_rate_limited(c)) {
-        reply_error(c->out, "WRONGPASS invalid username-password pair or user is disabled.");
-        audit_log(cl, "auth-failed", "rate-limited=yes");
-        return;
-    }
     char err[256];
     if (acl_authenticate(cl, &c->argv[0], user, ulen, pass->ptr, pass->len, err, sizeof(err)) < 0) {
-        cl->auth_failures++;
         reply_error(c->out, err);
+        acl_auth_failed(cl, c->cfg ? c->cfg->auth_max_failures_per_second : 10, c->now_ms);
         return;
     }
     reply_ok(c->out);
@@ -1221,11 +1424,15 @@ static void reply_user(struct cmd_ctx *c, const struct acl_user *u)
 {
     reply_map(c->out, c->resp, 6);
     reply_bulk_cstr(c->out, "flags");
-    int nflags = 1 + !!(u->flags & USER_NOPASS);
+    int nflags = 1 + !!(u->flags & USER_NOPASS) + !!(u->flags & (USER_SANITIZE_PAYLOAD | USER_SKIP_SANITIZE_PAYLOAD));
     reply_set(c->out, c->resp, nflags);
     reply_bulk_cstr(c->out, u->flags & USER_ON ? "on" : "off");
     if (u->flags & USER_NOPASS)
         reply_bulk_cstr(c->out, "nopass");
+    if (u->flags & USER_SKIP_SANITIZE_PAYLOAD)
+        reply_bulk_cstr(c->out, "skip-sanitize-payload");
+    if (u->flags & USER_SANITIZE_PAYLOAD)
+        reply_bulk_cstr(c->out, "sanitize-payload");
     reply_bulk_cstr(c->out, "passwords");
     reply_array(c->out, u->npass);
     for (int i = 0; i < u->npass; i++) {
@@ -1634,15 +1841,18 @@ const char acl_denied_message[] =
     "so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode "
     "by editing the Redis configuration file, and setting the protected mode option to 'no', and then restarting the "
     "server. 3) If you started the server manually just for testing, restart it with the '--protected-mode no' "
-    "option. 4) Set up an authentication password for the default user. NOTE: You only need to do one of the above "
+    "option. 4) Setup a an authentication password for the default user. NOTE: You only need to do one of the above "
     "things in order for the server to start accepting connections from the outside.";
 
 int acl_protected_mode_denies(const struct config *cfg, const char *addr)
 {
     if (!cfg->protected_mode)
         return 0;
-    if (!strncmp(addr, "127.", 4) || !strncmp(addr, "[::1]", 5) || !strncmp(addr, "::1", 3) || !strncmp(addr, "/", 1) ||
-        !strncmp(addr, "unix", 4))
+    /* Redis's islocalClient: exactly 127.0.0.1 or ::1 (other 127/8
+     * addresses are not local to it), or a unix socket. */
+    size_t host = addr_host_len(addr);
+    if ((host == 9 && !memcmp(addr, "127.0.0.1", 9)) || (host == 3 && !memcmp(addr, "::1", 3)) ||
+        (host == 5 && !memcmp(addr, "[::1]", 5)) || addr[0] == '/' || !strncmp(addr, "unix", 4))
         return 0;
     struct acl_table *t = atomic_load(&current);
     const struct acl_user *d = t ? table_find(t, "default", 7) : NULL;

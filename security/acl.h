@@ -5,9 +5,11 @@
  * The user table is shared by every shard thread and changes rarely (ACL
  * SETUSER/DELUSER/LOAD, CONFIG SET requirepass). It is published as an
  * immutable snapshot behind an atomic pointer with a version number, like
- * struct config: a writer (under a mutex) builds a new table, publishes it
- * and keeps the old one until exit, so a reader on the command path never
- * locks and never sees freed memory. A client remembers its user and the
+ * struct config: a writer (under a mutex) builds a new table and publishes
+ * it; the replaced table and the users that left it are freed once every
+ * shard thread has passed a loop iteration after the change
+ * (acl_thread_checkpoint), so a reader on the command path never locks and
+ * never sees freed memory. A client remembers its user and the
  * table version it was resolved in; when the version moves, it looks its
  * user up again by name (a deleted user's clients are disconnected, as in
  * Redis).
@@ -31,6 +33,16 @@ int acl_init(const struct config *cfg, char *err, size_t errlen);
 /* Frees every table and user (exit). */
 void acl_shutdown(void);
 
+/* Called by every shard thread once per loop iteration, at a point where
+ * it holds no pointer into the user table other than its clients' users
+ * (`clients`: the thread's client list): after a table change, re-resolves
+ * those users (closing the clients of deleted users, as Redis) and
+ * publishes that the thread has left the older tables, which lets them be
+ * freed. The first call registers the thread. One atomic load otherwise. */
+void acl_thread_checkpoint(struct client *clients);
+/* Tables and users replaced but not freed yet (tests, diagnostics). */
+size_t acl_retired_count(void);
+
 /* A new connection: authenticated as "default" when that user needs no
  * password and is on; otherwise not authenticated yet. */
 void acl_client_init(struct client *c);
@@ -51,6 +63,11 @@ int acl_client_unrestricted(struct client *c);
  * Redis's WRONGPASS text in err (also logged in ACL LOG and the audit log). */
 int acl_authenticate(struct client *c, const struct arg *cmdname, const char *user, size_t ulen, const char *pass,
                      size_t plen, char *err, size_t errlen);
+/* After a failed AUTH or HELLO AUTH, whose error reply is written: counts
+ * the failure for the client's source address and, beyond `limit` failures
+ * of that address in the current second, closes the client after the reply
+ * (returns 1). The right password is never refused (see acl.c). */
+int acl_auth_failed(struct client *c, long long limit, int64_t now_ms);
 /* Logs c in as `username` without a password (TLS client certificates). */
 int acl_login_user(struct client *c, const char *username);
 /* Name of the client's user, for CLIENT LIST and the audit log. */

@@ -16,6 +16,7 @@
 
 #include "config.h"
 #include "conn.h"
+#include "dispatch.h"
 #include "log.h"
 
 #define TLS_READ_CHUNK 16384
@@ -295,6 +296,13 @@ void tls_on_recv(struct client *c, const char *data, size_t len)
             return;
         }
         handshake_done(c);
+        if (c->protected_denied) {
+            /* Protected mode: Redis answers a TLS client once its handshake
+             * is done, over TLS, and closes (plain clients: at accept). */
+            dispatch_reply_error(c, acl_denied_message);
+            client_close(c, 1);
+            return;
+        }
     }
     char buf[TLS_READ_CHUNK];
     while (!c->closing && !c->close_after_reply) {

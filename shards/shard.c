@@ -1039,14 +1039,33 @@ static void on_accept(struct shard *s, struct listener *l, struct io_uring_cqe *
     }
     long long maxclients = s->cfg->maxclients;
     if (atomic_load(&s->srv->connected_clients) >= maxclients) {
+        /* Best effort, as Redis: on the TLS port no handshake was done, so
+         * nothing can be written and the connection is just closed. */
         static const char msg[] = "-ERR max number of clients reached\r\n";
-        ssize_t w = send(fd, msg, sizeof(msg) - 1, MSG_DONTWAIT | MSG_NOSIGNAL);
-        (void)w;
+        if (!l->tls) {
+            ssize_t w = send(fd, msg, sizeof(msg) - 1, MSG_DONTWAIT | MSG_NOSIGNAL);
+            (void)w;
+        }
         close(fd);
         s->rejected_connections++;
         return;
     }
     struct client *c = client_create(s, fd);
+    if (c->protected_denied && !l->tls) {
+        /* Protected mode refuses at accept, as Redis: the DENIED line goes
+         * out before the client sent anything, then the socket closes. On
+         * the TLS port it is sent once the handshake is done (tls.c). */
+        struct buf line = {0};
+        buf_append_byte(&line, '-');
+        buf_append_str(&line, acl_denied_message);
+        buf_append_str(&line, "\r\n");
+        ssize_t w = send(fd, line.data, line.len, MSG_DONTWAIT | MSG_NOSIGNAL);
+        (void)w;
+        buf_free(&line);
+        s->rejected_connections++;
+        client_close(c, 0);
+        return;
+    }
     s->total_connections++;
     if (l->tls && tls_client_attach(c) < 0) {
         server_log(LL_VERBOSE, "TLS not available for client id=%llu addr=%s", (unsigned long long)c->id, c->addr);
@@ -1279,6 +1298,7 @@ static void *shard_main(void *arg)
     for (;;) {
         s->cfg = server_config(s->srv);
         s->now_ms = mstime();
+        acl_thread_checkpoint(s->clients); /* frees replaced ACL tables (acl.h) */
         process_cqes(s);
         drain_inbound(s, pushed);
         /* Clients that stopped parsing (back-pressure, barriers) resume. */

@@ -403,3 +403,102 @@ Test(tls, certificate_cn_logs_in_as_acl_user)
     expect_str(cmd(c, "GET cert:k"), "v");
     redisFree(c);
 }
+
+static long long info_ll(redisContext *c, const char *section, const char *field)
+{
+    char *info = info_text(c, section);
+    char value[64];
+    cr_assert(info_field(info, field, value, sizeof(value)), "INFO %s lacks %s", section, field);
+    free(info);
+    return atoll(value);
+}
+
+/* Polls INFO until `want` clients are connected (a closed client is freed
+ * by the server shortly after the close). */
+static long long wait_for_clients(redisContext *c, long long want, long timeout_ms)
+{
+    long long deadline = now_ms() + timeout_ms;
+    long long n;
+    while ((n = info_ll(c, "clients", "connected_clients")) != want && now_ms() < deadline)
+        sleep_ms(20);
+    return n;
+}
+
+/* maxclients on the TLS port: Redis writes its error before any handshake,
+ * which on a TLS connection writes nothing, and closes. No plaintext bytes
+ * may reach a TLS client; a TLS client sees its handshake fail. */
+Test(tls, maxclients_on_tls_port_closes_without_plaintext)
+{
+    struct tclient *t = connect_ok(certs.client_crt, certs.client_key);
+    redisContext *plain = client_connect();
+    expect_status(cmd(plain, "CONFIG SET maxclients 2"), "OK");
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)tls_port)};
+    inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+    cr_assert(connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0);
+    struct raw_reply raw = raw_read(fd, 0, 10000);
+    cr_assert(raw.closed, "the refused TLS connection stays open");
+    cr_assert_eq(raw.len, 0, "plaintext on the TLS port: %s", escape_bytes(raw.data, raw.len));
+    raw_reply_free(&raw);
+    close(fd);
+    char err[300];
+    struct tclient *refused =
+        tclient_connect(tls_port, certs.ca, certs.client_crt, certs.client_key, 0, err, sizeof(err));
+    cr_assert(refused == NULL, "a TLS client got past maxclients");
+    cr_assert(info_ll(plain, "stats", "rejected_connections") >= 2);
+    /* the connected clients keep working; a freed place can be taken again */
+    expect_works(t, "tls:maxclients");
+    tclient_free(t);
+    cr_assert_eq(wait_for_clients(plain, 1, 10000), 1);
+    t = connect_ok(certs.client_crt, certs.client_key);
+    expect_works(t, "tls:maxclients2");
+    expect_status(cmd(plain, "CONFIG SET maxclients 10000"), "OK");
+    tclient_free(t);
+    redisFree(plain);
+}
+
+/* Protected mode on the TLS port: as Redis, the DENIED line is sent once the
+ * handshake is done, over TLS, then the connection closes; the client sends
+ * no command. 127.0.0.2 is remote to protected mode (only 127.0.0.1 and ::1
+ * are local, as in Redis). */
+Test(tls, protected_mode_denies_over_tls_after_handshake)
+{
+    redisContext *plain = client_connect();
+    expect_status(cmd(plain, "CONFIG SET protected-mode yes"), "OK");
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in src = {.sin_family = AF_INET};
+    inet_pton(AF_INET, "127.0.0.2", &src.sin_addr);
+    cr_assert(bind(fd, (struct sockaddr *)&src, sizeof(src)) == 0);
+    struct sockaddr_in dst = {.sin_family = AF_INET, .sin_port = htons((uint16_t)tls_port)};
+    inet_pton(AF_INET, "127.0.0.1", &dst.sin_addr);
+    cr_assert(connect(fd, (struct sockaddr *)&dst, sizeof(dst)) == 0);
+    struct timeval tv = {.tv_sec = 10};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+    cr_assert(SSL_CTX_load_verify_locations(ctx, certs.ca, NULL) == 1);
+    cr_assert(SSL_CTX_use_certificate_file(ctx, certs.client_crt, SSL_FILETYPE_PEM) == 1);
+    cr_assert(SSL_CTX_use_PrivateKey_file(ctx, certs.client_key, SSL_FILETYPE_PEM) == 1);
+    SSL *ssl = SSL_new(ctx);
+    SSL_set_fd(ssl, fd);
+    cr_assert(SSL_connect(ssl) == 1, "handshake failed");
+    char buf[4096];
+    size_t len = 0;
+    for (;;) {
+        int n = SSL_read(ssl, buf + len, (int)(sizeof(buf) - 1 - len));
+        if (n <= 0)
+            break;
+        len += (size_t)n;
+    }
+    buf[len] = '\0';
+    cr_assert(len > 50 && !strncmp(buf, "-DENIED Redis is running in protected mode because", 50), "%s",
+              escape_bytes(buf, len));
+    cr_assert(!strcmp(buf + len - 2, "\r\n") && !memchr(buf, '\n', len - 1), "one line: %s", escape_bytes(buf, len));
+    SSL_free(ssl);
+    SSL_CTX_free(ctx);
+    close(fd);
+    /* local TLS clients are served */
+    struct tclient *t = connect_ok(certs.client_crt, certs.client_key);
+    expect_works(t, "tls:protected");
+    tclient_free(t);
+    redisFree(plain);
+}
