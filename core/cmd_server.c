@@ -157,6 +157,11 @@ void cmd_reset(struct cmd_ctx *c)
     cl->dbid = 0;
     free(cl->name);
     cl->name = NULL;
+    cl->no_evict = 0;
+    cl->reply_mode = REPLY_ON;
+    /* Back to the default user, authenticated only when it needs no
+     * password, as Redis's clientSetDefaultAuth. */
+    acl_client_init(cl);
     reply_simple(c->out, "RESET");
 }
 

@@ -157,3 +157,25 @@ Test(auth, unauthenticated_limits)
     close(fd);
     clear_password(admin);
 }
+
+/* RESET logs the client out to the default user (Redis's
+ * clientSetDefaultAuth): authenticated again only when that user needs no
+ * password. Found by Redis's suite (`RESET clears authenticated state`). */
+Test(auth, reset_returns_to_the_default_user)
+{
+    redisContext *c = client_connect();
+    expect_status(cmd(c, "ACL SETUSER user1 on >pw +@all ~*"), "OK");
+    expect_status(cmd(c, "AUTH user1 pw"), "OK");
+    expect_str(cmd(c, "ACL WHOAMI"), "user1");
+    expect_status(cmd(c, "RESET"), "RESET");
+    expect_str(cmd(c, "ACL WHOAMI"), "default");
+    /* With a password on the default user, RESET leaves the client logged out. */
+    expect_status(cmd(c, "CONFIG SET requirepass %s", "s3cret"), "OK");
+    expect_status(cmd(c, "AUTH user1 pw"), "OK");
+    expect_status(cmd(c, "RESET"), "RESET");
+    expect_err(cmd(c, "ACL WHOAMI"), "NOAUTH Authentication required.");
+    expect_status(cmd(c, "AUTH s3cret"), "OK");
+    expect_status(cmd(c, "CONFIG SET requirepass %s", ""), "OK");
+    expect_int(cmd(c, "ACL DELUSER user1"), 1);
+    redisFree(c);
+}
