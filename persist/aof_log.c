@@ -563,14 +563,14 @@ static void retry_failed(struct shard *s, struct aof_shard *a)
             op_submit(s, op);
 }
 
-static void maybe_auto_rewrite(struct shard *s);
+static int maybe_auto_rewrite(struct shard *s);
 
-void aof_shard_cron(struct shard *s)
+int aof_shard_cron(struct shard *s)
 {
     struct aof_shard *a = s->aof;
     struct aof_server *as = A(s->srv);
     if (!a)
-        return;
+        return 0;
     if (s->log && !s->cfg->appendonly)
         stop_logging(s, a);
     if (s->now_ms - a->last_retry_ms >= 1000) {
@@ -586,9 +586,8 @@ void aof_shard_cron(struct shard *s)
         a->fsync_inflight = 1;
         op_submit(s, op);
     }
-    if (s->id == 0 && !s->stopping)
-        maybe_auto_rewrite(s);
     (void)as;
+    return s->id == 0 && !s->stopping && maybe_auto_rewrite(s);
 }
 
 /* Expiry deletes a key: logged as DEL, so that a replay (where nothing
@@ -755,15 +754,16 @@ int aof_command_prepare(struct server *srv, const char **reply, int *is_error)
 }
 
 /* A rewrite started without a client (automatic, scheduled, CONFIG SET
- * appendonly yes): each shard takes its cut at its next pump. */
-static void rewrite_start_auto(struct server *srv, const char *reason)
+ * appendonly yes): 1 when the slot is claimed; the caller then takes the cut
+ * behind the global barrier (dispatch_cut), as BGREWRITEAOF does. */
+static int rewrite_start_auto(struct server *srv, const char *reason)
 {
     uint64_t epoch;
     const char *why = NULL;
-    if (rewrite_start(srv, &epoch, &why) == 1) {
-        server_log(LL_NOTICE, "%s: append only file rewrite started", reason);
-        snap_start_auto(srv, epoch);
-    }
+    if (rewrite_start(srv, &epoch, &why) != 1)
+        return 0;
+    server_log(LL_NOTICE, "%s: append only file rewrite started", reason);
+    return 1;
 }
 
 void aof_rewrite_done(void *priv, int ok, uint64_t epoch, char *const *files, int nfiles)
@@ -838,41 +838,38 @@ void aof_rewrite_done(void *priv, int ok, uint64_t epoch, char *const *files, in
                (unsigned long long)epoch);
 }
 
-static void maybe_auto_rewrite(struct shard *s)
+static int maybe_auto_rewrite(struct shard *s)
 {
     struct server *srv = s->srv;
     struct aof_server *as = A(srv);
     const struct config *cfg = s->cfg;
     if (atomic_load(&as->rewrite_in_progress) || snap_in_progress(srv))
-        return;
+        return 0;
     if (atomic_load(&as->enable_pending) && cfg->appendonly) {
         atomic_store(&as->enable_pending, 0);
-        rewrite_start_auto(srv, "Appendonly turned on");
-        return;
+        return rewrite_start_auto(srv, "Appendonly turned on");
     }
     if (!s->log)
-        return;
-    if (atomic_load(&as->rewrite_scheduled)) {
-        rewrite_start_auto(srv, "Scheduled BGREWRITEAOF");
-        return;
-    }
+        return 0;
+    if (atomic_load(&as->rewrite_scheduled))
+        return rewrite_start_auto(srv, "Scheduled BGREWRITEAOF");
     if (cfg->auto_aof_rewrite_percentage <= 0)
-        return;
+        return 0;
     uint64_t logs = 0;
     for (int i = 0; i < srv->nshards; i++)
         logs += atomic_load_explicit(&as->log_bytes[i], memory_order_relaxed);
     uint64_t base = atomic_load(&as->size_at_rewrite);
     uint64_t cur = base + logs;
     if (cur < (uint64_t)cfg->auto_aof_rewrite_min_size)
-        return;
+        return 0;
     uint64_t ref = base ? base : 1;
     if ((cur - base) * 100 / ref < (uint64_t)cfg->auto_aof_rewrite_percentage)
-        return;
+        return 0;
     /* As Redis: a failed automatic rewrite is retried after a pause. */
     if (!atomic_load(&as->last_rewrite_ok) && s->now_ms - as->last_auto_try_ms < 5000)
-        return;
+        return 0;
     as->last_auto_try_ms = s->now_ms;
-    rewrite_start_auto(srv, "Append only file growth");
+    return rewrite_start_auto(srv, "Append only file growth");
 }
 
 void aof_config_changed(struct server *srv, int was_on, int now_on)

@@ -81,8 +81,10 @@ void aof_shard_flush(struct shard *s);
 /* A CQE tagged TAG_AOF. */
 void aof_shard_cqe(struct shard *s, void *ptr, int res);
 /* Cron: everysec fsync, retry of failed writes, appendonly changes,
- * automatic rewrite (shard 0). */
-void aof_shard_cron(struct shard *s);
+ * automatic rewrite (shard 0). Returns 1 when it claimed the slot for a
+ * rewrite: the caller then takes the cut on every shard behind the global
+ * barrier (dispatch_cut "bgrewriteaof"). */
+int aof_shard_cron(struct shard *s);
 /* At exit: writes and fsyncs what is left, closes the files. */
 void aof_shard_finish(struct shard *s);
 /* The snapshot of a rewrite takes its cut on this shard: later records go

@@ -85,7 +85,6 @@ struct snap_server {
     _Atomic uint64_t dirty_at_save[MAX_THREADS]; /* of the last successful one */
     _Atomic int64_t last_save_ms;                /* for the save rules */
     _Atomic uint64_t started_epoch[MAX_THREADS]; /* last epoch each shard started */
-    _Atomic uint64_t auto_epoch;                 /* an automatic snapshot to start at the next pump */
     _Atomic uint64_t loaded_keys;                /* at start-up */
     _Atomic int finishers;                       /* finish_thread()s running */
     int shutdown_arrived;                        /* under lock: shards in snap_shard_finish_blocking */
@@ -571,16 +570,8 @@ static void resubmit(struct shard *s, struct snap_io *io)
 int snap_shard_pump(struct shard *s)
 {
     struct snap_job *job = s->snap;
-    if (!job) {
-        struct snap_server *ss = S(s->srv);
-        uint64_t want = atomic_load_explicit(&ss->auto_epoch, memory_order_acquire);
-        if (want == 0 || atomic_load_explicit(&ss->started_epoch[s->id], memory_order_relaxed) >= want)
-            return 0;
-        char err[512];
-        if (snap_shard_begin(s, err, sizeof(err)) < 0 || !s->snap)
-            return 0;
-        job = s->snap;
-    }
+    if (!job)
+        return 0;
     if (job->state == JOB_WALK) {
         int64_t start = monotonic_us();
         while (job->inflight_bytes < SNAP_MAX_INFLIGHT && monotonic_us() - start < SNAP_PUMP_US) {
@@ -682,21 +673,21 @@ void snap_shard_cqe(struct shard *s, void *ptr, int res)
 
 /* ---------------- cron: save rules ---------------- */
 
-void snap_shard_cron(struct shard *s)
+int snap_shard_cron(struct shard *s)
 {
     struct snap_server *ss = S(s->srv);
     atomic_store_explicit(&ss->shard_dirty[s->id], s->stats.dirty, memory_order_relaxed);
     if (s->id != 0 || s->stopping || !snap_save_due(s->srv, s->now_ms))
-        return;
+        return 0;
     uint64_t epoch;
     int scheduled = atomic_load(&ss->bgsave_scheduled);
     if (snap_prepare(s->srv, SNAP_KIND_BGSAVE, NULL, NULL, &epoch) < 0)
-        return;
+        return 0;
     atomic_store(&ss->bgsave_scheduled, 0);
     server_log(LL_NOTICE, "%s. Background saving started (epoch %llu)",
                scheduled ? "Background saving scheduled by BGSAVE SCHEDULE" : "Save rule reached",
                (unsigned long long)epoch);
-    atomic_store_explicit(&ss->auto_epoch, epoch, memory_order_release);
+    return 1; /* the caller takes the cut behind the global barrier (dispatch_cut) */
 }
 
 int snap_command_prepare(struct server *srv, int is_save, int argc, const struct arg *argv, const char **reply,
@@ -761,11 +752,6 @@ int snap_save_due(struct server *srv, int64_t now_ms)
         if (changes >= (uint64_t)cfg->save_changes[i] && since >= cfg->save_seconds[i])
             return 1;
     return 0;
-}
-
-void snap_start_auto(struct server *srv, uint64_t epoch)
-{
-    atomic_store_explicit(&S(srv)->auto_epoch, epoch, memory_order_release);
 }
 
 void snap_schedule(struct server *srv, int on)

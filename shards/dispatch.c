@@ -1588,6 +1588,15 @@ static void request_finish(struct request *r)
     c->npending--;
     if (c->barrier == r)
         c->barrier = NULL;
+    if (c == s->internal_client) { /* a cut's request (dispatch_cut): nobody reads the reply */
+        while ((r = c->req_head) && r->done) {
+            c->req_head = r->next;
+            if (!c->req_head)
+                c->req_tail = NULL;
+            request_free(r);
+        }
+        return;
+    }
     client_flush_done_requests(c); /* may free r */
     client_maybe_resume(c);
     client_maybe_free(c);
@@ -1804,6 +1813,22 @@ static void body_all(struct shard *s, struct request *r)
 {
     r->tx->release_with_body = 1;
     fan_out(s, r);
+}
+
+/* A cut claimed without a client (a save rule, BGSAVE SCHEDULE, an automatic
+ * or scheduled log rewrite, CONFIG SET appendonly yes): the shard's internal
+ * client (fd -1, in no client list) sends BGSAVE or BGREWRITEAOF behind the
+ * same global barrier as a client's, without the prepare step (the cron
+ * claimed the slot). Its replies are dropped in request_finish. */
+void dispatch_cut(struct shard *s, const char *command)
+{
+    struct client *c = s->internal_client;
+    const struct command *cmd = command_lookup(command, strlen(command));
+    struct arg argv[1] = {{command, strlen(command)}};
+    struct request *r = request_new(c, cmd, 1, argv);
+    struct txn *tx = txn_new(s->srv->nshards);
+    txn_add_global(tx);
+    txn_begin(s, r, tx, body_all);
 }
 
 /* Commands that change the whole keyspace run behind a global barrier. */

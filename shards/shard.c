@@ -1113,8 +1113,12 @@ static void shard_cron(struct shard *s)
     }
     for (int i = 0; i < s->ndbs; i++)
         db_rehash_step(s->dbs[i], 100);
-    snap_shard_cron(s);
-    aof_shard_cron(s);
+    /* Cuts nobody sent (save rules, automatic rewrites, CONFIG SET
+     * appendonly yes) run behind the global barrier as BGSAVE does. */
+    if (snap_shard_cron(s))
+        dispatch_cut(s, "bgsave");
+    if (aof_shard_cron(s))
+        dispatch_cut(s, "bgrewriteaof");
     /* Idle clients. */
     /* Soft output limits expire with time, not only when output grows. */
     if (s->cfg->obuf_limits[OBUF_NORMAL].soft) {
@@ -1157,6 +1161,11 @@ static void *shard_main(void *arg)
     struct shard *s = arg;
     evict_thread_register();
     aof_shard_init(s);
+    /* Sends the cuts nobody sent; in no client list, never connected. */
+    s->internal_client = calloc(1, sizeof(struct client));
+    s->internal_client->fd = -1;
+    s->internal_client->shard = s;
+    s->internal_client->resp = 2;
     int n = s->srv->nshards;
     unsigned char *pushed = calloc(n, 1);
     for (int i = 0; i < s->nlisteners; i++)
@@ -1197,7 +1206,7 @@ static void *shard_main(void *arg)
             /* A shard without clients starts no request, so once every shard
              * is idle nothing is in flight anywhere; until then keep serving
              * the sub-requests other shards still send. */
-            if (!s->idle && !s->clients && !s->pending_overflow && !s->held_head) {
+            if (!s->idle && !s->clients && !s->internal_client->npending && !s->pending_overflow && !s->held_head) {
                 s->idle = 1;
                 atomic_fetch_add(&s->srv->idle_shards, 1);
             }
@@ -1232,6 +1241,8 @@ static void *shard_main(void *arg)
     free(pushed);
     aof_shard_finish(s);
     snap_shard_finish_blocking(s);
+    if (!s->internal_client->npending)
+        free(s->internal_client);
     return NULL;
 }
 

@@ -239,6 +239,7 @@ struct shard {
     int log_lazy;                /* records wait for a bigger write (not always): the loop sleeps 1 ms at most */
     struct client *held_clients; /* clients whose output waits for the log */
     struct batch *held_head, *held_tail; /* reply batches that wait for the log */
+    struct client *internal_client;      /* sends the cuts nobody sent (dispatch_cut) */
     uint64_t next_txn_id;
 };
 
