@@ -14,6 +14,14 @@
  * second, and until it succeeds write commands get MISCONF (as Redis's
  * "Errors writing to the AOF file"). Durable positions never move past it,
  * so with always nothing written after it is acknowledged either.
+ *
+ * A failed everysec fsync cannot be repaired in place: the kernel marks the
+ * pages it could not write clean (they read back fine, but a later fsync,
+ * even a successful one, never writes them again; on ext4 the blocks next
+ * to them are lost too). So writes get MISCONF, the fsync is retried with
+ * backoff (1, 2, 4, 8 s) until the disk takes data again, and then a rewrite
+ * writes the whole data set from memory into new files; only when that
+ * rewrite is done are writes accepted again ("fsync works again").
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -51,6 +59,9 @@
 /* Without appendfsync always a write waits for this many bytes or ms. */
 #define AOF_LAZY_BYTES (64u << 10)
 #define AOF_LAZY_MS 2
+/* A failed everysec fsync is retried after 1 s, then 2, 4, 8 s. */
+#define AOF_FSYNC_RETRY_FIRST_MS 1000
+#define AOF_FSYNC_RETRY_MAX_MS 8000
 
 /* One CQE source of an op: its write or its fsync. */
 struct aof_part {
@@ -313,6 +324,23 @@ static void set_error(struct aof_shard *a, int err)
     atomic_store(&as->write_err[a->s->id], err);
 }
 
+/* An everysec fsync failed: writes are refused (MISCONF); the retries wait
+ * longer each time. */
+static void fsync_failed(struct aof_shard *a, int err)
+{
+    struct aof_server *as = A(a->s->srv);
+    if (!a->fsync_backoff_ms)
+        a->fsync_backoff_ms = AOF_FSYNC_RETRY_FIRST_MS;
+    if (atomic_load(&as->fsync_err[a->s->id]) != err)
+        server_log(LL_WARNING,
+                   "Fsync of the append only file of shard %d failed (%s): %s; writes are refused, retrying in %lld ms",
+                   a->s->id, a->cur ? a->cur_path : "", strerror(err), (long long)a->fsync_backoff_ms);
+    atomic_store(&as->fsync_err[a->s->id], err);
+    a->fsync_retry_ms = a->s->now_ms + a->fsync_backoff_ms;
+    a->fsync_backoff_ms =
+        a->fsync_backoff_ms * 2 > AOF_FSYNC_RETRY_MAX_MS ? AOF_FSYNC_RETRY_MAX_MS : a->fsync_backoff_ms * 2;
+}
+
 /* Pops the finished ops at the head: the durable position moves. */
 static void ops_advance(struct aof_shard *a)
 {
@@ -440,11 +468,23 @@ void aof_shard_cqe(struct shard *s, void *ptr, int res)
     op->pending--;
     if (part->is_fsync) {
         if (!op->data) { /* everysec's fsync */
+            struct aof_server *as = A(s->srv);
             a->fsync_inflight = 0;
-            if (res < 0)
-                set_error(a, -res);
-            else
+            if (res < 0) {
+                fsync_failed(a, -res);
+            } else {
                 a->fsynced = op->end > a->fsynced ? op->end : a->fsynced;
+                if (atomic_load(&as->fsync_err[s->id]) && !atomic_load(&as->fsync_healed[s->id])) {
+                    /* the disk takes data again: a rewrite replaces what
+                     * the failed fsync may have lost (maybe_auto_rewrite) */
+                    atomic_store(&as->fsync_healed[s->id], 1);
+                    a->fsync_backoff_ms = 0;
+                    server_log(LL_WARNING,
+                               "Fsync of the append only file of shard %d works again; rewriting the append only "
+                               "files before writes are accepted",
+                               s->id);
+                }
+            }
             seg_release(a, op->seg);
             free(op);
             return;
@@ -577,8 +617,11 @@ int aof_shard_cron(struct shard *s)
         a->last_retry_ms = s->now_ms;
         retry_failed(s, a);
     }
-    if (s->log && a->fsync_policy == AOF_FSYNC_EVERYSEC && !a->fsync_inflight && a->cur &&
-        s->now_ms - a->last_fsync_ms >= 1000 && a->written > a->fsynced) {
+    int fsync_failing = atomic_load_explicit(&as->fsync_err[s->id], memory_order_relaxed) != 0;
+    int fsync_due = fsync_failing ? !atomic_load(&as->fsync_healed[s->id]) && s->now_ms >= a->fsync_retry_ms
+                                  : a->fsync_policy == AOF_FSYNC_EVERYSEC && s->now_ms - a->last_fsync_ms >= 1000 &&
+                                        a->written > a->fsynced;
+    if (s->log && fsync_due && !a->fsync_inflight && a->cur) {
         a->last_fsync_ms = s->now_ms;
         struct aof_op *op = op_new(a->cur);
         op->fsync = 1;
@@ -732,6 +775,11 @@ static int rewrite_start(struct server *srv, uint64_t *epoch, const char **why)
         pthread_mutex_unlock(&as->lock);
         return 0;
     }
+    uint64_t healed = 0;
+    for (int i = 0; i < n; i++)
+        if (atomic_load(&as->fsync_healed[i]))
+            healed |= 1ULL << i;
+    atomic_store(&as->healed_at_rewrite, healed);
     atomic_store(&as->cut_failed, 0);
     atomic_store(&as->rewrite_in_progress, 1);
     atomic_store(&as->rewrite_scheduled, 0);
@@ -825,6 +873,16 @@ void aof_rewrite_done(void *priv, int ok, uint64_t epoch, char *const *files, in
             unlink(p);
         }
     }
+    /* Files written after the disk came back replace those a failed fsync
+     * may have damaged: writes are accepted again. */
+    uint64_t healed = atomic_exchange(&as->healed_at_rewrite, 0);
+    for (int i = 0; ok && i < nfiles && i < MAX_THREADS; i++) {
+        if (!(healed & (1ULL << i)))
+            continue;
+        atomic_store(&as->fsync_healed[i], 0);
+        atomic_store(&as->fsync_err[i], 0);
+        server_log(LL_WARNING, "The append only files of shard %d are durable again: writes are accepted", i);
+    }
     int64_t now = mstime();
     atomic_store(&as->last_rewrite_ok, ok);
     atomic_store(&as->last_rewrite_time_sec, (now - as->rewrite_start_ms + 500) / 1000);
@@ -848,6 +906,16 @@ static int maybe_auto_rewrite(struct shard *s)
     if (atomic_load(&as->enable_pending) && cfg->appendonly) {
         atomic_store(&as->enable_pending, 0);
         return rewrite_start_auto(srv, "Appendonly turned on");
+    }
+    /* A shard whose failed fsync works again: new files from memory. */
+    int healed = 0;
+    for (int i = 0; i < srv->nshards; i++)
+        healed |= atomic_load(&as->fsync_healed[i]);
+    if (healed && cfg->appendonly) {
+        if (!atomic_load(&as->last_rewrite_ok) && s->now_ms - as->last_auto_try_ms < 5000)
+            return 0;
+        as->last_auto_try_ms = s->now_ms;
+        return rewrite_start_auto(srv, "Append only file fsync recovered");
     }
     if (!s->log)
         return 0;
@@ -891,6 +959,8 @@ int aof_writes_refused(struct server *srv, const char **msg)
     struct aof_server *as = A(srv);
     for (int i = 0; i < srv->nshards; i++) {
         int e = atomic_load_explicit(&as->write_err[i], memory_order_relaxed);
+        if (!e)
+            e = atomic_load_explicit(&as->fsync_err[i], memory_order_relaxed);
         if (e) {
             static __thread char text[160]; /* each shard thread its own */
             snprintf(text, sizeof(text), "MISCONF Errors writing to the AOF file: %s", strerror(e));
@@ -908,7 +978,7 @@ void aof_info(struct server *srv, struct buf *out)
     int in_progress = atomic_load(&as->rewrite_in_progress);
     int write_ok = 1;
     for (int i = 0; i < srv->nshards; i++)
-        write_ok &= atomic_load(&as->write_err[i]) == 0;
+        write_ok &= atomic_load(&as->write_err[i]) == 0 && atomic_load(&as->fsync_err[i]) == 0;
     char line[1024];
     int64_t cur = in_progress ? (mstime() - as->rewrite_start_ms) / 1000 : -1;
     snprintf(line, sizeof(line),

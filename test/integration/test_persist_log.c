@@ -1016,3 +1016,117 @@ Test(persist_log, transaction_across_automatic_rewrites_is_recovered_whole)
         remove_tree(dir);
     }
 }
+
+/* ---- a failing fsync (everysec) ---- */
+
+/* An ext4 file system on a loop device whose backing file lives on a small
+ * tmpfs: once the tmpfs is full, the data written to the page cache cannot
+ * reach the "disk" and fsync fails (ENOSPC or EIO), while writes still
+ * succeed. Everything lives in a mount namespace of this test process (and
+ * its server), and mount -o loop detaches the loop device when the mount
+ * goes (with the namespace, even when an assertion ends the test early).
+ * Returns 0 when it cannot be set up here (then the test skips). */
+static int mount_failing_disk(const char *back, const char *mnt)
+{
+    char cmdline[1024];
+    snprintf(cmdline, sizeof(cmdline), "mount -o loop,errors=continue %s/img %s", back, mnt);
+    return system(cmdline) == 0;
+}
+
+static int prepare_failing_disk(const char *dir, char *mnt, size_t mntlen, char *back, size_t backlen)
+{
+    char cmdline[1024];
+    snprintf(back, backlen, "%s/back", dir);
+    snprintf(mnt, mntlen, "%s/mnt", dir);
+    if (mkdir(back, 0755) != 0 || mkdir(mnt, 0755) != 0)
+        return 0;
+    if (unshare(CLONE_NEWNS) != 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0 ||
+        mount("tmpfs", back, "tmpfs", 0, "size=24m") != 0)
+        return 0;
+    snprintf(cmdline, sizeof(cmdline),
+             "truncate -s 256m %s/img && mkfs.ext4 -q -F -O ^has_journal %s/img >/dev/null 2>&1", back, back);
+    return system(cmdline) == 0 && mount_failing_disk(back, mnt);
+}
+
+/* Fills the tmpfs under the loop device's backing file. */
+static void fill_backing(const char *back)
+{
+    char filler[512];
+    snprintf(filler, sizeof(filler), "%s/filler", back);
+    int fd = open(filler, O_WRONLY | O_CREAT, 0644);
+    static char block[64 * 1024];
+    while (write(fd, block, sizeof(block)) > 0) {
+    }
+    close(fd);
+}
+
+Test(persist_log, everysec_fsync_error_is_retried_and_recovers)
+{
+    skip_for_redis();
+    if (geteuid() != 0)
+        cr_skip_test("mounting a loop device needs root");
+    char dir[256], mnt[300], back[300];
+    make_dir(dir, sizeof(dir));
+    if (!prepare_failing_disk(dir, mnt, sizeof(mnt), back, sizeof(back)))
+        cr_skip_test("cannot mount an ext4 loop device here: %s", strerror(errno));
+    struct test_server srv;
+    start_aof(&srv, mnt, 0, "everysec", NULL);
+    redisContext *c = client_connect_port(srv.port);
+    expect_status(cmd(c, "SET first 1"), "OK");
+    fill_backing(back);
+    /* Writes land in the page cache; the next fsync cannot write them. */
+    char val[4096];
+    memset(val, 'x', sizeof(val) - 1);
+    val[sizeof(val) - 1] = '\0';
+    long long acked = 0;
+    int misconf = 0;
+    long long deadline = now_ms() + 20000;
+    while (!misconf && now_ms() < deadline) {
+        redisReply *r = cmd(c, "SET big%lld %s", acked, val);
+        misconf = r->type == REDIS_REPLY_ERROR && strstr(r->str, "MISCONF Errors writing to the AOF file");
+        if (r->type == REDIS_REPLY_STATUS)
+            acked++;
+        freeReplyObject(r);
+        if (acked % 100 == 99)
+            sleep_ms(10);
+    }
+    cr_assert(misconf, "writes were not refused after a failed fsync (%lld written)", acked);
+    char v[64];
+    cr_assert_str_eq(info_get(c, "aof_last_write_status", v, sizeof(v)), "err");
+    expect_str(cmd(c, "GET first"), "1"); /* reads go on */
+    /* Space returns: a retry writes the kept bytes again and fsyncs. */
+    char filler[512];
+    snprintf(filler, sizeof(filler), "%s/filler", back);
+    unlink(filler);
+    deadline = now_ms() + 30000;
+    for (;;) {
+        redisReply *r = cmd(c, "SET after-space 1");
+        int ok = r->type == REDIS_REPLY_STATUS;
+        freeReplyObject(r);
+        if (ok)
+            break;
+        cr_assert(now_ms() < deadline, "writes did not come back after the fsync error");
+        sleep_ms(100);
+    }
+    cr_assert_str_eq(info_get(c, "aof_last_write_status", v, sizeof(v)), "ok");
+    redisFree(c);
+    cr_assert(server_stop(&srv));
+    /* Remounting drops the page cache: what the restart reads is what
+     * reached the disk. */
+    cr_assert_eq(umount(mnt), 0, "umount: %s", strerror(errno));
+    cr_assert(mount_failing_disk(back, mnt), "mounting the file system again failed");
+    start_aof(&srv, mnt, 0, "everysec", NULL);
+    c = client_connect_port(srv.port);
+    expect_str(cmd(c, "GET first"), "1");
+    expect_str(cmd(c, "GET after-space"), "1");
+    for (long long i = 0; i < acked; i++) {
+        redisReply *r = cmd(c, "STRLEN big%lld", i);
+        cr_assert_eq(r->integer, (long long)sizeof(val) - 1, "big%lld (of %lld acknowledged) is lost", i, acked);
+        freeReplyObject(r);
+    }
+    redisFree(c);
+    cr_assert(server_stop(&srv));
+    umount(mnt);
+    umount(back);
+    remove_tree(dir);
+}

@@ -730,8 +730,8 @@ Test(persist_snapshot, save_rule_snapshot_holds_transactions_whole)
         start(&srv, dir, t, 2, args);
         c = client_connect_port(srv.port);
         for (int g = 0; g < MSET_WRITERS; g++) {
-            redisReply *r = cmd(c, "MGET {t0}g%d {t1}g%d {t2}g%d {t3}g%d {t4}g%d {t5}g%d {t6}g%d {t7}g%d", g, g, g, g,
-                                g, g, g, g);
+            redisReply *r =
+                cmd(c, "MGET {t0}g%d {t1}g%d {t2}g%d {t3}g%d {t4}g%d {t5}g%d {t6}g%d {t7}g%d", g, g, g, g, g, g, g, g);
             cr_assert_eq(r->type, REDIS_REPLY_ARRAY);
             cr_assert_eq(r->element[0]->type, REDIS_REPLY_STRING, "round %d: group %d is lost", round, g);
             for (int k = 1; k < GROUP_KEYS; k++) {
