@@ -41,7 +41,13 @@ struct aof_shard {
     uint64_t written, fsynced;
     uint64_t older_bytes; /* log bytes in earlier segments since the base */
     int fsync_inflight;
-    int64_t fsync_retry_ms;   /* after a failed everysec fsync: when to try again */
+    int64_t fsync_retry_ms; /* after a failed everysec fsync: when to try again */
+    /* appendfsync always with a failing log (s->log_failing): hashes of the
+     * keys that records not yet durable touch (open addressing, 0 = empty),
+     * or risk_all for a record that touches any key (FLUSHALL, ...) */
+    uint64_t *risk;
+    size_t risk_cap, risk_used;
+    int risk_all;
     int64_t fsync_backoff_ms; /* the wait after the next failure (doubles) */
     int64_t pending_since_ms; /* everysec / no: when the oldest pending record came */
     int64_t last_fsync_ms, last_retry_ms;

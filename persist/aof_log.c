@@ -149,9 +149,13 @@ int aof_seg_create(const struct aof_server *as, int shard, uint64_t seq)
 
 /* ---------------- records ---------------- */
 
+static void risk_note_record(struct aof_shard *a, int argc, const char *const *argv, const uint32_t *lens);
+
 static void append_record(struct aof_shard *a, uint8_t type, int dbid, int argc, const char *const *argv,
                           const uint32_t *lens)
 {
+    if (__builtin_expect(a->s->log_failing, 0))
+        risk_note_record(a, argc, argv, lens);
     size_t n = aof_record_size((uint32_t)argc, lens);
     char *p = buf_reserve(&a->pending, n);
     aof_encode_record((uint8_t *)p, type, (uint32_t)dbid, a->txn_id, a->txn_parts, (uint32_t)argc, argv, lens);
@@ -314,6 +318,162 @@ static struct aof_op *op_new(struct aof_seg *seg)
     return op;
 }
 
+/* ---------------- reads while the log fails (appendfsync always) ----------------
+ *
+ * A write or fsync fails: the replies of the writes whose records are not
+ * durable stay held, new writes get MISCONF, and reads go on unless they
+ * read a key that such a record touches: the set of those keys is built
+ * from the records not yet durable when the failure is seen, and grows with
+ * every record appended while it lasts (expiry deletions, the parts of a
+ * transaction already admitted). It is dropped when the log works again. */
+
+static void risk_add(struct aof_shard *a, uint64_t h)
+{
+    h |= 1; /* 0 marks an empty slot */
+    if ((a->risk_used + 1) * 2 > a->risk_cap) {
+        size_t cap = a->risk_cap ? a->risk_cap * 2 : 256;
+        uint64_t *t = calloc(cap, sizeof(uint64_t));
+        if (!t) {
+            a->risk_all = 1;
+            return;
+        }
+        for (size_t i = 0; i < a->risk_cap; i++) {
+            if (!a->risk[i])
+                continue;
+            size_t j = a->risk[i] & (cap - 1);
+            while (t[j])
+                j = (j + 1) & (cap - 1);
+            t[j] = a->risk[i];
+        }
+        free(a->risk);
+        a->risk = t;
+        a->risk_cap = cap;
+    }
+    size_t j = h & (a->risk_cap - 1);
+    while (a->risk[j] && a->risk[j] != h)
+        j = (j + 1) & (a->risk_cap - 1);
+    if (!a->risk[j]) {
+        a->risk[j] = h;
+        a->risk_used++;
+    }
+}
+
+static int risk_has(const struct aof_shard *a, uint64_t h)
+{
+    if (!a->risk_cap)
+        return 0;
+    h |= 1;
+    size_t j = h & (a->risk_cap - 1);
+    while (a->risk[j]) {
+        if (a->risk[j] == h)
+            return 1;
+        j = (j + 1) & (a->risk_cap - 1);
+    }
+    return 0;
+}
+
+/* The keys of one record (a command, or a whole value moved in). */
+static void risk_note_record(struct aof_shard *a, int argc, const char *const *argv, const uint32_t *lens)
+{
+    if (argc < 1) /* TXN_END */
+        return;
+    if (lens[0] == sizeof(AOF_RESTORE_CMD) - 1 && !memcmp(argv[0], AOF_RESTORE_CMD, lens[0]) && argc == 2) {
+        /* a one-entry snapshot: the key follows the header and the record
+         * head (type, encoding, pad, db, expiry, key length) */
+        const unsigned char *p = (const unsigned char *)argv[1];
+        size_t at = SNAP_HEADER_SIZE + 1 + 3 + 4 + 8;
+        if (lens[1] < at + 4) {
+            a->risk_all = 1;
+            return;
+        }
+        uint32_t klen =
+            (uint32_t)p[at] | (uint32_t)p[at + 1] << 8 | (uint32_t)p[at + 2] << 16 | (uint32_t)p[at + 3] << 24;
+        if (lens[1] < at + 4 + klen) {
+            a->risk_all = 1;
+            return;
+        }
+        risk_add(a, key_hash((const char *)p + at + 4, klen));
+        return;
+    }
+    const struct command *cmd = command_lookup(argv[0], lens[0]);
+    struct arg small[16];
+    struct arg *args = argc <= 16 ? small : malloc(sizeof(struct arg) * argc);
+    for (int i = 0; i < argc; i++) {
+        args[i].ptr = (char *)argv[i];
+        args[i].len = lens[i];
+    }
+    int idx_small[16];
+    int *idx = argc <= 16 ? idx_small : malloc(sizeof(int) * argc);
+    int n = cmd ? command_key_positions(cmd, argc, args, idx, argc) : 0;
+    if (n <= 0)
+        a->risk_all = 1; /* FLUSHALL, FLUSHDB, SWAPDB, an unknown record: every key */
+    for (int i = 0; i < n; i++)
+        risk_add(a, key_hash(args[idx[i]].ptr, args[idx[i]].len));
+    if (args != small)
+        free(args);
+    if (idx != idx_small)
+        free(idx);
+}
+
+static void risk_note_bytes(struct aof_shard *a, const char *data, size_t len)
+{
+    size_t off = 0;
+    while (off < len) {
+        struct aof_record rec;
+        if (aof_decode_record((const uint8_t *)data + off, len - off, &rec) != AOF_OK) {
+            a->risk_all = 1;
+            return;
+        }
+        risk_note_record(a, (int)rec.argc, rec.argv, rec.argv_len);
+        off += rec.size;
+        aof_record_free(&rec);
+    }
+}
+
+/* The log of an always shard failed: from now on reads of keys not touched
+ * by a record that is not durable leave without waiting. */
+static void failing_begin(struct aof_shard *a)
+{
+    struct shard *s = a->s;
+    if (s->log_failing || !s->log_hold)
+        return;
+    s->log_failing = 1;
+    for (struct aof_op *op = a->ops_head; op; op = op->next)
+        if (op->data)
+            risk_note_bytes(a, op->data, op->len);
+    risk_note_bytes(a, a->pending.data, a->pending.len);
+}
+
+static void failing_end(struct aof_shard *a)
+{
+    a->s->log_failing = 0;
+    free(a->risk);
+    a->risk = NULL;
+    a->risk_cap = a->risk_used = 0;
+    a->risk_all = 0;
+}
+
+int aof_read_is_durable(struct shard *s, const struct command *cmd, int argc, const struct arg *argv)
+{
+    struct aof_shard *a = s->aof;
+    if (!s->log_failing || !a || a->risk_all || !cmd || (cmd->flags & CMD_WRITE))
+        return 0;
+    int idx_small[16];
+    int *idx = argc <= 16 ? idx_small : malloc(sizeof(int) * argc);
+    int n = command_key_positions(cmd, argc, argv, idx, argc);
+    /* A keyless command that reads the keyspace (DBSIZE, KEYS, SCAN,
+     * RANDOMKEY: @read or @keyspace) may see any key; the others (PING,
+     * INFO, COMMAND, CLIENT, ...) read no data. */
+    int keyspace =
+        cmd->acl_categories && (strstr(cmd->acl_categories, "@read") || strstr(cmd->acl_categories, "@keyspace"));
+    int ok = n > 0 || (n == 0 && (!keyspace || a->risk_used == 0));
+    for (int i = 0; ok && i < n; i++)
+        ok = !risk_has(a, key_hash(argv[idx[i]].ptr, argv[idx[i]].len));
+    if (idx != idx_small)
+        free(idx);
+    return ok;
+}
+
 static void set_error(struct aof_shard *a, int err)
 {
     struct aof_server *as = A(a->s->srv);
@@ -322,6 +482,7 @@ static void set_error(struct aof_shard *a, int err)
                    a->cur ? a->cur_path : "", strerror(err));
     }
     atomic_store(&as->write_err[a->s->id], err);
+    failing_begin(a);
 }
 
 /* An everysec fsync failed: writes are refused (MISCONF); the retries wait
@@ -370,6 +531,8 @@ static void ops_advance(struct aof_shard *a)
         atomic_store(&A(s->srv)->write_err[s->id], 0);
         server_log(LL_WARNING, "The append only file of shard %d is writable again", s->id);
     }
+    if (!failed && s->log_failing && !a->ops_head)
+        failing_end(a); /* every record is durable again */
 }
 
 /* Writes zeros ahead of the data (synchronously: a step is written to the

@@ -92,6 +92,12 @@ void aof_shard_finish(struct shard *s);
 void aof_shard_cut(struct shard *s);
 /* The position up to which output may leave (appendfsync always). */
 void aof_release_held(struct shard *s);
+/* While s->log_failing (appendfsync always, a log write or fsync failed):
+ * 1 when running cmd with argv reads no key that a record not yet durable
+ * touches and writes nothing, so its reply depends on durable data only and
+ * need not wait for the log. 0 otherwise (then the reply waits). */
+struct command;
+int aof_read_is_durable(struct shard *s, const struct command *cmd, int argc, const struct arg *argv);
 
 /* ---- commands and INFO (any thread) ---- */
 

@@ -742,12 +742,29 @@ static void batch_free(struct batch *b)
 /* Pushes b into ring[s -> dst] or queues it when the ring is full. */
 static void push_batch(struct shard *s, int dst, struct batch *b, unsigned char *pushed);
 
+/* A sub-request that runs a read handler on keys that no record still
+ * waiting for a failing log touches (appendfsync always), or that takes or
+ * releases locks without checking watched keys (it reads no data). */
+static int sub_reads_durable(struct shard *s, const struct subreq *sub)
+{
+    if ((sub->op == SUB_LOCK && sub->nwatch == 0) || sub->op == SUB_UNLOCK || sub->op == SUB_INFO)
+        return 1;
+    if (sub->op != SUB_HANDLER || sub->argc < 1)
+        return 0;
+    const struct command *cmd = command_lookup(sub->argv[0].ptr, sub->argv[0].len);
+    if (!cmd || cmd->handler != sub->handler)
+        return 0;
+    return aof_read_is_durable(s, cmd, sub->argc, sub->argv);
+}
+
 /* A batch of replies going back to its coordinator: with appendfsync
  * always it waits until the records appended so far are durable (in order
- * with the replies held before it). */
-static void reply_batch(struct shard *s, int dst, struct batch *b, unsigned char *pushed)
+ * with the replies held before it). needs is UINT64_MAX for that, or 0 for
+ * a batch of reads of durable keys while the log fails: it leaves at once,
+ * even past held batches. */
+static void reply_batch(struct shard *s, int dst, struct batch *b, uint64_t needs, unsigned char *pushed)
 {
-    if (s->log_hold && (s->held_head || s->log_appended > s->log_durable)) {
+    if (s->log_hold && needs == UINT64_MAX && (s->held_head || s->log_appended > s->log_durable)) {
         b->log_tag = s->log_appended;
         b->to = dst; /* not read by the coordinator once back: the destination */
         b->next = NULL;
@@ -812,10 +829,15 @@ static void drain_inbound(struct shard *s, unsigned char *pushed)
                 /* Sub-requests that wait for locks, and detached ones (no
                  * reply wanted), leave the batch; the rest go back in it. */
                 int kept = 0;
+                uint64_t needs = s->log_failing ? 0 : UINT64_MAX;
                 for (int i = 0; i < b->count; i++) {
                     struct subreq *sub = b->items[i];
+                    uint64_t appended = s->log_appended;
+                    int durable_read = s->log_failing && sub_reads_durable(s, sub);
                     if (!shard_accept_sub(s, sub))
                         continue;
+                    if (!durable_read || s->log_appended != appended)
+                        needs = UINT64_MAX;
                     if (sub->txflags & SUBF_DETACHED)
                         free(sub);
                     else
@@ -823,7 +845,7 @@ static void drain_inbound(struct shard *s, unsigned char *pushed)
                 }
                 b->count = kept;
                 if (kept)
-                    reply_batch(s, from, b, pushed);
+                    reply_batch(s, from, b, needs, pushed);
                 else
                     batch_free(b);
             }
@@ -856,7 +878,7 @@ static void flush_outgoing(struct shard *s, unsigned char *pushed)
         if (s->replying[dst]) {
             struct batch *b = s->replying[dst];
             s->replying[dst] = NULL;
-            reply_batch(s, dst, b, pushed);
+            reply_batch(s, dst, b, UINT64_MAX, pushed);
         }
     }
     /* Wake the consumers that sleep. The fence pairs with the one a consumer

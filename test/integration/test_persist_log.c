@@ -1130,3 +1130,119 @@ Test(persist_log, everysec_fsync_error_is_retried_and_recovers)
     umount(back);
     remove_tree(dir);
 }
+
+/* ---- appendfsync always on a failing disk ---- */
+
+static int log_contains(const struct test_server *srv, const char *text)
+{
+    FILE *f = fopen(srv->log_path, "r");
+    if (!f)
+        return 0;
+    char line[1024];
+    int found = 0;
+    while (!found && fgets(line, sizeof(line), f))
+        found = strstr(line, text) != NULL;
+    fclose(f);
+    return found;
+}
+
+Test(persist_log, always_on_a_full_disk_serves_durable_reads_and_loses_nothing)
+{
+    skip_for_redis();
+    if (geteuid() != 0)
+        cr_skip_test("mounting a tmpfs needs root");
+    char dir[256], mnt[300];
+    make_dir(dir, sizeof(dir));
+    snprintf(mnt, sizeof(mnt), "%s/mnt", dir);
+    /* The data on a small tmpfs, the server's log beside it (not full). */
+    if (mkdir(mnt, 0755) != 0 || unshare(CLONE_NEWNS) != 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0 ||
+        mount("tmpfs", mnt, "tmpfs", 0, "size=16m") != 0)
+        cr_skip_test("cannot mount a tmpfs here: %s", strerror(errno));
+    const char *on_tmpfs[] = {"--dir", mnt, NULL};
+    struct test_server srv;
+    start_aof(&srv, dir, 0, "always", on_tmpfs);
+    redisContext *c = client_connect_port(srv.port);
+    for (int i = 0; i < 200; i++)
+        redisAppendCommand(c, "SET durable%d value%d", i, i);
+    pipeline(c, 200);
+    char filler[512];
+    snprintf(filler, sizeof(filler), "%s/filler", mnt);
+    int fd = open(filler, O_WRONLY | O_CREAT, 0644);
+    static char block[64 * 1024];
+    while (write(fd, block, sizeof(block)) > 0) {
+    }
+    close(fd);
+    /* A writer sends 8 MB of SETs to one shard without waiting: the disk
+     * fills up under them; their replies wait for their records. (Once the
+     * filler is gone they all fit.) The other shards' logs stay idle. */
+    redisContext *w = client_connect_port(srv.port);
+    char val[4096];
+    memset(val, 'x', sizeof(val) - 1);
+    val[sizeof(val) - 1] = '\0';
+    enum { PEND = 2000 };
+    for (int i = 0; i < PEND; i++)
+        redisAppendCommand(w, "SET {p}pend%d %s", i, val);
+    int done = 0;
+    while (!done)
+        cr_assert_eq(redisBufferWrite(w, &done), REDIS_OK);
+    /* The shard of the writer's keys fails (a reply produced before it saw
+     * the failure waits for the disk like the writes before it). */
+    long long deadline = now_ms() + 20000;
+    while (!log_contains(&srv, "Error writing to the append only file of shard")) {
+        cr_assert(now_ms() < deadline, "the log never failed");
+        sleep_ms(10);
+    }
+    /* INFO reads no data: it is served. */
+    redisContext *d = client_connect_port(srv.port);
+    char v[64];
+    cr_assert_str_eq(info_get(d, "aof_last_write_status", v, sizeof(v)), "err");
+    redisFree(d);
+    /* Reads of durable keys are served, on every thread (new connections
+     * land on either), and writes are refused at once. */
+    for (int k = 0; k < 4; k++) {
+        redisContext *r = client_connect_port(srv.port);
+        for (int i = 0; i < 200; i++)
+            redisAppendCommand(r, "GET durable%d", i);
+        for (int i = 0; i < 200; i++) {
+            redisReply *rep = next_reply(r);
+            cr_assert_eq(rep->type, REDIS_REPLY_STRING, "GET durable%d: %s", i, describe_reply(rep));
+            char want[32];
+            snprintf(want, sizeof(want), "value%d", i);
+            cr_assert_str_eq(rep->str, want);
+            freeReplyObject(rep);
+        }
+        expect_int(cmd(r, "EXISTS durable0 durable1 durable2 durable3"), 4);
+        expect_err_prefix(cmd(r, "SET refused 1"), "MISCONF Errors writing to the AOF file");
+        redisFree(r);
+    }
+    /* Space returns: the held replies leave, acknowledging what is durable. */
+    unlink(filler);
+    static char acked[PEND];
+    long long nacked = 0;
+    for (int i = 0; i < PEND; i++) {
+        redisReply *rep = next_reply(w);
+        acked[i] = rep->type == REDIS_REPLY_STATUS;
+        nacked += acked[i];
+        if (!acked[i])
+            cr_assert(rep->type == REDIS_REPLY_ERROR && strstr(rep->str, "MISCONF"), "%s", describe_reply(rep));
+        freeReplyObject(rep);
+    }
+    cr_assert_gt(nacked, 0);
+    redisFree(w);
+    redisFree(c);
+    server_kill9(&srv);
+    start_aof(&srv, dir, 0, "always", on_tmpfs);
+    c = client_connect_port(srv.port);
+    for (int i = 0; i < PEND; i++) {
+        if (!acked[i])
+            continue;
+        redisReply *rep = cmd(c, "STRLEN {p}pend%d", i);
+        cr_assert_eq(rep->integer, (long long)sizeof(val) - 1, "pend%d (acknowledged) is lost", i);
+        freeReplyObject(rep);
+    }
+    expect_str(cmd(c, "GET durable199"), "value199");
+    redisFree(c);
+    cr_assert(server_stop(&srv));
+    umount(mnt);
+    remove_tree(dir);
+}
