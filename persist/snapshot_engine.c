@@ -46,6 +46,7 @@
 #include "server.h"
 #include "shard.h"
 #include "snapshot.h"
+#include "txn.h"
 #include "util.h"
 
 #define SNAP_CHUNK (256 * 1024)
@@ -818,6 +819,12 @@ void snap_shard_finish_blocking(struct shard *s)
         server_log(LL_NOTICE, "Saving the final snapshot before exiting.");
     }
     pthread_mutex_unlock(&ss->lock);
+    /* Every loop has stopped: the cut is one point unless the drain
+     * deadline ended a loop while a transaction still held locks here. */
+    if (!locktab_idle(s->locks))
+        server_log(LL_WARNING,
+                   "Shard %d stopped with a transaction still running: the final snapshot may hold part of it",
+                   s->id);
     char err[512];
     snap_shard_begin(s, err, sizeof(err));
 }
