@@ -41,6 +41,10 @@ struct aof_shard {
     uint64_t written, fsynced;
     uint64_t older_bytes; /* log bytes in earlier segments since the base */
     int fsync_inflight;
+    /* appendfsync always: an fsync of a write failed. Retried, its success
+     * proves nothing (see aof_log.c), so output stays held (log_durable does
+     * not move) until a rewrite has written the data set into new files. */
+    int durable_blocked;
     int64_t fsync_retry_ms; /* after a failed everysec fsync: when to try again */
     /* appendfsync always with a failing log (s->log_failing): hashes of the
      * keys that records not yet durable touch (open addressing, 0 = empty),

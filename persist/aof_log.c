@@ -520,7 +520,7 @@ static void ops_advance(struct aof_shard *a)
         free(op->data);
         free(op);
     }
-    if (moved && s->log_hold) {
+    if (moved && s->log_hold && !a->durable_blocked) {
         s->log_durable = a->fsynced > s->log_durable ? a->fsynced : s->log_durable;
         aof_release_held(s);
     }
@@ -531,7 +531,17 @@ static void ops_advance(struct aof_shard *a)
         atomic_store(&A(s->srv)->write_err[s->id], 0);
         server_log(LL_WARNING, "The append only file of shard %d is writable again", s->id);
     }
-    if (!failed && s->log_failing && !a->ops_head)
+    if (!failed && a->durable_blocked && !atomic_load(&A(s->srv)->fsync_healed[s->id]) &&
+        atomic_load(&A(s->srv)->fsync_err[s->id])) {
+        /* the failed fsync was retried with success: the disk takes data
+         * again; a rewrite (maybe_auto_rewrite) makes the data durable */
+        atomic_store(&A(s->srv)->fsync_healed[s->id], 1);
+        server_log(LL_WARNING,
+                   "Fsync of the append only file of shard %d works again; rewriting the append only files before "
+                   "writes are accepted and held replies leave",
+                   s->id);
+    }
+    if (!failed && s->log_failing && !a->ops_head && !a->durable_blocked)
         failing_end(a); /* every record is durable again */
 }
 
@@ -652,8 +662,15 @@ void aof_shard_cqe(struct shard *s, void *ptr, int res)
             free(op);
             return;
         }
-        if (res < 0 && res != -ECANCELED && !op->err)
+        if (res < 0 && res != -ECANCELED && !op->err) {
             op->err = -res;
+            /* the write reached the page cache, the disk refused it: the
+             * replies wait for a rewrite (durable_blocked) */
+            if (!a->durable_blocked) {
+                a->durable_blocked = 1;
+                atomic_store(&A(s->srv)->fsync_err[s->id], -res);
+            }
+        }
     } else if (res < 0) {
         if (res != -EINTR && res != -EAGAIN)
             op->err = -res;
@@ -779,6 +796,14 @@ int aof_shard_cron(struct shard *s)
     if (s->now_ms - a->last_retry_ms >= 1000) {
         a->last_retry_ms = s->now_ms;
         retry_failed(s, a);
+    }
+    if (a->durable_blocked && !atomic_load(&as->fsync_err[s->id])) {
+        /* the rewrite after a failed fsync is done: what was held is in it */
+        a->durable_blocked = 0;
+        s->log_durable = a->fsynced > s->log_durable ? a->fsynced : s->log_durable;
+        aof_release_held(s);
+        if (s->log_failing && !a->ops_head)
+            failing_end(a);
     }
     int fsync_failing = atomic_load_explicit(&as->fsync_err[s->id], memory_order_relaxed) != 0;
     int fsync_due = fsync_failing ? !atomic_load(&as->fsync_healed[s->id]) && s->now_ms >= a->fsync_retry_ms

@@ -1017,6 +1017,19 @@ Test(persist_log, transaction_across_automatic_rewrites_is_recovered_whole)
     }
 }
 
+static int log_contains(const struct test_server *srv, const char *text)
+{
+    FILE *f = fopen(srv->log_path, "r");
+    if (!f)
+        return 0;
+    char line[1024];
+    int found = 0;
+    while (!found && fgets(line, sizeof(line), f))
+        found = strstr(line, text) != NULL;
+    fclose(f);
+    return found;
+}
+
 /* ---- a failing fsync (everysec) ---- */
 
 /* An ext4 file system on a loop device whose backing file lives on a small
@@ -1133,19 +1146,6 @@ Test(persist_log, everysec_fsync_error_is_retried_and_recovers)
 
 /* ---- appendfsync always on a failing disk ---- */
 
-static int log_contains(const struct test_server *srv, const char *text)
-{
-    FILE *f = fopen(srv->log_path, "r");
-    if (!f)
-        return 0;
-    char line[1024];
-    int found = 0;
-    while (!found && fgets(line, sizeof(line), f))
-        found = strstr(line, text) != NULL;
-    fclose(f);
-    return found;
-}
-
 Test(persist_log, always_on_a_full_disk_serves_durable_reads_and_loses_nothing)
 {
     skip_for_redis();
@@ -1244,5 +1244,86 @@ Test(persist_log, always_on_a_full_disk_serves_durable_reads_and_loses_nothing)
     redisFree(c);
     cr_assert(server_stop(&srv));
     umount(mnt);
+    remove_tree(dir);
+}
+
+Test(persist_log, always_fsync_error_holds_replies_until_the_data_is_rewritten)
+{
+    skip_for_redis();
+    if (geteuid() != 0)
+        cr_skip_test("mounting a loop device needs root");
+    char dir[256], mnt[300], back[300];
+    make_dir(dir, sizeof(dir));
+    if (!prepare_failing_disk(dir, mnt, sizeof(mnt), back, sizeof(back)))
+        cr_skip_test("cannot mount an ext4 loop device here: %s", strerror(errno));
+    const char *on_disk[] = {"--dir", mnt, NULL};
+    struct test_server srv;
+    start_aof(&srv, dir, 0, "always", on_disk);
+    redisContext *c = client_connect_port(srv.port);
+    for (int i = 0; i < 100; i++)
+        redisAppendCommand(c, "SET durable%d value%d", i, i);
+    pipeline(c, 100);
+    fill_backing(back);
+    /* The writes reach the page cache; their fsync fails. */
+    redisContext *w = client_connect_port(srv.port);
+    char val[4096];
+    memset(val, 'x', sizeof(val) - 1);
+    val[sizeof(val) - 1] = '\0';
+    enum { PEND = 1000 };
+    for (int i = 0; i < PEND; i++)
+        redisAppendCommand(w, "SET {p}pend%d %s", i, val);
+    int done = 0;
+    while (!done)
+        cr_assert_eq(redisBufferWrite(w, &done), REDIS_OK);
+    long long deadline = now_ms() + 20000;
+    while (!log_contains(&srv, "Error writing to the append only file of shard")) {
+        cr_assert(now_ms() < deadline, "the log never failed");
+        sleep_ms(10);
+    }
+    redisContext *r = client_connect_port(srv.port);
+    for (int i = 0; i < 100; i++)
+        redisAppendCommand(r, "GET durable%d", i);
+    for (int i = 0; i < 100; i++) {
+        redisReply *rep = next_reply(r);
+        cr_assert_eq(rep->type, REDIS_REPLY_STRING, "GET durable%d: %s", i, describe_reply(rep));
+        freeReplyObject(rep);
+    }
+    expect_err_prefix(cmd(r, "SET refused 1"), "MISCONF Errors writing to the AOF file");
+    redisFree(r);
+    char filler[512];
+    snprintf(filler, sizeof(filler), "%s/filler", back);
+    unlink(filler);
+    static char acked[PEND];
+    long long nacked = 0;
+    for (int i = 0; i < PEND; i++) {
+        redisReply *rep = next_reply(w);
+        acked[i] = rep->type == REDIS_REPLY_STATUS;
+        nacked += acked[i];
+        if (!acked[i])
+            cr_assert(rep->type == REDIS_REPLY_ERROR && strstr(rep->str, "MISCONF"), "%s", describe_reply(rep));
+        freeReplyObject(rep);
+    }
+    cr_assert_gt(nacked, 0);
+    redisFree(w);
+    redisFree(c);
+    server_kill9(&srv);
+    /* Remounting drops the page cache: what the restart reads is what
+     * reached the disk. */
+    cr_assert_eq(umount(mnt), 0, "umount: %s", strerror(errno));
+    cr_assert(mount_failing_disk(back, mnt), "mounting the file system again failed");
+    start_aof(&srv, dir, 0, "always", on_disk);
+    c = client_connect_port(srv.port);
+    for (int i = 0; i < PEND; i++) {
+        if (!acked[i])
+            continue;
+        redisReply *rep = cmd(c, "STRLEN {p}pend%d", i);
+        cr_assert_eq(rep->integer, (long long)sizeof(val) - 1, "{p}pend%d (acknowledged) is lost", i);
+        freeReplyObject(rep);
+    }
+    expect_str(cmd(c, "GET durable99"), "value99");
+    redisFree(c);
+    cr_assert(server_stop(&srv));
+    umount(mnt);
+    umount(back);
     remove_tree(dir);
 }
