@@ -26,7 +26,9 @@
  * after a record was appended (to its clients, and the reply batches it
  * returns to other shards) until the write and fsync of that record
  * complete; everysec submits an fsync from the cron each second; no leaves
- * it to the kernel.
+ * it to the kernel. A failing disk: see aof_log.c and docs/architecture.md
+ * ("A failing disk"): writes get MISCONF, held replies stay held, reads of
+ * keys no pending record touches go on (aof_read_is_durable).
  *
  * Threads: aof_load_at_startup on the main thread before the shards run;
  * the aof_shard_* functions on their shard's thread; the rest say so.

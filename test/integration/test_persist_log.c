@@ -10,7 +10,13 @@
  * nothing; a multi-shard transaction whose
  * part on one shard did not end is dropped whole; BGREWRITEAOF and the
  * automatic rewrite compact the files; CONFIG SET appendonly yes at run time
- * starts the logs; a full disk gives MISCONF until space returns.
+ * starts the logs; a full disk gives MISCONF until space returns; automatic
+ * rewrites cut every shard at one point (cross-shard MSETs across them are
+ * recovered whole); a failed everysec fsync is retried and recovered through
+ * a rewrite; with appendfsync always a full disk keeps reads of durable keys
+ * served and loses no acknowledged write, and a failed fsync holds the
+ * replies until the data is rewritten (ext4 on a loop device over a full
+ * tmpfs, remounted before the restart).
  *
  * Each test owns its data directory and restarts servers on it. Tests that
  * look at shardis's files skip for redis-server; the others also pass

@@ -5,7 +5,9 @@
  * corrupted file refusing the start, a missing directory, a failing save
  * (ENOSPC on a tiny tmpfs when root, a vanished directory otherwise) with
  * MISCONF and recovery, and the command surface (BGSAVE SCHEDULE, LASTSAVE,
- * SHUTDOWN SAVE|NOSAVE, CONFIG save/dir/dbfilename, INFO persistence).
+ * SHUTDOWN SAVE|NOSAVE, CONFIG save/dir/dbfilename, INFO persistence), and
+ * save-rule snapshots taken under the global barrier (no cross-shard MSET
+ * is half in one).
  *
  * Each test owns a data directory and starts its servers itself
  * (server_start_opts), so a restart finds the files of the previous run.
