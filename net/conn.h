@@ -45,6 +45,7 @@ struct request {
     struct db_entry *entry; /* entry carried between steps (RENAME, COPY) */
     int64_t start_us;
     struct buf reply;
+    int log_free; /* its reply needs no log record that is not durable (set while a log fails) */
 
     /* transactions (shards/txn.h, docs/architecture.md) */
     struct txn *tx;          /* locks held for this request (owned unless `parent`) */

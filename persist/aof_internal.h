@@ -41,6 +41,18 @@ struct aof_shard {
     uint64_t written, fsynced;
     uint64_t older_bytes; /* log bytes in earlier segments since the base */
     int fsync_inflight;
+    /* appendfsync always: an fsync of a write failed. Retried, its success
+     * proves nothing (see aof_log.c), so output stays held (log_durable does
+     * not move) until a rewrite has written the data set into new files. */
+    int durable_blocked;
+    int64_t fsync_retry_ms; /* after a failed everysec fsync: when to try again */
+    /* appendfsync always with a failing log (s->log_failing): hashes of the
+     * keys that records not yet durable touch (open addressing, 0 = empty),
+     * or risk_all for a record that touches any key (FLUSHALL, ...) */
+    uint64_t *risk;
+    size_t risk_cap, risk_used;
+    int risk_all;
+    int64_t fsync_backoff_ms; /* the wait after the next failure (doubles) */
     int64_t pending_since_ms; /* everysec / no: when the oldest pending record came */
     int64_t last_fsync_ms, last_retry_ms;
     /* the transaction whose part is running (aof_txn_begin) */
@@ -79,6 +91,12 @@ struct aof_server {
     _Atomic uint64_t base_size;
     _Atomic uint64_t size_at_rewrite;
     _Atomic int write_err[MAX_THREADS]; /* errno of a failing write, 0 = fine */
+    /* A failed everysec fsync: fsync_err[shard] holds its errno (writes are
+     * refused) until a rewrite that started after a retried fsync worked
+     * (fsync_healed) has replaced the files (see aof_log.c). */
+    _Atomic int fsync_err[MAX_THREADS];
+    _Atomic int fsync_healed[MAX_THREADS];
+    _Atomic uint64_t healed_at_rewrite; /* bit per shard: healed when the running rewrite started */
 };
 
 void aof_seg_path(const struct aof_server *as, int shard, uint64_t seq, char *out, size_t outlen);

@@ -14,6 +14,14 @@
  * second, and until it succeeds write commands get MISCONF (as Redis's
  * "Errors writing to the AOF file"). Durable positions never move past it,
  * so with always nothing written after it is acknowledged either.
+ *
+ * A failed everysec fsync cannot be repaired in place: the kernel marks the
+ * pages it could not write clean (they read back fine, but a later fsync,
+ * even a successful one, never writes them again; on ext4 the blocks next
+ * to them are lost too). So writes get MISCONF, the fsync is retried with
+ * backoff (1, 2, 4, 8 s) until the disk takes data again, and then a rewrite
+ * writes the whole data set from memory into new files; only when that
+ * rewrite is done are writes accepted again ("fsync works again").
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -51,6 +59,9 @@
 /* Without appendfsync always a write waits for this many bytes or ms. */
 #define AOF_LAZY_BYTES (64u << 10)
 #define AOF_LAZY_MS 2
+/* A failed everysec fsync is retried after 1 s, then 2, 4, 8 s. */
+#define AOF_FSYNC_RETRY_FIRST_MS 1000
+#define AOF_FSYNC_RETRY_MAX_MS 8000
 
 /* One CQE source of an op: its write or its fsync. */
 struct aof_part {
@@ -138,9 +149,13 @@ int aof_seg_create(const struct aof_server *as, int shard, uint64_t seq)
 
 /* ---------------- records ---------------- */
 
+static void risk_note_record(struct aof_shard *a, int argc, const char *const *argv, const uint32_t *lens);
+
 static void append_record(struct aof_shard *a, uint8_t type, int dbid, int argc, const char *const *argv,
                           const uint32_t *lens)
 {
+    if (__builtin_expect(a->s->log_failing, 0))
+        risk_note_record(a, argc, argv, lens);
     size_t n = aof_record_size((uint32_t)argc, lens);
     char *p = buf_reserve(&a->pending, n);
     aof_encode_record((uint8_t *)p, type, (uint32_t)dbid, a->txn_id, a->txn_parts, (uint32_t)argc, argv, lens);
@@ -303,6 +318,162 @@ static struct aof_op *op_new(struct aof_seg *seg)
     return op;
 }
 
+/* ---------------- reads while the log fails (appendfsync always) ----------------
+ *
+ * A write or fsync fails: the replies of the writes whose records are not
+ * durable stay held, new writes get MISCONF, and reads go on unless they
+ * read a key that such a record touches: the set of those keys is built
+ * from the records not yet durable when the failure is seen, and grows with
+ * every record appended while it lasts (expiry deletions, the parts of a
+ * transaction already admitted). It is dropped when the log works again. */
+
+static void risk_add(struct aof_shard *a, uint64_t h)
+{
+    h |= 1; /* 0 marks an empty slot */
+    if ((a->risk_used + 1) * 2 > a->risk_cap) {
+        size_t cap = a->risk_cap ? a->risk_cap * 2 : 256;
+        uint64_t *t = calloc(cap, sizeof(uint64_t));
+        if (!t) {
+            a->risk_all = 1;
+            return;
+        }
+        for (size_t i = 0; i < a->risk_cap; i++) {
+            if (!a->risk[i])
+                continue;
+            size_t j = a->risk[i] & (cap - 1);
+            while (t[j])
+                j = (j + 1) & (cap - 1);
+            t[j] = a->risk[i];
+        }
+        free(a->risk);
+        a->risk = t;
+        a->risk_cap = cap;
+    }
+    size_t j = h & (a->risk_cap - 1);
+    while (a->risk[j] && a->risk[j] != h)
+        j = (j + 1) & (a->risk_cap - 1);
+    if (!a->risk[j]) {
+        a->risk[j] = h;
+        a->risk_used++;
+    }
+}
+
+static int risk_has(const struct aof_shard *a, uint64_t h)
+{
+    if (!a->risk_cap)
+        return 0;
+    h |= 1;
+    size_t j = h & (a->risk_cap - 1);
+    while (a->risk[j]) {
+        if (a->risk[j] == h)
+            return 1;
+        j = (j + 1) & (a->risk_cap - 1);
+    }
+    return 0;
+}
+
+/* The keys of one record (a command, or a whole value moved in). */
+static void risk_note_record(struct aof_shard *a, int argc, const char *const *argv, const uint32_t *lens)
+{
+    if (argc < 1) /* TXN_END */
+        return;
+    if (lens[0] == sizeof(AOF_RESTORE_CMD) - 1 && !memcmp(argv[0], AOF_RESTORE_CMD, lens[0]) && argc == 2) {
+        /* a one-entry snapshot: the key follows the header and the record
+         * head (type, encoding, pad, db, expiry, key length) */
+        const unsigned char *p = (const unsigned char *)argv[1];
+        size_t at = SNAP_HEADER_SIZE + 1 + 3 + 4 + 8;
+        if (lens[1] < at + 4) {
+            a->risk_all = 1;
+            return;
+        }
+        uint32_t klen =
+            (uint32_t)p[at] | (uint32_t)p[at + 1] << 8 | (uint32_t)p[at + 2] << 16 | (uint32_t)p[at + 3] << 24;
+        if (lens[1] < at + 4 + klen) {
+            a->risk_all = 1;
+            return;
+        }
+        risk_add(a, key_hash((const char *)p + at + 4, klen));
+        return;
+    }
+    const struct command *cmd = command_lookup(argv[0], lens[0]);
+    struct arg small[16];
+    struct arg *args = argc <= 16 ? small : malloc(sizeof(struct arg) * argc);
+    for (int i = 0; i < argc; i++) {
+        args[i].ptr = (char *)argv[i];
+        args[i].len = lens[i];
+    }
+    int idx_small[16];
+    int *idx = argc <= 16 ? idx_small : malloc(sizeof(int) * argc);
+    int n = cmd ? command_key_positions(cmd, argc, args, idx, argc) : 0;
+    if (n <= 0)
+        a->risk_all = 1; /* FLUSHALL, FLUSHDB, SWAPDB, an unknown record: every key */
+    for (int i = 0; i < n; i++)
+        risk_add(a, key_hash(args[idx[i]].ptr, args[idx[i]].len));
+    if (args != small)
+        free(args);
+    if (idx != idx_small)
+        free(idx);
+}
+
+static void risk_note_bytes(struct aof_shard *a, const char *data, size_t len)
+{
+    size_t off = 0;
+    while (off < len) {
+        struct aof_record rec;
+        if (aof_decode_record((const uint8_t *)data + off, len - off, &rec) != AOF_OK) {
+            a->risk_all = 1;
+            return;
+        }
+        risk_note_record(a, (int)rec.argc, rec.argv, rec.argv_len);
+        off += rec.size;
+        aof_record_free(&rec);
+    }
+}
+
+/* The log of an always shard failed: from now on reads of keys not touched
+ * by a record that is not durable leave without waiting. */
+static void failing_begin(struct aof_shard *a)
+{
+    struct shard *s = a->s;
+    if (s->log_failing || !s->log_hold)
+        return;
+    s->log_failing = 1;
+    for (struct aof_op *op = a->ops_head; op; op = op->next)
+        if (op->data)
+            risk_note_bytes(a, op->data, op->len);
+    risk_note_bytes(a, a->pending.data, a->pending.len);
+}
+
+static void failing_end(struct aof_shard *a)
+{
+    a->s->log_failing = 0;
+    free(a->risk);
+    a->risk = NULL;
+    a->risk_cap = a->risk_used = 0;
+    a->risk_all = 0;
+}
+
+int aof_read_is_durable(struct shard *s, const struct command *cmd, int argc, const struct arg *argv)
+{
+    struct aof_shard *a = s->aof;
+    if (!s->log_failing || !a || a->risk_all || !cmd || (cmd->flags & CMD_WRITE))
+        return 0;
+    int idx_small[16];
+    int *idx = argc <= 16 ? idx_small : malloc(sizeof(int) * argc);
+    int n = command_key_positions(cmd, argc, argv, idx, argc);
+    /* A keyless command that reads the keyspace (DBSIZE, KEYS, SCAN,
+     * RANDOMKEY: @read or @keyspace) may see any key; the others (PING,
+     * INFO, COMMAND, CLIENT, ...) read no data. */
+    int keyspace =
+        cmd->acl_categories && (strstr(cmd->acl_categories, "@read") || strstr(cmd->acl_categories, "@keyspace"));
+    int ok = n > 0 || (n == 0 && (!keyspace || a->risk_used == 0));
+    for (int i = 0; ok && i < n; i++)
+        ok = !risk_has(a, key_hash(argv[idx[i]].ptr, argv[idx[i]].len));
+    if (idx != idx_small)
+        free(idx);
+    return ok;
+}
+
 static void set_error(struct aof_shard *a, int err)
 {
     struct aof_server *as = A(a->s->srv);
@@ -311,6 +482,24 @@ static void set_error(struct aof_shard *a, int err)
                    a->cur ? a->cur_path : "", strerror(err));
     }
     atomic_store(&as->write_err[a->s->id], err);
+    failing_begin(a);
+}
+
+/* An everysec fsync failed: writes are refused (MISCONF); the retries wait
+ * longer each time. */
+static void fsync_failed(struct aof_shard *a, int err)
+{
+    struct aof_server *as = A(a->s->srv);
+    if (!a->fsync_backoff_ms)
+        a->fsync_backoff_ms = AOF_FSYNC_RETRY_FIRST_MS;
+    if (atomic_load(&as->fsync_err[a->s->id]) != err)
+        server_log(LL_WARNING,
+                   "Fsync of the append only file of shard %d failed (%s): %s; writes are refused, retrying in %lld ms",
+                   a->s->id, a->cur ? a->cur_path : "", strerror(err), (long long)a->fsync_backoff_ms);
+    atomic_store(&as->fsync_err[a->s->id], err);
+    a->fsync_retry_ms = a->s->now_ms + a->fsync_backoff_ms;
+    a->fsync_backoff_ms =
+        a->fsync_backoff_ms * 2 > AOF_FSYNC_RETRY_MAX_MS ? AOF_FSYNC_RETRY_MAX_MS : a->fsync_backoff_ms * 2;
 }
 
 /* Pops the finished ops at the head: the durable position moves. */
@@ -331,7 +520,7 @@ static void ops_advance(struct aof_shard *a)
         free(op->data);
         free(op);
     }
-    if (moved && s->log_hold) {
+    if (moved && s->log_hold && !a->durable_blocked) {
         s->log_durable = a->fsynced > s->log_durable ? a->fsynced : s->log_durable;
         aof_release_held(s);
     }
@@ -342,6 +531,18 @@ static void ops_advance(struct aof_shard *a)
         atomic_store(&A(s->srv)->write_err[s->id], 0);
         server_log(LL_WARNING, "The append only file of shard %d is writable again", s->id);
     }
+    if (!failed && a->durable_blocked && !atomic_load(&A(s->srv)->fsync_healed[s->id]) &&
+        atomic_load(&A(s->srv)->fsync_err[s->id])) {
+        /* the failed fsync was retried with success: the disk takes data
+         * again; a rewrite (maybe_auto_rewrite) makes the data durable */
+        atomic_store(&A(s->srv)->fsync_healed[s->id], 1);
+        server_log(LL_WARNING,
+                   "Fsync of the append only file of shard %d works again; rewriting the append only files before "
+                   "writes are accepted and held replies leave",
+                   s->id);
+    }
+    if (!failed && s->log_failing && !a->ops_head && !a->durable_blocked)
+        failing_end(a); /* every record is durable again */
 }
 
 /* Writes zeros ahead of the data (synchronously: a step is written to the
@@ -440,17 +641,36 @@ void aof_shard_cqe(struct shard *s, void *ptr, int res)
     op->pending--;
     if (part->is_fsync) {
         if (!op->data) { /* everysec's fsync */
+            struct aof_server *as = A(s->srv);
             a->fsync_inflight = 0;
-            if (res < 0)
-                set_error(a, -res);
-            else
+            if (res < 0) {
+                fsync_failed(a, -res);
+            } else {
                 a->fsynced = op->end > a->fsynced ? op->end : a->fsynced;
+                if (atomic_load(&as->fsync_err[s->id]) && !atomic_load(&as->fsync_healed[s->id])) {
+                    /* the disk takes data again: a rewrite replaces what
+                     * the failed fsync may have lost (maybe_auto_rewrite) */
+                    atomic_store(&as->fsync_healed[s->id], 1);
+                    a->fsync_backoff_ms = 0;
+                    server_log(LL_WARNING,
+                               "Fsync of the append only file of shard %d works again; rewriting the append only "
+                               "files before writes are accepted",
+                               s->id);
+                }
+            }
             seg_release(a, op->seg);
             free(op);
             return;
         }
-        if (res < 0 && res != -ECANCELED && !op->err)
+        if (res < 0 && res != -ECANCELED && !op->err) {
             op->err = -res;
+            /* the write reached the page cache, the disk refused it: the
+             * replies wait for a rewrite (durable_blocked) */
+            if (!a->durable_blocked) {
+                a->durable_blocked = 1;
+                atomic_store(&A(s->srv)->fsync_err[s->id], -res);
+            }
+        }
     } else if (res < 0) {
         if (res != -EINTR && res != -EAGAIN)
             op->err = -res;
@@ -563,22 +783,33 @@ static void retry_failed(struct shard *s, struct aof_shard *a)
             op_submit(s, op);
 }
 
-static void maybe_auto_rewrite(struct shard *s);
+static int maybe_auto_rewrite(struct shard *s);
 
-void aof_shard_cron(struct shard *s)
+int aof_shard_cron(struct shard *s)
 {
     struct aof_shard *a = s->aof;
     struct aof_server *as = A(s->srv);
     if (!a)
-        return;
+        return 0;
     if (s->log && !s->cfg->appendonly)
         stop_logging(s, a);
     if (s->now_ms - a->last_retry_ms >= 1000) {
         a->last_retry_ms = s->now_ms;
         retry_failed(s, a);
     }
-    if (s->log && a->fsync_policy == AOF_FSYNC_EVERYSEC && !a->fsync_inflight && a->cur &&
-        s->now_ms - a->last_fsync_ms >= 1000 && a->written > a->fsynced) {
+    if (a->durable_blocked && !atomic_load(&as->fsync_err[s->id])) {
+        /* the rewrite after a failed fsync is done: what was held is in it */
+        a->durable_blocked = 0;
+        s->log_durable = a->fsynced > s->log_durable ? a->fsynced : s->log_durable;
+        aof_release_held(s);
+        if (s->log_failing && !a->ops_head)
+            failing_end(a);
+    }
+    int fsync_failing = atomic_load_explicit(&as->fsync_err[s->id], memory_order_relaxed) != 0;
+    int fsync_due = fsync_failing ? !atomic_load(&as->fsync_healed[s->id]) && s->now_ms >= a->fsync_retry_ms
+                                  : a->fsync_policy == AOF_FSYNC_EVERYSEC && s->now_ms - a->last_fsync_ms >= 1000 &&
+                                        a->written > a->fsynced;
+    if (s->log && fsync_due && !a->fsync_inflight && a->cur) {
         a->last_fsync_ms = s->now_ms;
         struct aof_op *op = op_new(a->cur);
         op->fsync = 1;
@@ -586,9 +817,8 @@ void aof_shard_cron(struct shard *s)
         a->fsync_inflight = 1;
         op_submit(s, op);
     }
-    if (s->id == 0 && !s->stopping)
-        maybe_auto_rewrite(s);
     (void)as;
+    return s->id == 0 && !s->stopping && maybe_auto_rewrite(s);
 }
 
 /* Expiry deletes a key: logged as DEL, so that a replay (where nothing
@@ -733,6 +963,11 @@ static int rewrite_start(struct server *srv, uint64_t *epoch, const char **why)
         pthread_mutex_unlock(&as->lock);
         return 0;
     }
+    uint64_t healed = 0;
+    for (int i = 0; i < n; i++)
+        if (atomic_load(&as->fsync_healed[i]))
+            healed |= 1ULL << i;
+    atomic_store(&as->healed_at_rewrite, healed);
     atomic_store(&as->cut_failed, 0);
     atomic_store(&as->rewrite_in_progress, 1);
     atomic_store(&as->rewrite_scheduled, 0);
@@ -755,15 +990,16 @@ int aof_command_prepare(struct server *srv, const char **reply, int *is_error)
 }
 
 /* A rewrite started without a client (automatic, scheduled, CONFIG SET
- * appendonly yes): each shard takes its cut at its next pump. */
-static void rewrite_start_auto(struct server *srv, const char *reason)
+ * appendonly yes): 1 when the slot is claimed; the caller then takes the cut
+ * behind the global barrier (dispatch_cut), as BGREWRITEAOF does. */
+static int rewrite_start_auto(struct server *srv, const char *reason)
 {
     uint64_t epoch;
     const char *why = NULL;
-    if (rewrite_start(srv, &epoch, &why) == 1) {
-        server_log(LL_NOTICE, "%s: append only file rewrite started", reason);
-        snap_start_auto(srv, epoch);
-    }
+    if (rewrite_start(srv, &epoch, &why) != 1)
+        return 0;
+    server_log(LL_NOTICE, "%s: append only file rewrite started", reason);
+    return 1;
 }
 
 void aof_rewrite_done(void *priv, int ok, uint64_t epoch, char *const *files, int nfiles)
@@ -825,6 +1061,16 @@ void aof_rewrite_done(void *priv, int ok, uint64_t epoch, char *const *files, in
             unlink(p);
         }
     }
+    /* Files written after the disk came back replace those a failed fsync
+     * may have damaged: writes are accepted again. */
+    uint64_t healed = atomic_exchange(&as->healed_at_rewrite, 0);
+    for (int i = 0; ok && i < nfiles && i < MAX_THREADS; i++) {
+        if (!(healed & (1ULL << i)))
+            continue;
+        atomic_store(&as->fsync_healed[i], 0);
+        atomic_store(&as->fsync_err[i], 0);
+        server_log(LL_WARNING, "The append only files of shard %d are durable again: writes are accepted", i);
+    }
     int64_t now = mstime();
     atomic_store(&as->last_rewrite_ok, ok);
     atomic_store(&as->last_rewrite_time_sec, (now - as->rewrite_start_ms + 500) / 1000);
@@ -838,41 +1084,48 @@ void aof_rewrite_done(void *priv, int ok, uint64_t epoch, char *const *files, in
                (unsigned long long)epoch);
 }
 
-static void maybe_auto_rewrite(struct shard *s)
+static int maybe_auto_rewrite(struct shard *s)
 {
     struct server *srv = s->srv;
     struct aof_server *as = A(srv);
     const struct config *cfg = s->cfg;
     if (atomic_load(&as->rewrite_in_progress) || snap_in_progress(srv))
-        return;
+        return 0;
     if (atomic_load(&as->enable_pending) && cfg->appendonly) {
         atomic_store(&as->enable_pending, 0);
-        rewrite_start_auto(srv, "Appendonly turned on");
-        return;
+        return rewrite_start_auto(srv, "Appendonly turned on");
+    }
+    /* A shard whose failed fsync works again: new files from memory. */
+    int healed = 0;
+    for (int i = 0; i < srv->nshards; i++)
+        healed |= atomic_load(&as->fsync_healed[i]);
+    if (healed && cfg->appendonly) {
+        if (!atomic_load(&as->last_rewrite_ok) && s->now_ms - as->last_auto_try_ms < 5000)
+            return 0;
+        as->last_auto_try_ms = s->now_ms;
+        return rewrite_start_auto(srv, "Append only file fsync recovered");
     }
     if (!s->log)
-        return;
-    if (atomic_load(&as->rewrite_scheduled)) {
-        rewrite_start_auto(srv, "Scheduled BGREWRITEAOF");
-        return;
-    }
+        return 0;
+    if (atomic_load(&as->rewrite_scheduled))
+        return rewrite_start_auto(srv, "Scheduled BGREWRITEAOF");
     if (cfg->auto_aof_rewrite_percentage <= 0)
-        return;
+        return 0;
     uint64_t logs = 0;
     for (int i = 0; i < srv->nshards; i++)
         logs += atomic_load_explicit(&as->log_bytes[i], memory_order_relaxed);
     uint64_t base = atomic_load(&as->size_at_rewrite);
     uint64_t cur = base + logs;
     if (cur < (uint64_t)cfg->auto_aof_rewrite_min_size)
-        return;
+        return 0;
     uint64_t ref = base ? base : 1;
     if ((cur - base) * 100 / ref < (uint64_t)cfg->auto_aof_rewrite_percentage)
-        return;
+        return 0;
     /* As Redis: a failed automatic rewrite is retried after a pause. */
     if (!atomic_load(&as->last_rewrite_ok) && s->now_ms - as->last_auto_try_ms < 5000)
-        return;
+        return 0;
     as->last_auto_try_ms = s->now_ms;
-    rewrite_start_auto(srv, "Append only file growth");
+    return rewrite_start_auto(srv, "Append only file growth");
 }
 
 void aof_config_changed(struct server *srv, int was_on, int now_on)
@@ -894,6 +1147,8 @@ int aof_writes_refused(struct server *srv, const char **msg)
     struct aof_server *as = A(srv);
     for (int i = 0; i < srv->nshards; i++) {
         int e = atomic_load_explicit(&as->write_err[i], memory_order_relaxed);
+        if (!e)
+            e = atomic_load_explicit(&as->fsync_err[i], memory_order_relaxed);
         if (e) {
             static __thread char text[160]; /* each shard thread its own */
             snprintf(text, sizeof(text), "MISCONF Errors writing to the AOF file: %s", strerror(e));
@@ -911,7 +1166,7 @@ void aof_info(struct server *srv, struct buf *out)
     int in_progress = atomic_load(&as->rewrite_in_progress);
     int write_ok = 1;
     for (int i = 0; i < srv->nshards; i++)
-        write_ok &= atomic_load(&as->write_err[i]) == 0;
+        write_ok &= atomic_load(&as->write_err[i]) == 0 && atomic_load(&as->fsync_err[i]) == 0;
     char line[1024];
     int64_t cur = in_progress ? (mstime() - as->rewrite_start_ms) / 1000 : -1;
     snprintf(line, sizeof(line),

@@ -26,7 +26,9 @@
  * after a record was appended (to its clients, and the reply batches it
  * returns to other shards) until the write and fsync of that record
  * complete; everysec submits an fsync from the cron each second; no leaves
- * it to the kernel.
+ * it to the kernel. A failing disk: see aof_log.c and docs/architecture.md
+ * ("A failing disk"): writes get MISCONF, held replies stay held, reads of
+ * keys no pending record touches go on (aof_read_is_durable).
  *
  * Threads: aof_load_at_startup on the main thread before the shards run;
  * the aof_shard_* functions on their shard's thread; the rest say so.
@@ -81,8 +83,10 @@ void aof_shard_flush(struct shard *s);
 /* A CQE tagged TAG_AOF. */
 void aof_shard_cqe(struct shard *s, void *ptr, int res);
 /* Cron: everysec fsync, retry of failed writes, appendonly changes,
- * automatic rewrite (shard 0). */
-void aof_shard_cron(struct shard *s);
+ * automatic rewrite (shard 0). Returns 1 when it claimed the slot for a
+ * rewrite: the caller then takes the cut on every shard behind the global
+ * barrier (dispatch_cut "bgrewriteaof"). */
+int aof_shard_cron(struct shard *s);
 /* At exit: writes and fsyncs what is left, closes the files. */
 void aof_shard_finish(struct shard *s);
 /* The snapshot of a rewrite takes its cut on this shard: later records go
@@ -90,6 +94,12 @@ void aof_shard_finish(struct shard *s);
 void aof_shard_cut(struct shard *s);
 /* The position up to which output may leave (appendfsync always). */
 void aof_release_held(struct shard *s);
+/* While s->log_failing (appendfsync always, a log write or fsync failed):
+ * 1 when running cmd with argv reads no key that a record not yet durable
+ * touches and writes nothing, so its reply depends on durable data only and
+ * need not wait for the log. 0 otherwise (then the reply waits). */
+struct command;
+int aof_read_is_durable(struct shard *s, const struct command *cmd, int argc, const struct arg *argv);
 
 /* ---- commands and INFO (any thread) ---- */
 

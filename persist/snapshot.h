@@ -188,8 +188,10 @@ int snap_shard_pump(struct shard *s);
 /* Shard thread: a CQE tagged TAG_SNAP. */
 void snap_shard_cqe(struct shard *s, void *ptr, int res);
 /* Shard thread, cron: publishes this shard's dirty counter; on shard 0 also
- * checks the save rules and a scheduled BGSAVE. */
-void snap_shard_cron(struct shard *s);
+ * checks the save rules and a scheduled BGSAVE. Returns 1 when it claimed
+ * the slot for a snapshot: the caller then takes the cut on every shard
+ * behind the global barrier (dispatch_cut "bgsave"). */
+int snap_shard_cron(struct shard *s);
 /* Shard thread, at exit: waits for its part of a running snapshot (shutdown). */
 void snap_shard_finish_blocking(struct shard *s);
 
@@ -221,14 +223,10 @@ struct arg;
 int snap_command_prepare(struct server *srv, int is_save, int argc, const struct arg *argv, const char **reply,
                          int *is_error);
 
-/* Automatic snapshots (save rules, BGSAVE SCHEDULE): shard 0's cron claims
- * the slot when due; each shard starts its part at its next pump. Without a
- * client there is no barrier: each shard's file is a consistent cut of that
- * shard, taken within one loop iteration of the others. */
-
-/* A snapshot prepared without a client (snap_prepare; a log rewrite): each
- * shard starts its part at its next pump. */
-void snap_start_auto(struct server *srv, uint64_t epoch);
+/* Automatic snapshots (save rules, BGSAVE SCHEDULE) and automatic log
+ * rewrites: shard 0's cron claims the slot when due, then the shard layer
+ * runs the cut behind the same global barrier as a client's BGSAVE
+ * (dispatch_cut), so every cut is one consistent point across shards. */
 
 /* Shutdown: SHUTDOWN [SAVE|NOSAVE] and SIGTERM say whether to save. Every
  * shard, after its loop, calls snap_shard_finish_blocking(): a running

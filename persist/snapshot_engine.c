@@ -47,6 +47,7 @@
 #include "server.h"
 #include "shard.h"
 #include "snapshot.h"
+#include "txn.h"
 #include "util.h"
 
 #define SNAP_CHUNK (256 * 1024)
@@ -98,7 +99,6 @@ struct snap_server {
     _Atomic uint64_t dirty_at_save[MAX_THREADS]; /* of the last successful one */
     _Atomic int64_t last_save_ms;                /* for the save rules */
     _Atomic uint64_t started_epoch[MAX_THREADS]; /* last epoch each shard started */
-    _Atomic uint64_t auto_epoch;                 /* an automatic snapshot to start at the next pump */
     _Atomic uint64_t loaded_keys;                /* at start-up */
     _Atomic int finishers;                       /* finish_thread()s running */
     int shutdown_arrived;                        /* under lock: shards in snap_shard_finish_blocking */
@@ -608,16 +608,8 @@ static void arm_pace_timer(struct shard *s, struct snap_job *job)
 int snap_shard_pump(struct shard *s)
 {
     struct snap_job *job = s->snap;
-    if (!job) {
-        struct snap_server *ss = S(s->srv);
-        uint64_t want = atomic_load_explicit(&ss->auto_epoch, memory_order_acquire);
-        if (want == 0 || atomic_load_explicit(&ss->started_epoch[s->id], memory_order_relaxed) >= want)
-            return 0;
-        char err[512];
-        if (snap_shard_begin(s, err, sizeof(err)) < 0 || !s->snap)
-            return 0;
-        job = s->snap;
-    }
+    if (!job)
+        return 0;
     int serving = 0;
     if (job->state == JOB_WALK) {
         int64_t now = monotonic_us();
@@ -758,21 +750,21 @@ void snap_shard_cqe(struct shard *s, void *ptr, int res)
 
 /* ---------------- cron: save rules ---------------- */
 
-void snap_shard_cron(struct shard *s)
+int snap_shard_cron(struct shard *s)
 {
     struct snap_server *ss = S(s->srv);
     atomic_store_explicit(&ss->shard_dirty[s->id], s->stats.dirty, memory_order_relaxed);
     if (s->id != 0 || s->stopping || !snap_save_due(s->srv, s->now_ms))
-        return;
+        return 0;
     uint64_t epoch;
     int scheduled = atomic_load(&ss->bgsave_scheduled);
     if (snap_prepare(s->srv, SNAP_KIND_BGSAVE, NULL, NULL, &epoch) < 0)
-        return;
+        return 0;
     atomic_store(&ss->bgsave_scheduled, 0);
     server_log(LL_NOTICE, "%s. Background saving started (epoch %llu)",
                scheduled ? "Background saving scheduled by BGSAVE SCHEDULE" : "Save rule reached",
                (unsigned long long)epoch);
-    atomic_store_explicit(&ss->auto_epoch, epoch, memory_order_release);
+    return 1; /* the caller takes the cut behind the global barrier (dispatch_cut) */
 }
 
 int snap_command_prepare(struct server *srv, int is_save, int argc, const struct arg *argv, const char **reply,
@@ -839,11 +831,6 @@ int snap_save_due(struct server *srv, int64_t now_ms)
     return 0;
 }
 
-void snap_start_auto(struct server *srv, uint64_t epoch)
-{
-    atomic_store_explicit(&S(srv)->auto_epoch, epoch, memory_order_release);
-}
-
 void snap_schedule(struct server *srv, int on)
 {
     atomic_store(&S(srv)->bgsave_scheduled, on);
@@ -908,6 +895,12 @@ void snap_shard_finish_blocking(struct shard *s)
         server_log(LL_NOTICE, "Saving the final snapshot before exiting.");
     }
     pthread_mutex_unlock(&ss->lock);
+    /* Every loop has stopped: the cut is one point unless the drain
+     * deadline ended a loop while a transaction still held locks here. */
+    if (!locktab_idle(s->locks))
+        server_log(LL_WARNING,
+                   "Shard %d stopped with a transaction still running: the final snapshot may hold part of it",
+                   s->id);
     char err[512];
     snap_shard_begin(s, err, sizeof(err));
 }

@@ -1668,6 +1668,24 @@ static void request_finish(struct request *r)
     }
     struct client *c = r->client;
     struct shard *s = c->shard;
+    /* This thread's log fails (appendfsync always): a read answered by
+     * other shards only (which held it as long as it needed their logs)
+     * needs nothing of ours; replies that leave together leave without
+     * waiting for our log when each of them is such. */
+    int failing = __builtin_expect(s->log_failing, 0);
+    if (failing) {
+        r->log_free = !(r->cmd->flags & CMD_WRITE) && (!r->tx || !r->tx->writes) && !r->block && r->nsubs > 0;
+        for (int i = 0; r->log_free && i < r->nsubs; i++) {
+            const struct subreq *sub = &r->subs[i];
+            const struct command *cmd = sub->argc > 0 ? command_lookup(sub->argv[0].ptr, sub->argv[0].len) : NULL;
+            /* a part run here: its keys are not at risk now, so they were
+             * not when it ran (the set only grows while the log fails) */
+            r->log_free =
+                sub->op == SUB_INFO || (sub->op == SUB_HANDLER && cmd && cmd->handler == sub->handler &&
+                                        (sub->shard != s->id || aof_read_is_durable(s, cmd, sub->argc, sub->argv)));
+        }
+    }
+    uint64_t tag = c->log_tag;
     subs_free(r);
     if (r->reply.len && r->reply.data[0] == '-') {
         shard_count_error(s, r->reply.data, r->reply.len);
@@ -1682,7 +1700,21 @@ static void request_finish(struct request *r)
     c->last_interaction_ms = s->now_ms;
     if (c->barrier == r)
         c->barrier = NULL;
+    if (c == s->internal_client) { /* a cut's request (dispatch_cut): nobody reads the reply */
+        while ((r = c->req_head) && r->done) {
+            c->req_head = r->next;
+            if (!c->req_head)
+                c->req_tail = NULL;
+            request_free(r);
+        }
+        return;
+    }
+    int all_free = failing;
+    for (struct request *q = c->req_head; all_free && q && q->done; q = q->next)
+        all_free = q->log_free;
     client_flush_done_requests(c); /* may free r */
+    if (all_free)
+        c->log_tag = tag; /* the replies that left need no record of ours */
     client_maybe_resume(c);
     client_maybe_free(c);
 }
@@ -1768,6 +1800,10 @@ static void run_inline(struct shard *s, struct client *c, const struct command *
     ctx.client = with_client ? c : NULL;
     int64_t t0 = monotonic_us();
     uint64_t dirty = s->stats.dirty;
+    /* A failing log (appendfsync always): a read of durable keys only does
+     * not wait for it (see aof_read_is_durable). */
+    int durable_read = __builtin_expect(s->log_failing, 0) && aof_read_is_durable(s, cmd, argc, argv);
+    uint64_t appended = s->log_appended, tag = c->log_tag;
     if (evict_command_allowed(&ctx))
         cmd->handler(&ctx);
     effect_log_command(&ctx, dirty);
@@ -1780,7 +1816,12 @@ static void run_inline(struct shard *s, struct client *c, const struct command *
         blocking_signal_command(s, c->dbid, cmd, argc, argv, hashes);
         blocking_serve(s);
     }
+    durable_read &= s->log_appended == appended;
+    if (durable_read && req)
+        req->log_free = 1;
     reply_ready(c, req, out, before);
+    if (durable_read)
+        c->log_tag = tag; /* what it wrote needs nothing newer than what was there */
 }
 
 /* A blocking command outside MULTI: its deadline from the timeout argument
@@ -1909,6 +1950,22 @@ static void body_all(struct shard *s, struct request *r)
 static int key_groups_ok(const struct command *cmd, int argc)
 {
     return !(cmd->last_key == -1 && cmd->key_step > 1 && (argc - cmd->first_key) % cmd->key_step != 0);
+}
+
+/* A cut claimed without a client (a save rule, BGSAVE SCHEDULE, an automatic
+ * or scheduled log rewrite, CONFIG SET appendonly yes): the shard's internal
+ * client (fd -1, in no client list) sends BGSAVE or BGREWRITEAOF behind the
+ * same global barrier as a client's, without the prepare step (the cron
+ * claimed the slot). Its replies are dropped in request_finish. */
+void dispatch_cut(struct shard *s, const char *command)
+{
+    struct client *c = s->internal_client;
+    const struct command *cmd = command_lookup(command, strlen(command));
+    struct arg argv[1] = {{command, strlen(command)}};
+    struct request *r = request_new(c, cmd, 1, argv);
+    struct txn *tx = txn_new(s->srv->nshards);
+    txn_add_global(tx);
+    txn_begin(s, r, tx, body_all);
 }
 
 /* Commands that change the whole keyspace run behind a global barrier. */
@@ -2329,7 +2386,14 @@ static inline __attribute__((always_inline)) void dispatch_one(struct client *c,
     if ((cmd->flags & CMD_WRITE) && aof_writes_refused(s->srv, &aof_err)) {
         c->multi_dirty |= c->in_multi;
         shard_command_stat(s, cmd, argc, argv)->rejected++;
+        uint64_t tag = c->log_tag;
+        struct request *tail = c->req_tail;
         dispatch_reply_error(c, aof_err);
+        if (s->log_failing) { /* the refusal depends on no record */
+            c->log_tag = tag;
+            if (c->req_tail && c->req_tail != tail)
+                c->req_tail->log_free = 1;
+        }
         return;
     }
     c->commands++;

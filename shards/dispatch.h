@@ -14,6 +14,10 @@
 /* Dispatches one command of c. argv is borrowed from the client's input
  * buffer for the duration of the call only. */
 void dispatch_command(struct client *c, int argc, const struct arg *argv);
+/* Shard thread (the cron that claimed the snapshot slot): runs "bgsave" or
+ * "bgrewriteaof" on every shard behind the global barrier, as a client's
+ * command does, for a cut nobody sent (save rules, automatic rewrite). */
+void dispatch_cut(struct shard *s, const char *command);
 /* A sub-request of a request of this thread finished (locally or back from
  * another shard). */
 void dispatch_sub_done(struct shard *s, struct subreq *sub);

@@ -813,12 +813,29 @@ static void batch_free(struct batch *b)
 /* Pushes b into ring[s -> dst] or queues it when the ring is full. */
 static void push_batch(struct shard *s, int dst, struct batch *b, unsigned char *pushed);
 
+/* A sub-request that runs a read handler on keys that no record still
+ * waiting for a failing log touches (appendfsync always), or that takes or
+ * releases locks without checking watched keys (it reads no data). */
+static int sub_reads_durable(struct shard *s, const struct subreq *sub)
+{
+    if ((sub->op == SUB_LOCK && sub->nwatch == 0) || sub->op == SUB_UNLOCK || sub->op == SUB_INFO)
+        return 1;
+    if (sub->op != SUB_HANDLER || sub->argc < 1)
+        return 0;
+    const struct command *cmd = command_lookup(sub->argv[0].ptr, sub->argv[0].len);
+    if (!cmd || cmd->handler != sub->handler)
+        return 0;
+    return aof_read_is_durable(s, cmd, sub->argc, sub->argv);
+}
+
 /* A batch of replies going back to its coordinator: with appendfsync
  * always it waits until the records appended so far are durable (in order
- * with the replies held before it). */
-static void reply_batch(struct shard *s, int dst, struct batch *b, unsigned char *pushed)
+ * with the replies held before it). needs is UINT64_MAX for that, or 0 for
+ * a batch of reads of durable keys while the log fails: it leaves at once,
+ * even past held batches. */
+static void reply_batch(struct shard *s, int dst, struct batch *b, uint64_t needs, unsigned char *pushed)
 {
-    if (s->log_hold && (s->held_head || s->log_appended > s->log_durable)) {
+    if (s->log_hold && needs == UINT64_MAX && (s->held_head || s->log_appended > s->log_durable)) {
         b->log_tag = s->log_appended;
         b->to = dst; /* not read by the coordinator once back: the destination */
         b->next = NULL;
@@ -883,10 +900,15 @@ static void drain_inbound(struct shard *s, unsigned char *pushed)
                 /* Sub-requests that wait for locks, and detached ones (no
                  * reply wanted), leave the batch; the rest go back in it. */
                 int kept = 0;
+                uint64_t needs = s->log_failing ? 0 : UINT64_MAX;
                 for (int i = 0; i < b->count; i++) {
                     struct subreq *sub = b->items[i];
+                    uint64_t appended = s->log_appended;
+                    int durable_read = s->log_failing && sub_reads_durable(s, sub);
                     if (!shard_accept_sub(s, sub))
                         continue;
+                    if (!durable_read || s->log_appended != appended)
+                        needs = UINT64_MAX;
                     if (sub->txflags & SUBF_DETACHED)
                         free(sub);
                     else
@@ -894,7 +916,7 @@ static void drain_inbound(struct shard *s, unsigned char *pushed)
                 }
                 b->count = kept;
                 if (kept)
-                    reply_batch(s, from, b, pushed);
+                    reply_batch(s, from, b, needs, pushed);
                 else
                     batch_free(b);
             }
@@ -927,7 +949,7 @@ static void flush_outgoing(struct shard *s, unsigned char *pushed)
         if (s->replying[dst]) {
             struct batch *b = s->replying[dst];
             s->replying[dst] = NULL;
-            reply_batch(s, dst, b, pushed);
+            reply_batch(s, dst, b, UINT64_MAX, pushed);
         }
     }
     /* Wake the consumers that sleep. The fence pairs with the one a consumer
@@ -1241,8 +1263,12 @@ static void shard_cron(struct shard *s)
     s->expire_cycle_us += (uint64_t)(monotonic_us() - start);
     for (int i = 0; i < s->ndbs; i++)
         db_rehash_step(s->dbs[i], 100);
-    snap_shard_cron(s);
-    aof_shard_cron(s);
+    /* Cuts nobody sent (save rules, automatic rewrites, CONFIG SET
+     * appendonly yes) run behind the global barrier as BGSAVE does. */
+    if (snap_shard_cron(s))
+        dispatch_cut(s, "bgsave");
+    if (aof_shard_cron(s))
+        dispatch_cut(s, "bgrewriteaof");
     /* Soft output limits expire with time, not only when output grows. */
     if (s->cfg->obuf_limits[OBUF_NORMAL].soft) {
         for (struct client *c = s->clients; c; c = c->next) {
@@ -1290,6 +1316,11 @@ static void *shard_main(void *arg)
     struct shard *s = arg;
     evict_thread_register();
     aof_shard_init(s);
+    /* Sends the cuts nobody sent; in no client list, never connected. */
+    s->internal_client = calloc(1, sizeof(struct client));
+    s->internal_client->fd = -1;
+    s->internal_client->shard = s;
+    s->internal_client->resp = 2;
     int n = s->srv->nshards;
     unsigned char *pushed = calloc(n, 1);
     for (int i = 0; i < s->nlisteners; i++)
@@ -1332,7 +1363,7 @@ static void *shard_main(void *arg)
             /* A shard without clients starts no request, so once every shard
              * is idle nothing is in flight anywhere; until then keep serving
              * the sub-requests other shards still send. */
-            if (!s->idle && !s->clients && !s->pending_overflow && !s->held_head) {
+            if (!s->idle && !s->clients && !s->internal_client->npending && !s->pending_overflow && !s->held_head) {
                 s->idle = 1;
                 atomic_fetch_add(&s->srv->idle_shards, 1);
             }
@@ -1367,6 +1398,8 @@ static void *shard_main(void *arg)
     free(pushed);
     aof_shard_finish(s);
     snap_shard_finish_blocking(s);
+    if (!s->internal_client->npending)
+        free(s->internal_client);
     return NULL;
 }
 

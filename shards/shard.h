@@ -285,9 +285,11 @@ struct shard {
     uint64_t log_appended;       /* log position: bytes of records appended so far */
     uint64_t log_durable;        /* output produced at or before this position may leave */
     int log_hold;                /* appendfsync always: output waits for log_durable */
+    int log_failing;             /* always, and a log write or fsync failed: reads of other keys go on */
     int log_lazy;                /* records wait for a bigger write (not always): the loop sleeps 1 ms at most */
     struct client *held_clients; /* clients whose output waits for the log */
     struct batch *held_head, *held_tail; /* reply batches that wait for the log */
+    struct client *internal_client;      /* sends the cuts nobody sent (dispatch_cut) */
     uint64_t next_txn_id;
 };
 

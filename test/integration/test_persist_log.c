@@ -10,7 +10,13 @@
  * nothing; a multi-shard transaction whose
  * part on one shard did not end is dropped whole; BGREWRITEAOF and the
  * automatic rewrite compact the files; CONFIG SET appendonly yes at run time
- * starts the logs; a full disk gives MISCONF until space returns.
+ * starts the logs; a full disk gives MISCONF until space returns; automatic
+ * rewrites cut every shard at one point (cross-shard MSETs across them are
+ * recovered whole); a failed everysec fsync is retried and recovered through
+ * a rewrite; with appendfsync always a full disk keeps reads of durable keys
+ * served and loses no acknowledged write, and a failed fsync holds the
+ * replies until the data is rewritten (ext4 on a loop device over a full
+ * tmpfs, remounted before the restart).
  *
  * Each test owns its data directory and restarts servers on it. Tests that
  * look at shardis's files skip for redis-server; the others also pass
@@ -874,5 +880,456 @@ Test(persist_log, full_disk_gives_misconf_until_space_returns)
     redisFree(c);
     cr_assert(server_stop(&srv));
     umount(dir);
+    remove_tree(dir);
+}
+
+/* ---- cuts under the global barrier ---- */
+
+/* Keys of one group live on different shards (hash tags): one MSET of a
+ * group is a multi-shard transaction writing the same value to each. Every
+ * MSET writes a group of its own (a later MSET would hide a lost part). */
+#define GROUP_KEYS 8
+#define MSET_WRITERS 4
+
+struct mset_writer {
+    int port;
+    int id;
+    long long sent; /* groups 0 .. sent-1 were sent */
+    volatile int *stop;
+};
+
+static void *mset_writer_main(void *arg)
+{
+    struct mset_writer *w = arg;
+    redisContext *c = redisConnect("127.0.0.1", w->port);
+    if (!c || c->err)
+        return NULL;
+    char pad[600];
+    memset(pad, 'p', sizeof(pad) - 1);
+    pad[sizeof(pad) - 1] = '\0';
+    long long n = 0;
+    while (!*w->stop) {
+        for (int i = 0; i < 16; i++, n++) {
+            char val[700];
+            snprintf(val, sizeof(val), "%d-%lld-%s", w->id, n, pad);
+            const char *argv[1 + 2 * GROUP_KEYS];
+            char keys[GROUP_KEYS][32];
+            argv[0] = "MSET";
+            for (int k = 0; k < GROUP_KEYS; k++) {
+                snprintf(keys[k], sizeof(keys[k]), "{t%d}g%d:%lld", k, w->id, n);
+                argv[1 + 2 * k] = keys[k];
+                argv[2 + 2 * k] = val;
+            }
+            redisAppendCommandArgv(c, 1 + 2 * GROUP_KEYS, argv, NULL);
+            w->sent = n + 1;
+        }
+        for (int i = 0; i < 16; i++) {
+            redisReply *r = NULL;
+            if (redisGetReply(c, (void **)&r) != REDIS_OK || !r) {
+                redisFree(c);
+                return NULL;
+            }
+            freeReplyObject(r);
+        }
+    }
+    redisFree(c);
+    return NULL;
+}
+
+static void start_mset_writers(struct mset_writer *w, pthread_t *th, int port, volatile int *stop)
+{
+    *stop = 0;
+    for (int i = 0; i < MSET_WRITERS; i++) {
+        w[i] = (struct mset_writer){port, i, 0, stop};
+        pthread_create(&th[i], NULL, mset_writer_main, &w[i]);
+    }
+}
+
+static void join_mset_writers(pthread_t *th, volatile int *stop)
+{
+    *stop = 1;
+    for (int i = 0; i < MSET_WRITERS; i++)
+        pthread_join(th[i], NULL);
+}
+
+/* Every group is there whole or not at all: no MSET is half there (each
+ * group was written once, with one value). */
+static void expect_groups_whole(redisContext *c, const struct mset_writer *writers, int round)
+{
+    unsigned char *count[MSET_WRITERS];
+    for (int w = 0; w < MSET_WRITERS; w++)
+        count[w] = calloc(writers[w].sent + 1, 1);
+    redisReply *r = cmd(c, "KEYS *");
+    cr_assert_eq(r->type, REDIS_REPLY_ARRAY);
+    cr_assert_gt(r->elements, 0, "round %d: nothing was kept", round);
+    for (size_t i = 0; i < r->elements; i++) {
+        int k, w;
+        long long g;
+        cr_assert_eq(sscanf(r->element[i]->str, "{t%d}g%d:%lld", &k, &w, &g), 3, "%s", r->element[i]->str);
+        cr_assert(w >= 0 && w < MSET_WRITERS && g >= 0 && g < writers[w].sent, "%s", r->element[i]->str);
+        count[w][g]++;
+    }
+    freeReplyObject(r);
+    for (int w = 0; w < MSET_WRITERS; w++) {
+        for (long long g = 0; g < writers[w].sent; g++)
+            cr_assert(count[w][g] == 0 || count[w][g] == GROUP_KEYS,
+                      "round %d: MSET %d:%lld is half there after the restart (%d of %d keys)", round, w, g,
+                      count[w][g], GROUP_KEYS);
+        free(count[w]);
+    }
+}
+
+Test(persist_log, transaction_across_automatic_rewrites_is_recovered_whole)
+{
+    int t = default_threads();
+    if (t < 2)
+        cr_skip_test("needs two shards");
+    struct test_server srv;
+    const char *extra[] = {"--auto-aof-rewrite-min-size", "256kb", "--auto-aof-rewrite-percentage", "100", NULL};
+    /* Each round: cross-shard MSETs run without a pause while automatic
+     * rewrites cut the logs; kill -9 once the last rewrite finished (its
+     * base and new segments are then what a restart reads). */
+    for (int round = 0; round < 3; round++) {
+        char dir[256];
+        make_dir(dir, sizeof(dir));
+        start_aof(&srv, dir, t, "everysec", extra);
+        redisContext *c = client_connect_port(srv.port);
+        volatile int stop;
+        struct mset_writer w[MSET_WRITERS];
+        pthread_t th[MSET_WRITERS];
+        start_mset_writers(w, th, srv.port, &stop);
+        char v[64];
+        long long deadline = now_ms() + 30000;
+        while (atoll(info_get(c, "aof_rewrites", v, sizeof(v))) < 3) {
+            cr_assert(now_ms() < deadline, "no automatic rewrites");
+            sleep_ms(5);
+        }
+        /* No new rewrite from here on: the last one (cut under the load)
+         * is what the restart reads, not the previous generation. */
+        expect_status(cmd(c, "CONFIG SET auto-aof-rewrite-percentage 0"), "OK");
+        while (strcmp(info_get(c, "aof_rewrite_in_progress", v, sizeof(v)), "0")) {
+            cr_assert(now_ms() < deadline, "the rewrite did not finish");
+            sleep_ms(1);
+        }
+        redisFree(c);
+        server_kill9(&srv);
+        join_mset_writers(th, &stop);
+        start_aof(&srv, dir, t, "everysec", extra);
+        c = client_connect_port(srv.port);
+        expect_groups_whole(c, w, round);
+        redisFree(c);
+        cr_assert(server_stop(&srv));
+        remove_tree(dir);
+    }
+}
+
+static int log_contains(const struct test_server *srv, const char *text)
+{
+    FILE *f = fopen(srv->log_path, "r");
+    if (!f)
+        return 0;
+    char line[1024];
+    int found = 0;
+    while (!found && fgets(line, sizeof(line), f))
+        found = strstr(line, text) != NULL;
+    fclose(f);
+    return found;
+}
+
+/* ---- a failing fsync (everysec) ---- */
+
+/* An ext4 file system on a loop device whose backing file lives on a small
+ * tmpfs: once the tmpfs is full, the data written to the page cache cannot
+ * reach the "disk" and fsync fails (ENOSPC or EIO), while writes still
+ * succeed. Everything lives in a mount namespace of this test process (and
+ * its server), and mount -o loop detaches the loop device when the mount
+ * goes (with the namespace, even when an assertion ends the test early).
+ * Returns 0 when it cannot be set up here (then the test skips). */
+static int mount_failing_disk(const char *back, const char *mnt)
+{
+    char cmdline[1024];
+    snprintf(cmdline, sizeof(cmdline), "mount -o loop,errors=continue %s/img %s", back, mnt);
+    return system(cmdline) == 0;
+}
+
+static int prepare_failing_disk(const char *dir, char *mnt, size_t mntlen, char *back, size_t backlen)
+{
+    char cmdline[1024];
+    snprintf(back, backlen, "%s/back", dir);
+    snprintf(mnt, mntlen, "%s/mnt", dir);
+    if (mkdir(back, 0755) != 0 || mkdir(mnt, 0755) != 0)
+        return 0;
+    if (unshare(CLONE_NEWNS) != 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0 ||
+        mount("tmpfs", back, "tmpfs", 0, "size=24m") != 0)
+        return 0;
+    snprintf(cmdline, sizeof(cmdline),
+             "truncate -s 256m %s/img && mkfs.ext4 -q -F -O ^has_journal %s/img >/dev/null 2>&1", back, back);
+    return system(cmdline) == 0 && mount_failing_disk(back, mnt);
+}
+
+/* Fills the tmpfs under the loop device's backing file. */
+static void fill_backing(const char *back)
+{
+    char filler[512];
+    snprintf(filler, sizeof(filler), "%s/filler", back);
+    int fd = open(filler, O_WRONLY | O_CREAT, 0644);
+    static char block[64 * 1024];
+    while (write(fd, block, sizeof(block)) > 0) {
+    }
+    close(fd);
+}
+
+Test(persist_log, everysec_fsync_error_is_retried_and_recovers)
+{
+    skip_for_redis();
+    if (geteuid() != 0)
+        cr_skip_test("mounting a loop device needs root");
+    char dir[256], mnt[300], back[300];
+    make_dir(dir, sizeof(dir));
+    if (!prepare_failing_disk(dir, mnt, sizeof(mnt), back, sizeof(back)))
+        cr_skip_test("cannot mount an ext4 loop device here: %s", strerror(errno));
+    struct test_server srv;
+    start_aof(&srv, mnt, 0, "everysec", NULL);
+    redisContext *c = client_connect_port(srv.port);
+    expect_status(cmd(c, "SET first 1"), "OK");
+    fill_backing(back);
+    /* Writes land in the page cache; the next fsync cannot write them. */
+    char val[4096];
+    memset(val, 'x', sizeof(val) - 1);
+    val[sizeof(val) - 1] = '\0';
+    long long acked = 0;
+    int misconf = 0;
+    long long deadline = now_ms() + 20000;
+    while (!misconf && now_ms() < deadline) {
+        redisReply *r = cmd(c, "SET big%lld %s", acked, val);
+        misconf = r->type == REDIS_REPLY_ERROR && strstr(r->str, "MISCONF Errors writing to the AOF file");
+        if (r->type == REDIS_REPLY_STATUS)
+            acked++;
+        freeReplyObject(r);
+        if (acked % 100 == 99)
+            sleep_ms(10);
+    }
+    cr_assert(misconf, "writes were not refused after a failed fsync (%lld written)", acked);
+    char v[64];
+    cr_assert_str_eq(info_get(c, "aof_last_write_status", v, sizeof(v)), "err");
+    expect_str(cmd(c, "GET first"), "1"); /* reads go on */
+    /* Space returns: a retry writes the kept bytes again and fsyncs. */
+    char filler[512];
+    snprintf(filler, sizeof(filler), "%s/filler", back);
+    unlink(filler);
+    deadline = now_ms() + 30000;
+    for (;;) {
+        redisReply *r = cmd(c, "SET after-space 1");
+        int ok = r->type == REDIS_REPLY_STATUS;
+        freeReplyObject(r);
+        if (ok)
+            break;
+        cr_assert(now_ms() < deadline, "writes did not come back after the fsync error");
+        sleep_ms(100);
+    }
+    cr_assert_str_eq(info_get(c, "aof_last_write_status", v, sizeof(v)), "ok");
+    redisFree(c);
+    cr_assert(server_stop(&srv));
+    /* Remounting drops the page cache: what the restart reads is what
+     * reached the disk. */
+    cr_assert_eq(umount(mnt), 0, "umount: %s", strerror(errno));
+    cr_assert(mount_failing_disk(back, mnt), "mounting the file system again failed");
+    start_aof(&srv, mnt, 0, "everysec", NULL);
+    c = client_connect_port(srv.port);
+    expect_str(cmd(c, "GET first"), "1");
+    expect_str(cmd(c, "GET after-space"), "1");
+    for (long long i = 0; i < acked; i++) {
+        redisReply *r = cmd(c, "STRLEN big%lld", i);
+        cr_assert_eq(r->integer, (long long)sizeof(val) - 1, "big%lld (of %lld acknowledged) is lost", i, acked);
+        freeReplyObject(r);
+    }
+    redisFree(c);
+    cr_assert(server_stop(&srv));
+    umount(mnt);
+    umount(back);
+    remove_tree(dir);
+}
+
+/* ---- appendfsync always on a failing disk ---- */
+
+Test(persist_log, always_on_a_full_disk_serves_durable_reads_and_loses_nothing)
+{
+    skip_for_redis();
+    if (geteuid() != 0)
+        cr_skip_test("mounting a tmpfs needs root");
+    char dir[256], mnt[300];
+    make_dir(dir, sizeof(dir));
+    snprintf(mnt, sizeof(mnt), "%s/mnt", dir);
+    /* The data on a small tmpfs, the server's log beside it (not full). */
+    if (mkdir(mnt, 0755) != 0 || unshare(CLONE_NEWNS) != 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0 ||
+        mount("tmpfs", mnt, "tmpfs", 0, "size=16m") != 0)
+        cr_skip_test("cannot mount a tmpfs here: %s", strerror(errno));
+    const char *on_tmpfs[] = {"--dir", mnt, NULL};
+    struct test_server srv;
+    start_aof(&srv, dir, 0, "always", on_tmpfs);
+    redisContext *c = client_connect_port(srv.port);
+    for (int i = 0; i < 200; i++)
+        redisAppendCommand(c, "SET durable%d value%d", i, i);
+    pipeline(c, 200);
+    char filler[512];
+    snprintf(filler, sizeof(filler), "%s/filler", mnt);
+    int fd = open(filler, O_WRONLY | O_CREAT, 0644);
+    static char block[64 * 1024];
+    while (write(fd, block, sizeof(block)) > 0) {
+    }
+    close(fd);
+    /* A writer sends 8 MB of SETs to one shard without waiting: the disk
+     * fills up under them; their replies wait for their records. (Once the
+     * filler is gone they all fit.) The other shards' logs stay idle. */
+    redisContext *w = client_connect_port(srv.port);
+    char val[4096];
+    memset(val, 'x', sizeof(val) - 1);
+    val[sizeof(val) - 1] = '\0';
+    enum { PEND = 2000 };
+    for (int i = 0; i < PEND; i++)
+        redisAppendCommand(w, "SET {p}pend%d %s", i, val);
+    int done = 0;
+    while (!done)
+        cr_assert_eq(redisBufferWrite(w, &done), REDIS_OK);
+    /* The shard of the writer's keys fails (a reply produced before it saw
+     * the failure waits for the disk like the writes before it). */
+    long long deadline = now_ms() + 20000;
+    while (!log_contains(&srv, "Error writing to the append only file of shard")) {
+        cr_assert(now_ms() < deadline, "the log never failed");
+        sleep_ms(10);
+    }
+    /* INFO reads no data: it is served. */
+    redisContext *d = client_connect_port(srv.port);
+    char v[64];
+    cr_assert_str_eq(info_get(d, "aof_last_write_status", v, sizeof(v)), "err");
+    redisFree(d);
+    /* Reads of durable keys are served, on every thread (new connections
+     * land on either), and writes are refused at once. */
+    for (int k = 0; k < 4; k++) {
+        redisContext *r = client_connect_port(srv.port);
+        for (int i = 0; i < 200; i++)
+            redisAppendCommand(r, "GET durable%d", i);
+        for (int i = 0; i < 200; i++) {
+            redisReply *rep = next_reply(r);
+            cr_assert_eq(rep->type, REDIS_REPLY_STRING, "GET durable%d: %s", i, describe_reply(rep));
+            char want[32];
+            snprintf(want, sizeof(want), "value%d", i);
+            cr_assert_str_eq(rep->str, want);
+            freeReplyObject(rep);
+        }
+        expect_int(cmd(r, "EXISTS durable0 durable1 durable2 durable3"), 4);
+        expect_err_prefix(cmd(r, "SET refused 1"), "MISCONF Errors writing to the AOF file");
+        redisFree(r);
+    }
+    /* Space returns: the held replies leave, acknowledging what is durable. */
+    unlink(filler);
+    static char acked[PEND];
+    long long nacked = 0;
+    for (int i = 0; i < PEND; i++) {
+        redisReply *rep = next_reply(w);
+        acked[i] = rep->type == REDIS_REPLY_STATUS;
+        nacked += acked[i];
+        if (!acked[i])
+            cr_assert(rep->type == REDIS_REPLY_ERROR && strstr(rep->str, "MISCONF"), "%s", describe_reply(rep));
+        freeReplyObject(rep);
+    }
+    cr_assert_gt(nacked, 0);
+    redisFree(w);
+    redisFree(c);
+    server_kill9(&srv);
+    start_aof(&srv, dir, 0, "always", on_tmpfs);
+    c = client_connect_port(srv.port);
+    for (int i = 0; i < PEND; i++) {
+        if (!acked[i])
+            continue;
+        redisReply *rep = cmd(c, "STRLEN {p}pend%d", i);
+        cr_assert_eq(rep->integer, (long long)sizeof(val) - 1, "pend%d (acknowledged) is lost", i);
+        freeReplyObject(rep);
+    }
+    expect_str(cmd(c, "GET durable199"), "value199");
+    redisFree(c);
+    cr_assert(server_stop(&srv));
+    umount(mnt);
+    remove_tree(dir);
+}
+
+Test(persist_log, always_fsync_error_holds_replies_until_the_data_is_rewritten)
+{
+    skip_for_redis();
+    if (geteuid() != 0)
+        cr_skip_test("mounting a loop device needs root");
+    char dir[256], mnt[300], back[300];
+    make_dir(dir, sizeof(dir));
+    if (!prepare_failing_disk(dir, mnt, sizeof(mnt), back, sizeof(back)))
+        cr_skip_test("cannot mount an ext4 loop device here: %s", strerror(errno));
+    const char *on_disk[] = {"--dir", mnt, NULL};
+    struct test_server srv;
+    start_aof(&srv, dir, 0, "always", on_disk);
+    redisContext *c = client_connect_port(srv.port);
+    for (int i = 0; i < 100; i++)
+        redisAppendCommand(c, "SET durable%d value%d", i, i);
+    pipeline(c, 100);
+    fill_backing(back);
+    /* The writes reach the page cache; their fsync fails. */
+    redisContext *w = client_connect_port(srv.port);
+    char val[4096];
+    memset(val, 'x', sizeof(val) - 1);
+    val[sizeof(val) - 1] = '\0';
+    enum { PEND = 1000 };
+    for (int i = 0; i < PEND; i++)
+        redisAppendCommand(w, "SET {p}pend%d %s", i, val);
+    int done = 0;
+    while (!done)
+        cr_assert_eq(redisBufferWrite(w, &done), REDIS_OK);
+    long long deadline = now_ms() + 20000;
+    while (!log_contains(&srv, "Error writing to the append only file of shard")) {
+        cr_assert(now_ms() < deadline, "the log never failed");
+        sleep_ms(10);
+    }
+    redisContext *r = client_connect_port(srv.port);
+    for (int i = 0; i < 100; i++)
+        redisAppendCommand(r, "GET durable%d", i);
+    for (int i = 0; i < 100; i++) {
+        redisReply *rep = next_reply(r);
+        cr_assert_eq(rep->type, REDIS_REPLY_STRING, "GET durable%d: %s", i, describe_reply(rep));
+        freeReplyObject(rep);
+    }
+    expect_err_prefix(cmd(r, "SET refused 1"), "MISCONF Errors writing to the AOF file");
+    redisFree(r);
+    char filler[512];
+    snprintf(filler, sizeof(filler), "%s/filler", back);
+    unlink(filler);
+    static char acked[PEND];
+    long long nacked = 0;
+    for (int i = 0; i < PEND; i++) {
+        redisReply *rep = next_reply(w);
+        acked[i] = rep->type == REDIS_REPLY_STATUS;
+        nacked += acked[i];
+        if (!acked[i])
+            cr_assert(rep->type == REDIS_REPLY_ERROR && strstr(rep->str, "MISCONF"), "%s", describe_reply(rep));
+        freeReplyObject(rep);
+    }
+    cr_assert_gt(nacked, 0);
+    redisFree(w);
+    redisFree(c);
+    server_kill9(&srv);
+    /* Remounting drops the page cache: what the restart reads is what
+     * reached the disk. */
+    cr_assert_eq(umount(mnt), 0, "umount: %s", strerror(errno));
+    cr_assert(mount_failing_disk(back, mnt), "mounting the file system again failed");
+    start_aof(&srv, dir, 0, "always", on_disk);
+    c = client_connect_port(srv.port);
+    for (int i = 0; i < PEND; i++) {
+        if (!acked[i])
+            continue;
+        redisReply *rep = cmd(c, "STRLEN {p}pend%d", i);
+        cr_assert_eq(rep->integer, (long long)sizeof(val) - 1, "{p}pend%d (acknowledged) is lost", i);
+        freeReplyObject(rep);
+    }
+    expect_str(cmd(c, "GET durable99"), "value99");
+    redisFree(c);
+    cr_assert(server_stop(&srv));
+    umount(mnt);
+    umount(back);
     remove_tree(dir);
 }
