@@ -2227,8 +2227,6 @@ void dispatch_command(struct client *c, int argc, const struct arg *argv)
     }
 }
 
-/* Inlined into dispatch_command: a call costs ~70 instructions per command
- * (see route_keys). */
 /* CMD_PROTECTED: DEBUG and MODULE run only when their enable-<name>-command
  * option allows it (yes, or local for a local connection). Replies Redis's
  * error and returns 1 when refused. Only DEBUG exists in this server. */
@@ -2248,6 +2246,8 @@ static __attribute__((cold, noinline)) int protected_command_refused(struct clie
     return 1;
 }
 
+/* Inlined into dispatch_command: a call costs ~70 instructions per command
+ * (see route_keys). */
 static inline __attribute__((always_inline)) void dispatch_one(struct client *c, int argc, const struct arg *argv)
 {
     struct shard *s = c->shard;
