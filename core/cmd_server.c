@@ -1159,14 +1159,7 @@ void cmd_shutdown(struct cmd_ctx *c)
 void cmd_debug(struct cmd_ctx *c)
 {
     const struct arg *sub = &c->argv[1];
-    /* Off by default, as in Redis 7: enable-debug-command yes|local. */
-    if (!config_protected_action_allowed(server_config(c->shard->srv)->enable_debug_command,
-                                         c->client ? c->client->addr : NULL)) {
-        reply_error(c->out, "ERR DEBUG command not allowed. If the enable-debug-command option is set to \"local\", "
-                            "you can run it from a local connection, otherwise you need to set this option in the "
-                            "configuration file, and then restart the server.");
-        return;
-    }
+    /* enable-debug-command is checked by the dispatcher (CMD_PROTECTED). */
     if (arg_is(sub, "sleep") && c->argc == 3) {
         double secs;
         if (!string2d(c->argv[2].ptr, c->argv[2].len, &secs) || secs < 0) {

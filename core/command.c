@@ -423,7 +423,7 @@ const struct command command_table[] = {
      .acl_categories = "@admin @slow @dangerous", .route = ROUTE_LOCAL, .merge = MERGE_NONE, .handler = cmd_shutdown,
      .summary = "Synchronously save the dataset to disk and then shut down the server", .since = "1.0.0",
      .group = "server"},
-    {.name = "debug", .arity = -2, .flags = CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE,
+    {.name = "debug", .arity = -2, .flags = CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_PROTECTED,
      .acl_categories = "@admin @slow @dangerous", .route = ROUTE_LOCAL, .merge = MERGE_NONE, .handler = cmd_debug,
      .summary = "A container for debugging commands", .since = "1.0.0", .group = "server"},
     {.name = "command", .arity = -1, .flags = CMD_LOADING | CMD_STALE, .acl_categories = "@slow @connection",

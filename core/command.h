@@ -67,6 +67,7 @@ enum cmd_flags {
     CMD_NO_MULTI = 1 << 15,
     CMD_ALLOW_BUSY = 1 << 16,
     CMD_MOVABLE_KEYS = 1 << 17, /* key positions depend on arguments (getkeys) */
+    CMD_PROTECTED = 1 << 18,    /* refused unless enable-<name>-command allows it (checked before AUTH) */
 };
 
 enum cmd_route { ROUTE_LOCAL, ROUTE_KEYS, ROUTE_ALL, ROUTE_CUSTOM };

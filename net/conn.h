@@ -76,6 +76,12 @@ enum client_reply_mode { REPLY_ON, REPLY_OFF, REPLY_SKIP_NEXT, REPLY_SKIP };
 
 struct acl_user;
 
+/* Input back-pressure: a paused client (barrier, or too many requests
+ * pending) whose unparsed input passes this many bytes stops receiving; the
+ * socket's buffer then pushes back on the sender (TCP flow control). Reading
+ * resumes when the client parses again (shards/shard.c). */
+#define CLIENT_INPUT_HOLD_BYTES (256 * 1024)
+
 struct client {
     uint64_t id;
     int fd;
@@ -96,6 +102,7 @@ struct client {
     int send_inflight;
     int reply_completed; /* a finished request moved a reply to `out` since the last send */
     int recv_inflight;
+    int recv_held; /* input back-pressure: the recv is stopped (or being cancelled) while paused */
 
     struct request *req_head, *req_tail;
     int npending;               /* requests not done */

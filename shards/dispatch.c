@@ -2284,6 +2284,25 @@ void dispatch_command(struct client *c, int argc, const struct arg *argv)
     }
 }
 
+/* CMD_PROTECTED: DEBUG and MODULE run only when their enable-<name>-command
+ * option allows it (yes, or local for a local connection). Replies Redis's
+ * error and returns 1 when refused. Only DEBUG exists in this server. */
+static __attribute__((cold, noinline)) int protected_command_refused(struct client *c, const struct command *cmd)
+{
+    int debug = strcmp(cmd->name, "debug") == 0;
+    int mode = debug ? c->shard->cfg->enable_debug_command : c->shard->cfg->enable_module_command;
+    if (config_protected_action_allowed(mode, c->addr))
+        return 0;
+    char msg[300];
+    snprintf(msg, sizeof(msg),
+             "ERR %s command not allowed. If the enable-%s-command option is set to \"local\", you can run it from a "
+             "local connection, otherwise you need to set this option in the configuration file, and then restart the "
+             "server.",
+             debug ? "DEBUG" : "MODULE", debug ? "debug" : "module");
+    dispatch_reply_error(c, msg);
+    return 1;
+}
+
 /* Inlined into dispatch_command: a call costs ~70 instructions per command
  * (see route_keys). */
 static inline __attribute__((always_inline)) void dispatch_one(struct client *c, int argc, const struct arg *argv)
@@ -2350,6 +2369,13 @@ static inline __attribute__((always_inline)) void dispatch_one(struct client *c,
             dispatch_reply_error(c, msg);
             return;
         }
+    }
+    /* Protected commands (DEBUG: enable-debug-command), as Redis: after the
+     * arity checks, before AUTH and ACL. */
+    if (__builtin_expect(cmd->flags & CMD_PROTECTED, 0) && protected_command_refused(c, cmd)) {
+        c->multi_dirty |= c->in_multi;
+        shard_command_stat(s, cmd, argc, argv)->rejected++;
+        return;
     }
     /* AUTH and ACL: one load and two compares for an unrestricted user */
     if (!acl_client_unrestricted(c)) {

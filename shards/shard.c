@@ -1097,6 +1097,35 @@ static void on_accept(struct shard *s, struct listener *l, struct io_uring_cqe *
     arm_recv(s, c);
 }
 
+/* Input back-pressure (CLIENT_INPUT_HOLD_BYTES): a client that parses
+ * nothing (paused) and has that much input waiting reads no more. */
+static int input_must_hold(const struct client *c)
+{
+    return c->paused && c->in.len > CLIENT_INPUT_HOLD_BYTES;
+}
+
+/* Stops the client's multishot recv: cancelled by its user_data; chunks
+ * already received still arrive and are kept, its last completion
+ * (-ECANCELED, or data without F_MORE) is not re-armed while held. */
+static void recv_hold(struct shard *s, struct client *c)
+{
+    c->recv_held = 1;
+    struct io_uring_sqe *sqe = get_sqe(s);
+    io_uring_prep_cancel64(sqe, tagged(c, TAG_RECV), 0);
+    sqe->flags |= IOSQE_CQE_SKIP_SUCCESS;
+    io_uring_sqe_set_data64(sqe, tagged(NULL, TAG_IGNORE));
+}
+
+/* Called when the client may parse again (resume list) and at the end of
+ * its stopped recv: reads again once the hold no longer applies. */
+static void recv_maybe_release(struct shard *s, struct client *c)
+{
+    if (c->recv_held && !c->recv_inflight && !c->closing && !input_must_hold(c)) {
+        c->recv_held = 0;
+        arm_recv(s, c);
+    }
+}
+
 static void on_recv(struct shard *s, struct client *c, struct io_uring_cqe *cqe)
 {
     int res = cqe->res;
@@ -1112,10 +1141,22 @@ static void on_recv(struct shard *s, struct client *c, struct io_uring_cqe *cqe)
                 client_on_data(c, data, res);
         }
         recycle_buffer(s, bid);
+        if ((cqe->flags & IORING_CQE_F_MORE) && !c->recv_held && !c->closing && input_must_hold(c))
+            recv_hold(s, c);
     }
     if (!(cqe->flags & IORING_CQE_F_MORE)) {
         c->recv_inflight = 0;
-        if (res == -ENOBUFS && !c->closing) {
+        if (c->recv_held && !c->closing) {
+            if (res > 0 || res == -ECANCELED || res == -ENOBUFS) {
+                recv_maybe_release(s, c); /* re-armed at once if it was resumed meanwhile */
+            } else {
+                c->recv_held = 0;
+                client_close(c, 0); /* EOF or error; may free c */
+                return;
+            }
+        } else if (!c->recv_held && !c->closing && input_must_hold(c) && (res > 0 || res == -ENOBUFS)) {
+            c->recv_held = 1; /* ended by itself: not re-armed until resumed */
+        } else if (res == -ENOBUFS && !c->closing) {
             arm_recv(s, c); /* buffers were returned above or will be soon */
         } else if (res > 0 && !c->closing) {
             arm_recv(s, c);
@@ -1204,8 +1245,7 @@ static int open_listener(struct shard *s, const char *addr, int port, int tls, i
             setsockopt(probe, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
         if (bind(probe, (struct sockaddr *)&ss, sslen) < 0) {
             int e = errno;
-            snprintf(err, errlen, "Could not create server TCP listening socket %s:%d: %s", addr, port,
-                     strerror(e));
+            snprintf(err, errlen, "Could not create server TCP listening socket %s:%d: %s", addr, port, strerror(e));
             close(probe);
             return -e;
         }
@@ -1338,6 +1378,7 @@ static void *shard_main(void *arg)
             s->resume_list = c->resume_next;
             c->in_resume_list = 0;
             client_process_input(c);
+            recv_maybe_release(s, c);
             client_maybe_free(c);
         }
         if (s->now_ms - s->last_cron_ms >= 1000 / s->cfg->hz) {
@@ -1347,7 +1388,7 @@ static void *shard_main(void *arg)
         if (s->block_deadline && s->block_deadline <= s->now_ms)
             s->block_deadline = blocking_expire(s, s->now_ms, 0);
         int evict_busy = evict_shard_pass(s); /* over maxmemory: evicts when ours is the best candidate */
-        aof_shard_flush(s); /* group commit: this iteration's records */
+        aof_shard_flush(s);                   /* group commit: this iteration's records */
         flush_outgoing(s, pushed);
         shard_flush_clients(s);
         int snap_busy = snap_shard_pump(s); /* after the replies: they leave first */

@@ -11,6 +11,7 @@
  */
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -457,4 +458,224 @@ Test(limits, tcp_keepalive_config)
     expect_status(cmd(c2, "PING"), "PONG");
     redisFree(c2);
     redisFree(c);
+}
+
+/* ---------------- input back-pressure ---------------- */
+
+/* The qbuf= CLIENT LIST shows for the client named `name`; -1 when absent. */
+static long long qbuf_of_client(redisContext *c, const char *name)
+{
+    redisReply *r = cmd(c, "CLIENT LIST");
+    cr_assert(r->type == REDIS_REPLY_STRING);
+    long long qbuf = -1;
+    char want[64];
+    snprintf(want, sizeof(want), " name=%s ", name);
+    for (char *line = r->str; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
+        char *eol = strchr(line, '\n');
+        char *hit = strstr(line, want);
+        char *f = strstr(line, " qbuf=");
+        if (hit && f && (!eol || hit < eol))
+            qbuf = atoll(f + 6);
+    }
+    freeReplyObject(r);
+    return qbuf;
+}
+
+/* A hash tag whose keys shard `want` owns (INFO shards keys=, as
+ * key_on_shard): every "{tag}..." key then lives there. */
+static void tag_on_shard(redisContext *admin, int want, char *tag, size_t size)
+{
+    for (int i = 0; i < 1000; i++) {
+        snprintf(tag, size, "{bp%d}", i);
+        long long before[MAX_TEST_SHARDS], after[MAX_TEST_SHARDS];
+        int n = shard_counts(admin, "keys", before, MAX_TEST_SHARDS);
+        expect_status(cmd(admin, "SET %s probe", tag), "OK");
+        cr_assert_eq(shard_counts(admin, "keys", after, MAX_TEST_SHARDS), n);
+        expect_int(cmd(admin, "DEL %s", tag), 1);
+        if (n == 0 || after[want] == before[want] + 1)
+            return;
+    }
+    cr_assert_fail("no hash tag found for shard %d", want);
+}
+
+enum { BP_KEYS = 20000, BP_VALUE = 1024 };
+
+static void bp_value(char *v, int i)
+{
+    memset(v, 'a' + i % 26, BP_VALUE);
+    memcpy(v, &i, sizeof(i) < BP_VALUE ? sizeof(i) : BP_VALUE);
+}
+
+/*
+ * A paused client (here behind a BLPOP barrier, then with its SETs pending
+ * on another shard) stops reading its socket once a bounded amount of input
+ * waits: `redis-cli --pipe` used to pile up its whole pipeline (26.9 MB for
+ * 30,000 1 KB SETs) in the query buffer, counted against maxmemory. The
+ * sender is pushed back by TCP instead; once the client resumes, everything
+ * is read and run and no command is lost.
+ *
+ * Deterministic: the BLPOP keeps the client paused until the test pushes
+ * its element; the sender writes until everything is sent (the old server
+ * read it all) or the socket stays full for 2 s (the server stopped
+ * reading), then qbuf is read. Redis reads everything (skipped there).
+ */
+Test(limits, paused_client_stops_reading_its_input)
+{
+    redisContext *admin = client_connect();
+    long long counts[MAX_TEST_SHARDS];
+    int nshards = shard_counts(admin, "clients", counts, MAX_TEST_SHARDS);
+    int home = 0;
+    int fd = raw_connect_shard(admin, &home);
+    int target = nshards >= 2 ? (home + 1) % nshards : home;
+    char tag[32];
+    tag_on_shard(admin, target, tag, sizeof(tag));
+    char list[64];
+    snprintf(list, sizeof(list), "%slist", tag);
+
+    static const char setname[] = "*3\r\n$6\r\nCLIENT\r\n$7\r\nSETNAME\r\n$2\r\nbp\r\n";
+    cr_assert(raw_send(fd, setname, sizeof(setname) - 1));
+    struct raw_reply named = raw_read(fd, 5, 5000);
+    expect_raw(&named, "+OK\r\n");
+    raw_reply_free(&named);
+
+    /* BLPOP <list> 0, then BP_KEYS SETs of BP_VALUE bytes */
+    size_t cap = (size_t)BP_KEYS * (BP_VALUE + 96) + 256;
+    char *out = malloc(cap);
+    cr_assert(out);
+    size_t len = (size_t)resp_command(out, cap, 3, (const char *[]){"BLPOP", list, "0"});
+    char value[BP_VALUE];
+    for (int i = 0; i < BP_KEYS; i++) {
+        char key[64];
+        int klen = snprintf(key, sizeof(key), "%s:%d", tag, i);
+        bp_value(value, i);
+        len += (size_t)snprintf(out + len, cap - len, "*3\r\n$3\r\nSET\r\n$%d\r\n%s\r\n$%d\r\n", klen, key, BP_VALUE);
+        memcpy(out + len, value, BP_VALUE);
+        len += BP_VALUE;
+        memcpy(out + len, "\r\n", 2);
+        len += 2;
+    }
+    cr_assert(len < cap);
+    char expected[256];
+    size_t elen = (size_t)snprintf(expected, sizeof(expected), "*2\r\n$%zu\r\n%s\r\n$1\r\nx\r\n", strlen(list), list);
+
+    /* Phase 1: the client is paused (BLPOP); write until all is sent or the
+     * socket stays full. */
+    cr_assert(fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) == 0);
+    size_t sent = 0;
+    long long max_qbuf = 0;
+    int stuck = 0;
+    while (sent < len && stuck < 10) {
+        ssize_t n = send(fd, out + sent, len - sent, MSG_NOSIGNAL);
+        if (n > 0) {
+            sent += (size_t)n;
+            stuck = 0;
+            continue;
+        }
+        cr_assert(n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR), "send: %s", strerror(errno));
+        long long q = qbuf_of_client(admin, "bp");
+        cr_assert(q >= 0, "the piping client is gone");
+        max_qbuf = q > max_qbuf ? q : max_qbuf;
+        struct pollfd p = {.fd = fd, .events = POLLOUT};
+        if (poll(&p, 1, 200) == 0)
+            stuck++;
+    }
+    long long q = qbuf_of_client(admin, "bp");
+    cr_assert(q >= 0, "the piping client is gone");
+    max_qbuf = q > max_qbuf ? q : max_qbuf;
+    if (!server_is_redis())
+        cr_assert_lt(max_qbuf, 4LL << 20, "a paused client buffered %lld bytes of input (%zu of %zu sent)", max_qbuf,
+                     sent, len);
+    /* the server still serves everybody else */
+    expect_status(cmd(admin, "PING"), "PONG");
+
+    /* Phase 2: serve the BLPOP; the SETs run (on `target`, maybe another
+     * shard, pausing the client at its pending limit); send the rest while
+     * reading every reply. */
+    expect_int(cmd(admin, "RPUSH %s x", list), 1);
+    size_t want = elen + (size_t)BP_KEYS * 5;
+    char *in = malloc(want + 1);
+    cr_assert(in);
+    size_t got = 0;
+    long long deadline = now_ms() + 50000;
+    while (got < want && now_ms() < deadline) {
+        struct pollfd p = {.fd = fd, .events = POLLIN | (sent < len ? POLLOUT : 0)};
+        if (poll(&p, 1, 200) <= 0)
+            continue;
+        if (p.revents & POLLOUT) {
+            ssize_t n = send(fd, out + sent, len - sent, MSG_NOSIGNAL);
+            if (n > 0)
+                sent += (size_t)n;
+        }
+        if (p.revents & (POLLIN | POLLHUP | POLLERR)) {
+            ssize_t n = recv(fd, in + got, want + 1 - got, 0);
+            cr_assert(n > 0 || (n < 0 && (errno == EAGAIN || errno == EINTR)), "the connection closed after %zu bytes",
+                      got);
+            if (n > 0)
+                got += (size_t)n;
+        }
+    }
+    cr_assert_eq(sent, len);
+    cr_assert_eq(got, want, "%zu of %zu reply bytes", got, want);
+    cr_assert(memcmp(in, expected, elen) == 0, "BLPOP reply: %s", escape_bytes(in, elen));
+    for (int i = 0; i < BP_KEYS; i++)
+        cr_assert(memcmp(in + elen + (size_t)i * 5, "+OK\r\n", 5) == 0, "reply %d: %s", i,
+                  escape_bytes(in + elen + (size_t)i * 5, 5));
+    free(in);
+    free(out);
+    close(fd);
+
+    /* no data lost: every key holds its value */
+    for (int i = 0; i < BP_KEYS; i++)
+        cr_assert_eq(redisAppendCommand(admin, "GET %s:%d", tag, i), REDIS_OK);
+    for (int i = 0; i < BP_KEYS; i++) {
+        redisReply *r = next_reply(admin);
+        bp_value(value, i);
+        cr_assert(r && r->type == REDIS_REPLY_STRING && r->len == BP_VALUE && memcmp(r->str, value, BP_VALUE) == 0,
+                  "key %d: %s", i, describe_reply(r));
+        freeReplyObject(r);
+    }
+    expect_int(cmd(admin, "EXISTS %s", list), 0);
+    redisFree(admin);
+}
+
+/* ---------------- protected commands ---------------- */
+
+/*
+ * DEBUG with enable-debug-command no is refused before authentication, as
+ * Redis's processCommand does (protected check right after the arity
+ * checks): a client not logged in gets the DEBUG error, not NOAUTH; and the
+ * refusal counts as a rejected call.
+ */
+Test(limits, debug_refused_before_auth)
+{
+    static const char *args[] = {"--enable-debug-command", "no"};
+    struct test_server srv;
+    struct test_server_opts o = {NULL, 0, 2, args};
+    server_start_opts(&srv, &o);
+    static const char refused[] =
+        "ERR DEBUG command not allowed. If the enable-debug-command option is set to \"local\", you can run it from a "
+        "local connection, otherwise you need to set this option in the configuration file, and then restart the "
+        "server.";
+    redisContext *admin = client_connect_port(srv.port);
+    expect_status(cmd(admin, "CONFIG SET requirepass pw"), "OK");
+    redisContext *c = client_connect_port(srv.port);
+    expect_err(cmd(c, "DEBUG SLEEP 0"), refused);
+    /* the arity check comes first (rejected too), authentication after */
+    expect_err(cmd(c, "DEBUG"), "ERR wrong number of arguments for 'debug' command");
+    expect_err(cmd(c, "PING"), "NOAUTH Authentication required.");
+    expect_status(cmd(c, "AUTH pw"), "OK");
+    expect_err(cmd(c, "DEBUG SLEEP 0"), refused);
+    /* inside MULTI: refused at queue time, the transaction aborts */
+    expect_status(cmd(c, "MULTI"), "OK");
+    expect_err(cmd(c, "DEBUG SLEEP 0"), refused);
+    expect_err(cmd(c, "EXEC"), "EXECABORT Transaction discarded because of previous errors.");
+    expect_status(cmd(admin, "AUTH pw"), "OK");
+    char *info = info_text(admin, "commandstats");
+    char stat[256];
+    cr_assert(info_field(info, "cmdstat_debug", stat, sizeof(stat)), "%s", info);
+    cr_assert(strstr(stat, "calls=0,") == stat && strstr(stat, "rejected_calls=4,failed_calls=0"), "%s", stat);
+    free(info);
+    redisFree(c);
+    redisFree(admin);
+    cr_assert(server_stop(&srv));
 }
