@@ -2347,8 +2347,9 @@ static inline __attribute__((always_inline)) void dispatch_one(struct client *c,
      * good replicas, as Redis's checkGoodReplicasStatus. shardis has none yet
      * (replication: issue 20), so it accepts no write while it is set. EXEC
      * counts as a write when it queued one and discards the transaction. */
-    if (__builtin_expect(s->cfg->min_replicas_to_write > 0, 0) && s->cfg->min_replicas_max_lag > 0 &&
-        ((cmd->flags & CMD_WRITE) || (cmd->handler == cmd_exec && queued_write(c)))) {
+    if (((cmd->flags & CMD_WRITE) || cmd->handler == cmd_exec) &&
+        __builtin_expect(s->cfg->min_replicas_to_write > 0, 0) && s->cfg->min_replicas_max_lag > 0 &&
+        ((cmd->flags & CMD_WRITE) || queued_write(c))) {
         shard_command_stat(s, cmd, argc, argv)->rejected++;
         if (cmd->handler == cmd_exec) {
             client_discard_multi(c);
