@@ -2154,6 +2154,17 @@ static int is_transaction_command(const struct command *cmd)
 
 /* MULTI, EXEC, DISCARD, WATCH, UNWATCH and queueing inside MULTI. Returns 1
  * when the command was handled here. */
+#define ERR_NOREPLICAS "NOREPLICAS Not enough good replicas to write."
+
+/* Whether the client's open transaction queued a write command. */
+static int queued_write(const struct client *c)
+{
+    for (int i = 0; c->in_multi && i < c->nqueued; i++)
+        if (c->queued[i]->cmd->flags & CMD_WRITE)
+            return 1;
+    return 0;
+}
+
 static int dispatch_multi(struct client *c, const struct command *cmd, int argc, const struct arg *argv)
 {
     struct shard *s = c->shard;
@@ -2419,6 +2430,24 @@ static inline __attribute__((always_inline)) void dispatch_one(struct client *c,
             c->log_tag = tag;
             if (c->req_tail && c->req_tail != tail)
                 c->req_tail->log_free = 1;
+        }
+        return;
+    }
+    /* min-replicas-to-write with min-replicas-max-lag: writes need that many
+     * good replicas, as Redis's checkGoodReplicasStatus. shardis has none yet
+     * (replication: issue 20), so it accepts no write while it is set. EXEC
+     * counts as a write when it queued one and discards the transaction. */
+    if (((cmd->flags & CMD_WRITE) || cmd->handler == cmd_exec) &&
+        __builtin_expect(s->cfg->min_replicas_to_write > 0, 0) && s->cfg->min_replicas_max_lag > 0 &&
+        ((cmd->flags & CMD_WRITE) || queued_write(c))) {
+        shard_command_stat(s, cmd, argc, argv)->rejected++;
+        if (cmd->handler == cmd_exec) {
+            client_discard_multi(c);
+            client_unwatch_all(c);
+            dispatch_reply_error(c, "EXECABORT Transaction discarded because of: " ERR_NOREPLICAS);
+        } else {
+            c->multi_dirty |= c->in_multi;
+            dispatch_reply_error(c, ERR_NOREPLICAS);
         }
         return;
     }

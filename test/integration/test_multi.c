@@ -832,3 +832,48 @@ Test(multi, pipelined_commands_see_the_clients_earlier_transaction)
     }
     redisFree(c);
 }
+
+/* min-replicas-to-write (with min-replicas-max-lag, 10 by default): without
+ * that many good replicas, and shardis has no replicas yet, every write is
+ * refused with NOREPLICAS, queued or not; reads still run. An EXEC that
+ * queued a write before the setting changed is refused as a whole and its
+ * transaction discarded. Setting it back to 0 lets writes through again. */
+Test(multi, min_replicas_to_write_refuses_writes)
+{
+    redisContext *c = client_connect();
+    redisContext *admin = client_connect();
+    expect_status(cmd(c, "SET nr:k 1"), "OK");
+    expect_status(cmd(c, "MULTI"), "OK");
+    expect_status(cmd(c, "INCR nr:k"), "QUEUED");
+    expect_status(cmd(c, "GET nr:k"), "QUEUED");
+    expect_status(cmd(admin, "CONFIG SET min-replicas-to-write 2"), "OK");
+    expect_err(cmd(c, "EXEC"), "EXECABORT Transaction discarded because of: NOREPLICAS Not enough good replicas "
+                               "to write.");
+    expect_err(cmd(c, "EXEC"), "ERR EXEC without MULTI");
+    expect_str(cmd(c, "GET nr:k"), "1");
+
+    expect_err(cmd(c, "SET nr:k 2"), "NOREPLICAS Not enough good replicas to write.");
+    expect_err(cmd(c, "DEL nr:k"), "NOREPLICAS Not enough good replicas to write.");
+    expect_status(cmd(c, "MULTI"), "OK");
+    expect_err(cmd(c, "SET nr:k 3"), "NOREPLICAS Not enough good replicas to write.");
+    expect_status(cmd(c, "GET nr:k"), "QUEUED");
+    expect_err(cmd(c, "EXEC"), EXECABORT);
+    /* A transaction of reads runs. */
+    expect_status(cmd(c, "MULTI"), "OK");
+    expect_status(cmd(c, "GET nr:k"), "QUEUED");
+    redisReply *r = check_array_len(__FILE__, __LINE__, cmd(c, "EXEC"), 1, false);
+    check_bulk(__FILE__, __LINE__, r->element[0], "1", 1, false);
+    freeReplyObject(r);
+
+    /* min-replicas-max-lag 0 turns the check off, as in Redis. */
+    expect_status(cmd(admin, "CONFIG SET min-replicas-max-lag 0"), "OK");
+    expect_status(cmd(c, "SET nr:k 4"), "OK");
+    expect_status(cmd(admin, "CONFIG SET min-replicas-max-lag 10"), "OK");
+    expect_err(cmd(c, "SET nr:k 5"), "NOREPLICAS Not enough good replicas to write.");
+    expect_status(cmd(admin, "CONFIG SET min-replicas-to-write 0"), "OK");
+    expect_status(cmd(c, "SET nr:k 6"), "OK");
+    expect_str(cmd(c, "GET nr:k"), "6");
+    expect_int(cmd(c, "DEL nr:k"), 1);
+    redisFree(admin);
+    redisFree(c);
+}
