@@ -63,6 +63,7 @@ bench: build
 	bash test/bench/persist.sh
 	bash test/bench/snapshot.sh
 	bash test/bench/aof.sh
+	bash test/bench/evict.sh
 
 format:
 	clang-format -i core/*.[ch] shards/*.[ch] net/*.[ch] persist/*.[ch] tools/*.c security/*.[ch] cli/*.[ch] test/unit/*.[ch] test/integration/*.c test/integration/support/*.[ch] test/fuzz/*.c test/bench/*.c
