@@ -25,7 +25,9 @@
 # Environment: SHARDIS_SERVER (build/shardis-server), REDIS_SERVER
 # (/usr/bin/redis-server), SNAP_KEYS (1000000), THREADS (2), PROBE_SECONDS
 # (3), LOAD_RUNS (3), BENCH_OUT (build/bench), KINDS ("shardis redis"),
-# RDBCOMPRESSION (yes).
+# RDBCOMPRESSION (yes), CUT (bgsave; `rewrite`: both servers run with
+# appendonly yes and the probe measures GET during BGREWRITEAOF, the cut an
+# automatic rewrite takes; the load then replays the logs).
 set -euo pipefail
 SHARDIS_SERVER=${SHARDIS_SERVER:-build/shardis-server}
 REDIS_SERVER=${REDIS_SERVER:-/usr/bin/redis-server}
@@ -36,6 +38,12 @@ LOAD_RUNS=${LOAD_RUNS:-3}
 BENCH_OUT=${BENCH_OUT:-build/bench}
 KINDS=${KINDS:-shardis redis}
 RDBCOMPRESSION=${RDBCOMPRESSION:-yes}
+CUT=${CUT:-bgsave}
+case $CUT in
+bgsave) APPENDONLY=no ;;
+rewrite) APPENDONLY=yes ;;
+*) echo "CUT must be bgsave or rewrite" >&2; exit 2 ;;
+esac
 COLLGEN=$(dirname "${BASH_SOURCE[0]}")/collgen.awk
 mkdir -p "$BENCH_OUT"
 command -v python3 >/dev/null || { echo "snapshot: python3 is needed" >&2; exit 1; }
@@ -48,9 +56,9 @@ start_server() { # kind port dir -> pid
     local kind=$1 port=$2 dir=$3
     if [[ $kind == shardis ]]; then
         "$SHARDIS_SERVER" --port "$port" --bind 127.0.0.1 --threads "$THREADS" --loglevel notice --save "" \
-            --appendonly no --rdbcompression "$RDBCOMPRESSION" --dir "$dir" >>"$BENCH_OUT/snapshot-$kind.log" 2>&1 &
+            --appendonly "$APPENDONLY" --rdbcompression "$RDBCOMPRESSION" --dir "$dir" >>"$BENCH_OUT/snapshot-$kind.log" 2>&1 &
     else
-        "$REDIS_SERVER" --port "$port" --bind 127.0.0.1 --save "" --appendonly no \
+        "$REDIS_SERVER" --port "$port" --bind 127.0.0.1 --save "" --appendonly "$APPENDONLY" \
             --rdbcompression "$RDBCOMPRESSION" --dir "$dir" >>"$BENCH_OUT/snapshot-$kind.log" 2>&1 &
     fi
     echo $!
@@ -127,9 +135,10 @@ if [[ ! -s $data ]]; then
 fi
 
 probe() { # port -> one line of figures
-    python3 - "$1" "$SNAP_KEYS" "$PROBE_SECONDS" <<'PY'
+    python3 - "$1" "$SNAP_KEYS" "$PROBE_SECONDS" "$CUT" <<'PY'
 import random, socket, sys, time
-port, nkeys, secs = int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3])
+port, nkeys, secs, cut = int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3]), sys.argv[4]
+command, field = (b"BGSAVE", b"rdb_bgsave_in_progress:1") if cut == "bgsave" else (b"BGREWRITEAOF", b"aof_rewrite_in_progress:1")
 def conn():
     s = socket.create_connection(("127.0.0.1", port))
     s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -148,7 +157,7 @@ def reply(s):
             return buf
 def in_progress():
     ctl.sendall(b"INFO persistence\r\n")
-    return b"rdb_bgsave_in_progress:1" in reply(ctl)
+    return field in reply(ctl)
 rnd = random.Random(1)
 def get():
     k = b"key:%012d" % rnd.randrange(nkeys)
@@ -161,8 +170,11 @@ base = []
 end = time.monotonic() + secs
 while time.monotonic() < end:
     base.append(get())
-ctl.sendall(b"BGSAVE\r\n")
-assert b"Background saving started" in reply(ctl)
+while in_progress():  # a rewrite the server started by itself
+    time.sleep(0.05)
+ctl.sendall(command + b"\r\n")
+started = reply(ctl)
+assert started.startswith(b"+Background"), started
 t0 = time.monotonic()
 snap = []
 last = 0.0
@@ -191,12 +203,12 @@ files_bytes() { # kind dir -> bytes of the server's snapshot files
     fi
 }
 
-out="$BENCH_OUT/snapshot.md"
+out="$BENCH_OUT/snapshot-$CUT.md"
 {
     echo "$SNAP_KEYS strings (SET key:%012d xxx) + $((SNAP_KEYS / 1000)) x 4 collections of 10 and 200 elements;" \
-        "shardis --threads $THREADS (forkless) vs redis-server (fork); rdbcompression $RDBCOMPRESSION"
+        "shardis --threads $THREADS (forkless) vs redis-server (fork); rdbcompression $RDBCOMPRESSION; cut: $CUT (appendonly $APPENDONLY)"
     echo
-    echo "| server | keys loaded | files bytes | SAVE s | load s (best of $LOAD_RUNS) | BGSAVE s | GET p50/p99/p99.9/max ms, no save | GET p50/p99/p99.9/max ms, during BGSAVE | GETs (no save / during) |"
+    echo "| server | keys loaded | files bytes | SAVE s | load s (best of $LOAD_RUNS) | $CUT s | GET p50/p99/p99.9/max ms, no save | GET p50/p99/p99.9/max ms, during $CUT | GETs (no save / during) |"
     echo "|---|---|---|---|---|---|---|---|---|"
 } >"$out"
 for kind in $KINDS; do
