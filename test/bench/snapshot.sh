@@ -87,9 +87,9 @@ timed_load() { # kind dir -> seconds
     port=$(free_port)
     if [[ $kind == shardis ]]; then
         set -- "$SHARDIS_SERVER" --port "$port" --bind 127.0.0.1 --threads "$THREADS" --loglevel notice --save "" \
-            --appendonly no --dir "$dir"
+            --appendonly "$APPENDONLY" --dir "$dir"
     else
-        set -- "$REDIS_SERVER" --port "$port" --bind 127.0.0.1 --save "" --appendonly no --dir "$dir"
+        set -- "$REDIS_SERVER" --port "$port" --bind 127.0.0.1 --save "" --appendonly "$APPENDONLY" --dir "$dir"
     fi
     python3 - "$port" "$BENCH_OUT/snapshot-$kind.log" "$@" <<'PY'
 import socket, subprocess, sys, time
@@ -217,8 +217,11 @@ for kind in $KINDS; do
     pid=$(start_server "$kind" "$port" "$dir")
     wait_ping "$port"
     redis-cli -p "$port" --pipe <"$data" >/dev/null
+    # an automatic rewrite started by the load must end first (SAVE is
+    # refused meanwhile)
+    while redis-cli -p "$port" INFO persistence | grep -q '_in_progress:1'; do sleep 0.05; done
     t0=$(date +%s%N)
-    redis-cli -p "$port" SAVE >/dev/null
+    redis-cli -p "$port" SAVE | grep -qx OK
     save_s=$(awk -v a="$t0" -v b="$(date +%s%N)" 'BEGIN { printf "%.2f", (b - a) / 1e9 }')
     bytes=$(files_bytes "$kind" "$dir")
     read -r el b50 b99 b999 bmax s50 s99 s999 smax nb ns < <(probe "$port")
