@@ -90,7 +90,8 @@ struct config {
     char aclfile[CONFIG_PATH_MAX];
     long long acllog_max_len;
     int protected_mode;
-    long long auth_max_failures_per_second; /* failed AUTHs per source address per second before closing; 0 = no limit */
+    long long
+        auth_max_failures_per_second; /* failed AUTHs per source address per second before closing; 0 = no limit */
     char audit_log_file[CONFIG_PATH_MAX];
     char user_lines[CONFIG_LINES_MAX];   /* `user` directives, one per line (file only) */
     char rename_lines[CONFIG_LINES_MAX]; /* `rename-command` directives, one per line (file only) */

@@ -899,8 +899,7 @@ void snap_shard_finish_blocking(struct shard *s)
      * deadline ended a loop while a transaction still held locks here. */
     if (!locktab_idle(s->locks))
         server_log(LL_WARNING,
-                   "Shard %d stopped with a transaction still running: the final snapshot may hold part of it",
-                   s->id);
+                   "Shard %d stopped with a transaction still running: the final snapshot may hold part of it", s->id);
     char err[512];
     snap_shard_begin(s, err, sizeof(err));
 }

@@ -16,8 +16,8 @@
 
 #include "config.h"
 #include "conn.h"
-#include "dispatch.h"
 #include "log.h"
+#include "resp.h"
 
 #define TLS_READ_CHUNK 16384
 
@@ -299,7 +299,7 @@ void tls_on_recv(struct client *c, const char *data, size_t len)
         if (c->protected_denied) {
             /* Protected mode: Redis answers a TLS client once its handshake
              * is done, over TLS, and closes (plain clients: at accept). */
-            dispatch_reply_error(c, acl_denied_message);
+            reply_error(&c->out, acl_denied_message); /* nothing is pending yet */
             client_close(c, 1);
             return;
         }

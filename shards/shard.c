@@ -38,6 +38,7 @@
 #include "dispatch.h"
 #include "evict.h"
 #include "log.h"
+#include "resp.h"
 #include "ring.h"
 #include "tls.h"
 #include "txn.h"
@@ -1078,9 +1079,7 @@ static void on_accept(struct shard *s, struct listener *l, struct io_uring_cqe *
          * out before the client sent anything, then the socket closes. On
          * the TLS port it is sent once the handshake is done (tls.c). */
         struct buf line = {0};
-        buf_append_byte(&line, '-');
-        buf_append_str(&line, acl_denied_message);
-        buf_append_str(&line, "\r\n");
+        reply_error(&line, acl_denied_message);
         ssize_t w = send(fd, line.data, line.len, MSG_DONTWAIT | MSG_NOSIGNAL);
         (void)w;
         buf_free(&line);
