@@ -27,6 +27,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <poll.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
@@ -1152,6 +1153,39 @@ Test(persist_log, everysec_fsync_error_is_retried_and_recovers)
 
 /* ---- appendfsync always on a failing disk ---- */
 
+/* Size of each pending SET's value (with its terminating zero). */
+#define PENDING_VALUE_SIZE 4096
+
+/* Sends n SETs of 4 KB values ({p}pend0..n-1, all on one shard) without
+ * reading a reply, until the server logs that a shard's log write failed.
+ * The server may stop reading the writer meanwhile (its replies are held,
+ * so it is paused and its socket input is held back): the sends do not
+ * wait for that, and what is left is sent by the first reply read, once
+ * the disk works again. Returns the writer's connection. */
+static redisContext *send_pending_sets_until_log_fails(struct test_server *srv, int n)
+{
+    redisContext *w = client_connect_port(srv->port);
+    static char val[PENDING_VALUE_SIZE];
+    memset(val, 'x', sizeof(val) - 1);
+    for (int i = 0; i < n; i++)
+        redisAppendCommand(w, "SET {p}pend%d %s", i, val);
+    int flags = fcntl(w->fd, F_GETFL);
+    cr_assert(fcntl(w->fd, F_SETFL, flags | O_NONBLOCK) == 0);
+    w->flags &= ~REDIS_BLOCK; /* hiredis: EAGAIN means "later" */
+    int done = 0;
+    long long deadline = now_ms() + 20000;
+    while (!log_contains(srv, "Error writing to the append only file of shard")) {
+        cr_assert(now_ms() < deadline, "the log never failed");
+        if (!done)
+            cr_assert_eq(redisBufferWrite(w, &done), REDIS_OK, "%s", w->errstr);
+        struct pollfd p = {.fd = w->fd, .events = done ? 0 : POLLOUT};
+        poll(&p, 1, 10);
+    }
+    w->flags |= REDIS_BLOCK;
+    cr_assert(fcntl(w->fd, F_SETFL, flags) == 0);
+    return w;
+}
+
 Test(persist_log, always_on_a_full_disk_serves_durable_reads_and_loses_nothing)
 {
     skip_for_redis();
@@ -1181,23 +1215,10 @@ Test(persist_log, always_on_a_full_disk_serves_durable_reads_and_loses_nothing)
     /* A writer sends 8 MB of SETs to one shard without waiting: the disk
      * fills up under them; their replies wait for their records. (Once the
      * filler is gone they all fit.) The other shards' logs stay idle. */
-    redisContext *w = client_connect_port(srv.port);
-    char val[4096];
-    memset(val, 'x', sizeof(val) - 1);
-    val[sizeof(val) - 1] = '\0';
-    enum { PEND = 2000 };
-    for (int i = 0; i < PEND; i++)
-        redisAppendCommand(w, "SET {p}pend%d %s", i, val);
-    int done = 0;
-    while (!done)
-        cr_assert_eq(redisBufferWrite(w, &done), REDIS_OK);
     /* The shard of the writer's keys fails (a reply produced before it saw
      * the failure waits for the disk like the writes before it). */
-    long long deadline = now_ms() + 20000;
-    while (!log_contains(&srv, "Error writing to the append only file of shard")) {
-        cr_assert(now_ms() < deadline, "the log never failed");
-        sleep_ms(10);
-    }
+    enum { PEND = 2000 };
+    redisContext *w = send_pending_sets_until_log_fails(&srv, PEND);
     /* INFO reads no data: it is served. */
     redisContext *d = client_connect_port(srv.port);
     char v[64];
@@ -1243,7 +1264,7 @@ Test(persist_log, always_on_a_full_disk_serves_durable_reads_and_loses_nothing)
         if (!acked[i])
             continue;
         redisReply *rep = cmd(c, "STRLEN {p}pend%d", i);
-        cr_assert_eq(rep->integer, (long long)sizeof(val) - 1, "pend%d (acknowledged) is lost", i);
+        cr_assert_eq(rep->integer, PENDING_VALUE_SIZE - 1, "pend%d (acknowledged) is lost", i);
         freeReplyObject(rep);
     }
     expect_str(cmd(c, "GET durable199"), "value199");
@@ -1271,21 +1292,8 @@ Test(persist_log, always_fsync_error_holds_replies_until_the_data_is_rewritten)
     pipeline(c, 100);
     fill_backing(back);
     /* The writes reach the page cache; their fsync fails. */
-    redisContext *w = client_connect_port(srv.port);
-    char val[4096];
-    memset(val, 'x', sizeof(val) - 1);
-    val[sizeof(val) - 1] = '\0';
     enum { PEND = 1000 };
-    for (int i = 0; i < PEND; i++)
-        redisAppendCommand(w, "SET {p}pend%d %s", i, val);
-    int done = 0;
-    while (!done)
-        cr_assert_eq(redisBufferWrite(w, &done), REDIS_OK);
-    long long deadline = now_ms() + 20000;
-    while (!log_contains(&srv, "Error writing to the append only file of shard")) {
-        cr_assert(now_ms() < deadline, "the log never failed");
-        sleep_ms(10);
-    }
+    redisContext *w = send_pending_sets_until_log_fails(&srv, PEND);
     redisContext *r = client_connect_port(srv.port);
     for (int i = 0; i < 100; i++)
         redisAppendCommand(r, "GET durable%d", i);
@@ -1323,7 +1331,7 @@ Test(persist_log, always_fsync_error_holds_replies_until_the_data_is_rewritten)
         if (!acked[i])
             continue;
         redisReply *rep = cmd(c, "STRLEN {p}pend%d", i);
-        cr_assert_eq(rep->integer, (long long)sizeof(val) - 1, "{p}pend%d (acknowledged) is lost", i);
+        cr_assert_eq(rep->integer, PENDING_VALUE_SIZE - 1, "{p}pend%d (acknowledged) is lost", i);
         freeReplyObject(rep);
     }
     expect_str(cmd(c, "GET durable99"), "value99");
