@@ -78,7 +78,7 @@ struct client *client_create(struct shard *s, int fd)
     s->nclients++;
     atomic_fetch_add(&s->srv->connected_clients, 1);
     acl_client_init(c);
-    c->protected_denied = acl_protected_mode_denies(s->cfg, c->addr);
+    c->protected_denied = acl_protected_mode_denies(server_config(s->srv), c->addr);
     return c;
 }
 

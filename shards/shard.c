@@ -1060,7 +1060,10 @@ static void on_accept(struct shard *s, struct listener *l, struct io_uring_cqe *
         close(fd);
         return;
     }
-    long long maxclients = s->cfg->maxclients;
+    /* The current configuration, not the iteration's snapshot: a CONFIG SET
+     * maxclients that replied before this connection arrived applies to it
+     * even when this thread read its snapshot earlier (preempted between). */
+    long long maxclients = server_config(s->srv)->maxclients;
     if (atomic_load(&s->srv->connected_clients) >= maxclients) {
         /* Best effort, as Redis: on the TLS port no handshake was done, so
          * nothing can be written and the connection is just closed. */
