@@ -22,8 +22,8 @@
 #include <unistd.h>
 
 #include "bench.h"
-#include "buf.h"
-#include "resp.h"
+#include "core/base/buf.h"
+#include "core/base/resp.h"
 
 static void usage(FILE *out)
 {

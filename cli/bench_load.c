@@ -45,8 +45,8 @@
 #include <unistd.h>
 
 #include "bench.h"
-#include "buf.h"
-#include "resp.h"
+#include "core/base/buf.h"
+#include "core/base/resp.h"
 
 static uint64_t now_us(void)
 {

@@ -12,8 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "object.h"
-#include "snapshot.h"
+#include "core/types/object.h"
+#include "persist/snapshot.h"
 
 struct counts {
     unsigned long long types[5];

@@ -21,7 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "buf.h"
+#include "core/base/buf.h"
 #include "cli_conn.h"
 #include "cli_format.h"
 

@@ -18,8 +18,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "buf.h"
-#include "resp.h"
+#include "core/base/buf.h"
+#include "core/base/resp.h"
 
 #define READ_CHUNK (64 * 1024)
 #define MAX_DEPTH 64

@@ -6,7 +6,7 @@
 #ifndef SHARDIS_CLI_FORMAT_H
 #define SHARDIS_CLI_FORMAT_H
 
-#include "buf.h"
+#include "core/base/buf.h"
 #include "cli_conn.h"
 
 enum output_mode { OUT_STANDARD, OUT_RAW, OUT_CSV };

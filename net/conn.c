@@ -11,9 +11,9 @@
  * to one io_uring send by swapping it with the idle `sending` buffer, so no
  * reply byte is copied on the way to the socket.
  */
-#include "conn.h"
+#include "net/conn.h"
 
-#include "acl.h"
+#include "security/acl.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -24,12 +24,12 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "db.h"
-#include "dispatch.h"
-#include "log.h"
-#include "shard.h"
-#include "tls.h"
-#include "util.h"
+#include "core/types/db.h"
+#include "shards/dispatch.h"
+#include "core/base/log.h"
+#include "shards/shard.h"
+#include "net/tls.h"
+#include "core/base/util.h"
 
 static void format_addr(const struct sockaddr_storage *ss, char *out, size_t outlen)
 {

@@ -15,10 +15,10 @@
 
 #include <stdint.h>
 
-#include "buf.h"
-#include "command.h"
-#include "resp.h"
-#include "shard.h"
+#include "core/base/buf.h"
+#include "core/commands/command.h"
+#include "core/base/resp.h"
+#include "shards/shard.h"
 
 /* A command of a client whose reply cannot be written straight away, either
  * because it runs on other shards or because an earlier one is still pending. */
@@ -135,7 +135,7 @@ struct client {
     uint64_t commands;
     uint64_t net_in, net_out;
     struct resp_command parsed;
-    struct tls_conn *tls; /* accepted on a TLS listener (security/tls.h), else NULL */
+    struct tls_conn *tls; /* accepted on a TLS listener (net/tls.h), else NULL */
 
     /* security (security/acl.h) */
     const struct acl_user *user; /* NULL until authenticated */

@@ -7,7 +7,7 @@
  * remain before it is used, so a damaged file can only yield AOF_TRUNCATED or
  * AOF_CORRUPT, never an out-of-bounds read.
  */
-#include "aof.h"
+#include "persist/aof.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -9,10 +9,10 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
-#include "buf.h"
-#include "command.h"
-#include "config.h"
-#include "manifest.h"
+#include "core/base/buf.h"
+#include "core/commands/command.h"
+#include "core/base/config.h"
+#include "persist/manifest.h"
 
 #define AOF_PATH_MAX (2 * CONFIG_PATH_MAX + 96)
 

@@ -33,16 +33,16 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "aof.h"
-#include "aof_internal.h"
-#include "aof_log.h"
-#include "db.h"
-#include "log.h"
-#include "manifest.h"
-#include "server.h"
-#include "shard.h"
-#include "snapshot.h"
-#include "util.h"
+#include "persist/aof.h"
+#include "persist/aof_internal.h"
+#include "persist/aof_log.h"
+#include "core/types/db.h"
+#include "core/base/log.h"
+#include "persist/manifest.h"
+#include "core/base/server.h"
+#include "shards/shard.h"
+#include "persist/snapshot.h"
+#include "core/base/util.h"
 
 struct seg_file {
     char path[AOF_PATH_MAX];

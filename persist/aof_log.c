@@ -33,19 +33,19 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "aof.h"
-#include "aof_internal.h"
-#include "aof_log.h"
-#include "buf.h"
-#include "config.h"
-#include "conn.h"
-#include "db.h"
-#include "log.h"
-#include "manifest.h"
-#include "server.h"
-#include "shard.h"
-#include "snapshot.h"
-#include "util.h"
+#include "persist/aof.h"
+#include "persist/aof_internal.h"
+#include "persist/aof_log.h"
+#include "core/base/buf.h"
+#include "core/base/config.h"
+#include "net/conn.h"
+#include "core/types/db.h"
+#include "core/base/log.h"
+#include "persist/manifest.h"
+#include "core/base/server.h"
+#include "shards/shard.h"
+#include "persist/snapshot.h"
+#include "core/base/util.h"
 
 /* Bytes of records a shard keeps per write; a bigger iteration writes more
  * than one op (the pipeline of `always` waits for the previous op only). */

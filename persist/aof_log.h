@@ -39,7 +39,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "resp.h"
+#include "core/base/resp.h"
 
 struct server;
 struct shard;

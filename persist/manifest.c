@@ -8,7 +8,7 @@
  * and the two fsyncs make both the new content and the new directory entry
  * durable before the old files are deleted.
  */
-#include "manifest.h"
+#include "persist/manifest.h"
 
 #include <errno.h>
 #include <fcntl.h>

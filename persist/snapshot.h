@@ -35,7 +35,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "object.h"
+#include "core/types/object.h"
 
 #define SNAP_MAGIC "SHRDSNAP"
 #define SNAP_VERSION 2

@@ -39,16 +39,16 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "aof_log.h"
-#include "buf.h"
-#include "command.h"
-#include "db.h"
-#include "log.h"
-#include "server.h"
-#include "shard.h"
-#include "snapshot.h"
-#include "txn.h"
-#include "util.h"
+#include "persist/aof_log.h"
+#include "core/base/buf.h"
+#include "core/commands/command.h"
+#include "core/types/db.h"
+#include "core/base/log.h"
+#include "core/base/server.h"
+#include "shards/shard.h"
+#include "persist/snapshot.h"
+#include "shards/txn.h"
+#include "core/base/util.h"
 
 #define SNAP_CHUNK (256 * 1024)
 #define SNAP_MAX_INFLIGHT (2 * 1024 * 1024)

@@ -20,13 +20,13 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "db.h"
-#include "log.h"
-#include "object.h"
-#include "server.h"
-#include "shard.h"
-#include "snapshot.h"
-#include "util.h"
+#include "core/types/db.h"
+#include "core/base/log.h"
+#include "core/types/object.h"
+#include "core/base/server.h"
+#include "shards/shard.h"
+#include "persist/snapshot.h"
+#include "core/base/util.h"
 
 struct queued {
     struct queued *next;

@@ -2,7 +2,7 @@
  * acl.c - users, AUTH, ACL, rename-command and protected mode.
  * See acl.h for the publication scheme of the user table.
  */
-#include "acl.h"
+#include "security/acl.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -18,12 +18,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "audit.h"
-#include "conn.h"
-#include "log.h"
-#include "resp.h"
-#include "server.h"
-#include "util.h"
+#include "security/audit.h"
+#include "net/conn.h"
+#include "core/base/log.h"
+#include "core/base/resp.h"
+#include "core/base/server.h"
+#include "core/base/util.h"
 
 /* ---- commands and categories -------------------------------------------- */
 

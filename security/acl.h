@@ -20,9 +20,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "buf.h"
-#include "command.h"
-#include "config.h"
+#include "core/base/buf.h"
+#include "core/commands/command.h"
+#include "core/base/config.h"
 
 struct client;
 struct acl_user;

@@ -1,7 +1,7 @@
 /*
  * audit.c - the audit log. See audit.h.
  */
-#include "audit.h"
+#include "security/audit.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -12,8 +12,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "acl.h"
-#include "conn.h"
+#include "security/acl.h"
+#include "net/conn.h"
 
 static int audit_fd = -1;
 static pthread_mutex_t audit_lock = PTHREAD_MUTEX_INITIALIZER;

@@ -15,18 +15,18 @@
  *   - serving never completes a sub twice: a waiter leaves every FIFO before
  *     its sub is completed.
  */
-#include "blocking.h"
+#include "shards/blocking.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#include "command.h"
-#include "db.h"
-#include "dispatch.h"
-#include "object.h"
-#include "shard.h"
-#include "txn.h"
-#include "util.h"
+#include "core/commands/command.h"
+#include "core/types/db.h"
+#include "shards/dispatch.h"
+#include "core/types/object.h"
+#include "shards/shard.h"
+#include "shards/txn.h"
+#include "core/base/util.h"
 
 struct bkey;
 struct blocked;

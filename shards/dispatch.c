@@ -20,24 +20,24 @@
  * These multi-step commands are not yet atomic against other clients; the
  * transaction layer (VLL, issue 3) will make them so.
  */
-#include "dispatch.h"
+#include "shards/dispatch.h"
 
-#include "acl.h"
-#include "aof_log.h"
-#include "audit.h"
+#include "security/acl.h"
+#include "persist/aof_log.h"
+#include "security/audit.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "blocking.h"
-#include "db.h"
-#include "evict.h"
-#include "log.h"
-#include "object.h"
-#include "snapshot.h"
-#include "txn.h"
-#include "util.h"
+#include "shards/blocking.h"
+#include "core/types/db.h"
+#include "core/types/evict.h"
+#include "core/base/log.h"
+#include "core/types/object.h"
+#include "persist/snapshot.h"
+#include "shards/txn.h"
+#include "core/base/util.h"
 
 /* A client stops parsing when this many requests are pending. */
 #define MAX_PENDING_PER_CLIENT 512

@@ -8,8 +8,8 @@
 #ifndef SHARDIS_DISPATCH_H
 #define SHARDIS_DISPATCH_H
 
-#include "conn.h"
-#include "shard.h"
+#include "net/conn.h"
+#include "shards/shard.h"
 
 /* Dispatches one command of c. argv is borrowed from the client's input
  * buffer for the duration of the call only. */
@@ -34,7 +34,7 @@ int dispatch_client_unblock(struct client *c, int error);
 /* Frees a request and its sub-requests. */
 void request_free(struct request *r);
 
-/* INFO and CLIENT (core/cmd_server.c) render from every shard's data. */
+/* INFO and CLIENT (shards/cmd_server.c) render from every shard's data. */
 void info_render(struct buf *out, int resp, const struct arg *argv, int argc, struct shard *coordinator,
                  const struct shard_info *infos, int n);
 /* Samples the memory figures of INFO (peak, startup); shard 0's cron. */

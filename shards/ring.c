@@ -27,7 +27,7 @@
  * Nothing else shares these lines because the whole ring is allocated
  * aligned to a line.
  */
-#include "ring.h"
+#include "shards/ring.h"
 
 #include <assert.h>
 #include <stdalign.h>

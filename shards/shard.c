@@ -14,8 +14,8 @@
  *
  * user_data of every SQE is a pointer with a 3-bit tag in its low bits.
  */
-#include "shard.h"
-#include "snapshot.h"
+#include "shards/shard.h"
+#include "persist/snapshot.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -30,19 +30,19 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "acl.h"
-#include "aof_log.h"
-#include "blocking.h"
-#include "conn.h"
-#include "db.h"
-#include "dispatch.h"
-#include "evict.h"
-#include "log.h"
-#include "resp.h"
-#include "ring.h"
-#include "tls.h"
-#include "txn.h"
-#include "util.h"
+#include "security/acl.h"
+#include "persist/aof_log.h"
+#include "shards/blocking.h"
+#include "net/conn.h"
+#include "core/types/db.h"
+#include "shards/dispatch.h"
+#include "core/types/evict.h"
+#include "core/base/log.h"
+#include "core/base/resp.h"
+#include "shards/ring.h"
+#include "net/tls.h"
+#include "shards/txn.h"
+#include "core/base/util.h"
 
 #define RING_ENTRIES 4096
 #define CQ_ENTRIES 16384
@@ -242,7 +242,7 @@ void shard_init_ctx(struct shard *s, struct cmd_ctx *c, int dbid, int resp, stru
 /* ---------------- sub-requests ---------------- */
 
 /* CLIENT KILL's filters, already checked by the coordinator
- * (client_kill_check in core/cmd_server.c): whether client c matches. */
+ * (client_kill_check in shards/cmd_server.c): whether client c matches. */
 static int client_kill_matches(struct client *c, const struct arg *argv, int argc, uint64_t caller)
 {
     if (argc == 3) /* CLIENT KILL addr:port: may kill the caller too */

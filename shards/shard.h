@@ -26,10 +26,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "buf.h"
-#include "command.h"
-#include "resp.h"
-#include "server.h"
+#include "core/base/buf.h"
+#include "core/commands/command.h"
+#include "core/base/resp.h"
+#include "core/base/server.h"
 
 struct client;
 struct request;
@@ -299,7 +299,7 @@ int shards_start(struct server *srv);
 void shards_join(struct server *srv);
 
 /* Wakes shard dst at once (one io_uring_enter) if it sleeps, with no
- * message: it runs one loop iteration (core/evict.c, to have it evict). */
+ * message: it runs one loop iteration (core/types/evict.c, to have it evict). */
 void shard_wake(struct shard *s, int dst);
 /* Used by dispatch: queue a sub-request for its destination shard. */
 void shard_send_sub(struct shard *s, struct subreq *sub);

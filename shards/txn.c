@@ -43,7 +43,7 @@
  * factor 1 and shrunk below 1/8. The clock and the versions are described in
  * txn.h.
  */
-#include "txn.h"
+#include "shards/txn.h"
 
 #include <assert.h>
 #include <stdio.h>

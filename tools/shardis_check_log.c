@@ -17,7 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "aof.h"
+#include "persist/aof.h"
 
 static void count_record(const struct aof_record *rec, void *arg)
 {

@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "aof.h"
+#include "persist/aof.h"
 
 static void check_record(const struct aof_record *rec, void *arg)
 {

@@ -22,9 +22,9 @@
 #include <string.h>
 #include <strings.h>
 
-#include "buf.h"
-#include "config.h"
-#include "resp.h"
+#include "core/base/buf.h"
+#include "core/base/config.h"
+#include "core/base/resp.h"
 
 /* Reads one RESP2 bulk string at *p (of the reply config_get_reply wrote). */
 static int read_bulk(const char **p, const char *end, const char **s, size_t *len)

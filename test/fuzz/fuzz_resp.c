@@ -31,7 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "resp.h"
+#include "core/base/resp.h"
 
 #define CHECK(cond, ...)                                                                                               \
     do {                                                                                                               \

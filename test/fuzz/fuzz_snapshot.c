@@ -22,9 +22,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "db.h"
-#include "object.h"
-#include "snapshot.h"
+#include "core/types/db.h"
+#include "core/types/object.h"
+#include "persist/snapshot.h"
 
 #define NDBS 4
 

@@ -18,12 +18,12 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
-#include "buf.h"
-#include "command.h"
-#include "config.h"
-#include "db.h"
-#include "object.h"
-#include "util.h"
+#include "core/base/buf.h"
+#include "core/commands/command.h"
+#include "core/base/config.h"
+#include "core/types/db.h"
+#include "core/types/object.h"
+#include "core/base/util.h"
 
 #define NDBS 16
 #define NOW 1700000000000LL

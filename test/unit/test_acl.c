@@ -10,10 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "acl.h"
-#include "command.h"
-#include "config.h"
-#include "conn.h"
+#include "security/acl.h"
+#include "core/commands/command.h"
+#include "core/base/config.h"
+#include "net/conn.h"
 
 static struct acl_user *user_with(const char *rules)
 {

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "aof.h"
+#include "persist/aof.h"
 
 static size_t encode(uint8_t *out, uint64_t txn, uint16_t parts, uint8_t type, uint32_t argc, const char **argv)
 {

@@ -1,5 +1,5 @@
 /*
- * test_cmd_hash.c - unit tests for core/cmd_hash.c: the hash handlers called
+ * test_cmd_hash.c - unit tests for core/commands/cmd_hash.c: the hash handlers called
  * directly with a hand-built struct cmd_ctx (cmd_harness.h), checked byte for
  * byte against the RESP Redis 7.0 sends, plus the encoding conversions at
  * each threshold and the per-type hooks (dup, len, mem, free).
@@ -12,12 +12,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "command.h"
-#include "config.h"
-#include "db.h"
-#include "object.h"
-#include "resp.h"
-#include "util.h"
+#include "core/commands/command.h"
+#include "core/base/config.h"
+#include "core/types/db.h"
+#include "core/types/object.h"
+#include "core/base/resp.h"
+#include "core/base/util.h"
 
 #include "cmd_harness.h"
 

@@ -1,5 +1,5 @@
 /*
- * test_cmd_keys.c - unit tests for core/cmd_keys.c: the generic key and
+ * test_cmd_keys.c - unit tests for core/commands/cmd_keys.c: the generic key and
  * expiry handlers, called directly with a hand-built struct cmd_ctx (16 dbs,
  * shard 0 of 1 unless a test says otherwise) and checked byte for byte
  * against the RESP Redis would send.
@@ -13,11 +13,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "command.h"
-#include "db.h"
-#include "object.h"
-#include "resp.h"
-#include "util.h"
+#include "core/commands/command.h"
+#include "core/types/db.h"
+#include "core/types/object.h"
+#include "core/base/resp.h"
+#include "core/base/util.h"
 
 #include "cmd_harness.h"
 

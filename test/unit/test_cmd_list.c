@@ -1,5 +1,5 @@
 /*
- * test_cmd_list.c - unit tests for core/cmd_list.c: the list handlers called
+ * test_cmd_list.c - unit tests for core/commands/cmd_list.c: the list handlers called
  * directly with a hand-built struct cmd_ctx (cmd_harness.h) and checked byte
  * for byte against the RESP Redis 7.0 sends, plus what only a unit test can
  * see: the encoding of the entry, key_modified bits, and the blocking
@@ -10,12 +10,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "command.h"
-#include "db.h"
-#include "object.h"
-#include "quicklist.h"
-#include "resp.h"
-#include "util.h"
+#include "core/commands/command.h"
+#include "core/types/db.h"
+#include "core/types/object.h"
+#include "core/ds/quicklist.h"
+#include "core/base/resp.h"
+#include "core/base/util.h"
 
 #include "cmd_harness.h"
 

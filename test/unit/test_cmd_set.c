@@ -1,5 +1,5 @@
 /*
- * test_cmd_set.c - unit tests for core/cmd_set.c: the set handlers called
+ * test_cmd_set.c - unit tests for core/commands/cmd_set.c: the set handlers called
  * directly with a hand-built struct cmd_ctx (cmd_harness.h), checking the
  * RESP bytes Redis 7.0 sends, the encoding of the entry at every threshold
  * (Redis 7.2's rules), the per-type hooks (dup, len, mem) and the random
@@ -13,15 +13,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "command.h"
-#include "config.h"
-#include "db.h"
-#include "intset.h"
-#include "listpack.h"
-#include "object.h"
-#include "resp.h"
-#include "sdict.h"
-#include "util.h"
+#include "core/commands/command.h"
+#include "core/base/config.h"
+#include "core/types/db.h"
+#include "core/ds/intset.h"
+#include "core/ds/listpack.h"
+#include "core/types/object.h"
+#include "core/base/resp.h"
+#include "core/ds/sdict.h"
+#include "core/base/util.h"
 
 #include "cmd_harness.h"
 

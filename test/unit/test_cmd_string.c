@@ -1,5 +1,5 @@
 /*
- * test_cmd_string.c - unit tests for core/cmd_string.c: the string command
+ * test_cmd_string.c - unit tests for core/commands/cmd_string.c: the string command
  * handlers, called directly with a hand-built struct cmd_ctx (16 dbs, shard 0
  * of 1, a fixed clock) and checked byte for byte against the RESP Redis 7.0
  * sends for the same command.
@@ -14,11 +14,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "command.h"
-#include "db.h"
-#include "object.h"
-#include "resp.h"
-#include "util.h"
+#include "core/commands/command.h"
+#include "core/types/db.h"
+#include "core/types/object.h"
+#include "core/base/resp.h"
+#include "core/base/util.h"
 
 #include "cmd_harness.h"
 

@@ -1,5 +1,5 @@
 /*
- * test_cmd_zset.c - unit tests for core/cmd_zset.c: handlers called directly
+ * test_cmd_zset.c - unit tests for core/commands/cmd_zset.c: handlers called directly
  * with a hand-built struct cmd_ctx (cmd_harness.h) and checked byte for byte
  * against the RESP Redis 7.0 sends; the encoding each command leaves behind;
  * the blocking contract of BZPOPMIN/BZMPOP (c->blocking / c->blocked);
@@ -11,13 +11,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "command.h"
-#include "db.h"
-#include "listpack.h"
-#include "object.h"
-#include "resp.h"
-#include "util.h"
-#include "zset.h"
+#include "core/commands/command.h"
+#include "core/types/db.h"
+#include "core/ds/listpack.h"
+#include "core/types/object.h"
+#include "core/base/resp.h"
+#include "core/base/util.h"
+#include "core/ds/zset.h"
 
 #include "cmd_harness.h"
 

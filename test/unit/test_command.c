@@ -1,5 +1,5 @@
 /*
- * test_command.c - unit tests for core/command.c: the command table's
+ * test_command.c - unit tests for core/commands/command.c: the command table's
  * invariants, lookup, key positions, the helpers handlers share, and the
  * COMMAND command's replies, checked byte for byte against what Redis 7.0.15
  * sends for the same request (captured from a real redis-server; only the
@@ -11,11 +11,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "command.h"
-#include "db.h"
-#include "object.h"
-#include "resp.h"
-#include "util.h"
+#include "core/commands/command.h"
+#include "core/types/db.h"
+#include "core/types/object.h"
+#include "core/base/resp.h"
+#include "core/base/util.h"
 
 #define NOW 1700000000000LL
 #define MAX_ARGS 32

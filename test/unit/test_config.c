@@ -1,5 +1,5 @@
 /*
- * test_config.c - core/config.c without a server: Redis's directives and
+ * test_config.c - core/base/config.c without a server: Redis's directives and
  * their checks, the file parser's errors and special directives (include,
  * deprecated names, modules, sentinel), notify-keyspace-events letters, who
  * may use a protected action, and CONFIG REWRITE's round trip.
@@ -10,7 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "config.h"
+#include "core/base/config.h"
 
 static struct config *fresh(void)
 {

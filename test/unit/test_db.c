@@ -1,5 +1,5 @@
 /*
- * test_db.c - unit tests for core/db.c: growth to a million keys with
+ * test_db.c - unit tests for core/types/db.c: growth to a million keys with
  * incremental rehashing, deletes and shrinking, the SCAN guarantee (every
  * key present for the whole scan is returned, also while the table grows,
  * shrinks or is mid-rehash between cursor steps), the random picker, the
@@ -20,8 +20,8 @@
 #include <string.h>
 #include <xxhash.h>
 
-#include "db.h"
-#include "object.h"
+#include "core/types/db.h"
+#include "core/types/object.h"
 
 #define NOW 1700000000000LL
 

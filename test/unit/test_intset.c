@@ -1,5 +1,5 @@
 /*
- * test_intset.c - unit tests for core/intset.c: Redis's byte sizes (8-byte
+ * test_intset.c - unit tests for core/ds/intset.c: Redis's byte sizes (8-byte
  * header, 2/4/8-byte elements), ordering, duplicates, upgrades at the
  * 16/32/64-bit limits in both directions, removal, dup, validation of
  * corrupted blocks, and a randomized run against a sorted-array model.
@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "intset.h"
+#include "core/ds/intset.h"
 
 static void assert_sorted_contents(const struct intset *is, const int64_t *want, uint32_t n)
 {

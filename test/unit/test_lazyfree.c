@@ -1,5 +1,5 @@
 /*
- * test_lazyfree.c - the background freeing thread (core/lazyfree.c).
+ * test_lazyfree.c - the background freeing thread (core/types/lazyfree.c).
  *
  * What matters to callers: the keys are gone from the db at once, whatever
  * is handed over is eventually freed exactly once (the counters add up and
@@ -10,10 +10,10 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "db.h"
-#include "lazyfree.h"
-#include "object.h"
-#include "util.h"
+#include "core/types/db.h"
+#include "core/types/lazyfree.h"
+#include "core/types/object.h"
+#include "core/base/util.h"
 
 static struct db_entry *string_entry(const char *key, const char *val)
 {

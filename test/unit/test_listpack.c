@@ -1,5 +1,5 @@
 /*
- * test_listpack.c - unit tests for core/listpack.c: exact byte sizes of
+ * test_listpack.c - unit tests for core/ds/listpack.c: exact byte sizes of
  * Redis's entry encodings, round trips at every encoding boundary,
  * navigation in both directions, insert/replace/delete at head, middle and
  * tail, lp_find with skip, lp_merge, lp_validate on valid and corrupted
@@ -12,8 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "listpack.h"
-#include "util.h"
+#include "core/ds/listpack.h"
+#include "core/base/util.h"
 
 static unsigned char *append_cstr(unsigned char *lp, const char *s)
 {

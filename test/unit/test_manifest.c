@@ -12,7 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "manifest.h"
+#include "persist/manifest.h"
 
 static void fill(struct manifest *m)
 {

@@ -1,5 +1,5 @@
 /*
- * test_object.c - unit tests for core/object.c: the choice between the INT,
+ * test_object.c - unit tests for core/types/object.c: the choice between the INT,
  * EMBSTR and RAW string encodings (with Redis's strict integer rules), the
  * bytes entry_string gives back for each, the conversions that may move an
  * entry (entry_string_make_raw, entry_set_string, entry_set_int) and keep
@@ -18,8 +18,8 @@
 #include <time.h>
 #include <xxhash.h>
 
-#include "db.h"
-#include "object.h"
+#include "core/types/db.h"
+#include "core/types/object.h"
 
 #define NOW 1700000000000LL
 

@@ -1,5 +1,5 @@
 /*
- * test_quicklist.c - unit tests for core/quicklist.c: node limits, pushes
+ * test_quicklist.c - unit tests for core/ds/quicklist.c: node limits, pushes
  * that fill and add nodes, index walks from both ends, deletion while
  * iterating, range deletion, insertion that splits full nodes, replacement
  * by bigger values, and a random model run (every operation mirrored on a
@@ -11,8 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "listpack.h"
-#include "quicklist.h"
+#include "core/ds/listpack.h"
+#include "core/ds/quicklist.h"
 
 /* ---------------- a model: an array of owned strings ---------------- */
 

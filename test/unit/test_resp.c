@@ -1,5 +1,5 @@
 /*
- * test_resp.c - unit tests for core/resp.c.
+ * test_resp.c - unit tests for core/base/resp.c.
  *
  * Parser: a set of sample commands (multibulk and inline, binary bulks with
  * NUL and CRLF inside, empty strings, Redis's inline quoting) is parsed whole,
@@ -18,7 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "resp.h"
+#include "core/base/resp.h"
 
 #define BYTES(s) s, sizeof(s) - 1
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))

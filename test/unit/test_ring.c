@@ -19,7 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ring.h"
+#include "shards/ring.h"
 
 #if defined(__SANITIZE_THREAD__)
 #define UNDER_TSAN 1

@@ -1,5 +1,5 @@
 /*
- * test_sdict.c - unit tests for core/sdict.c: add/find/unlink with binary
+ * test_sdict.c - unit tests for core/ds/sdict.c: add/find/unlink with binary
  * keys, 100k elements with deletes while rehashes are in progress, SCAN
  * returning every element present for the whole scan while the table grows
  * and shrinks between calls, iteration with unlinking of the returned node
@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sdict.h"
+#include "core/ds/sdict.h"
 
 static size_t key_of(char *buf, size_t i)
 {

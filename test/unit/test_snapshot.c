@@ -1,6 +1,6 @@
 /*
  * test_snapshot.c - the snapshot format (persist/snapshot.c) and the
- * copy-on-write walk of core/db.c: every type and encoding survives a round
+ * copy-on-write walk of core/types/db.c: every type and encoding survives a round
  * trip with its encoding and expiry; corrupted and truncated files are
  * refused (never a crash, never a silent acceptance); a value changed after
  * db_cow_begin is written as it was at the cut; the compact encodings and
@@ -12,12 +12,12 @@
 #include <string.h>
 #include <xxhash.h>
 
-#include "command.h"
-#include "config.h"
-#include "db.h"
-#include "object.h"
-#include "snapshot.h"
-#include "util.h"
+#include "core/commands/command.h"
+#include "core/base/config.h"
+#include "core/types/db.h"
+#include "core/types/object.h"
+#include "persist/snapshot.h"
+#include "core/base/util.h"
 
 #include "cmd_harness.h"
 

@@ -23,7 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "txn.h"
+#include "shards/txn.h"
 
 /* ---------------- lock table: helpers ---------------- */
 

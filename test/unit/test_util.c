@@ -1,5 +1,5 @@
 /*
- * test_util.c - unit tests for core/util.c: the number parsers and formatters
+ * test_util.c - unit tests for core/base/util.c: the number parsers and formatters
  * against the answers Redis 7.0 gives for the same text, the glob matcher
  * against Redis's KEYS/SCAN semantics, and the key-to-shard mapping (hash
  * tags, spread).
@@ -12,7 +12,7 @@
 #include <string.h>
 #include <xxhash.h>
 
-#include "util.h"
+#include "core/base/util.h"
 
 /* ---- string2ll / string2ull / ll2string ---- */
 

@@ -1,5 +1,5 @@
 /*
- * test_zset.c - unit tests for core/zset.c, the skip list with spans and its
+ * test_zset.c - unit tests for core/ds/zset.c, the skip list with spans and its
  * member index: ranks, rank lookups and score/lex range queries checked
  * against a sorted array of the same random data after inserts, deletes and
  * score updates; the list's structural invariants (spans, backward links,
@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "zset.h"
+#include "core/ds/zset.h"
 
 struct elem {
     char m[16];

@@ -1,0 +1,44 @@
+/*
+ * server.c - the process-wide pieces shared by the shard threads: publishing
+ * a new configuration and asking for shutdown. See server.h.
+ */
+#include "core/base/server.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/types/evict.h"
+
+struct server *the_server;
+
+int server_update_config(struct server *srv, int (*edit)(struct config *cfg, void *arg), void *arg)
+{
+    for (;;) {
+        struct config *cur = atomic_load(&srv->config);
+        struct config *copy = malloc(sizeof(*copy));
+        memcpy(copy, cur, sizeof(*copy));
+        int rc = edit(copy, arg);
+        if (rc != 0) {
+            free(copy);
+            return rc;
+        }
+        if (atomic_compare_exchange_strong(&srv->config, &cur, copy)) {
+            evict_set_policy(copy->maxmemory_policy); /* new entries' LRU/LFU field */
+            /* Readers may still hold `cur` for the rest of their loop
+             * iteration: keep it until exit. */
+            struct retired_config *r = malloc(sizeof(*r));
+            r->cfg = cur;
+            r->next = atomic_load(&srv->retired);
+            while (!atomic_compare_exchange_weak(&srv->retired, &r->next, r))
+                ;
+            return 0;
+        }
+        free(copy); /* someone else published first: redo on the new one */
+    }
+}
+
+void server_request_shutdown(struct server *srv, int exit_code)
+{
+    atomic_store(&srv->shutdown_exit_code, exit_code);
+    atomic_store(&srv->shutdown_requested, 1);
+}
