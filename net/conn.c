@@ -12,6 +12,7 @@
  * reply byte is copied on the way to the socket.
  */
 #include "net/conn.h"
+#include "shards/request.h"
 
 #include "security/acl.h"
 

@@ -23,6 +23,7 @@
 #include "core/commands/command.h"
 #include "core/types/db.h"
 #include "shards/dispatch.h"
+#include "shards/request.h"
 #include "core/types/object.h"
 #include "shards/shard.h"
 #include "shards/txn.h"

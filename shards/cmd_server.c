@@ -27,6 +27,7 @@
 #include "core/commands/command.h"
 #include "core/base/config.h"
 #include "net/conn.h"
+#include "shards/request.h"
 #include "shards/dispatch.h"
 #include "core/types/evict.h"
 #include "core/types/lazyfree.h"

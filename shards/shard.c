@@ -34,6 +34,7 @@
 #include "persist/aof_log.h"
 #include "shards/blocking.h"
 #include "net/conn.h"
+#include "shards/request.h"
 #include "core/types/db.h"
 #include "shards/dispatch.h"
 #include "core/types/evict.h"
