@@ -10,13 +10,13 @@
 #include <stdint.h>
 
 #include "core/base/buf.h"
-#include "core/commands/command.h"
 #include "core/base/config.h"
+#include "core/commands/command.h"
 #include "persist/manifest.h"
 
 #define AOF_PATH_MAX (2 * CONFIG_PATH_MAX + 96)
 
-struct shard;
+struct persist_shard;
 struct aof_op;
 
 /* An open segment file; closed when the last op on it is done and it is
@@ -32,8 +32,8 @@ struct aof_seg {
 
 /* One shard's log (owned by the shard thread). */
 struct aof_shard {
-    struct shard *s;
-    struct aof_seg *cur; /* NULL while not logging */
+    struct persist_shard *p; /* the shard it writes for */
+    struct aof_seg *cur;     /* NULL while not logging */
     char cur_path[AOF_PATH_MAX];
     struct buf pending; /* records of this iteration */
     struct aof_op *ops_head, *ops_tail;
@@ -46,7 +46,7 @@ struct aof_shard {
      * not move) until a rewrite has written the data set into new files. */
     int durable_blocked;
     int64_t fsync_retry_ms; /* after a failed everysec fsync: when to try again */
-    /* appendfsync always with a failing log (s->log_failing): hashes of the
+    /* appendfsync always with a failing log (*p->log_failing): hashes of the
      * keys that records not yet durable touch (open addressing, 0 = empty),
      * or risk_all for a record that touches any key (FLUSHALL, ...) */
     uint64_t *risk;
@@ -68,7 +68,9 @@ struct aof_server {
     char name[CONFIG_PATH_MAX]; /* appendfilename */
     char manifest_name[CONFIG_PATH_MAX + 16];
     struct manifest m; /* the generation on disk (under lock) */
-    /* start-up: the segment each shard appends to first */
+    /* start-up (main thread): the shards' views, then the segment each
+     * shard appends to first */
+    struct persist_shard *shards[MAX_THREADS];
     int enabled_at_start;
     int start_fd[MAX_THREADS];
     uint64_t start_seq[MAX_THREADS];

@@ -33,16 +33,16 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/base/log.h"
+#include "core/base/server.h"
+#include "core/base/util.h"
+#include "core/types/db.h"
 #include "persist/aof.h"
 #include "persist/aof_internal.h"
 #include "persist/aof_log.h"
-#include "core/types/db.h"
-#include "core/base/log.h"
 #include "persist/manifest.h"
-#include "core/base/server.h"
-#include "shards/shard.h"
+#include "persist/persist_shard.h"
 #include "persist/snapshot.h"
-#include "core/base/util.h"
 
 struct seg_file {
     char path[AOF_PATH_MAX];
@@ -393,8 +393,8 @@ static int write_all_fd(int fd, const void *p, size_t n)
 }
 
 /* Writes shard s's databases as a base snapshot; 0 or -1 (errno). */
-static int write_base(struct aof_server *as, struct shard *s, int nshards, uint64_t epoch, const char *name,
-                      uint64_t *size)
+static int write_base(struct aof_server *as, const struct persist_shard *s, int nshards, uint64_t epoch,
+                      const char *name, uint64_t *size)
 {
     char path[AOF_PATH_MAX], tmp[AOF_PATH_MAX + 8];
     aof_join(path, sizeof(path), as->aofdir, name);
@@ -458,8 +458,8 @@ static int new_generation(struct server *srv, struct aof_server *as, uint64_t ep
     int n = srv->nshards;
     uint64_t keys = 0;
     for (int i = 0; i < n; i++)
-        for (int d = 0; d < srv->shards[i]->ndbs; d++)
-            keys += db_size(srv->shards[i]->dbs[d]);
+        for (int d = 0; d < as->shards[i]->ndbs; d++)
+            keys += db_size(as->shards[i]->dbs[d]);
     struct manifest next = {0};
     next.epoch = epoch;
     next.shards = (uint32_t)n;
@@ -468,7 +468,7 @@ static int new_generation(struct server *srv, struct aof_server *as, uint64_t ep
         char name[AOF_PATH_MAX];
         uint64_t size = 0;
         aof_base_file_name(as->name, epoch, i, name, sizeof(name));
-        if (write_base(as, srv->shards[i], n, epoch, name, &size) < 0) {
+        if (write_base(as, as->shards[i], n, epoch, name, &size) < 0) {
             snprintf(err, errlen, "Can't write the append only base file %s/%s: %s", as->aofdir, name, strerror(errno));
             manifest_free(&next);
             return -1;
@@ -581,7 +581,7 @@ static void distribute(struct server *srv, struct old_shard *o)
             struct db_entry *e = db_unlink(o->dbs[d], c.v[i]->hash, c.v[i]->key, c.v[i]->key_len);
             if (!e)
                 continue;
-            struct shard *s = srv->shards[key_shard(e->key, e->key_len, e->hash, srv->nshards)];
+            const struct persist_shard *s = srv->aof->shards[key_shard(e->key, e->key_len, e->hash, srv->nshards)];
             db_delete(s->dbs[d], e->hash, e->key, e->key_len);
             db_insert(s->dbs[d], e);
         }
@@ -624,14 +624,15 @@ static void delete_unlisted(struct aof_server *as)
 
 static uint64_t count_keys(struct server *srv)
 {
+    const struct aof_server *as = srv->aof;
     uint64_t keys = 0;
     for (int i = 0; i < srv->nshards; i++)
-        for (int d = 0; d < srv->shards[i]->ndbs; d++)
-            keys += db_size(srv->shards[i]->dbs[d]);
+        for (int d = 0; d < as->shards[i]->ndbs; d++)
+            keys += db_size(as->shards[i]->dbs[d]);
     return keys;
 }
 
-int aof_load_at_startup(struct server *srv, char *err, size_t errlen)
+int aof_load_at_startup(struct server *srv, struct persist_shard *const *shards, char *err, size_t errlen)
 {
     const struct config *cfg = server_config(srv);
     struct aof_server *as = calloc(1, sizeof(*as));
@@ -640,6 +641,8 @@ int aof_load_at_startup(struct server *srv, char *err, size_t errlen)
     atomic_store(&as->last_rewrite_time_sec, -1);
     for (int i = 0; i < MAX_THREADS; i++)
         as->start_fd[i] = -1;
+    for (int i = 0; i < srv->nshards; i++)
+        as->shards[i] = shards[i];
     aof_join(as->aofdir, sizeof(as->aofdir), cfg->dir, cfg->appenddirname);
     snprintf(as->name, sizeof(as->name), "%s", cfg->appendfilename);
     snprintf(as->manifest_name, sizeof(as->manifest_name), "%s.manifest", cfg->appendfilename);
@@ -669,7 +672,7 @@ int aof_load_at_startup(struct server *srv, char *err, size_t errlen)
          * number later files and delete these when logging starts. */
         if (r == 0)
             as->m = m;
-        return snap_load_at_startup(srv, err, errlen);
+        return snap_load_at_startup(srv, shards, err, errlen);
     }
     if (mkdir(as->aofdir, 0755) < 0 && errno != EEXIST) {
         snprintf(err, errlen, "Can't create the append only directory %s: %s", as->aofdir, strerror(errno));
@@ -679,7 +682,7 @@ int aof_load_at_startup(struct server *srv, char *err, size_t errlen)
     if (r == -ENOENT) {
         /* First start with appendonly yes: the snapshot, if any, becomes
          * the base of the first generation. */
-        if (snap_load_at_startup(srv, err, errlen) < 0)
+        if (snap_load_at_startup(srv, shards, err, errlen) < 0)
             return -1;
         if (new_generation(srv, as, epoch + 1, err, errlen) < 0)
             return -1;
@@ -707,7 +710,7 @@ int aof_load_at_startup(struct server *srv, char *err, size_t errlen)
             o->ndbs = cfg->databases;
             o->txns = txns;
             if (same) {
-                o->dbs = srv->shards[i]->dbs;
+                o->dbs = as->shards[i]->dbs;
             } else {
                 o->private_dbs = 1;
                 o->dbs = calloc(o->ndbs, sizeof(*o->dbs));

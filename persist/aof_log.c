@@ -6,7 +6,7 @@
  * the end of the iteration aof_shard_flush turns them into one write (with
  * appendfsync always a linked fsync) on the shard's ring. Positions count
  * the bytes ever appended by the shard: `appended` grows with each record,
- * s->log_durable is what has been written and, with always, fsynced, in
+ * the engine's log_durable is what has been written and, with always, fsynced, in
  * order. Output produced at position p may leave once log_durable >= p
  * (shard.c and conn.c hold it; only with always).
  *
@@ -25,6 +25,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <liburing.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -33,19 +34,18 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/base/buf.h"
+#include "core/base/config.h"
+#include "core/base/log.h"
+#include "core/base/server.h"
+#include "core/base/util.h"
+#include "core/types/db.h"
 #include "persist/aof.h"
 #include "persist/aof_internal.h"
 #include "persist/aof_log.h"
-#include "core/base/buf.h"
-#include "core/base/config.h"
-#include "net/conn.h"
-#include "core/types/db.h"
-#include "core/base/log.h"
 #include "persist/manifest.h"
-#include "core/base/server.h"
-#include "shards/shard.h"
+#include "persist/persist_shard.h"
 #include "persist/snapshot.h"
-#include "core/base/util.h"
 
 /* Bytes of records a shard keeps per write; a bigger iteration writes more
  * than one op (the pipeline of `always` waits for the previous op only). */
@@ -154,13 +154,13 @@ static void risk_note_record(struct aof_shard *a, int argc, const char *const *a
 static void append_record(struct aof_shard *a, uint8_t type, int dbid, int argc, const char *const *argv,
                           const uint32_t *lens)
 {
-    if (__builtin_expect(a->s->log_failing, 0))
+    if (__builtin_expect(*a->p->log_failing, 0))
         risk_note_record(a, argc, argv, lens);
     size_t n = aof_record_size((uint32_t)argc, lens);
     char *p = buf_reserve(&a->pending, n);
     aof_encode_record((uint8_t *)p, type, (uint32_t)dbid, a->txn_id, a->txn_parts, (uint32_t)argc, argv, lens);
     a->pending.len += n;
-    a->s->log_appended += n;
+    *a->p->log_appended += n;
     a->txn_records++;
 }
 
@@ -243,12 +243,12 @@ void aof_txn_end(struct aof_shard *a)
     a->txn_parts = 0;
 }
 
-uint64_t aof_new_txn_id(struct shard *s)
+uint64_t aof_new_txn_id(struct persist_shard *p)
 {
-    if (!s->next_txn_id)
-        s->next_txn_id = ((uint64_t)(monotonic_us() + (uint64_t)mstime() * 1000) << 8) | (uint64_t)s->id;
-    s->next_txn_id += 256;
-    return s->next_txn_id;
+    if (!p->next_txn_id)
+        p->next_txn_id = ((uint64_t)(monotonic_us() + (uint64_t)mstime() * 1000) << 8) | (uint64_t)p->id;
+    p->next_txn_id += 256;
+    return p->next_txn_id;
 }
 
 const char *aof_dir(struct server *srv)
@@ -256,19 +256,19 @@ const char *aof_dir(struct server *srv)
     return A(srv)->aofdir;
 }
 
-struct aof_shard *aof_shard_log(struct shard *s)
+struct aof_shard *aof_shard_log(struct persist_shard *p)
 {
-    return s->log;
+    return *p->log;
 }
 
 /* ---------------- segments and ops ---------------- */
 
-static struct io_uring_sqe *sqe_get(struct shard *s)
+static struct io_uring_sqe *sqe_get(struct persist_shard *p)
 {
-    struct io_uring_sqe *sqe = io_uring_get_sqe(&s->ring);
+    struct io_uring_sqe *sqe = io_uring_get_sqe(p->ring);
     if (!sqe) {
-        io_uring_submit(&s->ring);
-        sqe = io_uring_get_sqe(&s->ring);
+        io_uring_submit(p->ring);
+        sqe = io_uring_get_sqe(p->ring);
     }
     return sqe;
 }
@@ -287,22 +287,22 @@ static void seg_release(struct aof_shard *a, struct aof_seg *seg)
     free(seg);
 }
 
-static void op_submit(struct shard *s, struct aof_op *op)
+static void op_submit(struct persist_shard *p, struct aof_op *op)
 {
     op->err = 0;
     if (op->data) {
-        struct io_uring_sqe *sqe = sqe_get(s);
+        struct io_uring_sqe *sqe = sqe_get(p);
         io_uring_prep_write(sqe, op->seg->fd, op->data + op->done, (unsigned)(op->len - op->done),
                             op->offset + op->done);
-        io_uring_sqe_set_data64(sqe, (uint64_t)(uintptr_t)&op->w | TAG_AOF);
+        io_uring_sqe_set_data64(sqe, (uint64_t)(uintptr_t)&op->w | p->tag_aof);
         op->pending++;
         if (op->fsync)
             sqe->flags |= IOSQE_IO_LINK;
     }
     if (op->fsync) {
-        struct io_uring_sqe *sqe = sqe_get(s);
+        struct io_uring_sqe *sqe = sqe_get(p);
         io_uring_prep_fsync(sqe, op->seg->fd, IORING_FSYNC_DATASYNC);
-        io_uring_sqe_set_data64(sqe, (uint64_t)(uintptr_t)&op->f | TAG_AOF);
+        io_uring_sqe_set_data64(sqe, (uint64_t)(uintptr_t)&op->f | p->tag_aof);
         op->pending++;
     }
 }
@@ -434,10 +434,10 @@ static void risk_note_bytes(struct aof_shard *a, const char *data, size_t len)
  * by a record that is not durable leave without waiting. */
 static void failing_begin(struct aof_shard *a)
 {
-    struct shard *s = a->s;
-    if (s->log_failing || !s->log_hold)
+    struct persist_shard *p = a->p;
+    if (*p->log_failing || !*p->log_hold)
         return;
-    s->log_failing = 1;
+    *p->log_failing = 1;
     for (struct aof_op *op = a->ops_head; op; op = op->next)
         if (op->data)
             risk_note_bytes(a, op->data, op->len);
@@ -446,17 +446,17 @@ static void failing_begin(struct aof_shard *a)
 
 static void failing_end(struct aof_shard *a)
 {
-    a->s->log_failing = 0;
+    *a->p->log_failing = 0;
     free(a->risk);
     a->risk = NULL;
     a->risk_cap = a->risk_used = 0;
     a->risk_all = 0;
 }
 
-int aof_read_is_durable(struct shard *s, const struct command *cmd, int argc, const struct arg *argv)
+int aof_read_is_durable(struct persist_shard *p, const struct command *cmd, int argc, const struct arg *argv)
 {
-    struct aof_shard *a = s->aof;
-    if (!s->log_failing || !a || a->risk_all || !cmd || (cmd->flags & CMD_WRITE))
+    struct aof_shard *a = p->aof;
+    if (!*p->log_failing || !a || a->risk_all || !cmd || (cmd->flags & CMD_WRITE))
         return 0;
     int idx_small[16];
     int *idx = argc <= 16 ? idx_small : malloc(sizeof(int) * argc);
@@ -476,12 +476,12 @@ int aof_read_is_durable(struct shard *s, const struct command *cmd, int argc, co
 
 static void set_error(struct aof_shard *a, int err)
 {
-    struct aof_server *as = A(a->s->srv);
-    if (atomic_load(&as->write_err[a->s->id]) != err) {
-        server_log(LL_WARNING, "Error writing to the append only file of shard %d (%s): %s", a->s->id,
+    struct aof_server *as = A(a->p->srv);
+    if (atomic_load(&as->write_err[a->p->id]) != err) {
+        server_log(LL_WARNING, "Error writing to the append only file of shard %d (%s): %s", a->p->id,
                    a->cur ? a->cur_path : "", strerror(err));
     }
-    atomic_store(&as->write_err[a->s->id], err);
+    atomic_store(&as->write_err[a->p->id], err);
     failing_begin(a);
 }
 
@@ -489,15 +489,15 @@ static void set_error(struct aof_shard *a, int err)
  * longer each time. */
 static void fsync_failed(struct aof_shard *a, int err)
 {
-    struct aof_server *as = A(a->s->srv);
+    struct aof_server *as = A(a->p->srv);
     if (!a->fsync_backoff_ms)
         a->fsync_backoff_ms = AOF_FSYNC_RETRY_FIRST_MS;
-    if (atomic_load(&as->fsync_err[a->s->id]) != err)
+    if (atomic_load(&as->fsync_err[a->p->id]) != err)
         server_log(LL_WARNING,
                    "Fsync of the append only file of shard %d failed (%s): %s; writes are refused, retrying in %lld ms",
-                   a->s->id, a->cur ? a->cur_path : "", strerror(err), (long long)a->fsync_backoff_ms);
-    atomic_store(&as->fsync_err[a->s->id], err);
-    a->fsync_retry_ms = a->s->now_ms + a->fsync_backoff_ms;
+                   a->p->id, a->cur ? a->cur_path : "", strerror(err), (long long)a->fsync_backoff_ms);
+    atomic_store(&as->fsync_err[a->p->id], err);
+    a->fsync_retry_ms = *a->p->now_ms + a->fsync_backoff_ms;
     a->fsync_backoff_ms =
         a->fsync_backoff_ms * 2 > AOF_FSYNC_RETRY_MAX_MS ? AOF_FSYNC_RETRY_MAX_MS : a->fsync_backoff_ms * 2;
 }
@@ -505,7 +505,7 @@ static void fsync_failed(struct aof_shard *a, int err)
 /* Pops the finished ops at the head: the durable position moves. */
 static void ops_advance(struct aof_shard *a)
 {
-    struct shard *s = a->s;
+    struct persist_shard *p = a->p;
     int moved = 0;
     while (a->ops_head && a->ops_head->ok) {
         struct aof_op *op = a->ops_head;
@@ -520,28 +520,28 @@ static void ops_advance(struct aof_shard *a)
         free(op->data);
         free(op);
     }
-    if (moved && s->log_hold && !a->durable_blocked) {
-        s->log_durable = a->fsynced > s->log_durable ? a->fsynced : s->log_durable;
-        aof_release_held(s);
+    if (moved && *p->log_hold && !a->durable_blocked) {
+        *p->log_durable = a->fsynced > *p->log_durable ? a->fsynced : *p->log_durable;
+        p->ops->release_held(p->host);
     }
     int failed = 0;
     for (struct aof_op *op = a->ops_head; op; op = op->next)
         failed |= op->err != 0;
-    if (!failed && atomic_load(&A(s->srv)->write_err[s->id])) {
-        atomic_store(&A(s->srv)->write_err[s->id], 0);
-        server_log(LL_WARNING, "The append only file of shard %d is writable again", s->id);
+    if (!failed && atomic_load(&A(p->srv)->write_err[p->id])) {
+        atomic_store(&A(p->srv)->write_err[p->id], 0);
+        server_log(LL_WARNING, "The append only file of shard %d is writable again", p->id);
     }
-    if (!failed && a->durable_blocked && !atomic_load(&A(s->srv)->fsync_healed[s->id]) &&
-        atomic_load(&A(s->srv)->fsync_err[s->id])) {
+    if (!failed && a->durable_blocked && !atomic_load(&A(p->srv)->fsync_healed[p->id]) &&
+        atomic_load(&A(p->srv)->fsync_err[p->id])) {
         /* the failed fsync was retried with success: the disk takes data
          * again; a rewrite (maybe_auto_rewrite) makes the data durable */
-        atomic_store(&A(s->srv)->fsync_healed[s->id], 1);
+        atomic_store(&A(p->srv)->fsync_healed[p->id], 1);
         server_log(LL_WARNING,
                    "Fsync of the append only file of shard %d works again; rewriting the append only files before "
                    "writes are accepted and held replies leave",
-                   s->id);
+                   p->id);
     }
-    if (!failed && s->log_failing && !a->ops_head && !a->durable_blocked)
+    if (!failed && *p->log_failing && !a->ops_head && !a->durable_blocked)
         failing_end(a); /* every record is durable again */
 }
 
@@ -572,7 +572,7 @@ static void prealloc(struct aof_seg *seg, uint64_t end)
 }
 
 /* Turns `pending` into a write on the current segment. */
-static void submit_pending(struct shard *s, struct aof_shard *a)
+static void submit_pending(struct persist_shard *p, struct aof_shard *a)
 {
     if (!a->pending.len || !a->cur)
         return;
@@ -581,7 +581,7 @@ static void submit_pending(struct shard *s, struct aof_shard *a)
     op->data = a->pending.data;
     op->len = a->pending.len;
     op->offset = a->cur->size;
-    op->end = s->log_appended;
+    op->end = *p->log_appended;
     op->fsync = a->fsync_policy == AOF_FSYNC_ALWAYS;
     a->cur->size += op->len;
     a->pending.data = NULL;
@@ -591,26 +591,26 @@ static void submit_pending(struct shard *s, struct aof_shard *a)
     else
         a->ops_head = op;
     a->ops_tail = op;
-    atomic_store_explicit(&A(s->srv)->log_bytes[s->id], a->cur->size - AOF_SEGMENT_HEADER_SIZE + a->older_bytes,
+    atomic_store_explicit(&A(p->srv)->log_bytes[p->id], a->cur->size - AOF_SEGMENT_HEADER_SIZE + a->older_bytes,
                           memory_order_relaxed);
-    op_submit(s, op);
+    op_submit(p, op);
 }
 
-void aof_shard_flush(struct shard *s)
+void aof_shard_flush(struct persist_shard *p)
 {
-    struct aof_shard *a = s->aof;
+    struct aof_shard *a = p->aof;
     if (!a)
         return;
-    int hold = s->log != NULL && s->cfg->appendfsync == AOF_FSYNC_ALWAYS;
-    a->fsync_policy = s->log ? s->cfg->appendfsync : a->fsync_policy;
-    if (!hold && s->log_hold) {
-        s->log_hold = 0; /* always -> everysec/no, or logging stopped */
-        s->log_durable = s->log_appended;
-        aof_release_held(s);
+    int hold = *p->log != NULL && (*p->cfg)->appendfsync == AOF_FSYNC_ALWAYS;
+    a->fsync_policy = *p->log ? (*p->cfg)->appendfsync : a->fsync_policy;
+    if (!hold && *p->log_hold) {
+        *p->log_hold = 0; /* always -> everysec/no, or logging stopped */
+        *p->log_durable = *p->log_appended;
+        p->ops->release_held(p->host);
     }
-    s->log_hold = hold;
+    *p->log_hold = hold;
     if (!a->pending.len) {
-        s->log_lazy = 0;
+        *p->log_lazy = 0;
         return;
     }
     /* Group commit: with always, the next write waits for the fsync of the
@@ -618,44 +618,44 @@ void aof_shard_flush(struct shard *s)
     if (hold && a->ops_head && a->pending.len < AOF_WRITE_MAX)
         return;
     if (!hold) {
-        s->log_durable = s->log_appended; /* nothing waits for the disk */
+        *p->log_durable = *p->log_appended; /* nothing waits for the disk */
         /* everysec / no: fewer, larger writes (the fsync comes later anyway):
          * records wait up to AOF_LAZY_MS or AOF_LAZY_BYTES. */
         if (!a->pending_since_ms)
-            a->pending_since_ms = s->now_ms;
-        if (a->pending.len < AOF_LAZY_BYTES && s->now_ms - a->pending_since_ms < AOF_LAZY_MS) {
-            s->log_lazy = 1; /* the loop wakes up for it */
+            a->pending_since_ms = *p->now_ms;
+        if (a->pending.len < AOF_LAZY_BYTES && *p->now_ms - a->pending_since_ms < AOF_LAZY_MS) {
+            *p->log_lazy = 1; /* the loop wakes up for it */
             return;
         }
     }
-    s->log_lazy = 0;
+    *p->log_lazy = 0;
     a->pending_since_ms = 0;
-    submit_pending(s, a);
+    submit_pending(p, a);
 }
 
-void aof_shard_cqe(struct shard *s, void *ptr, int res)
+void aof_shard_cqe(struct persist_shard *p, void *ptr, int res)
 {
     struct aof_part *part = ptr;
     struct aof_op *op = part->op;
-    struct aof_shard *a = s->aof;
+    struct aof_shard *a = p->aof;
     op->pending--;
     if (part->is_fsync) {
         if (!op->data) { /* everysec's fsync */
-            struct aof_server *as = A(s->srv);
+            struct aof_server *as = A(p->srv);
             a->fsync_inflight = 0;
             if (res < 0) {
                 fsync_failed(a, -res);
             } else {
                 a->fsynced = op->end > a->fsynced ? op->end : a->fsynced;
-                if (atomic_load(&as->fsync_err[s->id]) && !atomic_load(&as->fsync_healed[s->id])) {
+                if (atomic_load(&as->fsync_err[p->id]) && !atomic_load(&as->fsync_healed[p->id])) {
                     /* the disk takes data again: a rewrite replaces what
                      * the failed fsync may have lost (maybe_auto_rewrite) */
-                    atomic_store(&as->fsync_healed[s->id], 1);
+                    atomic_store(&as->fsync_healed[p->id], 1);
                     a->fsync_backoff_ms = 0;
                     server_log(LL_WARNING,
                                "Fsync of the append only file of shard %d works again; rewriting the append only "
                                "files before writes are accepted",
-                               s->id);
+                               p->id);
                 }
             }
             seg_release(a, op->seg);
@@ -668,7 +668,7 @@ void aof_shard_cqe(struct shard *s, void *ptr, int res)
              * replies wait for a rewrite (durable_blocked) */
             if (!a->durable_blocked) {
                 a->durable_blocked = 1;
-                atomic_store(&A(s->srv)->fsync_err[s->id], -res);
+                atomic_store(&A(p->srv)->fsync_err[p->id], -res);
             }
         }
     } else if (res < 0) {
@@ -686,33 +686,17 @@ void aof_shard_cqe(struct shard *s, void *ptr, int res)
         return; /* the cron retries it */
     }
     if (op->done < op->len) {
-        op_submit(s, op); /* short write: the rest, then the fsync */
+        op_submit(p, op); /* short write: the rest, then the fsync */
         return;
     }
     op->ok = 1;
     ops_advance(a);
 }
 
-/* ---------------- holding output (appendfsync always) ---------------- */
-
-void aof_release_held(struct shard *s)
-{
-    struct client **pp = &s->held_clients;
-    while (*pp) {
-        struct client *c = *pp;
-        if (c->log_tag <= s->log_durable || !s->log_hold) {
-            *pp = c->held_next;
-            c->in_held_list = 0;
-            client_link_flush(c);
-        } else {
-            pp = &c->held_next;
-        }
-    }
-}
-
 /* ---------------- rotation, enabling, disabling ---------------- */
 
-static void open_current(struct shard *s, struct aof_shard *a, int fd, uint64_t seq, uint64_t size, uint64_t alloc)
+static void open_current(struct persist_shard *p, struct aof_shard *a, int fd, uint64_t seq, uint64_t size,
+                         uint64_t alloc)
 {
     struct aof_seg *seg = calloc(1, sizeof(*seg));
     seg->fd = fd;
@@ -721,31 +705,31 @@ static void open_current(struct shard *s, struct aof_shard *a, int fd, uint64_t 
     seg->alloc = alloc > size ? alloc : size;
     seg->refs = 1;
     a->cur = seg;
-    aof_seg_path(A(s->srv), s->id, seq, a->cur_path, sizeof(a->cur_path));
+    aof_seg_path(A(p->srv), p->id, seq, a->cur_path, sizeof(a->cur_path));
 }
 
-void aof_shard_cut(struct shard *s)
+void aof_shard_cut(struct persist_shard *p)
 {
-    struct aof_shard *a = s->aof;
-    struct aof_server *as = A(s->srv);
-    uint64_t seq = atomic_load(&as->next_seq[s->id]);
+    struct aof_shard *a = p->aof;
+    struct aof_server *as = A(p->srv);
+    uint64_t seq = atomic_load(&as->next_seq[p->id]);
     if (!a || !seq)
         return;
     int fd = -1;
-    if (s->cfg->appendonly) {
-        fd = aof_seg_create(as, s->id, seq);
+    if ((*p->cfg)->appendonly) {
+        fd = aof_seg_create(as, p->id, seq);
         if (fd < 0) {
             /* Logging goes on in the old segment, still listed; the rewrite
              * fails (aof_rewrite_done) and the old generation stays. */
             server_log(LL_WARNING, "Can't create the append only file segment %llu of shard %d: %s",
-                       (unsigned long long)seq, s->id, strerror(errno));
+                       (unsigned long long)seq, p->id, strerror(errno));
             atomic_store(&as->cut_failed, 1);
             return;
         }
     }
     /* What came before the cut goes to the old segment. */
     if (a->cur) {
-        submit_pending(s, a);
+        submit_pending(p, a);
         struct aof_seg *old = a->cur;
         a->cur = NULL;
         seg_release(a, old);
@@ -753,111 +737,111 @@ void aof_shard_cut(struct shard *s)
     if (fd < 0) {
         /* BGREWRITEAOF with appendonly no writes the files, as Redis, but
          * nothing is logged: the listed segment stays absent (empty). */
-        s->log = NULL;
+        *p->log = NULL;
         return;
     }
-    open_current(s, a, fd, seq, AOF_SEGMENT_HEADER_SIZE, AOF_SEGMENT_HEADER_SIZE);
+    open_current(p, a, fd, seq, AOF_SEGMENT_HEADER_SIZE, AOF_SEGMENT_HEADER_SIZE);
     a->older_bytes = 0; /* the base replaces what came before */
-    atomic_store_explicit(&as->log_bytes[s->id], 0, memory_order_relaxed);
-    a->fsync_policy = s->cfg->appendfsync;
-    s->log = a;
+    atomic_store_explicit(&as->log_bytes[p->id], 0, memory_order_relaxed);
+    a->fsync_policy = (*p->cfg)->appendfsync;
+    *p->log = a;
 }
 
-static void stop_logging(struct shard *s, struct aof_shard *a)
+static void stop_logging(struct persist_shard *p, struct aof_shard *a)
 {
-    submit_pending(s, a);
+    submit_pending(p, a);
     if (a->cur) {
         struct aof_seg *old = a->cur;
         a->cur = NULL;
         seg_release(a, old);
     }
-    s->log = NULL;
+    *p->log = NULL;
 }
 
 /* ---------------- cron ---------------- */
 
-static void retry_failed(struct shard *s, struct aof_shard *a)
+static void retry_failed(struct persist_shard *p, struct aof_shard *a)
 {
     for (struct aof_op *op = a->ops_head; op; op = op->next)
         if (op->err && op->pending == 0)
-            op_submit(s, op);
+            op_submit(p, op);
 }
 
-static int maybe_auto_rewrite(struct shard *s);
+static int maybe_auto_rewrite(struct persist_shard *p);
 
-int aof_shard_cron(struct shard *s)
+int aof_shard_cron(struct persist_shard *p)
 {
-    struct aof_shard *a = s->aof;
-    struct aof_server *as = A(s->srv);
+    struct aof_shard *a = p->aof;
+    struct aof_server *as = A(p->srv);
     if (!a)
         return 0;
-    if (s->log && !s->cfg->appendonly)
-        stop_logging(s, a);
-    if (s->now_ms - a->last_retry_ms >= 1000) {
-        a->last_retry_ms = s->now_ms;
-        retry_failed(s, a);
+    if (*p->log && !(*p->cfg)->appendonly)
+        stop_logging(p, a);
+    if (*p->now_ms - a->last_retry_ms >= 1000) {
+        a->last_retry_ms = *p->now_ms;
+        retry_failed(p, a);
     }
-    if (a->durable_blocked && !atomic_load(&as->fsync_err[s->id])) {
+    if (a->durable_blocked && !atomic_load(&as->fsync_err[p->id])) {
         /* the rewrite after a failed fsync is done: what was held is in it */
         a->durable_blocked = 0;
-        s->log_durable = a->fsynced > s->log_durable ? a->fsynced : s->log_durable;
-        aof_release_held(s);
-        if (s->log_failing && !a->ops_head)
+        *p->log_durable = a->fsynced > *p->log_durable ? a->fsynced : *p->log_durable;
+        p->ops->release_held(p->host);
+        if (*p->log_failing && !a->ops_head)
             failing_end(a);
     }
-    int fsync_failing = atomic_load_explicit(&as->fsync_err[s->id], memory_order_relaxed) != 0;
-    int fsync_due = fsync_failing ? !atomic_load(&as->fsync_healed[s->id]) && s->now_ms >= a->fsync_retry_ms
-                                  : a->fsync_policy == AOF_FSYNC_EVERYSEC && s->now_ms - a->last_fsync_ms >= 1000 &&
+    int fsync_failing = atomic_load_explicit(&as->fsync_err[p->id], memory_order_relaxed) != 0;
+    int fsync_due = fsync_failing ? !atomic_load(&as->fsync_healed[p->id]) && *p->now_ms >= a->fsync_retry_ms
+                                  : a->fsync_policy == AOF_FSYNC_EVERYSEC && *p->now_ms - a->last_fsync_ms >= 1000 &&
                                         a->written > a->fsynced;
-    if (s->log && fsync_due && !a->fsync_inflight && a->cur) {
-        a->last_fsync_ms = s->now_ms;
+    if (*p->log && fsync_due && !a->fsync_inflight && a->cur) {
+        a->last_fsync_ms = *p->now_ms;
         struct aof_op *op = op_new(a->cur);
         op->fsync = 1;
         op->end = a->written;
         a->fsync_inflight = 1;
-        op_submit(s, op);
+        op_submit(p, op);
     }
     (void)as;
-    return s->id == 0 && !s->stopping && maybe_auto_rewrite(s);
+    return p->id == 0 && !*p->stopping && maybe_auto_rewrite(p);
 }
 
 /* Expiry deletes a key: logged as DEL, so that a replay (where nothing
  * expires) deletes it at the same point. */
 struct expire_hook {
-    struct shard *s;
+    struct persist_shard *p;
     int dbid;
 };
 
 static void on_expire(void *priv, const struct db_entry *e)
 {
     struct expire_hook *h = priv;
-    aof_append_del(h->s->log, h->dbid, e->key, e->key_len);
+    aof_append_del(*h->p->log, h->dbid, e->key, e->key_len);
 }
 
-void aof_shard_init(struct shard *s)
+void aof_shard_init(struct persist_shard *p)
 {
-    struct aof_server *as = A(s->srv);
+    struct aof_server *as = A(p->srv);
     struct aof_shard *a = calloc(1, sizeof(*a));
-    a->s = s;
-    a->hooks = calloc(s->ndbs, sizeof(struct expire_hook));
-    for (int i = 0; i < s->ndbs; i++) {
+    a->p = p;
+    a->hooks = calloc(p->ndbs, sizeof(struct expire_hook));
+    for (int i = 0; i < p->ndbs; i++) {
         struct expire_hook *h = &((struct expire_hook *)a->hooks)[i];
-        h->s = s;
+        h->p = p;
         h->dbid = i;
-        db_set_expire_hook(s->dbs[i], on_expire, h);
+        db_set_expire_hook(p->dbs[i], on_expire, h);
     }
-    a->fsync_policy = s->cfg->appendfsync;
-    s->aof = a;
-    if (as->start_fd[s->id] >= 0 && as->enabled_at_start) {
-        open_current(s, a, as->start_fd[s->id], as->start_seq[s->id], as->start_size[s->id], as->start_alloc[s->id]);
-        a->older_bytes = as->start_older[s->id];
-        s->log = a;
+    a->fsync_policy = (*p->cfg)->appendfsync;
+    p->aof = a;
+    if (as->start_fd[p->id] >= 0 && as->enabled_at_start) {
+        open_current(p, a, as->start_fd[p->id], as->start_seq[p->id], as->start_size[p->id], as->start_alloc[p->id]);
+        a->older_bytes = as->start_older[p->id];
+        *p->log = a;
     }
 }
 
-void aof_shard_finish(struct shard *s)
+void aof_shard_finish(struct persist_shard *p)
 {
-    struct aof_shard *a = s->aof;
+    struct aof_shard *a = p->aof;
     if (!a)
         return;
     /* Wait for what is in flight (the loop is over: other CQEs are
@@ -871,13 +855,13 @@ void aof_shard_finish(struct shard *s)
             break;
         struct io_uring_cqe *cqe;
         struct __kernel_timespec ts = {.tv_sec = 0, .tv_nsec = 100 * 1000 * 1000};
-        io_uring_submit(&s->ring);
-        if (io_uring_wait_cqe_timeout(&s->ring, &cqe, &ts) == 0) {
+        io_uring_submit(p->ring);
+        if (io_uring_wait_cqe_timeout(p->ring, &cqe, &ts) == 0) {
             uint64_t ud = cqe->user_data;
             int res = cqe->res;
-            io_uring_cqe_seen(&s->ring, cqe);
-            if ((ud & TAG_MASK) == TAG_AOF)
-                aof_shard_cqe(s, (void *)(uintptr_t)(ud & ~TAG_MASK), res);
+            io_uring_cqe_seen(p->ring, cqe);
+            if ((ud & p->tag_mask) == p->tag_aof)
+                aof_shard_cqe(p, (void *)(uintptr_t)(ud & ~p->tag_mask), res);
         }
         spins++;
     }
@@ -886,7 +870,7 @@ void aof_shard_finish(struct shard *s)
         while (off < a->pending.len) {
             ssize_t n = pwrite(a->cur->fd, a->pending.data + off, a->pending.len - off, a->cur->size + off);
             if (n <= 0) {
-                server_log(LL_WARNING, "Error writing the append only file of shard %d at exit: %s", s->id,
+                server_log(LL_WARNING, "Error writing the append only file of shard %d at exit: %s", p->id,
                            strerror(n < 0 ? errno : ENOSPC));
                 break;
             }
@@ -1084,11 +1068,11 @@ void aof_rewrite_done(void *priv, int ok, uint64_t epoch, char *const *files, in
                (unsigned long long)epoch);
 }
 
-static int maybe_auto_rewrite(struct shard *s)
+static int maybe_auto_rewrite(struct persist_shard *p)
 {
-    struct server *srv = s->srv;
+    struct server *srv = p->srv;
     struct aof_server *as = A(srv);
-    const struct config *cfg = s->cfg;
+    const struct config *cfg = (*p->cfg);
     if (atomic_load(&as->rewrite_in_progress) || snap_in_progress(srv))
         return 0;
     if (atomic_load(&as->enable_pending) && cfg->appendonly) {
@@ -1100,12 +1084,12 @@ static int maybe_auto_rewrite(struct shard *s)
     for (int i = 0; i < srv->nshards; i++)
         healed |= atomic_load(&as->fsync_healed[i]);
     if (healed && cfg->appendonly) {
-        if (!atomic_load(&as->last_rewrite_ok) && s->now_ms - as->last_auto_try_ms < 5000)
+        if (!atomic_load(&as->last_rewrite_ok) && *p->now_ms - as->last_auto_try_ms < 5000)
             return 0;
-        as->last_auto_try_ms = s->now_ms;
+        as->last_auto_try_ms = *p->now_ms;
         return rewrite_start_auto(srv, "Append only file fsync recovered");
     }
-    if (!s->log)
+    if (!*p->log)
         return 0;
     if (atomic_load(&as->rewrite_scheduled))
         return rewrite_start_auto(srv, "Scheduled BGREWRITEAOF");
@@ -1122,9 +1106,9 @@ static int maybe_auto_rewrite(struct shard *s)
     if ((cur - base) * 100 / ref < (uint64_t)cfg->auto_aof_rewrite_percentage)
         return 0;
     /* As Redis: a failed automatic rewrite is retried after a pause. */
-    if (!atomic_load(&as->last_rewrite_ok) && s->now_ms - as->last_auto_try_ms < 5000)
+    if (!atomic_load(&as->last_rewrite_ok) && *p->now_ms - as->last_auto_try_ms < 5000)
         return 0;
-    as->last_auto_try_ms = s->now_ms;
+    as->last_auto_try_ms = *p->now_ms;
     return rewrite_start_auto(srv, "Append only file growth");
 }
 

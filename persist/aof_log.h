@@ -42,7 +42,7 @@
 #include "core/base/resp.h"
 
 struct server;
-struct shard;
+struct persist_shard;
 struct buf;
 struct db_entry;
 struct aof_shard;
@@ -50,11 +50,12 @@ struct aof_shard;
 /* The record name of a whole value put on a shard (see above). */
 #define AOF_RESTORE_CMD "shardis-restore"
 
-/* Start-up (main thread; shards exist, threads not started): with
+/* Start-up (main thread; shards exist, threads not started; shards[i] is
+ * shard i's view, nshards of them): with
  * appendonly yes replays the manifest's files (else, or with no manifest,
  * loads the snapshot), then opens the segments the shards append to.
  * Returns 0, or -1 with a message in err: the server must not start. */
-int aof_load_at_startup(struct server *srv, char *err, size_t errlen);
+int aof_load_at_startup(struct server *srv, struct persist_shard *const *shards, char *err, size_t errlen);
 
 /* ---- the append path (shard thread) ---- */
 
@@ -70,36 +71,34 @@ void aof_append_entry(struct aof_shard *a, int dbid, const struct db_entry *e);
 void aof_txn_begin(struct aof_shard *a, uint64_t txn_id, int parts);
 void aof_txn_end(struct aof_shard *a);
 /* A fresh transaction id (unique over shards and restarts). */
-uint64_t aof_new_txn_id(struct shard *s);
+uint64_t aof_new_txn_id(struct persist_shard *p);
 
 /* The shard's log when it is logging, else NULL. */
-struct aof_shard *aof_shard_log(struct shard *s);
+struct aof_shard *aof_shard_log(struct persist_shard *p);
 
 /* ---- the loop (shard thread) ---- */
-void aof_shard_init(struct shard *s);
+void aof_shard_init(struct persist_shard *p);
 /* Once per iteration before replies leave: submits this iteration's
  * records (group commit). */
-void aof_shard_flush(struct shard *s);
+void aof_shard_flush(struct persist_shard *p);
 /* A CQE tagged TAG_AOF. */
-void aof_shard_cqe(struct shard *s, void *ptr, int res);
+void aof_shard_cqe(struct persist_shard *p, void *ptr, int res);
 /* Cron: everysec fsync, retry of failed writes, appendonly changes,
  * automatic rewrite (shard 0). Returns 1 when it claimed the slot for a
  * rewrite: the caller then takes the cut on every shard behind the global
  * barrier (dispatch_cut "bgrewriteaof"). */
-int aof_shard_cron(struct shard *s);
+int aof_shard_cron(struct persist_shard *p);
 /* At exit: writes and fsyncs what is left, closes the files. */
-void aof_shard_finish(struct shard *s);
+void aof_shard_finish(struct persist_shard *p);
 /* The snapshot of a rewrite takes its cut on this shard: later records go
  * to the next segment (called by the snapshot engine). */
-void aof_shard_cut(struct shard *s);
-/* The position up to which output may leave (appendfsync always). */
-void aof_release_held(struct shard *s);
-/* While s->log_failing (appendfsync always, a log write or fsync failed):
+void aof_shard_cut(struct persist_shard *p);
+/* While *p->log_failing (appendfsync always, a log write or fsync failed):
  * 1 when running cmd with argv reads no key that a record not yet durable
  * touches and writes nothing, so its reply depends on durable data only and
  * need not wait for the log. 0 otherwise (then the reply waits). */
 struct command;
-int aof_read_is_durable(struct shard *s, const struct command *cmd, int argc, const struct arg *argv);
+int aof_read_is_durable(struct persist_shard *p, const struct command *cmd, int argc, const struct arg *argv);
 
 /* ---- commands and INFO (any thread) ---- */
 

@@ -54,7 +54,7 @@
 #define SNAP_KEY_PREFIX 32
 
 struct server;
-struct shard;
+struct persist_shard;
 struct cmd_ctx;
 
 /* ---------------- format: writer ---------------- */
@@ -158,10 +158,11 @@ void snap_server_init(struct server *srv);
  * in parallel (one thread per file) and hands each key to the shard that owns
  * it now. Returns 0 (also when there is nothing to load), -1 with a message
  * (file name and byte offset) in err: the server must not start. */
-int snap_load_at_startup(struct server *srv, char *err, size_t errlen);
+int snap_load_at_startup(struct server *srv, struct persist_shard *const *shards, char *err, size_t errlen);
 /* Loads the snapshot of a given epoch (the log's manifest names it): same as
  * above for an explicit list of files in dir. */
-int snap_load_files(struct server *srv, const char *dir, char *const *files, int nfiles, char *err, size_t errlen);
+int snap_load_files(struct server *srv, struct persist_shard *const *shards, const char *dir, char *const *files,
+                    int nfiles, char *err, size_t errlen);
 
 /* Starting a snapshot. SAVE and BGSAVE go through the dispatcher's global
  * barrier: snap_prepare() on the coordinator thread claims the one snapshot
@@ -180,20 +181,21 @@ int snap_prepare(struct server *srv, enum snap_kind kind, snap_done_fn *cb, void
 /* Shard thread, under the global barrier: starts this shard's part of the
  * prepared snapshot (for SAVE: writes it whole before returning). Returns 0
  * or -1 with a message (the part counts as failed). */
-int snap_shard_begin(struct shard *s, char *err, size_t errlen);
+int snap_shard_begin(struct persist_shard *p, char *err, size_t errlen);
 /* Shard thread, each loop iteration: writes more of a running snapshot
  * through the ring. Returns 1 while it has work it could do now (the loop
  * should not sleep). */
-int snap_shard_pump(struct shard *s);
+int snap_shard_pump(struct persist_shard *p);
 /* Shard thread: a CQE tagged TAG_SNAP. */
-void snap_shard_cqe(struct shard *s, void *ptr, int res);
+void snap_shard_cqe(struct persist_shard *p, void *ptr, int res);
 /* Shard thread, cron: publishes this shard's dirty counter; on shard 0 also
  * checks the save rules and a scheduled BGSAVE. Returns 1 when it claimed
  * the slot for a snapshot: the caller then takes the cut on every shard
  * behind the global barrier (dispatch_cut "bgsave"). */
-int snap_shard_cron(struct shard *s);
-/* Shard thread, at exit: waits for its part of a running snapshot (shutdown). */
-void snap_shard_finish_blocking(struct shard *s);
+int snap_shard_cron(struct persist_shard *p);
+/* Shard thread, at exit (its loop is over): waits for the parts being
+ * published, abandons its part of a running snapshot (drops the file). */
+void snap_shard_abandon(struct persist_shard *p);
 
 /* State for INFO and commands (any thread). */
 int snap_in_progress(struct server *srv);
@@ -229,11 +231,19 @@ int snap_command_prepare(struct server *srv, int is_save, int argc, const struct
  * (dispatch_cut), so every cut is one consistent point across shards. */
 
 /* Shutdown: SHUTDOWN [SAVE|NOSAVE] and SIGTERM say whether to save. Every
- * shard, after its loop, calls snap_shard_finish_blocking(): a running
- * BGSAVE is abandoned, and when saving, all shards (nothing is in flight any
- * more) write their parts synchronously; the last writes the index. */
+ * shard, after its loop, abandons its part of a running BGSAVE
+ * (snap_shard_abandon); when saving, the engine waits for every shard (then
+ * nothing is in flight any more: shards/cut.c), one of them claims the slot
+ * with snap_prepare_final(), and every shard writes its part synchronously
+ * (snap_shard_begin); the last writes the index. */
 void snap_request_shutdown_save(struct server *srv, int save);
 /* After shards_join: 1 when a shutdown save was wanted and failed. */
 int snap_shutdown_failed(struct server *srv);
+/* 1 when SHUTDOWN / SIGTERM asked for the final save (any thread). */
+int snap_shutdown_save_wanted(struct server *srv);
+/* Claims the slot for the final save whatever it holds (a snapshot
+ * abandoned by every shard): call once, after every shard's loop is over
+ * and every shard ran snap_shard_abandon(). */
+void snap_prepare_final(struct server *srv);
 
 #endif

@@ -31,6 +31,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <liburing.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -39,16 +40,15 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "persist/aof_log.h"
 #include "core/base/buf.h"
-#include "core/commands/command.h"
-#include "core/types/db.h"
 #include "core/base/log.h"
 #include "core/base/server.h"
-#include "shards/shard.h"
-#include "persist/snapshot.h"
-#include "shards/txn.h"
 #include "core/base/util.h"
+#include "core/commands/command.h"
+#include "core/types/db.h"
+#include "persist/aof_log.h"
+#include "persist/persist_shard.h"
+#include "persist/snapshot.h"
 
 #define SNAP_CHUNK (256 * 1024)
 #define SNAP_MAX_INFLIGHT (2 * 1024 * 1024)
@@ -93,7 +93,6 @@ struct snap_server {
     _Atomic int bgsave_scheduled;
     _Atomic int64_t last_try_ms;                 /* last automatic attempt (retry after failure: 5 s, as Redis) */
     _Atomic int shutdown_save;                   /* set by SHUTDOWN / SIGTERM: save at exit */
-    int shutdown_claimed;                        /* under lock */
     _Atomic uint64_t shard_dirty[MAX_THREADS];   /* published by each shard's cron */
     _Atomic uint64_t dirty_at_cut[MAX_THREADS];  /* of the running snapshot */
     _Atomic uint64_t dirty_at_save[MAX_THREADS]; /* of the last successful one */
@@ -101,8 +100,6 @@ struct snap_server {
     _Atomic uint64_t started_epoch[MAX_THREADS]; /* last epoch each shard started */
     _Atomic uint64_t loaded_keys;                /* at start-up */
     _Atomic int finishers;                       /* finish_thread()s running */
-    int shutdown_arrived;                        /* under lock: shards in snap_shard_finish_blocking */
-    pthread_cond_t shutdown_cond;
 };
 
 /* Per shard, per db: what the copy-on-write callback needs. */
@@ -123,7 +120,7 @@ struct snap_io {
 enum job_state { JOB_WALK, JOB_DRAIN, JOB_FSYNC, JOB_FAILED };
 
 struct snap_job {
-    struct shard *shard;
+    struct persist_shard *p; /* the shard it writes for */
     int kind;
     uint64_t epoch;
     int fd;
@@ -165,7 +162,6 @@ void snap_server_init(struct server *srv)
 {
     struct snap_server *ss = calloc(1, sizeof(*ss));
     pthread_mutex_init(&ss->lock, NULL);
-    pthread_cond_init(&ss->shutdown_cond, NULL);
     atomic_store(&ss->last_bgsave_ok, 1);
     atomic_store(&ss->last_bgsave_time_sec, -1);
     atomic_store(&ss->last_save_ms, srv->start_time_ms);
@@ -397,9 +393,9 @@ static void job_cow_end(struct snap_job *job)
 {
     if (!job->cow_on)
         return;
-    struct shard *s = job->shard;
-    for (int i = 0; i < s->ndbs; i++)
-        db_cow_end(s->dbs[i]);
+    struct persist_shard *p = job->p;
+    for (int i = 0; i < p->ndbs; i++)
+        db_cow_end(p->dbs[i]);
     job->cow_on = 0;
 }
 
@@ -420,7 +416,7 @@ static void job_fail(struct snap_job *job, int err, const char *what)
         return;
     job->state = JOB_FAILED;
     job->err = err;
-    server_log(LL_WARNING, "Snapshot of shard %d failed (%s %s): %s", job->shard->id, what, job->tmp, strerror(err));
+    server_log(LL_WARNING, "Snapshot of shard %d failed (%s %s): %s", job->p->id, what, job->tmp, strerror(err));
     job_cow_end(job);
     snap_buf_free(&job->cur);
 }
@@ -428,7 +424,7 @@ static void job_fail(struct snap_job *job, int err, const char *what)
 /* Ends the job once nothing of it is in flight. */
 static void job_maybe_end(struct snap_job *job)
 {
-    struct shard *s = job->shard;
+    struct persist_shard *p = job->p;
     if (job->inflight > 0)
         return;
     if (job->state == JOB_FAILED) {
@@ -437,18 +433,18 @@ static void job_maybe_end(struct snap_job *job)
             job->fd = -1;
         }
         unlink(job->tmp);
-        uint64_t dirty = s->stats.dirty;
-        s->snap = NULL;
+        uint64_t dirty = p->stats->dirty;
+        p->snap = NULL;
         job_free(job);
-        part_done(s->srv, s->id, 0, dirty);
+        part_done(p->srv, p->id, 0, dirty);
     }
 }
 
-static int job_open(struct shard *s, struct snap_job *job, char *err, size_t errlen)
+static int job_open(struct persist_shard *p, struct snap_job *job, char *err, size_t errlen)
 {
-    struct snap_server *ss = S(s->srv);
+    struct snap_server *ss = S(p->srv);
     char name[CONFIG_PATH_MAX + 32];
-    shard_file_name(ss, job->epoch, s->id, name, sizeof(name));
+    shard_file_name(ss, job->epoch, p->id, name, sizeof(name));
     snprintf(job->final, sizeof(job->final), "%s/%s", ss->dir, name);
     snprintf(job->tmp, sizeof(job->tmp), "%s.tmp", job->final);
     job->fd = open(job->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
@@ -457,18 +453,18 @@ static int job_open(struct shard *s, struct snap_job *job, char *err, size_t err
         server_log(LL_WARNING, "%s", err);
         return -1;
     }
-    struct snap_header h = {SNAP_VERSION,      (uint32_t)s->id, (uint32_t)s->srv->nshards,
-                            (uint32_t)s->ndbs, job->epoch,      ss->start_ms};
+    struct snap_header h = {SNAP_VERSION,      (uint32_t)p->id, (uint32_t)p->srv->nshards,
+                            (uint32_t)p->ndbs, job->epoch,      ss->start_ms};
     if (snap_writer_begin(&job->w, &h, &job->cur) < 0) {
         snprintf(err, errlen, "Out of memory starting a snapshot");
         return -1;
     }
-    snap_writer_set_compression(&job->w, server_config(s->srv)->rdbcompression);
-    job->dbctx = calloc(s->ndbs, sizeof(*job->dbctx));
-    for (int i = 0; i < s->ndbs; i++) {
+    snap_writer_set_compression(&job->w, server_config(p->srv)->rdbcompression);
+    job->dbctx = calloc(p->ndbs, sizeof(*job->dbctx));
+    for (int i = 0; i < p->ndbs; i++) {
         job->dbctx[i].job = job;
         job->dbctx[i].dbid = i;
-        db_cow_begin(s->dbs[i], cow_entry, &job->dbctx[i]);
+        db_cow_begin(p->dbs[i], cow_entry, &job->dbctx[i]);
     }
     job->cow_on = 1;
     return 0;
@@ -477,7 +473,7 @@ static int job_open(struct shard *s, struct snap_job *job, char *err, size_t err
 /* Renames the fsynced temp file; 0 or -1 (errno). */
 static int job_publish(struct snap_job *job)
 {
-    struct snap_server *ss = S(job->shard->srv);
+    struct snap_server *ss = S(job->p->srv);
     if (close(job->fd) < 0) {
         job->fd = -1;
         return -1;
@@ -489,10 +485,10 @@ static int job_publish(struct snap_job *job)
 }
 
 /* SAVE and shutdown: the whole part, synchronously. */
-static int save_sync(struct shard *s, struct snap_job *job, char *err, size_t errlen)
+static int save_sync(struct persist_shard *p, struct snap_job *job, char *err, size_t errlen)
 {
-    for (int i = 0; i < s->ndbs; i++) {
-        while (db_cow_step(s->dbs[i], 1024)) {
+    for (int i = 0; i < p->ndbs; i++) {
+        while (db_cow_step(p->dbs[i], 1024)) {
             if (job->cur.len >= SNAP_CHUNK) {
                 if (write_all(job->fd, job->cur.data, job->cur.len) < 0)
                     goto fail;
@@ -515,41 +511,41 @@ fail:
     return -1;
 }
 
-int snap_shard_begin(struct shard *s, char *err, size_t errlen)
+int snap_shard_begin(struct persist_shard *p, char *err, size_t errlen)
 {
-    struct snap_server *ss = S(s->srv);
+    struct snap_server *ss = S(p->srv);
     struct snap_job *job = calloc(1, sizeof(*job));
-    job->shard = s;
+    job->p = p;
     job->fd = -1;
     job->kind = atomic_load(&ss->kind);
     job->epoch = atomic_load(&ss->epoch);
-    uint64_t dirty = s->stats.dirty;
-    atomic_store(&ss->started_epoch[s->id], job->epoch);
+    uint64_t dirty = p->stats->dirty;
+    atomic_store(&ss->started_epoch[p->id], job->epoch);
     if (job->kind == SNAP_KIND_REWRITE)
-        aof_shard_cut(s); /* records from here on follow the base */
-    if (job_open(s, job, err, errlen) < 0) {
+        aof_shard_cut(p); /* records from here on follow the base */
+    if (job_open(p, job, err, errlen) < 0) {
         if (job->fd >= 0)
             unlink(job->tmp);
         job_free(job);
-        part_done(s->srv, s->id, 0, dirty);
+        part_done(p->srv, p->id, 0, dirty);
         return -1;
     }
     if (job->kind == SNAP_KIND_SAVE) {
-        int rc = save_sync(s, job, err, errlen);
+        int rc = save_sync(p, job, err, errlen);
         job_free(job);
-        part_done(s->srv, s->id, rc == 0, dirty);
+        part_done(p->srv, p->id, rc == 0, dirty);
         return rc;
     }
     job->state = JOB_WALK;
-    s->snap = job;
+    p->snap = job;
     /* dirty at the cut: kept until the part is done */
     job->err = 0;
     job->offset = 0;
-    atomic_store(&ss->dirty_at_cut[s->id], dirty);
+    atomic_store(&ss->dirty_at_cut[p->id], dirty);
     return 0;
 }
 
-static void submit_chunk(struct shard *s, struct snap_job *job)
+static void submit_chunk(struct persist_shard *p, struct snap_job *job)
 {
     if (job->cur.len == 0)
         return;
@@ -563,32 +559,32 @@ static void submit_chunk(struct shard *s, struct snap_job *job)
     job->cur.len = job->cur.cap = 0;
     job->inflight++;
     job->inflight_bytes += io->len;
-    struct io_uring_sqe *sqe = io_uring_get_sqe(&s->ring);
+    struct io_uring_sqe *sqe = io_uring_get_sqe(p->ring);
     if (!sqe) {
-        io_uring_submit(&s->ring);
-        sqe = io_uring_get_sqe(&s->ring);
+        io_uring_submit(p->ring);
+        sqe = io_uring_get_sqe(p->ring);
     }
     io_uring_prep_write(sqe, job->fd, io->data, (unsigned)io->len, io->offset);
-    io_uring_sqe_set_data64(sqe, (uint64_t)(uintptr_t)io | TAG_SNAP);
+    io_uring_sqe_set_data64(sqe, (uint64_t)(uintptr_t)io | p->tag_snap);
 }
 
-static void resubmit(struct shard *s, struct snap_io *io)
+static void resubmit(struct persist_shard *p, struct snap_io *io)
 {
-    struct io_uring_sqe *sqe = io_uring_get_sqe(&s->ring);
+    struct io_uring_sqe *sqe = io_uring_get_sqe(p->ring);
     if (!sqe) {
-        io_uring_submit(&s->ring);
-        sqe = io_uring_get_sqe(&s->ring);
+        io_uring_submit(p->ring);
+        sqe = io_uring_get_sqe(p->ring);
     }
     if (io->data)
         io_uring_prep_write(sqe, io->job->fd, io->data + io->done, (unsigned)(io->len - io->done),
                             io->offset + io->done);
     else
         io_uring_prep_fsync(sqe, io->job->fd, 0);
-    io_uring_sqe_set_data64(sqe, (uint64_t)(uintptr_t)io | TAG_SNAP);
+    io_uring_sqe_set_data64(sqe, (uint64_t)(uintptr_t)io | p->tag_snap);
 }
 
 /* The pacing timer: its CQE (TAG_SNAP) wakes the loop for the next pump. */
-static void arm_pace_timer(struct shard *s, struct snap_job *job)
+static void arm_pace_timer(struct persist_shard *p, struct snap_job *job)
 {
     struct snap_io *io = calloc(1, sizeof(*io));
     io->job = job;
@@ -596,24 +592,24 @@ static void arm_pace_timer(struct shard *s, struct snap_job *job)
     io->ts.tv_nsec = SNAP_PACE_US * 1000;
     job->inflight++;
     job->timer_armed = 1;
-    struct io_uring_sqe *sqe = io_uring_get_sqe(&s->ring);
+    struct io_uring_sqe *sqe = io_uring_get_sqe(p->ring);
     if (!sqe) {
-        io_uring_submit(&s->ring);
-        sqe = io_uring_get_sqe(&s->ring);
+        io_uring_submit(p->ring);
+        sqe = io_uring_get_sqe(p->ring);
     }
     io_uring_prep_timeout(sqe, &io->ts, 0, 0);
-    io_uring_sqe_set_data64(sqe, (uint64_t)(uintptr_t)io | TAG_SNAP);
+    io_uring_sqe_set_data64(sqe, (uint64_t)(uintptr_t)io | p->tag_snap);
 }
 
-int snap_shard_pump(struct shard *s)
+int snap_shard_pump(struct persist_shard *p)
 {
-    struct snap_job *job = s->snap;
+    struct snap_job *job = p->snap;
     if (!job)
         return 0;
     int serving = 0;
     if (job->state == JOB_WALK) {
         int64_t now = monotonic_us();
-        uint64_t activity = s->stats.commands + s->stats.hops_out;
+        uint64_t activity = p->stats->commands + p->stats->hops_out;
         if (activity != job->activity) {
             job->activity = activity;
             job->active_us = now;
@@ -630,43 +626,43 @@ int snap_shard_pump(struct shard *s)
         job->credit_at = now;
         /* the replies and messages of this iteration leave before the walk */
         if (serving && budget > 0)
-            io_uring_submit(&s->ring);
+            io_uring_submit(p->ring);
         int64_t start = now;
         while (job->inflight_bytes < SNAP_MAX_INFLIGHT && now - start < budget) {
             /* a completion waits (a request, most likely): serve it first */
-            if (io_uring_cq_ready(&s->ring))
+            if (io_uring_cq_ready(p->ring))
                 break;
-            if (job->db >= s->ndbs) {
+            if (job->db >= p->ndbs) {
                 snap_writer_end(&job->w, &job->cur);
                 job_cow_end(job);
                 job->state = JOB_DRAIN;
-                submit_chunk(s, job);
+                submit_chunk(p, job);
                 break;
             }
-            if (!db_cow_step(s->dbs[job->db], SNAP_STEP_BUCKETS))
+            if (!db_cow_step(p->dbs[job->db], SNAP_STEP_BUCKETS))
                 job->db++;
             if (job->cur.len >= SNAP_CHUNK)
-                submit_chunk(s, job);
+                submit_chunk(p, job);
             now = monotonic_us();
         }
         if (serving) {
             job->credit_us -= now - start;
             /* the loop may sleep: the timer brings it back for more */
             if (job->state == JOB_WALK && !job->timer_armed)
-                arm_pace_timer(s, job);
+                arm_pace_timer(p, job);
         } else {
             job->credit_us = 0;
         }
     }
     /* Buckets copied by writes between pumps. */
     if (job->state == JOB_WALK && job->cur.len >= SNAP_CHUNK)
-        submit_chunk(s, job);
+        submit_chunk(p, job);
     if (job->state == JOB_DRAIN && job->inflight == 0) {
         struct snap_io *io = calloc(1, sizeof(*io));
         io->job = job;
         job->inflight++;
         job->state = JOB_FSYNC;
-        resubmit(s, io);
+        resubmit(p, io);
     }
     return job->state == JOB_WALK && job->inflight_bytes < SNAP_MAX_INFLIGHT && !serving;
 }
@@ -676,9 +672,9 @@ int snap_shard_pump(struct shard *s)
 static void *finish_thread(void *arg)
 {
     struct snap_job *job = arg;
-    struct shard *s = job->shard;
-    struct server *srv = s->srv;
-    int id = s->id;
+    struct persist_shard *p = job->p;
+    struct server *srv = p->srv;
+    int id = p->id;
     uint64_t dirty = atomic_load(&S(srv)->dirty_at_cut[id]);
     int ok = job_publish(job) == 0;
     if (!ok) {
@@ -692,7 +688,7 @@ static void *finish_thread(void *arg)
     return NULL;
 }
 
-void snap_shard_cqe(struct shard *s, void *ptr, int res)
+void snap_shard_cqe(struct persist_shard *p, void *ptr, int res)
 {
     struct snap_io *io = ptr;
     struct snap_job *job = io->job;
@@ -704,7 +700,7 @@ void snap_shard_cqe(struct shard *s, void *ptr, int res)
         return;
     }
     if (res < 0 && res == -EINTR) {
-        resubmit(s, io);
+        resubmit(p, io);
         return;
     }
     if (io->data) {
@@ -712,7 +708,7 @@ void snap_shard_cqe(struct shard *s, void *ptr, int res)
             job_fail(job, res < 0 ? -res : ENOSPC, "writing");
         } else if (io->done + (size_t)res < io->len && job->state != JOB_FAILED) {
             io->done += (size_t)res;
-            resubmit(s, io);
+            resubmit(p, io);
             return;
         }
         job->inflight_bytes -= io->len;
@@ -737,8 +733,8 @@ void snap_shard_cqe(struct shard *s, void *ptr, int res)
     /* Rename, directory fsync and (for the last part) the index are
      * synchronous metadata work that can take milliseconds on a real disk:
      * a short-lived thread does them, the shard goes back to its clients. */
-    s->snap = NULL;
-    atomic_fetch_add(&S(s->srv)->finishers, 1);
+    p->snap = NULL;
+    atomic_fetch_add(&S(p->srv)->finishers, 1);
     pthread_t t;
     pthread_attr_t attr;
     pthread_attr_init(&attr);
@@ -750,15 +746,15 @@ void snap_shard_cqe(struct shard *s, void *ptr, int res)
 
 /* ---------------- cron: save rules ---------------- */
 
-int snap_shard_cron(struct shard *s)
+int snap_shard_cron(struct persist_shard *p)
 {
-    struct snap_server *ss = S(s->srv);
-    atomic_store_explicit(&ss->shard_dirty[s->id], s->stats.dirty, memory_order_relaxed);
-    if (s->id != 0 || s->stopping || !snap_save_due(s->srv, s->now_ms))
+    struct snap_server *ss = S(p->srv);
+    atomic_store_explicit(&ss->shard_dirty[p->id], p->stats->dirty, memory_order_relaxed);
+    if (p->id != 0 || *p->stopping || !snap_save_due(p->srv, *p->now_ms))
         return 0;
     uint64_t epoch;
     int scheduled = atomic_load(&ss->bgsave_scheduled);
-    if (snap_prepare(s->srv, SNAP_KIND_BGSAVE, NULL, NULL, &epoch) < 0)
+    if (snap_prepare(p->srv, SNAP_KIND_BGSAVE, NULL, NULL, &epoch) < 0)
         return 0;
     atomic_store(&ss->bgsave_scheduled, 0);
     server_log(LL_NOTICE, "%s. Background saving started (epoch %llu)",
@@ -843,65 +839,57 @@ void snap_request_shutdown_save(struct server *srv, int save)
     atomic_store(&S(srv)->shutdown_save, save);
 }
 
-void snap_shard_finish_blocking(struct shard *s)
+void snap_shard_abandon(struct persist_shard *p)
 {
-    struct snap_server *ss = S(s->srv);
-    struct snap_job *job = s->snap;
+    struct snap_server *ss = S(p->srv);
+    struct snap_job *job = p->snap;
     /* A part being published finishes first (it may write the index). */
     while (atomic_load(&ss->finishers) > 0)
         usleep(1000);
-    if (job) {
-        /* A running BGSAVE is abandoned: wait for its writes, drop the file.
-         * Other CQEs are of connections already closed. */
-        job_fail(job, ECANCELED, "shutdown during");
-        while (job->inflight > 0) {
-            struct io_uring_cqe *cqe;
-            io_uring_submit(&s->ring);
-            if (io_uring_wait_cqe(&s->ring, &cqe) < 0)
-                break;
-            uint64_t ud = cqe->user_data;
-            int res = cqe->res;
-            io_uring_cqe_seen(&s->ring, cqe);
-            if ((ud & TAG_MASK) == TAG_SNAP) {
-                struct snap_io *io = (void *)(uintptr_t)(ud & ~TAG_MASK);
-                job->inflight--;
-                (void)res;
-                free(io->data);
-                free(io);
-            }
-        }
-        if (job->fd >= 0)
-            close(job->fd);
-        job->fd = -1;
-        unlink(job->tmp);
-        s->snap = NULL;
-        job_free(job);
-        /* the abandoned part no longer counts */
-    }
-    if (!atomic_load(&ss->shutdown_save))
+    if (!job)
         return;
-    /* Wait for every shard: then no loop runs and no part of the abandoned
-     * snapshot can still finish. */
-    pthread_mutex_lock(&ss->lock);
-    ss->shutdown_arrived++;
-    pthread_cond_broadcast(&ss->shutdown_cond);
-    while (ss->shutdown_arrived < s->srv->nshards)
-        pthread_cond_wait(&ss->shutdown_cond, &ss->lock);
-    if (!ss->shutdown_claimed) {
-        ss->shutdown_claimed = 1;
-        atomic_store(&ss->active, 0);
-        uint64_t epoch;
-        snap_prepare(s->srv, SNAP_KIND_SAVE, NULL, NULL, &epoch);
-        server_log(LL_NOTICE, "Saving the final snapshot before exiting.");
+    /* A running BGSAVE is abandoned: wait for its writes, drop the file.
+     * Other CQEs are of connections already closed. */
+    job_fail(job, ECANCELED, "shutdown during");
+    while (job->inflight > 0) {
+        struct io_uring_cqe *cqe;
+        io_uring_submit(p->ring);
+        if (io_uring_wait_cqe(p->ring, &cqe) < 0)
+            break;
+        uint64_t ud = cqe->user_data;
+        int res = cqe->res;
+        io_uring_cqe_seen(p->ring, cqe);
+        if ((ud & p->tag_mask) == p->tag_snap) {
+            struct snap_io *io = (void *)(uintptr_t)(ud & ~p->tag_mask);
+            job->inflight--;
+            (void)res;
+            free(io->data);
+            free(io);
+        }
     }
-    pthread_mutex_unlock(&ss->lock);
-    /* Every loop has stopped: the cut is one point unless the drain
-     * deadline ended a loop while a transaction still held locks here. */
-    if (!locktab_idle(s->locks))
-        server_log(LL_WARNING,
-                   "Shard %d stopped with a transaction still running: the final snapshot may hold part of it", s->id);
-    char err[512];
-    snap_shard_begin(s, err, sizeof(err));
+    if (job->fd >= 0)
+        close(job->fd);
+    job->fd = -1;
+    unlink(job->tmp);
+    p->snap = NULL;
+    job_free(job);
+    /* the abandoned part no longer counts */
+}
+
+int snap_shutdown_save_wanted(struct server *srv)
+{
+    return atomic_load(&S(srv)->shutdown_save);
+}
+
+void snap_prepare_final(struct server *srv)
+{
+    struct snap_server *ss = S(srv);
+    /* Every loop has stopped and every part of an abandoned snapshot is
+     * gone (the caller's rendezvous): the slot is free whatever it says. */
+    atomic_store(&ss->active, 0);
+    uint64_t epoch;
+    snap_prepare(srv, SNAP_KIND_SAVE, NULL, NULL, &epoch);
+    server_log(LL_NOTICE, "Saving the final snapshot before exiting.");
 }
 
 int snap_shutdown_failed(struct server *srv)

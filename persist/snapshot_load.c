@@ -2,7 +2,8 @@
  * snapshot_load.c - loading the last complete snapshot at start-up.
  *
  * Runs on the main thread before any shard thread starts, so the shards'
- * dbs can be filled from here. One loader thread per file parses it (the
+ * dbs (reached through their views, persist/persist_shard.h) can be filled
+ * from here. One loader thread per file parses it (the
  * loader validates everything, see snapshot.c). Each key is re-hashed to the
  * shard that owns it now (key_shard with the current thread count): loader
  * thread i inserts directly into shard i (nobody else touches shard i in the
@@ -20,13 +21,13 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "core/types/db.h"
 #include "core/base/log.h"
-#include "core/types/object.h"
 #include "core/base/server.h"
-#include "shards/shard.h"
-#include "persist/snapshot.h"
 #include "core/base/util.h"
+#include "core/types/db.h"
+#include "core/types/object.h"
+#include "persist/persist_shard.h"
+#include "persist/snapshot.h"
 
 struct queued {
     struct queued *next;
@@ -36,7 +37,8 @@ struct queued {
 
 struct loader {
     struct server *srv;
-    int index; /* file index = the shard it fills directly */
+    struct persist_shard *const *shards; /* [nshards] the shards' views */
+    int index;                           /* file index = the shard it fills directly */
     char path[2 * CONFIG_PATH_MAX + 8];
     int64_t now_ms;
     struct queued **queues; /* [nshards] keys for other shards */
@@ -45,7 +47,8 @@ struct loader {
     char err[1024];
 };
 
-static int insert_entry(const char *path, char *err, size_t errlen, struct shard *s, int dbid, struct db_entry *e)
+static int insert_entry(const char *path, char *err, size_t errlen, const struct persist_shard *s, int dbid,
+                        struct db_entry *e)
 {
     if (dbid >= s->ndbs) {
         snprintf(err, errlen, "Bad snapshot file %s: a key of database %d does not fit in 'databases %d'", path, dbid,
@@ -77,7 +80,7 @@ static int on_entry(void *priv, int dbid, struct db_entry *e)
     int target = key_shard(e->key, e->key_len, e->hash, n);
     l->loaded++;
     if (target == l->index)
-        return insert_entry(l->path, l->err, sizeof(l->err), l->srv->shards[target], dbid, e);
+        return insert_entry(l->path, l->err, sizeof(l->err), l->shards[target], dbid, e);
     struct queued *q = malloc(sizeof(*q));
     q->dbid = dbid;
     q->e = e;
@@ -96,6 +99,7 @@ static void *load_thread(void *arg)
 
 struct drain {
     struct server *srv;
+    struct persist_shard *const *shards;
     int shard;
     struct loader *loaders;
     int nloaders;
@@ -106,7 +110,7 @@ struct drain {
 static void *drain_thread(void *arg)
 {
     struct drain *d = arg;
-    struct shard *s = d->srv->shards[d->shard];
+    const struct persist_shard *s = d->shards[d->shard];
     for (int i = 0; i < d->nloaders; i++) {
         struct loader *l = &d->loaders[i];
         struct queued *q = l->queues[d->shard];
@@ -125,7 +129,8 @@ static void *drain_thread(void *arg)
     return NULL;
 }
 
-int snap_load_files(struct server *srv, const char *dir, char *const *files, int nfiles, char *err, size_t errlen)
+int snap_load_files(struct server *srv, struct persist_shard *const *shards, const char *dir, char *const *files,
+                    int nfiles, char *err, size_t errlen)
 {
     int n = srv->nshards;
     int64_t start = monotonic_us();
@@ -134,6 +139,7 @@ int snap_load_files(struct server *srv, const char *dir, char *const *files, int
     for (int i = 0; i < nfiles; i++) {
         struct loader *l = &loaders[i];
         l->srv = srv;
+        l->shards = shards;
         l->index = i < n ? i : -1;
         l->now_ms = mstime();
         l->queues = calloc(n, sizeof(*l->queues));
@@ -159,7 +165,7 @@ int snap_load_files(struct server *srv, const char *dir, char *const *files, int
     /* Phase 2: keys that moved to another shard. */
     struct drain *drains = calloc(n, sizeof(*drains));
     for (int t = 0; t < n; t++) {
-        drains[t] = (struct drain){srv, t, loaders, nfiles, rc, ""};
+        drains[t] = (struct drain){srv, shards, t, loaders, nfiles, rc, ""};
         if (pthread_create(&threads[t], NULL, drain_thread, &drains[t]) != 0)
             drain_thread(&drains[t]), threads[t] = 0;
     }
@@ -184,7 +190,7 @@ int snap_load_files(struct server *srv, const char *dir, char *const *files, int
     return rc;
 }
 
-int snap_load_at_startup(struct server *srv, char *err, size_t errlen)
+int snap_load_at_startup(struct server *srv, struct persist_shard *const *shards, char *err, size_t errlen)
 {
     const struct config *cfg = server_config(srv);
     struct stat st;
@@ -197,12 +203,12 @@ int snap_load_at_startup(struct server *srv, char *err, size_t errlen)
     int r = snap_index_read(cfg->dir, cfg->dbfilename, &idx, err, errlen);
     if (r <= 0)
         return r;
-    int rc = snap_load_files(srv, cfg->dir, idx.files, idx.nfiles, err, errlen);
+    int rc = snap_load_files(srv, shards, cfg->dir, idx.files, idx.nfiles, err, errlen);
     if (rc == 0) {
         uint64_t keys = 0;
         for (int i = 0; i < srv->nshards; i++)
-            for (int d = 0; d < srv->shards[i]->ndbs; d++)
-                keys += db_size(srv->shards[i]->dbs[d]);
+            for (int d = 0; d < shards[i]->ndbs; d++)
+                keys += db_size(shards[i]->dbs[d]);
         snap_note_loaded(srv, idx.epoch, keys);
         char name[CONFIG_PATH_MAX + 32];
         snap_index_name(cfg->dbfilename, name, sizeof(name));

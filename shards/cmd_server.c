@@ -1097,7 +1097,7 @@ void cmd_lastsave(struct cmd_ctx *c)
 void cmd_save(struct cmd_ctx *c)
 {
     char err[512];
-    if (snap_shard_begin(c->shard, err, sizeof(err)) < 0)
+    if (snap_shard_begin(c->shard->persist, err, sizeof(err)) < 0)
         reply_error(c->out, "ERR");
     else
         reply_ok(c->out);
@@ -1108,7 +1108,7 @@ void cmd_bgsave(struct cmd_ctx *c)
     char err[512];
     /* A part that cannot start is reported in INFO and the log, as a
      * failing fork child is in Redis; the reply is the same. */
-    snap_shard_begin(c->shard, err, sizeof(err));
+    snap_shard_begin(c->shard->persist, err, sizeof(err));
     reply_simple(c->out, "Background saving started");
 }
 
@@ -1118,7 +1118,7 @@ void cmd_bgsave(struct cmd_ctx *c)
 void cmd_bgrewriteaof(struct cmd_ctx *c)
 {
     char err[512];
-    snap_shard_begin(c->shard, err, sizeof(err));
+    snap_shard_begin(c->shard->persist, err, sizeof(err));
     reply_simple(c->out, "Background append only file rewriting started");
 }
 

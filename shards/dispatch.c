@@ -1162,7 +1162,7 @@ static void txn_start_body(struct shard *s, struct request *r)
     tx->phase = TXN_BODY;
     /* Its parts on several shards are logged as one transaction. */
     if (tx->writes && tx->nused > 1 && !tx->watch_failed)
-        tx->log_id = aof_new_txn_id(s);
+        tx->log_id = aof_new_txn_id(s->persist);
     if (tx->watch_failed) {
         s->stats.txn_watch_aborts++;
         reply_null_array(&r->reply, r->resp);
@@ -1681,9 +1681,9 @@ static void request_finish(struct request *r)
             const struct command *cmd = sub->argc > 0 ? command_lookup(sub->argv[0].ptr, sub->argv[0].len) : NULL;
             /* a part run here: its keys are not at risk now, so they were
              * not when it ran (the set only grows while the log fails) */
-            r->log_free =
-                sub->op == SUB_INFO || (sub->op == SUB_HANDLER && cmd && cmd->handler == sub->handler &&
-                                        (sub->shard != s->id || aof_read_is_durable(s, cmd, sub->argc, sub->argv)));
+            r->log_free = sub->op == SUB_INFO ||
+                          (sub->op == SUB_HANDLER && cmd && cmd->handler == sub->handler &&
+                           (sub->shard != s->id || aof_read_is_durable(s->persist, cmd, sub->argc, sub->argv)));
         }
     }
     uint64_t tag = c->log_tag;
@@ -1803,7 +1803,7 @@ static void run_inline(struct shard *s, struct client *c, const struct command *
     uint64_t dirty = s->stats.dirty;
     /* A failing log (appendfsync always): a read of durable keys only does
      * not wait for it (see aof_read_is_durable). */
-    int durable_read = __builtin_expect(s->log_failing, 0) && aof_read_is_durable(s, cmd, argc, argv);
+    int durable_read = __builtin_expect(s->log_failing, 0) && aof_read_is_durable(s->persist, cmd, argc, argv);
     uint64_t appended = s->log_appended, tag = c->log_tag;
     if (evict_command_allowed(&ctx))
         cmd->handler(&ctx);

@@ -34,6 +34,7 @@
 #include "persist/aof_log.h"
 #include "shards/blocking.h"
 #include "net/conn.h"
+#include "shards/persist_host.h"
 #include "shards/request.h"
 #include "core/types/db.h"
 #include "shards/dispatch.h"
@@ -411,7 +412,7 @@ static void run_exec(struct shard *s, struct subreq *sub)
      * is a part of a multi-shard one, tagged by shard_accept_sub). */
     int own_txn = s->log && sub->ncmds > 1 && !sub->txn_id;
     if (own_txn)
-        aof_txn_begin(s->log, aof_new_txn_id(s), 1);
+        aof_txn_begin(s->log, aof_new_txn_id(s->persist), 1);
     for (int i = 0; i < sub->ncmds; i++) {
         const struct exec_cmd *ec = &sub->cmds[i];
         struct cmd_ctx c;
@@ -827,7 +828,7 @@ static int sub_reads_durable(struct shard *s, const struct subreq *sub)
     const struct command *cmd = command_lookup(sub->argv[0].ptr, sub->argv[0].len);
     if (!cmd || cmd->handler != sub->handler)
         return 0;
-    return aof_read_is_durable(s, cmd, sub->argc, sub->argv);
+    return aof_read_is_durable(s->persist, cmd, sub->argc, sub->argv);
 }
 
 /* A batch of replies going back to its coordinator: with appendfsync
@@ -1191,10 +1192,10 @@ static void process_cqes(struct shard *s)
             client_on_send_complete(p, cqe->res);
             break;
         case TAG_SNAP:
-            snap_shard_cqe(s, p, cqe->res);
+            snap_shard_cqe(s->persist, p, cqe->res);
             break;
         case TAG_AOF:
-            aof_shard_cqe(s, p, cqe->res);
+            aof_shard_cqe(s->persist, p, cqe->res);
             break;
         case TAG_WAKE:
         case TAG_IGNORE:
@@ -1308,9 +1309,9 @@ static void shard_cron(struct shard *s)
         db_rehash_step(s->dbs[i], 100);
     /* Cuts nobody sent (save rules, automatic rewrites, CONFIG SET
      * appendonly yes) run behind the global barrier as BGSAVE does. */
-    if (snap_shard_cron(s))
+    if (snap_shard_cron(s->persist))
         dispatch_cut(s, "bgsave");
-    if (aof_shard_cron(s))
+    if (aof_shard_cron(s->persist))
         dispatch_cut(s, "bgrewriteaof");
     /* Soft output limits expire with time, not only when output grows. */
     if (s->cfg->obuf_limits[OBUF_NORMAL].soft) {
@@ -1358,7 +1359,7 @@ static void *shard_main(void *arg)
 {
     struct shard *s = arg;
     evict_thread_register();
-    aof_shard_init(s);
+    aof_shard_init(s->persist);
     /* Sends the cuts nobody sent; in no client list, never connected. */
     s->internal_client = calloc(1, sizeof(struct client));
     s->internal_client->fd = -1;
@@ -1391,10 +1392,10 @@ static void *shard_main(void *arg)
         if (s->block_deadline && s->block_deadline <= s->now_ms)
             s->block_deadline = blocking_expire(s, s->now_ms, 0);
         int evict_busy = evict_shard_pass(s); /* over maxmemory: evicts when ours is the best candidate */
-        aof_shard_flush(s);                   /* group commit: this iteration's records */
+        aof_shard_flush(s->persist);          /* group commit: this iteration's records */
         flush_outgoing(s, pushed);
         shard_flush_clients(s);
-        int snap_busy = snap_shard_pump(s); /* after the replies: they leave first */
+        int snap_busy = snap_shard_pump(s->persist); /* after the replies: they leave first */
 
         if (atomic_load(&s->srv->shutdown_requested) && !s->stopping) {
             shard_stop(s);
@@ -1440,8 +1441,8 @@ static void *shard_main(void *arg)
     }
     /* Let other shards finish what they hold of ours before we go. */
     free(pushed);
-    aof_shard_finish(s);
-    snap_shard_finish_blocking(s);
+    aof_shard_finish(s->persist);
+    shard_final_cut(s);
     if (!s->internal_client->npending)
         free(s->internal_client);
     return NULL;
@@ -1554,7 +1555,12 @@ int shards_start(struct server *srv)
     }
     /* The data (append-only logs, or the last snapshot), loaded into the
      * shards before they serve anyone. */
-    if (aof_load_at_startup(srv, err, sizeof(err)) < 0) {
+    struct persist_shard **views = calloc(n, sizeof(*views));
+    for (int i = 0; i < n; i++)
+        views[i] = shard_persist_attach(srv->shards[i]);
+    int loaded = aof_load_at_startup(srv, views, err, sizeof(err));
+    free(views);
+    if (loaded < 0) {
         server_log(LL_WARNING, "%s", err);
         return -1;
     }

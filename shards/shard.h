@@ -33,6 +33,7 @@
 
 struct client;
 struct request;
+struct persist_shard;
 
 /* Low bits of an SQE's user_data: what completed. */
 enum tag { TAG_ACCEPT = 1, TAG_RECV = 2, TAG_SEND = 3, TAG_WAKE = 4, TAG_IGNORE = 5, TAG_SNAP = 6, TAG_AOF = 7 };
@@ -280,6 +281,7 @@ struct shard {
 
     /* persistence */
     struct snap_job *snap;       /* this shard's part of a running snapshot, else NULL */
+    struct persist_shard *persist; /* persist/'s view of this shard (shards/persist_host.c) */
     struct aof_shard *aof;       /* the log state (persist/aof_log.c) */
     struct aof_shard *log;       /* == aof while logging, else NULL: what a ctx appends to */
     uint64_t log_appended;       /* log position: bytes of records appended so far */
