@@ -1,6 +1,20 @@
 /*
  * aof_internal.h - state shared by aof_log.c (the running logs) and
  * aof_load.c (start-up). Not for other modules: they use aof_log.h.
+ *
+ * Owns: struct aof_seg and struct aof_shard (one shard's log writer,
+ * reached from its struct persist_shard), struct aof_server (the logs of
+ * the whole server, srv->aof).
+ *
+ * Threads: struct aof_shard and its segments belong to their shard's
+ * thread. struct aof_server is written by the main thread at start-up
+ * (aof_load.c, before the shard threads run: `shards` and the start_*
+ * fields are read only then and by aof_shard_init), afterwards only through
+ * its atomics or under `lock` (the manifest, a rewrite's bookkeeping).
+ *
+ * Invariants: a segment is closed when its last op is done and it is no
+ * longer `cur`; `size` <= `alloc` unless no_prealloc; positions (written,
+ * fsynced) never move back.
  */
 #ifndef SHARDIS_AOF_INTERNAL_H
 #define SHARDIS_AOF_INTERNAL_H

@@ -20,6 +20,16 @@
  * the very end of a shard's last segment stops the start with the file
  * name and byte offset; nothing is written then. A torn last record is cut
  * off with a warning when aof-load-truncated is yes.
+ *
+ * Threads: the main thread before any shard thread starts, plus one replay
+ * thread per old shard (each touches only its old shard's databases and
+ * its struct old_shard). The shards are reached through their views
+ * (struct persist_shard, handed down by the engine in srv->aof->shards),
+ * never struct shard. Owns srv->aof (created here) until the shards start.
+ *
+ * Invariants: nothing is applied before every file is checked; the manifest
+ * on disk always names a complete generation (the new one is written before
+ * the old files are deleted).
  */
 #include <dirent.h>
 #include <errno.h>

@@ -2,6 +2,24 @@
  * aof_log.c - the append path, group commit and rewrite of the per-shard
  * logs (see aof_log.h; start-up replay is in aof_load.c).
  *
+ * Owns: each shard's struct aof_shard (its segments, pending records, ops
+ * in flight) and the rewrite bookkeeping of struct aof_server. It knows its
+ * shard only through struct persist_shard (persist/persist_shard.h): the
+ * ring it queues writes and fsyncs on, the clock, the config snapshot, and
+ * the engine's log positions, which it moves; when they move it calls the
+ * engine's release_held op.
+ *
+ * Threads: the aof_shard_* functions and the append path run on the
+ * shard's thread; aof_command_prepare, aof_config_changed,
+ * aof_writes_refused and aof_info on any thread (atomics and `lock`);
+ * aof_rewrite_done on the thread of the shard whose snapshot part ends
+ * last (or its finishing thread).
+ *
+ * Invariants: log_durable <= log_appended; with appendfsync always,
+ * log_durable only counts records written and fsynced, in order, and never
+ * moves past a failed op (nor, after a failed fsync, until a rewrite
+ * replaced the files); `*log` is the writer exactly while it logs.
+ *
  * Each shard encodes the records of one loop iteration into `pending`; at
  * the end of the iteration aof_shard_flush turns them into one write (with
  * appendfsync always a linked fsync) on the shard's ring. Positions count

@@ -30,6 +30,9 @@
  * ("A failing disk"): writes get MISCONF, held replies stay held, reads of
  * keys no pending record touches go on (aof_read_is_durable).
  *
+ * The shard: persist/ sees it through struct persist_shard (the engine's
+ * view, persist/persist_shard.h), never struct shard.
+ *
  * Threads: aof_load_at_startup on the main thread before the shards run;
  * the aof_shard_* functions on their shard's thread; the rest say so.
  */

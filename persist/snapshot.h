@@ -27,7 +27,9 @@
  * by an older shardis is still read at start-up when ours is missing.
  *
  * Threads: the format functions are pure (any thread). The engine functions
- * say which thread calls them.
+ * say which thread calls them; they reach a shard through its view, struct
+ * persist_shard (persist/persist_shard.h), never struct shard: the engine
+ * (shards/) decides when every shard takes its cut.
  */
 #ifndef SHARDIS_SNAPSHOT_H
 #define SHARDIS_SNAPSHOT_H

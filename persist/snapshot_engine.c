@@ -23,10 +23,21 @@
  * SAVE does steps 2-4 synchronously inside the barrier (clients wait, as
  * with Redis's SAVE).
  *
- * Ownership: struct snap_job belongs to its shard thread. struct
- * snap_server is shared: its fields are atomics, or written only by the
- * holder of the slot (between snap_prepare and the last part_done), or
- * under `lock`.
+ * Ownership: struct snap_job belongs to its shard thread (then to its
+ * finish_thread, once the shard let go of it). struct snap_server is
+ * shared: its fields are atomics, or written only by the holder of the
+ * slot (between snap_prepare and the last part_done). A shard is known
+ * only through struct persist_shard (persist/persist_shard.h): its dbs,
+ * ring, clock and counters. When to cut is the engine's decision: the
+ * global barrier (dispatch_cut) and the shutdown rendezvous
+ * (shards/persist_host.c) call snap_shard_begin on every shard.
+ *
+ * Threads: snap_shard_* on the shard's thread; snap_prepare, the INFO and
+ * command helpers on any thread; finish_thread on its own short thread.
+ *
+ * Invariants: one snapshot at a time (the slot, `active`); the index names
+ * only complete, fsynced, renamed files; the files of an index are deleted
+ * only after a newer index replaced it.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -71,7 +82,6 @@
 #define SNAP_SERVING_SHARE 4 /* 1/4 of the wall time while serving */
 
 struct snap_server {
-    pthread_mutex_t lock;
     _Atomic int active;     /* the slot: a snapshot is running */
     _Atomic int kind;       /* enum snap_kind of the running one */
     _Atomic uint64_t epoch; /* of the running one, or the last one */
@@ -161,7 +171,6 @@ void snap_note_loaded(struct server *srv, uint64_t epoch, uint64_t keys)
 void snap_server_init(struct server *srv)
 {
     struct snap_server *ss = calloc(1, sizeof(*ss));
-    pthread_mutex_init(&ss->lock, NULL);
     atomic_store(&ss->last_bgsave_ok, 1);
     atomic_store(&ss->last_bgsave_time_sec, -1);
     atomic_store(&ss->last_save_ms, srv->start_time_ms);

@@ -13,6 +13,9 @@
  *
  * A damaged file stops the start (the message names the file and the byte
  * offset); nothing is ever written or deleted here.
+ *
+ * Invariants: a key is inserted by exactly one thread into exactly the
+ * shard key_shard() names; a duplicate key is an error, never an overwrite.
  */
 #include <errno.h>
 #include <pthread.h>
