@@ -18,12 +18,13 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "security/audit.h"
-#include "net/conn.h"
 #include "core/base/log.h"
 #include "core/base/resp.h"
 #include "core/base/server.h"
 #include "core/base/util.h"
+#include "core/commands/command_rename.h"
+#include "net/conn.h"
+#include "security/audit.h"
 
 /* ---- commands and categories -------------------------------------------- */
 
@@ -951,7 +952,7 @@ int acl_init(const struct config *cfg, char *err, size_t errlen)
     }
     pthread_mutex_unlock(&write_lock);
     if (rc == 0)
-        rc = acl_apply_renames(cfg->rename_lines, err, errlen);
+        rc = command_apply_renames(cfg->rename_lines, err, errlen);
     return rc;
 }
 
@@ -1701,7 +1702,7 @@ void cmd_acl(struct cmd_ctx *c)
                          c->argv[2].ptr);
             return;
         }
-        const struct command *cmd = acl_lookup_command(c->argv[3].ptr, c->argv[3].len);
+        const struct command *cmd = command_lookup_renamed(c->argv[3].ptr, c->argv[3].len);
         if (!cmd) {
             reply_errorf(c->out, "ERR Command '%.*s' not found", (int)(c->argv[3].len > 64 ? 64 : c->argv[3].len),
                          c->argv[3].ptr);
@@ -1775,59 +1776,6 @@ void cmd_acl(struct cmd_ctx *c)
         for (int i = 0; i < n; i++)
             reply_simple(c->out, acl_help[i]);
     }
-}
-
-/* ---- rename-command ------------------------------------------------------- */
-
-struct rename {
-    char from[64], to[64];
-    const struct command *cmd;
-};
-static struct rename *renames;
-static int nrenames;
-
-int acl_apply_renames(const char *lines, char *err, size_t errlen)
-{
-    free(renames);
-    renames = NULL;
-    nrenames = 0;
-    if (!lines || !*lines)
-        return 0;
-    char *copy = strdup(lines);
-    for (char *save = NULL, *line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-        char *w[3];
-        size_t l[3];
-        int n = split_words(line, w, l, 3);
-        if (n < 1)
-            continue;
-        const struct command *cmd = command_lookup(w[0], l[0]);
-        if (!cmd) {
-            snprintf(err, errlen, "No such command in rename-command");
-            free(copy);
-            return -1;
-        }
-        renames = realloc(renames, (size_t)(nrenames + 1) * sizeof(*renames));
-        struct rename *r = &renames[nrenames++];
-        snprintf(r->from, sizeof(r->from), "%s", cmd->name);
-        snprintf(r->to, sizeof(r->to), "%s", n >= 2 && strcmp(w[1], "\"\"") ? w[1] : "");
-        r->cmd = cmd;
-    }
-    free(copy);
-    return 0;
-}
-
-const struct command *acl_lookup_command(const char *name, size_t len)
-{
-    if (!nrenames)
-        return command_lookup(name, len);
-    for (int i = 0; i < nrenames; i++)
-        if (renames[i].to[0] && strlen(renames[i].to) == len && !strncasecmp(renames[i].to, name, len))
-            return renames[i].cmd;
-    const struct command *cmd = command_lookup(name, len);
-    for (int i = 0; cmd && i < nrenames; i++)
-        if (renames[i].cmd == cmd)
-            return NULL;
-    return cmd;
 }
 
 /* ---- protected mode ----------------------------------------------------------- */

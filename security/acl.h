@@ -21,8 +21,8 @@
 #include <stdint.h>
 
 #include "core/base/buf.h"
-#include "core/commands/command.h"
 #include "core/base/config.h"
+#include "core/commands/command.h"
 
 struct client;
 struct acl_user;
@@ -79,12 +79,6 @@ int acl_client_needs_auth(const struct client *c);
 
 /* CONFIG SET requirepass: the default user's password follows it. */
 void acl_set_requirepass(const char *pass);
-
-/* rename-command: the command a client's name refers to (NULL: unknown or
- * renamed away). */
-const struct command *acl_lookup_command(const char *name, size_t len);
-/* Applies the rename-command directives of the configuration (start-up). */
-int acl_apply_renames(const char *lines, char *err, size_t errlen);
 
 /* protected-mode: whether a client from `addr` (text form "ip:port") must be
  * refused with Redis's DENIED message. */

@@ -23,22 +23,23 @@
 #include "shards/dispatch.h"
 #include "shards/request.h"
 
-#include "security/acl.h"
+#include "core/commands/command_rename.h"
 #include "persist/aof_log.h"
+#include "security/acl.h"
 #include "security/audit.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "shards/blocking.h"
+#include "core/base/log.h"
+#include "core/base/util.h"
 #include "core/types/db.h"
 #include "core/types/evict.h"
-#include "core/base/log.h"
 #include "core/types/object.h"
 #include "persist/snapshot.h"
+#include "shards/blocking.h"
 #include "shards/txn.h"
-#include "core/base/util.h"
 
 /* A client stops parsing when this many requests are pending. */
 #define MAX_PENDING_PER_CLIENT 512
@@ -2325,7 +2326,7 @@ static inline __attribute__((always_inline)) void dispatch_one(struct client *c,
         client_close(c, 1);
         return;
     }
-    const struct command *cmd = acl_lookup_command(argv[0].ptr, argv[0].len);
+    const struct command *cmd = command_lookup_renamed(argv[0].ptr, argv[0].len);
     if (!cmd) {
         c->multi_dirty |= c->in_multi;
         struct request *req;
