@@ -24,9 +24,9 @@
 #include "shards/request.h"
 
 #include "core/commands/command_rename.h"
+#include "net/conn_acl.h"
 #include "persist/aof_log.h"
 #include "security/acl.h"
-#include "security/audit.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -2391,9 +2391,11 @@ static inline __attribute__((always_inline)) void dispatch_one(struct client *c,
         return;
     }
     /* AUTH and ACL: one load and two compares for an unrestricted user */
-    if (!acl_client_unrestricted(c)) {
+    if (!acl_session_unrestricted(&c->acl)) {
         char err[300];
-        int denied = acl_check(c, cmd, subcmd, argc, argv, err, sizeof(err));
+        struct acl_caller who;
+        conn_acl_caller(c, &who);
+        int denied = acl_check(&who, cmd, subcmd, argc, argv, err, sizeof(err));
         if (denied) {
             c->multi_dirty |= c->in_multi;
             shard_command_stat(s, cmd, argc, argv)->rejected++;
@@ -2405,7 +2407,7 @@ static inline __attribute__((always_inline)) void dispatch_one(struct client *c,
     }
     if (__builtin_expect(cmd->handler == cmd_flushall || cmd->handler == cmd_flushdb || cmd->handler == cmd_shutdown,
                          0))
-        audit_log(c, "admin", "command=%s", cmd->name);
+        conn_audit_log(c, "admin", "command=%s", cmd->name);
     if ((cmd->flags & CMD_DENYOOM) && evict_refuse_write(s->cfg, s->now_ms)) {
         c->multi_dirty |= c->in_multi;
         shard_command_stat(s, cmd, argc, argv)->rejected++;
