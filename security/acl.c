@@ -1,6 +1,22 @@
 /*
- * acl.c - users, AUTH, ACL, rename-command and protected mode.
- * See acl.h for the publication scheme of the user table.
+ * acl.c - users and their permissions, the user table and its reclamation,
+ * sessions, the check before dispatch, ACL LOG, the AUTH failure limit, the
+ * AUTH and ACL commands, protected mode. See acl.h for the publication
+ * scheme of the user table.
+ *
+ * Threads: every shard thread reads the current table without a lock (the
+ * check, AUTH, the checkpoint) and touches only the sessions of its own
+ * clients; writers (ACL SETUSER/DELUSER/LOAD, CONFIG SET requirepass) build
+ * and publish a new table under write_lock; ACL LOG is under log_lock and the
+ * AUTH failure table under auth_lock. acl_init and acl_register_client_ops
+ * run at start-up, before the shard threads.
+ *
+ * Invariants: a published table and its users are never modified; a
+ * replaced one is freed only after every registered reader has passed a
+ * checkpoint past its replacement (reclaim); no struct client is ever
+ * dereferenced here (net/ is above): a connection is a struct acl_session
+ * plus the identity in a struct acl_caller, and AUTH/ACL reach theirs through
+ * client_ops.
  */
 #include "security/acl.h"
 

@@ -19,10 +19,11 @@
  * never sees freed memory. A session is touched only by its connection's
  * thread.
  *
- * Invariant: a session's `user` points into the table of version `version`,
- * or into a table that its thread has not yet declared left at a checkpoint;
- * when the version moves the session looks its user up again by name (a
- * deleted user's clients are disconnected, as in Redis).
+ * Invariant: a session's `user` is a user of the table of version `version`,
+ * which is not freed before the session's thread passes a checkpoint after a
+ * newer table was published; by then (or at its next check, whichever comes
+ * first) the session has looked its user up again by name in the newer
+ * table (a deleted user's clients are disconnected, as in Redis).
  */
 #ifndef SHARDIS_ACL_H
 #define SHARDIS_ACL_H

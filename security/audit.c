@@ -2,9 +2,11 @@
  * audit.c - the audit log: the file descriptor and the line format. See
  * audit.h.
  *
- * Threads: any; audit_lock guards audit_fd (opened at start-up and by CONFIG
- * SET audit-log-file) and each line's write. Invariant: a line is built
- * whole on the caller's stack and written with one write(2).
+ * Threads: audit_open/audit_close run at start-up and exit; audit_vlog on
+ * any thread. audit_fd changes and each line's write happen under
+ * audit_lock; the unlocked test at the top of audit_vlog only skips the work
+ * while the log is off. Invariant: a line is built whole on the caller's
+ * stack and written with one write(2).
  */
 #include "security/audit.h"
 
