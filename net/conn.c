@@ -25,12 +25,12 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "core/types/db.h"
-#include "shards/dispatch.h"
 #include "core/base/log.h"
-#include "shards/shard.h"
-#include "net/tls.h"
 #include "core/base/util.h"
+#include "core/types/db.h"
+#include "net/tls.h"
+#include "shards/dispatch.h"
+#include "shards/shard.h"
 
 static void format_addr(const struct sockaddr_storage *ss, char *out, size_t outlen)
 {
@@ -78,7 +78,7 @@ struct client *client_create(struct shard *s, int fd)
     s->clients = c;
     s->nclients++;
     atomic_fetch_add(&s->srv->connected_clients, 1);
-    acl_client_init(c);
+    acl_session_init(&c->acl);
     c->protected_denied = acl_protected_mode_denies(server_config(s->srv), c->addr);
     return c;
 }
@@ -236,7 +236,7 @@ void client_process_input(struct client *c)
     while (!c->paused && !c->closing && !c->close_after_reply && off < c->in.len) {
         size_t consumed = 0, needed = 0;
         /* Before AUTH, requests stay small (Redis: 10 arguments, 16 KB bulks). */
-        int unauth = acl_client_needs_auth(c);
+        int unauth = acl_session_needs_auth(&c->acl);
         if (unauth) {
             limits.max_multibulk = 10;
             limits.max_bulk_len = 16384;
@@ -487,7 +487,7 @@ void client_describe_running(struct client *c, struct buf *out, int64_t now_ms, 
                      c->out.cap, c->out.len > c->sending.len ? c->out.len : c->sending.len, c->out.len, oll,
                      output_pending(c), c->in.cap + c->out.cap + c->sending.cap + sizeof(*c) + argv_mem + multi_mem,
                      c->send_inflight ? "w" : "", c->last_cmd ? c->last_cmd : "NULL", c->last_sub ? "|" : "",
-                     c->last_sub ? c->last_sub : "", acl_client_user(c), c->resp);
+                     c->last_sub ? c->last_sub : "", acl_session_user(&c->acl), c->resp);
     buf_append(out, line, n < (int)sizeof(line) ? (size_t)n : sizeof(line) - 1);
 }
 

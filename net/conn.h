@@ -16,8 +16,9 @@
 #include <stdint.h>
 
 #include "core/base/buf.h"
-#include "core/commands/command.h"
 #include "core/base/resp.h"
+#include "core/commands/command.h"
+#include "security/acl.h"
 #include "shards/shard.h"
 
 struct request; /* shards/request.h */
@@ -25,8 +26,6 @@ struct request; /* shards/request.h */
 /* CLIENT REPLY (Redis's flags): SKIP_NEXT is set by CLIENT REPLY SKIP and
  * becomes SKIP for the command after it, which then goes back to ON. */
 enum client_reply_mode { REPLY_ON, REPLY_OFF, REPLY_SKIP_NEXT, REPLY_SKIP };
-
-struct acl_user;
 
 /* Input back-pressure: a paused client (barrier, or too many requests
  * pending) whose unparsed input passes this many bytes stops receiving; the
@@ -89,12 +88,8 @@ struct client {
     struct resp_command parsed;
     struct tls_conn *tls; /* accepted on a TLS listener (net/tls.h), else NULL */
 
-    /* security (security/acl.h) */
-    const struct acl_user *user; /* NULL until authenticated */
-    const char *acl_user_name;   /* for CLIENT LIST before AUTH */
-    uint64_t acl_version;        /* user table version `user` was resolved in */
-    int auth_failures;           /* failed AUTHs in the current second */
-    int64_t auth_window_ms;
+    /* security (security/acl.h): its user and the table it was resolved in */
+    struct acl_session acl;
     int protected_denied; /* protected mode refuses this client */
     int no_evict;         /* CLIENT NO-EVICT on (shown as flag e; no client eviction exists) */
     int reply_mode;       /* CLIENT REPLY: enum client_reply_mode */

@@ -15,9 +15,9 @@
 #include <strings.h>
 
 #include "core/base/config.h"
-#include "net/conn.h"
 #include "core/base/log.h"
 #include "core/base/resp.h"
+#include "net/conn.h"
 
 #define TLS_READ_CHUNK 16384
 
@@ -223,15 +223,12 @@ int tls_client_attach(struct client *c)
     return 0;
 }
 
-/* The hook for tls-auth-clients-user CN: logs the client in as the ACL user
- * named by its certificate's CN. Until security/acl.h provides
- * acl_login_user(), the CN is only kept on the connection (tls_client_cn). */
 /* tls-auth-clients-user CN: a verified client certificate logs the client in
  * as the ACL user its CN names (no such user, or a disabled one: the client
  * stays as it was, usually unauthenticated when a password is required). */
 static void tls_login_cn_user(struct client *c, const char *cn)
 {
-    if (acl_login_user(c, cn) < 0)
+    if (acl_login_user(&c->acl, cn) < 0)
         server_log(LL_VERBOSE, "TLS client id=%llu addr=%s: certificate CN=%s names no enabled ACL user",
                    (unsigned long long)c->id, c->addr, cn);
 }

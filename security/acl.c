@@ -1,6 +1,22 @@
 /*
- * acl.c - users, AUTH, ACL, rename-command and protected mode.
- * See acl.h for the publication scheme of the user table.
+ * acl.c - users and their permissions, the user table and its reclamation,
+ * sessions, the check before dispatch, ACL LOG, the AUTH failure limit, the
+ * AUTH and ACL commands, protected mode. See acl.h for the publication
+ * scheme of the user table.
+ *
+ * Threads: every shard thread reads the current table without a lock (the
+ * check, AUTH, the checkpoint) and touches only the sessions of its own
+ * clients; writers (ACL SETUSER/DELUSER/LOAD, CONFIG SET requirepass) build
+ * and publish a new table under write_lock; ACL LOG is under log_lock and the
+ * AUTH failure table under auth_lock. acl_init and acl_register_client_ops
+ * run at start-up, before the shard threads.
+ *
+ * Invariants: a published table and its users are never modified; a
+ * replaced one is freed only after every registered reader has passed a
+ * checkpoint past its replacement (reclaim); no struct client is ever
+ * dereferenced here (net/ is above): a connection is a struct acl_session
+ * plus the identity in a struct acl_caller, and AUTH/ACL reach theirs through
+ * client_ops.
  */
 #include "security/acl.h"
 
@@ -18,12 +34,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "security/audit.h"
-#include "net/conn.h"
 #include "core/base/log.h"
 #include "core/base/resp.h"
 #include "core/base/server.h"
 #include "core/base/util.h"
+#include "core/commands/command_rename.h"
+#include "security/audit.h"
 
 /* ---- commands and categories -------------------------------------------- */
 
@@ -951,7 +967,7 @@ int acl_init(const struct config *cfg, char *err, size_t errlen)
     }
     pthread_mutex_unlock(&write_lock);
     if (rc == 0)
-        rc = acl_apply_renames(cfg->rename_lines, err, errlen);
+        rc = command_apply_renames(cfg->rename_lines, err, errlen);
     return rc;
 }
 
@@ -1000,40 +1016,70 @@ void acl_set_requirepass(const char *pass)
     pthread_mutex_unlock(&write_lock);
 }
 
-/* ---- clients ---------------------------------------------------------------- */
+/* ---- sessions --------------------------------------------------------------- */
 
-void acl_client_init(struct client *c)
+static const struct acl_client_ops *client_ops;
+
+void acl_register_client_ops(const struct acl_client_ops *ops)
+{
+    client_ops = ops;
+}
+
+/* The caller of a command handler of this file (AUTH, ACL): c is a struct
+ * client of net/, read through the registered operations. */
+static void caller_of(struct client *c, struct acl_caller *out)
+{
+    memset(out, 0, sizeof(*out));
+    if (c && client_ops)
+        client_ops->caller(c, out);
+}
+
+/* The identity the audit log prints: NULL ("-") for a server event. */
+static const char *caller_user(const struct acl_caller *who)
+{
+    return who && who->session ? acl_session_user(who->session) : NULL;
+}
+
+void acl_session_init(struct acl_session *s)
 {
     struct acl_table *t = atomic_load(&current);
     const struct acl_user *d = t ? table_find(t, "default", 7) : NULL;
-    c->acl_version = t ? t->version : 0;
-    c->user = d && (d->flags & USER_ON) && (d->flags & USER_NOPASS) ? d : NULL;
-    c->acl_user_name = "default"; /* never a pointer into a user: those are reclaimed */
+    s->version = t ? t->version : 0;
+    s->user = d && (d->flags & USER_ON) && (d->flags & USER_NOPASS) ? d : NULL;
+    s->user_name = "default"; /* never a pointer into a user: those are reclaimed */
 }
 
-const char *acl_client_user(const struct client *c)
+const char *acl_session_user(const struct acl_session *s)
 {
-    return c->user ? c->user->name : (c->acl_user_name ? c->acl_user_name : "default");
+    return s->user ? s->user->name : (s->user_name ? s->user_name : "default");
 }
 
-int acl_client_needs_auth(const struct client *c)
+int acl_session_needs_auth(const struct acl_session *s)
 {
-    return c->user == NULL;
+    return s->user == NULL;
 }
 
-/* Re-resolves the client's user after a table change: 0, or -1 when the
- * user is gone (Redis disconnects its clients). */
-static int refresh_user(struct client *c, const struct acl_table *t)
+/* Re-resolves the session's user in t: 0, or -1 when the user is gone
+ * (Redis disconnects its clients). */
+static int refresh_session(struct acl_session *s, const struct acl_table *t)
 {
-    c->acl_version = t->version;
-    if (!c->user)
+    s->version = t->version;
+    if (!s->user)
         return 0;
-    const struct acl_user *u = table_find(t, c->user->name, strlen(c->user->name));
-    c->user = u;
+    const struct acl_user *u = table_find(t, s->user->name, strlen(s->user->name));
+    s->user = u;
     return u ? 0 : -1;
 }
 
-void acl_thread_checkpoint(struct client *clients)
+int acl_session_refresh(struct acl_session *s)
+{
+    struct acl_table *t = atomic_load_explicit(&current, memory_order_acquire);
+    if (!t || s->version == t->version)
+        return 0;
+    return refresh_session(s, t);
+}
+
+void acl_thread_checkpoint(void (*refresh_sessions)(void *arg), void *arg)
 {
     if (__builtin_expect(reader_slot < 0, 0)) {
         pthread_mutex_lock(&write_lock);
@@ -1054,12 +1100,10 @@ void acl_thread_checkpoint(struct client *clients)
     struct acl_table *t = atomic_load_explicit(&current, memory_order_acquire);
     if (!t || t->version == reader_seen_local || reader_slot >= ACL_MAX_READERS)
         return;
-    for (struct client *c = clients; c; c = c->next) {
-        if (c->acl_version == t->version)
-            continue;
-        if (refresh_user(c, t) < 0 && !c->closing)
-            client_close(c, 1); /* its user was deleted: Redis disconnects it */
-    }
+    /* Every session moves to t or a newer table: none still points into a
+     * table older than t once this returns. */
+    if (refresh_sessions)
+        refresh_sessions(arg);
     reader_seen_local = t->version;
     atomic_store(&reader_seen[reader_slot], t->version);
     /* The last reader to pass a change frees it, not only the next change;
@@ -1070,10 +1114,10 @@ void acl_thread_checkpoint(struct client *clients)
     }
 }
 
-int acl_client_unrestricted(struct client *c)
+int acl_session_unrestricted(const struct acl_session *s)
 {
     struct acl_table *t = atomic_load_explicit(&current, memory_order_acquire);
-    return c->user && c->acl_version == t->version && c->user->all_commands && (c->user->flags & USER_ALLKEYS);
+    return s->user && s->version == t->version && s->user->all_commands && (s->user->flags & USER_ALLKEYS);
 }
 
 /* ---- ACL LOG ---------------------------------------------------------------- */
@@ -1097,10 +1141,11 @@ static int64_t wall_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static void log_add(struct client *c, const char *reason, const char *object, size_t olen, const char *username)
+static void log_add(const struct acl_caller *who, const char *reason, const char *object, size_t olen,
+                    const char *username)
 {
     char ctx[16];
-    snprintf(ctx, sizeof(ctx), "%s", c && c->in_multi ? "multi" : "toplevel");
+    snprintf(ctx, sizeof(ctx), "%s", who && who->in_multi ? "multi" : "toplevel");
     int64_t now = wall_ms();
     pthread_mutex_lock(&log_lock);
     if (!acl_log)
@@ -1138,9 +1183,9 @@ static void log_add(struct client *c, const char *reason, const char *object, si
     snprintf(e->object, sizeof(e->object), "%.*s", (int)(olen > 127 ? 127 : olen), object);
     snprintf(e->username, sizeof(e->username), "%s", username);
     e->created_ms = e->updated_ms = now;
-    if (c) {
+    if (who && who->describe) {
         struct buf line = {0};
-        client_describe(c, &line, now);
+        who->describe(who->conn, &line, now);
         snprintf(e->client_info, sizeof(e->client_info), "%.*s",
                  (int)(line.len && line.data[line.len - 1] == '\n' ? line.len - 1 : line.len), line.data);
         buf_free(&line);
@@ -1225,11 +1270,12 @@ static int user_denies(const struct acl_user *u, const struct command *cmd, cons
     return 0;
 }
 
-int acl_check(struct client *c, const struct command *cmd, const struct command *sub, int argc, const struct arg *argv,
-              char *err, size_t errlen)
+int acl_check(const struct acl_caller *who, const struct command *cmd, const struct command *sub, int argc,
+              const struct arg *argv, char *err, size_t errlen)
 {
+    struct acl_session *c = who->session;
     struct acl_table *t = atomic_load_explicit(&current, memory_order_acquire);
-    if (c->acl_version != t->version && refresh_user(c, t) < 0) {
+    if (c->version != t->version && refresh_session(c, t) < 0) {
         snprintf(err, errlen, "NOAUTH Authentication required.");
         return 2;
     }
@@ -1253,16 +1299,16 @@ int acl_check(struct client *c, const struct command *cmd, const struct command 
     upper_name(name, sizeof(name), cmd, sub);
     if (why == 1) {
         snprintf(err, errlen, "NOPERM this user has no permissions to run the '%s' command", name);
-        log_add(c, "command", name, strlen(name), c->user->name);
-        audit_log(c, "acl-denied", "reason=command object=%s", name);
+        log_add(who, "command", name, strlen(name), c->user->name);
+        audit_log(who->addr, caller_user(who), "acl-denied", "reason=command object=%s", name);
     } else if (why == 2) {
         snprintf(err, errlen, "NOPERM this user has no permissions to access one of the keys used as arguments");
-        log_add(c, "key", argv[bad].ptr, argv[bad].len, c->user->name);
-        audit_log(c, "acl-denied", "reason=key command=%s", name);
+        log_add(who, "key", argv[bad].ptr, argv[bad].len, c->user->name);
+        audit_log(who->addr, caller_user(who), "acl-denied", "reason=key command=%s", name);
     } else {
         snprintf(err, errlen, "NOPERM this user has no permissions to access one of the channels used as arguments");
-        log_add(c, "channel", argv[bad].ptr, argv[bad].len, c->user->name);
-        audit_log(c, "acl-denied", "reason=channel command=%s", name);
+        log_add(who, "channel", argv[bad].ptr, argv[bad].len, c->user->name);
+        audit_log(who->addr, caller_user(who), "acl-denied", "reason=channel command=%s", name);
     }
     return 1;
 }
@@ -1279,32 +1325,32 @@ static int password_ok(const struct acl_user *u, const char *pass, size_t plen)
     return ok;
 }
 
-int acl_authenticate(struct client *c, const struct arg *cmdname, const char *user, size_t ulen, const char *pass,
-                     size_t plen, char *err, size_t errlen)
+int acl_authenticate(const struct acl_caller *who, const struct arg *cmdname, const char *user, size_t ulen,
+                     const char *pass, size_t plen, char *err, size_t errlen)
 {
     struct acl_table *t = atomic_load(&current);
     const struct acl_user *u = table_find(t, user, ulen);
     if (u && (u->flags & USER_ON) && password_ok(u, pass, plen)) {
-        c->user = u;
-        c->acl_version = t->version;
+        who->session->user = u;
+        who->session->version = t->version;
         return 0;
     }
     snprintf(err, errlen, "WRONGPASS invalid username-password pair or user is disabled.");
     char uname[130];
     snprintf(uname, sizeof(uname), "%.*s", (int)(ulen > 128 ? 128 : ulen), user);
-    log_add(c, "auth", cmdname ? cmdname->ptr : "auth", cmdname ? cmdname->len : 4, uname);
-    audit_log(c, "auth-failed", "username=%s", uname);
+    log_add(who, "auth", cmdname ? cmdname->ptr : "auth", cmdname ? cmdname->len : 4, uname);
+    audit_log(who->addr, caller_user(who), "auth-failed", "username=%s", uname);
     return -1;
 }
 
-int acl_login_user(struct client *c, const char *username)
+int acl_login_user(struct acl_session *s, const char *username)
 {
     struct acl_table *t = atomic_load(&current);
     const struct acl_user *u = table_find(t, username, strlen(username));
     if (!u || !(u->flags & USER_ON))
         return -1;
-    c->user = u;
-    c->acl_version = t->version;
+    s->user = u;
+    s->version = t->version;
     return 0;
 }
 
@@ -1379,18 +1425,18 @@ static int auth_failure_over_limit(const char *addr, long long limit, int64_t no
     return over;
 }
 
-int acl_auth_failed(struct client *c, long long limit, int64_t now_ms)
+int acl_auth_failed(const struct acl_caller *who, long long limit, int64_t now_ms)
 {
-    if (!auth_failure_over_limit(c->addr, limit, now_ms))
+    if (!auth_failure_over_limit(who->addr, limit, now_ms))
         return 0;
-    audit_log(c, "auth-failed", "rate-limited=yes connection=closed");
-    client_close(c, 1);
-    return 1;
+    audit_log(who->addr, caller_user(who), "auth-failed", "rate-limited=yes connection=closed");
+    return 1; /* the caller closes the connection after the reply */
 }
 
 void cmd_auth(struct cmd_ctx *c)
 {
-    struct client *cl = c->client;
+    struct acl_caller who;
+    caller_of(c->client, &who);
     if (c->argc > 3) {
         reply_error(c->out, ERR_SYNTAX);
         return;
@@ -1412,9 +1458,10 @@ void cmd_auth(struct cmd_ctx *c)
         }
     }
     char err[256];
-    if (acl_authenticate(cl, &c->argv[0], user, ulen, pass->ptr, pass->len, err, sizeof(err)) < 0) {
+    if (acl_authenticate(&who, &c->argv[0], user, ulen, pass->ptr, pass->len, err, sizeof(err)) < 0) {
         reply_error(c->out, err);
-        acl_auth_failed(cl, c->cfg ? c->cfg->auth_max_failures_per_second : 10, c->now_ms);
+        if (acl_auth_failed(&who, c->cfg ? c->cfg->auth_max_failures_per_second : 10, c->now_ms))
+            client_ops->close_after_reply(c->client);
         return;
     }
     reply_ok(c->out);
@@ -1558,7 +1605,8 @@ static const char *const acl_help[] = {
 
 void cmd_acl(struct cmd_ctx *c)
 {
-    struct client *cl = c->client;
+    struct acl_caller who;
+    caller_of(c->client, &who);
     const struct arg *sub = &c->argv[1];
     char err[600];
     if (arg_is(sub, "setuser")) {
@@ -1588,8 +1636,8 @@ void cmd_acl(struct cmd_ctx *c)
         }
         publish(users, n);
         pthread_mutex_unlock(&write_lock);
-        audit_log(cl, "acl-change", "ACL SETUSER %.*s", (int)(c->argv[2].len > 64 ? 64 : c->argv[2].len),
-                  c->argv[2].ptr);
+        audit_log(who.addr, caller_user(&who), "acl-change", "ACL SETUSER %.*s",
+                  (int)(c->argv[2].len > 64 ? 64 : c->argv[2].len), c->argv[2].ptr);
         reply_ok(c->out);
     } else if (arg_is(sub, "getuser")) {
         struct acl_table *t = atomic_load(&current);
@@ -1625,7 +1673,7 @@ void cmd_acl(struct cmd_ctx *c)
             free(users);
         pthread_mutex_unlock(&write_lock);
         if (deleted)
-            audit_log(cl, "acl-change", "ACL DELUSER (%d users)", deleted);
+            audit_log(who.addr, caller_user(&who), "acl-change", "ACL DELUSER (%d users)", deleted);
         reply_integer(c->out, deleted);
     } else if (arg_is(sub, "list") || arg_is(sub, "users")) {
         if (c->argc != 2) {
@@ -1651,7 +1699,7 @@ void cmd_acl(struct cmd_ctx *c)
         }
         free(sorted);
     } else if (arg_is(sub, "whoami")) {
-        reply_bulk_cstr(c->out, acl_client_user(cl));
+        reply_bulk_cstr(c->out, acl_session_user(who.session));
     } else if (arg_is(sub, "cat")) {
         if (c->argc == 2) {
             reply_array(c->out, NCATEGORIES);
@@ -1701,7 +1749,7 @@ void cmd_acl(struct cmd_ctx *c)
                          c->argv[2].ptr);
             return;
         }
-        const struct command *cmd = acl_lookup_command(c->argv[3].ptr, c->argv[3].len);
+        const struct command *cmd = command_lookup_renamed(c->argv[3].ptr, c->argv[3].len);
         if (!cmd) {
             reply_errorf(c->out, "ERR Command '%.*s' not found", (int)(c->argv[3].len > 64 ? 64 : c->argv[3].len),
                          c->argv[3].ptr);
@@ -1767,7 +1815,7 @@ void cmd_acl(struct cmd_ctx *c)
             reply_error(c->out, full);
             return;
         }
-        audit_log(cl, "acl-change", "ACL %s", arg_is(sub, "save") ? "SAVE" : "LOAD");
+        audit_log(who.addr, caller_user(&who), "acl-change", "ACL %s", arg_is(sub, "save") ? "SAVE" : "LOAD");
         reply_ok(c->out);
     } else if (arg_is(sub, "help")) {
         int n = (int)(sizeof(acl_help) / sizeof(*acl_help));
@@ -1775,59 +1823,6 @@ void cmd_acl(struct cmd_ctx *c)
         for (int i = 0; i < n; i++)
             reply_simple(c->out, acl_help[i]);
     }
-}
-
-/* ---- rename-command ------------------------------------------------------- */
-
-struct rename {
-    char from[64], to[64];
-    const struct command *cmd;
-};
-static struct rename *renames;
-static int nrenames;
-
-int acl_apply_renames(const char *lines, char *err, size_t errlen)
-{
-    free(renames);
-    renames = NULL;
-    nrenames = 0;
-    if (!lines || !*lines)
-        return 0;
-    char *copy = strdup(lines);
-    for (char *save = NULL, *line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-        char *w[3];
-        size_t l[3];
-        int n = split_words(line, w, l, 3);
-        if (n < 1)
-            continue;
-        const struct command *cmd = command_lookup(w[0], l[0]);
-        if (!cmd) {
-            snprintf(err, errlen, "No such command in rename-command");
-            free(copy);
-            return -1;
-        }
-        renames = realloc(renames, (size_t)(nrenames + 1) * sizeof(*renames));
-        struct rename *r = &renames[nrenames++];
-        snprintf(r->from, sizeof(r->from), "%s", cmd->name);
-        snprintf(r->to, sizeof(r->to), "%s", n >= 2 && strcmp(w[1], "\"\"") ? w[1] : "");
-        r->cmd = cmd;
-    }
-    free(copy);
-    return 0;
-}
-
-const struct command *acl_lookup_command(const char *name, size_t len)
-{
-    if (!nrenames)
-        return command_lookup(name, len);
-    for (int i = 0; i < nrenames; i++)
-        if (renames[i].to[0] && strlen(renames[i].to) == len && !strncasecmp(renames[i].to, name, len))
-            return renames[i].cmd;
-    const struct command *cmd = command_lookup(name, len);
-    for (int i = 0; cmd && i < nrenames; i++)
-        if (renames[i].cmd == cmd)
-            return NULL;
-    return cmd;
 }
 
 /* ---- protected mode ----------------------------------------------------------- */

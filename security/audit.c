@@ -1,5 +1,12 @@
 /*
- * audit.c - the audit log. See audit.h.
+ * audit.c - the audit log: the file descriptor and the line format. See
+ * audit.h.
+ *
+ * Threads: audit_open/audit_close run at start-up and exit; audit_vlog on
+ * any thread. audit_fd changes and each line's write happen under
+ * audit_lock; the unlocked test at the top of audit_vlog only skips the work
+ * while the log is off. Invariant: a line is built whole on the caller's
+ * stack and written with one write(2).
  */
 #include "security/audit.h"
 
@@ -11,9 +18,6 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-
-#include "security/acl.h"
-#include "net/conn.h"
 
 static int audit_fd = -1;
 static pthread_mutex_t audit_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -42,7 +46,7 @@ void audit_close(void)
     audit_open(NULL, err, sizeof(err));
 }
 
-void audit_log(struct client *c, const char *event, const char *fmt, ...)
+void audit_vlog(const char *addr, const char *user, const char *event, const char *fmt, va_list ap)
 {
     if (audit_fd < 0)
         return;
@@ -53,12 +57,9 @@ void audit_log(struct client *c, const char *event, const char *fmt, ...)
     gmtime_r(&ts.tv_sec, &tm);
     int n = (int)strftime(line, sizeof(line), "%Y-%m-%dT%H:%M:%S", &tm);
     n += snprintf(line + n, sizeof(line) - (size_t)n, ".%03ldZ event=%s addr=%s user=%s ", ts.tv_nsec / 1000000, event,
-                  c ? c->addr : "-", c ? acl_client_user(c) : "-");
-    va_list ap;
-    va_start(ap, fmt);
+                  addr ? addr : "-", user ? user : "-");
     if (n < (int)sizeof(line))
         n += vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
-    va_end(ap);
     if (n > (int)sizeof(line) - 2)
         n = (int)sizeof(line) - 2;
     for (int i = 0; i < n; i++) /* one event, one line */
@@ -70,4 +71,12 @@ void audit_log(struct client *c, const char *event, const char *fmt, ...)
         /* nothing better to do: the log itself is the report */
     }
     pthread_mutex_unlock(&audit_lock);
+}
+
+void audit_log(const char *addr, const char *user, const char *event, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    audit_vlog(addr, user, event, fmt, ap);
+    va_end(ap);
 }

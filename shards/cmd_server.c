@@ -21,23 +21,23 @@
 #include <jemalloc/jemalloc.h>
 #endif
 
-#include "security/acl.h"
-#include "persist/aof_log.h"
-#include "security/audit.h"
-#include "core/commands/command.h"
 #include "core/base/config.h"
-#include "net/conn.h"
-#include "shards/request.h"
-#include "shards/dispatch.h"
+#include "core/base/log.h"
+#include "core/base/server.h"
+#include "core/base/util.h"
+#include "core/commands/command.h"
 #include "core/types/evict.h"
 #include "core/types/lazyfree.h"
-#include "core/base/log.h"
 #include "core/types/object.h"
-#include "core/base/server.h"
-#include "shards/shard.h"
-#include "persist/snapshot.h"
+#include "net/conn.h"
+#include "net/conn_acl.h"
 #include "net/tls.h"
-#include "core/base/util.h"
+#include "persist/aof_log.h"
+#include "persist/snapshot.h"
+#include "security/acl.h"
+#include "shards/dispatch.h"
+#include "shards/request.h"
+#include "shards/shard.h"
 
 void cmd_ping(struct cmd_ctx *c)
 {
@@ -112,13 +112,16 @@ void cmd_hello(struct cmd_ctx *c)
     }
     if (auth_user) {
         char err[256];
-        if (acl_authenticate(cl, &c->argv[0], auth_user->ptr, auth_user->len, auth_pass->ptr, auth_pass->len, err,
+        struct acl_caller who;
+        conn_acl_caller(cl, &who);
+        if (acl_authenticate(&who, &c->argv[0], auth_user->ptr, auth_user->len, auth_pass->ptr, auth_pass->len, err,
                              sizeof(err)) < 0) {
             reply_error(c->out, err);
-            acl_auth_failed(cl, c->cfg ? c->cfg->auth_max_failures_per_second : 10, c->now_ms);
+            if (acl_auth_failed(&who, c->cfg ? c->cfg->auth_max_failures_per_second : 10, c->now_ms))
+                client_close(cl, 1);
             return;
         }
-    } else if (acl_client_needs_auth(cl)) {
+    } else if (acl_session_needs_auth(&cl->acl)) {
         reply_error(c->out, "NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO "
                             "AUTH <user> <pass> option can be used to authenticate the client and select the "
                             "RESP protocol version at the same time");
@@ -162,7 +165,7 @@ void cmd_reset(struct cmd_ctx *c)
     cl->reply_mode = REPLY_ON;
     /* Back to the default user, authenticated only when it needs no
      * password, as Redis's clientSetDefaultAuth. */
-    acl_client_init(cl);
+    acl_session_init(&cl->acl);
     reply_simple(c->out, "RESET");
 }
 
@@ -1051,8 +1054,8 @@ void cmd_config(struct cmd_ctx *c)
             if (arg_is(&c->argv[i], "requirepass"))
                 acl_set_requirepass(server_config(srv)->requirepass);
             /* never the value: it may be a password */
-            audit_log(c->client, "config-set", "parameter=%.*s", (int)(c->argv[i].len > 64 ? 64 : c->argv[i].len),
-                      c->argv[i].ptr);
+            conn_audit_log(c->client, "config-set", "parameter=%.*s", (int)(c->argv[i].len > 64 ? 64 : c->argv[i].len),
+                           c->argv[i].ptr);
         }
         reply_ok(c->out);
     } else if (arg_is(sub, "rewrite") && c->argc == 2) {

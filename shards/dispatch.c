@@ -23,22 +23,23 @@
 #include "shards/dispatch.h"
 #include "shards/request.h"
 
-#include "security/acl.h"
+#include "core/commands/command_rename.h"
+#include "net/conn_acl.h"
 #include "persist/aof_log.h"
-#include "security/audit.h"
+#include "security/acl.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "shards/blocking.h"
+#include "core/base/log.h"
+#include "core/base/util.h"
 #include "core/types/db.h"
 #include "core/types/evict.h"
-#include "core/base/log.h"
 #include "core/types/object.h"
 #include "persist/snapshot.h"
+#include "shards/blocking.h"
 #include "shards/txn.h"
-#include "core/base/util.h"
 
 /* A client stops parsing when this many requests are pending. */
 #define MAX_PENDING_PER_CLIENT 512
@@ -2325,7 +2326,7 @@ static inline __attribute__((always_inline)) void dispatch_one(struct client *c,
         client_close(c, 1);
         return;
     }
-    const struct command *cmd = acl_lookup_command(argv[0].ptr, argv[0].len);
+    const struct command *cmd = command_lookup_renamed(argv[0].ptr, argv[0].len);
     if (!cmd) {
         c->multi_dirty |= c->in_multi;
         struct request *req;
@@ -2390,9 +2391,11 @@ static inline __attribute__((always_inline)) void dispatch_one(struct client *c,
         return;
     }
     /* AUTH and ACL: one load and two compares for an unrestricted user */
-    if (!acl_client_unrestricted(c)) {
+    if (!acl_session_unrestricted(&c->acl)) {
         char err[300];
-        int denied = acl_check(c, cmd, subcmd, argc, argv, err, sizeof(err));
+        struct acl_caller who;
+        conn_acl_caller(c, &who);
+        int denied = acl_check(&who, cmd, subcmd, argc, argv, err, sizeof(err));
         if (denied) {
             c->multi_dirty |= c->in_multi;
             shard_command_stat(s, cmd, argc, argv)->rejected++;
@@ -2404,7 +2407,7 @@ static inline __attribute__((always_inline)) void dispatch_one(struct client *c,
     }
     if (__builtin_expect(cmd->handler == cmd_flushall || cmd->handler == cmd_flushdb || cmd->handler == cmd_shutdown,
                          0))
-        audit_log(c, "admin", "command=%s", cmd->name);
+        conn_audit_log(c, "admin", "command=%s", cmd->name);
     if ((cmd->flags & CMD_DENYOOM) && evict_refuse_write(s->cfg, s->now_ms)) {
         c->multi_dirty |= c->in_multi;
         shard_command_stat(s, cmd, argc, argv)->rejected++;

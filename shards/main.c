@@ -16,16 +16,17 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "security/acl.h"
-#include "security/audit.h"
 #include "core/base/config.h"
-#include "core/types/evict.h"
 #include "core/base/log.h"
 #include "core/base/server.h"
-#include "shards/shard.h"
-#include "persist/snapshot.h"
-#include "net/tls.h"
 #include "core/base/util.h"
+#include "core/types/evict.h"
+#include "net/conn_acl.h"
+#include "net/tls.h"
+#include "persist/snapshot.h"
+#include "security/acl.h"
+#include "security/audit.h"
+#include "shards/shard.h"
 
 #ifdef SHARDIS_JEMALLOC
 /* Read by jemalloc when it starts. As Redis does (jemalloc-bg-thread yes),
@@ -154,6 +155,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "\n%s\n", err);
         return 1;
     }
+    conn_acl_register(); /* AUTH and ACL read their client through it */
 
     struct server *srv = calloc(1, sizeof(*srv));
     the_server = srv;

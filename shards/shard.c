@@ -30,21 +30,22 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "security/acl.h"
-#include "persist/aof_log.h"
-#include "shards/blocking.h"
-#include "net/conn.h"
 #include "shards/persist_host.h"
-#include "shards/request.h"
-#include "core/types/db.h"
-#include "shards/dispatch.h"
-#include "core/types/evict.h"
 #include "core/base/log.h"
 #include "core/base/resp.h"
-#include "shards/ring.h"
-#include "net/tls.h"
-#include "shards/txn.h"
 #include "core/base/util.h"
+#include "core/types/db.h"
+#include "core/types/evict.h"
+#include "net/conn.h"
+#include "net/conn_acl.h"
+#include "net/tls.h"
+#include "persist/aof_log.h"
+#include "security/acl.h"
+#include "shards/blocking.h"
+#include "shards/dispatch.h"
+#include "shards/request.h"
+#include "shards/ring.h"
+#include "shards/txn.h"
 
 #define RING_ENTRIES 4096
 #define CQ_ENTRIES 16384
@@ -267,7 +268,7 @@ static int client_kill_matches(struct client *c, const struct arg *argv, int arg
             if (!arg_is(v, "normal")) /* no replica, master or pub/sub client exists */
                 return 0;
         } else if (arg_is(&argv[i], "user")) {
-            const char *user = acl_client_user(c);
+            const char *user = acl_session_user(&c->acl);
             if (strlen(user) != v->len || memcmp(user, v->ptr, v->len))
                 return 0;
         } else if (arg_is(&argv[i], "skipme")) {
@@ -1373,7 +1374,7 @@ static void *shard_main(void *arg)
     for (;;) {
         s->cfg = server_config(s->srv);
         s->now_ms = mstime();
-        acl_thread_checkpoint(s->clients); /* frees replaced ACL tables (acl.h) */
+        acl_thread_checkpoint(conn_acl_refresh_clients, s->clients); /* frees replaced ACL tables (acl.h) */
         process_cqes(s);
         drain_inbound(s, pushed);
         /* Clients that stopped parsing (back-pressure, barriers) resume. */

@@ -10,10 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "security/acl.h"
-#include "core/commands/command.h"
 #include "core/base/config.h"
-#include "net/conn.h"
+#include "core/commands/command.h"
+#include "security/acl.h"
 
 static struct acl_user *user_with(const char *rules)
 {
@@ -258,12 +257,12 @@ static void reader_set(struct idle_reader *r, int step)
 static void *idle_reader_main(void *arg)
 {
     struct idle_reader *r = arg;
-    acl_thread_checkpoint(NULL);
+    acl_thread_checkpoint(NULL, NULL);
     pthread_mutex_lock(&r->lock);
     reader_set(r, 1);
     reader_wait_for(r, 2);
     pthread_mutex_unlock(&r->lock);
-    acl_thread_checkpoint(NULL);
+    acl_thread_checkpoint(NULL, NULL);
     pthread_mutex_lock(&r->lock);
     reader_set(r, 3);
     reader_wait_for(r, 4);
@@ -276,7 +275,7 @@ Test(acl, replaced_tables_freed_once_every_reader_passed)
     char err[256];
     cr_assert_eq(acl_init(config_defaults(), err, sizeof(err)), 0, "%s", err);
     cr_assert_eq(acl_retired_count(), 0, "nothing is held without readers");
-    acl_thread_checkpoint(NULL); /* this thread is a reader too */
+    acl_thread_checkpoint(NULL, NULL); /* this thread is a reader too */
     struct idle_reader r = {.lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER};
     pthread_t th;
     cr_assert_eq(pthread_create(&th, NULL, idle_reader_main, &r), 0);
@@ -290,7 +289,7 @@ Test(acl, replaced_tables_freed_once_every_reader_passed)
         char pass[32];
         snprintf(pass, sizeof(pass), "pw%d", i);
         acl_set_requirepass(pass);
-        acl_thread_checkpoint(NULL);
+        acl_thread_checkpoint(NULL, NULL);
     }
     cr_assert_eq(acl_retired_count(), 200);
 
@@ -303,7 +302,7 @@ Test(acl, replaced_tables_freed_once_every_reader_passed)
     acl_set_requirepass("last");
     cr_assert_eq(acl_retired_count(), 2);
     /* this thread passing it is not enough: the other reader has not */
-    acl_thread_checkpoint(NULL);
+    acl_thread_checkpoint(NULL, NULL);
     cr_assert_eq(acl_retired_count(), 2);
     acl_set_requirepass("");
     cr_assert_eq(acl_retired_count(), 4, "the other reader has not seen the last two tables");
@@ -315,24 +314,30 @@ Test(acl, replaced_tables_freed_once_every_reader_passed)
     acl_shutdown();
 }
 
+/* The refresh a shard passes to the checkpoint: its sessions (here one). */
+static void refresh_one(void *arg)
+{
+    cr_assert_eq(acl_session_refresh(arg), 0, "the user was not deleted");
+}
+
 /* A client's user is re-resolved at the checkpoint, so that it never points
  * into a table that may be freed. */
 Test(acl, checkpoint_moves_clients_to_the_current_table)
 {
     char err[256];
     cr_assert_eq(acl_init(config_defaults(), err, sizeof(err)), 0, "%s", err);
-    acl_thread_checkpoint(NULL);
-    struct client c;
+    acl_thread_checkpoint(NULL, NULL);
+    struct acl_session c;
     memset(&c, 0, sizeof(c));
-    acl_client_init(&c);
-    cr_assert(!acl_client_needs_auth(&c));
+    acl_session_init(&c);
+    cr_assert(!acl_session_needs_auth(&c));
     const struct acl_user *before = c.user;
     acl_set_requirepass("secret"); /* replaces the default user */
-    acl_thread_checkpoint(&c);
+    acl_thread_checkpoint(refresh_one, &c);
     cr_assert(c.user != NULL && c.user != before, "the client still points at the replaced user");
-    cr_assert_str_eq(acl_client_user(&c), "default");
+    cr_assert_str_eq(acl_session_user(&c), "default");
     acl_set_requirepass("");
-    acl_thread_checkpoint(&c);
+    acl_thread_checkpoint(refresh_one, &c);
     cr_assert_eq(acl_retired_count(), 0, "a single reader that passed everything holds nothing");
     acl_shutdown();
 }
