@@ -7,8 +7,9 @@
  * a table is the thread-local random generator.
  *
  * Entries are the caller's structs; the engine reads and writes only their
- * first two words (the chain link and the cached hash), through memcpy so
- * that no type punning is involved: each compiles to one load or store.
+ * first two words (the chain link and the cached hash), through memcpy
+ * (hashtable_entry_next, entry_set_next). The hot lookups and prefetches
+ * are inline in hashtable.h.
  *
  * SCAN: the cursor is a bucket index whose bits are incremented from the top
  * (reverse binary). Because a bucket b of a table of size 2^k splits into the
@@ -41,24 +42,13 @@
 
 /* ---------------- entry header access ---------------- */
 
-static inline void *entry_next(const void *e)
-{
-    void *n;
-    memcpy(&n, e, sizeof(n));
-    return n;
-}
-
 static inline void entry_set_next(void *e, void *n)
 {
     memcpy(e, &n, sizeof(n));
 }
 
-static inline uint64_t entry_hash(const void *e)
-{
-    uint64_t h;
-    memcpy(&h, (const char *)e + sizeof(void *), sizeof(h));
-    return h;
-}
+#define entry_next hashtable_entry_next
+#define entry_hash hashtable_entry_hash
 
 /* ---------------- helpers ---------------- */
 
@@ -319,21 +309,16 @@ static inline void *get_link(void **link)
     return v;
 }
 
-void *hashtable_find(struct hashtable *ht, uint64_t hash, const void *key, size_t klen)
-{
-    if (hashtable_is_rehashing(ht))
-        rehash(ht, 1);
-    int table;
-    void **link = find_link(ht, hash, key, klen, &table);
-    return link ? get_link(link) : NULL;
-}
-
 void hashtable_insert(struct hashtable *ht, void *entry)
 {
+    int t = 1;
     if (hashtable_is_rehashing(ht))
         rehash(ht, 1);
-    grow_if_needed(ht);
-    int t = hashtable_is_rehashing(ht) ? 1 : 0;
+    if (!hashtable_is_rehashing(ht)) {
+        if (ht->exp[0] < 0 || ht->used[0] >= tsize(ht, 0))
+            grow_if_needed(ht);
+        t = hashtable_is_rehashing(ht) ? 1 : 0;
+    }
     size_t b = entry_hash(entry) & (tsize(ht, t) - 1);
     entry_set_next(entry, ht->buckets[t][b]);
     ht->buckets[t][b] = entry;
@@ -377,23 +362,6 @@ int hashtable_replace_entry(struct hashtable *ht, const void *old, void *newer)
         return 0;
     set_link(link, newer);
     return 1;
-}
-
-void hashtable_prefetch_bucket(const struct hashtable *ht, uint64_t hash)
-{
-    int n = tables(ht);
-    for (int t = 0; t < n; t++)
-        __builtin_prefetch(&ht->buckets[t][hash & (tsize(ht, t) - 1)]);
-}
-
-void hashtable_prefetch_entry(const struct hashtable *ht, uint64_t hash)
-{
-    int n = tables(ht);
-    for (int t = 0; t < n; t++) {
-        const void *e = ht->buckets[t][hash & (tsize(ht, t) - 1)];
-        if (e)
-            __builtin_prefetch(e);
-    }
 }
 
 /* ---------------- SCAN ---------------- */

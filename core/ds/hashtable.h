@@ -39,16 +39,19 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 /* Compile-time check that an entry type starts with `next` then `hash`. */
 #define HASHTABLE_ENTRY_CHECK(T)                                                                                       \
     _Static_assert(offsetof(T, next) == 0 && offsetof(T, hash) == sizeof(void *),                                      \
                    #T " must begin with its chain link `next` and then its `hash`")
 
+/* 1 when the entry's key is key[0..klen). Called only for entries whose
+ * cached hash equals the lookup's. */
+typedef int hashtable_key_eq_fn(const void *entry, const void *key, size_t klen);
+
 struct hashtable_type {
-    /* 1 when the entry's key is key[0..klen). Called only for entries whose
-     * cached hash equals the lookup's. Required. */
-    int (*key_eq)(const void *entry, const void *key, size_t klen);
+    hashtable_key_eq_fn *key_eq; /* required */
     /* The hash of a key (the one cached in entries). Optional: only for
      * hashtable_hash_key. */
     uint64_t (*hash)(const void *key, size_t klen);
@@ -94,8 +97,56 @@ static inline size_t hashtable_buckets(const struct hashtable *ht)
 }
 uint64_t hashtable_hash_key(const struct hashtable *ht, const void *key, size_t klen);
 
+/* An entry's chain link and cached hash (its first two words), read and
+ * written through memcpy so that no type punning is involved: each is one
+ * load or store. */
+static inline void *hashtable_entry_next(const void *entry)
+{
+    void *n;
+    memcpy(&n, entry, sizeof(n));
+    return n;
+}
+static inline uint64_t hashtable_entry_hash(const void *entry)
+{
+    uint64_t h;
+    memcpy(&h, (const char *)entry + sizeof(void *), sizeof(h));
+    return h;
+}
+
+/* Moves up to n non-empty buckets of an in-progress rehash (gives up after
+ * visiting 10n empty ones); returns 1 while a rehash is in progress (also
+ * when paused). n == 0 only asks. */
+int hashtable_rehash_step(struct hashtable *ht, int n);
+
+/* The entry with this key, or NULL; changes nothing. eq is the type's
+ * key_eq: inline so that a caller on a hot path who passes its comparator
+ * by name gets it inlined (hashtable_find_with). */
+static inline void *hashtable_lookup(const struct hashtable *ht, uint64_t hash, const void *key, size_t klen,
+                                     hashtable_key_eq_fn *eq)
+{
+    if (ht->exp[0] < 0)
+        return NULL;
+    int tables = hashtable_is_rehashing(ht) ? 2 : 1;
+    for (int t = 0; t < tables; t++) {
+        void *e = ht->buckets[t][hash & (((size_t)1 << ht->exp[t]) - 1)];
+        for (; e; e = hashtable_entry_next(e))
+            if (hashtable_entry_hash(e) == hash && eq(e, key, klen))
+                return e;
+    }
+    return NULL;
+}
 /* The entry with this key, or NULL. Moves one bucket of a rehash. */
-void *hashtable_find(struct hashtable *ht, uint64_t hash, const void *key, size_t klen);
+static inline void *hashtable_find_with(struct hashtable *ht, uint64_t hash, const void *key, size_t klen,
+                                        hashtable_key_eq_fn *eq)
+{
+    if (hashtable_is_rehashing(ht))
+        hashtable_rehash_step(ht, 1);
+    return hashtable_lookup(ht, hash, key, klen, eq);
+}
+static inline void *hashtable_find(struct hashtable *ht, uint64_t hash, const void *key, size_t klen)
+{
+    return hashtable_find_with(ht, hash, key, klen, ht->type->key_eq);
+}
 /* Links an entry whose key is absent (its hash already set). Moves one
  * bucket of a rehash and may start growing. */
 void hashtable_insert(struct hashtable *ht, void *entry);
@@ -111,14 +162,30 @@ int hashtable_remove_entry(struct hashtable *ht, void *entry);
 int hashtable_replace_entry(struct hashtable *ht, const void *old, void *newer);
 
 /* Cache hints: the bucket slot(s) of a hash, then (later) the chain's first
- * entry. Change nothing. */
-void hashtable_prefetch_bucket(const struct hashtable *ht, uint64_t hash);
-void hashtable_prefetch_entry(const struct hashtable *ht, uint64_t hash);
-
-/* Moves up to n non-empty buckets of an in-progress rehash (gives up after
- * visiting 10n empty ones); returns 1 while a rehash is in progress (also
- * when paused). n == 0 only asks. */
-int hashtable_rehash_step(struct hashtable *ht, int n);
+ * entry. Change nothing. always_inline: a prefetch has no side effect GCC
+ * respects, so a separate function of prefetches is taken for pure and its
+ * calls dropped. */
+__attribute__((always_inline)) static inline void hashtable_prefetch_bucket(const struct hashtable *ht, uint64_t hash)
+{
+    if (ht->exp[0] < 0)
+        return;
+    __builtin_prefetch(&ht->buckets[0][hash & (((size_t)1 << ht->exp[0]) - 1)]);
+    if (hashtable_is_rehashing(ht))
+        __builtin_prefetch(&ht->buckets[1][hash & (((size_t)1 << ht->exp[1]) - 1)]);
+}
+__attribute__((always_inline)) static inline void hashtable_prefetch_entry(const struct hashtable *ht, uint64_t hash)
+{
+    if (ht->exp[0] < 0)
+        return;
+    const void *e = ht->buckets[0][hash & (((size_t)1 << ht->exp[0]) - 1)];
+    if (e)
+        __builtin_prefetch(e);
+    if (hashtable_is_rehashing(ht)) {
+        e = ht->buckets[1][hash & (((size_t)1 << ht->exp[1]) - 1)];
+        if (e)
+            __builtin_prefetch(e);
+    }
+}
 /* Sizes the table for n entries at once. No-op while rehashing or paused,
  * or when already that big. */
 void hashtable_reserve(struct hashtable *ht, size_t n);

@@ -108,13 +108,13 @@ struct sdict_node *sdict_find(struct sdict *d, const char *key, size_t klen)
 {
     if (sdict_size(d) == 0)
         return NULL;
-    return hashtable_find(&d->ht, key_hash(key, klen), key, klen);
+    return hashtable_find_with(&d->ht, key_hash(key, klen), key, klen, node_key_eq);
 }
 
 struct sdict_node *sdict_add(struct sdict *d, const char *key, size_t klen, int *added)
 {
     uint64_t hash = key_hash(key, klen);
-    struct sdict_node *n = hashtable_find(&d->ht, hash, key, klen);
+    struct sdict_node *n = hashtable_find_with(&d->ht, hash, key, klen, node_key_eq);
     if (n) {
         if (added)
             *added = 0;

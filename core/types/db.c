@@ -204,7 +204,7 @@ void db_prefetch_entry(const struct db *db, uint64_t hash)
 struct db_entry *db_find(struct db *db, uint64_t hash, const char *key, size_t klen)
 {
     cow_touch(db, hash);
-    return hashtable_find(&db->ht, hash, key, klen);
+    return hashtable_find_with(&db->ht, hash, key, klen, entry_key_eq);
 }
 
 /* Unlinks a linked entry and takes it out of the expiry vector. */
