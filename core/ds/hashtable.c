@@ -8,7 +8,7 @@
  *
  * Entries are the caller's structs; the engine reads and writes only their
  * first two words (the chain link and the cached hash), through memcpy
- * (hashtable_entry_next, entry_set_next). The hot lookups and prefetches
+ * (hashtable_entry_next, hashtable_entry_hash, entry_set_next). The hot lookups and prefetches
  * are inline in hashtable.h.
  *
  * SCAN: the cursor is a bucket index whose bits are incremented from the top
@@ -46,9 +46,6 @@ static inline void entry_set_next(void *e, void *n)
 {
     memcpy(e, &n, sizeof(n));
 }
-
-#define entry_next hashtable_entry_next
-#define entry_hash hashtable_entry_hash
 
 /* ---------------- helpers ---------------- */
 
@@ -120,7 +117,7 @@ void hashtable_clear(struct hashtable *ht, void (*fn)(void *priv, void *entry), 
         for (size_t b = 0; b < size && ht->used[t] > 0; b++) {
             void *e = ht->buckets[t][b];
             while (e) {
-                void *next = entry_next(e);
+                void *next = hashtable_entry_next(e);
                 if (fn)
                     fn(priv, e);
                 else if (destroy)
@@ -162,8 +159,8 @@ static void rehash(struct hashtable *ht, int n)
         }
         void *e = from[idx];
         while (e) {
-            void *next = entry_next(e);
-            size_t b = entry_hash(e) & to_mask;
+            void *next = hashtable_entry_next(e);
+            size_t b = hashtable_entry_hash(e) & to_mask;
             entry_set_next(e, to[b]);
             to[b] = e;
             ht->used[0]--;
@@ -262,31 +259,17 @@ void hashtable_resume(struct hashtable *ht)
 /* ---------------- lookup, insert, removal ---------------- */
 
 /* The link (bucket slot or a predecessor's `next`) that points at the entry
- * with this key, or NULL; *table says which table. Does not rehash. */
-static void **find_link(struct hashtable *ht, uint64_t hash, const void *key, size_t klen, int *table)
+ * with this key, or, when `entry` is given, at that very entry (found by
+ * address in the bucket of hash, its fields unread); NULL when there is
+ * none. *table says which table. Does not rehash. */
+static void **find_link(struct hashtable *ht, uint64_t hash, const void *key, size_t klen, const void *entry,
+                        int *table)
 {
     int n = tables(ht);
     for (int t = 0; t < n; t++) {
         void **link = &ht->buckets[t][hash & (tsize(ht, t) - 1)];
-        for (void *e = *link; e; link = (void **)e, e = entry_next(e)) {
-            if (entry_hash(e) == hash && ht->type->key_eq(e, key, klen)) {
-                *table = t;
-                return link;
-            }
-        }
-    }
-    return NULL;
-}
-
-/* The link that points at `entry`, searched by address in the bucket of
- * hash (so entry's own fields are not read). */
-static void **find_link_by_ptr(struct hashtable *ht, const void *entry, uint64_t hash, int *table)
-{
-    int n = tables(ht);
-    for (int t = 0; t < n; t++) {
-        void **link = &ht->buckets[t][hash & (tsize(ht, t) - 1)];
-        for (void *e = *link; e; link = (void **)e, e = entry_next(e)) {
-            if (e == entry) {
+        for (void *e = *link; e; link = (void **)e, e = hashtable_entry_next(e)) {
+            if (entry ? e == entry : hashtable_entry_hash(e) == hash && ht->type->key_eq(e, key, klen)) {
                 *table = t;
                 return link;
             }
@@ -319,7 +302,7 @@ void hashtable_insert(struct hashtable *ht, void *entry)
             grow_if_needed(ht);
         t = hashtable_is_rehashing(ht) ? 1 : 0;
     }
-    size_t b = entry_hash(entry) & (tsize(ht, t) - 1);
+    size_t b = hashtable_entry_hash(entry) & (tsize(ht, t) - 1);
     entry_set_next(entry, ht->buckets[t][b]);
     ht->buckets[t][b] = entry;
     ht->used[t]++;
@@ -328,7 +311,7 @@ void hashtable_insert(struct hashtable *ht, void *entry)
 static void *unlink_at(struct hashtable *ht, void **link, int t)
 {
     void *e = get_link(link);
-    set_link(link, entry_next(e));
+    set_link(link, hashtable_entry_next(e));
     entry_set_next(e, NULL);
     ht->used[t]--;
     shrink_if_needed(ht);
@@ -340,14 +323,14 @@ void *hashtable_pop(struct hashtable *ht, uint64_t hash, const void *key, size_t
     if (hashtable_is_rehashing(ht))
         rehash(ht, 1);
     int table;
-    void **link = find_link(ht, hash, key, klen, &table);
+    void **link = find_link(ht, hash, key, klen, NULL, &table);
     return link ? unlink_at(ht, link, table) : NULL;
 }
 
 int hashtable_remove_entry(struct hashtable *ht, void *entry)
 {
     int table;
-    void **link = find_link_by_ptr(ht, entry, entry_hash(entry), &table);
+    void **link = find_link(ht, hashtable_entry_hash(entry), NULL, 0, entry, &table);
     if (!link)
         return 0;
     unlink_at(ht, link, table);
@@ -357,7 +340,7 @@ int hashtable_remove_entry(struct hashtable *ht, void *entry)
 int hashtable_replace_entry(struct hashtable *ht, const void *old, void *newer)
 {
     int table;
-    void **link = find_link_by_ptr(ht, old, entry_hash(newer), &table);
+    void **link = find_link(ht, hashtable_entry_hash(newer), NULL, 0, old, &table);
     if (!link)
         return 0;
     set_link(link, newer);
@@ -370,7 +353,7 @@ static size_t visit_chain(void *e, hashtable_scan_fn *fn, void *priv)
 {
     size_t n = 0;
     while (e) {
-        void *next = entry_next(e);
+        void *next = hashtable_entry_next(e);
         fn(priv, e);
         n++;
         e = next;
@@ -425,11 +408,11 @@ void *hashtable_random(struct hashtable *ht)
         }
     } while (!head);
     size_t len = 0;
-    for (void *e = head; e; e = entry_next(e))
+    for (void *e = head; e; e = hashtable_entry_next(e))
         len++;
     size_t pick = (size_t)(hashtable_rand() % len);
     while (pick--)
-        head = entry_next(head);
+        head = hashtable_entry_next(head);
     return head;
 }
 
@@ -462,7 +445,7 @@ void *hashtable_fair_random(struct hashtable *ht)
             /* buckets of t[0] below rehash_index are empty */
             if (idx >= tsize(ht, t) || (t == 0 && ntables == 2 && idx < (size_t)ht->rehash_index))
                 continue;
-            for (void *e = ht->buckets[t][idx]; e && n < HT_FAIR_SAMPLE; e = entry_next(e))
+            for (void *e = ht->buckets[t][idx]; e && n < HT_FAIR_SAMPLE; e = hashtable_entry_next(e))
                 sample[n++] = e;
         }
     }
@@ -495,7 +478,7 @@ void *hashtable_iter_next(struct hashtable_iter *it)
         it->next = ht->buckets[it->table][it->bucket++];
     }
     void *e = it->next;
-    it->next = entry_next(e);
+    it->next = hashtable_entry_next(e);
     return e;
 }
 
@@ -515,7 +498,7 @@ void hashtable_stats(const struct hashtable *ht, struct hashtable_stats *st)
         st->used[t] = ht->used[t];
         for (size_t b = 0; b < st->size[t]; b++) {
             size_t len = 0;
-            for (const void *e = ht->buckets[t][b]; e; e = entry_next(e))
+            for (const void *e = ht->buckets[t][b]; e; e = hashtable_entry_next(e))
                 len++;
             if (len == 0)
                 st->empty[t]++;
