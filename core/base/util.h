@@ -42,7 +42,7 @@ int d2string(char *buf, size_t len, double value);
 /* The next cursor of Redis's reverse-binary SCAN over a power-of-two table
  * of mask+1 buckets: the masked bits are incremented from the top, so a scan
  * visits every bucket once and stays correct while the table grows or
- * shrinks between calls (core/types/db.c, core/ds/sdict.c). 0 when done. */
+ * shrinks between calls (core/ds/hashtable.c). 0 when done. */
 uint64_t scan_cursor_next(uint64_t v, uint64_t mask);
 
 /* Glob-style match exactly like Redis's stringmatchlen (*, ?, [a-z], [^x], \x). */

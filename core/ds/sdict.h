@@ -6,11 +6,12 @@
  * Each element is one node: chain link, cached 64-bit hash, key length, the
  * key bytes inline, and one value word the owner uses as it likes (a value
  * blob pointer for hashes, nothing for sets, the score or a skip-list node
- * for sorted sets). Growth and shrinking are incremental like the keyspace
- * table (core/types/db.c): every operation moves a few buckets of an in-progress
- * rehash, so no single command pays for rehashing millions of elements.
- * SCAN uses Redis's reverse-binary cursor (every element present for the
- * whole scan is returned at least once, even across resizes).
+ * for sorted sets). The table is the shared engine (core/ds/hashtable.h),
+ * as for the keyspace: growth and shrinking are incremental, every operation
+ * moves a few buckets of an in-progress rehash, so no single command pays
+ * for rehashing millions of elements. SCAN uses Redis's reverse-binary
+ * cursor (every element present for the whole scan is returned at least
+ * once, even across resizes).
  *
  * Ownership: the table owns its nodes; values referenced from v are the
  * caller's (sdict_free takes a callback to free them). Not thread-safe: it
@@ -22,6 +23,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/ds/hashtable.h"
+
+/* Begins with `next` and `hash`, as the engine requires. */
 struct sdict_node {
     struct sdict_node *next;
     uint64_t hash;
@@ -74,10 +78,7 @@ uint64_t sdict_scan(struct sdict *d, uint64_t cursor, sdict_scan_fn *fn, void *p
  * that the node last returned may be unlinked (and freed) by the caller. No
  * rehash steps run while an iterator is open. */
 struct sdict_iter {
-    struct sdict *d;
-    int table;
-    size_t bucket;
-    struct sdict_node *next;
+    struct hashtable_iter h;
 };
 void sdict_iter_init(struct sdict_iter *it, struct sdict *d);
 struct sdict_node *sdict_iter_next(struct sdict_iter *it);

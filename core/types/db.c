@@ -1,34 +1,17 @@
 /*
- * db.c - one database of one shard: a chained hash table of struct db_entry
- * keyed by the cached 64-bit hash, with incremental rehashing, Redis's
- * reverse-binary SCAN cursor, a random-entry picker, and the expiry vector.
+ * db.c - one database of one shard: the keyspace table of struct db_entry
+ * (the shared engine, core/ds/hashtable.h: incremental rehash, Redis's
+ * reverse-binary SCAN cursor, random picks), the expiry vector, lazy and
+ * active expiry, and the snapshot's copy-on-write.
  *
  * Owner: the shard thread. Nothing is locked; nothing is shared.
  *
- * The table (after Redis's dict.c):
- *   - Two bucket arrays t[0] and t[1], sizes powers of two (or 0 before the
- *     first insert). Bucket of an entry = hash & (size - 1). Chains are linked
- *     through entry->next, new entries at the head.
- *   - Not rehashing (rehash_index == -1): everything is in t[0], t[1] is empty.
- *   - Rehashing: buckets of t[0] below rehash_index are empty (moved to t[1]);
- *     new entries go to t[1]; lookups look in both. Every find, insert and
- *     delete moves one bucket, db_rehash_step moves more (the shard calls it
- *     when idle), so no single operation pays for a whole rehash. When t[0]
- *     is empty, t[1] becomes t[0].
- *   - Growth starts when an insert finds used >= size (load factor 1), to the
- *     next power of two above used; shrinking starts when a delete leaves the
- *     table less than 1/8 full, to the next power of two above used, never
- *     below DB_TABLE_MIN. Neither starts while a rehash is in progress.
- *
- * SCAN: the cursor is a bucket index whose bits are incremented from the top
- * (reverse binary). Because a bucket b of a table of size 2^k splits into the
- * buckets b, b + 2^k, ... of a bigger table, and those are exactly the
- * indexes the reversed increment visits next, a scan returns every entry
- * present from its start to its end at least once whatever resizes happen
- * between calls (entries may be returned more than once after a shrink).
- * During a rehash each step visits the cursor's bucket of the smaller table
- * and all its expansions in the bigger one, as dictScan does. db_scan never
- * rehashes, so the callback sees a stable table.
+ * The table: entries are chained through entry->next and keyed by their
+ * cached hash (db_entry begins with next and hash, as the engine requires);
+ * callers pass the hash they computed. Every find, insert and delete moves
+ * one bucket of an in-progress rehash, db_rehash_step moves more (the shard
+ * calls it when idle). db_scan never rehashes, so the callback sees a stable
+ * table.
  *
  * Expiry vector: expires[0..expires_len) holds every linked entry whose
  * expire_at != 0, and entry->expire_slot is its index there. Removal swaps
@@ -43,51 +26,59 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/types.h>
-#include <time.h>
 
+#include "core/base/util.h"
+#include "core/ds/hashtable.h"
 #include "core/types/db.h"
 #include "core/types/object.h"
-#include "core/base/util.h"
 
-/* Smallest bucket array: a table never shrinks below this. */
-#define DB_TABLE_MIN 4
-/* Shrink when fewer than 1 entry per this many buckets. */
-#define DB_SHRINK_RATIO 8
-/* A rehash step of n buckets gives up after visiting this many times n empty
- * buckets, so one call's cost stays bounded on a sparse table. */
-#define DB_REHASH_EMPTY_VISITS 10
 #define DB_EXPIRES_MIN_CAP 16
 
-struct db_table {
-    struct db_entry **buckets;
-    size_t size; /* power of two, or 0 when not allocated */
-    size_t used; /* entries linked in this table */
-};
+HASHTABLE_ENTRY_CHECK(struct db_entry);
 
 struct db {
-    struct db_table t[2];
-    ssize_t rehash_index; /* next bucket of t[0] to move; -1 when not rehashing */
+    struct hashtable ht;
     struct db_entry **expires;
     size_t expires_len;
     size_t expires_cap;
     uint64_t expired_count;    /* deleted by db_find_live (lazy expiry) */
-    uint64_t rng;              /* xorshift state for db_random and sampling */
     struct db_cow *cow;        /* a snapshot in progress, else NULL */
     db_expire_hook *on_expire; /* told of each key deleted by expiry (the log) */
     void *expire_priv;
 };
 
+static int entry_key_eq(const void *entry, const void *key, size_t klen)
+{
+    const struct db_entry *e = entry;
+    return e->key_len == klen && memcmp(e->key, key, klen) == 0;
+}
+
+static void entry_destroy(void *entry)
+{
+    entry_free(entry);
+}
+
+static uint64_t entry_key_hash(const void *key, size_t klen)
+{
+    return key_hash(key, klen);
+}
+
+static const struct hashtable_type db_type = {
+    .key_eq = entry_key_eq,
+    .hash = entry_key_hash,
+    .destroy = entry_destroy,
+};
+
 /*
  * Copy-on-write for snapshots. While a snapshot of this db is running, the
- * tables neither grow, shrink nor rehash, so every entry stays in the bucket
- * it was in at the cut. A bitmap per table says which buckets the snapshot
- * has serialized. Every operation that may change an entry (find, insert,
- * unlink, expiry, clear, swap) first serializes the not-yet-written buckets
- * the key hashes to: a bucket is always written as it was at the cut, and a
- * key inserted later never reaches the file. The walker (db_cow_step) writes
- * the remaining buckets in order. Extra memory: the bitmaps (1 bit a bucket)
- * and the serialized bytes not yet on disk.
+ * table is paused (it neither grows, shrinks nor rehashes), so every entry
+ * stays in the bucket it was in at the cut. A bitmap per table says which
+ * buckets the snapshot has serialized. Every operation that may change an
+ * entry (find, insert, unlink, expiry, clear, swap) first serializes the
+ * not-yet-written buckets the key hashes to: a bucket is always written as
+ * it was at the cut, and a key inserted later never reaches the file. The
+ * walker (db_cow_step) writes the remaining buckets in order. Extra memory:
+ * the bitmaps (1 bit a bucket) and the serialized bytes not yet on disk.
  */
 struct db_cow {
     db_cow_fn *fn;
@@ -121,17 +112,13 @@ static void *db_realloc(void *ptr, size_t size)
     return p;
 }
 
-static int is_rehashing(const struct db *db)
+static void cow_visit(void *priv, void *entry)
 {
-    return db->rehash_index != -1;
+    struct db_cow *cow = priv;
+    cow->fn(cow->priv, entry);
 }
 
-/* A snapshot needs the buckets to stay where they were at the cut. */
-static int is_frozen(const struct db *db)
-{
-    return db->cow && !db->cow->complete;
-}
-
+/* Writes bucket b of table t unless already written. */
 static void cow_bucket(struct db *db, int t, size_t b)
 {
     struct db_cow *cow = db->cow;
@@ -139,8 +126,7 @@ static void cow_bucket(struct db *db, int t, size_t b)
     if (cow->done[t][b >> 3] & bit)
         return;
     cow->done[t][b >> 3] |= bit;
-    for (struct db_entry *e = db->t[t].buckets[b]; e; e = e->next)
-        cow->fn(cow->priv, e);
+    hashtable_visit_bucket(&db->ht, t, b, cow_visit, cow);
 }
 
 /* Before anything may change an entry with this hash: write its buckets. */
@@ -153,40 +139,12 @@ static inline void cow_touch(struct db *db, uint64_t hash)
             cow_bucket(db, t, hash & (db->cow->size[t] - 1));
 }
 
-/* xorshift64*: plenty for picking random buckets and slots. */
-static uint64_t db_rand(struct db *db)
-{
-    uint64_t x = db->rng;
-    x ^= x >> 12;
-    x ^= x << 25;
-    x ^= x >> 27;
-    db->rng = x;
-    return x * 0x2545F4914F6CDD1DULL;
-}
-
-static size_t next_power(size_t n)
-{
-    size_t size = DB_TABLE_MIN;
-    while (size < n)
-        size <<= 1;
-    return size;
-}
-
-static int entry_has_key(const struct db_entry *e, uint64_t hash, const char *key, size_t klen)
-{
-    return e->hash == hash && e->key_len == klen && memcmp(e->key, key, klen) == 0;
-}
-
 /* ---------------- creation ---------------- */
 
 struct db *db_create(void)
 {
     struct db *db = db_calloc(1, sizeof(*db));
-    db->rehash_index = -1;
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    /* Any non-zero seed will do; mix in the address so dbs differ. */
-    db->rng = ((uint64_t)(uintptr_t)db ^ (uint64_t)ts.tv_nsec ^ ((uint64_t)ts.tv_sec << 32)) | 1;
+    hashtable_init(&db->ht, &db_type);
     return db;
 }
 
@@ -199,106 +157,9 @@ void db_destroy(struct db *db)
     free(db);
 }
 
-/* ---------------- rehashing ---------------- */
-
-static void resize_if_needed(struct db *db);
-
-/* Moves up to n non-empty buckets of t[0] into t[1] and finishes the rehash
- * when t[0] is empty. Returns 1 while the rehash is still in progress. */
-static int rehash(struct db *db, int n)
-{
-    if (!is_rehashing(db))
-        return 0;
-    if (is_frozen(db))
-        return 1;
-    struct db_table *from = &db->t[0], *to = &db->t[1];
-    size_t to_mask = to->size - 1;
-    long empty_visits = (long)n * DB_REHASH_EMPTY_VISITS;
-    size_t idx = (size_t)db->rehash_index;
-    while (n-- > 0 && from->used != 0) {
-        assert(idx < from->size);
-        while (from->buckets[idx] == NULL) {
-            idx++;
-            if (--empty_visits == 0) {
-                db->rehash_index = (ssize_t)idx;
-                return 1;
-            }
-        }
-        struct db_entry *e = from->buckets[idx];
-        while (e) {
-            struct db_entry *next = e->next;
-            size_t b = e->hash & to_mask;
-            e->next = to->buckets[b];
-            to->buckets[b] = e;
-            from->used--;
-            to->used++;
-            e = next;
-        }
-        from->buckets[idx] = NULL;
-        idx++;
-    }
-    db->rehash_index = (ssize_t)idx;
-    if (from->used != 0)
-        return 1;
-    free(from->buckets);
-    *from = *to;
-    memset(to, 0, sizeof(*to));
-    db->rehash_index = -1;
-    /* Operations during the rehash may have left the new table over- or
-     * under-loaded; start the next resize now rather than on a later op. */
-    resize_if_needed(db);
-    return is_rehashing(db);
-}
-
 int db_rehash_step(struct db *db, int n)
 {
-    return rehash(db, n);
-}
-
-/* Starts moving the entries into a table of new_size buckets. */
-static void start_resize(struct db *db, size_t new_size)
-{
-    if (is_rehashing(db) || new_size == db->t[0].size)
-        return;
-    struct db_entry **buckets = db_calloc(new_size, sizeof(*buckets));
-    if (db->t[0].size == 0 || db->t[0].used == 0) {
-        /* Nothing to move: switch at once. */
-        free(db->t[0].buckets);
-        db->t[0].buckets = buckets;
-        db->t[0].size = new_size;
-        db->t[0].used = 0;
-        return;
-    }
-    db->t[1].buckets = buckets;
-    db->t[1].size = new_size;
-    db->t[1].used = 0;
-    db->rehash_index = 0;
-}
-
-static void shrink_if_needed(struct db *db);
-
-static void grow_if_needed(struct db *db)
-{
-    if (is_rehashing(db) || (is_frozen(db) && db->t[0].size != 0))
-        return;
-    if (db->t[0].size == 0)
-        start_resize(db, DB_TABLE_MIN);
-    else if (db->t[0].used >= db->t[0].size)
-        start_resize(db, next_power(db->t[0].used + 1));
-}
-
-static void shrink_if_needed(struct db *db)
-{
-    if (is_rehashing(db) || is_frozen(db) || db->t[0].size <= DB_TABLE_MIN)
-        return;
-    if (db->t[0].used * DB_SHRINK_RATIO < db->t[0].size)
-        start_resize(db, next_power(db->t[0].used + 1));
-}
-
-static void resize_if_needed(struct db *db)
-{
-    grow_if_needed(db);
-    shrink_if_needed(db);
+    return hashtable_rehash_step(&db->ht, n);
 }
 
 /* ---------------- expiry vector ---------------- */
@@ -330,112 +191,47 @@ static void expires_remove(struct db *db, struct db_entry *e)
 
 /* ---------------- lookup, insert, unlink ---------------- */
 
-/* The link (bucket head or a predecessor's next) that points at the entry
- * with this key, or NULL. Does not rehash. */
-static struct db_entry **find_link(struct db *db, uint64_t hash, const char *key, size_t klen, int *table)
-{
-    for (int t = 0; t <= 1; t++) {
-        struct db_table *tab = &db->t[t];
-        if (tab->size == 0)
-            break;
-        struct db_entry **link = &tab->buckets[hash & (tab->size - 1)];
-        for (struct db_entry *e = *link; e; link = &e->next, e = e->next) {
-            if (entry_has_key(e, hash, key, klen)) {
-                *table = t;
-                return link;
-            }
-        }
-        if (!is_rehashing(db))
-            break;
-    }
-    return NULL;
-}
-
-/* The link that points at entry e, found by address in the bucket of hash
- * (passed separately so that e's fields are not read). */
-static struct db_entry **find_link_by_ptr(struct db *db, const struct db_entry *e, uint64_t hash, int *table)
-{
-    for (int t = 0; t <= 1; t++) {
-        struct db_table *tab = &db->t[t];
-        if (tab->size == 0)
-            break;
-        struct db_entry **link = &tab->buckets[hash & (tab->size - 1)];
-        for (; *link; link = &(*link)->next) {
-            if (*link == e) {
-                *table = t;
-                return link;
-            }
-        }
-        if (!is_rehashing(db))
-            break;
-    }
-    return NULL;
-}
-
 void db_prefetch_bucket(const struct db *db, uint64_t hash)
 {
-    for (int t = 0; t <= 1; t++) {
-        const struct db_table *tab = &db->t[t];
-        if (tab->size == 0)
-            break;
-        __builtin_prefetch(&tab->buckets[hash & (tab->size - 1)]);
-        if (!is_rehashing(db))
-            break;
-    }
+    hashtable_prefetch_bucket(&db->ht, hash);
 }
 
 void db_prefetch_entry(const struct db *db, uint64_t hash)
 {
-    for (int t = 0; t <= 1; t++) {
-        const struct db_table *tab = &db->t[t];
-        if (tab->size == 0)
-            break;
-        const struct db_entry *e = tab->buckets[hash & (tab->size - 1)];
-        if (e)
-            __builtin_prefetch(e);
-        if (!is_rehashing(db))
-            break;
-    }
+    hashtable_prefetch_entry(&db->ht, hash);
 }
 
 struct db_entry *db_find(struct db *db, uint64_t hash, const char *key, size_t klen)
 {
     cow_touch(db, hash);
-    if (is_rehashing(db))
-        rehash(db, 1);
-    int table;
-    struct db_entry **link = find_link(db, hash, key, klen, &table);
-    return link ? *link : NULL;
+    return hashtable_find_with(&db->ht, hash, key, klen, entry_key_eq);
 }
 
-/* Unlinks the entry *link of table t and fixes counts and the expiry vector. */
-static struct db_entry *unlink_at(struct db *db, struct db_entry **link, int t)
+/* Unlinks a linked entry and takes it out of the expiry vector. */
+static void unlink_entry(struct db *db, struct db_entry *e)
 {
-    struct db_entry *e = *link;
-    *link = e->next;
-    e->next = NULL;
-    db->t[t].used--;
+    int linked = hashtable_remove_entry(&db->ht, e);
+    assert(linked);
+    (void)linked;
     if (e->expire_at != 0)
         expires_remove(db, e);
-    shrink_if_needed(db);
-    return e;
+}
+
+/* Deletes an entry that expiry found due: tells the hook, unlinks, frees. */
+static void expire_entry(struct db *db, struct db_entry *e)
+{
+    if (db->on_expire)
+        db->on_expire(db->expire_priv, e);
+    unlink_entry(db, e);
+    entry_free(e);
 }
 
 struct db_entry *db_find_live(struct db *db, uint64_t hash, const char *key, size_t klen, int64_t now_ms)
 {
-    cow_touch(db, hash);
-    if (is_rehashing(db))
-        rehash(db, 1);
-    int table = 0;
-    struct db_entry **link = find_link(db, hash, key, klen, &table);
-    if (!link)
-        return NULL;
-    struct db_entry *e = *link;
-    if (e->expire_at == 0 || e->expire_at > now_ms)
+    struct db_entry *e = db_find(db, hash, key, klen);
+    if (!e || e->expire_at == 0 || e->expire_at > now_ms)
         return e;
-    if (db->on_expire)
-        db->on_expire(db->expire_priv, e);
-    entry_free(unlink_at(db, link, table));
+    expire_entry(db, e);
     db->expired_count++;
     return NULL;
 }
@@ -443,14 +239,7 @@ struct db_entry *db_find_live(struct db *db, uint64_t hash, const char *key, siz
 void db_insert(struct db *db, struct db_entry *e)
 {
     cow_touch(db, e->hash);
-    if (is_rehashing(db))
-        rehash(db, 1);
-    grow_if_needed(db);
-    struct db_table *tab = &db->t[is_rehashing(db) ? 1 : 0];
-    size_t b = e->hash & (tab->size - 1);
-    e->next = tab->buckets[b];
-    tab->buckets[b] = e;
-    tab->used++;
+    hashtable_insert(&db->ht, e);
     if (e->expire_at != 0)
         expires_add(db, e);
 }
@@ -458,11 +247,10 @@ void db_insert(struct db *db, struct db_entry *e)
 struct db_entry *db_unlink(struct db *db, uint64_t hash, const char *key, size_t klen)
 {
     cow_touch(db, hash);
-    if (is_rehashing(db))
-        rehash(db, 1);
-    int table;
-    struct db_entry **link = find_link(db, hash, key, klen, &table);
-    return link ? unlink_at(db, link, table) : NULL;
+    struct db_entry *e = hashtable_pop(&db->ht, hash, key, klen);
+    if (e && e->expire_at != 0)
+        expires_remove(db, e);
+    return e;
 }
 
 int db_delete(struct db *db, uint64_t hash, const char *key, size_t klen)
@@ -484,15 +272,11 @@ int db_delete(struct db *db, uint64_t hash, const char *key, size_t klen)
  */
 void db_replace(struct db *db, struct db_entry *old, struct db_entry *newer)
 {
-    int table;
-    struct db_entry **link = find_link_by_ptr(db, old, newer->hash, &table);
-    assert(link != NULL);
-    if (link) {
-        *link = newer;
-        if (newer->expire_at != 0) {
-            assert(newer->expire_slot < db->expires_len && db->expires[newer->expire_slot] == old);
-            db->expires[newer->expire_slot] = newer;
-        }
+    int linked = hashtable_replace_entry(&db->ht, old, newer);
+    assert(linked);
+    if (linked && newer->expire_at != 0) {
+        assert(newer->expire_slot < db->expires_len && db->expires[newer->expire_slot] == old);
+        db->expires[newer->expire_slot] = newer;
     }
     free(old);
 }
@@ -513,7 +297,7 @@ void db_set_expire(struct db *db, struct db_entry *e, int64_t when_ms)
 
 size_t db_size(const struct db *db)
 {
-    return db->t[0].used + db->t[1].used;
+    return hashtable_size(&db->ht);
 }
 
 size_t db_expires_size(const struct db *db)
@@ -531,86 +315,41 @@ const struct db_entry *db_expires_at(const struct db *db, size_t i)
     return i < db->expires_len ? db->expires[i] : NULL;
 }
 
-/* ---------------- SCAN ---------------- */
+/* ---------------- SCAN and random ---------------- */
 
-static void scan_bucket(struct db_entry *e, db_scan_fn *fn, void *priv)
+struct scan_call {
+    db_scan_fn *fn;
+    void *priv;
+};
+
+static void scan_one(void *priv, void *entry)
 {
-    while (e) {
-        struct db_entry *next = e->next;
-        fn(priv, e);
-        e = next;
-    }
+    struct scan_call *c = priv;
+    c->fn(c->priv, entry);
 }
 
 uint64_t db_scan(struct db *db, uint64_t cursor, db_scan_fn *fn, void *priv)
 {
-    if (db_size(db) == 0)
-        return 0;
-    uint64_t v = cursor;
-    if (!is_rehashing(db)) {
-        uint64_t mask = db->t[0].size - 1;
-        scan_bucket(db->t[0].buckets[v & mask], fn, priv);
-        return scan_cursor_next(v, mask);
-    }
-    const struct db_table *small = &db->t[0], *big = &db->t[1];
-    if (small->size > big->size) {
-        small = &db->t[1];
-        big = &db->t[0];
-    }
-    uint64_t m0 = small->size - 1, m1 = big->size - 1;
-    scan_bucket(small->buckets[v & m0], fn, priv);
-    /* Then every bucket of the bigger table that the small one's bucket
-     * expands into: the indexes that agree with v on the low bits of m0. */
-    do {
-        scan_bucket(big->buckets[v & m1], fn, priv);
-        v = scan_cursor_next(v, m1);
-    } while (v & (m0 ^ m1));
-    return v;
+    struct scan_call c = {fn, priv};
+    return hashtable_scan(&db->ht, cursor, scan_one, &c);
 }
-
-/* ---------------- random ---------------- */
 
 struct db_entry *db_random(struct db *db)
 {
-    if (db_size(db) == 0)
-        return NULL;
-    if (is_rehashing(db))
-        rehash(db, 1);
-    struct db_entry *head = NULL;
-    do {
-        if (is_rehashing(db)) {
-            /* Buckets below rehash_index of t[0] are empty: skip them. */
-            size_t s0 = db->t[0].size, first = (size_t)db->rehash_index;
-            size_t idx = first + (size_t)(db_rand(db) % (s0 + db->t[1].size - first));
-            head = idx >= s0 ? db->t[1].buckets[idx - s0] : db->t[0].buckets[idx];
-        } else {
-            head = db->t[0].buckets[db_rand(db) & (db->t[0].size - 1)];
-        }
-    } while (!head);
-    cow_touch(db, head->hash);
-    size_t len = 0;
-    for (struct db_entry *e = head; e; e = e->next)
-        len++;
-    size_t pick = (size_t)(db_rand(db) % len);
-    while (pick--)
-        head = head->next;
-    return head;
+    struct db_entry *e = hashtable_random(&db->ht);
+    if (e)
+        cow_touch(db, e->hash);
+    return e;
 }
 
-/* ---------------- active expiry ---------------- */
-
-/*
- * Samples min(samples, expires_len) random slots, as Redis's active cycle
- * samples its expires dict, and deletes the entries that are due. The
- * deletions are returned, not added to db_expired_count: the shard counts
- * them itself (stats.expired_keys), and INFO adds the two counts.
- */
 struct db_entry *db_random_volatile(struct db *db)
 {
     if (db->expires_len == 0)
         return NULL;
-    return db->expires[db_rand(db) % db->expires_len];
+    return db->expires[hashtable_rand() % db->expires_len];
 }
+
+/* ---------------- active expiry ---------------- */
 
 /* DEBUG SET-ACTIVE-EXPIRE: one switch for the whole process (every shard's
  * cycle reads it), written only by that debugging command. The only mutable
@@ -628,6 +367,12 @@ int db_active_expire(void)
     return atomic_load_explicit(&active_expire_enabled, memory_order_relaxed);
 }
 
+/*
+ * Samples min(samples, expires_len) random slots, as Redis's active cycle
+ * samples its expires dict, and deletes the entries that are due. The
+ * deletions are returned, not added to db_expired_count: the shard counts
+ * them itself (stats.expired_keys), and INFO adds the two counts.
+ */
 size_t db_expire_cycle(struct db *db, int64_t now_ms, size_t samples)
 {
     if (!db_active_expire())
@@ -636,16 +381,11 @@ size_t db_expire_cycle(struct db *db, int64_t now_ms, size_t samples)
         samples = db->expires_len;
     size_t deleted = 0;
     while (samples-- > 0 && db->expires_len > 0) {
-        struct db_entry *e = db->expires[db_rand(db) % db->expires_len];
+        struct db_entry *e = db->expires[hashtable_rand() % db->expires_len];
         if (e->expire_at > now_ms)
             continue;
         cow_touch(db, e->hash);
-        int table = 0;
-        struct db_entry **link = find_link_by_ptr(db, e, e->hash, &table);
-        assert(link != NULL);
-        if (db->on_expire)
-            db->on_expire(db->expire_priv, e);
-        entry_free(unlink_at(db, link, table));
+        expire_entry(db, e);
         deleted++;
     }
     return deleted;
@@ -662,21 +402,7 @@ size_t db_expire_cycle(struct db *db, int64_t now_ms, size_t samples)
 void db_clear(struct db *db)
 {
     db_cow_finish(db);
-    for (int t = 0; t <= 1; t++) {
-        struct db_table *tab = &db->t[t];
-        for (size_t i = 0; i < tab->size && tab->used > 0; i++) {
-            struct db_entry *e = tab->buckets[i];
-            while (e) {
-                struct db_entry *next = e->next;
-                entry_free(e);
-                tab->used--;
-                e = next;
-            }
-        }
-        free(tab->buckets);
-        memset(tab, 0, sizeof(*tab));
-    }
-    db->rehash_index = -1;
+    hashtable_clear(&db->ht, NULL, NULL);
     free(db->expires);
     db->expires = NULL;
     db->expires_len = 0;
@@ -719,12 +445,26 @@ void db_cow_begin(struct db *db, db_cow_fn *fn, void *priv)
     cow->fn = fn;
     cow->priv = priv;
     for (int t = 0; t <= 1; t++) {
-        cow->size[t] = db->t[t].used ? db->t[t].size : 0;
+        cow->size[t] = db->ht.used[t] ? hashtable_table_size(&db->ht, t) : 0;
         if (cow->size[t])
             cow->done[t] = db_calloc(cow->size[t] / 8 + 1, 1);
     }
     cow->complete = cow->size[0] == 0 && cow->size[1] == 0;
     db->cow = cow;
+    if (!cow->complete)
+        hashtable_pause(&db->ht);
+}
+
+/* Every bucket written: the table may move entries again. */
+static void cow_complete(struct db *db)
+{
+    struct db_cow *cow = db->cow;
+    cow->complete = 1;
+    for (int t = 0; t <= 1; t++) {
+        free(cow->done[t]);
+        cow->done[t] = NULL;
+    }
+    hashtable_resume(&db->ht);
 }
 
 int db_cow_step(struct db *db, size_t nbuckets)
@@ -738,16 +478,12 @@ int db_cow_step(struct db *db, size_t nbuckets)
             cow->bucket = 0;
             continue;
         }
-        if (db->t[cow->table].buckets[cow->bucket])
+        if (!hashtable_bucket_is_empty(&db->ht, cow->table, cow->bucket))
             nbuckets--;
         cow_bucket(db, cow->table, cow->bucket++);
     }
     if (cow->table > 1) {
-        cow->complete = 1;
-        for (int t = 0; t <= 1; t++) {
-            free(cow->done[t]);
-            cow->done[t] = NULL;
-        }
+        cow_complete(db);
         return 0;
     }
     return 1;
@@ -764,15 +500,17 @@ void db_cow_end(struct db *db)
     struct db_cow *cow = db->cow;
     if (!cow)
         return;
+    int paused = !cow->complete;
     for (int t = 0; t <= 1; t++)
         free(cow->done[t]);
     free(cow);
     db->cow = NULL;
-    resize_if_needed(db);
+    if (paused)
+        hashtable_resume(&db->ht);
 }
 
 size_t db_overhead_bytes(const struct db *db)
 {
-    return sizeof(*db) + (db->t[0].size + db->t[1].size) * sizeof(struct db_entry *) +
+    return sizeof(*db) + hashtable_buckets(&db->ht) * sizeof(struct db_entry *) +
            db->expires_cap * sizeof(struct db_entry *);
 }

@@ -1,6 +1,7 @@
 /*
  * db.h - one database (of 16) of one shard: a chained hash table keyed by the
- * cached xxh3 hash, plus a vector of the entries that have an expiry.
+ * cached xxh3 hash (the shared engine, core/ds/hashtable.h), plus a vector of
+ * the entries that have an expiry.
  *
  * Owner: the shard thread. Nothing here is thread-safe; nothing needs to be.
  *
