@@ -182,15 +182,14 @@ static void bkey_maybe_free(struct block_table *t, struct bkey *k)
 
 static int waits_on_source_only(const struct command *cmd)
 {
-    return cmd->handler == cmd_blmove || cmd->handler == cmd_brpoplpush;
+    return (cmd->flags & CMD_BLOCK_SOURCE) != 0;
 }
 
 /* The type a key must hold to serve a blocked command (Redis serves a
  * ready key only to the clients blocked for its type). */
 static int waited_type(const struct command *cmd)
 {
-    cmd_handler *h = cmd->handler;
-    return h == cmd_bzpopmin || h == cmd_bzpopmax || h == cmd_bzmpop ? OBJ_ZSET : OBJ_LIST;
+    return (cmd->flags & CMD_BLOCK_ZSET) ? OBJ_ZSET : OBJ_LIST;
 }
 
 int blocking_key_serves(struct shard *s, const struct subreq *sub, int dbid, uint64_t hash, const char *key,
@@ -357,7 +356,7 @@ void blocking_signal_command(struct shard *s, int dbid, const struct command *cm
     int idx_small[16];
     int *idx = argc <= 16 ? idx_small : malloc(sizeof(int) * argc);
     int n = command_key_positions(cmd, argc, argv, idx, argc);
-    if (n == 0 || cmd->handler == cmd_move || cmd->handler == cmd_copy) {
+    if (n == 0 || (cmd->flags & CMD_OTHER_DB)) {
         /* SWAPDB (no keys), MOVE and COPY ... DB (keys land in another db):
          * every waiting key may have data now; those that have none block
          * again when their handlers run. */

@@ -1841,41 +1841,46 @@ static void block_prepare(struct shard *s, struct request *r)
 
 static enum custom_kind custom_kind_of(const struct command *cmd)
 {
-    if (cmd->handler == cmd_msetnx)
+    switch (cmd->engine) {
+    case ENGINE_MSETNX:
         return CUSTOM_MSETNX;
-    if (cmd->handler == cmd_rename)
+    case ENGINE_RENAME:
         return CUSTOM_RENAME;
-    if (cmd->handler == cmd_renamenx)
+    case ENGINE_RENAMENX:
         return CUSTOM_RENAMENX;
-    if (cmd->handler == cmd_copy)
+    case ENGINE_COPY:
         return CUSTOM_COPY;
-    return CUSTOM_GATHER;
+    default:
+        return CUSTOM_GATHER;
+    }
 }
 
-/* INFO and CLIENT LIST/KILL need every shard; other local commands run
- * inline. Replies an error and returns -1 for bad CLIENT LIST filters. */
-static int local_custom_kind(const struct command *cmd, int argc, const struct arg *argv, const char **err, char *msg,
-                             size_t msglen)
+/* INFO, CLIENT LIST/KILL/UNBLOCK and CONFIG RESETSTAT need every shard
+ * (the engine of the command's table entry, or of its subcommand's: subcmd
+ * is the subcommand's entry or NULL); other local commands run inline. Sets
+ * *err to Redis's error text for bad CLIENT arguments, checked once here so
+ * every shard sees valid ones. */
+static int local_custom_kind(const struct command *cmd, const struct command *subcmd, int argc, const struct arg *argv,
+                             const char **err, char *msg, size_t msglen)
 {
-    enum custom_kind kind = CUSTOM_NONE;
     *err = NULL;
-    if (cmd->handler == cmd_info)
-        kind = CUSTOM_INFO;
-    else if (cmd->handler == cmd_client && argc >= 2 && arg_is(&argv[1], "list"))
-        kind = CUSTOM_CLIENT_LIST;
-    else if (cmd->handler == cmd_client && argc >= 3 && arg_is(&argv[1], "kill"))
-        kind = CUSTOM_CLIENT_KILL;
-    else if (cmd->handler == cmd_config && argc == 2 && arg_is(&argv[1], "resetstat"))
-        kind = CUSTOM_RESETSTAT;
-    else if (cmd->handler == cmd_client && argc >= 3 && arg_is(&argv[1], "unblock")) {
-        kind = CUSTOM_CLIENT_UNBLOCK;
-        *err = client_unblock_check(argc, argv, msg, msglen);
-    }
-    if (kind == CUSTOM_CLIENT_KILL)
-        *err = client_kill_check(argc, argv, msg, msglen);
-    if (kind == CUSTOM_CLIENT_LIST) /* checked once here, so every shard sees valid filters */
+    switch ((subcmd ? subcmd : cmd)->engine) {
+    case ENGINE_INFO:
+        return CUSTOM_INFO;
+    case ENGINE_CLIENT_LIST:
         *err = client_list_check(argc, argv, msg, msglen);
-    return kind;
+        return CUSTOM_CLIENT_LIST;
+    case ENGINE_CLIENT_KILL:
+        *err = client_kill_check(argc, argv, msg, msglen);
+        return CUSTOM_CLIENT_KILL;
+    case ENGINE_CLIENT_UNBLOCK:
+        *err = client_unblock_check(argc, argv, msg, msglen);
+        return CUSTOM_CLIENT_UNBLOCK;
+    case ENGINE_RESETSTAT:
+        return CUSTOM_RESETSTAT;
+    default:
+        return CUSTOM_NONE;
+    }
 }
 
 /* Hashes the key arguments once: keypos, hashes[argc], shard_of[argc].
@@ -1907,7 +1912,7 @@ static inline __attribute__((always_inline)) int route_keys(struct shard *s, con
     }
     if (nkeys == 0) {
         *target = s->id;
-        if (cmd->handler == cmd_scan && argc >= 2) { /* the cursor names the shard */
+        if (cmd->engine == ENGINE_SCAN && argc >= 2) { /* the cursor names the shard */
             unsigned long long cursor;
             if (string2ull(argv[1].ptr, argv[1].len, &cursor) && (int)(cursor & (MAX_THREADS - 1)) < nshards)
                 *target = (int)(cursor & (MAX_THREADS - 1));
@@ -1972,8 +1977,7 @@ void dispatch_cut(struct shard *s, const char *command)
 /* Commands that change the whole keyspace run behind a global barrier. */
 static int needs_barrier(const struct command *cmd)
 {
-    return cmd->handler == cmd_flushall || cmd->handler == cmd_flushdb || cmd->handler == cmd_swapdb ||
-           cmd->handler == cmd_save || cmd->handler == cmd_bgsave || cmd->handler == cmd_bgrewriteaof;
+    return (cmd->flags & CMD_GLOBAL_BARRIER) != 0;
 }
 
 /* Routes a keyed request whose hashes and shards are filled in: one shard,
@@ -1983,7 +1987,7 @@ static void request_route_keys(struct shard *s, struct request *r, int target, i
 {
     struct client *c = r->client;
     if (!multi) {
-        if (r->cmd->handler == cmd_scan && s->srv->nshards > 1) {
+        if (r->cmd->engine == ENGINE_SCAN && s->srv->nshards > 1) {
             r->shard_of[0] = target; /* argv[0] is never a key: its slot carries SCAN's shard */
             custom_start(s, r, CUSTOM_SCAN);
             return;
@@ -2040,7 +2044,9 @@ static void exec_start_child(struct shard *s, struct request *r, struct request 
     if (cmd->route == ROUTE_LOCAL) {
         const char *err;
         char msg[200];
-        enum custom_kind kind = local_custom_kind(cmd, q->argc, q->argv, &err, msg, sizeof(msg));
+        const struct command *subcmd =
+            cmd->subcommands && q->argc >= 2 ? command_lookup_sub(cmd, q->argv[1].ptr, q->argv[1].len) : NULL;
+        enum custom_kind kind = local_custom_kind(cmd, subcmd, q->argc, q->argv, &err, msg, sizeof(msg));
         if (err) {
             reply_error(&q->reply, err);
         } else if (kind != CUSTOM_NONE) {
@@ -2143,14 +2149,13 @@ static void exec_start(struct shard *s, struct request *r)
 /* Commands that run at once even between MULTI and EXEC (Redis's list). */
 static int runs_inside_multi(const struct command *cmd)
 {
-    cmd_handler *h = cmd->handler;
-    return h == cmd_exec || h == cmd_discard || h == cmd_multi || h == cmd_watch || h == cmd_quit || h == cmd_reset;
+    return (cmd->flags & CMD_RUNS_IN_MULTI) != 0;
 }
 
+/* MULTI, EXEC, DISCARD, WATCH, UNWATCH, RESET: carried out by dispatch_multi. */
 static int is_transaction_command(const struct command *cmd)
 {
-    cmd_handler *h = cmd->handler;
-    return h == cmd_multi || h == cmd_exec || h == cmd_discard || h == cmd_watch || h == cmd_unwatch || h == cmd_reset;
+    return cmd->engine >= ENGINE_MULTI && cmd->engine <= ENGINE_RESET;
 }
 
 /* MULTI, EXEC, DISCARD, WATCH, UNWATCH and queueing inside MULTI. Returns 1
@@ -2169,7 +2174,7 @@ static int queued_write(const struct client *c)
 static int dispatch_multi(struct client *c, const struct command *cmd, int argc, const struct arg *argv)
 {
     struct shard *s = c->shard;
-    cmd_handler *h = cmd->handler;
+    enum cmd_engine h = cmd->engine;
     if (c->in_multi && !runs_inside_multi(cmd)) {
         if (cmd->flags & CMD_NO_MULTI) {
             shard_command_stat(s, cmd, argc, argv)->rejected++;
@@ -2195,26 +2200,26 @@ static int dispatch_multi(struct client *c, const struct command *cmd, int argc,
         reply_ready(c, req, out, before);
         return 1;
     }
-    if (h == cmd_multi) {
+    if (h == ENGINE_MULTI) {
         if (c->in_multi) {
             dispatch_reply_error(c, "ERR MULTI calls can not be nested");
             return 1;
         }
         c->in_multi = 1;
-    } else if (h == cmd_discard) {
+    } else if (h == ENGINE_DISCARD) {
         if (!c->in_multi) {
             dispatch_reply_error(c, "ERR DISCARD without MULTI");
             return 1;
         }
         client_discard_multi(c);
         client_unwatch_all(c);
-    } else if (h == cmd_unwatch) {
+    } else if (h == ENGINE_UNWATCH) {
         client_unwatch_all(c);
-    } else if (h == cmd_reset) {
+    } else if (h == ENGINE_RESET) {
         client_discard_multi(c);
         client_unwatch_all(c);
         return 0; /* RESET itself runs inline */
-    } else if (h == cmd_watch) {
+    } else if (h == ENGINE_WATCH) {
         if (c->in_multi) {
             dispatch_reply_error(c, "ERR WATCH inside MULTI is not allowed");
             return 1;
@@ -2232,7 +2237,7 @@ static int dispatch_multi(struct client *c, const struct command *cmd, int argc,
         c->barrier = r;
         subs_launch(s, r);
         return 1;
-    } else if (h == cmd_exec) {
+    } else if (h == ENGINE_EXEC) {
         if (!c->in_multi) {
             dispatch_reply_error(c, "ERR EXEC without MULTI");
             return 1;
@@ -2342,7 +2347,7 @@ static inline __attribute__((always_inline)) void dispatch_one(struct client *c,
     if (!command_arity_ok(cmd, argc) || (!c->in_multi && !key_groups_ok(cmd, argc))) {
         c->multi_dirty |= c->in_multi;
         shard_command_stat(s, cmd, argc, argv)->rejected++;
-        if (cmd->handler == cmd_exec) {
+        if (cmd->engine == ENGINE_EXEC) {
             /* Redis: a rejected EXEC discards the transaction. */
             client_discard_multi(c);
             client_unwatch_all(c);
@@ -2402,8 +2407,7 @@ static inline __attribute__((always_inline)) void dispatch_one(struct client *c,
             return;
         }
     }
-    if (__builtin_expect(cmd->handler == cmd_flushall || cmd->handler == cmd_flushdb || cmd->handler == cmd_shutdown,
-                         0))
+    if (__builtin_expect(cmd->flags & CMD_AUDIT, 0))
         audit_log(c, "admin", "command=%s", cmd->name);
     if ((cmd->flags & CMD_DENYOOM) && evict_refuse_write(s->cfg, s->now_ms)) {
         c->multi_dirty |= c->in_multi;
@@ -2413,7 +2417,7 @@ static inline __attribute__((always_inline)) void dispatch_one(struct client *c,
     }
     /* stop-writes-on-bgsave-error: after a failed snapshot, commands that
      * may write (and PING, as Redis 7.0) get MISCONF until a save works. */
-    if (((cmd->flags & CMD_WRITE) || cmd->handler == cmd_ping) && snap_writes_refused(s->srv)) {
+    if ((cmd->flags & (CMD_WRITE | CMD_MISCONF)) && snap_writes_refused(s->srv)) {
         c->multi_dirty |= c->in_multi;
         shard_command_stat(s, cmd, argc, argv)->rejected++;
         dispatch_reply_error(c, ERR_MISCONF);
@@ -2438,11 +2442,11 @@ static inline __attribute__((always_inline)) void dispatch_one(struct client *c,
      * good replicas, as Redis's checkGoodReplicasStatus. shardis has none yet
      * (replication: issue 20), so it accepts no write while it is set. EXEC
      * counts as a write when it queued one and discards the transaction. */
-    if (((cmd->flags & CMD_WRITE) || cmd->handler == cmd_exec) &&
+    if (((cmd->flags & CMD_WRITE) || cmd->engine == ENGINE_EXEC) &&
         __builtin_expect(s->cfg->min_replicas_to_write > 0, 0) && s->cfg->min_replicas_max_lag > 0 &&
         ((cmd->flags & CMD_WRITE) || queued_write(c))) {
         shard_command_stat(s, cmd, argc, argv)->rejected++;
-        if (cmd->handler == cmd_exec) {
+        if (cmd->engine == ENGINE_EXEC) {
             client_discard_multi(c);
             client_unwatch_all(c);
             dispatch_reply_error(c, "EXECABORT Transaction discarded because of: " ERR_NOREPLICAS);
@@ -2467,7 +2471,7 @@ static inline __attribute__((always_inline)) void dispatch_one(struct client *c,
     if (cmd->route == ROUTE_LOCAL) {
         const char *err;
         char msg[200];
-        enum custom_kind kind = local_custom_kind(cmd, argc, argv, &err, msg, sizeof(msg));
+        enum custom_kind kind = local_custom_kind(cmd, subcmd, argc, argv, &err, msg, sizeof(msg));
         if (err) {
             dispatch_reply_error(c, err);
             return;
@@ -2483,14 +2487,14 @@ static inline __attribute__((always_inline)) void dispatch_one(struct client *c,
 
     if (cmd->route == ROUTE_ALL) {
         int n = s->srv->nshards;
-        if (cmd->handler == cmd_save || cmd->handler == cmd_bgsave || cmd->handler == cmd_bgrewriteaof) {
+        if (cmd->flags & CMD_CUT) {
             /* One snapshot at a time: claim the slot (and fix the epoch)
              * before the barrier; the shards take the cut under it. */
             const char *reply;
             int is_error;
-            int go = cmd->handler == cmd_bgrewriteaof
+            int go = cmd->engine == ENGINE_BGREWRITEAOF
                          ? aof_command_prepare(s->srv, &reply, &is_error)
-                         : snap_command_prepare(s->srv, cmd->handler == cmd_save, argc, argv, &reply, &is_error);
+                         : snap_command_prepare(s->srv, cmd->engine == ENGINE_SAVE, argc, argv, &reply, &is_error);
             if (!go) {
                 if (is_error) {
                     dispatch_reply_error(c, reply);
@@ -2534,7 +2538,7 @@ static inline __attribute__((always_inline)) void dispatch_one(struct client *c,
     int nkeys = route_keys(s, cmd, argc, argv, keypos, hashes, shard_of, &target, &multi);
     if (!multi && nkeys > 1)
         s->stats.txn_single_shard++;
-    int scan_remote = nkeys == 0 && cmd->handler == cmd_scan && s->srv->nshards > 1;
+    int scan_remote = nkeys == 0 && cmd->engine == ENGINE_SCAN && s->srv->nshards > 1;
     if (!multi && !scan_remote && target == s->id && !(cmd->flags & CMD_BLOCKING) &&
         (locktab_idle(s->locks) || !shard_keys_locked(s, cmd, argc, argv, hashes))) {
         run_inline(s, c, cmd, argc, argv, hashes, 0);
