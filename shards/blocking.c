@@ -20,14 +20,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/base/util.h"
 #include "core/commands/command.h"
 #include "core/types/db.h"
+#include "core/types/object.h"
 #include "shards/dispatch.h"
 #include "shards/request.h"
-#include "core/types/object.h"
 #include "shards/shard.h"
 #include "shards/txn.h"
-#include "core/base/util.h"
 
 struct bkey;
 struct blocked;

@@ -21,23 +21,23 @@
 #include <jemalloc/jemalloc.h>
 #endif
 
-#include "security/acl.h"
-#include "persist/aof_log.h"
-#include "security/audit.h"
-#include "core/commands/command.h"
 #include "core/base/config.h"
-#include "net/conn.h"
-#include "shards/request.h"
-#include "shards/dispatch.h"
+#include "core/base/log.h"
+#include "core/base/server.h"
+#include "core/base/util.h"
+#include "core/commands/command.h"
 #include "core/types/evict.h"
 #include "core/types/lazyfree.h"
-#include "core/base/log.h"
 #include "core/types/object.h"
-#include "core/base/server.h"
-#include "shards/shard.h"
-#include "persist/snapshot.h"
+#include "net/conn.h"
 #include "net/tls.h"
-#include "core/base/util.h"
+#include "persist/aof_log.h"
+#include "persist/snapshot.h"
+#include "security/acl.h"
+#include "security/audit.h"
+#include "shards/dispatch.h"
+#include "shards/request.h"
+#include "shards/shard.h"
 
 void cmd_ping(struct cmd_ctx *c)
 {
