@@ -1,5 +1,17 @@
 /*
- * blocking.c - clients blocked on keys of one shard (see blocking.h).
+ * blocking.c - clients blocked on keys of one shard (see blocking.h); the
+ * coordinator's side of a command blocked on several shards is
+ * shards/block_wait.c.
+ *
+ * Thread: the shard thread that owns the keys; nothing here is shared. It
+ * speaks with coordinators only by completing parked sub-requests (reply,
+ * BLOCK_READY, BLOCK_TIMEOUT, BLOCK_CANCELLED) and by SUB_UNBLOCK, which
+ * cancels a parked one by its block_seq.
+ *
+ * What a waiter waits for comes from the command table: CMD_BLOCK_SOURCE
+ * (BLMOVE, BRPOPLPUSH wait on their source key only), CMD_BLOCK_ZSET (a
+ * sorted set, else a list); a write flagged CMD_OTHER_DB (MOVE, COPY) or
+ * without keys (SWAPDB) may fill any waited key and signals them all.
  *
  * Layout: a small chained hash table of the keys that have waiters (struct
  * bkey, keyed by db, hash and bytes), each with a FIFO of waits; a parked
