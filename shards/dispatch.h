@@ -38,7 +38,8 @@ int dispatch_client_unblock(struct client *c, int error);
 /* Frees a request and its sub-requests. */
 void request_free(struct request *r);
 
-/* INFO and CLIENT (shards/cmd_server.c) render from every shard's data. */
+/* INFO (shards/cmd_info.c) and CLIENT (shards/cmd_server.c) render from every
+ * shard's data. */
 void info_render(struct buf *out, int resp, const struct arg *argv, int argc, struct shard *coordinator,
                  const struct shard_info *infos, int n);
 /* Samples the memory figures of INFO (peak, startup); shard 0's cron. */

@@ -370,7 +370,10 @@ void request_finish(struct request *r)
             const struct subreq *sub = &r->subs[i];
             const struct command *cmd = sub->argc > 0 ? command_lookup(sub->argv[0].ptr, sub->argv[0].len) : NULL;
             /* a part run here: its keys are not at risk now, so they were
-             * not when it ran (the set only grows while the log fails) */
+             * not when it ran (the set only grows while the log fails). The
+             * handler check is generic, not a choice by command: the part
+             * must run the handler its name says (not a step's helper such
+             * as MSETNX's EXISTS) for that command's key specs to apply. */
             r->log_free =
                 sub->op == SUB_INFO || (sub->op == SUB_HANDLER && cmd && cmd->handler == sub->handler &&
                                         (sub->shard != s->id || aof_read_is_durable(s, cmd, sub->argc, sub->argv)));

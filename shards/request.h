@@ -75,6 +75,7 @@ struct request {
  * command queued by MULTI); request_new also appends it to the FIFO. */
 struct request *request_alloc(struct client *c, const struct command *cmd, int argc, const struct arg *argv);
 struct request *request_new(struct client *c, const struct command *cmd, int argc, const struct arg *argv);
+/* (request_free, used outside the dispatcher, is declared in dispatch.h.) */
 void subs_free(struct request *r);
 void watched_free(struct watch_key *w, int n);
 /* The sub-requests of the next step: n of them, each running r's handler
