@@ -268,7 +268,7 @@ void request_route_keys(struct shard *s, struct request *r, int target, int mult
         }
         return;
     }
-    c->paused = 1; /* barrier: see the transactions section */
+    c->paused = 1; /* barrier: see shards/txn_coordinator.h */
     c->barrier = r;
     txn_begin_command(s, r, route_keys_body ? body_keys : body_custom);
 }

@@ -21,8 +21,9 @@
  *
  * Invariants: a queued command was checked (arity, ACL, ...) when it was
  * queued and is counted in commandstats when EXEC runs it; the client is
- * paused from EXEC until its locks are held (and to its end when run in
- * turn); watched keys are unregistered exactly once.
+ * paused from EXEC until its locks are held (a one-hop EXEC, and one run in
+ * turn, to its end: a SELECT inside changes the db of the commands parsed
+ * after it); watched keys are unregistered exactly once.
  */
 #include <stdlib.h>
 #include <string.h>
