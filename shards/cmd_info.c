@@ -9,7 +9,6 @@
  * shard 0's cron; the samples it writes are atomics read by any thread.
  * cmd_info (the handler) is reached only if the dispatcher did not gather.
  */
-#include <ctype.h>
 #include <malloc.h>
 #include <stdarg.h>
 #include <stdatomic.h>

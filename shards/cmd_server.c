@@ -14,19 +14,12 @@
  * (client_*_check) on the client's thread.
  */
 #include <ctype.h>
-#include <malloc.h>
-#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
-#include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
-#ifdef SHARDIS_JEMALLOC
-#include <jemalloc/jemalloc.h>
-#endif
 
 #include "core/base/config.h"
 #include "core/base/log.h"
