@@ -13,10 +13,12 @@
  *   - CUSTOM_BLOCK_WAIT (shards/block_wait.c), the EXEC and WATCH kinds
  *     (shards/txn_exec.c) are completed by their own files.
  *
- * Thread: the client's thread. Cross-shard steps of a command run inside a
- * transaction (shards/txn_coordinator.c): its keys are locked on every
+ * Thread: the client's thread. The steps of a multi-key command run inside
+ * a transaction (shards/txn_coordinator.c): its keys are locked on every
  * shard before the first step, so the steps are atomic against other
- * clients. The client stops parsing (barrier) until the locks are held.
+ * clients; the client stops parsing (barrier) until the locks are held.
+ * SCAN and the every-shard keyless commands take no locks (SCAN's
+ * guarantees are per shard, as Redis's are per table).
  *
  * Protocol: SUB_HANDLER (a handler on the shard's keys), SUB_TAKE / SUB_DUP
  * (an entry moved or copied out, carried in sub->entry), SUB_PUT (an entry
