@@ -1,5 +1,17 @@
 /*
- * blocking.c - clients blocked on keys of one shard (see blocking.h).
+ * blocking.c - clients blocked on keys of one shard (see blocking.h); the
+ * coordinator's side of a command blocked on several shards is
+ * shards/block_wait.c.
+ *
+ * Thread: the shard thread that owns the keys; nothing here is shared. It
+ * speaks with coordinators only by completing parked sub-requests (reply,
+ * BLOCK_READY, BLOCK_TIMEOUT, BLOCK_CANCELLED) and by SUB_UNBLOCK, which
+ * cancels a parked one by its block_seq.
+ *
+ * What a waiter waits for comes from the command table: CMD_BLOCK_SOURCE
+ * (BLMOVE, BRPOPLPUSH wait on their source key only), CMD_BLOCK_ZSET (a
+ * sorted set, else a list); a write flagged CMD_OTHER_DB (MOVE, COPY) or
+ * without keys (SWAPDB) may fill any waited key and signals them all.
  *
  * Layout: a small chained hash table of the keys that have waiters (struct
  * bkey, keyed by db, hash and bytes), each with a FIFO of waits; a parked
@@ -20,14 +32,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/base/util.h"
 #include "core/commands/command.h"
 #include "core/types/db.h"
+#include "core/types/object.h"
 #include "shards/dispatch.h"
 #include "shards/request.h"
-#include "core/types/object.h"
 #include "shards/shard.h"
 #include "shards/txn.h"
-#include "core/base/util.h"
 
 struct bkey;
 struct blocked;
@@ -182,15 +194,14 @@ static void bkey_maybe_free(struct block_table *t, struct bkey *k)
 
 static int waits_on_source_only(const struct command *cmd)
 {
-    return cmd->handler == cmd_blmove || cmd->handler == cmd_brpoplpush;
+    return (cmd->flags & CMD_BLOCK_SOURCE) != 0;
 }
 
 /* The type a key must hold to serve a blocked command (Redis serves a
  * ready key only to the clients blocked for its type). */
 static int waited_type(const struct command *cmd)
 {
-    cmd_handler *h = cmd->handler;
-    return h == cmd_bzpopmin || h == cmd_bzpopmax || h == cmd_bzmpop ? OBJ_ZSET : OBJ_LIST;
+    return (cmd->flags & CMD_BLOCK_ZSET) ? OBJ_ZSET : OBJ_LIST;
 }
 
 int blocking_key_serves(struct shard *s, const struct subreq *sub, int dbid, uint64_t hash, const char *key,
@@ -357,7 +368,7 @@ void blocking_signal_command(struct shard *s, int dbid, const struct command *cm
     int idx_small[16];
     int *idx = argc <= 16 ? idx_small : malloc(sizeof(int) * argc);
     int n = command_key_positions(cmd, argc, argv, idx, argc);
-    if (n == 0 || cmd->handler == cmd_move || cmd->handler == cmd_copy) {
+    if (n == 0 || (cmd->flags & CMD_OTHER_DB)) {
         /* SWAPDB (no keys), MOVE and COPY ... DB (keys land in another db):
          * every waiting key may have data now; those that have none block
          * again when their handlers run. */

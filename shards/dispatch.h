@@ -1,9 +1,13 @@
 /*
  * dispatch.h - from a parsed command to its reply: routing by key shard,
  * the inline fast path, splitting multi-key commands, fan-out to every shard,
- * multi-step commands whose keys live on different shards, and the merge of
- * sub-replies. Runs on the thread that owns the client (the coordinator),
- * except shard_run_sub, which runs on the destination shard.
+ * multi-step commands whose keys live on different shards, transactions, and
+ * the merge of sub-replies. The interface the rest of shards/ uses; the
+ * dispatcher's files share shards/dispatch_internal.h among themselves.
+ *
+ * Thread: every function here runs on the thread that owns the client (the
+ * coordinator of its requests). The sub-requests it sends run on their
+ * destination shards (shards/shard.c) and come back to dispatch_sub_done.
  */
 #ifndef SHARDIS_DISPATCH_H
 #define SHARDIS_DISPATCH_H
@@ -34,7 +38,8 @@ int dispatch_client_unblock(struct client *c, int error);
 /* Frees a request and its sub-requests. */
 void request_free(struct request *r);
 
-/* INFO and CLIENT (shards/cmd_server.c) render from every shard's data. */
+/* INFO (shards/cmd_info.c) and CLIENT (shards/cmd_server.c) render from every
+ * shard's data. */
 void info_render(struct buf *out, int resp, const struct arg *argv, int argc, struct shard *coordinator,
                  const struct shard_info *infos, int n);
 /* Samples the memory figures of INFO (peak, startup); shard 0's cron. */

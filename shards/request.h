@@ -1,12 +1,14 @@
 /*
  * request.h - one command of a client on its way through the engine: the
  * copy of its arguments, its sub-requests on other shards, the state of a
- * multi-step command, of a transaction (EXEC) and of a blocking command.
+ * multi-step command, of a transaction (EXEC) and of a blocking command;
+ * and its life cycle (shards/request.c).
  *
- * Owner: the thread of the client's connection. Other shards reach a request
- * only through its sub-requests' buffers (shards/shard.h, struct subreq);
- * it is freed when its reply has moved to the client's output and no
- * sub-request is in flight (`pending` 0).
+ * Owner: the thread of the client's connection (the coordinator). Other
+ * shards reach a request only through its sub-requests' buffers
+ * (shards/shard.h, struct subreq), which travel over the SPSC rings and
+ * come back to dispatch_sub_done; it is freed when its reply has moved to
+ * the client's output and no sub-request is in flight (`pending` 0).
  */
 #ifndef SHARDIS_REQUEST_H
 #define SHARDIS_REQUEST_H
@@ -66,5 +68,43 @@ struct request {
     int silent;    /* CLIENT REPLY OFF/SKIP: the reply is dropped, not sent */
     int unblocked; /* CLIENT UNBLOCK: 1 reply the timeout, 2 the UNBLOCKED error */
 };
+
+/* ---- life cycle (shards/request.c; the client's thread only) ---- */
+
+/* A request with copies of the arguments, not in the client's FIFO (a
+ * command queued by MULTI); request_new also appends it to the FIFO. */
+struct request *request_alloc(struct client *c, const struct command *cmd, int argc, const struct arg *argv);
+struct request *request_new(struct client *c, const struct command *cmd, int argc, const struct arg *argv);
+/* (request_free, used outside the dispatcher, is declared in dispatch.h.) */
+void subs_free(struct request *r);
+void watched_free(struct watch_key *w, int n);
+/* The sub-requests of the next step: n of them, each running r's handler
+ * on r's arguments until the caller changes them. */
+struct subreq *subs_alloc(struct request *r, int n);
+/* Sends every sub-request of the current step (remote ones into batches,
+ * local ones run now or wait for locks). Nothing of r may be used after
+ * this call: local completion may finish and free it. */
+void subs_launch(struct shard *s, struct request *r);
+/* One sub-request per shard holding "name key [companions]..." for its keys
+ * (with_companions 0: the keys only). Returns the number of subs. */
+int split_by_shard(struct request *r, const int *keypos, int nkeys, int with_companions, cmd_handler *handler,
+                   struct shard *s);
+struct subreq *single_sub(struct request *r, int shard, enum sub_op op, cmd_handler *handler);
+/* The sub-request's own argv: name + the arguments idx[0..n) of r. */
+void sub_set_args(struct subreq *sub, struct request *r, const int *idx, int n);
+/* Key positions of r (every one, or each key name once). */
+int all_keys(struct request *r, int *keypos, int max);
+int distinct_keys(struct request *r, int *keypos);
+/* Every sub-request of the current step is back: next step or finish. */
+void request_step_done(struct shard *s, struct request *r);
+/* The body is done: unwatch (EXEC), unlock (transaction), then finish or
+ * wait for a blocking command's keys. */
+void request_body_finished(struct shard *s, struct request *r);
+void request_finish_or_wait(struct shard *s, struct request *r);
+/* The reply is final: counts it, flushes the FIFO, may free r and c. */
+void request_finish(struct request *r);
+/* A paused client parses again once no barrier holds it and its backlog is
+ * small. */
+void client_maybe_resume(struct client *c);
 
 #endif

@@ -1,5 +1,7 @@
 /*
- * txn.c - the per-shard lock table and WATCH table, see txn.h.
+ * txn.c - the per-shard lock table and WATCH table, see txn.h (the
+ * participant's side; the coordinator's is txn_coordinator.c and
+ * txn_exec.c).
  *
  * Owner: one shard thread per instance; nothing here is shared or atomic.
  *

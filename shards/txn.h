@@ -1,7 +1,10 @@
 /*
  * txn.h - the two per-shard tables transactions need: the lock table (VLL-style
  * intent locks on key hashes with one FIFO wait queue) and the WATCH table
- * (versions of watched keys).
+ * (versions of watched keys): the participant's side of a transaction.
+ * The coordinator's side is shards/txn_coordinator.c (locking protocol) and
+ * shards/txn_exec.c (MULTI, WATCH, EXEC); the shard applies SUB_LOCK,
+ * SUB_UNLOCK, SUB_WATCH and SUB_EXEC to these tables in shards/shard.c.
  *
  * Owner: one shard thread per instance. Nothing is atomic and nothing is
  * locked; the tables are never touched by another thread.

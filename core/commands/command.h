@@ -68,6 +68,46 @@ enum cmd_flags {
     CMD_ALLOW_BUSY = 1 << 16,
     CMD_MOVABLE_KEYS = 1 << 17, /* key positions depend on arguments (getkeys) */
     CMD_PROTECTED = 1 << 18,    /* refused unless enable-<name>-command allows it (checked before AUTH) */
+    /* Engine flags: how the dispatcher (shards/) treats the command; never
+     * shown by COMMAND INFO. */
+    CMD_GLOBAL_BARRIER = 1 << 19, /* runs behind a global barrier on every shard (FLUSHALL, SWAPDB, SAVE ...) */
+    CMD_CUT = 1 << 20,            /* claims the snapshot/rewrite slot before its barrier (SAVE, BGSAVE, BGREWRITEAOF) */
+    CMD_AUDIT = 1 << 21,          /* written to the audit log when run (FLUSHALL, FLUSHDB, SHUTDOWN) */
+    CMD_MISCONF = 1 << 22,        /* refused like a write after a failed snapshot (PING, as Redis 7.0) */
+    CMD_RUNS_IN_MULTI = 1 << 23,  /* runs at once between MULTI and EXEC, not queued (EXEC, WATCH, QUIT ...) */
+    CMD_BLOCK_SOURCE = 1 << 24,   /* blocking: waits on its first key only (BLMOVE, BRPOPLPUSH) */
+    CMD_BLOCK_ZSET = 1 << 25,     /* blocking: waits for a sorted set (BZPOPMIN ...), else a list */
+    CMD_OTHER_DB = 1 << 26,       /* may write its key into another db (MOVE, COPY ... DB) */
+};
+
+/* The dispatcher's machinery for a command beyond its route (shards/): one
+ * value per entry, subcommand entries included (CLIENT LIST). */
+enum cmd_engine {
+    ENGINE_PLAIN = 0, /* the handler, where `route` says */
+    /* ROUTE_CUSTOM whose keys span shards: the multi-step commands
+     * (shards/multistep.c); any other ROUTE_CUSTOM gathers its keys */
+    ENGINE_MSETNX,
+    ENGINE_RENAME,
+    ENGINE_RENAMENX,
+    ENGINE_COPY,
+    ENGINE_SCAN, /* keyless; the cursor names the shard */
+    /* ROUTE_LOCAL that needs every shard's data */
+    ENGINE_INFO,
+    ENGINE_CLIENT_LIST,
+    ENGINE_CLIENT_KILL,
+    ENGINE_CLIENT_UNBLOCK,
+    ENGINE_RESETSTAT,
+    /* transaction control (shards/txn_exec.c) */
+    ENGINE_MULTI,
+    ENGINE_EXEC,
+    ENGINE_DISCARD,
+    ENGINE_WATCH,
+    ENGINE_UNWATCH,
+    ENGINE_RESET,
+    /* cuts (CMD_CUT): which slot, and whether the reply waits */
+    ENGINE_SAVE,
+    ENGINE_BGSAVE,
+    ENGINE_BGREWRITEAOF,
 };
 
 enum cmd_route { ROUTE_LOCAL, ROUTE_KEYS, ROUTE_ALL, ROUTE_CUSTOM };
@@ -164,6 +204,7 @@ struct command {
      * the number of keys, which follow it (ZUNIONSTORE dst 2 a b: first_key
      * 1..last_key 1 is the destination, keynum_arg 2). 0: no count. */
     int keynum_arg;
+    enum cmd_engine engine; /* ENGINE_PLAIN unless the dispatcher does more */
 };
 
 /* The table, terminated by an entry whose name is NULL. */
