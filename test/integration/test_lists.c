@@ -7,7 +7,7 @@
  * both encodings and the conversions between them give the same replies.
  * OBJECT ENCODING answers "quicklist" for every list, as Redis 7.0 does,
  * whether the server holds it as one listpack or as linked nodes (the
- * conversions themselves are checked in test/unit/test_cmd_list.c).
+ * conversions themselves are checked in test/unit/core/commands/test_cmd_list.c).
  *
  * Multi-key commands (LMOVE, RPOPLPUSH, LMPOP, BLPOP ...) use keys without
  * hash tags, so with several threads they usually span shards.

@@ -6,7 +6,7 @@
  * thresholds. OBJECT ENCODING answers Redis 7.0's names: a set held as a
  * listpack (7.2's encoding, which shardis uses inside) is a "hashtable", as
  * every non-intset set is in 7.0; the conversions themselves are checked in
- * test/unit/test_cmd_set.c. Everything must pass against redis-server too. Multi-key commands use plain key
+ * test/unit/core/commands/test_cmd_set.c. Everything must pass against redis-server too. Multi-key commands use plain key
  * names, which spread over shards when the server runs several threads.
  */
 #include <criterion/criterion.h>

@@ -1,5 +1,5 @@
 /*
- * test_cli.c - the real redis-cli against the server: one-shot commands,
+ * test_redis_cli.c - the real redis-cli against the server: one-shot commands,
  * --pipe mass insertion, --scan, -n, -x. redis-cli prints in its "raw" form
  * when stdout is not a terminal (a pipe here), so outputs are exact strings.
  *

@@ -1,5 +1,5 @@
 /*
- * test_txn.c - isolation of multi-key commands and transactions under
+ * test_isolation.c - isolation of multi-key commands and transactions under
  * concurrent clients.
  *
  * Why: a thread-per-core server splits the keyspace over shard threads, so

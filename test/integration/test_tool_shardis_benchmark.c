@@ -1,5 +1,5 @@
 /*
- * test_tool_bench.c - shardis-benchmark ($SHARDIS_BENCH_TOOL) against a real
+ * test_tool_shardis_benchmark.c - shardis-benchmark ($SHARDIS_BENCH_TOOL) against a real
  * server: the requests it says it sent are what the server counted (INFO
  * commandstats), open-loop --rate delivers the asked rate, --json parses and
  * holds every documented field, --csv, error replies, RESP3 + --dbnum, the

@@ -1,5 +1,5 @@
 /*
- * test_tool_cli.c - shardis-cli against a real server: one-shot commands and
+ * test_tool_shardis_cli.c - shardis-cli against a real server: one-shot commands and
  * reply formatting (raw, --no-raw, RESP3, CSV), exit codes and stderr,
  * -x, -r, -u, commands from stdin, --pipe with errors, --scan, --latency,
  * --bigkeys, --stat, the interactive mode through a pseudo-terminal (history,

@@ -1,5 +1,5 @@
 /*
- * test_clients.c - many clients at once: 1,000 concurrent connections, 8
+ * test_many_clients.c - many clients at once: 1,000 concurrent connections, 8
  * threads hammering overlapping counters, connection churn, and writes by
  * one connection seen at once by another (connections land on different
  * shard threads through SO_REUSEPORT).
