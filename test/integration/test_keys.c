@@ -13,19 +13,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "checks.h"
 #include "client.h"
 #include "server.h"
 
 TestSuite(keys, .init = server_suite_init, .fini = server_suite_fini, .timeout = 60);
-
-static long long int_reply(redisContext *c, const char *command, const char *key)
-{
-    redisReply *r = cmd(c, "%s %s", command, key);
-    cr_assert(r->type == REDIS_REPLY_INTEGER, "%s %s: expected an integer, got %s", command, key, describe_reply(r));
-    long long v = r->integer;
-    freeReplyObject(r);
-    return v;
-}
 
 Test(keys, del_exists_touch_unlink_many)
 {
@@ -88,7 +80,7 @@ Test(keys, rename_basic)
     /* The TTL travels with the value; a TTL on the old destination does not stay. */
     expect_status(cmd(c, "SET t v EX 100"), "OK");
     expect_status(cmd(c, "RENAME t t2"), "OK");
-    long long ttl = int_reply(c, "TTL", "t2");
+    long long ttl = int_reply(c, "TTL %s", "t2");
     cr_assert(ttl >= 95 && ttl <= 100, "TTL after RENAME: %lld", ttl);
     expect_status(cmd(c, "SET d v EX 100"), "OK");
     expect_status(cmd(c, "RENAME c d"), "OK");
@@ -149,7 +141,7 @@ Test(keys, copy)
     expect_status(cmd(c, "SET a hello EX 100"), "OK");
     expect_int(cmd(c, "COPY a b"), 1);
     expect_strs(cmd(c, "MGET a b"), 2, "hello", "hello");
-    long long ttl = int_reply(c, "TTL", "b");
+    long long ttl = int_reply(c, "TTL %s", "b");
     cr_assert(ttl >= 95 && ttl <= 100, "TTL of a copy: %lld", ttl);
     /* The copy is independent. */
     expect_int(cmd(c, "APPEND b !"), 6);
@@ -208,7 +200,7 @@ Test(keys, move)
     expect_int(cmd(c, "EXISTS a"), 0);
     expect_status(cmd(c, "SELECT 1"), "OK");
     expect_str(cmd(c, "GET a"), "v");
-    long long ttl = int_reply(c, "TTL", "a");
+    long long ttl = int_reply(c, "TTL %s", "a");
     cr_assert(ttl >= 95 && ttl <= 100, "TTL after MOVE: %lld", ttl);
     /* The destination exists: nothing moves. */
     expect_status(cmd(c, "SELECT 0"), "OK");

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "checks.h"
 #include "client.h"
 #include "server.h"
 
@@ -28,11 +29,6 @@ TestSuite(lists, .init = server_suite_init, .fini = server_suite_fini, .timeout 
 static void small_nodes(redisContext *c, int fill)
 {
     expect_status(cmd(c, "CONFIG SET list-max-listpack-size %d", fill), "OK");
-}
-
-static void expect_encoding(redisContext *c, const char *key, const char *enc)
-{
-    expect_str(cmd(c, "OBJECT ENCODING %s", key), enc);
 }
 
 /* ---------------- scenarios, run under both encodings ---------------- */

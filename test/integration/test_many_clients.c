@@ -16,30 +16,11 @@
 #include <string.h>
 #include <sys/resource.h>
 
+#include "checks.h"
 #include "client.h"
 #include "server.h"
 
 TestSuite(clients, .init = server_suite_init, .fini = server_suite_fini, .timeout = 120);
-
-static long long connected_clients(redisContext *c)
-{
-    char *info = info_text(c, "clients");
-    char value[32];
-    cr_assert(info_field(info, "connected_clients", value, sizeof(value)), "INFO clients lacks connected_clients");
-    free(info);
-    return atoll(value);
-}
-
-/* Polls INFO clients until connected_clients == want (closes are noticed
- * asynchronously). Returns the last value seen. */
-static long long wait_for_clients(redisContext *c, long long want, long timeout_ms)
-{
-    long long deadline = now_ms() + timeout_ms;
-    long long n;
-    while ((n = connected_clients(c)) != want && now_ms() < deadline)
-        sleep_ms(50);
-    return n;
-}
 
 static void flush_output(redisContext *c)
 {

@@ -6,14 +6,15 @@
  * thresholds. OBJECT ENCODING answers Redis 7.0's names: a set held as a
  * listpack (7.2's encoding, which shardis uses inside) is a "hashtable", as
  * every non-intset set is in 7.0; the conversions themselves are checked in
- * test/unit/core/commands/test_cmd_set.c. Everything must pass against redis-server too. Multi-key commands use plain key
- * names, which spread over shards when the server runs several threads.
+ * test/unit/core/commands/test_cmd_set.c. Everything must pass against redis-server too. Multi-key commands use plain
+ * key names, which spread over shards when the server runs several threads.
  */
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "checks.h"
 #include "client.h"
 #include "resp3.h"
 #include "server.h"
@@ -21,20 +22,6 @@
 TestSuite(sets, .init = server_suite_init, .fini = server_suite_fini, .timeout = 60);
 
 #define WRONGTYPE "WRONGTYPE Operation against a key holding the wrong kind of value"
-
-static void expect_encoding(redisContext *c, const char *key, const char *enc)
-{
-    expect_str(cmd(c, "OBJECT ENCODING %s", key), enc);
-}
-
-static long long int_reply(redisContext *c, const char *format, const char *key)
-{
-    redisReply *r = cmd(c, format, key);
-    cr_assert_eq(r->type, REDIS_REPLY_INTEGER, "%s", describe_reply(r));
-    long long v = r->integer;
-    freeReplyObject(r);
-    return v;
-}
 
 /* SADD key m0 .. m(n-1) where mi = prefix + i, in one command. */
 static void sadd_range(redisContext *c, const char *key, const char *prefix, int from, int n)

@@ -22,6 +22,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "checks.h"
 #include "client.h"
 #include "server.h"
 #include "tls_client.h"
@@ -402,26 +403,6 @@ Test(tls, certificate_cn_logs_in_as_acl_user)
     expect_status(cmd(c, "AUTH pw"), "OK");
     expect_str(cmd(c, "GET cert:k"), "v");
     redisFree(c);
-}
-
-static long long info_ll(redisContext *c, const char *section, const char *field)
-{
-    char *info = info_text(c, section);
-    char value[64];
-    cr_assert(info_field(info, field, value, sizeof(value)), "INFO %s lacks %s", section, field);
-    free(info);
-    return atoll(value);
-}
-
-/* Polls INFO until `want` clients are connected (a closed client is freed
- * by the server shortly after the close). */
-static long long wait_for_clients(redisContext *c, long long want, long timeout_ms)
-{
-    long long deadline = now_ms() + timeout_ms;
-    long long n;
-    while ((n = info_ll(c, "clients", "connected_clients")) != want && now_ms() < deadline)
-        sleep_ms(20);
-    return n;
 }
 
 /* maxclients on the TLS port: Redis writes its error before any handshake,
