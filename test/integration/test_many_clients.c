@@ -18,6 +18,7 @@
 
 #include "checks.h"
 #include "client.h"
+#include "model.h"
 #include "server.h"
 
 TestSuite(clients, .init = server_suite_init, .fini = server_suite_fini, .timeout = 120);
@@ -91,16 +92,6 @@ struct worker {
     char error[512];           /* first problem seen, empty if none */
 };
 
-static uint64_t next_random(uint64_t *state)
-{
-    uint64_t x = *state;
-    x ^= x >> 12;
-    x ^= x << 25;
-    x ^= x >> 27;
-    *state = x;
-    return x * 0x2545F4914F6CDD1DULL;
-}
-
 static void *worker_main(void *arg)
 {
     struct worker *w = arg;
@@ -120,8 +111,8 @@ static void *worker_main(void *arg)
     long long own = 0;
 
     for (int op = 0; op < OPS_PER_THREAD && w->error[0] == '\0'; op++) {
-        int key = (int)(next_random(&state) % COUNTERS);
-        unsigned kind = (unsigned)(next_random(&state) % 4);
+        int key = (int)(xorshift_next(&state) % COUNTERS);
+        unsigned kind = (unsigned)(xorshift_next(&state) % 4);
         redisReply *r;
         if (kind == 0) {
             r = redisCommand(c, "INCR counter:%d", key);

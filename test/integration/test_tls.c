@@ -24,6 +24,7 @@
 
 #include "checks.h"
 #include "client.h"
+#include "proc.h"
 #include "server.h"
 #include "tls_client.h"
 
@@ -46,37 +47,13 @@ ReportHook(POST_ALL)(struct criterion_global_stats *stats)
     tls_certs_remove(&run_certs);
 }
 
-static int free_port(void)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET};
-    inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
-    cr_assert(bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0);
-    socklen_t len = sizeof(a);
-    getsockname(fd, (struct sockaddr *)&a, &len);
-    close(fd);
-    return ntohs(a.sin_port);
-}
-
 /* The certificate paths in the run's directory (see tls_certs_create). */
 static void load_certs(void)
 {
     const char *dir = getenv("SHARDIS_TLS_TEST_DIR");
     cr_assert(dir && dir[0], "no test certificates (see the openssl error above)");
     memset(&certs, 0, sizeof(certs));
-    snprintf(certs.dir, sizeof(certs.dir), "%s", dir);
-#define P(field, file) snprintf(certs.field, sizeof(certs.field), "%s/%s", dir, file)
-    P(ca, "ca.crt");
-    P(server_crt, "server.crt");
-    P(server_key, "server.key");
-    P(client_crt, "client.crt");
-    P(client_key, "client.key");
-    P(other_ca, "other_ca.crt");
-    P(other_client_crt, "other_client.crt");
-    P(other_client_key, "other_client.key");
-    P(other_server_crt, "other_server.crt");
-    P(other_server_key, "other_server.key");
-#undef P
+    tls_certs_paths(&certs, dir);
 }
 
 /* The TLS arguments of the servers started next: a free TLS port,
