@@ -29,6 +29,7 @@
 # appendonly yes and the probe measures GET during BGREWRITEAOF, the cut an
 # automatic rewrite takes; the load then replays the logs).
 set -euo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 SHARDIS_SERVER=${SHARDIS_SERVER:-build/shardis-server}
 REDIS_SERVER=${REDIS_SERVER:-/usr/bin/redis-server}
 SNAP_KEYS=${SNAP_KEYS:-1000000}
@@ -48,9 +49,6 @@ COLLGEN=$(dirname "${BASH_SOURCE[0]}")/collgen.awk
 mkdir -p "$BENCH_OUT"
 command -v python3 >/dev/null || { echo "snapshot: python3 is needed" >&2; exit 1; }
 
-free_port() {
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
 
 start_server() { # kind port dir -> pid
     local kind=$1 port=$2 dir=$3
