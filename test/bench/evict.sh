@@ -46,10 +46,7 @@ start_server() { # kind port -> pid
         "$REDIS_SERVER" --port "$port" --bind 127.0.0.1 --save "" --appendonly no >"$BENCH_OUT/evict-$kind.log" 2>&1 &
     fi
     local pid=$!
-    for _ in $(seq 100); do
-        redis-cli -p "$port" ping >/dev/null 2>&1 && break
-        sleep 0.1
-    done
+    wait_ping_cli "$port"
     echo "$pid"
 }
 

@@ -40,22 +40,6 @@ start_server() { # kind port dir -> pid
     echo $!
 }
 
-wait_ping() { # port [start time (unix s)] -> seconds from start until PONG
-    python3 - "$1" "${2:-}" <<'PY'
-import socket, sys, time
-port = int(sys.argv[1]); t0 = float(sys.argv[2]) if sys.argv[2] else time.time()
-while True:
-    try:
-        s = socket.create_connection(("127.0.0.1", port), timeout=1)
-        s.sendall(b"PING\r\n")
-        if s.recv(64).startswith(b"+PONG"):
-            break
-    except OSError:
-        pass
-    time.sleep(0.002)
-print("%.3f" % (time.time() - t0))
-PY
-}
 
 load_keys() { # port
     python3 - "$SNAP_KEYS" <<'PY' | redis-cli -p "$1" --pipe >/dev/null
