@@ -1,5 +1,7 @@
 /*
- * tls_client.c - see tls_client.h.
+ * tls_client.c - a blocking OpenSSL client whose replies hiredis's reader
+ * parses, and the test certificates made with the openssl CLI (see
+ * tls_client.h).
  */
 #include "tls_client.h"
 #include "fs.h"
