@@ -16,6 +16,7 @@
 
 #include "checks.h"
 #include "client.h"
+#include "model.h"
 #include "resp3.h"
 #include "server.h"
 
@@ -459,30 +460,30 @@ Test(sets, sunion_sdiff_and_stores)
 
 /* Collects a full SSCAN of key (MATCH when match is set, COUNT when count > 0) into the set
  * `into` on the server and returns the number of calls made. */
+struct sscan_into {
+    redisContext *c;
+    const char *into;
+};
+
+static void sscan_visit(const redisReply *items, void *arg)
+{
+    struct sscan_into *s = arg;
+    for (size_t i = 0; i < items->elements; i++)
+        freeReplyObject(cmd(s->c, "SADD %s %b", s->into, items->element[i]->str, items->element[i]->len));
+}
+
 static int sscan_all(redisContext *c, const char *key, const char *match, int count, const char *into)
 {
-    char cursor[32] = "0";
-    int calls = 0;
-    do {
-        redisReply *r;
-        if (match)
-            r = cmd(c, "SSCAN %s %s MATCH %s COUNT %d", key, cursor, match, count);
-        else if (count)
-            r = cmd(c, "SSCAN %s %s COUNT %d", key, cursor, count);
-        else
-            r = cmd(c, "SSCAN %s %s", key, cursor);
-        assert_array_len(r, 2);
-        cr_assert_eq(r->element[0]->type, REDIS_REPLY_STRING);
-        snprintf(cursor, sizeof(cursor), "%s", r->element[0]->str);
-        redisReply *items = r->element[1];
-        cr_assert_eq(items->type, REDIS_REPLY_ARRAY);
-        for (size_t i = 0; i < items->elements; i++)
-            freeReplyObject(cmd(c, "SADD %s %b", into, items->element[i]->str, items->element[i]->len));
-        freeReplyObject(r);
-        calls++;
-        cr_assert(calls < 100000);
-    } while (strcmp(cursor, "0") != 0);
-    return calls;
+    char command[128], options[128];
+    snprintf(command, sizeof(command), "SSCAN %s", key);
+    if (match)
+        snprintf(options, sizeof(options), "MATCH %s COUNT %d", match, count);
+    else if (count)
+        snprintf(options, sizeof(options), "COUNT %d", count);
+    else
+        options[0] = '\0';
+    struct sscan_into s = {c, into};
+    return scan_all(c, command, options, sscan_visit, &s);
 }
 
 Test(sets, sscan)

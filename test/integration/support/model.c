@@ -134,6 +134,29 @@ char *dump_all(redisContext *c, unsigned flags)
     return t.s;
 }
 
+/* ---- Iterations ---- */
+
+int scan_all(redisContext *c, const char *command, const char *options,
+             void (*visit)(const redisReply *items, void *arg), void *arg)
+{
+    char cursor[32] = "0";
+    int calls = 0;
+    do {
+        char line[512];
+        snprintf(line, sizeof(line), "%s %s %s", command, cursor, options);
+        cr_assert(strchr(line, '%') == NULL, "scan_all: no %% in %s", line);
+        redisReply *r = cmd(c, line);
+        cr_assert(r->type == REDIS_REPLY_ARRAY && r->elements == 2 && r->element[0]->type == REDIS_REPLY_STRING &&
+                      r->element[1]->type == REDIS_REPLY_ARRAY,
+                  "malformed reply to %s: %s", line, describe_reply(r));
+        snprintf(cursor, sizeof(cursor), "%s", r->element[0]->str);
+        visit(r->element[1], arg);
+        freeReplyObject(r);
+        cr_assert(++calls < 100000, "%s does not terminate", command);
+    } while (strcmp(cursor, "0") != 0);
+    return calls;
+}
+
 /* ---- MSET writers ---- */
 
 static void *mset_writer_main(void *arg)

@@ -35,6 +35,17 @@ enum dump_flags {
  * db 0 selected. Caller frees. */
 char *dump_all(redisContext *c, unsigned flags);
 
+/* ---- Iterations ---- */
+
+/* Walks one whole SCAN-family iteration: sends "<command> <cursor>
+ * <options>" (command "SCAN", "HSCAN key", "SSCAN key" ...; options such as
+ * "COUNT 10 MATCH k:*" or ""; words without spaces or '%') from cursor 0
+ * until the server answers cursor 0, checks that every reply is [cursor,
+ * array] and hands each call's array to visit. Fails the test after 100,000
+ * calls. Returns the number of calls. */
+int scan_all(redisContext *c, const char *command, const char *options,
+             void (*visit)(const redisReply *items, void *arg), void *arg);
+
 /* ---- MSET writers ---- */
 
 /* Keys of one MSET group: "{t<k>}g<id>[:<n>]", k = 0..MSET_GROUP_KEYS-1, so
