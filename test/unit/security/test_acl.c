@@ -10,10 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/base/config.h"
-#include "core/commands/command.h"
-#include "net/conn.h"
 #include "security/acl.h"
+#include "core/commands/command.h"
+#include "core/base/config.h"
+#include "net/conn.h"
 
 static struct acl_user *user_with(const char *rules)
 {
