@@ -20,6 +20,7 @@
 # ROUNDS (3), REQUESTS (200000 at -P 1, 8x at -P 16), THREADS (2), CLIENTS
 # (50), BENCH_DIR, BENCH_OUT (build/bench: the table goes to aof.md too).
 set -euo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 SHARDIS=${SHARDIS:-build/shardis-server}
 REDIS=${REDIS:-/usr/bin/redis-server}
@@ -96,7 +97,6 @@ for round in $(seq "$ROUNDS"); do
     done
 done
 
-median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
 {
     echo
@@ -107,8 +107,8 @@ median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{ v[NR] = $1 } END { prin
     echo "|---|---|---|---|---|"
     for mode in $modes; do
         for pipeline in 1 16; do
-            s=$(echo "${results[shardis,$mode,$pipeline]}" | median)
-            r=$(echo "${results[redis,$mode,$pipeline]}" | median)
+            s=$(echo "${results[shardis,$mode,$pipeline]}" | median_low)
+            r=$(echo "${results[redis,$mode,$pipeline]}" | median_low)
             printf '| %s | %s | %s | %s | %s |\n' "$mode" "$pipeline" "$s" "$r" \
                 "$(awk -v s="$s" -v r="$r" 'BEGIN { printf "%.2f", s / r }')"
         done

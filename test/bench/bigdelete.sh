@@ -15,6 +15,7 @@
 # "UNLINK"; add DEL to see what a synchronous free costs - each one reloads the
 # set).
 set -euo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 SHARDIS_SERVER=${SHARDIS_SERVER:-build/shardis-server}
 REDIS_SERVER=${REDIS_SERVER:-/usr/bin/redis-server}
 BIG_MEMBERS=${BIG_MEMBERS:-10000000}
@@ -22,9 +23,6 @@ BENCH_OUT=${BENCH_OUT:-build/bench}
 mkdir -p "$BENCH_OUT"
 command -v python3 >/dev/null || { echo "bigdelete: python3 is needed for the probe" >&2; exit 1; }
 
-free_port() {
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
 
 start_server() { # kind port -> pid
     local kind=$1 port=$2
@@ -34,10 +32,7 @@ start_server() { # kind port -> pid
         "$REDIS_SERVER" --port "$port" --bind 127.0.0.1 --save "" --appendonly no >"$BENCH_OUT/bigdelete-$kind.log" 2>&1 &
     fi
     local pid=$!
-    for _ in $(seq 100); do
-        redis-cli -p "$port" ping >/dev/null 2>&1 && break
-        sleep 0.1
-    done
+    wait_ping_cli "$port"
     echo "$pid"
 }
 

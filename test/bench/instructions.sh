@@ -16,6 +16,7 @@
 # builds unless the change touches the I/O path. Takes about 5 minutes.
 # Needs valgrind (Debian package valgrind) and redis-benchmark.
 set -euo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 if [ $# -ne 2 ] || [ ! -x "$1" ] || [ ! -x "$2" ]; then
     echo "usage: $0 OLD_SHARDIS_SERVER NEW_SHARDIS_SERVER (both executables)" >&2
@@ -27,9 +28,6 @@ command -v redis-benchmark >/dev/null || { echo "redis-benchmark is not installe
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-free_port() {
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
-}
 
 # count BINARY TEST PIPELINE REQUESTS -> instructions
 count() {

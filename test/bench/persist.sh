@@ -18,6 +18,7 @@
 # (/usr/bin/redis-server), SNAP_KEYS (5000000), BENCH_OUT (build/bench),
 # KINDS ("shardis redis").
 set -euo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 SHARDIS_SERVER=${SHARDIS_SERVER:-build/shardis-server}
 REDIS_SERVER=${REDIS_SERVER:-/usr/bin/redis-server}
 SNAP_KEYS=${SNAP_KEYS:-5000000}
@@ -26,9 +27,6 @@ KINDS=${KINDS:-shardis redis}
 mkdir -p "$BENCH_OUT"
 command -v python3 >/dev/null || { echo "persist: python3 is needed" >&2; exit 1; }
 
-free_port() {
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
 
 start_server() { # kind port dir -> pid
     local kind=$1 port=$2 dir=$3
@@ -42,22 +40,6 @@ start_server() { # kind port dir -> pid
     echo $!
 }
 
-wait_ping() { # port [start time (unix s)] -> seconds from start until PONG
-    python3 - "$1" "${2:-}" <<'PY'
-import socket, sys, time
-port = int(sys.argv[1]); t0 = float(sys.argv[2]) if sys.argv[2] else time.time()
-while True:
-    try:
-        s = socket.create_connection(("127.0.0.1", port), timeout=1)
-        s.sendall(b"PING\r\n")
-        if s.recv(64).startswith(b"+PONG"):
-            break
-    except OSError:
-        pass
-    time.sleep(0.002)
-print("%.3f" % (time.time() - t0))
-PY
-}
 
 load_keys() { # port
     python3 - "$SNAP_KEYS" <<'PY' | redis-cli -p "$1" --pipe >/dev/null

@@ -29,6 +29,7 @@
 # appendonly yes and the probe measures GET during BGREWRITEAOF, the cut an
 # automatic rewrite takes; the load then replays the logs).
 set -euo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 SHARDIS_SERVER=${SHARDIS_SERVER:-build/shardis-server}
 REDIS_SERVER=${REDIS_SERVER:-/usr/bin/redis-server}
 SNAP_KEYS=${SNAP_KEYS:-1000000}
@@ -48,9 +49,6 @@ COLLGEN=$(dirname "${BASH_SOURCE[0]}")/collgen.awk
 mkdir -p "$BENCH_OUT"
 command -v python3 >/dev/null || { echo "snapshot: python3 is needed" >&2; exit 1; }
 
-free_port() {
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
 
 start_server() { # kind port dir -> pid
     local kind=$1 port=$2 dir=$3
@@ -64,21 +62,6 @@ start_server() { # kind port dir -> pid
     echo $!
 }
 
-wait_ping() { # port -> waits until PONG
-    python3 - "$1" <<'PY'
-import socket, sys, time
-port = int(sys.argv[1])
-while True:
-    try:
-        s = socket.create_connection(("127.0.0.1", port), timeout=1)
-        s.sendall(b"PING\r\n")
-        if s.recv(64).startswith(b"+PONG"):
-            break
-    except OSError:
-        pass
-    time.sleep(0.001)
-PY
-}
 
 # Starts the server (exec'd by python, so its own start-up is not counted),
 # prints the seconds until PING is answered, then stops it.
@@ -215,7 +198,7 @@ for kind in $KINDS; do
     dir=$(mktemp -d)
     port=$(free_port)
     pid=$(start_server "$kind" "$port" "$dir")
-    wait_ping "$port"
+    wait_ping "$port" >/dev/null
     redis-cli -p "$port" --pipe <"$data" >/dev/null
     # an automatic rewrite started by the load must end first (SAVE is
     # refused meanwhile)

@@ -18,6 +18,7 @@
 # Environment: SHARDIS (default build/shardis-server), REDIS (default
 # /usr/bin/redis-server), ROUNDS (3), REQUESTS (200000), THREADS (2).
 set -euo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 SHARDIS=${SHARDIS:-build/shardis-server}
 REDIS=${REDIS:-/usr/bin/redis-server}
@@ -100,7 +101,6 @@ for round in $(seq "$ROUNDS"); do
     done
 done
 
-median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
 echo
 echo "TLS (redis-benchmark --tls, mutual TLS, -c 50 -d 64, $REQUESTS requests, median of $ROUNDS rounds;"
@@ -108,8 +108,8 @@ echo "shardis --threads $THREADS, redis-server default)"
 printf '%-6s %-3s %14s %14s %8s\n' test -P shardis redis ratio
 for test in set get; do
     for pipeline in 1 16; do
-        s=$(echo "${results[shardis,$test,$pipeline]}" | median)
-        r=$(echo "${results[redis,$test,$pipeline]}" | median)
+        s=$(echo "${results[shardis,$test,$pipeline]}" | median_low)
+        r=$(echo "${results[redis,$test,$pipeline]}" | median_low)
         printf '%-6s %-3s %14s %14s %8s\n' "$test" "$pipeline" "$s" "$r" "$(awk -v s="$s" -v r="$r" 'BEGIN { printf "%.2f", s / r }')"
     done
 done

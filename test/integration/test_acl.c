@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "client.h"
+#include "fs.h"
 #include "server.h"
 
 static void acl_init_suite(void)
@@ -326,9 +327,7 @@ Test(acl, aclfile_save_and_load)
     expect_strs(cmd(admin, "ACL USERS"), 2, "default", "erin");
     redisFree(admin);
 
-    char rm[400];
-    snprintf(rm, sizeof(rm), "rm -rf '%s'", dir);
-    cr_assert(system(rm) == 0);
+    remove_tree(dir);
 }
 
 Test(acl, acl_save_without_aclfile)

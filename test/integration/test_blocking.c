@@ -19,27 +19,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "checks.h"
 #include "client.h"
 #include "server.h"
 
 TestSuite(blocking, .init = server_suite_init, .fini = server_suite_fini, .timeout = 60);
-
-/* Waits until INFO clients reports `n` blocked clients (fails after 5 s). */
-static void wait_blocked(redisContext *c, long n)
-{
-    long long deadline = now_ms() + 5000;
-    for (;;) {
-        char *info = info_text(c, "clients");
-        char value[32] = "";
-        bool found = info_field(info, "blocked_clients", value, sizeof(value));
-        free(info);
-        cr_assert(found, "INFO clients has no blocked_clients");
-        if (atol(value) == n)
-            return;
-        cr_assert(now_ms() < deadline, "blocked_clients is %s, expected %ld", value, n);
-        sleep_ms(5);
-    }
-}
 
 /* Sends a command without reading its reply. */
 static void send_cmd(redisContext *c, const char *fmt, const char *a, const char *b)
@@ -91,7 +75,7 @@ Test(blocking, timeout_replies_nil)
     freeReplyObject(r);
     /* the connection works normally afterwards */
     expect_status(cmd(c, "PING"), "PONG");
-    wait_blocked(c, 0);
+    wait_blocked(c, 0, 5000);
     redisFree(c);
 }
 
@@ -113,11 +97,11 @@ Test(blocking, push_from_another_client_wakes_the_waiter)
     redisContext *waiter = client_connect();
     redisContext *pusher = client_connect();
     send_cmd(waiter, "BLPOP %s %s", "bl:q", "10");
-    wait_blocked(pusher, 1);
+    wait_blocked(pusher, 1, 5000);
     expect_int(cmd(pusher, "RPUSH bl:q hello"), 1);
     expect_strs(next_reply(waiter), 2, "bl:q", "hello");
     expect_int(cmd(pusher, "EXISTS bl:q"), 0);
-    wait_blocked(pusher, 0);
+    wait_blocked(pusher, 0, 5000);
     redisFree(waiter);
     redisFree(pusher);
 }
@@ -132,17 +116,17 @@ Test(blocking, keys_on_several_shards)
     int done = 0;
     while (!done)
         cr_assert_eq(redisBufferWrite(waiter, &done), REDIS_OK);
-    wait_blocked(pusher, 1);
+    wait_blocked(pusher, 1, 5000);
     expect_int(cmd(pusher, "LPUSH bl:s4 v4"), 1);
     expect_strs(next_reply(waiter), 2, "bl:s4", "v4");
     expect_int(cmd(pusher, "EXISTS bl:s4"), 0);
-    wait_blocked(pusher, 0);
+    wait_blocked(pusher, 0, 5000);
     /* and again with sorted sets */
     cr_assert_eq(redisAppendCommand(waiter, "BZPOPMIN bl:z1 bl:z2 bl:z3 10"), REDIS_OK);
     done = 0;
     while (!done)
         cr_assert_eq(redisBufferWrite(waiter, &done), REDIS_OK);
-    wait_blocked(pusher, 1);
+    wait_blocked(pusher, 1, 5000);
     expect_int(cmd(pusher, "ZADD bl:z3 5 m"), 1);
     redisReply *r = expect_array(next_reply(waiter), 3);
     assert_str(r->element[0], "bl:z3");
@@ -162,7 +146,7 @@ Test(blocking, longest_waiting_client_is_served_first)
     for (int i = 0; i < 3; i++) {
         w[i] = client_connect();
         send_cmd(w[i], "BLPOP %s %s", "bl:fair", "10");
-        wait_blocked(pusher, i + 1);
+        wait_blocked(pusher, i + 1, 5000);
     }
     expect_int(cmd(pusher, "RPUSH bl:fair first second third"), 3);
     expect_strs(next_reply(w[0]), 2, "bl:fair", "first");
@@ -182,12 +166,12 @@ Test(blocking, each_element_goes_to_one_waiter)
     redisContext *b = client_connect();
     redisContext *pusher = client_connect();
     send_cmd(a, "BRPOP %s %s", "bl:one", "10");
-    wait_blocked(pusher, 1);
+    wait_blocked(pusher, 1, 5000);
     send_cmd(b, "BRPOP %s %s", "bl:one", "10");
-    wait_blocked(pusher, 2);
+    wait_blocked(pusher, 2, 5000);
     expect_int(cmd(pusher, "LPUSH bl:one e1"), 1);
     expect_strs(next_reply(a), 2, "bl:one", "e1");
-    wait_blocked(pusher, 1);
+    wait_blocked(pusher, 1, 5000);
     expect_int(cmd(pusher, "LPUSH bl:one e2"), 1);
     expect_strs(next_reply(b), 2, "bl:one", "e2");
     redisFree(a);
@@ -221,9 +205,9 @@ Test(blocking, disconnect_while_blocked_loses_nothing)
     redisContext *waiter = client_connect();
     redisContext *other = client_connect();
     send_cmd(waiter, "BLPOP %s %s", "bl:gone", "0");
-    wait_blocked(other, 1);
+    wait_blocked(other, 1, 5000);
     redisFree(waiter);
-    wait_blocked(other, 0);
+    wait_blocked(other, 0, 5000);
     expect_int(cmd(other, "RPUSH bl:gone kept"), 1);
     expect_strs(cmd(other, "LRANGE bl:gone 0 -1"), 1, "kept");
     /* same for a waiter on keys of several shards */
@@ -232,9 +216,9 @@ Test(blocking, disconnect_while_blocked_loses_nothing)
     int done = 0;
     while (!done)
         cr_assert_eq(redisBufferWrite(waiter, &done), REDIS_OK);
-    wait_blocked(other, 1);
+    wait_blocked(other, 1, 5000);
     redisFree(waiter);
-    wait_blocked(other, 0);
+    wait_blocked(other, 0, 5000);
     expect_int(cmd(other, "RPUSH bl:g2 kept2"), 1);
     expect_int(cmd(other, "LLEN bl:g2"), 1);
     redisFree(other);
@@ -250,12 +234,12 @@ Test(blocking, blmove_chain)
     int done = 0;
     while (!done)
         cr_assert_eq(redisBufferWrite(second, &done), REDIS_OK);
-    wait_blocked(pusher, 1);
+    wait_blocked(pusher, 1, 5000);
     cr_assert_eq(redisAppendCommand(first, "BLMOVE bl:a bl:b RIGHT LEFT 10"), REDIS_OK);
     done = 0;
     while (!done)
         cr_assert_eq(redisBufferWrite(first, &done), REDIS_OK);
-    wait_blocked(pusher, 2);
+    wait_blocked(pusher, 2, 5000);
     expect_int(cmd(pusher, "RPUSH bl:a item"), 1);
     expect_str(next_reply(first), "item");
     expect_str(next_reply(second), "item");
@@ -266,7 +250,7 @@ Test(blocking, blmove_chain)
     done = 0;
     while (!done)
         cr_assert_eq(redisBufferWrite(first, &done), REDIS_OK);
-    wait_blocked(pusher, 1);
+    wait_blocked(pusher, 1, 5000);
     expect_int(cmd(pusher, "RPUSH bl:d one two"), 2);
     expect_str(next_reply(first), "two");
     expect_strs(cmd(pusher, "LRANGE bl:c 0 -1"), 2, "two", "item");
@@ -284,7 +268,7 @@ Test(blocking, blmpop_and_bzmpop)
     int done = 0;
     while (!done)
         cr_assert_eq(redisBufferWrite(waiter, &done), REDIS_OK);
-    wait_blocked(pusher, 1);
+    wait_blocked(pusher, 1, 5000);
     expect_int(cmd(pusher, "RPUSH bl:mp2 a b c"), 3);
     redisReply *r = expect_array(next_reply(waiter), 2);
     assert_str(r->element[0], "bl:mp2");
@@ -294,7 +278,7 @@ Test(blocking, blmpop_and_bzmpop)
     done = 0;
     while (!done)
         cr_assert_eq(redisBufferWrite(waiter, &done), REDIS_OK);
-    wait_blocked(pusher, 1);
+    wait_blocked(pusher, 1, 5000);
     expect_int(cmd(pusher, "ZADD bl:zp1 3 c 1 a 2 b"), 3);
     r = expect_array(next_reply(waiter), 2);
     assert_str(r->element[0], "bl:zp1");
@@ -318,7 +302,7 @@ Test(blocking, later_commands_wait_for_the_blocked_one)
     int done = 0;
     while (!done)
         cr_assert_eq(redisBufferWrite(waiter, &done), REDIS_OK);
-    wait_blocked(pusher, 1);
+    wait_blocked(pusher, 1, 5000);
     expect_int(cmd(pusher, "RPUSH bl:order x"), 1);
     expect_strs(next_reply(waiter), 2, "bl:order", "x");
     expect_status(next_reply(waiter), "PONG");
@@ -339,7 +323,7 @@ Test(blocking, many_waiters_every_element_once)
         snprintf(key, sizeof(key), "bl:many%d", i % 5);
         send_cmd(w[i], "BLPOP %s %s", key, "10");
     }
-    wait_blocked(pusher, WAITERS);
+    wait_blocked(pusher, WAITERS, 5000);
     for (int i = 0; i < WAITERS; i++) {
         char val[32];
         snprintf(key, sizeof(key), "bl:many%d", i % 5);
@@ -372,7 +356,7 @@ Test(blocking, swapdb_and_move_wake_waiters)
     redisContext *waiter = client_connect();
     redisContext *other = client_connect();
     send_cmd(waiter, "BLPOP %s %s", "bl:sw", "10");
-    wait_blocked(other, 1);
+    wait_blocked(other, 1, 5000);
     expect_status(cmd(other, "SELECT 1"), "OK");
     expect_int(cmd(other, "RPUSH bl:sw from-db1"), 1);
     expect_status(cmd(other, "SWAPDB 0 1"), "OK");
@@ -381,7 +365,7 @@ Test(blocking, swapdb_and_move_wake_waiters)
     expect_status(cmd(other, "FLUSHALL"), "OK");
 
     send_cmd(waiter, "BLPOP %s %s", "bl:mv", "10");
-    wait_blocked(other, 1);
+    wait_blocked(other, 1, 5000);
     expect_status(cmd(other, "SELECT 2"), "OK");
     expect_int(cmd(other, "RPUSH bl:mv moved"), 1);
     expect_int(cmd(other, "MOVE bl:mv 0"), 1);
@@ -397,7 +381,7 @@ Test(blocking, client_list_flags_blocked_client)
     redisContext *other = client_connect();
     expect_status(cmd(waiter, "CLIENT SETNAME blocked-one"), "OK");
     send_cmd(waiter, "BLPOP %s %s", "bl:cl", "10");
-    wait_blocked(other, 1);
+    wait_blocked(other, 1, 5000);
     redisReply *r = cmd(other, "CLIENT LIST");
     cr_assert_eq(r->type, REDIS_REPLY_STRING, "%s", describe_reply(r));
     const char *line = strstr(r->str, "name=blocked-one");
@@ -482,7 +466,7 @@ static void exec_result_only(const char *k, const char *z, const char *m, const 
     done = 0;
     while (!done)
         cr_assert_eq(redisBufferWrite(wmz, &done), REDIS_OK);
-    wait_blocked(c, 4);
+    wait_blocked(c, 4, 5000);
 
     expect_status(cmd(c, "MULTI"), "OK");
     expect_status(cmd(c, "LPUSH %s a", k), "QUEUED");
@@ -528,7 +512,7 @@ static void exec_result_only(const char *k, const char *z, const char *m, const 
     snprintf(dst, sizeof(dst), "%s:dst", m);
     expect_strs(cmd(c, "LRANGE %s 0 -1", dst), 1, "b");
     expect_strs(cmd(c, "LRANGE %s 0 -1", k), 2, "b", "c");
-    wait_blocked(c, 0);
+    wait_blocked(c, 0, 5000);
     redisFree(wl);
     redisFree(wz);
     redisFree(wm);
@@ -573,7 +557,7 @@ Test(blocking, sub_millisecond_and_float_timeouts)
         int done = 0;
         while (!done)
             cr_assert_eq(redisBufferWrite(rd, &done), REDIS_OK);
-        wait_blocked(c, 0);
+        wait_blocked(c, 0, 5000);
         redisReply *r = next_reply(rd);
         cr_assert_eq(r->type, REDIS_REPLY_NIL, "%s: %s", pops[i], describe_reply(r));
         freeReplyObject(r);
@@ -587,7 +571,7 @@ Test(blocking, sub_millisecond_and_float_timeouts)
     /* -0.0001 rounds up to 0: block forever, as Redis */
     redisContext *w = client_connect();
     send_cmd(w, "BLPOP %s %s", "bl:t3", "-0.0001");
-    wait_blocked(c, 1);
+    wait_blocked(c, 1, 5000);
     expect_int(cmd(c, "RPUSH bl:t3 v"), 1);
     expect_strs(next_reply(w), 2, "bl:t3", "v");
     redisFree(w);
@@ -612,14 +596,14 @@ Test(blocking, served_from_the_ready_key_when_another_key_changed_type)
     redisContext *c = client_connect();
     redisContext *w = client_connect();
     send_line(w, "BLPOP {rk}a {rk}b 0");
-    wait_blocked(c, 1);
+    wait_blocked(c, 1, 5000);
     expect_status(cmd(c, "SET {rk}a foo"), "OK");
     expect_int(cmd(c, "RPUSH {rk}b x"), 1);
     expect_strs(next_reply(w), 2, "{rk}b", "x");
 
     expect_int(cmd(c, "DEL {rk}a"), 1);
     send_line(w, "BLMPOP 0 2 {rk}a {rk}c LEFT COUNT 5");
-    wait_blocked(c, 1);
+    wait_blocked(c, 1, 5000);
     expect_status(cmd(c, "SET {rk}a foo"), "OK");
     expect_int(cmd(c, "RPUSH {rk}c x y"), 2);
     redisReply *r = expect_array(next_reply(w), 2);
@@ -629,7 +613,7 @@ Test(blocking, served_from_the_ready_key_when_another_key_changed_type)
 
     expect_int(cmd(c, "DEL {rk}a"), 1);
     send_line(w, "BZPOPMIN {rk}a {rk}z 0");
-    wait_blocked(c, 1);
+    wait_blocked(c, 1, 5000);
     expect_status(cmd(c, "SET {rk}a foo"), "OK");
     expect_int(cmd(c, "ZADD {rk}z 1 m"), 1);
     r = expect_array(next_reply(w), 3);
@@ -639,7 +623,7 @@ Test(blocking, served_from_the_ready_key_when_another_key_changed_type)
 
     expect_int(cmd(c, "DEL {rk}a"), 1);
     send_line(w, "BZMPOP 0 2 {rk}a {rk}z2 MAX");
-    wait_blocked(c, 1);
+    wait_blocked(c, 1, 5000);
     expect_status(cmd(c, "SET {rk}a foo"), "OK");
     expect_int(cmd(c, "ZADD {rk}z2 1 m 2 n"), 2);
     r = expect_array(next_reply(w), 2);

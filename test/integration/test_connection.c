@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "checks.h"
 #include "client.h"
 #include "resp3.h"
 #include "server.h"
@@ -460,18 +461,6 @@ Test(connection, command_count_info_docs_getkeys)
     expect_err(cmd(c, "COMMAND GETKEYS GET"), "ERR wrong number of arguments for 'command|getkeys' command");
     expect_err(cmd(c, "COMMAND FOO"), "ERR unknown subcommand 'FOO'. Try COMMAND HELP.");
     redisFree(c);
-}
-
-static bool has_line(const char *text, const char *line)
-{
-    size_t len = strlen(line);
-    for (const char *p = text; p != NULL && *p; p = strchr(p, '\n')) {
-        if (*p == '\n')
-            p++;
-        if (strncmp(p, line, len) == 0 && (p[len] == '\r' || p[len] == '\n' || p[len] == '\0'))
-            return true;
-    }
-    return false;
 }
 
 Test(connection, info_sections)

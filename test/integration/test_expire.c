@@ -12,19 +12,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "checks.h"
 #include "client.h"
 #include "server.h"
 
 TestSuite(expire, .init = server_suite_init, .fini = server_suite_fini, .timeout = 60);
-
-static long long int_reply(redisContext *c, const char *command, const char *key)
-{
-    redisReply *r = cmd(c, "%s %s", command, key);
-    cr_assert(r->type == REDIS_REPLY_INTEGER, "%s %s: expected an integer, got %s", command, key, describe_reply(r));
-    long long v = r->integer;
-    freeReplyObject(r);
-    return v;
-}
 
 /* Polls DBSIZE until it equals `want` or timeout_ms passes; returns the last value. */
 static long long wait_for_dbsize(redisContext *c, long long want, long timeout_ms)
@@ -49,12 +41,12 @@ Test(expire, expire_ttl_pttl_persist)
     expect_int(cmd(c, "PTTL k"), -1);
     expect_int(cmd(c, "PERSIST k"), 0);
     expect_int(cmd(c, "EXPIRE k 100"), 1);
-    long long ttl = int_reply(c, "TTL", "k");
+    long long ttl = int_reply(c, "TTL %s", "k");
     cr_assert(ttl >= 95 && ttl <= 100, "TTL after EXPIRE 100: %lld", ttl);
-    long long pttl = int_reply(c, "PTTL", "k");
+    long long pttl = int_reply(c, "PTTL %s", "k");
     cr_assert(pttl > 95000 && pttl <= 100000, "PTTL after EXPIRE 100: %lld", pttl);
     expect_int(cmd(c, "PEXPIRE k 50000"), 1);
-    pttl = int_reply(c, "PTTL", "k");
+    pttl = int_reply(c, "PTTL %s", "k");
     cr_assert(pttl > 45000 && pttl <= 50000, "PTTL after PEXPIRE 50000: %lld", pttl);
     expect_int(cmd(c, "PERSIST k"), 1);
     expect_int(cmd(c, "TTL k"), -1);
@@ -80,16 +72,16 @@ Test(expire, expire_nx_xx_gt_lt)
     expect_int(cmd(c, "EXPIRE k 50 XX"), 1);
     expect_int(cmd(c, "EXPIRE k 10 GT"), 0);
     expect_int(cmd(c, "EXPIRE k 500 LT"), 0);
-    long long ttl = int_reply(c, "TTL", "k");
+    long long ttl = int_reply(c, "TTL %s", "k");
     cr_assert(ttl >= 45 && ttl <= 50, "TTL after the refused updates: %lld", ttl);
     expect_int(cmd(c, "EXPIRE k 500 GT"), 1);
-    ttl = int_reply(c, "TTL", "k");
+    ttl = int_reply(c, "TTL %s", "k");
     cr_assert(ttl >= 495 && ttl <= 500, "TTL after GT 500: %lld", ttl);
     expect_int(cmd(c, "EXPIRE k 300 lt"), 1);
-    ttl = int_reply(c, "TTL", "k");
+    ttl = int_reply(c, "TTL %s", "k");
     cr_assert(ttl >= 295 && ttl <= 300, "TTL after LT 300: %lld", ttl);
     expect_int(cmd(c, "PEXPIRE k 400000 XX GT"), 1);
-    long long pttl = int_reply(c, "PTTL", "k");
+    long long pttl = int_reply(c, "PTTL %s", "k");
     cr_assert(pttl > 395000 && pttl <= 400000, "PTTL after PEXPIRE XX GT: %lld", pttl);
     expect_int(cmd(c, "EXPIRE nope 100 NX"), 0);
 
@@ -115,7 +107,7 @@ Test(expire, expireat_pexpireat_expiretime)
     expect_int(cmd(c, "EXPIREAT k %lld", at), 1);
     expect_int(cmd(c, "EXPIRETIME k"), at);
     expect_int(cmd(c, "PEXPIRETIME k"), at * 1000);
-    long long ttl = int_reply(c, "TTL", "k");
+    long long ttl = int_reply(c, "TTL %s", "k");
     cr_assert(ttl >= 995 && ttl <= 1000, "TTL after EXPIREAT now+1000: %lld", ttl);
 
     long long pat = unix_time_ms() + 2000123;

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "client.h"
+#include "model.h"
 #include "resp3.h"
 #include "server.h"
 
@@ -296,33 +297,35 @@ Test(hashes, large_hash_converted)
     redisFree(c);
 }
 
+struct hscan_seen {
+    char *seen; /* seen[n]: field f<n> was returned */
+    int max;
+    int distinct;
+};
+
+static void hscan_visit(const redisReply *items, void *arg)
+{
+    struct hscan_seen *s = arg;
+    cr_assert(items->elements % 2 == 0);
+    for (size_t i = 0; i < items->elements; i += 2) {
+        int n = atoi(items->element[i]->str + 1);
+        cr_assert(n >= 0 && n < s->max, "field %s", items->element[i]->str);
+        cr_assert_eq(atoi(items->element[i + 1]->str + 1), n);
+        if (!s->seen[n]++)
+            s->distinct++;
+    }
+}
+
 /* HSCAN until the cursor is 0; returns how many distinct fields were seen
  * (fields must be f<number> below max) and checks each value is v<number>. */
-static int scan_all(redisContext *c, const char *key, const char *extra, int max)
+static int hscan_distinct(redisContext *c, const char *key, const char *extra, int max)
 {
-    char *seen = calloc((size_t)max, 1);
-    unsigned long long cursor = 0;
-    int distinct = 0, rounds = 0;
-    do {
-        char line[200];
-        snprintf(line, sizeof(line), "HSCAN %s %llu %s", key, cursor, extra);
-        redisReply *r = cmd(c, line);
-        cr_assert(r->type == REDIS_REPLY_ARRAY && r->elements == 2, "HSCAN: %s", describe_reply(r));
-        cursor = strtoull(r->element[0]->str, NULL, 10);
-        redisReply *items = r->element[1];
-        cr_assert(items->elements % 2 == 0);
-        for (size_t i = 0; i < items->elements; i += 2) {
-            int n = atoi(items->element[i]->str + 1);
-            cr_assert(n >= 0 && n < max, "field %s", items->element[i]->str);
-            cr_assert_eq(atoi(items->element[i + 1]->str + 1), n);
-            if (!seen[n]++)
-                distinct++;
-        }
-        freeReplyObject(r);
-        cr_assert(++rounds < 100000);
-    } while (cursor != 0);
-    free(seen);
-    return distinct;
+    struct hscan_seen s = {.seen = calloc((size_t)max, 1), .max = max};
+    char command[128];
+    snprintf(command, sizeof(command), "HSCAN %s", key);
+    scan_all(c, command, extra, hscan_visit, &s);
+    free(s.seen);
+    return s.distinct;
 }
 
 Test(hashes, hscan)
@@ -358,17 +361,17 @@ Test(hashes, hscan)
     r = cmd(c, "HSCAN small +1");
     assert_str(r->element[0], "0");
     freeReplyObject(r);
-    cr_assert_eq(scan_all(c, "small", "", 20), 3);
+    cr_assert_eq(hscan_distinct(c, "small", "", 20), 3);
 
     for (int i = 0; i < 500; i++)
         cr_assert(redisAppendCommand(c, "HSET big f%d v%d", i, i) == REDIS_OK);
     for (int i = 0; i < 500; i++)
         expect_int(next_reply(c), 1);
-    cr_assert_eq(scan_all(c, "big", "", 500), 500);
-    cr_assert_eq(scan_all(c, "big", "COUNT 7", 500), 500);
-    cr_assert_eq(scan_all(c, "big", "COUNT 1000", 500), 500);
+    cr_assert_eq(hscan_distinct(c, "big", "", 500), 500);
+    cr_assert_eq(hscan_distinct(c, "big", "COUNT 7", 500), 500);
+    cr_assert_eq(hscan_distinct(c, "big", "COUNT 1000", 500), 500);
     /* f1, f10..f19, f100..f199 */
-    cr_assert_eq(scan_all(c, "big", "MATCH f1* COUNT 50", 500), 111);
+    cr_assert_eq(hscan_distinct(c, "big", "MATCH f1* COUNT 50", 500), 111);
     redisFree(c);
 }
 

@@ -16,19 +16,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "checks.h"
 #include "client.h"
 #include "server.h"
 
 TestSuite(introspection, .init = server_suite_init, .fini = server_suite_fini, .timeout = 120);
-
-static bool has_line(const char *text, const char *line)
-{
-    size_t n = strlen(line);
-    for (const char *p = text; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL)
-        if (!strncmp(p, line, n) && (p[n] == '\r' || p[n] == '\n' || p[n] == '\0'))
-            return true;
-    return false;
-}
 
 static int count_of(const char *text, const char *needle)
 {
@@ -74,15 +66,6 @@ static void expect_cmdstat_counts(redisContext *c, const char *name, const char 
     char got[200];
     snprintf(got, sizeof(got), "%s,%s", calls, tail);
     cr_assert_str_eq(got, counts, "cmdstat_%s: %s", name, value);
-}
-
-static long long info_number(redisContext *c, const char *section, const char *field)
-{
-    char *info = info_text(c, section);
-    char value[64];
-    cr_assert(info_field(info, field, value, sizeof(value)), "INFO %s lacks %s", section, field);
-    free(info);
-    return atoll(value);
 }
 
 static void errorstat(redisContext *c, const char *code, char *out, size_t size)
@@ -351,7 +334,7 @@ Test(introspection, commandstats_count_rejected_and_failed_calls_as_redis)
 {
     redisContext *c = client_connect();
     expect_status(cmd(c, "CONFIG RESETSTAT"), "OK");
-    cr_assert_eq(info_number(c, "stats", "total_error_replies"), 0);
+    cr_assert_eq(info_ll(c, "stats", "total_error_replies"), 0);
 
     /* Refused before running: rejected, not called. */
     expect_err(cmd(c, "SET k"), "ERR wrong number of arguments for 'set' command");
@@ -380,7 +363,7 @@ Test(introspection, commandstats_count_rejected_and_failed_calls_as_redis)
     cr_assert_str_eq(count, "count=5");
     errorstat(c, "WRONGTYPE", count, sizeof(count));
     cr_assert_str_eq(count, "count=1");
-    cr_assert_eq(info_number(c, "stats", "total_error_replies"), 6);
+    cr_assert_eq(info_ll(c, "stats", "total_error_replies"), 6);
 
     /* RESETSTAT clears them all. */
     expect_status(cmd(c, "CONFIG RESETSTAT"), "OK");
@@ -389,7 +372,7 @@ Test(introspection, commandstats_count_rejected_and_failed_calls_as_redis)
     free(info);
     cmdstat(c, "set", value, sizeof(value));
     cr_assert_str_eq(value, "");
-    cr_assert_eq(info_number(c, "stats", "total_error_replies"), 0);
+    cr_assert_eq(info_ll(c, "stats", "total_error_replies"), 0);
     redisFree(c);
 }
 
@@ -427,7 +410,7 @@ Test(introspection, commandstats_inside_multi_exec)
     /* EXEC without MULTI ran and failed. */
     expect_err(cmd(c, "EXEC"), "ERR EXEC without MULTI");
     expect_cmdstat_counts(c, "exec", "calls=2,rejected_calls=0,failed_calls=2");
-    cr_assert_eq(info_number(c, "stats", "total_error_replies"), 3);
+    cr_assert_eq(info_ll(c, "stats", "total_error_replies"), 3);
     redisFree(c);
 }
 
@@ -494,10 +477,10 @@ Test(introspection, keyspace_avg_ttl_and_clients_in_timeout_table)
     while (!done)
         cr_assert(redisBufferWrite(b2, &done) == REDIS_OK);
     long long deadline = now_ms() + 10000;
-    while (info_number(c, "clients", "blocked_clients") != 2 && now_ms() < deadline)
+    while (info_ll(c, "clients", "blocked_clients") != 2 && now_ms() < deadline)
         sleep_ms(10);
-    cr_assert_eq(info_number(c, "clients", "blocked_clients"), 2);
-    cr_assert_eq(info_number(c, "clients", "clients_in_timeout_table"), 1);
+    cr_assert_eq(info_ll(c, "clients", "blocked_clients"), 2);
+    cr_assert_eq(info_ll(c, "clients", "clients_in_timeout_table"), 1);
     redisFree(b1);
     redisFree(b2);
     expect_status(cmd(c, "FLUSHDB"), "OK");
@@ -690,15 +673,6 @@ Test(introspection, client_reply_off_on_skip)
     redisFree(c);
 }
 
-/* Waits until INFO shows `want` blocked clients. */
-static void wait_blocked(redisContext *c, long long want)
-{
-    long long deadline = now_ms() + 10000;
-    while (info_number(c, "clients", "blocked_clients") != want && now_ms() < deadline)
-        sleep_ms(10);
-    cr_assert_eq(info_number(c, "clients", "blocked_clients"), want);
-}
-
 Test(introspection, client_unblock)
 {
     redisContext *c = client_connect();
@@ -714,7 +688,7 @@ Test(introspection, client_unblock)
     int done = 0;
     while (!done)
         cr_assert(redisBufferWrite(b, &done) == REDIS_OK);
-    wait_blocked(c, 1);
+    wait_blocked(c, 1, 10000);
     expect_int(cmd(c, "CLIENT UNBLOCK %lld", id), 1);
     r = next_reply(b);
     cr_assert(r && r->type == REDIS_REPLY_NIL, "%s", describe_reply(r));
@@ -725,7 +699,7 @@ Test(introspection, client_unblock)
     done = 0;
     while (!done)
         cr_assert(redisBufferWrite(b, &done) == REDIS_OK);
-    wait_blocked(c, 1);
+    wait_blocked(c, 1, 10000);
     expect_int(cmd(c, "CLIENT UNBLOCK %lld ERROR", id), 1);
     expect_err(next_reply(b), "UNBLOCKED client unblocked via CLIENT UNBLOCK");
     expect_status(cmd(b, "PING"), "PONG"); /* the client goes on */

@@ -13,19 +13,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "checks.h"
 #include "client.h"
+#include "model.h"
 #include "server.h"
 
 TestSuite(keys, .init = server_suite_init, .fini = server_suite_fini, .timeout = 60);
-
-static long long int_reply(redisContext *c, const char *command, const char *key)
-{
-    redisReply *r = cmd(c, "%s %s", command, key);
-    cr_assert(r->type == REDIS_REPLY_INTEGER, "%s %s: expected an integer, got %s", command, key, describe_reply(r));
-    long long v = r->integer;
-    freeReplyObject(r);
-    return v;
-}
 
 Test(keys, del_exists_touch_unlink_many)
 {
@@ -88,7 +81,7 @@ Test(keys, rename_basic)
     /* The TTL travels with the value; a TTL on the old destination does not stay. */
     expect_status(cmd(c, "SET t v EX 100"), "OK");
     expect_status(cmd(c, "RENAME t t2"), "OK");
-    long long ttl = int_reply(c, "TTL", "t2");
+    long long ttl = int_reply(c, "TTL %s", "t2");
     cr_assert(ttl >= 95 && ttl <= 100, "TTL after RENAME: %lld", ttl);
     expect_status(cmd(c, "SET d v EX 100"), "OK");
     expect_status(cmd(c, "RENAME c d"), "OK");
@@ -149,7 +142,7 @@ Test(keys, copy)
     expect_status(cmd(c, "SET a hello EX 100"), "OK");
     expect_int(cmd(c, "COPY a b"), 1);
     expect_strs(cmd(c, "MGET a b"), 2, "hello", "hello");
-    long long ttl = int_reply(c, "TTL", "b");
+    long long ttl = int_reply(c, "TTL %s", "b");
     cr_assert(ttl >= 95 && ttl <= 100, "TTL of a copy: %lld", ttl);
     /* The copy is independent. */
     expect_int(cmd(c, "APPEND b !"), 6);
@@ -208,7 +201,7 @@ Test(keys, move)
     expect_int(cmd(c, "EXISTS a"), 0);
     expect_status(cmd(c, "SELECT 1"), "OK");
     expect_str(cmd(c, "GET a"), "v");
-    long long ttl = int_reply(c, "TTL", "a");
+    long long ttl = int_reply(c, "TTL %s", "a");
     cr_assert(ttl >= 95 && ttl <= 100, "TTL after MOVE: %lld", ttl);
     /* The destination exists: nothing moves. */
     expect_status(cmd(c, "SELECT 0"), "OK");
@@ -253,37 +246,52 @@ Test(keys, keys_patterns)
     redisFree(c);
 }
 
+struct scan_seen {
+    bool *seen;
+    int n;
+    char *other_seen;
+    size_t returned;
+};
+
+static void scan_visit(const redisReply *keys, void *arg)
+{
+    struct scan_seen *s = arg;
+    for (size_t i = 0; i < keys->elements; i++) {
+        redisReply *key = keys->element[i];
+        cr_assert_eq(key->type, REDIS_REPLY_STRING, "SCAN key is %s", describe_reply(key));
+        if (strncmp(key->str, "k:", 2) == 0) {
+            int index = atoi(key->str + 2);
+            cr_assert(index >= 0 && index < s->n, "SCAN returned %s", key->str);
+            s->seen[index] = true;
+        } else if (s->other_seen != NULL) {
+            *s->other_seen = 1;
+        }
+        s->returned++;
+    }
+}
+
+/* Counts the keys of one SCAN TYPE list call: only k:list may come back. */
+static void count_lists(const redisReply *keys, void *arg)
+{
+    for (size_t i = 0; i < keys->elements; i++) {
+        assert_str(keys->element[i], "k:list");
+        ++*(size_t *)arg;
+    }
+}
+
 /* Runs a full SCAN with an optional "option value" pair (MATCH, TYPE); marks seen[i] for every
  * returned "k:i" and returns the number of keys returned in total (with
  * repeats). Fails on anything that is not a well-formed SCAN reply. */
-static size_t scan_all(redisContext *c, const char *option, const char *value, bool *seen, int n, char *other_seen)
+static size_t scan_keys(redisContext *c, const char *option, const char *value, bool *seen, int n, char *other_seen)
 {
-    char cursor[32] = "0";
-    size_t returned = 0;
-    int rounds = 0;
-    do {
-        redisReply *r = option != NULL ? cmd(c, "SCAN %s COUNT 10 %s %s", cursor, option, value)
-                                       : cmd(c, "SCAN %s COUNT 10", cursor);
-        cr_assert(r->type == REDIS_REPLY_ARRAY && r->elements == 2 && r->element[0]->type == REDIS_REPLY_STRING &&
-                      r->element[1]->type == REDIS_REPLY_ARRAY,
-                  "malformed SCAN reply %s", describe_reply(r));
-        snprintf(cursor, sizeof(cursor), "%s", r->element[0]->str);
-        for (size_t i = 0; i < r->element[1]->elements; i++) {
-            redisReply *key = r->element[1]->element[i];
-            cr_assert_eq(key->type, REDIS_REPLY_STRING, "SCAN key is %s", describe_reply(key));
-            if (strncmp(key->str, "k:", 2) == 0) {
-                int index = atoi(key->str + 2);
-                cr_assert(index >= 0 && index < n, "SCAN returned %s", key->str);
-                seen[index] = true;
-            } else if (other_seen != NULL) {
-                *other_seen = 1;
-            }
-            returned++;
-        }
-        freeReplyObject(r);
-        cr_assert(++rounds < 100000, "SCAN does not terminate");
-    } while (strcmp(cursor, "0") != 0);
-    return returned;
+    struct scan_seen s = {.seen = seen, .n = n, .other_seen = other_seen};
+    char options[128];
+    if (option != NULL)
+        snprintf(options, sizeof(options), "COUNT 10 %s %s", option, value);
+    else
+        snprintf(options, sizeof(options), "COUNT 10");
+    scan_all(c, "SCAN", options, scan_visit, &s);
+    return s.returned;
 }
 
 Test(keys, scan_full_iteration)
@@ -297,7 +305,7 @@ Test(keys, scan_full_iteration)
 
     fill_keys(c, "k:", 1000);
     bool seen[1000] = {false};
-    size_t returned = scan_all(c, NULL, NULL, seen, 1000, NULL);
+    size_t returned = scan_keys(c, NULL, NULL, seen, 1000, NULL);
     for (int i = 0; i < 1000; i++)
         cr_assert(seen[i], "SCAN never returned k:%d", i);
     cr_assert(returned >= 1000, "SCAN returned %zu keys for 1000", returned);
@@ -314,7 +322,7 @@ Test(keys, scan_match_and_type)
     /* MATCH k:1* : k:1, k:10-19, k:100-199 = 111 keys. */
     bool seen[1000] = {false};
     char other = 0;
-    scan_all(c, "MATCH", "k:1*", seen, 1000, &other);
+    scan_keys(c, "MATCH", "k:1*", seen, 1000, &other);
     cr_assert(!other, "SCAN MATCH k:1* returned a key that does not match");
     for (int i = 0; i < 1000; i++) {
         char name[16];
@@ -325,26 +333,15 @@ Test(keys, scan_match_and_type)
     /* TYPE string: every string key, never the list. */
     memset(seen, 0, sizeof(seen));
     other = 0;
-    size_t returned = scan_all(c, "TYPE", "string", seen, 1000, &other);
+    size_t returned = scan_keys(c, "TYPE", "string", seen, 1000, &other);
     for (int i = 0; i < 1000; i++)
         cr_assert(seen[i], "SCAN TYPE string never returned k:%d", i);
     cr_assert(other, "SCAN TYPE string did not return other:1/other:2");
     cr_assert(returned >= 1002, "SCAN TYPE string returned %zu", returned);
 
     if (have_list) {
-        redisReply *r;
-        char cursor[32] = "0";
         size_t lists = 0;
-        do {
-            r = cmd(c, "SCAN %s TYPE list COUNT 100", cursor);
-            cr_assert(r->type == REDIS_REPLY_ARRAY && r->elements == 2, "%s", describe_reply(r));
-            snprintf(cursor, sizeof(cursor), "%s", r->element[0]->str);
-            for (size_t i = 0; i < r->element[1]->elements; i++) {
-                assert_str(r->element[1]->element[i], "k:list");
-                lists++;
-            }
-            freeReplyObject(r);
-        } while (strcmp(cursor, "0") != 0);
+        scan_all(c, "SCAN", "TYPE list COUNT 100", count_lists, &lists);
         cr_assert(lists >= 1, "SCAN TYPE list missed k:list");
     }
 

@@ -19,28 +19,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "checks.h"
 #include "client.h"
 #include "server.h"
 
 TestSuite(limits, .init = server_suite_init, .fini = server_suite_fini, .timeout = 60);
-
-static long long info_ll(redisContext *c, const char *section, const char *field)
-{
-    char *info = info_text(c, section);
-    char value[64];
-    cr_assert(info_field(info, field, value, sizeof(value)), "INFO %s lacks %s", section, field);
-    free(info);
-    return atoll(value);
-}
-
-static long long wait_for_clients(redisContext *c, long long want, long timeout_ms)
-{
-    long long deadline = now_ms() + timeout_ms;
-    long long n;
-    while ((n = info_ll(c, "clients", "connected_clients")) != want && now_ms() < deadline)
-        sleep_ms(20);
-    return n;
-}
 
 /* Reads and discards until the peer closes; false when timeout_ms passes
  * first. */

@@ -7,7 +7,7 @@
  * both encodings and the conversions between them give the same replies.
  * OBJECT ENCODING answers "quicklist" for every list, as Redis 7.0 does,
  * whether the server holds it as one listpack or as linked nodes (the
- * conversions themselves are checked in test/unit/test_cmd_list.c).
+ * conversions themselves are checked in test/unit/core/commands/test_cmd_list.c).
  *
  * Multi-key commands (LMOVE, RPOPLPUSH, LMPOP, BLPOP ...) use keys without
  * hash tags, so with several threads they usually span shards.
@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "checks.h"
 #include "client.h"
 #include "server.h"
 
@@ -28,11 +29,6 @@ TestSuite(lists, .init = server_suite_init, .fini = server_suite_fini, .timeout 
 static void small_nodes(redisContext *c, int fill)
 {
     expect_status(cmd(c, "CONFIG SET list-max-listpack-size %d", fill), "OK");
-}
-
-static void expect_encoding(redisContext *c, const char *key, const char *enc)
-{
-    expect_str(cmd(c, "OBJECT ENCODING %s", key), enc);
 }
 
 /* ---------------- scenarios, run under both encodings ---------------- */

@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "checks.h"
 #include "client.h"
 #include "server.h"
 
@@ -31,15 +32,6 @@ TestSuite(maxmemory, .init = server_suite_init, .fini = server_suite_fini, .time
 #define VALUE_SIZE 1000
 #define BATCH 50
 #define TOLERANCE (2LL * 1024 * 1024)
-
-static long long info_ll(redisContext *c, const char *section, const char *field)
-{
-    char *info = info_text(c, section);
-    char value[64];
-    cr_assert(info_field(info, field, value, sizeof(value)), "INFO %s lacks %s", section, field);
-    free(info);
-    return atoll(value);
-}
 
 static long long used_memory(redisContext *c)
 {

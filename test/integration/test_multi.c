@@ -15,7 +15,7 @@
  *
  * Distinct key names spread over the shards when the server runs 2 or more
  * threads; the {user1} hash-tagged keys always share one. Concurrency
- * (isolation under load) is in test_txn.c.
+ * (isolation under load) is in test_isolation.c.
  */
 #include <criterion/criterion.h>
 #include <stdio.h>

@@ -26,7 +26,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <poll.h>
 #include <pthread.h>
 #include <sched.h>
@@ -40,47 +39,17 @@
 #include <unistd.h>
 
 #include "client.h"
+#include "fs.h"
+#include "model.h"
+#include "proc.h"
 #include "server.h"
 
 TestSuite(persist_log, .timeout = 90);
 
-static int is_redis(void)
-{
-    const char *exe = getenv("SHARDIS_SERVER");
-    return exe && strstr(exe, "redis-server");
-}
-
 static void skip_for_redis(void)
 {
-    if (is_redis())
+    if (env_is_redis())
         cr_skip_test("shardis log files only");
-}
-
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    remove(path);
-    return 0;
-}
-
-static void make_dir(char *dir, size_t len)
-{
-    const char *tmp = getenv("TMPDIR");
-    snprintf(dir, len, "%s/shardis-log-XXXXXX", tmp && tmp[0] ? tmp : "/tmp");
-    cr_assert(mkdtemp(dir) != NULL, "mkdtemp: %s", strerror(errno));
-}
-
-static void remove_tree(const char *dir)
-{
-    nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-static int default_threads(void)
-{
-    const char *t = getenv("SHARDIS_THREADS");
-    return t && atoi(t) > 0 ? atoi(t) : 2;
 }
 
 /* A server with appendonly yes plus `extra` (NULL-terminated). */
@@ -112,8 +81,8 @@ static void wait_rewrite_done(redisContext *c, long long want_rewrites)
     char v[64], n[64];
     for (;;) {
         info_get(c, "aof_rewrite_in_progress", v, sizeof(v));
-        info_get(c, is_redis() ? "aof_rewrite_scheduled" : "aof_rewrites", n, sizeof(n));
-        if (!strcmp(v, "0") && (is_redis() || atoll(n) >= want_rewrites))
+        info_get(c, env_is_redis() ? "aof_rewrite_scheduled" : "aof_rewrites", n, sizeof(n));
+        if (!strcmp(v, "0") && (env_is_redis() || atoll(n) >= want_rewrites))
             return;
         cr_assert(now_ms() < deadline, "the rewrite did not finish");
         sleep_ms(10);
@@ -188,83 +157,6 @@ static void fill(redisContext *c)
     expect_status(cmd(c, "SELECT 0"), "OK");
 }
 
-static void append(char **s, size_t *len, const char *t, size_t tl)
-{
-    *s = realloc(*s, *len + tl + 1);
-    memcpy(*s + *len, t, tl);
-    *len += tl;
-    (*s)[*len] = '\0';
-}
-
-static int cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static void append_array(char **s, size_t *len, redisReply *r, int sorted)
-{
-    cr_assert_eq(r->type, REDIS_REPLY_ARRAY, "%s", describe_reply(r));
-    char **items = calloc(r->elements + 1, sizeof(char *));
-    for (size_t i = 0; i < r->elements; i++)
-        items[i] = strdup(escape_bytes(r->element[i]->str, r->element[i]->len));
-    if (sorted)
-        qsort(items, r->elements, sizeof(char *), cmp_str);
-    for (size_t i = 0; i < r->elements; i++) {
-        append(s, len, items[i], strlen(items[i]));
-        append(s, len, ",", 1);
-        free(items[i]);
-    }
-    free(items);
-    freeReplyObject(r);
-}
-
-/* Keys, types, values and expiry (to the minute) of dbs 0..3. */
-static char *dump_all(redisContext *c)
-{
-    char *s = NULL;
-    size_t len = 0;
-    append(&s, &len, "", 0);
-    for (int db = 0; db < 4; db++) {
-        expect_status(cmd(c, "SELECT %d", db), "OK");
-        redisReply *keys = cmd(c, "KEYS *");
-        cr_assert_eq(keys->type, REDIS_REPLY_ARRAY);
-        char **names = calloc(keys->elements + 1, sizeof(char *));
-        for (size_t i = 0; i < keys->elements; i++)
-            names[i] = strdup(keys->element[i]->str);
-        qsort(names, keys->elements, sizeof(char *), cmp_str);
-        for (size_t i = 0; i < keys->elements; i++) {
-            const char *k = names[i];
-            redisReply *t = cmd(c, "TYPE %s", k);
-            redisReply *ttl = cmd(c, "PTTL %s", k);
-            char line[256];
-            snprintf(line, sizeof(line), "\n%d %s %s ttl=%lld:", db, k, t->str,
-                     ttl->integer > 0 ? (ttl->integer + 30000) / 60000 : ttl->integer);
-            append(&s, &len, line, strlen(line));
-            if (!strcmp(t->str, "string")) {
-                redisReply *v = cmd(c, "GET %s", k);
-                const char *e = escape_bytes(v->str, v->len);
-                append(&s, &len, e, strlen(e));
-                freeReplyObject(v);
-            } else if (!strcmp(t->str, "list")) {
-                append_array(&s, &len, cmd(c, "LRANGE %s 0 -1", k), 0);
-            } else if (!strcmp(t->str, "set")) {
-                append_array(&s, &len, cmd(c, "SMEMBERS %s", k), 1);
-            } else if (!strcmp(t->str, "hash")) {
-                append_array(&s, &len, cmd(c, "HGETALL %s", k), 1);
-            } else if (!strcmp(t->str, "zset")) {
-                append_array(&s, &len, cmd(c, "ZRANGE %s 0 -1 WITHSCORES", k), 0);
-            }
-            freeReplyObject(t);
-            freeReplyObject(ttl);
-            free(names[i]);
-        }
-        free(names);
-        freeReplyObject(keys);
-    }
-    expect_status(cmd(c, "SELECT 0"), "OK");
-    return s;
-}
-
 /* ---------------- files ---------------- */
 
 /* The segment files of shard `shard` named by the manifest, in order;
@@ -286,19 +178,6 @@ static int manifest_segments(const char *dir, int shard, char out[][512], int ma
     }
     fclose(f);
     return n;
-}
-
-static unsigned char *read_file(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    cr_assert(f, "open %s: %s", path, strerror(errno));
-    fseek(f, 0, SEEK_END);
-    *len = (size_t)ftell(f);
-    fseek(f, 0, SEEK_SET);
-    unsigned char *b = malloc(*len + 1);
-    cr_assert_eq(fread(b, 1, *len, f), *len);
-    fclose(f);
-    return b;
 }
 
 static void write_file(const char *path, const unsigned char *b, size_t len)
@@ -352,15 +231,15 @@ static int count_files(const char *dir, const char *suffix)
 Test(persist_log, every_type_survives_kill9_and_thread_changes)
 {
     char dir[256];
-    make_dir(dir, sizeof(dir));
-    int t = default_threads(), other = t == 1 ? 4 : 1;
+    temp_dir(dir, sizeof(dir), "log");
+    int t = env_threads(), other = t == 1 ? 4 : 1;
     struct test_server srv;
     start_aof(&srv, dir, t, "always", NULL);
     redisContext *c = client_connect_port(srv.port);
     fill(c);
     sleep_ms(5); /* "gone" (PX 1) has expired: its lazy deletion is logged too */
     expect_nil(cmd(c, "GET gone"));
-    char *before = dump_all(c);
+    char *before = dump_all(c, DUMP_TTL_MINUTES);
     cr_assert(strstr(before, "\n0 float string ttl=-1:10.75"), "%s", before);
     cr_assert(!strstr(before, " past "), "EXPIREAT in the past deletes");
     redisFree(c);
@@ -368,7 +247,7 @@ Test(persist_log, every_type_survives_kill9_and_thread_changes)
 
     start_aof(&srv, dir, t, "always", NULL);
     c = client_connect_port(srv.port);
-    char *after = dump_all(c);
+    char *after = dump_all(c, DUMP_TTL_MINUTES);
     cr_assert_str_eq(after, before, "after kill -9 and a restart with %d threads", t);
     free(after);
     expect_int(cmd(c, "RPUSH list more"), 1999);
@@ -379,7 +258,7 @@ Test(persist_log, every_type_survives_kill9_and_thread_changes)
     start_aof(&srv, dir, other, "everysec", NULL);
     c = client_connect_port(srv.port);
     expect_str(cmd(c, "RPOP list"), "more"); /* written before the kill -9 */
-    after = dump_all(c);
+    after = dump_all(c, DUMP_TTL_MINUTES);
     cr_assert_str_eq(after, before, "after a restart with %d threads (written with %d)", other, t);
     free(after);
     expect_status(cmd(c, "SET written-by-other yes"), "OK");
@@ -390,11 +269,11 @@ Test(persist_log, every_type_survives_kill9_and_thread_changes)
     c = client_connect_port(srv.port);
     expect_str(cmd(c, "GET written-by-other"), "yes");
     expect_int(cmd(c, "DEL written-by-other"), 1);
-    after = dump_all(c);
+    after = dump_all(c, DUMP_TTL_MINUTES);
     cr_assert_str_eq(after, before, "back to %d threads", t);
     redisFree(c);
     cr_assert(server_stop(&srv));
-    if (!is_redis())
+    if (!env_is_redis())
         cr_assert_eq(count_files(dir, ".incr.log"), t, "old segments left");
     free(before);
     free(after);
@@ -452,8 +331,8 @@ static void *writer_main(void *arg)
 Test(persist_log, kill9_under_load_keeps_every_acknowledged_write)
 {
     char dir[256];
-    make_dir(dir, sizeof(dir));
-    int t = default_threads();
+    temp_dir(dir, sizeof(dir), "log");
+    int t = env_threads();
     struct test_server srv;
     start_aof(&srv, dir, t, "always", NULL);
     volatile int stop = 0;
@@ -532,8 +411,8 @@ Test(persist_log, torn_last_record_is_cut_or_refused)
 {
     skip_for_redis();
     char dir[256], seg[512];
-    make_dir(dir, sizeof(dir));
-    int t = default_threads();
+    temp_dir(dir, sizeof(dir), "log");
+    int t = env_threads();
     prepare_segment(dir, t, seg, sizeof(seg));
     size_t len, end, offs[400];
     unsigned char *b = read_file(seg, &len);
@@ -587,8 +466,8 @@ Test(persist_log, damaged_record_in_the_middle_refuses_the_start)
 {
     skip_for_redis();
     char dir[256], seg[512];
-    make_dir(dir, sizeof(dir));
-    int t = default_threads();
+    temp_dir(dir, sizeof(dir), "log");
+    int t = env_threads();
     prepare_segment(dir, t, seg, sizeof(seg));
     size_t len, end, offs[400];
     unsigned char *b = read_file(seg, &len);
@@ -618,11 +497,11 @@ Test(persist_log, damaged_record_in_the_middle_refuses_the_start)
 Test(persist_log, multi_shard_transaction_is_recovered_whole_or_not_at_all)
 {
     skip_for_redis();
-    int t = default_threads();
+    int t = env_threads();
     if (t < 2)
         cr_skip_test("needs two shards");
     char dir[256];
-    make_dir(dir, sizeof(dir));
+    temp_dir(dir, sizeof(dir), "log");
     struct test_server srv;
     start_aof(&srv, dir, 2, "always", NULL);
     redisContext *c = client_connect_port(srv.port);
@@ -663,8 +542,8 @@ Test(persist_log, multi_shard_transaction_is_recovered_whole_or_not_at_all)
 Test(persist_log, bgrewriteaof_compacts_and_keeps_everything)
 {
     char dir[256];
-    make_dir(dir, sizeof(dir));
-    int t = default_threads();
+    temp_dir(dir, sizeof(dir), "log");
+    int t = env_threads();
     struct test_server srv;
     start_aof(&srv, dir, t, "always", NULL);
     redisContext *c = client_connect_port(srv.port);
@@ -690,7 +569,7 @@ Test(persist_log, bgrewriteaof_compacts_and_keeps_everything)
     expect_str(cmd(c, "GET after-rewrite"), "1");
     redisFree(c);
     cr_assert(server_stop(&srv));
-    if (!is_redis()) {
+    if (!env_is_redis()) {
         cr_assert_eq(count_files(dir, ".base.snap"), t);
         cr_assert_eq(count_files(dir, ".incr.log"), t, "the segments before the rewrite are gone");
     }
@@ -700,8 +579,8 @@ Test(persist_log, bgrewriteaof_compacts_and_keeps_everything)
 Test(persist_log, kill9_during_a_rewrite_loses_nothing)
 {
     char dir[256];
-    make_dir(dir, sizeof(dir));
-    int t = default_threads();
+    temp_dir(dir, sizeof(dir), "log");
+    int t = env_threads();
     struct test_server srv;
     start_aof(&srv, dir, t, "always", NULL);
     redisContext *c = client_connect_port(srv.port);
@@ -732,7 +611,7 @@ Test(persist_log, kill9_during_a_rewrite_loses_nothing)
     expect_str(cmd(c, "GET key7"), "changed-1");
     redisFree(c);
     cr_assert(server_stop(&srv));
-    if (!is_redis()) { /* a base cut short by the kill is not left behind */
+    if (!env_is_redis()) { /* a base cut short by the kill is not left behind */
         cr_assert_eq(count_files(dir, ".tmp"), 0);
         cr_assert_eq(count_files(dir, ".base.snap"), t);
     }
@@ -744,7 +623,7 @@ Test(persist_log, kill9_during_a_rewrite_loses_nothing)
 Test(persist_log, automatic_rewrite_on_growth)
 {
     char dir[256];
-    make_dir(dir, sizeof(dir));
+    temp_dir(dir, sizeof(dir), "log");
     struct test_server srv;
     const char *extra[] = {"--auto-aof-rewrite-min-size", "1mb", "--auto-aof-rewrite-percentage", "100", NULL};
     start_aof(&srv, dir, 0, "everysec", extra);
@@ -764,7 +643,7 @@ Test(persist_log, automatic_rewrite_on_growth)
     wait_rewrite_done(c, 1);
     /* A rewrite that started before the last writes leaves them in the new
      * segments: the logs grew again and another rewrite follows. */
-    while (!is_redis() && atoll(info_get(c, "aof_current_size", v, sizeof(v))) >= 1000000) {
+    while (!env_is_redis() && atoll(info_get(c, "aof_current_size", v, sizeof(v))) >= 1000000) {
         cr_assert(now_ms() < deadline, "the rewrites did not compact: %s bytes", v);
         sleep_ms(50);
     }
@@ -781,8 +660,8 @@ Test(persist_log, automatic_rewrite_on_growth)
 Test(persist_log, config_set_appendonly_at_run_time)
 {
     char dir[256];
-    make_dir(dir, sizeof(dir));
-    int t = default_threads();
+    temp_dir(dir, sizeof(dir), "log");
+    int t = env_threads();
     struct test_server srv;
     const char *none[] = {"--appendonly", "no"};
     struct test_server_opts o = {dir, t, 2, none};
@@ -826,7 +705,7 @@ Test(persist_log, full_disk_gives_misconf_until_space_returns)
     if (geteuid() != 0)
         cr_skip_test("mounting a tmpfs needs root");
     char dir[256];
-    make_dir(dir, sizeof(dir));
+    temp_dir(dir, sizeof(dir), "log");
     /* A mount namespace of this test process (and its server): the tmpfs
      * goes away with them even when an assertion ends the test early. */
     if (unshare(CLONE_NEWNS) != 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0 ||
@@ -889,69 +768,8 @@ Test(persist_log, full_disk_gives_misconf_until_space_returns)
 /* Keys of one group live on different shards (hash tags): one MSET of a
  * group is a multi-shard transaction writing the same value to each. Every
  * MSET writes a group of its own (a later MSET would hide a lost part). */
-#define GROUP_KEYS 8
 #define MSET_WRITERS 4
-
-struct mset_writer {
-    int port;
-    int id;
-    long long sent; /* groups 0 .. sent-1 were sent */
-    volatile int *stop;
-};
-
-static void *mset_writer_main(void *arg)
-{
-    struct mset_writer *w = arg;
-    redisContext *c = redisConnect("127.0.0.1", w->port);
-    if (!c || c->err)
-        return NULL;
-    char pad[600];
-    memset(pad, 'p', sizeof(pad) - 1);
-    pad[sizeof(pad) - 1] = '\0';
-    long long n = 0;
-    while (!*w->stop) {
-        for (int i = 0; i < 16; i++, n++) {
-            char val[700];
-            snprintf(val, sizeof(val), "%d-%lld-%s", w->id, n, pad);
-            const char *argv[1 + 2 * GROUP_KEYS];
-            char keys[GROUP_KEYS][32];
-            argv[0] = "MSET";
-            for (int k = 0; k < GROUP_KEYS; k++) {
-                snprintf(keys[k], sizeof(keys[k]), "{t%d}g%d:%lld", k, w->id, n);
-                argv[1 + 2 * k] = keys[k];
-                argv[2 + 2 * k] = val;
-            }
-            redisAppendCommandArgv(c, 1 + 2 * GROUP_KEYS, argv, NULL);
-            w->sent = n + 1;
-        }
-        for (int i = 0; i < 16; i++) {
-            redisReply *r = NULL;
-            if (redisGetReply(c, (void **)&r) != REDIS_OK || !r) {
-                redisFree(c);
-                return NULL;
-            }
-            freeReplyObject(r);
-        }
-    }
-    redisFree(c);
-    return NULL;
-}
-
-static void start_mset_writers(struct mset_writer *w, pthread_t *th, int port, volatile int *stop)
-{
-    *stop = 0;
-    for (int i = 0; i < MSET_WRITERS; i++) {
-        w[i] = (struct mset_writer){port, i, 0, stop};
-        pthread_create(&th[i], NULL, mset_writer_main, &w[i]);
-    }
-}
-
-static void join_mset_writers(pthread_t *th, volatile int *stop)
-{
-    *stop = 1;
-    for (int i = 0; i < MSET_WRITERS; i++)
-        pthread_join(th[i], NULL);
-}
+#define MSET_PAD 599 /* long values: the logs grow fast enough to rewrite often */
 
 /* Every group is there whole or not at all: no MSET is half there (each
  * group was written once, with one value). */
@@ -973,16 +791,16 @@ static void expect_groups_whole(redisContext *c, const struct mset_writer *write
     freeReplyObject(r);
     for (int w = 0; w < MSET_WRITERS; w++) {
         for (long long g = 0; g < writers[w].sent; g++)
-            cr_assert(count[w][g] == 0 || count[w][g] == GROUP_KEYS,
+            cr_assert(count[w][g] == 0 || count[w][g] == MSET_GROUP_KEYS,
                       "round %d: MSET %d:%lld is half there after the restart (%d of %d keys)", round, w, g,
-                      count[w][g], GROUP_KEYS);
+                      count[w][g], MSET_GROUP_KEYS);
         free(count[w]);
     }
 }
 
 Test(persist_log, transaction_across_automatic_rewrites_is_recovered_whole)
 {
-    int t = default_threads();
+    int t = env_threads();
     if (t < 2)
         cr_skip_test("needs two shards");
     struct test_server srv;
@@ -992,13 +810,12 @@ Test(persist_log, transaction_across_automatic_rewrites_is_recovered_whole)
      * base and new segments are then what a restart reads). */
     for (int round = 0; round < 3; round++) {
         char dir[256];
-        make_dir(dir, sizeof(dir));
+        temp_dir(dir, sizeof(dir), "log");
         start_aof(&srv, dir, t, "everysec", extra);
         redisContext *c = client_connect_port(srv.port);
         volatile int stop;
         struct mset_writer w[MSET_WRITERS];
-        pthread_t th[MSET_WRITERS];
-        start_mset_writers(w, th, srv.port, &stop);
+        mset_writers_start(w, MSET_WRITERS, srv.port, &stop, MSET_PAD, true);
         char v[64];
         long long deadline = now_ms() + 30000;
         while (atoll(info_get(c, "aof_rewrites", v, sizeof(v))) < 3) {
@@ -1014,7 +831,7 @@ Test(persist_log, transaction_across_automatic_rewrites_is_recovered_whole)
         }
         redisFree(c);
         server_kill9(&srv);
-        join_mset_writers(th, &stop);
+        mset_writers_join(w, MSET_WRITERS);
         start_aof(&srv, dir, t, "everysec", extra);
         c = client_connect_port(srv.port);
         expect_groups_whole(c, w, round);
@@ -1086,7 +903,7 @@ Test(persist_log, everysec_fsync_error_is_retried_and_recovers)
     if (geteuid() != 0)
         cr_skip_test("mounting a loop device needs root");
     char dir[256], mnt[300], back[300];
-    make_dir(dir, sizeof(dir));
+    temp_dir(dir, sizeof(dir), "log");
     if (!prepare_failing_disk(dir, mnt, sizeof(mnt), back, sizeof(back)))
         cr_skip_test("cannot mount an ext4 loop device here: %s", strerror(errno));
     struct test_server srv;
@@ -1192,7 +1009,7 @@ Test(persist_log, always_on_a_full_disk_serves_durable_reads_and_loses_nothing)
     if (geteuid() != 0)
         cr_skip_test("mounting a tmpfs needs root");
     char dir[256], mnt[300];
-    make_dir(dir, sizeof(dir));
+    temp_dir(dir, sizeof(dir), "log");
     snprintf(mnt, sizeof(mnt), "%s/mnt", dir);
     /* The data on a small tmpfs, the server's log beside it (not full). */
     if (mkdir(mnt, 0755) != 0 || unshare(CLONE_NEWNS) != 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0 ||
@@ -1280,7 +1097,7 @@ Test(persist_log, always_fsync_error_holds_replies_until_the_data_is_rewritten)
     if (geteuid() != 0)
         cr_skip_test("mounting a loop device needs root");
     char dir[256], mnt[300], back[300];
-    make_dir(dir, sizeof(dir));
+    temp_dir(dir, sizeof(dir), "log");
     if (!prepare_failing_disk(dir, mnt, sizeof(mnt), back, sizeof(back)))
         cr_skip_test("cannot mount an ext4 loop device here: %s", strerror(errno));
     const char *on_disk[] = {"--dir", mnt, NULL};

@@ -18,7 +18,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdio.h>
@@ -30,42 +29,17 @@
 #include <unistd.h>
 
 #include "client.h"
+#include "fs.h"
+#include "model.h"
+#include "proc.h"
 #include "server.h"
 
 TestSuite(persist_snapshot, .timeout = 60);
 
 static void skip_for_redis(void)
 {
-    const char *exe = getenv("SHARDIS_SERVER");
-    if (exe && strstr(exe, "redis-server"))
+    if (env_is_redis())
         cr_skip_test("shardis snapshot files only");
-}
-
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    remove(path);
-    return 0;
-}
-
-static void make_dir(char *dir, size_t len)
-{
-    const char *tmp = getenv("TMPDIR");
-    snprintf(dir, len, "%s/shardis-snap-XXXXXX", tmp && tmp[0] ? tmp : "/tmp");
-    cr_assert(mkdtemp(dir) != NULL, "mkdtemp: %s", strerror(errno));
-}
-
-static void remove_tree(const char *dir)
-{
-    nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-static int default_threads(void)
-{
-    const char *t = getenv("SHARDIS_THREADS");
-    return t && atoi(t) > 0 ? atoi(t) : 2;
 }
 
 static void start(struct test_server *srv, const char *dir, int threads, int nargs, const char *const *args)
@@ -144,112 +118,18 @@ static void fill_every_type(redisContext *c)
     expect_status(cmd(c, "SELECT 0"), "OK");
 }
 
-static int cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static void append(char **s, size_t *len, const char *t, size_t tl)
-{
-    *s = realloc(*s, *len + tl + 1);
-    memcpy(*s + *len, t, tl);
-    *len += tl;
-    (*s)[*len] = '\0';
-}
-
-/* Every element of an array reply, sorted when `sorted`. */
-static void append_array(char **s, size_t *len, redisReply *r, int sorted)
-{
-    cr_assert_eq(r->type, REDIS_REPLY_ARRAY, "%s", describe_reply(r));
-    char **items = calloc(r->elements + 1, sizeof(char *));
-    for (size_t i = 0; i < r->elements; i++) {
-        items[i] = malloc(r->element[i]->len * 2 + 2);
-        for (size_t k = 0; k < r->element[i]->len; k++)
-            sprintf(items[i] + 2 * k, "%02x", (unsigned char)r->element[i]->str[k]);
-        items[i][r->element[i]->len * 2] = '\0';
-    }
-    if (sorted)
-        qsort(items, r->elements, sizeof(char *), cmp_str);
-    for (size_t i = 0; i < r->elements; i++) {
-        append(s, len, items[i], strlen(items[i]));
-        append(s, len, ",", 1);
-        free(items[i]);
-    }
-    free(items);
-}
-
-/* A canonical text of dbs 0..3: keys, types, encodings, values, expiry. */
-static char *dump_all(redisContext *c)
-{
-    char *s = NULL;
-    size_t len = 0;
-    append(&s, &len, "", 0);
-    for (int db = 0; db < 4; db++) {
-        expect_status(cmd(c, "SELECT %d", db), "OK");
-        redisReply *keys = cmd(c, "KEYS *");
-        cr_assert_eq(keys->type, REDIS_REPLY_ARRAY);
-        char **names = calloc(keys->elements + 1, sizeof(char *));
-        for (size_t i = 0; i < keys->elements; i++)
-            names[i] = strdup(keys->element[i]->str);
-        qsort(names, keys->elements, sizeof(char *), cmp_str);
-        char line[256];
-        for (size_t i = 0; i < keys->elements; i++) {
-            const char *k = names[i];
-            redisReply *t = cmd(c, "TYPE %s", k);
-            redisReply *enc = cmd(c, "OBJECT ENCODING %s", k);
-            redisReply *exp = cmd(c, "PEXPIRETIME %s", k);
-            snprintf(line, sizeof(line), "\n%d %s %s %s %lld:", db, k, t->str, enc->str, exp->integer);
-            append(&s, &len, line, strlen(line));
-            redisReply *v = NULL;
-            if (!strcmp(t->str, "string")) {
-                v = cmd(c, "GET %s", k);
-                append(&s, &len, v->str, v->len);
-            } else if (!strcmp(t->str, "list")) {
-                append_array(&s, &len, v = cmd(c, "LRANGE %s 0 -1", k), 0);
-            } else if (!strcmp(t->str, "set")) {
-                append_array(&s, &len, v = cmd(c, "SMEMBERS %s", k), 1);
-            } else if (!strcmp(t->str, "hash")) {
-                append_array(&s, &len, v = cmd(c, "HGETALL %s", k), 1); /* pairs checked below */
-                freeReplyObject(v);
-                append_array(&s, &len, v = cmd(c, "HKEYS %s", k), 1);
-                freeReplyObject(v);
-                redisReply *all = cmd(c, "HGETALL %s", k);
-                for (size_t j = 0; j + 1 < all->elements; j += 2) {
-                    redisReply *one = cmd(c, "HGET %s %s", k, all->element[j]->str);
-                    cr_assert_str_eq(one->str, all->element[j + 1]->str);
-                    freeReplyObject(one);
-                }
-                freeReplyObject(all);
-                v = NULL;
-            } else if (!strcmp(t->str, "zset")) {
-                append_array(&s, &len, v = cmd(c, "ZRANGE %s 0 -1 WITHSCORES", k), 0);
-            }
-            if (v)
-                freeReplyObject(v);
-            freeReplyObject(t);
-            freeReplyObject(enc);
-            freeReplyObject(exp);
-            free(names[i]);
-        }
-        free(names);
-        freeReplyObject(keys);
-    }
-    expect_status(cmd(c, "SELECT 0"), "OK");
-    return s;
-}
-
 /* ---------------- tests ---------------- */
 
 Test(persist_snapshot, save_and_restart_every_type)
 {
     skip_for_redis();
     char dir[256];
-    make_dir(dir, sizeof(dir));
+    temp_dir(dir, sizeof(dir), "snap");
     struct test_server srv;
     start(&srv, dir, 0, 0, NULL);
     redisContext *c = client_connect_port(srv.port);
     fill_every_type(c);
-    char *before = dump_all(c);
+    char *before = dump_all(c, DUMP_EXPIRE_AT | DUMP_ENCODING | DUMP_HASH_LOOKUPS | DUMP_HEX);
     redisReply *ls0 = cmd(c, "LASTSAVE");
     expect_status(cmd(c, "SAVE"), "OK");
     redisReply *ls1 = cmd(c, "LASTSAVE");
@@ -263,7 +143,7 @@ Test(persist_snapshot, save_and_restart_every_type)
 
     start(&srv, dir, 0, 0, NULL);
     c = client_connect_port(srv.port);
-    char *after = dump_all(c);
+    char *after = dump_all(c, DUMP_EXPIRE_AT | DUMP_ENCODING | DUMP_HASH_LOOKUPS | DUMP_HEX);
     cr_assert_str_eq(after, before);
     /* the loaded values keep working */
     expect_int(cmd(c, "RPUSH big more"), 3001);
@@ -279,14 +159,14 @@ Test(persist_snapshot, bgsave_and_restart_with_another_thread_count)
 {
     skip_for_redis();
     char dir[256];
-    make_dir(dir, sizeof(dir));
-    int t = default_threads(), other = t == 1 ? 4 : 1;
+    temp_dir(dir, sizeof(dir), "snap");
+    int t = env_threads(), other = t == 1 ? 4 : 1;
     struct test_server srv;
     start(&srv, dir, t, 0, NULL);
     redisContext *c = client_connect_port(srv.port);
     fill_every_type(c);
     fill_keys(c, "k", 2000);
-    char *before = dump_all(c);
+    char *before = dump_all(c, DUMP_EXPIRE_AT | DUMP_ENCODING | DUMP_HASH_LOOKUPS | DUMP_HEX);
     expect_status(cmd(c, "BGSAVE"), "Background saving started");
     wait_bgsave_done(c);
     info_expect(c, "rdb_last_bgsave_status", "ok");
@@ -296,7 +176,7 @@ Test(persist_snapshot, bgsave_and_restart_with_another_thread_count)
 
     start(&srv, dir, other, 0, NULL);
     c = client_connect_port(srv.port);
-    char *after = dump_all(c);
+    char *after = dump_all(c, DUMP_EXPIRE_AT | DUMP_ENCODING | DUMP_HASH_LOOKUPS | DUMP_HEX);
     cr_assert_str_eq(after, before, "different after a restart with %d threads (written with %d)", other, t);
     free(after);
     /* and back, through another snapshot written by `other` shards */
@@ -305,7 +185,7 @@ Test(persist_snapshot, bgsave_and_restart_with_another_thread_count)
     cr_assert(server_stop(&srv));
     start(&srv, dir, t, 0, NULL);
     c = client_connect_port(srv.port);
-    after = dump_all(c);
+    after = dump_all(c, DUMP_EXPIRE_AT | DUMP_ENCODING | DUMP_HASH_LOOKUPS | DUMP_HEX);
     cr_assert_str_eq(after, before);
     redisFree(c);
     cr_assert(server_stop(&srv));
@@ -326,7 +206,7 @@ Test(persist_snapshot, writes_during_bgsave_and_the_cut)
 {
     skip_for_redis();
     char dir[256];
-    make_dir(dir, sizeof(dir));
+    temp_dir(dir, sizeof(dir), "snap");
     struct test_server srv;
     start(&srv, dir, 0, 0, NULL);
     redisContext *c = client_connect_port(srv.port);
@@ -375,7 +255,7 @@ Test(persist_snapshot, kill9_during_bgsave_keeps_the_previous_snapshot)
 {
     skip_for_redis();
     char dir[256];
-    make_dir(dir, sizeof(dir));
+    temp_dir(dir, sizeof(dir), "snap");
     struct test_server srv;
     start(&srv, dir, 0, 0, NULL);
     redisContext *c = client_connect_port(srv.port);
@@ -404,7 +284,7 @@ Test(persist_snapshot, corrupted_snapshot_refuses_to_start)
 {
     skip_for_redis();
     char dir[256];
-    make_dir(dir, sizeof(dir));
+    temp_dir(dir, sizeof(dir), "snap");
     struct test_server srv;
     start(&srv, dir, 1, 0, NULL);
     redisContext *c = client_connect_port(srv.port);
@@ -451,7 +331,7 @@ Test(persist_snapshot, missing_directory_is_a_clear_error)
 {
     skip_for_redis();
     char dir[256];
-    make_dir(dir, sizeof(dir));
+    temp_dir(dir, sizeof(dir), "snap");
     const char *args[] = {"--dir", "/nonexistent/shardis-nowhere"};
     struct test_server_opts o = {dir, 0, 2, args};
     char log[4096];
@@ -498,7 +378,7 @@ Test(persist_snapshot, failing_save_misconf_then_recovery)
 {
     skip_for_redis();
     char dir[256], data[300];
-    make_dir(dir, sizeof(dir));
+    temp_dir(dir, sizeof(dir), "snap");
     snprintf(data, sizeof(data), "%s/data", dir);
     cr_assert_eq(mkdir(data, 0755), 0);
     const char *args[] = {"--save", "3600 1", "--dir", data};
@@ -518,7 +398,7 @@ Test(persist_snapshot, enospc_on_a_tiny_tmpfs)
 {
     skip_for_redis();
     char dir[256], mnt[300];
-    make_dir(dir, sizeof(dir));
+    temp_dir(dir, sizeof(dir), "snap");
     snprintf(mnt, sizeof(mnt), "%s/tiny", dir);
     cr_assert_eq(mkdir(mnt, 0755), 0);
     /* In a mount namespace of this test process (and its server): the
@@ -559,7 +439,7 @@ Test(persist_snapshot, commands_and_shutdown)
 {
     skip_for_redis();
     char dir[256];
-    make_dir(dir, sizeof(dir));
+    temp_dir(dir, sizeof(dir), "snap");
     struct test_server srv;
     start(&srv, dir, 0, 0, NULL);
     redisContext *c = client_connect_port(srv.port);
@@ -677,7 +557,7 @@ Test(persist_snapshot, files_are_not_named_like_redis_files)
 {
     skip_for_redis();
     char dir[256], path[512], idx[512];
-    make_dir(dir, sizeof(dir));
+    temp_dir(dir, sizeof(dir), "snap");
     struct test_server srv;
     start(&srv, dir, 0, 0, NULL);
     redisContext *c = client_connect_port(srv.port);
@@ -713,7 +593,7 @@ Test(persist_snapshot, rdbcompression_shrinks_the_files)
 {
     skip_for_redis();
     char dir[256];
-    make_dir(dir, sizeof(dir));
+    temp_dir(dir, sizeof(dir), "snap");
     struct test_server srv;
     start(&srv, dir, 0, 0, NULL);
     redisContext *c = client_connect_port(srv.port);
@@ -748,7 +628,7 @@ Test(persist_snapshot, bgsave_finishes_under_continuous_requests)
 {
     skip_for_redis();
     char dir[256];
-    make_dir(dir, sizeof(dir));
+    temp_dir(dir, sizeof(dir), "snap");
     struct test_server srv;
     start(&srv, dir, 0, 0, NULL);
     redisContext *c = client_connect_port(srv.port), *probe = client_connect_port(srv.port);
@@ -788,57 +668,16 @@ Test(persist_snapshot, bgsave_finishes_under_continuous_requests)
 
 /* Keys of one group live on different shards (hash tags): one MSET of a
  * group is a multi-shard transaction writing the same value to each. */
-#define GROUP_KEYS 8
 #define MSET_WRITERS 4
-
-struct mset_writer {
-    int port;
-    int id;
-    volatile int *stop;
-};
-
-static void *mset_writer_main(void *arg)
-{
-    struct mset_writer *w = arg;
-    redisContext *c = redisConnect("127.0.0.1", w->port);
-    if (!c || c->err)
-        return NULL;
-    long long n = 0;
-    while (!*w->stop) {
-        for (int i = 0; i < 16; i++, n++) {
-            char val[64];
-            snprintf(val, sizeof(val), "%d-%lld", w->id, n);
-            const char *argv[1 + 2 * GROUP_KEYS];
-            char keys[GROUP_KEYS][32];
-            argv[0] = "MSET";
-            for (int k = 0; k < GROUP_KEYS; k++) {
-                snprintf(keys[k], sizeof(keys[k]), "{t%d}g%d", k, w->id);
-                argv[1 + 2 * k] = keys[k];
-                argv[2 + 2 * k] = val;
-            }
-            redisAppendCommandArgv(c, 1 + 2 * GROUP_KEYS, argv, NULL);
-        }
-        for (int i = 0; i < 16; i++) {
-            redisReply *r = NULL;
-            if (redisGetReply(c, (void **)&r) != REDIS_OK || !r) {
-                redisFree(c);
-                return NULL;
-            }
-            freeReplyObject(r);
-        }
-    }
-    redisFree(c);
-    return NULL;
-}
 
 Test(persist_snapshot, save_rule_snapshot_holds_transactions_whole)
 {
     skip_for_redis();
-    int t = default_threads();
+    int t = env_threads();
     if (t < 2)
         cr_skip_test("needs two shards");
     char dir[256];
-    make_dir(dir, sizeof(dir));
+    temp_dir(dir, sizeof(dir), "snap");
     const char *args[] = {"--save", "1 1"};
     /* Each round: cross-shard MSETs run without a pause while the save rule
      * takes snapshots; kill -9 right after one finished, restart from it:
@@ -847,13 +686,9 @@ Test(persist_snapshot, save_rule_snapshot_holds_transactions_whole)
         struct test_server srv;
         start(&srv, dir, t, 2, args);
         redisContext *c = client_connect_port(srv.port);
-        volatile int stop = 0;
+        volatile int stop;
         struct mset_writer w[MSET_WRITERS];
-        pthread_t th[MSET_WRITERS];
-        for (int i = 0; i < MSET_WRITERS; i++) {
-            w[i] = (struct mset_writer){srv.port, i, &stop};
-            pthread_create(&th[i], NULL, mset_writer_main, &w[i]);
-        }
+        mset_writers_start(w, MSET_WRITERS, srv.port, &stop, 0, false);
         long long deadline = now_ms() + 30000;
         char v[64];
         for (;;) {
@@ -867,9 +702,7 @@ Test(persist_snapshot, save_rule_snapshot_holds_transactions_whole)
         }
         redisFree(c);
         server_kill9(&srv);
-        stop = 1;
-        for (int i = 0; i < MSET_WRITERS; i++)
-            pthread_join(th[i], NULL);
+        mset_writers_join(w, MSET_WRITERS);
         start(&srv, dir, t, 2, args);
         c = client_connect_port(srv.port);
         for (int g = 0; g < MSET_WRITERS; g++) {
@@ -877,7 +710,7 @@ Test(persist_snapshot, save_rule_snapshot_holds_transactions_whole)
                 cmd(c, "MGET {t0}g%d {t1}g%d {t2}g%d {t3}g%d {t4}g%d {t5}g%d {t6}g%d {t7}g%d", g, g, g, g, g, g, g, g);
             cr_assert_eq(r->type, REDIS_REPLY_ARRAY);
             cr_assert_eq(r->element[0]->type, REDIS_REPLY_STRING, "round %d: group %d is lost", round, g);
-            for (int k = 1; k < GROUP_KEYS; k++) {
+            for (int k = 1; k < MSET_GROUP_KEYS; k++) {
                 cr_assert_eq(r->element[k]->type, REDIS_REPLY_STRING, "round %d: group %d key %d", round, g, k);
                 cr_assert_str_eq(r->element[k]->str, r->element[0]->str,
                                  "round %d: an MSET is half in the snapshot (group %d, key %d)", round, g, k);

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "client.h"
+#include "model.h"
 #include "server.h"
 
 TestSuite(pipeline, .init = server_suite_init, .fini = server_suite_fini, .timeout = 90);
@@ -147,16 +148,6 @@ struct model {
     char value[KEYS][64];
 };
 
-static uint64_t next_random(uint64_t *state)
-{
-    uint64_t x = *state;
-    x ^= x >> 12;
-    x ^= x << 25;
-    x ^= x >> 27;
-    *state = x;
-    return x * 0x2545F4914F6CDD1DULL;
-}
-
 /* Redis accepts a value as an integer only in canonical form (string2ll). */
 static bool canonical_int(const char *s, long long *out)
 {
@@ -224,20 +215,20 @@ Test(pipeline, mixed_commands_over_shards_in_order)
     uint64_t state = 0xc0ffee1234abcdefULL;
 
     for (int op = 0; op < OPS; op++) {
-        int key = (int)(next_random(&state) % KEYS);
+        int key = (int)(xorshift_next(&state) % KEYS);
         char name[32];
         key_name(key, name, sizeof(name));
         struct expected *e = &want[op];
-        unsigned kind = (unsigned)(next_random(&state) % 10);
+        unsigned kind = (unsigned)(xorshift_next(&state) % 10);
         long long n;
         switch (kind) {
         case 0:
         case 1: { /* SET: an integer or a word */
             char value[32];
-            if (next_random(&state) % 2)
-                snprintf(value, sizeof(value), "%d", (int)(next_random(&state) % 1000));
+            if (xorshift_next(&state) % 2)
+                snprintf(value, sizeof(value), "%d", (int)(xorshift_next(&state) % 1000));
             else
-                snprintf(value, sizeof(value), "w%d", (int)(next_random(&state) % 1000));
+                snprintf(value, sizeof(value), "w%d", (int)(xorshift_next(&state) % 1000));
             append(c, "SET %s %s", name, value);
             snprintf(requests[op], sizeof(requests[op]), "SET %s %s", name, value);
             m->exists[key] = true;
@@ -283,7 +274,7 @@ Test(pipeline, mixed_commands_over_shards_in_order)
             m->exists[key] = false;
             break;
         case 7: { /* APPEND a digit: may turn a number into a non-canonical one */
-            int digit = (int)(next_random(&state) % 10);
+            int digit = (int)(xorshift_next(&state) % 10);
             size_t len = m->exists[key] ? strlen(m->value[key]) : 0;
             if (len >= 18) {
                 /* Keep values well inside long long range: restart the value. */
@@ -306,7 +297,7 @@ Test(pipeline, mixed_commands_over_shards_in_order)
             break;
         }
         case 8: { /* MGET of three keys on (probably) different shards */
-            int keys[3] = {key, (int)(next_random(&state) % KEYS), (int)(next_random(&state) % KEYS)};
+            int keys[3] = {key, (int)(xorshift_next(&state) % KEYS), (int)(xorshift_next(&state) % KEYS)};
             char names[3][32];
             for (int i = 0; i < 3; i++)
                 key_name(keys[i], names[i], sizeof(names[i]));
@@ -321,10 +312,10 @@ Test(pipeline, mixed_commands_over_shards_in_order)
             break;
         }
         default: { /* MSET of two keys, usually on two shards */
-            int other = (int)(next_random(&state) % KEYS);
+            int other = (int)(xorshift_next(&state) % KEYS);
             char other_name[32];
             key_name(other, other_name, sizeof(other_name));
-            int v1 = (int)(next_random(&state) % 100), v2 = (int)(next_random(&state) % 100);
+            int v1 = (int)(xorshift_next(&state) % 100), v2 = (int)(xorshift_next(&state) % 100);
             append(c, "MSET %s %d %s %d", name, v1, other_name, v2);
             snprintf(requests[op], sizeof(requests[op]), "MSET %s %d %s %d", name, v1, other_name, v2);
             m->exists[key] = true;

@@ -18,6 +18,7 @@
 
 #include "client.h"
 #include "server.h"
+#include "model.h"
 
 TestSuite(protocol, .init = server_suite_init, .fini = server_suite_fini, .timeout = 90);
 
@@ -202,17 +203,6 @@ Test(protocol, large_value_in_small_chunks)
     free(value);
 }
 
-/* xorshift64*: the garbage is the same on every run and every server. */
-static uint64_t next_random(uint64_t *state)
-{
-    uint64_t x = *state;
-    x ^= x >> 12;
-    x ^= x << 25;
-    x ^= x >> 27;
-    *state = x;
-    return x * 0x2545F4914F6CDD1DULL;
-}
-
 Test(protocol, random_garbage)
 {
     enum { ROUNDS = 100 };
@@ -230,11 +220,11 @@ Test(protocol, random_garbage)
      * so a NUL before the newline makes it wait for more input instead of
      * answering (see random_garbage_with_nul_bytes). */
     for (int i = 0; i < ROUNDS; i++) {
-        size_t len = 1024 + next_random(&state) % 3073;
+        size_t len = 1024 + xorshift_next(&state) % 3073;
         char *garbage = malloc(len + 2);
         for (size_t j = 0; j < len; j++) {
             char byte;
-            while ((byte = (char)next_random(&state)) == '\0') {
+            while ((byte = (char)xorshift_next(&state)) == '\0') {
             }
             garbage[j] = byte;
         }
@@ -297,10 +287,10 @@ Test(protocol, random_garbage_with_nul_bytes)
     uint64_t state = 0xfeedface0badcafeULL;
     int fds[ROUNDS];
     for (int i = 0; i < ROUNDS; i++) {
-        size_t len = 1024 + next_random(&state) % 3073;
+        size_t len = 1024 + xorshift_next(&state) % 3073;
         char *garbage = malloc(len);
         for (size_t j = 0; j < len; j++)
-            garbage[j] = (char)next_random(&state);
+            garbage[j] = (char)xorshift_next(&state);
         fds[i] = raw_connect(server_port());
         raw_send(fds[i], garbage, len);
         free(garbage);

@@ -6,35 +6,23 @@
  * thresholds. OBJECT ENCODING answers Redis 7.0's names: a set held as a
  * listpack (7.2's encoding, which shardis uses inside) is a "hashtable", as
  * every non-intset set is in 7.0; the conversions themselves are checked in
- * test/unit/test_cmd_set.c. Everything must pass against redis-server too. Multi-key commands use plain key
- * names, which spread over shards when the server runs several threads.
+ * test/unit/core/commands/test_cmd_set.c. Everything must pass against redis-server too. Multi-key commands use plain
+ * key names, which spread over shards when the server runs several threads.
  */
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "checks.h"
 #include "client.h"
+#include "model.h"
 #include "resp3.h"
 #include "server.h"
 
 TestSuite(sets, .init = server_suite_init, .fini = server_suite_fini, .timeout = 60);
 
 #define WRONGTYPE "WRONGTYPE Operation against a key holding the wrong kind of value"
-
-static void expect_encoding(redisContext *c, const char *key, const char *enc)
-{
-    expect_str(cmd(c, "OBJECT ENCODING %s", key), enc);
-}
-
-static long long int_reply(redisContext *c, const char *format, const char *key)
-{
-    redisReply *r = cmd(c, format, key);
-    cr_assert_eq(r->type, REDIS_REPLY_INTEGER, "%s", describe_reply(r));
-    long long v = r->integer;
-    freeReplyObject(r);
-    return v;
-}
 
 /* SADD key m0 .. m(n-1) where mi = prefix + i, in one command. */
 static void sadd_range(redisContext *c, const char *key, const char *prefix, int from, int n)
@@ -472,30 +460,30 @@ Test(sets, sunion_sdiff_and_stores)
 
 /* Collects a full SSCAN of key (MATCH when match is set, COUNT when count > 0) into the set
  * `into` on the server and returns the number of calls made. */
+struct sscan_into {
+    redisContext *c;
+    const char *into;
+};
+
+static void sscan_visit(const redisReply *items, void *arg)
+{
+    struct sscan_into *s = arg;
+    for (size_t i = 0; i < items->elements; i++)
+        freeReplyObject(cmd(s->c, "SADD %s %b", s->into, items->element[i]->str, items->element[i]->len));
+}
+
 static int sscan_all(redisContext *c, const char *key, const char *match, int count, const char *into)
 {
-    char cursor[32] = "0";
-    int calls = 0;
-    do {
-        redisReply *r;
-        if (match)
-            r = cmd(c, "SSCAN %s %s MATCH %s COUNT %d", key, cursor, match, count);
-        else if (count)
-            r = cmd(c, "SSCAN %s %s COUNT %d", key, cursor, count);
-        else
-            r = cmd(c, "SSCAN %s %s", key, cursor);
-        assert_array_len(r, 2);
-        cr_assert_eq(r->element[0]->type, REDIS_REPLY_STRING);
-        snprintf(cursor, sizeof(cursor), "%s", r->element[0]->str);
-        redisReply *items = r->element[1];
-        cr_assert_eq(items->type, REDIS_REPLY_ARRAY);
-        for (size_t i = 0; i < items->elements; i++)
-            freeReplyObject(cmd(c, "SADD %s %b", into, items->element[i]->str, items->element[i]->len));
-        freeReplyObject(r);
-        calls++;
-        cr_assert(calls < 100000);
-    } while (strcmp(cursor, "0") != 0);
-    return calls;
+    char command[128], options[128];
+    snprintf(command, sizeof(command), "SSCAN %s", key);
+    if (match)
+        snprintf(options, sizeof(options), "MATCH %s COUNT %d", match, count);
+    else if (count)
+        snprintf(options, sizeof(options), "COUNT %d", count);
+    else
+        options[0] = '\0';
+    struct sscan_into s = {c, into};
+    return scan_all(c, command, options, sscan_visit, &s);
 }
 
 Test(sets, sscan)

@@ -21,6 +21,8 @@
 #include <unistd.h>
 
 #include "client.h"
+#include "fs.h"
+#include "proc.h"
 #include "server.h"
 
 static const char *server_exe(void)
@@ -32,9 +34,8 @@ static const char *server_exe(void)
 
 static int is_redis_exe(void)
 {
-    const char *exe = server_exe();
-    const char *base = strrchr(exe, '/');
-    return strcmp(base ? base + 1 : exe, "redis-server") == 0;
+    server_exe(); /* set */
+    return env_is_redis();
 }
 
 /* Runs the server with argv (NULL-terminated, without argv[0]), which must
@@ -173,29 +174,6 @@ struct file_server {
     char dir[64]; /* private temp dir: cwd of the server, holds out.log */
 };
 
-static int free_port(void)
-{
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    cr_assert(fd >= 0);
-    struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = 0, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    cr_assert(bind(fd, (struct sockaddr *)&addr, sizeof(addr)) == 0);
-    socklen_t len = sizeof(addr);
-    cr_assert(getsockname(fd, (struct sockaddr *)&addr, &len) == 0);
-    close(fd);
-    return ntohs(addr.sin_port);
-}
-
-static void read_file(const char *path, char *out, size_t outlen)
-{
-    out[0] = '\0';
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return;
-    size_t n = fread(out, 1, outlen - 1, f);
-    out[n] = '\0';
-    fclose(f);
-}
-
 /* Runs the server with args (without argv[0]) in s->dir, which the caller
  * created, and waits until it answers PING. Fails the test with what it
  * printed when it exits or does not answer within 10 s. */
@@ -228,7 +206,7 @@ static void file_server_start(struct file_server *s, char *const *args)
         int status;
         if (waitpid(s->pid, &status, WNOHANG) == s->pid) {
             s->pid = 0;
-            read_file(logpath, out, sizeof(out));
+            read_text(logpath, out, sizeof(out));
             cr_assert_fail("the server exited (status %d) instead of starting: %s", status, out);
         }
         struct timeval timeout = {.tv_sec = 0, .tv_usec = 500000};
@@ -249,7 +227,7 @@ static void file_server_start(struct file_server *s, char *const *args)
     kill(s->pid, SIGKILL);
     waitpid(s->pid, NULL, 0);
     s->pid = 0;
-    read_file(logpath, out, sizeof(out));
+    read_text(logpath, out, sizeof(out));
     cr_assert_fail("the server did not answer PING within 10 s: %s", out);
 }
 
@@ -269,13 +247,6 @@ static void file_server_stop(struct file_server *s)
     }
     s->pid = 0;
     cr_assert(got > 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0, "exit status %d", status);
-}
-
-static void remove_dir(const char *dir)
-{
-    char command[128];
-    snprintf(command, sizeof(command), "rm -rf '%s'", dir);
-    cr_assert(system(command) == 0);
 }
 
 static void config_expect(redisContext *c, const char *name, const char *value)
@@ -319,7 +290,7 @@ Test(startup, debian_redis_conf_starts, .timeout = 60)
     expect_str(cmd(c, "GET k"), "v");
     redisFree(c);
     file_server_stop(&s);
-    remove_dir(s.dir);
+    remove_tree(s.dir);
 }
 
 /* The directives of Redis's own test-suite default configuration
@@ -360,7 +331,7 @@ Test(startup, redis_test_suite_default_config_starts, .timeout = 60)
     expect_status(cmd(c, "CONFIG SET dbfilename other.rdb"), "OK");
     redisFree(c);
     file_server_stop(&s);
-    remove_dir(s.dir);
+    remove_tree(s.dir);
 }
 
 /* CONFIG REWRITE keeps the directives that have no effect here, writes an
@@ -393,7 +364,7 @@ Test(startup, config_rewrite_keeps_redis_directives, .timeout = 60)
     file_server_stop(&s);
 
     char text[8192];
-    read_file(conf, text, sizeof(text));
+    read_text(conf, text, sizeof(text));
     cr_assert(strstr(text, "always-show-logo yes\n"), "%s", text);
     cr_assert(!strstr(text, "slaveof") && strstr(text, "replicaof 127.0.0.1 9\n"), "%s", text);
     cr_assert(!strstr(text, "replicaof 127.0.0.1 9\nreplicaof"), "%s", text);
@@ -409,7 +380,7 @@ Test(startup, config_rewrite_keeps_redis_directives, .timeout = 60)
     config_expect(c, "proc-title-template", "{title} {port}");
     redisFree(c);
     file_server_stop(&s);
-    remove_dir(s.dir);
+    remove_tree(s.dir);
 }
 
 TestSuite(shutdown, .init = server_suite_init, .fini = server_suite_fini, .timeout = 60);

@@ -22,7 +22,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "checks.h"
 #include "client.h"
+#include "proc.h"
 #include "server.h"
 #include "tls_client.h"
 
@@ -45,37 +47,13 @@ ReportHook(POST_ALL)(struct criterion_global_stats *stats)
     tls_certs_remove(&run_certs);
 }
 
-static int free_port(void)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET};
-    inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
-    cr_assert(bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0);
-    socklen_t len = sizeof(a);
-    getsockname(fd, (struct sockaddr *)&a, &len);
-    close(fd);
-    return ntohs(a.sin_port);
-}
-
 /* The certificate paths in the run's directory (see tls_certs_create). */
 static void load_certs(void)
 {
     const char *dir = getenv("SHARDIS_TLS_TEST_DIR");
     cr_assert(dir && dir[0], "no test certificates (see the openssl error above)");
     memset(&certs, 0, sizeof(certs));
-    snprintf(certs.dir, sizeof(certs.dir), "%s", dir);
-#define P(field, file) snprintf(certs.field, sizeof(certs.field), "%s/%s", dir, file)
-    P(ca, "ca.crt");
-    P(server_crt, "server.crt");
-    P(server_key, "server.key");
-    P(client_crt, "client.crt");
-    P(client_key, "client.key");
-    P(other_ca, "other_ca.crt");
-    P(other_client_crt, "other_client.crt");
-    P(other_client_key, "other_client.key");
-    P(other_server_crt, "other_server.crt");
-    P(other_server_key, "other_server.key");
-#undef P
+    tls_certs_paths(&certs, dir);
 }
 
 /* The TLS arguments of the servers started next: a free TLS port,
@@ -402,26 +380,6 @@ Test(tls, certificate_cn_logs_in_as_acl_user)
     expect_status(cmd(c, "AUTH pw"), "OK");
     expect_str(cmd(c, "GET cert:k"), "v");
     redisFree(c);
-}
-
-static long long info_ll(redisContext *c, const char *section, const char *field)
-{
-    char *info = info_text(c, section);
-    char value[64];
-    cr_assert(info_field(info, field, value, sizeof(value)), "INFO %s lacks %s", section, field);
-    free(info);
-    return atoll(value);
-}
-
-/* Polls INFO until `want` clients are connected (a closed client is freed
- * by the server shortly after the close). */
-static long long wait_for_clients(redisContext *c, long long want, long timeout_ms)
-{
-    long long deadline = now_ms() + timeout_ms;
-    long long n;
-    while ((n = info_ll(c, "clients", "connected_clients")) != want && now_ms() < deadline)
-        sleep_ms(20);
-    return n;
 }
 
 /* maxclients on the TLS port: Redis writes its error before any handshake,

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "checks.h"
 #include "client.h"
 #include "resp3.h"
 #include "server.h"
@@ -579,11 +580,6 @@ SCRIPT_TESTS(setops)
 SCRIPT_TESTS(misc)
 
 /* ---------------- hand-written tests ---------------- */
-
-static void expect_encoding(redisContext *c, const char *key, const char *enc)
-{
-    expect_str(cmd(c, "OBJECT ENCODING %s", key), enc);
-}
 
 Test(zsets, encodings_and_conversion)
 {

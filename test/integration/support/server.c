@@ -19,7 +19,6 @@
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <hiredis/hiredis.h>
 #include <libgen.h>
 #include <limits.h>
@@ -36,6 +35,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "client.h"
+#include "fs.h"
+#include "proc.h"
+
 #define START_TIMEOUT_MS 10000
 #define STOP_GRACE_MS 5000
 #define START_ATTEMPTS 5
@@ -44,20 +47,6 @@
 /* The server of the current test. A file-scope variable because Criterion's
  * init/fini hooks take no argument; only this worker process touches it. */
 static struct test_server current_server;
-
-static long long monotonic_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void sleep_ms(long ms)
-{
-    struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L};
-    while (nanosleep(&ts, &ts) == -1 && errno == EINTR) {
-    }
-}
 
 long raise_fd_limit(long want)
 {
@@ -73,20 +62,6 @@ long raise_fd_limit(long want)
     if (setrlimit(RLIMIT_NOFILE, &limit) != 0)
         return -1;
     return (long)target;
-}
-
-/* Asks the kernel for a free loopback port by binding port 0. The port is free
- * again once we close the socket; the server binds it right after. */
-static int pick_free_port(void)
-{
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    cr_assert(fd >= 0, "socket: %s", strerror(errno));
-    struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = 0, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    cr_assert(bind(fd, (struct sockaddr *)&addr, sizeof(addr)) == 0, "bind port 0: %s", strerror(errno));
-    socklen_t len = sizeof(addr);
-    cr_assert(getsockname(fd, (struct sockaddr *)&addr, &len) == 0, "getsockname: %s", strerror(errno));
-    close(fd);
-    return ntohs(addr.sin_port);
 }
 
 const char *server_log_tail(const struct test_server *server)
@@ -199,8 +174,8 @@ static void exec_server(const struct test_server *server, const char *exe, pid_t
  * timeout. */
 static int wait_until_ready(struct test_server *server, int *status)
 {
-    long long deadline = monotonic_ms() + START_TIMEOUT_MS;
-    while (monotonic_ms() < deadline) {
+    long long deadline = now_ms() + START_TIMEOUT_MS;
+    while (now_ms() < deadline) {
         if (waitpid(server->pid, status, WNOHANG) == server->pid) {
             server->pid = 0;
             return 0;
@@ -222,21 +197,6 @@ static int wait_until_ready(struct test_server *server, int *status)
         sleep_ms(20);
     }
     return -1;
-}
-
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    remove(path);
-    return 0;
-}
-
-static void remove_dir(const char *dir)
-{
-    if (dir[0] != '\0')
-        nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
 static void describe_status(int status, char *out, size_t size)
@@ -281,16 +241,13 @@ static void start_in(struct test_server *server, const struct test_server_opts *
     char exe_copy[PATH_MAX];
     snprintf(exe_copy, sizeof(exe_copy), "%s", exe);
     server->is_redis = strcmp(basename(exe_copy), "redis-server") == 0;
-    const char *threads = getenv("SHARDIS_THREADS");
-    server->threads = threads != NULL && atoi(threads) > 0 ? atoi(threads) : 2;
+    server->threads = env_threads();
 
-    const char *tmp = getenv("TMPDIR");
     if (opts && opts->dir) {
         snprintf(server->dir, sizeof(server->dir), "%s", opts->dir);
         server->keep_dir = true;
     } else {
-        snprintf(server->dir, sizeof(server->dir), "%s/shardis-it-XXXXXX", tmp != NULL && tmp[0] ? tmp : "/tmp");
-        cr_assert(mkdtemp(server->dir) != NULL, "mkdtemp %s: %s", server->dir, strerror(errno));
+        temp_dir(server->dir, sizeof(server->dir), "it");
     }
     if (opts && opts->threads > 0)
         server->threads = opts->threads;
@@ -304,7 +261,7 @@ static void start_in(struct test_server *server, const struct test_server_opts *
     raise_fd_limit(16384);
 
     for (int attempt = 1; attempt <= START_ATTEMPTS; attempt++) {
-        server->port = pick_free_port();
+        server->port = free_port();
         pid_t parent = getpid();
         fflush(NULL);
         pid_t pid = fork();
@@ -334,7 +291,7 @@ static void start_in(struct test_server *server, const struct test_server_opts *
         if (ready == 0)
             describe_status(status, why, sizeof(why));
         if (getenv("SHARDIS_KEEP_LOGS") == NULL && !server->keep_dir)
-            remove_dir(server->dir);
+            remove_tree(server->dir);
         cr_assert_fail("%s did not answer PING on port %d within %d ms (%s); log tail:\n%s", exe, server->port,
                        START_TIMEOUT_MS, why, tail);
     }
@@ -344,7 +301,7 @@ bool server_stop(struct test_server *server)
 {
     if (server->pid == 0) {
         if (!server->keep_dir)
-            remove_dir(server->dir);
+            remove_tree(server->dir);
         server->dir[0] = '\0';
         return true;
     }
@@ -360,9 +317,9 @@ bool server_stop(struct test_server *server)
         clean = false;
     } else {
         kill(pid, SIGTERM);
-        long long deadline = monotonic_ms() + STOP_GRACE_MS;
+        long long deadline = now_ms() + STOP_GRACE_MS;
         pid_t reaped = 0;
-        while ((reaped = waitpid(pid, &status, WNOHANG)) == 0 && monotonic_ms() < deadline)
+        while ((reaped = waitpid(pid, &status, WNOHANG)) == 0 && now_ms() < deadline)
             sleep_ms(10);
         if (reaped != pid) {
             kill(pid, SIGKILL);
@@ -386,7 +343,7 @@ bool server_stop(struct test_server *server)
     if (server->keep_dir) {
         server->dir[0] = '\0';
     } else if (clean || getenv("SHARDIS_KEEP_LOGS") == NULL) {
-        remove_dir(server->dir);
+        remove_tree(server->dir);
         server->dir[0] = '\0';
     } else {
         fprintf(stderr, "server files kept in %s\n", server->dir);
@@ -459,8 +416,7 @@ int server_run_expect_exit(const struct test_server_opts *opts, char *log, size_
         snprintf(exe, sizeof(exe), "%s", configured);
     else
         snprintf(exe, sizeof(exe), "%s/%s", getcwd(cwd, sizeof(cwd)) ? cwd : ".", configured);
-    const char *threads = getenv("SHARDIS_THREADS");
-    server.threads = opts->threads > 0 ? opts->threads : (threads && atoi(threads) > 0 ? atoi(threads) : 2);
+    server.threads = opts->threads > 0 ? opts->threads : env_threads();
     snprintf(server.dir, sizeof(server.dir), "%s", opts->dir);
     server.keep_dir = true;
     for (int i = 0; i < opts->nargs && i < 16; i++) {
@@ -469,7 +425,7 @@ int server_run_expect_exit(const struct test_server_opts *opts, char *log, size_
     }
     snprintf(server.log_path, sizeof(server.log_path), "%s/server.log", server.dir);
     unlink(server.log_path);
-    server.port = pick_free_port();
+    server.port = free_port();
     pid_t parent = getpid();
     fflush(NULL);
     pid_t pid = fork();
@@ -477,8 +433,8 @@ int server_run_expect_exit(const struct test_server_opts *opts, char *log, size_
     if (pid == 0)
         exec_server(&server, exe, parent);
     int status = -1;
-    long long deadline = monotonic_ms() + START_TIMEOUT_MS;
-    while (monotonic_ms() < deadline) {
+    long long deadline = now_ms() + START_TIMEOUT_MS;
+    while (now_ms() < deadline) {
         if (waitpid(pid, &status, WNOHANG) == pid) {
             pid = 0;
             break;

@@ -1,7 +1,10 @@
 /*
- * tls_client.c - see tls_client.h.
+ * tls_client.c - a blocking OpenSSL client whose replies hiredis's reader
+ * parses, and the test certificates made with the openssl CLI (see
+ * tls_client.h).
  */
 #include "tls_client.h"
+#include "fs.h"
 
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
@@ -78,6 +81,14 @@ bool tls_certs_create(struct tls_certs *k)
         !make_cert(k->dir, "other_client", "mallory", "other_ca") ||
         !make_cert(k->dir, "other_server", "localhost", "other_ca"))
         return false;
+    tls_certs_paths(k, k->dir);
+    return true;
+}
+
+void tls_certs_paths(struct tls_certs *k, const char *dir)
+{
+    if (k->dir != dir)
+        snprintf(k->dir, sizeof(k->dir), "%s", dir);
 #define P(field, file) snprintf(k->field, sizeof(k->field), "%s/%s", k->dir, file)
     P(ca, "ca.crt");
     P(server_crt, "server.crt");
@@ -90,17 +101,13 @@ bool tls_certs_create(struct tls_certs *k)
     P(other_server_crt, "other_server.crt");
     P(other_server_key, "other_server.key");
 #undef P
-    return true;
 }
 
 void tls_certs_remove(struct tls_certs *k)
 {
     if (!k->dir[0])
         return;
-    char c[512];
-    snprintf(c, sizeof(c), "rm -rf '%s'", k->dir);
-    int rc = system(c);
-    (void)rc;
+    remove_tree(k->dir);
     k->dir[0] = '\0';
 }
 

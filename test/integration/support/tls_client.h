@@ -28,6 +28,9 @@ struct tls_certs {
 /* Generates the certificates. false (reason on stderr) when openssl fails;
  * never asserts, so it may run outside a test (a Criterion report hook). */
 bool tls_certs_create(struct tls_certs *certs);
+/* Fills in the paths of the certificates tls_certs_create made in dir (a
+ * process that did not create them, e.g. a test worker given the dir). */
+void tls_certs_paths(struct tls_certs *certs, const char *dir);
 /* Removes the directory. */
 void tls_certs_remove(struct tls_certs *certs);
 

@@ -1,5 +1,5 @@
 /*
- * test_tool_bench.c - shardis-benchmark ($SHARDIS_BENCH_TOOL) against a real
+ * test_tool_shardis_benchmark.c - shardis-benchmark ($SHARDIS_BENCH_TOOL) against a real
  * server: the requests it says it sent are what the server counted (INFO
  * commandstats), open-loop --rate delivers the asked rate, --json parses and
  * holds every documented field, --csv, error replies, RESP3 + --dbnum, the
@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "client.h"
+#include "proc.h"
 #include "server.h"
 
 TestSuite(tool_bench, .init = server_suite_init, .fini = server_suite_fini, .timeout = 60);
@@ -41,19 +42,8 @@ static char *run_tool(const char *args, int *status, int merge_stderr)
     char command[4096];
     snprintf(command, sizeof(command), "'%s' -h 127.0.0.1 -p %d %s %s", tool_path(), server_port(), args,
              merge_stderr ? "2>&1" : "2>/dev/null");
-    FILE *pipe = popen(command, "r");
-    cr_assert(pipe != NULL, "popen %s", command);
-    size_t cap = 65536, len = 0, n;
-    char *out = malloc(cap);
-    while ((n = fread(out + len, 1, cap - len - 1, pipe)) > 0) {
-        len += n;
-        if (cap - len < 2) {
-            cap *= 2;
-            out = realloc(out, cap);
-        }
-    }
-    out[len] = '\0';
-    int rc = pclose(pipe);
+    int rc;
+    char *out = run_capture(command, &rc);
     *status = WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
     return out;
 }

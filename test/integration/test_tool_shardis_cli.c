@@ -1,5 +1,5 @@
 /*
- * test_tool_cli.c - shardis-cli against a real server: one-shot commands and
+ * test_tool_shardis_cli.c - shardis-cli against a real server: one-shot commands and
  * reply formatting (raw, --no-raw, RESP3, CSV), exit codes and stderr,
  * -x, -r, -u, commands from stdin, --pipe with errors, --scan, --latency,
  * --bigkeys, --stat, the interactive mode through a pseudo-terminal (history,
@@ -25,6 +25,8 @@
 #include <unistd.h>
 
 #include "client.h"
+#include "fs.h"
+#include "proc.h"
 #include "server.h"
 
 TestSuite(tool_cli, .init = server_suite_init, .fini = server_suite_fini, .timeout = 120);
@@ -434,23 +436,10 @@ Test(tool_cli, interactive_history_and_multiline_reply)
     pty_send(&p, "quit\r");
     cr_assert_eq(pty_wait(&p), 0);
 
-    char rm[400];
-    snprintf(rm, sizeof(rm), "rm -rf '%s'", dir);
-    cr_assert(system(rm) == 0);
+    remove_tree(dir);
 }
 
 /* ---- TLS against Debian's redis-server ---------------------------------- */
-
-static int free_port(void)
-{
-    int s = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t sl = sizeof(sa);
-    bind(s, (struct sockaddr *)&sa, sizeof(sa));
-    getsockname(s, (struct sockaddr *)&sa, &sl);
-    close(s);
-    return ntohs(sa.sin_port);
-}
 
 Test(tool_cli, tls_round_trip_with_redis_server)
 {
@@ -496,8 +485,7 @@ Test(tool_cli, tls_round_trip_with_redis_server)
             int st;
             if (waitpid(pid, &st, WNOHANG) == pid) {
                 result_free(&r);
-                snprintf(gen, sizeof(gen), "rm -rf '%s'", dir);
-                cr_assert(system(gen) == 0);
+                remove_tree(dir);
                 cr_skip_test("redis-server was built without TLS");
             }
             result_free(&r);
@@ -531,6 +519,5 @@ Test(tool_cli, tls_round_trip_with_redis_server)
     kill(pid, SIGTERM);
     int st;
     waitpid(pid, &st, 0);
-    snprintf(gen, sizeof(gen), "rm -rf '%s'", dir);
-    cr_assert(system(gen) == 0);
+    remove_tree(dir);
 }

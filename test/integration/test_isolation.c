@@ -1,5 +1,5 @@
 /*
- * test_txn.c - isolation of multi-key commands and transactions under
+ * test_isolation.c - isolation of multi-key commands and transactions under
  * concurrent clients.
  *
  * Why: a thread-per-core server splits the keyspace over shard threads, so
@@ -50,6 +50,7 @@
 
 #include "client.h"
 #include "server.h"
+#include "model.h"
 
 TestSuite(txn, .init = server_suite_init, .fini = server_suite_fini, .timeout = 240);
 
@@ -207,19 +208,9 @@ static bool wstatus(struct worker *w, redisContext *c, const char *status, const
     return ok;
 }
 
-static uint64_t next_random(uint64_t *state)
-{
-    uint64_t x = *state;
-    x ^= x >> 12;
-    x ^= x << 25;
-    x ^= x >> 27;
-    *state = x;
-    return x * 0x2545F4914F6CDD1DULL;
-}
-
 static unsigned pick(uint64_t *state, unsigned n)
 {
-    return (unsigned)(next_random(state) % n);
+    return (unsigned)(xorshift_next(state) % n);
 }
 
 /* The first worker error, copied under the lock (workers may still run), or

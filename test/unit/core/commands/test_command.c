@@ -11,11 +11,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/base/resp.h"
+#include "core/base/util.h"
 #include "core/commands/command.h"
 #include "core/types/db.h"
 #include "core/types/object.h"
-#include "core/base/resp.h"
-#include "core/base/util.h"
 
 #define NOW 1700000000000LL
 #define MAX_ARGS 32

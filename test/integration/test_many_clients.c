@@ -1,5 +1,5 @@
 /*
- * test_clients.c - many clients at once: 1,000 concurrent connections, 8
+ * test_many_clients.c - many clients at once: 1,000 concurrent connections, 8
  * threads hammering overlapping counters, connection churn, and writes by
  * one connection seen at once by another (connections land on different
  * shard threads through SO_REUSEPORT).
@@ -16,30 +16,12 @@
 #include <string.h>
 #include <sys/resource.h>
 
+#include "checks.h"
 #include "client.h"
+#include "model.h"
 #include "server.h"
 
 TestSuite(clients, .init = server_suite_init, .fini = server_suite_fini, .timeout = 120);
-
-static long long connected_clients(redisContext *c)
-{
-    char *info = info_text(c, "clients");
-    char value[32];
-    cr_assert(info_field(info, "connected_clients", value, sizeof(value)), "INFO clients lacks connected_clients");
-    free(info);
-    return atoll(value);
-}
-
-/* Polls INFO clients until connected_clients == want (closes are noticed
- * asynchronously). Returns the last value seen. */
-static long long wait_for_clients(redisContext *c, long long want, long timeout_ms)
-{
-    long long deadline = now_ms() + timeout_ms;
-    long long n;
-    while ((n = connected_clients(c)) != want && now_ms() < deadline)
-        sleep_ms(50);
-    return n;
-}
 
 static void flush_output(redisContext *c)
 {
@@ -110,16 +92,6 @@ struct worker {
     char error[512];           /* first problem seen, empty if none */
 };
 
-static uint64_t next_random(uint64_t *state)
-{
-    uint64_t x = *state;
-    x ^= x >> 12;
-    x ^= x << 25;
-    x ^= x >> 27;
-    *state = x;
-    return x * 0x2545F4914F6CDD1DULL;
-}
-
 static void *worker_main(void *arg)
 {
     struct worker *w = arg;
@@ -139,8 +111,8 @@ static void *worker_main(void *arg)
     long long own = 0;
 
     for (int op = 0; op < OPS_PER_THREAD && w->error[0] == '\0'; op++) {
-        int key = (int)(next_random(&state) % COUNTERS);
-        unsigned kind = (unsigned)(next_random(&state) % 4);
+        int key = (int)(xorshift_next(&state) % COUNTERS);
+        unsigned kind = (unsigned)(xorshift_next(&state) % 4);
         redisReply *r;
         if (kind == 0) {
             r = redisCommand(c, "INCR counter:%d", key);

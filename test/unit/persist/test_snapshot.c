@@ -12,12 +12,12 @@
 #include <string.h>
 #include <xxhash.h>
 
-#include "core/commands/command.h"
 #include "core/base/config.h"
+#include "core/base/util.h"
+#include "core/commands/command.h"
 #include "core/types/db.h"
 #include "core/types/object.h"
 #include "persist/snapshot.h"
-#include "core/base/util.h"
 
 #include "cmd_harness.h"
 

@@ -1,5 +1,5 @@
 /*
- * test_cli.c - the real redis-cli against the server: one-shot commands,
+ * test_redis_cli.c - the real redis-cli against the server: one-shot commands,
  * --pipe mass insertion, --scan, -n, -x. redis-cli prints in its "raw" form
  * when stdout is not a terminal (a pipe here), so outputs are exact strings.
  *
@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "client.h"
+#include "proc.h"
 #include "server.h"
 
 TestSuite(cli, .init = server_suite_init, .fini = server_suite_fini, .timeout = 90);
@@ -44,20 +45,8 @@ static char *run_cli(const char *args, const char *input_file)
     char command[4096];
     snprintf(command, sizeof(command), "'%s' -h 127.0.0.1 -p %d %s %s%s 2>&1", cli_path(), server_port(), args,
              input_file ? "< " : "", input_file ? input_file : "");
-    FILE *pipe = popen(command, "r");
-    cr_assert(pipe != NULL, "popen %s", command);
-    size_t cap = 4096, len = 0;
-    char *out = malloc(cap);
-    size_t n;
-    while ((n = fread(out + len, 1, cap - len - 1, pipe)) > 0) {
-        len += n;
-        if (cap - len < 2) {
-            cap *= 2;
-            out = realloc(out, cap);
-        }
-    }
-    out[len] = '\0';
-    int status = pclose(pipe);
+    int status;
+    char *out = run_capture(command, &status);
     cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "%s exited with status 0x%x; output:\n%s", command, status,
               out);
     return out;

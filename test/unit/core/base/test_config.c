@@ -286,7 +286,7 @@ Test(config, shipped_file_states_the_defaults)
     snprintf(path, sizeof(path), "%s", __FILE__);
     char *slash = strrchr(path, '/');
     cr_assert(slash);
-    snprintf(slash, sizeof(path) - (size_t)(slash - path), "/../../conf/shardis.conf");
+    snprintf(slash, sizeof(path) - (size_t)(slash - path), "/../../../../conf/shardis.conf");
     struct config *cfg = fresh();
     char err[2048];
     cr_assert_eq(config_load_file(cfg, path, err, sizeof(err)), 0, "%s", err);

@@ -10,10 +10,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/base/util.h"
 #include "core/types/db.h"
 #include "core/types/lazyfree.h"
 #include "core/types/object.h"
-#include "core/base/util.h"
 
 static struct db_entry *string_entry(const char *key, const char *val)
 {

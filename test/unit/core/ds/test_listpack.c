@@ -12,8 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/ds/listpack.h"
 #include "core/base/util.h"
+#include "core/ds/listpack.h"
 
 static unsigned char *append_cstr(unsigned char *lp, const char *s)
 {
