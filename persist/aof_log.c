@@ -38,7 +38,7 @@
 #include "persist/aof_log.h"
 #include "core/base/buf.h"
 #include "core/base/config.h"
-#include "net/conn.h"
+#include "shards/client.h"
 #include "core/types/db.h"
 #include "core/base/log.h"
 #include "persist/manifest.h"

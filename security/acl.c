@@ -19,7 +19,7 @@
 #include <unistd.h>
 
 #include "security/audit.h"
-#include "net/conn.h"
+#include "shards/client.h"
 #include "core/base/log.h"
 #include "core/base/resp.h"
 #include "core/base/server.h"
@@ -1057,7 +1057,7 @@ void acl_thread_checkpoint(struct client *clients)
     for (struct client *c = clients; c; c = c->next) {
         if (c->acl_version == t->version)
             continue;
-        if (refresh_user(c, t) < 0 && !c->closing)
+        if (refresh_user(c, t) < 0 && !c->conn.closing)
             client_close(c, 1); /* its user was deleted: Redis disconnects it */
     }
     reader_seen_local = t->version;
@@ -1381,7 +1381,7 @@ static int auth_failure_over_limit(const char *addr, long long limit, int64_t no
 
 int acl_auth_failed(struct client *c, long long limit, int64_t now_ms)
 {
-    if (!auth_failure_over_limit(c->addr, limit, now_ms))
+    if (!auth_failure_over_limit(c->conn.addr, limit, now_ms))
         return 0;
     audit_log(c, "auth-failed", "rate-limited=yes connection=closed");
     client_close(c, 1);

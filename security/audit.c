@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "security/acl.h"
-#include "net/conn.h"
+#include "shards/client.h"
 
 static int audit_fd = -1;
 static pthread_mutex_t audit_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -53,7 +53,7 @@ void audit_log(struct client *c, const char *event, const char *fmt, ...)
     gmtime_r(&ts.tv_sec, &tm);
     int n = (int)strftime(line, sizeof(line), "%Y-%m-%dT%H:%M:%S", &tm);
     n += snprintf(line + n, sizeof(line) - (size_t)n, ".%03ldZ event=%s addr=%s user=%s ", ts.tv_nsec / 1000000, event,
-                  c ? c->addr : "-", c ? acl_client_user(c) : "-");
+                  c ? c->conn.addr : "-", c ? acl_client_user(c) : "-");
     va_list ap;
     va_start(ap, fmt);
     if (n < (int)sizeof(line))

@@ -26,7 +26,7 @@
 #include "security/audit.h"
 #include "core/commands/command.h"
 #include "core/base/config.h"
-#include "net/conn.h"
+#include "shards/client.h"
 #include "shards/request.h"
 #include "shards/dispatch.h"
 #include "core/types/evict.h"
@@ -1009,7 +1009,7 @@ static int config_set_check_names(struct cmd_ctx *c, const struct config *cfg)
         if (!(flags & CONFIG_FLAG_MUTABLE))
             why = "can't set immutable config";
         else if ((flags & CONFIG_FLAG_PROTECTED) &&
-                 !config_protected_action_allowed(cfg->enable_protected_configs, c->client ? c->client->addr : NULL))
+                 !config_protected_action_allowed(cfg->enable_protected_configs, c->client ? c->client->conn.addr : NULL))
             why = "can't set protected config";
         for (int j = 0; j < nseen && !why; j++)
             if (seen[j] == idx)

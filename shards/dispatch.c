@@ -584,7 +584,7 @@ static int block_wait_done(struct shard *s, struct request *r, struct buf *out)
         ready |= r->subs[i].block_status == BLOCK_READY;
     if (c->blocked == r)
         c->blocked = NULL;
-    if (c->closing || !ready || r->unblocked) {
+    if (c->conn.closing || !ready || r->unblocked) {
         /* every registration timed out on its shard, or was cancelled */
         if (r->unblocked == 2)
             reply_error(out, "UNBLOCKED client unblocked via CLIENT UNBLOCK");
@@ -1408,7 +1408,7 @@ void dispatch_client_closing(struct client *c)
 int dispatch_client_unblock(struct client *c, int error)
 {
     struct request *r = c->blocked;
-    if (!r || c->closing || r->unblocked)
+    if (!r || c->conn.closing || r->unblocked)
         return 0;
     r->unblocked = error ? 2 : 1;
     /* Redis 7.0 counts every CLIENT UNBLOCK as a failed call of the
@@ -1571,7 +1571,7 @@ static void body_exec(struct shard *s, struct request *r)
 static void request_finish_or_wait(struct shard *s, struct request *r)
 {
     if (r->block_retry) {
-        if (!r->client->closing) {
+        if (!r->client->conn.closing) {
             block_wait_start(s, r);
             return;
         }
@@ -1746,7 +1746,7 @@ static struct buf *reply_target(struct client *c, const struct command *cmd, int
 {
     *req = NULL;
     if (!c->req_head)
-        return &c->out;
+        return &c->conn.out;
     *req = request_new(c, cmd, argc, argv);
     return &(*req)->reply;
 }
@@ -2303,7 +2303,7 @@ static __attribute__((cold, noinline)) int protected_command_refused(struct clie
 {
     int debug = strcmp(cmd->name, "debug") == 0;
     int mode = debug ? c->shard->cfg->enable_debug_command : c->shard->cfg->enable_module_command;
-    if (config_protected_action_allowed(mode, c->addr))
+    if (config_protected_action_allowed(mode, c->conn.addr))
         return 0;
     char msg[300];
     snprintf(msg, sizeof(msg),

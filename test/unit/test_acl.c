@@ -13,7 +13,7 @@
 #include "security/acl.h"
 #include "core/commands/command.h"
 #include "core/base/config.h"
-#include "net/conn.h"
+#include "shards/client.h"
 
 static struct acl_user *user_with(const char *rules)
 {
