@@ -35,11 +35,6 @@ struct acl_user;
  * becomes SKIP for the command after it, which then goes back to ON. */
 enum client_reply_mode { REPLY_ON, REPLY_OFF, REPLY_SKIP_NEXT, REPLY_SKIP };
 
-/* Input back-pressure: a paused client (barrier, or too many requests
- * pending) whose unparsed input passes CONN_INPUT_HOLD_BYTES stops
- * receiving (net/conn.h); reading resumes when the client parses again. */
-#define CLIENT_INPUT_HOLD_BYTES CONN_INPUT_HOLD_BYTES
-
 struct client {
     struct conn conn; /* socket, input and output buffers, I/O in flight (net/conn.h) */
     uint64_t id;

@@ -355,7 +355,7 @@ const char *client_list_check(int argc, const struct arg *argv, char *msg, size_
 
 /* CLIENT KILL <addr> or CLIENT KILL <filter> <value> ...: checked once on
  * the client's thread, in Redis 7.0's order, before every shard applies
- * the filters (shards/shard.c). */
+ * the filters (client_kill_matches, shards/client.c). */
 const char *client_kill_check(int argc, const struct arg *argv, char *msg, size_t msglen)
 {
     if (argc == 3)

@@ -1026,7 +1026,7 @@ static int custom_continue(struct shard *s, struct request *r)
 /* ---------------- transactions (the coordinator's side) ----------------
  *
  * A command or an EXEC whose keys live on several shards runs as a
- * transaction (design.md §4; the shard side is in shard.c and txn.c):
+ * transaction (design.md §4; the shard side is in txn_participant.c and txn.c):
  *
  *   TXN_TRY      SUB_LOCK to every shard involved at once; each shard grants
  *                its part only if no holder or earlier waiter conflicts, and
