@@ -1,5 +1,5 @@
 /*
- * tls.h - TLS on the shard threads' io_uring sockets, with OpenSSL memory BIOs.
+ * tls.h - TLS on the io_uring connections (net/conn.h), with OpenSSL memory BIOs.
  *
  * A connection accepted on a TLS listener gets a struct tls_conn. The
  * ciphertext its recv completions deliver goes into the SSL's read BIO;

@@ -1,7 +1,13 @@
 /*
- * shard.h - one shard thread: its io_uring ring, its listeners and
- * connections, its part of the keyspace (every database), its stats, and its
- * ends of the SPSC rings.
+ * shard.h - one shard thread's state: its io_uring ring and network loop
+ * (net/uring.h: receive buffers, listeners), its clients (shards/client.h),
+ * its part of the keyspace (every database), its stats, its lock, watch and
+ * block tables, its ends of the SPSC rings, and its persistence state.
+ *
+ * Owner: the shard's own thread. Set up on the main thread before the
+ * thread starts (shards_start); after that other threads read only what
+ * they need to wake it (`sleeping`, `ring_fd`: mailbox.c) or what their own
+ * heads say they read (eviction, snapshots); none writes to it.
  *
  * The sub-requests and batches threads exchange, and the protocol between
  * them, are in shards/mailbox.h.
@@ -105,7 +111,7 @@ struct shard {
     int id;
     struct server *srv;
     pthread_t thread;
-    struct io_uring ring;
+    struct io_uring ring; /* the thread's one ring: net/ (net.ring points here), persist/, wake-ups */
     int ring_fd;
     _Atomic int sleeping;
     const struct config *cfg; /* snapshot for the current iteration */
