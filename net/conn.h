@@ -1,130 +1,96 @@
 /*
- * conn.h - client connections: receive, parse, hand commands to dispatch,
- * write replies in request order.
+ * conn.h - a connection's I/O: its socket, the bytes received and not yet
+ * parsed, the replies not yet sent, the recv and send in flight on the
+ * thread's io_uring, its TLS state, and the closing of its socket.
  *
- * Owner: the shard thread that accepted the connection. Only that thread
- * touches a struct client or its requests. A request that is in flight on
- * other shards is reached by them only through its sub-requests' buffers.
+ * What the bytes mean is not known here: the engine's struct client
+ * (shards/client.h) embeds a struct conn, parses `in`, appends replies to
+ * `out`, and is called through the thread's struct net_service
+ * (net/service.h), which gets the struct conn back (container_of).
  *
- * Lifetime: a client is freed only when its socket is closed, no recv or send
- * is in flight in io_uring, and no request is pending on another shard
- * (those hold pointers to it). `closing` stops all new work meanwhile.
+ * Owner: the thread that accepted the connection; nothing else touches it.
+ *
+ * Output: the engine appends to `out`; conn_flush hands `out` to one send
+ * by swapping it with the idle `sending` buffer, so no reply byte is copied
+ * on the way to the socket. At most one send and one (multishot) recv are
+ * in flight.
+ *
+ * Lifetime: conn_destroy runs only once the socket was shut down
+ * (`closing`) and no recv or send is in flight (conn_io_busy); after each
+ * of its I/Os ends the connection calls the service's release, which frees
+ * it when nothing else refers to it.
  */
 #ifndef SHARDIS_CONN_H
 #define SHARDIS_CONN_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "core/base/buf.h"
-#include "core/base/resp.h"
-#include "core/commands/command.h"
-#include "security/acl.h"
-#include "shards/shard.h"
 
-struct request; /* shards/request.h */
+struct io_uring_cqe;
+struct net_loop;
+struct tls_conn;
 
-/* CLIENT REPLY (Redis's flags): SKIP_NEXT is set by CLIENT REPLY SKIP and
- * becomes SKIP for the command after it, which then goes back to ON. */
-enum client_reply_mode { REPLY_ON, REPLY_OFF, REPLY_SKIP_NEXT, REPLY_SKIP };
+/* Input back-pressure: when a connection's unparsed input passes this many
+ * bytes and the engine says it parses nothing (service must_hold), its recv
+ * stops; the socket's buffer then pushes back on the sender (TCP flow
+ * control). Reading resumes with conn_recv_resume. */
+#define CONN_INPUT_HOLD_BYTES (256 * 1024)
 
-/* Input back-pressure: a paused client (barrier, or too many requests
- * pending) whose unparsed input passes this many bytes stops receiving; the
- * socket's buffer then pushes back on the sender (TCP flow control). Reading
- * resumes when the client parses again (shards/shard.c). */
-#define CLIENT_INPUT_HOLD_BYTES (256 * 1024)
-
-struct client {
-    uint64_t id;
+struct conn {
     int fd;
-    struct shard *shard;
-    struct client *prev, *next; /* shard's client list */
-    struct client *flush_next;  /* shard's flush list */
-    struct client *resume_next; /* shard's resume list */
-    int in_flush_list, in_resume_list;
-    struct client *held_next; /* shard's list of output waiting for the log */
-    int in_held_list;
-    uint64_t log_tag; /* log position when its output was last produced */
+    struct net_loop *loop;
+    uint64_t id; /* the engine's client id, for log lines */
 
     struct buf in;      /* received bytes not yet parsed */
-    size_t needed;      /* bytes the next command needs (parser hint) */
     struct buf out;     /* replies not yet handed to a send */
     struct buf sending; /* bytes of the send in flight */
     size_t sending_off;
     int send_inflight;
-    int reply_completed; /* a finished request moved a reply to `out` since the last send */
     int recv_inflight;
-    int recv_held; /* input back-pressure: the recv is stopped (or being cancelled) while paused */
+    int recv_held;         /* input back-pressure: the recv is stopped (or being cancelled) */
+    int close_after_reply; /* close once the output is written (QUIT, protocol error, TLS close_notify) */
+    int closing;           /* socket shut down, waiting for the I/O in flight to end */
 
-    struct request *req_head, *req_tail;
-    int npending;               /* requests not done */
-    int paused;                 /* parsing stopped (barrier or back-pressure) */
-    struct request *barrier;    /* multi-step request that must finish first */
-    struct request *blocked;    /* blocking request whose subs may be parked on shards: while set the client
-                                 * counts as blocked (blocked_clients, flag b, never idle for `timeout`) */
-    int close_after_reply;      /* QUIT, protocol error */
-    int obuf_close;             /* over client-output-buffer-limit: closed at the next flush */
-    int64_t obuf_soft_since_ms; /* since when above the soft limit, 0 = below */
-
-    /* MULTI/EXEC/WATCH */
-    int in_multi;            /* between MULTI and EXEC/DISCARD */
-    int multi_dirty;         /* a command was refused while queueing: EXEC aborts */
-    struct request **queued; /* commands queued since MULTI (unlinked requests) */
-    int nqueued, queued_cap;
-    struct watch_key *watched; /* keys of WATCH, until EXEC/DISCARD/UNWATCH */
-    int nwatched, watched_cap;
-    int closing; /* socket shut down, waiting to free */
-
-    int resp;
-    int dbid;
-    char *name;
     char addr[64];
     char laddr[64];
-    int64_t ctime_ms;
-    int64_t last_interaction_ms;
-    const char *last_cmd;
-    const char *last_sub; /* subcommand of last_cmd, or NULL */
-    uint64_t commands;
     uint64_t net_in, net_out;
-    struct resp_command parsed;
     struct tls_conn *tls; /* accepted on a TLS listener (net/tls.h), else NULL */
-
-    /* security (security/acl.h): its user and the table it was resolved in */
-    struct acl_session acl;
-    int protected_denied; /* protected mode refuses this client */
-    int no_evict;         /* CLIENT NO-EVICT on (shown as flag e; no client eviction exists) */
-    int reply_mode;       /* CLIENT REPLY: enum client_reply_mode */
-    int reply_silent;     /* the command being dispatched sends no reply (dispatch_command) */
 };
 
-/* Accept path: sets up a client for a new socket. */
-struct client *client_create(struct shard *s, int fd);
-/* Called for each received chunk. */
-void client_on_data(struct client *c, const char *data, size_t len);
-/* Parses and dispatches what can be, up to back-pressure or a barrier. */
-void client_process_input(struct client *c);
-/* Starts closing (after the pending replies when `after_reply`). */
-void client_close(struct client *c, int after_reply);
-/* Called when the io (recv or send) the client waited for has ended or a
- * request completed: frees the client when nothing refers to it any more. */
-void client_maybe_free(struct client *c);
-/* client-output-buffer-limit: marks a client over the hard limit, or over
- * the soft one for longer than its seconds, to be closed at the next flush
- * (called when output grows, and by the shard cron for the soft limit). */
-void client_check_output_limit(struct client *c);
-/* Queues the client for a send at the end of the loop iteration. */
-void client_want_flush(struct client *c);
-/* Puts c in the flush list without touching its log tag (output held for
- * the log is released). */
-void client_link_flush(struct client *c);
-/* Moves finished replies at the head of the request queue to the output. */
-void client_flush_done_requests(struct client *c);
-/* Queues the sends of every client in the flush list. */
-void shard_flush_clients(struct shard *s);
-/* io_uring completion handlers. */
-void client_on_send_complete(struct client *c, int res);
-/* CLIENT LIST line of one client. */
-void client_describe(struct client *c, struct buf *out, int64_t now_ms);
-/* The same for a client running argv (CLIENT LIST/INFO's own caller). */
-void client_describe_running(struct client *c, struct buf *out, int64_t now_ms, const struct arg *argv, int argc);
+/* Sets up c for an accepted socket: TCP options (keepalive: seconds, 0 =
+ * off), peer and local addresses. */
+void conn_init(struct conn *c, struct net_loop *loop, int fd, int keepalive);
+/* Starts the connection's multishot recv (after accept). */
+void conn_start_recv(struct conn *c);
+/* A received plaintext chunk: appended to `in`, then the service's input. */
+void conn_on_data(struct conn *c, const char *data, size_t len);
+/* io_uring completion handlers (TAG_RECV, TAG_SEND). */
+void conn_on_recv(struct conn *c, struct io_uring_cqe *cqe);
+void conn_on_send_complete(struct conn *c, int res);
+/* Reads again after input back-pressure, once it no longer applies. */
+void conn_recv_resume(struct conn *c);
+/* Hands `out` to a send (through TLS first). Returns 1 when a send is in
+ * flight, 0 when there was nothing to send. */
+int conn_flush(struct conn *c);
+/* Shuts the socket down: ends the multishot recv (it completes with 0) and
+ * any send. Sets `closing`. */
+void conn_shutdown(struct conn *c);
+/* True while a recv or send is in flight (the conn must not be freed). */
+static inline int conn_io_busy(const struct conn *c)
+{
+    return c->recv_inflight || c->send_inflight;
+}
+/* True when no output waits anywhere (nothing in flight, `out` and the TLS
+ * records empty). */
+int conn_output_idle(const struct conn *c);
+/* Bytes of replies waiting for the socket (CLIENT LIST omem, output limits). */
+static inline size_t conn_output_pending(const struct conn *c)
+{
+    return c->out.len + (c->sending.len - c->sending_off);
+}
+/* Closes the socket and frees the buffers and TLS state (not c itself). */
+void conn_destroy(struct conn *c);
 
 #endif

@@ -1,9 +1,12 @@
 /*
- * tls.c - TLS engine over memory BIOs (see tls.h and docs/architecture.md "TLS").
+ * tls.c - TLS on a connection over memory BIOs (see tls.h and
+ * docs/architecture.md "TLS"). Runs on the connection's thread, except
+ * tls_configure (CONFIG SET, start-up), which only swaps the shared context.
+ * Knows connections only (net/conn.h); what a handshake means to the
+ * client (CN login, protected mode) is the engine's, told through the
+ * service's handshake_done.
  */
 #include "net/tls.h"
-
-#include "security/acl.h"
 
 #include <openssl/err.h>
 #include <openssl/ssl.h>
@@ -16,8 +19,9 @@
 
 #include "core/base/config.h"
 #include "core/base/log.h"
-#include "core/base/resp.h"
 #include "net/conn.h"
+#include "net/service.h"
+#include "net/uring.h"
 
 #define TLS_READ_CHUNK 16384
 
@@ -198,7 +202,7 @@ int tls_option_affects_context(const char *name)
     return !strncasecmp(name, "tls-", 4) && strcasecmp(name, "tls-port") && strcasecmp(name, "tls-auth-clients-user");
 }
 
-int tls_client_attach(struct client *c)
+int tls_conn_attach(struct conn *c)
 {
     SSL_CTX *ctx = atomic_load_explicit(&current_ctx, memory_order_acquire);
     if (!ctx)
@@ -223,17 +227,7 @@ int tls_client_attach(struct client *c)
     return 0;
 }
 
-/* tls-auth-clients-user CN: a verified client certificate logs the client in
- * as the ACL user its CN names (no such user, or a disabled one: the client
- * stays as it was, usually unauthenticated when a password is required). */
-static void tls_login_cn_user(struct client *c, const char *cn)
-{
-    if (acl_login_user(&c->acl, cn) < 0)
-        server_log(LL_VERBOSE, "TLS client id=%llu addr=%s: certificate CN=%s names no enabled ACL user",
-                   (unsigned long long)c->id, c->addr, cn);
-}
-
-static void handshake_done(struct client *c)
+static void handshake_done(struct conn *c)
 {
     struct tls_conn *t = c->tls;
     t->handshake_done = 1;
@@ -247,12 +241,10 @@ static void handshake_done(struct client *c)
             t->cn = strdup(cn);
     }
     X509_free(peer);
-    if (t->cn && c->shard->cfg->tls_auth_clients_user)
-        tls_login_cn_user(c, t->cn);
 }
 
 /* A fatal TLS error: log it, send what the engine queued (the alert), close. */
-static void tls_fail(struct client *c, const char *stage, int ssl_err)
+static void tls_fail(struct conn *c, const char *stage, int ssl_err)
 {
     struct tls_conn *t = c->tls;
     char detail[256] = "";
@@ -268,10 +260,10 @@ static void tls_fail(struct client *c, const char *stage, int ssl_err)
                vr != X509_V_OK ? X509_verify_cert_error_string(vr) : "", (unsigned long long)c->id, c->addr);
     ERR_clear_error();
     t->failed = 1;
-    client_close(c, 1);
+    c->loop->svc->close(c, 1);
 }
 
-void tls_on_recv(struct client *c, const char *data, size_t len)
+void tls_on_recv(struct conn *c, const char *data, size_t len)
 {
     struct tls_conn *t = c->tls;
     if (t->failed || c->close_after_reply)
@@ -286,43 +278,41 @@ void tls_on_recv(struct client *c, const char *data, size_t len)
             int e = SSL_get_error(t->ssl, r);
             if (e == SSL_ERROR_WANT_READ) {
                 if (tls_has_output(c))
-                    client_want_flush(c);
+                    c->loop->svc->want_flush(c);
                 return;
             }
             tls_fail(c, "handshake", e);
             return;
         }
         handshake_done(c);
-        if (c->protected_denied) {
-            /* Protected mode: Redis answers a TLS client once its handshake
-             * is done, over TLS, and closes (plain clients: at accept). */
-            reply_error(&c->out, acl_denied_message); /* nothing is pending yet */
-            client_close(c, 1);
+        /* The engine may log the client in by its certificate's CN, or
+         * refuse it (protected mode): then it replies and closes. */
+        c->loop->svc->handshake_done(c, t->cn);
+        if (c->close_after_reply || c->closing)
             return;
-        }
     }
     char buf[TLS_READ_CHUNK];
     while (!c->closing && !c->close_after_reply) {
         int n = SSL_read(t->ssl, buf, sizeof(buf));
         if (n > 0) {
-            client_on_data(c, buf, n);
+            conn_on_data(c, buf, n);
             continue;
         }
         int e = SSL_get_error(t->ssl, n);
         if (e == SSL_ERROR_WANT_READ)
             break;
         if (e == SSL_ERROR_ZERO_RETURN) { /* close_notify: finish the replies, then close */
-            client_close(c, 1);
+            c->loop->svc->close(c, 1);
             break;
         }
         tls_fail(c, "read", e);
         return;
     }
     if (tls_has_output(c))
-        client_want_flush(c);
+        c->loop->svc->want_flush(c);
 }
 
-void tls_prepare_send(struct client *c)
+void tls_prepare_send(struct conn *c)
 {
     struct tls_conn *t = c->tls;
     if (c->out.len && t->handshake_done && !t->failed) {
@@ -331,7 +321,7 @@ void tls_prepare_send(struct client *c)
             server_log(LL_VERBOSE, "TLS write failed for client id=%llu addr=%s", (unsigned long long)c->id, c->addr);
             ERR_clear_error();
             t->failed = 1;
-            client_close(c, 1);
+            c->loop->svc->close(c, 1);
         }
     }
     c->out.len = 0;
@@ -344,17 +334,17 @@ void tls_prepare_send(struct client *c)
     }
 }
 
-int tls_has_output(const struct client *c)
+int tls_has_output(const struct conn *c)
 {
     return c->tls && BIO_ctrl_pending(c->tls->wbio) > 0;
 }
 
-const char *tls_client_cn(const struct client *c)
+const char *tls_conn_cn(const struct conn *c)
 {
     return c->tls ? c->tls->cn : NULL;
 }
 
-void tls_client_free(struct client *c)
+void tls_conn_free(struct conn *c)
 {
     struct tls_conn *t = c->tls;
     if (!t)

@@ -1,10 +1,11 @@
 /*
- * tls.h - TLS on the shard threads' io_uring sockets, with OpenSSL memory BIOs.
+ * tls.h - TLS on the io_uring connections (net/conn.h), with OpenSSL memory BIOs.
  *
- * A client accepted on a TLS listener gets a struct tls_conn. The ciphertext
- * its recv completions deliver goes into the SSL's read BIO; SSL_read hands
- * the plaintext to the normal input path (client_on_data). Replies are
- * written to `out` as plaintext like any client's; just before the send,
+ * A connection accepted on a TLS listener gets a struct tls_conn. The
+ * ciphertext its recv completions deliver goes into the SSL's read BIO;
+ * SSL_read hands the plaintext to the normal input path (conn_on_data).
+ * Replies are written to `out` as plaintext like any connection's; just
+ * before the send,
  * tls_prepare_send() runs them through SSL_write and replaces `out` with the
  * ciphertext of the write BIO (handshake records included), which the normal
  * io_uring send writes. Nothing here blocks: a handshake advances by one step
@@ -15,14 +16,14 @@
  * CONFIG SET of a tls-* option; a rebuilt context serves new connections,
  * existing ones keep theirs (SSL objects hold a reference).
  *
- * Owner of a tls_conn: the shard thread of its client.
+ * Owner of a tls_conn: the thread of its connection (net/conn.h).
  */
 #ifndef SHARDIS_TLS_H
 #define SHARDIS_TLS_H
 
 #include <stddef.h>
 
-struct client;
+struct conn;
 struct config;
 
 /* Builds the server context from cfg when TLS is configured (tls-port set).
@@ -33,25 +34,26 @@ int tls_configure(const struct config *cfg, char *err, size_t errlen);
 /* True when a CONFIG SET of `name` must rebuild the context. */
 int tls_option_affects_context(const char *name);
 
-/* Accept path of a TLS listener: gives the client its TLS state. -1 when
- * there is no context (the caller closes the connection). */
-int tls_client_attach(struct client *c);
+/* Accept path of a TLS listener: gives the connection its TLS state. -1
+ * when there is no context (the caller closes the connection). */
+int tls_conn_attach(struct conn *c);
 
-/* A received ciphertext chunk: advances the handshake, feeds the plaintext
- * to client_on_data, queues a flush when records wait to be sent. A TLS
- * error closes this client (after sending the alert) with a verbose log. */
-void tls_on_recv(struct client *c, const char *data, size_t len);
+/* A received ciphertext chunk: advances the handshake (the service's
+ * handshake_done when it completes), feeds the plaintext to conn_on_data,
+ * asks for a flush when records wait to be sent. A TLS error closes the
+ * connection (after sending the alert) with a verbose log. */
+void tls_on_recv(struct conn *c, const char *data, size_t len);
 
 /* Before a send: encrypts c->out and replaces it with the pending ciphertext. */
-void tls_prepare_send(struct client *c);
+void tls_prepare_send(struct conn *c);
 
 /* True when ciphertext waits in the write BIO (handshake, alerts). */
-int tls_has_output(const struct client *c);
+int tls_has_output(const struct conn *c);
 
 /* The client certificate's CN, once the handshake checked it; NULL without one. */
-const char *tls_client_cn(const struct client *c);
+const char *tls_conn_cn(const struct conn *c);
 
-/* Frees the client's TLS state (the client is being freed). */
-void tls_client_free(struct client *c);
+/* Frees the connection's TLS state (the connection is being freed). */
+void tls_conn_free(struct conn *c);
 
 #endif

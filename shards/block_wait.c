@@ -102,7 +102,7 @@ int block_wait_done(struct shard *s, struct request *r, struct buf *out)
         ready |= r->subs[i].block_status == BLOCK_READY;
     if (c->blocked == r)
         c->blocked = NULL;
-    if (c->closing || !ready || r->unblocked) {
+    if (c->conn.closing || !ready || r->unblocked) {
         /* every registration timed out on its shard, or was cancelled */
         if (r->unblocked == 2)
             reply_error(out, "UNBLOCKED client unblocked via CLIENT UNBLOCK");
@@ -130,7 +130,7 @@ void dispatch_client_closing(struct client *c)
 int dispatch_client_unblock(struct client *c, int error)
 {
     struct request *r = c->blocked;
-    if (!r || c->closing || r->unblocked)
+    if (!r || c->conn.closing || r->unblocked)
         return 0;
     r->unblocked = error ? 2 : 1;
     /* Redis 7.0 counts every CLIENT UNBLOCK as a failed call of the

@@ -30,7 +30,7 @@
 #include "core/types/lazyfree.h"
 #include "core/types/object.h"
 #include "net/conn.h"
-#include "net/conn_acl.h"
+#include "shards/client_acl.h"
 #include "net/tls.h"
 #include "persist/aof_log.h"
 #include "persist/snapshot.h"
@@ -114,7 +114,7 @@ void cmd_hello(struct cmd_ctx *c)
     if (auth_user) {
         char err[256];
         struct acl_caller who;
-        conn_acl_caller(cl, &who);
+        client_acl_caller(cl, &who);
         if (acl_authenticate(&who, &c->argv[0], auth_user->ptr, auth_user->len, auth_pass->ptr, auth_pass->len, err,
                              sizeof(err)) < 0) {
             reply_error(c->out, err);
@@ -461,7 +461,7 @@ static int config_set_check_names(struct cmd_ctx *c, const struct config *cfg)
         if (!(flags & CONFIG_FLAG_MUTABLE))
             why = "can't set immutable config";
         else if ((flags & CONFIG_FLAG_PROTECTED) &&
-                 !config_protected_action_allowed(cfg->enable_protected_configs, c->client ? c->client->addr : NULL))
+                 !config_protected_action_allowed(cfg->enable_protected_configs, c->client ? c->client->conn.addr : NULL))
             why = "can't set protected config";
         for (int j = 0; j < nseen && !why; j++)
             if (seen[j] == idx)
@@ -503,7 +503,7 @@ void cmd_config(struct cmd_ctx *c)
             if (arg_is(&c->argv[i], "requirepass"))
                 acl_set_requirepass(server_config(srv)->requirepass);
             /* never the value: it may be a password */
-            conn_audit_log(c->client, "config-set", "parameter=%.*s", (int)(c->argv[i].len > 64 ? 64 : c->argv[i].len),
+            client_audit_log(c->client, "config-set", "parameter=%.*s", (int)(c->argv[i].len > 64 ? 64 : c->argv[i].len),
                            c->argv[i].ptr);
         }
         reply_ok(c->out);

@@ -28,7 +28,7 @@
  */
 #include "shards/dispatch.h"
 #include "core/commands/command_rename.h"
-#include "net/conn_acl.h"
+#include "shards/client_acl.h"
 #include "persist/aof_log.h"
 #include "security/acl.h"
 #include "shards/request.h"
@@ -48,7 +48,7 @@
 #include "shards/txn.h"
 #include "shards/txn_coordinator.h"
 #include "core/commands/command_rename.h"
-#include "net/conn_acl.h"
+#include "shards/client_acl.h"
 
 static void reply_unknown_command(struct buf *out, int argc, const struct arg *argv)
 {
@@ -314,7 +314,7 @@ static __attribute__((cold, noinline)) int protected_command_refused(struct clie
 {
     int debug = strcmp(cmd->name, "debug") == 0;
     int mode = debug ? c->shard->cfg->enable_debug_command : c->shard->cfg->enable_module_command;
-    if (config_protected_action_allowed(mode, c->addr))
+    if (config_protected_action_allowed(mode, c->conn.addr))
         return 0;
     char msg[300];
     snprintf(msg, sizeof(msg),
@@ -404,7 +404,7 @@ static inline __attribute__((always_inline)) void dispatch_one(struct client *c,
     if (!acl_session_unrestricted(&c->acl)) {
         char err[300];
         struct acl_caller who;
-        conn_acl_caller(c, &who);
+        client_acl_caller(c, &who);
         int denied = acl_check(&who, cmd, subcmd, argc, argv, err, sizeof(err));
         if (denied) {
             c->multi_dirty |= c->in_multi;
@@ -416,7 +416,7 @@ static inline __attribute__((always_inline)) void dispatch_one(struct client *c,
         }
     }
     if (__builtin_expect(cmd->flags & CMD_AUDIT, 0))
-        conn_audit_log(c, "admin", "command=%s", cmd->name);
+        client_audit_log(c, "admin", "command=%s", cmd->name);
     if ((cmd->flags & CMD_DENYOOM) && evict_refuse_write(s->cfg, s->now_ms)) {
         c->multi_dirty |= c->in_multi;
         shard_command_stat(s, cmd, argc, argv)->rejected++;

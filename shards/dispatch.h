@@ -12,7 +12,7 @@
 #ifndef SHARDIS_DISPATCH_H
 #define SHARDIS_DISPATCH_H
 
-#include "net/conn.h"
+#include "shards/client.h"
 #include "shards/shard.h"
 
 /* Dispatches one command of c. argv is borrowed from the client's input

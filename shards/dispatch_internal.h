@@ -78,7 +78,7 @@ static inline struct buf *reply_target(struct client *c, const struct command *c
 {
     *req = NULL;
     if (!c->req_head)
-        return &c->out;
+        return &c->conn.out;
     *req = request_new(c, cmd, argc, argv);
     return &(*req)->reply;
 }

@@ -21,7 +21,7 @@
 #include "core/base/server.h"
 #include "core/base/util.h"
 #include "core/types/evict.h"
-#include "net/conn_acl.h"
+#include "shards/client_acl.h"
 #include "net/tls.h"
 #include "persist/snapshot.h"
 #include "security/acl.h"
@@ -155,7 +155,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "\n%s\n", err);
         return 1;
     }
-    conn_acl_register(); /* AUTH and ACL read their client through it */
+    client_acl_register(); /* AUTH and ACL read their client through it */
 
     struct server *srv = calloc(1, sizeof(*srv));
     the_server = srv;

@@ -21,7 +21,7 @@
 
 #include "core/base/log.h"
 #include "core/base/server.h"
-#include "net/conn.h"
+#include "shards/client.h"
 #include "persist/persist_shard.h"
 #include "persist/snapshot.h"
 #include "shards/shard.h"

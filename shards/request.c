@@ -267,7 +267,7 @@ int distinct_keys(struct request *r, int *keypos)
 void request_finish_or_wait(struct shard *s, struct request *r)
 {
     if (r->block_retry) {
-        if (!r->client->closing) {
+        if (!r->client->conn.closing) {
             block_wait_start(s, r);
             return;
         }

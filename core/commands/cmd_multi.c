@@ -5,7 +5,7 @@
  * commands, the watched keys) and on several shards at once, so the
  * dispatcher carries them out before any handler would run (dispatch_multi
  * and the transactions section of shards/dispatch.c, with the shard side in
- * shards/shard.c and shards/txn.c). The handlers below are what a command
+ * shards/txn_participant.c and shards/txn.c). The handlers below are what a command
  * table needs; only UNWATCH is ever reached: when it was queued inside
  * MULTI, EXEC runs it as a plain command, and since EXEC forgets every
  * watched key anyway, its effect is the reply. The others cannot be queued,

@@ -1,16 +1,17 @@
 /*
- * conn_acl.c - a client as the security layer sees it. See conn_acl.h.
+ * client_acl.c - a client as the security layer sees it. See client_acl.h.
  *
- * Threads: the client's shard thread (conn_acl_register: start-up).
+ * Engine side (shards/): struct client is the engine's (shards/client.h).
+ * Threads: the client's shard thread (client_acl_register: start-up).
  * Invariant: security reaches a struct client only through the functions
  * here; a client is closed for ACL reasons only by its own thread.
  */
-#include "net/conn_acl.h"
+#include "shards/client_acl.h"
 
 #include <stdarg.h>
 #include <stddef.h>
 
-#include "net/conn.h"
+#include "shards/client.h"
 #include "security/audit.h"
 
 static void describe(void *conn, struct buf *out, int64_t now_ms)
@@ -23,36 +24,36 @@ static void close_after_reply(struct client *c)
     client_close(c, 1);
 }
 
-void conn_acl_caller(struct client *c, struct acl_caller *out)
+void client_acl_caller(struct client *c, struct acl_caller *out)
 {
     out->session = &c->acl;
-    out->addr = c->addr;
+    out->addr = c->conn.addr;
     out->in_multi = c->in_multi;
     out->describe = describe;
     out->conn = c;
 }
 
 static const struct acl_client_ops client_ops = {
-    .caller = conn_acl_caller,
+    .caller = client_acl_caller,
     .close_after_reply = close_after_reply,
 };
 
-void conn_acl_register(void)
+void client_acl_register(void)
 {
     acl_register_client_ops(&client_ops);
 }
 
-void conn_acl_refresh_clients(void *clients)
+void client_acl_refresh_clients(void *clients)
 {
     for (struct client *c = clients; c; c = c->next)
-        if (acl_session_refresh(&c->acl) < 0 && !c->closing)
+        if (acl_session_refresh(&c->acl) < 0 && !c->conn.closing)
             client_close(c, 1); /* its user was deleted: Redis disconnects it */
 }
 
-void conn_audit_log(struct client *c, const char *event, const char *fmt, ...)
+void client_audit_log(struct client *c, const char *event, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    audit_vlog(c ? c->addr : NULL, c ? acl_session_user(&c->acl) : NULL, event, fmt, ap);
+    audit_vlog(c ? c->conn.addr : NULL, c ? acl_session_user(&c->acl) : NULL, event, fmt, ap);
     va_end(ap);
 }
