@@ -29,6 +29,7 @@
 #include "net/conn.h"
 #include "shards/request.h"
 #include "shards/dispatch.h"
+#include "shards/engine_commands.h"
 #include "core/types/evict.h"
 #include "core/types/lazyfree.h"
 #include "core/base/log.h"

@@ -21,6 +21,7 @@
  * transaction layer (VLL, issue 3) will make them so.
  */
 #include "shards/dispatch.h"
+#include "shards/engine_commands.h"
 #include "shards/request.h"
 
 #include "security/acl.h"

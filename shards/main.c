@@ -22,6 +22,7 @@
 #include "core/types/evict.h"
 #include "core/base/log.h"
 #include "core/base/server.h"
+#include "shards/engine_hooks.h"
 #include "shards/shard.h"
 #include "persist/snapshot.h"
 #include "net/tls.h"
@@ -97,6 +98,8 @@ static void make_run_id(char *out)
 int main(int argc, char **argv)
 {
     struct config *cfg = calloc(1, sizeof(*cfg));
+    engine_commands_install(); /* before anything reads the command table */
+    engine_hooks_install();
     config_init_defaults(cfg);
     int argi = 1;
     char err[2048];
