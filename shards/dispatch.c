@@ -35,6 +35,7 @@
 #include "shards/blocking.h"
 #include "core/types/db.h"
 #include "core/types/evict.h"
+#include "shards/evict_pass.h"
 #include "core/base/log.h"
 #include "core/types/object.h"
 #include "persist/snapshot.h"

@@ -13,8 +13,10 @@
  */
 #include "shards/engine_hooks.h"
 
+#include "core/base/server.h"
 #include "core/commands/command.h"
 #include "core/types/db.h"
+#include "core/types/evict.h"
 #include "persist/aof_log.h"
 #include "shards/txn.h"
 
@@ -65,8 +67,16 @@ static void command_effect(struct cmd_ctx *c)
     aof_append_args(c->aof, c->dbid, c->argc, c->argv);
 }
 
+/* CONFIG SET maxmemory-policy: the LRU/LFU field of entries created from
+ * now on follows the new policy. */
+static void config_published(const struct config *cfg)
+{
+    evict_set_policy(cfg->maxmemory_policy);
+}
+
 void engine_hooks_install(void)
 {
+    server_on_config_published(config_published);
     static const struct cmd_engine_ops ops = {
         .key_changed = key_changed,
         .keys_flushed = flushed,

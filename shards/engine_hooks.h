@@ -11,7 +11,8 @@
 #define SHARDIS_ENGINE_HOOKS_H
 
 /* Installs struct cmd_engine_ops (core/commands/command.h): a key changed by
- * a command touches its WATCH version, effects become log records. */
+ * a command touches its WATCH version, effects become log records; and the
+ * configuration listener of core/base/server.c (eviction policy). */
 void engine_hooks_install(void);
 
 /* Binds the handlers that live in shards/ and security/ into the command

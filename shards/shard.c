@@ -38,6 +38,7 @@
 #include "core/types/db.h"
 #include "shards/dispatch.h"
 #include "core/types/evict.h"
+#include "shards/evict_pass.h"
 #include "core/base/log.h"
 #include "core/base/resp.h"
 #include "shards/ring.h"

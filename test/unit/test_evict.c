@@ -14,6 +14,7 @@
 #include "core/base/config.h"
 #include "core/types/db.h"
 #include "core/types/evict.h"
+#include "shards/evict_pass.h"
 #include "core/types/object.h"
 #include "shards/shard.h"
 #include "shards/txn.h"
