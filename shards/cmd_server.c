@@ -30,6 +30,7 @@
 #include "shards/request.h"
 #include "shards/dispatch.h"
 #include "shards/engine_commands.h"
+#include "shards/lazyfree.h"
 #include "core/types/evict.h"
 #include "core/types/lazyfree.h"
 #include "core/base/log.h"

@@ -18,6 +18,7 @@
 #include "core/types/db.h"
 #include "core/types/evict.h"
 #include "persist/aof_log.h"
+#include "shards/lazyfree.h"
 #include "shards/txn.h"
 
 static void key_changed(struct cmd_ctx *c, int argi)
@@ -77,6 +78,7 @@ static void config_published(const struct config *cfg)
 void engine_hooks_install(void)
 {
     server_on_config_published(config_published);
+    lazyfree_thread_install();
     static const struct cmd_engine_ops ops = {
         .key_changed = key_changed,
         .keys_flushed = flushed,

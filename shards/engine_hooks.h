@@ -12,7 +12,8 @@
 
 /* Installs struct cmd_engine_ops (core/commands/command.h): a key changed by
  * a command touches its WATCH version, effects become log records; and the
- * configuration listener of core/base/server.c (eviction policy). */
+ * configuration listener of core/base/server.c (eviction policy); and the
+ * lazyfree thread as the background freeing of core/types/lazyfree.c. */
 void engine_hooks_install(void);
 
 /* Binds the handlers that live in shards/ and security/ into the command
