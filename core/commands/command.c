@@ -776,7 +776,6 @@ int command_bind_handler(const char *name, cmd_handler *handler)
     return 0;
 }
 
-
 /* ------------------------------------------------------------------------ */
 /* What only COMMAND INFO / COMMAND DOCS report                              */
 /* ------------------------------------------------------------------------ */
