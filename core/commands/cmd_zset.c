@@ -527,20 +527,11 @@ static long store_result(struct cmd_ctx *c, int dst, struct zset *acc, size_t ma
             key_modified(c, dst);
         return 0;
     }
-    const struct config *cfg = ctx_config(c);
-    struct db_entry *e;
-    if (n <= cfg->zset_max_listpack_entries && (long long)maxlen <= cfg->zset_max_listpack_value) {
-        unsigned char *lp = lp_new();
-        char sbuf[64];
-        for (struct zset_node *x = zset_first(acc); x; x = zset_next(x)) {
-            lp = lp_append(lp, x->member->key, x->member->klen);
-            lp = lp_append(lp, sbuf, (size_t)d2string(sbuf, sizeof(sbuf), x->score));
-        }
-        zset_free(acc);
-        e = entry_new_collection(arg_key_hash(c, dst), c->argv[dst].ptr, c->argv[dst].len, OBJ_ZSET, ENC_LISTPACK, lp);
-    } else {
-        e = entry_new_collection(arg_key_hash(c, dst), c->argv[dst].ptr, c->argv[dst].len, OBJ_ZSET, ENC_SKIPLIST, acc);
-    }
+    int encoding;
+    void *value;
+    zset_value_for_store(ctx_config(c), acc, maxlen, &encoding, &value);
+    struct db_entry *e =
+        entry_new_collection(arg_key_hash(c, dst), c->argv[dst].ptr, c->argv[dst].len, OBJ_ZSET, encoding, value);
     db_insert(c->db, e);
     key_modified(c, dst);
     return n;
@@ -1076,90 +1067,6 @@ void cmd_zrandmember(struct cmd_ctx *c)
 
 /* ---------------- ZUNION, ZINTER, ZDIFF and their STORE forms ---------------- */
 
-/* One input of a set operation: a sorted set or a set (score 1). */
-struct zsrc {
-    struct db_entry *e; /* NULL: missing key (empty) */
-    double weight;
-};
-
-static unsigned long src_len(const struct zsrc *s)
-{
-    if (!s->e)
-        return 0;
-    if (s->e->type == OBJ_ZSET)
-        return zlen(s->e);
-    switch (s->e->encoding) {
-    case ENC_INTSET:
-        return intset_len(s->e->v.ptr);
-    case ENC_LISTPACK:
-        return lp_count(s->e->v.ptr);
-    default:
-        return sdict_size(s->e->v.ptr);
-    }
-}
-
-/* Score of member in the source (1 for set members); 0 when absent. */
-static int src_score(struct zsrc *s, const char *m, size_t len, double *score)
-{
-    if (!s->e)
-        return 0;
-    if (s->e->type == OBJ_ZSET)
-        return zobj_score(s->e, m, len, score);
-    *score = 1.0;
-    switch (s->e->encoding) {
-    case ENC_INTSET: {
-        long long v;
-        return string2ll(m, len, &v) && intset_find(s->e->v.ptr, v);
-    }
-    case ENC_LISTPACK:
-        return lp_first(s->e->v.ptr) && lp_find(s->e->v.ptr, lp_first(s->e->v.ptr), m, len, 0) != NULL;
-    default:
-        return sdict_find(s->e->v.ptr, m, len) != NULL;
-    }
-}
-
-typedef void src_visit_fn(void *priv, const char *m, size_t len, double score);
-
-/* Calls fn for every element of the source. fn must not change it. */
-static void src_foreach(struct zsrc *s, src_visit_fn *fn, void *priv)
-{
-    if (!s->e)
-        return;
-    if (s->e->type == OBJ_ZSET) {
-        struct zit it;
-        const char *m;
-        size_t len;
-        double score;
-        for (zit_at_rank(&it, s->e, 0); zit_valid(&it); zit_step(&it, 0)) {
-            zit_get(&it, &m, &len, &score);
-            fn(priv, m, len, score);
-        }
-        return;
-    }
-    char buf[32];
-    if (s->e->encoding == ENC_INTSET) {
-        uint32_t n = intset_len(s->e->v.ptr);
-        for (uint32_t i = 0; i < n; i++) {
-            int len = ll2string(buf, sizeof(buf), intset_get(s->e->v.ptr, i));
-            fn(priv, buf, (size_t)len, 1.0);
-        }
-    } else if (s->e->encoding == ENC_LISTPACK) {
-        unsigned char *lp = s->e->v.ptr;
-        for (unsigned char *p = lp_first(lp); p; p = lp_next(lp, p)) {
-            size_t len;
-            const char *m = lp_get_str(p, buf, &len);
-            fn(priv, m, len, 1.0);
-        }
-    } else {
-        struct sdict_iter it;
-        struct sdict_node *n;
-        sdict_iter_init(&it, s->e->v.ptr);
-        while ((n = sdict_iter_next(&it)))
-            fn(priv, n->key, n->klen, 1.0);
-        sdict_iter_done(&it);
-    }
-}
-
 enum { AGG_SUM, AGG_MIN, AGG_MAX };
 enum { SETOP_UNION, SETOP_INTER, SETOP_DIFF };
 
@@ -1218,7 +1125,7 @@ static void visit_inter(void *priv, const char *m, size_t len, double score)
         v = 0;
     for (int j = 1; j < op->nsrc; j++) {
         double other;
-        if (!src_score(&op->src[j], m, len, &other))
+        if (!zsrc_score(&op->src[j], m, len, &other))
             return;
         double w = op->src[j].weight * other;
         if (isnan(w))
@@ -1235,14 +1142,14 @@ static void visit_diff(void *priv, const char *m, size_t len, double score)
     struct setop *op = priv;
     double other;
     for (int j = 1; j < op->nsrc; j++)
-        if (src_score(&op->src[j], m, len, &other))
+        if (zsrc_score(&op->src[j], m, len, &other))
             return;
     acc_set(op, m, len, score);
 }
 
 static int cmp_src_len(const void *a, const void *b)
 {
-    unsigned long la = src_len(a), lb = src_len(b);
+    unsigned long la = zsrc_len(a), lb = zsrc_len(b);
     return la < lb ? -1 : la > lb;
 }
 
@@ -1338,12 +1245,12 @@ static void zsetop_generic(struct cmd_ctx *c, int dst, int numkeys_idx, int seto
         qsort(src, (size_t)setnum, sizeof(*src), cmp_src_len);
     if (setop == SETOP_UNION) {
         for (op.cur = 0; op.cur < setnum; op.cur++)
-            src_foreach(&src[op.cur], visit_union, &op);
+            zsrc_foreach(&src[op.cur], visit_union, &op);
     } else if (setop == SETOP_INTER) {
-        if (src_len(&src[0]) > 0)
-            src_foreach(&src[0], visit_inter, &op);
-    } else if (src_len(&src[0]) > 0) {
-        src_foreach(&src[0], visit_diff, &op);
+        if (zsrc_len(&src[0]) > 0)
+            zsrc_foreach(&src[0], visit_inter, &op);
+    } else if (zsrc_len(&src[0]) > 0) {
+        zsrc_foreach(&src[0], visit_diff, &op);
     }
     free(src);
     if (cardinality_only) {

@@ -14,6 +14,8 @@
 #include <string.h>
 
 #include "core/base/util.h"
+#include "core/ds/intset.h"
+#include "core/ds/sdict.h"
 
 /* ---------------- per-type hooks (core/types/object.h) ---------------- */
 
@@ -311,4 +313,103 @@ int zadd_one(const struct config *cfg, struct db_entry *e, const char *m, size_t
         e->v.ptr = lp_zinsert(e->v.ptr, m, len, score);
     }
     return ZA_OUT_ADDED;
+}
+
+/* ---------------- inputs of set operations ---------------- */
+
+unsigned long zsrc_len(const struct zsrc *s)
+{
+    if (!s->e)
+        return 0;
+    if (s->e->type == OBJ_ZSET)
+        return zlen(s->e);
+    switch (s->e->encoding) {
+    case ENC_INTSET:
+        return intset_len(s->e->v.ptr);
+    case ENC_LISTPACK:
+        return lp_count(s->e->v.ptr);
+    default:
+        return sdict_size(s->e->v.ptr);
+    }
+}
+
+/* Score of member in the source (1 for set members); 0 when absent. */
+int zsrc_score(struct zsrc *s, const char *m, size_t len, double *score)
+{
+    if (!s->e)
+        return 0;
+    if (s->e->type == OBJ_ZSET)
+        return zobj_score(s->e, m, len, score);
+    *score = 1.0;
+    switch (s->e->encoding) {
+    case ENC_INTSET: {
+        long long v;
+        return string2ll(m, len, &v) && intset_find(s->e->v.ptr, v);
+    }
+    case ENC_LISTPACK:
+        return lp_first(s->e->v.ptr) && lp_find(s->e->v.ptr, lp_first(s->e->v.ptr), m, len, 0) != NULL;
+    default:
+        return sdict_find(s->e->v.ptr, m, len) != NULL;
+    }
+}
+
+/* Calls fn for every element of the source. fn must not change it. */
+void zsrc_foreach(struct zsrc *s, zsrc_visit_fn *fn, void *priv)
+{
+    if (!s->e)
+        return;
+    if (s->e->type == OBJ_ZSET) {
+        struct zit it;
+        const char *m;
+        size_t len;
+        double score;
+        for (zit_at_rank(&it, s->e, 0); zit_valid(&it); zit_step(&it, 0)) {
+            zit_get(&it, &m, &len, &score);
+            fn(priv, m, len, score);
+        }
+        return;
+    }
+    char buf[32];
+    if (s->e->encoding == ENC_INTSET) {
+        uint32_t n = intset_len(s->e->v.ptr);
+        for (uint32_t i = 0; i < n; i++) {
+            int len = ll2string(buf, sizeof(buf), intset_get(s->e->v.ptr, i));
+            fn(priv, buf, (size_t)len, 1.0);
+        }
+    } else if (s->e->encoding == ENC_LISTPACK) {
+        unsigned char *lp = s->e->v.ptr;
+        for (unsigned char *p = lp_first(lp); p; p = lp_next(lp, p)) {
+            size_t len;
+            const char *m = lp_get_str(p, buf, &len);
+            fn(priv, m, len, 1.0);
+        }
+    } else {
+        struct sdict_iter it;
+        struct sdict_node *n;
+        sdict_iter_init(&it, s->e->v.ptr);
+        while ((n = sdict_iter_next(&it)))
+            fn(priv, n->key, n->klen, 1.0);
+        sdict_iter_done(&it);
+    }
+}
+
+/* ---------------- *STORE results ---------------- */
+
+void zset_value_for_store(const struct config *cfg, struct zset *acc, size_t maxlen, int *encoding, void **value)
+{
+    long n = (long)zset_length(acc);
+    if (n <= cfg->zset_max_listpack_entries && (long long)maxlen <= cfg->zset_max_listpack_value) {
+        unsigned char *lp = lp_new();
+        char sbuf[64];
+        for (struct zset_node *x = zset_first(acc); x; x = zset_next(x)) {
+            lp = lp_append(lp, x->member->key, x->member->klen);
+            lp = lp_append(lp, sbuf, (size_t)d2string(sbuf, sizeof(sbuf), x->score));
+        }
+        zset_free(acc);
+        *encoding = ENC_LISTPACK;
+        *value = lp;
+    } else {
+        *encoding = ENC_SKIPLIST;
+        *value = acc;
+    }
 }

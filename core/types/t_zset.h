@@ -104,6 +104,28 @@ enum { ZA_OUT_NOP = 1, ZA_OUT_NAN = 2, ZA_OUT_ADDED = 4, ZA_OUT_UPDATED = 8 };
 int zadd_one(const struct config *cfg, struct db_entry *e, const char *m, size_t len, double score, int flags,
              double *newscore);
 
+/* ---- inputs of ZUNION, ZINTER, ZDIFF (and their STORE forms) ---- */
+
+/* One input of a set operation: a sorted set or a set (score 1). */
+struct zsrc {
+    struct db_entry *e; /* NULL: missing key (empty) */
+    double weight;
+};
+
+typedef void zsrc_visit_fn(void *priv, const char *m, size_t len, double score);
+
+/* Number of elements of the source (0 for a missing key). */
+unsigned long zsrc_len(const struct zsrc *s);
+/* Score of member in the source (1 for set members); 0 when absent. */
+int zsrc_score(struct zsrc *s, const char *m, size_t len, double *score);
+/* Calls fn for every element of the source. fn must not change it. */
+void zsrc_foreach(struct zsrc *s, zsrc_visit_fn *fn, void *priv);
+
+/* A *STORE result acc (max member length maxlen) as a value of the encoding
+ * Redis picks: a listpack when it fits the config's limits (acc is freed),
+ * else the skiplist acc itself. acc is not empty. */
+void zset_value_for_store(const struct config *cfg, struct zset *acc, size_t maxlen, int *encoding, void **value);
+
 /* The per-type hooks (zset_value_free, _dup, _len, _mem) are declared in
  * core/types/object.h. */
 
