@@ -55,14 +55,7 @@
 
 static struct set_limits limits_of(const struct cmd_ctx *c)
 {
-    const struct config *cfg = ctx_config(c);
-    struct set_limits l;
-    l.intset_max = cfg->set_max_intset_entries < 0 ? 0 : (unsigned long long)cfg->set_max_intset_entries;
-    if (l.intset_max > INTSET_HARD_MAX)
-        l.intset_max = INTSET_HARD_MAX;
-    l.lp_entries = cfg->set_max_listpack_entries < 0 ? 0 : (unsigned long long)cfg->set_max_listpack_entries;
-    l.lp_value = cfg->set_max_listpack_value < 0 ? 0 : (unsigned long long)cfg->set_max_listpack_value;
-    return l;
+    return set_limits_of(ctx_config(c));
 }
 
 static void reply_member(struct cmd_ctx *c, const struct set_member *m)

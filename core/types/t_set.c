@@ -21,6 +21,8 @@
 
 /* Redis's LISTPACK_MAX_SAFETY_SIZE: a listpack never grows past 1 GB. */
 #define LP_SAFETY_SIZE (1UL << 30)
+/* An intset never holds more than 2^30 members (Redis's intsetMaxEntries). */
+#define INTSET_HARD_MAX (1ULL << 30)
 
 /* ---------------- members, limits, randomness ---------------- */
 
@@ -50,6 +52,17 @@ uint64_t set_rand_below(uint64_t n)
 }
 
 /* ---------------- the set value ---------------- */
+
+struct set_limits set_limits_of(const struct config *cfg)
+{
+    struct set_limits l;
+    l.intset_max = cfg->set_max_intset_entries < 0 ? 0 : (unsigned long long)cfg->set_max_intset_entries;
+    if (l.intset_max > INTSET_HARD_MAX)
+        l.intset_max = INTSET_HARD_MAX;
+    l.lp_entries = cfg->set_max_listpack_entries < 0 ? 0 : (unsigned long long)cfg->set_max_listpack_entries;
+    l.lp_value = cfg->set_max_listpack_value < 0 ? 0 : (unsigned long long)cfg->set_max_listpack_value;
+    return l;
+}
 
 size_t set_size(const struct db_entry *e)
 {

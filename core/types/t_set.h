@@ -27,14 +27,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/base/config.h"
 #include "core/base/resp.h"
 #include "core/base/util.h"
 #include "core/ds/listpack.h"
 #include "core/ds/sdict.h"
 #include "core/types/object.h"
-
-/* An intset never holds more than 2^30 members (Redis's intsetMaxEntries). */
-#define INTSET_HARD_MAX (1ULL << 30)
 
 struct set_member {
     const char *str; /* NULL: the integer ll */
@@ -48,6 +46,10 @@ struct set_limits {
     unsigned long long lp_entries;
     unsigned long long lp_value;
 };
+
+/* The limits of cfg (negative settings read as 0, intset_max capped at the
+ * intset's own maximum). */
+struct set_limits set_limits_of(const struct config *cfg);
 
 static inline struct set_member set_member_of_arg(const struct arg *a)
 {
