@@ -29,8 +29,6 @@
 #include "net/conn.h"
 #include "shards/request.h"
 #include "shards/dispatch.h"
-#include "shards/engine_commands.h"
-#include "shards/lazyfree.h"
 #include "core/types/evict.h"
 #include "core/types/lazyfree.h"
 #include "core/base/log.h"
@@ -40,6 +38,10 @@
 #include "persist/snapshot.h"
 #include "net/tls.h"
 #include "core/base/util.h"
+
+/* The engine commands defined here, and the lazyfree thread's counters. */
+#include "shards/engine_commands.h"
+#include "shards/lazyfree.h"
 
 void cmd_ping(struct cmd_ctx *c)
 {

@@ -21,7 +21,6 @@
  * transaction layer (VLL, issue 3) will make them so.
  */
 #include "shards/dispatch.h"
-#include "shards/engine_commands.h"
 #include "shards/request.h"
 
 #include "security/acl.h"
@@ -35,12 +34,15 @@
 #include "shards/blocking.h"
 #include "core/types/db.h"
 #include "core/types/evict.h"
-#include "shards/evict_pass.h"
 #include "core/base/log.h"
 #include "core/types/object.h"
 #include "persist/snapshot.h"
 #include "shards/txn.h"
 #include "core/base/util.h"
+
+/* Engine command handlers (compared against), the eviction pass. */
+#include "shards/engine_commands.h"
+#include "shards/evict_pass.h"
 
 /* A client stops parsing when this many requests are pending. */
 #define MAX_PENDING_PER_CLIENT 512

@@ -22,11 +22,12 @@
 #include "core/types/evict.h"
 #include "core/base/log.h"
 #include "core/base/server.h"
-#include "shards/engine_hooks.h"
 #include "shards/shard.h"
 #include "persist/snapshot.h"
 #include "net/tls.h"
 #include "core/base/util.h"
+
+#include "shards/engine_hooks.h" /* the engine's side of core/ (start-up) */
 
 #ifdef SHARDIS_JEMALLOC
 /* Read by jemalloc when it starts. As Redis does (jemalloc-bg-thread yes),

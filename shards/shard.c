@@ -38,13 +38,14 @@
 #include "core/types/db.h"
 #include "shards/dispatch.h"
 #include "core/types/evict.h"
-#include "shards/evict_pass.h"
 #include "core/base/log.h"
 #include "core/base/resp.h"
 #include "shards/ring.h"
 #include "net/tls.h"
 #include "shards/txn.h"
 #include "core/base/util.h"
+
+#include "shards/evict_pass.h" /* the eviction pass of the loop */
 
 #define RING_ENTRIES 4096
 #define CQ_ENTRIES 16384
