@@ -167,8 +167,8 @@ struct command {
     int keynum_arg;
 };
 
-/* The table, terminated by an entry whose name is NULL. */
-/* Written only by command_bind_handler at start-up; read-only after. */
+/* The table, terminated by an entry whose name is NULL. Written only by
+ * command_bind_handler at start-up; read-only after. */
 extern struct command command_table[];
 /* Case-insensitive lookup; NULL when unknown. */
 const struct command *command_lookup(const char *name, size_t len);
@@ -247,12 +247,14 @@ struct db_entry *lookup_read(struct cmd_ctx *c, int argi);
 struct db_entry *lookup_write(struct cmd_ctx *c, int argi);
 /* Same for a key in another db of this shard (MOVE, COPY DB). */
 struct db_entry *lookup_write_db(struct cmd_ctx *c, struct db *db, int argi);
-/* Called by every handler after it changed the key at argi (count dirty;
- * later: WATCH versions, keyspace events). */
+/* Called by every handler after it changed the key at argi: counts dirty,
+ * sets the argument's bit in c->modified and reports the change to the
+ * engine (key_changed of the change hook above: WATCH versions today). */
 void key_modified(struct cmd_ctx *c, int argi);
-/* FLUSHDB (dbid), FLUSHALL (dbid -1), SWAPDB (dbid and other): every watched
- * key of those dbs that exists in one of them counts as modified, as in Redis
- * (a watched key that does not exist, or has expired, is not touched). */
+/* FLUSHDB (dbid), FLUSHALL (dbid -1), SWAPDB (dbid and other), reported to
+ * the engine (keys_flushed of the change hook): every watched key of those
+ * dbs that exists in one of them counts as modified, as in Redis (a watched
+ * key that does not exist, or has expired, is not touched). */
 void keys_flushed(struct cmd_ctx *c, int dbid, int other);
 
 /* Logs argv as the effect of the running command instead of the command
