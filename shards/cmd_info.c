@@ -40,6 +40,7 @@
 #include "shards/dispatch.h"
 #include "shards/request.h"
 #include "shards/shard.h"
+#include "shards/lazyfree.h"
 
 /* ---------------- INFO ----------------
  *

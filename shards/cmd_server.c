@@ -40,6 +40,10 @@
 #include "shards/request.h"
 #include "shards/shard.h"
 
+/* The engine commands defined here, and the lazyfree thread's counters. */
+#include "shards/engine_commands.h"
+#include "shards/lazyfree.h"
+
 void cmd_ping(struct cmd_ctx *c)
 {
     if (c->argc > 2) {

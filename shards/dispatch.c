@@ -49,6 +49,8 @@
 #include "shards/txn_coordinator.h"
 #include "core/commands/command_rename.h"
 #include "shards/client_acl.h"
+#include "shards/engine_commands.h"
+#include "shards/evict_pass.h"
 
 static void reply_unknown_command(struct buf *out, int argc, const struct arg *argv)
 {

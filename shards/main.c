@@ -28,6 +28,8 @@
 #include "security/audit.h"
 #include "shards/shard.h"
 
+#include "shards/engine_hooks.h" /* the engine's side of core/ (start-up) */
+
 #ifdef SHARDIS_JEMALLOC
 /* Read by jemalloc when it starts. As Redis does (jemalloc-bg-thread yes),
  * jemalloc's own background thread purges freed memory, so that the pages
@@ -98,6 +100,8 @@ static void make_run_id(char *out)
 int main(int argc, char **argv)
 {
     struct config *cfg = calloc(1, sizeof(*cfg));
+    engine_commands_install(); /* before anything reads the command table */
+    engine_hooks_install();
     config_init_defaults(cfg);
     int argi = 1;
     char err[2048];

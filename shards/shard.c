@@ -49,6 +49,8 @@
 #include "shards/ring.h"
 #include "shards/txn.h"
 
+#include "shards/evict_pass.h"
+
 #define SPSC_CAPACITY 4096
 
 void shard_init_ctx(struct shard *s, struct cmd_ctx *c, int dbid, int resp, struct buf *out)

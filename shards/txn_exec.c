@@ -31,6 +31,7 @@
 #include "core/types/evict.h"
 #include "shards/dispatch_internal.h"
 #include "shards/txn.h"
+#include "shards/evict_pass.h"
 #include "shards/txn_coordinator.h"
 
 /* ---------------- WATCH ---------------- */

@@ -30,6 +30,7 @@
 #include "shards/blocking.h"
 #include "shards/request.h"
 #include "shards/txn.h"
+#include "shards/evict_pass.h"
 
 static struct lock_req *lockreq_new(int nkeys)
 {

@@ -63,6 +63,10 @@ static inline const struct config *server_config(struct server *srv)
  * it returns 0 the copy is published (retrying if another thread published
  * meanwhile). Returns edit's result. */
 int server_update_config(struct server *srv, int (*edit)(struct config *cfg, void *arg), void *arg);
+/* Called with each configuration server_update_config publishes, on the
+ * publishing thread, right after it is published (the engine tells the
+ * eviction policy: shards/engine_hooks.c). Set once at start-up; NULL: none. */
+void server_on_config_published(void (*fn)(const struct config *cfg));
 
 /* Asks every shard to stop (SIGTERM, SHUTDOWN). */
 void server_request_shutdown(struct server *srv, int exit_code);

@@ -2,21 +2,15 @@
  * cmd_list.c - the list commands: pushes (LPUSH, RPUSH, LPUSHX, RPUSHX),
  * pops (LPOP, RPOP with COUNT, LMPOP), readers (LLEN, LRANGE, LINDEX, LPOS),
  * editors (LSET, LINSERT, LREM, LTRIM), moves (LMOVE, RPOPLPUSH) and the
- * blocking forms (BLPOP, BRPOP, BLMOVE, BRPOPLPUSH, BLMPOP); plus the list
- * hooks of core/types/object.h.
+ * blocking forms (BLPOP, BRPOP, BLMOVE, BRPOPLPUSH, BLMPOP).
  *
  * Every handler runs on the shard thread that owns its keys and touches only
  * c->db; multi-key commands (LMOVE, LMPOP, BLPOP ...) find all their keys
  * there (the dispatcher gathers keys of other shards first).
  *
- * Encodings (Redis 7.2's): a list starts as one listpack (ENC_LISTPACK,
- * v.ptr is the block). Before elements are added, if the listpack would
- * exceed list-max-listpack-size (counting the raw bytes of the new
- * elements, as Redis does) it becomes a quicklist (ENC_QUICKLIST) whose
- * first node is that listpack. After elements are removed, a quicklist left
- * with one node below half the limits becomes a listpack again. Handlers
- * work on both through one code path: a listpack is wrapped as a one-node
- * quicklist on the stack (struct list_view) and stored back when done.
+ * The list value (its encodings, the conversions between them, the view
+ * handlers use over both) is core/types/t_list.h; handlers call
+ * list_prepare_add before adding and list_removed after removing.
  *
  * Invariants the handlers keep:
  *   - Errors are found before anything changes, in Redis 7.0's order.
@@ -33,13 +27,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/commands/command.h"
-#include "core/types/db.h"
-#include "core/ds/listpack.h"
-#include "core/types/object.h"
-#include "core/ds/quicklist.h"
 #include "core/base/resp.h"
 #include "core/base/util.h"
+#include "core/commands/command.h"
+#include "core/ds/listpack.h"
+#include "core/ds/quicklist.h"
+#include "core/types/db.h"
+#include "core/types/object.h"
+#include "core/types/t_list.h"
 
 #define ERR_INDEX_RANGE "ERR index out of range"
 #define ERR_MUST_BE_POSITIVE "ERR value is out of range, must be positive"
@@ -94,42 +89,6 @@ static int arg_where_or_reply(struct cmd_ctx *c, int argi, enum ql_where *where)
     return 1;
 }
 
-/* ---------------- the list value: views and conversions ---------------- */
-
-/* One code path for both encodings: a listpack is wrapped as a one-node
- * quicklist in `wrap`/`node`; list_close stores the block back. */
-struct list_view {
-    struct db_entry *e;
-    struct quicklist *ql;
-    struct quicklist wrap;
-    struct ql_node node;
-};
-
-static struct quicklist *list_open(struct list_view *v, struct db_entry *e)
-{
-    v->e = e;
-    if (e->encoding == ENC_QUICKLIST) {
-        v->ql = e->v.ptr;
-    } else {
-        ql_wrap_listpack(&v->wrap, &v->node, e->v.ptr);
-        v->ql = &v->wrap;
-    }
-    return v->ql;
-}
-
-static void list_close(struct list_view *v)
-{
-    if (v->ql == &v->wrap)
-        v->e->v.ptr = ql_unwrap(&v->wrap);
-}
-
-static size_t list_length(const struct db_entry *e)
-{
-    if (e->encoding == ENC_QUICKLIST)
-        return ((const struct quicklist *)e->v.ptr)->count;
-    return lp_count(e->v.ptr);
-}
-
 /* A new empty list (listpack) under the key at argi, linked into the db. */
 static struct db_entry *list_create(struct cmd_ctx *c, int argi)
 {
@@ -145,14 +104,7 @@ static struct db_entry *list_create(struct cmd_ctx *c, int argi)
  * listTypeTryConvertListpack). */
 static void list_prepare_add(struct cmd_ctx *c, struct db_entry *e, size_t add_bytes, unsigned long add_count)
 {
-    if (e->encoding != ENC_LISTPACK)
-        return;
-    int fill = ctx_config(c)->list_max_listpack_size;
-    unsigned char *lp = e->v.ptr;
-    if (ql_exceeds_limit(fill, lp_bytes(lp) + add_bytes, lp_count(lp) + add_count)) {
-        e->v.ptr = ql_from_listpack(fill, lp);
-        e->encoding = ENC_QUICKLIST;
-    }
+    list_try_convert_listpack(e, ctx_config(c)->list_max_listpack_size, add_bytes, add_count);
 }
 
 static size_t args_bytes(const struct cmd_ctx *c, int first, int last)
@@ -168,20 +120,10 @@ static size_t args_bytes(const struct cmd_ctx *c, int first, int last)
  * limits, as Redis's listTypeTryConvertQuicklist), and marks the key. */
 static void list_removed(struct cmd_ctx *c, int argi, struct db_entry *e)
 {
-    if (list_length(e) == 0) {
+    if (list_length(e) == 0)
         delete_key_arg(c, argi);
-    } else if (e->encoding == ENC_QUICKLIST) {
-        struct quicklist *ql = e->v.ptr;
-        if (ql->len == 1) {
-            size_t size_limit;
-            unsigned long count_limit;
-            ql_node_limit(ctx_config(c)->list_max_listpack_size, &size_limit, &count_limit);
-            if (ql->head->bytes <= size_limit / 2 && ql->count <= count_limit / 2) {
-                e->v.ptr = ql_to_listpack(ql);
-                e->encoding = ENC_LISTPACK;
-            }
-        }
-    }
+    else
+        list_try_convert_quicklist(e, ctx_config(c)->list_max_listpack_size);
     key_modified(c, argi);
 }
 
@@ -214,41 +156,6 @@ static void pop_range_reply(struct cmd_ctx *c, struct db_entry *e, enum ql_where
     }
     ql_delete_range(ql, where == QL_HEAD ? 0 : -(long)n, n);
     list_close(&v);
-}
-
-/* ---------------- hooks of core/types/object.h ---------------- */
-
-void list_value_free(struct db_entry *e)
-{
-    if (e->encoding == ENC_QUICKLIST)
-        ql_free(e->v.ptr);
-    else
-        lp_free(e->v.ptr);
-    e->v.ptr = NULL;
-}
-
-void *list_value_dup(const struct db_entry *e)
-{
-    if (e->encoding == ENC_QUICKLIST)
-        return ql_dup(e->v.ptr);
-    size_t n = lp_bytes(e->v.ptr);
-    unsigned char *copy = malloc(n);
-    if (!copy)
-        abort();
-    memcpy(copy, e->v.ptr, n);
-    return copy;
-}
-
-size_t list_value_len(const struct db_entry *e)
-{
-    return list_length(e);
-}
-
-size_t list_value_mem(const struct db_entry *e)
-{
-    if (e->encoding == ENC_QUICKLIST)
-        return ql_mem(e->v.ptr);
-    return lp_bytes(e->v.ptr);
 }
 
 /* ---------------- LPUSH, RPUSH, LPUSHX, RPUSHX ---------------- */

@@ -1,27 +1,14 @@
 /*
- * cmd_set.c - the set type: its three encodings, the per-type hooks of
- * object.h, and the set commands (SADD, SREM, SMEMBERS, SISMEMBER,
+ * cmd_set.c - the set commands (SADD, SREM, SMEMBERS, SISMEMBER,
  * SMISMEMBER, SCARD, SPOP, SRANDMEMBER, SMOVE, SINTER, SINTERCARD,
  * SINTERSTORE, SUNION, SUNIONSTORE, SDIFF, SDIFFSTORE, SSCAN).
  *
- * Encodings (e->encoding, value behind e->v.ptr), as Redis 7.2 chooses them:
- *   ENC_INTSET    struct intset *: every member is an integer (string2ll
- *                 accepts it) and there are at most set-max-intset-entries.
- *   ENC_LISTPACK  unsigned char *: at most set-max-listpack-entries members,
- *                 none longer than set-max-listpack-value bytes.
- *   ENC_HASHTABLE struct sdict *: members are the keys, the value word unused.
- * A set only moves forward (intset -> listpack/hashtable, listpack ->
- * hashtable), never back, except a *STORE result and the set SPOP rebuilds,
- * which are made in the smallest encoding that fits, as Redis 7.2 does.
- * A set is never empty: the command that removes its last member deletes
- * the key.
+ * The set value (encodings, members, conversions, iteration) is
+ * core/types/t_set.h. A set is never empty: the command that removes its
+ * last member deletes the key.
  *
- * Members travel between encodings as a struct member: a string (str, len)
- * or an integer (str == NULL, ll), so an intset member is never formatted
- * unless it goes into a listpack string or a hash table.
- *
- * Owner: the shard thread owning the key. The only state outside the keyspace
- * is the thread-local random generator behind SPOP and SRANDMEMBER.
+ * Threads: the shard thread owning the key. The only state outside the
+ * keyspace is t_set's thread-local random generator (SPOP, SRANDMEMBER).
  *
  * Handlers check errors in Redis 7.0's order before changing anything and
  * call key_modified() for every key they change (a destination too, and a
@@ -33,20 +20,17 @@
 #include <string.h>
 #include <time.h>
 
-#include "core/commands/command.h"
-#include "core/types/db.h"
-#include "core/ds/intset.h"
-#include "core/types/lazyfree.h"
-#include "core/ds/listpack.h"
-#include "core/types/object.h"
 #include "core/base/resp.h"
-#include "core/ds/sdict.h"
 #include "core/base/util.h"
+#include "core/commands/command.h"
+#include "core/ds/intset.h"
+#include "core/ds/listpack.h"
+#include "core/ds/sdict.h"
+#include "core/types/db.h"
+#include "core/types/lazyfree.h"
+#include "core/types/object.h"
+#include "core/types/t_set.h"
 
-/* Redis's LISTPACK_MAX_SAFETY_SIZE: a listpack never grows past 1 GB. */
-#define LP_SAFETY_SIZE (1UL << 30)
-/* An intset never holds more than 2^30 members (Redis's intsetMaxEntries). */
-#define INTSET_HARD_MAX (1ULL << 30)
 /* SPOP: pop one by one while the set keeps more than count/5 members;
  * otherwise pick the few survivors into a new set (Redis's constant). */
 #define SPOP_MOVE_STRATEGY_MUL 5
@@ -69,450 +53,17 @@
 #define ERR_NUMKEYS_ARGS "ERR Number of keys can't be greater than number of args"
 #define ERR_LIMIT_NEGATIVE "ERR LIMIT can't be negative"
 
-/* ---------------- members, limits, randomness ---------------- */
-
-struct member {
-    const char *str; /* NULL: the integer ll */
-    size_t len;
-    long long ll;
-};
-
-/* The encoding thresholds of the running config, read once per command. */
-struct set_limits {
-    unsigned long long intset_max;
-    unsigned long long lp_entries;
-    unsigned long long lp_value;
-};
-
 static struct set_limits limits_of(const struct cmd_ctx *c)
 {
-    const struct config *cfg = ctx_config(c);
-    struct set_limits l;
-    l.intset_max = cfg->set_max_intset_entries < 0 ? 0 : (unsigned long long)cfg->set_max_intset_entries;
-    if (l.intset_max > INTSET_HARD_MAX)
-        l.intset_max = INTSET_HARD_MAX;
-    l.lp_entries = cfg->set_max_listpack_entries < 0 ? 0 : (unsigned long long)cfg->set_max_listpack_entries;
-    l.lp_value = cfg->set_max_listpack_value < 0 ? 0 : (unsigned long long)cfg->set_max_listpack_value;
-    return l;
+    return set_limits_of(ctx_config(c));
 }
 
-static struct member member_of_arg(const struct arg *a)
-{
-    struct member m = {a->ptr, a->len, 0};
-    return m;
-}
-
-/* The member's bytes; an integer is formatted into buf (LONG_STR_SIZE). */
-static const char *member_bytes(const struct member *m, char *buf, size_t *len)
-{
-    if (m->str) {
-        *len = m->len;
-        return m->str;
-    }
-    *len = (size_t)ll2string(buf, LONG_STR_SIZE, m->ll);
-    return buf;
-}
-
-/* The member as an integer, when it is one (string2ll's strict rules). */
-static int member_ll(const struct member *m, long long *v)
-{
-    if (!m->str) {
-        *v = m->ll;
-        return 1;
-    }
-    return string2ll(m->str, m->len, v);
-}
-
-static void reply_member(struct cmd_ctx *c, const struct member *m)
+static void reply_member(struct cmd_ctx *c, const struct set_member *m)
 {
     if (m->str)
         reply_bulk(c->out, m->str, m->len);
     else
         reply_bulk_ll(c->out, m->ll);
-}
-
-static struct member member_of_lp(const unsigned char *p)
-{
-    struct lp_val v;
-    lp_get(p, &v);
-    struct member m = {(const char *)v.str, v.len, v.ll};
-    return m;
-}
-
-static struct member member_of_node(const struct sdict_node *n)
-{
-    struct member m = {n->key, n->klen, 0};
-    return m;
-}
-
-/* xorshift64* per shard thread, seeded on first use. SPOP and SRANDMEMBER
- * only need "unpredictable enough", not cryptographic randomness. */
-static _Thread_local uint64_t rng_state;
-
-static uint64_t set_rand(void)
-{
-    if (rng_state == 0) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        rng_state = ((uint64_t)ts.tv_nsec << 20) ^ (uint64_t)ts.tv_sec ^ (uint64_t)(uintptr_t)&rng_state;
-        rng_state |= 1;
-    }
-    uint64_t x = rng_state;
-    x ^= x >> 12;
-    x ^= x << 25;
-    x ^= x >> 27;
-    rng_state = x;
-    return x * 0x2545F4914F6CDD1DULL;
-}
-
-/* Uniform in [0, n), n > 0. */
-static uint64_t rand_below(uint64_t n)
-{
-    return (uint64_t)(((unsigned __int128)set_rand() * n) >> 64);
-}
-
-/* ---------------- the set value ---------------- */
-
-static size_t set_size(const struct db_entry *e)
-{
-    switch (e->encoding) {
-    case ENC_INTSET:
-        return intset_len(e->v.ptr);
-    case ENC_LISTPACK:
-        return lp_count(e->v.ptr);
-    default:
-        return sdict_size(e->v.ptr);
-    }
-}
-
-/* Iteration over every member; the set must not change meanwhile. Members
- * read from a listpack or table are borrowed until the set changes. */
-struct set_iter {
-    struct db_entry *e;
-    uint32_t index;    /* intset */
-    unsigned char *lp; /* listpack: next entry, NULL at the end */
-    struct sdict_iter di;
-};
-
-static void set_iter_init(struct set_iter *it, struct db_entry *e)
-{
-    it->e = e;
-    it->index = 0;
-    it->lp = NULL;
-    if (e->encoding == ENC_LISTPACK)
-        it->lp = lp_first(e->v.ptr);
-    else if (e->encoding == ENC_HASHTABLE)
-        sdict_iter_init(&it->di, e->v.ptr);
-}
-
-static int set_iter_next(struct set_iter *it, struct member *m)
-{
-    switch (it->e->encoding) {
-    case ENC_INTSET:
-        if (it->index >= intset_len(it->e->v.ptr))
-            return 0;
-        m->str = NULL;
-        m->ll = intset_get(it->e->v.ptr, it->index++);
-        return 1;
-    case ENC_LISTPACK:
-        if (!it->lp)
-            return 0;
-        *m = member_of_lp(it->lp);
-        it->lp = lp_next(it->e->v.ptr, it->lp);
-        return 1;
-    default: {
-        struct sdict_node *n = sdict_iter_next(&it->di);
-        if (!n)
-            return 0;
-        *m = member_of_node(n);
-        return 1;
-    }
-    }
-}
-
-static void set_iter_done(struct set_iter *it)
-{
-    if (it->e->encoding == ENC_HASHTABLE)
-        sdict_iter_done(&it->di);
-}
-
-static int set_contains(struct db_entry *e, const struct member *m)
-{
-    char buf[LONG_STR_SIZE];
-    size_t len;
-    const char *s;
-    long long v;
-    switch (e->encoding) {
-    case ENC_INTSET:
-        return member_ll(m, &v) && intset_find(e->v.ptr, v);
-    case ENC_LISTPACK: {
-        unsigned char *p = lp_first(e->v.ptr);
-        s = member_bytes(m, buf, &len);
-        return p && lp_find(e->v.ptr, p, s, len, 0) != NULL;
-    }
-    default:
-        s = member_bytes(m, buf, &len);
-        return sdict_find(e->v.ptr, s, len) != NULL;
-    }
-}
-
-/* Converts the set to a hash table sized for cap members. */
-static void set_convert_to_hashtable(struct db_entry *e, size_t cap)
-{
-    struct sdict *d = sdict_new();
-    sdict_reserve(d, cap);
-    struct set_iter it;
-    struct member m;
-    char buf[LONG_STR_SIZE];
-    set_iter_init(&it, e);
-    while (set_iter_next(&it, &m)) {
-        size_t len;
-        const char *s = member_bytes(&m, buf, &len);
-        int added;
-        sdict_add(d, s, len, &added);
-    }
-    set_iter_done(&it);
-    set_value_free(e);
-    e->encoding = ENC_HASHTABLE;
-    e->v.ptr = d;
-}
-
-/* Converts an intset to a listpack (same order). */
-static void set_convert_intset_to_listpack(struct db_entry *e)
-{
-    struct intset *is = e->v.ptr;
-    unsigned char *lp = lp_new();
-    for (uint32_t i = 0; i < intset_len(is); i++)
-        lp = lp_append_int(lp, intset_get(is, i));
-    intset_free(is);
-    e->encoding = ENC_LISTPACK;
-    e->v.ptr = lp;
-}
-
-/* Makes a set whose members are all integers an intset when it fits
- * (Redis's maybeConvertToIntset, for *STORE results). */
-static void set_maybe_convert_to_intset(struct db_entry *e, const struct set_limits *lim)
-{
-    if (e->encoding == ENC_INTSET || set_size(e) > lim->intset_max)
-        return;
-    struct intset *is = intset_new();
-    struct set_iter it;
-    struct member m;
-    set_iter_init(&it, e);
-    while (set_iter_next(&it, &m)) {
-        long long v;
-        if (!member_ll(&m, &v)) {
-            set_iter_done(&it);
-            intset_free(is);
-            return;
-        }
-        is = intset_add(is, v, NULL);
-    }
-    set_iter_done(&it);
-    set_value_free(e);
-    e->encoding = ENC_INTSET;
-    e->v.ptr = is;
-}
-
-/* Decimal digits of v with its sign (Redis's sdigits10). */
-static size_t digits10(long long v)
-{
-    char buf[LONG_STR_SIZE];
-    return (size_t)ll2string(buf, sizeof(buf), v);
-}
-
-/*
- * Adds m to the set; returns 1 when it was not a member. Converts the set as
- * Redis 7.2's setTypeAddAux does: an intset that outgrows intset_max becomes
- * a hash table; a non-integer added to an intset makes it a listpack when
- * the result fits one (every member, at its widest, within lp_value), else a
- * hash table; a listpack that would outgrow lp_entries or get a member
- * longer than lp_value becomes a hash table.
- */
-static int set_add(struct db_entry *e, const struct member *m, const struct set_limits *lim)
-{
-    char buf[LONG_STR_SIZE];
-    size_t len;
-    const char *s;
-    long long v;
-    int added;
-
-    if (e->encoding == ENC_INTSET) {
-        struct intset *is = e->v.ptr;
-        if (member_ll(m, &v)) {
-            e->v.ptr = intset_add(is, v, &added);
-            if (added && intset_len(e->v.ptr) > lim->intset_max)
-                set_convert_to_hashtable(e, intset_len(e->v.ptr));
-            return added;
-        }
-        uint32_t n = intset_len(is);
-        size_t widest = 0;
-        if (n) {
-            size_t a = digits10(intset_get(is, 0)), b = digits10(intset_get(is, n - 1));
-            widest = a > b ? a : b;
-        }
-        if (n < lim->lp_entries && m->len <= lim->lp_value && widest <= lim->lp_value &&
-            (widest + 2) * n + m->len + 16 < LP_SAFETY_SIZE) {
-            set_convert_intset_to_listpack(e);
-            e->v.ptr = lp_append(e->v.ptr, m->str, m->len);
-        } else {
-            set_convert_to_hashtable(e, (size_t)n + 1);
-            sdict_add(e->v.ptr, m->str, m->len, &added);
-        }
-        return 1;
-    }
-
-    s = member_bytes(m, buf, &len);
-    if (e->encoding == ENC_LISTPACK) {
-        unsigned char *lp = e->v.ptr;
-        unsigned char *p = lp_first(lp);
-        if (p && lp_find(lp, p, s, len, 0))
-            return 0;
-        if (lp_count(lp) < lim->lp_entries && len <= lim->lp_value && lp_bytes(lp) + len + 16 < LP_SAFETY_SIZE) {
-            e->v.ptr = m->str ? lp_append(lp, s, len) : lp_append_int(lp, m->ll);
-            return 1;
-        }
-        set_convert_to_hashtable(e, (size_t)lp_count(lp) + 1);
-    }
-    sdict_add(e->v.ptr, s, len, &added);
-    return added;
-}
-
-/* Removes m; returns 1 when it was a member. The caller deletes the key when
- * the set became empty. */
-static int set_remove(struct db_entry *e, const struct member *m)
-{
-    char buf[LONG_STR_SIZE];
-    size_t len;
-    const char *s;
-    long long v;
-    int removed = 0;
-    switch (e->encoding) {
-    case ENC_INTSET:
-        if (member_ll(m, &v))
-            e->v.ptr = intset_remove(e->v.ptr, v, &removed);
-        return removed;
-    case ENC_LISTPACK: {
-        unsigned char *p = lp_first(e->v.ptr);
-        s = member_bytes(m, buf, &len);
-        if (p && (p = lp_find(e->v.ptr, p, s, len, 0)) != NULL) {
-            e->v.ptr = lp_delete(e->v.ptr, p, NULL);
-            return 1;
-        }
-        return 0;
-    }
-    default: {
-        s = member_bytes(m, buf, &len);
-        struct sdict_node *n = sdict_unlink(e->v.ptr, s, len);
-        if (!n)
-            return 0;
-        sdict_node_free(n);
-        return 1;
-    }
-    }
-}
-
-/*
- * A new set value of the encoding Redis 7.2's setTypeCreate picks for a set
- * that will receive about size_hint members, the first being `first`: an
- * intset when it is an integer and the hint fits, else a listpack when the
- * hint fits, else a hash table sized for the hint.
- */
-static void set_create_value(const struct member *first, size_t size_hint, const struct set_limits *lim, int *encoding,
-                             void **value)
-{
-    long long v;
-    if (member_ll(first, &v) && size_hint <= lim->intset_max) {
-        *encoding = ENC_INTSET;
-        *value = intset_new();
-    } else if (size_hint <= lim->lp_entries) {
-        *encoding = ENC_LISTPACK;
-        *value = lp_new();
-    } else {
-        struct sdict *d = sdict_new();
-        sdict_reserve(d, size_hint);
-        *encoding = ENC_HASHTABLE;
-        *value = d;
-    }
-}
-
-/* A random member (the set is not empty). For a listpack this walks to a
- * random index: callers drawing many members use a listpack index. */
-static struct member set_random_member(struct db_entry *e)
-{
-    struct member m = {NULL, 0, 0};
-    switch (e->encoding) {
-    case ENC_INTSET:
-        m.ll = intset_get(e->v.ptr, (uint32_t)rand_below(intset_len(e->v.ptr)));
-        return m;
-    case ENC_LISTPACK:
-        return member_of_lp(lp_seek(e->v.ptr, (long)rand_below(lp_count(e->v.ptr))));
-    default:
-        return member_of_node(sdict_random(e->v.ptr));
-    }
-}
-
-/* ---------------- the per-type hooks of object.h ---------------- */
-
-void set_value_free(struct db_entry *e)
-{
-    if (!e->v.ptr)
-        return;
-    switch (e->encoding) {
-    case ENC_INTSET:
-        intset_free(e->v.ptr);
-        break;
-    case ENC_LISTPACK:
-        lp_free(e->v.ptr);
-        break;
-    default:
-        sdict_free(e->v.ptr, NULL);
-        break;
-    }
-    e->v.ptr = NULL;
-}
-
-void *set_value_dup(const struct db_entry *e)
-{
-    switch (e->encoding) {
-    case ENC_INTSET:
-        return intset_dup(e->v.ptr);
-    case ENC_LISTPACK:
-        return lp_dup(e->v.ptr);
-    default: {
-        struct sdict *src = e->v.ptr;
-        struct sdict *d = sdict_new();
-        sdict_reserve(d, sdict_size(src));
-        struct sdict_iter it;
-        struct sdict_node *n;
-        sdict_iter_init(&it, src);
-        while ((n = sdict_iter_next(&it)) != NULL) {
-            int added;
-            sdict_add(d, n->key, n->klen, &added);
-        }
-        sdict_iter_done(&it);
-        return d;
-    }
-    }
-}
-
-size_t set_value_len(const struct db_entry *e)
-{
-    return e->v.ptr ? set_size(e) : 0;
-}
-
-size_t set_value_mem(const struct db_entry *e)
-{
-    if (!e->v.ptr)
-        return 0;
-    switch (e->encoding) {
-    case ENC_INTSET:
-        return intset_bytes(e->v.ptr);
-    case ENC_LISTPACK:
-        return lp_bytes(e->v.ptr);
-    default:
-        return sdict_mem(e->v.ptr);
-    }
 }
 
 /* ---------------- keyspace helpers ---------------- */
@@ -556,7 +107,7 @@ static void reply_whole_set(struct cmd_ctx *c, struct db_entry *e)
 {
     reply_set(c->out, c->resp, (long long)set_size(e));
     struct set_iter it;
-    struct member m;
+    struct set_member m;
     set_iter_init(&it, e);
     while (set_iter_next(&it, &m))
         reply_member(c, &m);
@@ -574,7 +125,7 @@ void cmd_sadd(struct cmd_ctx *c)
     struct set_limits lim = limits_of(c);
     size_t hint = (size_t)(c->argc - 2);
     if (!e) {
-        struct member first = member_of_arg(&c->argv[2]);
+        struct set_member first = set_member_of_arg(&c->argv[2]);
         int encoding;
         void *value;
         set_create_value(&first, hint, &lim, &encoding, &value);
@@ -589,7 +140,7 @@ void cmd_sadd(struct cmd_ctx *c)
     }
     long long added = 0;
     for (int j = 2; j < c->argc; j++) {
-        struct member m = member_of_arg(&c->argv[j]);
+        struct set_member m = set_member_of_arg(&c->argv[j]);
         added += set_add(e, &m, &lim);
     }
     if (added)
@@ -606,7 +157,7 @@ void cmd_srem(struct cmd_ctx *c)
     long long removed = 0;
     if (e) {
         for (int j = 2; j < c->argc; j++) {
-            struct member m = member_of_arg(&c->argv[j]);
+            struct set_member m = set_member_of_arg(&c->argv[j]);
             removed += set_remove(e, &m);
             if (set_size(e) == 0) {
                 delete_key_arg(c, 1);
@@ -636,7 +187,7 @@ void cmd_smove(struct cmd_ctx *c)
         reply_error(c->out, ERR_WRONGTYPE);
         return;
     }
-    struct member m = member_of_arg(&c->argv[3]);
+    struct set_member m = set_member_of_arg(&c->argv[3]);
     if (src == dst) {
         reply_integer(c->out, set_contains(src, &m));
         return;
@@ -671,7 +222,7 @@ void cmd_sismember(struct cmd_ctx *c)
     struct db_entry *e;
     if (!lookup_set_read(c, 1, &e))
         return;
-    struct member m = member_of_arg(&c->argv[2]);
+    struct set_member m = set_member_of_arg(&c->argv[2]);
     reply_integer(c->out, e && set_contains(e, &m));
 }
 
@@ -683,7 +234,7 @@ void cmd_smismember(struct cmd_ctx *c)
         return;
     reply_array(c->out, c->argc - 2);
     for (int j = 2; j < c->argc; j++) {
-        struct member m = member_of_arg(&c->argv[j]);
+        struct set_member m = set_member_of_arg(&c->argv[j]);
         reply_integer(c->out, e && set_contains(e, &m));
     }
 }
@@ -723,8 +274,8 @@ static void spop_listpack(struct cmd_ctx *c, struct db_entry *e, size_t count)
     unsigned char *kept = lp_new();
     size_t left = lp_count(lp);
     for (unsigned char *p = lp_first(lp); p; p = lp_next(lp, p), left--) {
-        struct member m = member_of_lp(p);
-        if (count && rand_below(left) < count) {
+        struct set_member m = set_member_of_lp(p);
+        if (count && set_rand_below(left) < count) {
             reply_member(c, &m);
             count--;
         } else {
@@ -745,7 +296,7 @@ static void spop_intset(struct cmd_ctx *c, struct db_entry *e, size_t count)
     uint32_t n = intset_len(is);
     for (uint32_t i = 0; i < n; i++) {
         int64_t v = intset_get(is, i);
-        if (count && rand_below(n - i) < count) {
+        if (count && set_rand_below(n - i) < count) {
             reply_bulk_ll(c->out, v);
             count--;
         } else {
@@ -769,7 +320,7 @@ static void spop_many(struct cmd_ctx *c, struct db_entry *e, size_t count, const
     char buf[LONG_STR_SIZE];
     if (remaining * SPOP_MOVE_STRATEGY_MUL > count) {
         for (size_t i = 0; i < count; i++) {
-            struct member m = set_random_member(e);
+            struct set_member m = set_random_member(e);
             reply_member(c, &m);
             if (e->encoding == ENC_HASHTABLE) {
                 /* The node holds the bytes: reply first, then free it. */
@@ -790,18 +341,18 @@ static void spop_many(struct cmd_ctx *c, struct db_entry *e, size_t count, const
         survivors->v.ptr = lp_new();
     }
     for (size_t i = 0; i < remaining; i++) {
-        struct member m = set_random_member(e);
+        struct set_member m = set_random_member(e);
         set_add(survivors, &m, lim);
         if (e->encoding == ENC_HASHTABLE) {
             size_t len;
-            const char *s = member_bytes(&m, buf, &len);
+            const char *s = set_member_bytes(&m, buf, &len);
             sdict_node_free(sdict_unlink(e->v.ptr, s, len));
         } else {
             set_remove(e, &m);
         }
     }
     struct set_iter it;
-    struct member m;
+    struct set_member m;
     set_iter_init(&it, e);
     while (set_iter_next(&it, &m))
         reply_member(c, &m);
@@ -878,7 +429,7 @@ void cmd_spop(struct cmd_ctx *c)
             reply_null(c->out, c->resp);
             return;
         }
-        struct member m = set_random_member(e);
+        struct set_member m = set_random_member(e);
         reply_member(c, &m);
         set_remove(e, &m); /* after the reply: m may point into the set */
         if (set_size(e) == 0)
@@ -927,7 +478,7 @@ static void srandmember_repeated(struct cmd_ctx *c, struct db_entry *e, long lon
         if (all) {
             size_t n = set_size(e);
             for (long long i = 0; i < count; i++) {
-                struct member m = member_of_node(all[rand_below(n)]);
+                struct set_member m = set_member_of_node(all[set_rand_below(n)]);
                 reply_member(c, &m);
             }
             free(all);
@@ -936,7 +487,7 @@ static void srandmember_repeated(struct cmd_ctx *c, struct db_entry *e, long lon
     }
     if (e->encoding != ENC_LISTPACK || count == 1) {
         for (long long i = 0; i < count; i++) {
-            struct member m = set_random_member(e);
+            struct set_member m = set_random_member(e);
             reply_member(c, &m);
         }
         return;
@@ -949,7 +500,7 @@ static void srandmember_repeated(struct cmd_ctx *c, struct db_entry *e, long lon
     for (unsigned char *p = lp_first(lp); p; p = lp_next(lp, p))
         index[i++] = p;
     for (long long k = 0; k < count; k++) {
-        struct member m = member_of_lp(index[rand_below(n)]);
+        struct set_member m = set_member_of_lp(index[set_rand_below(n)]);
         reply_member(c, &m);
     }
     free(index);
@@ -962,10 +513,10 @@ static void srandmember_by_pass(struct cmd_ctx *c, struct db_entry *e, size_t co
     reply_array(c->out, (long long)count);
     size_t left = set_size(e);
     struct set_iter it;
-    struct member m;
+    struct set_member m;
     set_iter_init(&it, e);
     while (count && set_iter_next(&it, &m)) {
-        if (rand_below(left--) < count) {
+        if (set_rand_below(left--) < count) {
             reply_member(c, &m);
             count--;
         }
@@ -981,9 +532,9 @@ static void srandmember_by_draws(struct cmd_ctx *c, struct db_entry *e, size_t c
     sdict_reserve(seen, count);
     char buf[LONG_STR_SIZE];
     while (sdict_size(seen) < count) {
-        struct member m = set_random_member(e);
+        struct set_member m = set_random_member(e);
         size_t len;
-        const char *s = member_bytes(&m, buf, &len);
+        const char *s = set_member_bytes(&m, buf, &len);
         int added;
         sdict_add(seen, s, len, &added);
     }
@@ -1022,7 +573,7 @@ void cmd_srandmember(struct cmd_ctx *c)
             reply_null(c->out, c->resp);
             return;
         }
-        struct member m = set_random_member(e);
+        struct set_member m = set_random_member(e);
         reply_member(c, &m);
         return;
     }
@@ -1043,7 +594,7 @@ void cmd_srandmember(struct cmd_ctx *c)
     if ((unsigned long long)count >= size) {
         reply_array(c->out, (long long)size);
         struct set_iter it;
-        struct member m;
+        struct set_member m;
         set_iter_init(&it, e);
         while (set_iter_next(&it, &m))
             reply_member(c, &m);
@@ -1149,7 +700,7 @@ static void sinter_generic(struct cmd_ctx *c, int first, int n, enum inter_mode 
     size_t start = c->out->len;
     unsigned long long card = 0;
     struct set_iter it;
-    struct member m;
+    struct set_member m;
     set_iter_init(&it, sets[0]);
     while (set_iter_next(&it, &m)) {
         int j;
@@ -1250,7 +801,7 @@ static void sunion_diff_generic(struct cmd_ctx *c, int first, int n, enum set_op
     struct set_limits lim = limits_of(c);
     struct db_entry *result = new_set_entry(c, dst_argi ? dst_argi : -1);
     struct set_iter it;
-    struct member m;
+    struct set_member m;
 
     if (op == OP_UNION) {
         for (int j = 0; j < n; j++) {
@@ -1390,11 +941,11 @@ void cmd_sscan(struct cmd_ctx *c)
         size_t start = c->out->len;
         long long count = 0;
         struct set_iter it;
-        struct member m;
+        struct set_member m;
         set_iter_init(&it, e);
         while (set_iter_next(&it, &m)) {
             size_t len;
-            const char *s = member_bytes(&m, buf, &len);
+            const char *s = set_member_bytes(&m, buf, &len);
             if (scan_matches(&o, s, len)) {
                 reply_bulk(c->out, s, len);
                 count++;

@@ -5,7 +5,12 @@
  *
  * Ownership: everything here is constant data shared by every thread, except
  * the lookup index, which is built once under pthread_once on first use and
- * read-only afterwards, so any thread may read it without locks.
+ * read-only afterwards, so any thread may read it without locks, and the
+ * handlers of engine commands and the engine's change hook (struct
+ * cmd_engine_ops), which the engine sets once at start-up on the main thread
+ * (command_bind_handler, command_engine_install) before any other thread
+ * starts. This file never calls above core/commands: what a handler changed
+ * reaches the log and WATCH through the installed hook.
  *
  * The table's metadata (arity, flags, key positions, ACL categories, summary,
  * since, group) is what Redis 7.0 reports in COMMAND INFO and COMMAND DOCS;
@@ -36,17 +41,14 @@
 #include <string.h>
 #include <strings.h>
 
-#include "security/acl.h"
-#include "persist/aof_log.h"
 #include "core/commands/command.h"
 
+#include "core/base/resp.h"
+#include "core/base/util.h"
 #include "core/types/db.h"
 #include "core/types/evict.h"
 #include "core/types/lazyfree.h"
 #include "core/types/object.h"
-#include "core/base/resp.h"
-#include "shards/txn.h"
-#include "core/base/util.h"
 
 /* Longest command name + 1; longer names cannot be commands. */
 #define COMMAND_NAME_MAX 32
@@ -55,10 +57,32 @@
 /* The table                                                                 */
 /* ------------------------------------------------------------------------ */
 
+/* Engine commands: their handlers are above this layer (shards/cmd_server.c,
+ * security/acl.c). The table keeps their names readable; each is a NULL
+ * handler here until the engine binds it (command_bind_handler). */
+#define cmd_acl NULL
+#define cmd_auth NULL
+#define cmd_bgrewriteaof NULL
+#define cmd_bgsave NULL
+#define cmd_client NULL
+#define cmd_config NULL
+#define cmd_debug NULL
+#define cmd_echo NULL
+#define cmd_hello NULL
+#define cmd_info NULL
+#define cmd_lastsave NULL
+#define cmd_ping NULL
+#define cmd_quit NULL
+#define cmd_reset NULL
+#define cmd_save NULL
+#define cmd_select NULL
+#define cmd_shutdown NULL
+#define cmd_time NULL
+
 /* Subcommand arrays first: the table points at them. Entries are Redis 7.0's
  * metadata; route and merge are described in command.h. */
 /* clang-format off */
-static const struct command client_subcommands[] = {
+static struct command client_subcommands[] = {
     {.name = "caching", .arity = 3, .flags = CMD_NOSCRIPT | CMD_LOADING | CMD_STALE,
      .acl_categories = "@slow @connection", .route = ROUTE_LOCAL, .merge = MERGE_NONE, .handler = cmd_client,
      .summary = "Instruct the server about tracking or not keys in the next request", .since = "6.0.0",
@@ -106,7 +130,7 @@ static const struct command client_subcommands[] = {
 };
 
 /* ACL subcommands (security/acl.c) */
-static const struct command acl_subcommands[] = {
+static struct command acl_subcommands[] = {
     {.name = "cat", .arity = -2, .flags = CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, .acl_categories = "@slow", .route = ROUTE_LOCAL,
      .merge = MERGE_NONE, .handler = cmd_acl, .summary = "List the ACL categories or the commands inside a category", .since = "6.0.0", .group = "server"},
     {.name = "deluser", .arity = -3, .flags = CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, .acl_categories = "@admin @slow @dangerous", .route = ROUTE_LOCAL,
@@ -136,7 +160,7 @@ static const struct command acl_subcommands[] = {
     {.name = NULL},
 };
 
-static const struct command config_subcommands[] = {
+static struct command config_subcommands[] = {
     {.name = "get", .arity = -3, .flags = CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE,
      .acl_categories = "@admin @slow @dangerous", .route = ROUTE_LOCAL, .merge = MERGE_NONE, .handler = cmd_config,
      .summary = "Get the values of configuration parameters", .since = "2.0.0", .group = "server"},
@@ -156,7 +180,7 @@ static const struct command config_subcommands[] = {
     {.name = NULL}, /* terminator */
 };
 
-static const struct command command_subcommands[] = {
+static struct command command_subcommands[] = {
     {.name = "count", .arity = 2, .flags = CMD_LOADING | CMD_STALE, .acl_categories = "@slow @connection",
      .route = ROUTE_LOCAL, .merge = MERGE_NONE, .handler = cmd_command, .summary = "Get total number of Redis commands",
      .since = "2.8.13", .group = "server"},
@@ -182,7 +206,7 @@ static const struct command command_subcommands[] = {
     {.name = NULL}, /* terminator */
 };
 
-static const struct command object_subcommands[] = {
+static struct command object_subcommands[] = {
     {.name = "encoding", .arity = 3, .flags = CMD_READONLY, .first_key = 2, .last_key = 2, .key_step = 1,
      .acl_categories = "@keyspace @read @slow", .route = ROUTE_KEYS, .merge = MERGE_NONE, .handler = cmd_object,
      .summary = "Inspect the internal encoding of a Redis object", .since = "2.2.3", .group = "generic"},
@@ -201,7 +225,7 @@ static const struct command object_subcommands[] = {
     {.name = NULL}, /* terminator */
 };
 
-const struct command command_table[] = {
+struct command command_table[] = {
     /* ---- strings ---- */
     {.name = "set", .arity = -3, .flags = CMD_WRITE | CMD_DENYOOM, .first_key = 1, .last_key = 1, .key_step = 1,
      .acl_categories = "@write @string @slow", .route = ROUTE_KEYS, .merge = MERGE_NONE, .handler = cmd_set,
@@ -718,6 +742,39 @@ const struct command command_table[] = {
     {.name = NULL}, /* terminator */
 };
 /* clang-format on */
+#undef cmd_acl
+#undef cmd_auth
+#undef cmd_bgrewriteaof
+#undef cmd_bgsave
+#undef cmd_client
+#undef cmd_config
+#undef cmd_debug
+#undef cmd_echo
+#undef cmd_hello
+#undef cmd_info
+#undef cmd_lastsave
+#undef cmd_ping
+#undef cmd_quit
+#undef cmd_reset
+#undef cmd_save
+#undef cmd_select
+#undef cmd_shutdown
+#undef cmd_time
+
+int command_bind_handler(const char *name, cmd_handler *handler)
+{
+    for (struct command *cmd = command_table; cmd->name; cmd++) {
+        if (strcmp(cmd->name, name) != 0)
+            continue;
+        cmd->handler = handler;
+        /* the subcommand arrays are this file's writable statics */
+        for (struct command *sub = (struct command *)cmd->subcommands; sub && sub->name; sub++)
+            if (!sub->handler)
+                sub->handler = handler;
+        return 1;
+    }
+    return 0;
+}
 
 /* ------------------------------------------------------------------------ */
 /* What only COMMAND INFO / COMMAND DOCS report                              */
@@ -769,14 +826,20 @@ struct command_doc {
     const char *tips[MAX_TIPS + 1]; /* NULL-terminated */
     int nspecs;
     struct key_spec specs[MAX_KEY_SPECS];
+    /* For a spec flagged KS_VARIABLE_FLAGS: the flags this command line
+     * gives its key (SET ... GET reads the old value). */
+    uint32_t (*variable_key_flags)(const struct arg *argv, int argc);
 };
+
+static uint32_t set_key_flags(const struct arg *argv, int argc);
 
 /* fullname, complexity, doc flags, deprecated since, replaced by, tips, key specs */
 /* clang-format off */
 static const struct command_doc command_docs[] = {
     {.fullname = "set", .complexity = "O(1)", .nspecs = 1,
      .specs = {{"RW and ACCESS due to the optional `GET` argument",
-                KS_RW | KS_ACCESS | KS_UPDATE | KS_VARIABLE_FLAGS, 1, 0, 1, 0}}},
+                KS_RW | KS_ACCESS | KS_UPDATE | KS_VARIABLE_FLAGS, 1, 0, 1, 0}},
+     .variable_key_flags = set_key_flags},
     {.fullname = "get", .complexity = "O(1)", .nspecs = 1, .specs = {{NULL, KS_RO | KS_ACCESS, 1, 0, 1, 0}}},
     {.fullname = "getset", .complexity = "O(1)", .doc_flags = DOC_DEPRECATED, .deprecated_since = "6.2.0",
      .replaced_by = "`SET` with the `!GET` argument", .nspecs = 1,
@@ -1306,11 +1369,23 @@ struct db_entry *lookup_write(struct cmd_ctx *c, int argi)
     return lookup_write_db(c, c->db, argi);
 }
 
+/* The engine's side of the change hook (command.h); all NULL until
+ * command_engine_install. A copy, not a pointer: one load per call. */
+static struct cmd_engine_ops engine_ops;
+
+void command_engine_install(const struct cmd_engine_ops *ops)
+{
+    if (ops)
+        engine_ops = *ops;
+    else
+        memset(&engine_ops, 0, sizeof(engine_ops));
+}
+
 void effect_log(struct cmd_ctx *c, int argc, const char *const *argv, const size_t *lens)
 {
     c->effect_logged = 1;
-    if (c->aof)
-        aof_append_strs(c->aof, c->dbid, argc, argv, lens);
+    if (c->aof && engine_ops.effect)
+        engine_ops.effect(c, argc, argv, lens);
 }
 
 void effect_key_expiry(struct cmd_ctx *c, int argi)
@@ -1349,8 +1424,8 @@ void effect_set_pxat(struct cmd_ctx *c, int argi, const char *val, size_t len, i
 
 void effect_log_command(struct cmd_ctx *c, uint64_t dirty_before)
 {
-    if (c->aof && !c->effect_logged && c->stats && c->stats->dirty != dirty_before)
-        aof_append_args(c->aof, c->dbid, c->argc, c->argv);
+    if (c->aof && !c->effect_logged && c->stats && c->stats->dirty != dirty_before && engine_ops.command_effect)
+        engine_ops.command_effect(c);
 }
 
 void key_modified(struct cmd_ctx *c, int argi)
@@ -1359,8 +1434,8 @@ void key_modified(struct cmd_ctx *c, int argi)
         c->stats->dirty++;
     if (argi < 64)
         c->modified |= 1ULL << argi;
-    if (c->watches && watchtab_count(c->watches)) /* before hashing: free when nothing is watched */
-        watchtab_touch(c->watches, c->dbid, arg_key_hash(c, argi), c->argv[argi].ptr, c->argv[argi].len);
+    if (engine_ops.key_changed)
+        engine_ops.key_changed(c, argi);
 }
 
 const struct config *ctx_config(const struct cmd_ctx *c)
@@ -1448,33 +1523,10 @@ int arg_timeout_or_reply(struct cmd_ctx *c, int argi, long long *timeout_ms)
     return 1;
 }
 
-struct flush_probe {
-    struct cmd_ctx *c;
-    int other;
-};
-
-static int live_in(struct cmd_ctx *c, int dbid, uint64_t hash, const char *key, size_t len)
-{
-    struct db_entry *e = db_find(c->dbs[dbid], hash, key, len);
-    return e && (e->expire_at == 0 || e->expire_at > c->now_ms);
-}
-
-static int watched_key_exists(void *arg, int dbid, uint64_t hash, const char *key, size_t len)
-{
-    struct flush_probe *p = arg;
-    return live_in(p->c, dbid, hash, key, len) || (p->other >= 0 && live_in(p->c, p->other, hash, key, len));
-}
-
 void keys_flushed(struct cmd_ctx *c, int dbid, int other)
 {
-    if (!c->watches || !watchtab_count(c->watches))
-        return;
-    struct flush_probe p = {c, other};
-    watchtab_touch_if(c->watches, dbid, watched_key_exists, &p);
-    if (other >= 0 && other != dbid) {
-        p.other = dbid;
-        watchtab_touch_if(c->watches, other, watched_key_exists, &p);
-    }
+    if (engine_ops.keys_flushed)
+        engine_ops.keys_flushed(c, dbid, other);
 }
 
 int arg_ll_or_reply(struct cmd_ctx *c, int argi, long long *v, const char *errmsg)
@@ -1922,8 +1974,8 @@ static uint32_t key_flags_at(const struct command *cmd, const struct command_doc
         }
         if (pos < first || pos > last || (pos - first) % step)
             continue;
-        if ((ks->flags & KS_VARIABLE_FLAGS) && cmd->handler == cmd_set)
-            return set_key_flags(argv, argc);
+        if ((ks->flags & KS_VARIABLE_FLAGS) && doc->variable_key_flags)
+            return doc->variable_key_flags(argv, argc);
         return ks->flags;
     }
     return 0;

@@ -31,8 +31,8 @@
 
 #include "core/base/buf.h"
 #include "core/base/config.h"
-#include "core/types/db.h"
 #include "core/base/resp.h"
+#include "core/types/db.h"
 
 /* ---- shared error texts (Redis's exact wording) ---- */
 #define ERR_WRONGTYPE "WRONGTYPE Operation against a key holding the wrong kind of value"
@@ -165,7 +165,7 @@ struct cmd_ctx {
     struct shard_stats *stats;
     struct client *client; /* ROUTE_LOCAL only, else NULL */
     const struct command *cmd;
-    struct watch_table *watches; /* the shard's WATCH versions (NULL in unit tests) */
+    struct watch_table *watches; /* the engine's WATCH versions, opaque here (NULL in unit tests) */
     const struct config *cfg;    /* the shard's config snapshot; NULL in unit tests: use ctx_config() */
     /* Blocking commands (BLPOP, BLMOVE, BZPOPMIN, BLMPOP ...): when `blocking`
      * is set and every key is empty, the handler writes no reply and sets
@@ -177,10 +177,11 @@ struct cmd_ctx {
     /* Bit i set when key_modified(c, i) was called for argument i < 64:
      * tells a cross-shard run which keys to write back and touch. */
     uint64_t modified;
-    /* The append-only log (persist/aof_log.h): set when this run's effects
-     * are to be logged (a real db of a logging shard), else NULL. A handler
-     * whose replay would differ logs its effect itself (effect_log) and
-     * the command's argv is then not logged. */
+    /* The engine's log of this run, opaque here (the append-only log of
+     * persist/aof_log.h): set when this run's effects are to be recorded (a
+     * real db of a logging shard), else NULL. A handler whose replay would
+     * differ reports its effect itself (effect_log) and the command's argv
+     * is then not recorded. */
     struct aof_shard *aof;
     int effect_logged;
 };
@@ -207,8 +208,9 @@ struct command {
     enum cmd_engine engine; /* ENGINE_PLAIN unless the dispatcher does more */
 };
 
-/* The table, terminated by an entry whose name is NULL. */
-extern const struct command command_table[];
+/* The table, terminated by an entry whose name is NULL. Written only by
+ * command_bind_handler at start-up; read-only after. */
+extern struct command command_table[];
 /* Case-insensitive lookup; NULL when unknown. */
 const struct command *command_lookup(const char *name, size_t len);
 const struct command *command_lookup_sub(const struct command *parent, const char *name, size_t len);
@@ -235,6 +237,39 @@ static inline int command_arity_ok(const struct command *cmd, int argc)
     return cmd->arity > 0 ? argc == cmd->arity : argc >= -cmd->arity;
 }
 
+/* ---- the change hook: how a command's effects reach the engine ----
+ *
+ * THE one place where "key K changed by command C" is reported. Handlers
+ * never call the log, WATCH or eviction code: they report through the
+ * context (key_modified, keys_flushed, effect_log and the effect_* helpers
+ * below, effect_log_command after the run), and core/commands forwards each
+ * report to the operations the engine installed once at start-up
+ * (shards/engine_hooks.c: log records, WATCH touches). Keyspace
+ * notifications, replication and client tracking hang on the same calls.
+ *
+ * Threads: the operations run on the thread that runs the handler (the
+ * shard owning c->db), synchronously, before the handler continues.
+ * Invariants: installed before any command runs and never changed after;
+ * every member may be NULL (pure unit tests install nothing: the reports
+ * then only count dirty and set c->modified). Cost on the hot path: one
+ * indirect call per modified key. c->aof and c->watches are the engine's
+ * opaque state for this run; core/commands only tests c->aof for NULL to
+ * skip building effect records nobody records. */
+struct cmd_engine_ops {
+    /* argv[argi] of db c->dbid was changed by c->cmd (after dirty counted). */
+    void (*key_changed)(struct cmd_ctx *c, int argi);
+    /* FLUSHDB (dbid), FLUSHALL (dbid -1), SWAPDB (dbid and other). */
+    void (*keys_flushed)(struct cmd_ctx *c, int dbid, int other);
+    /* One effect record of the running command in db c->dbid (called only
+     * when c->aof is set): argv[0..argc) with their lengths. */
+    void (*effect)(struct cmd_ctx *c, int argc, const char *const *argv, const size_t *lens);
+    /* The command changed data and logged no effect of its own: its argv
+     * (c->argc, c->argv) is its effect (called only when c->aof is set). */
+    void (*command_effect)(struct cmd_ctx *c);
+};
+/* Installs ops (copied). Start-up only; NULL uninstalls (unit tests). */
+void command_engine_install(const struct cmd_engine_ops *ops);
+
 /* ---- helpers for handlers (core/commands/command.c) ---- */
 
 /* The hash of the key argument argi: the dispatcher's (c->hashes), or
@@ -253,12 +288,14 @@ struct db_entry *lookup_read(struct cmd_ctx *c, int argi);
 struct db_entry *lookup_write(struct cmd_ctx *c, int argi);
 /* Same for a key in another db of this shard (MOVE, COPY DB). */
 struct db_entry *lookup_write_db(struct cmd_ctx *c, struct db *db, int argi);
-/* Called by every handler after it changed the key at argi (count dirty;
- * later: WATCH versions, keyspace events). */
+/* Called by every handler after it changed the key at argi: counts dirty,
+ * sets the argument's bit in c->modified and reports the change to the
+ * engine (key_changed of the change hook above: WATCH versions today). */
 void key_modified(struct cmd_ctx *c, int argi);
-/* FLUSHDB (dbid), FLUSHALL (dbid -1), SWAPDB (dbid and other): every watched
- * key of those dbs that exists in one of them counts as modified, as in Redis
- * (a watched key that does not exist, or has expired, is not touched). */
+/* FLUSHDB (dbid), FLUSHALL (dbid -1), SWAPDB (dbid and other), reported to
+ * the engine (keys_flushed of the change hook): every watched key of those
+ * dbs that exists in one of them counts as modified, as in Redis (a watched
+ * key that does not exist, or has expired, is not touched). */
 void keys_flushed(struct cmd_ctx *c, int dbid, int other);
 
 /* Logs argv as the effect of the running command instead of the command
@@ -341,9 +378,17 @@ cmd_handler cmd_zadd, cmd_zrem, cmd_zscore, cmd_zmscore, cmd_zincrby, cmd_zcard,
     cmd_zrank, cmd_zrevrank, cmd_zpopmin, cmd_zpopmax, cmd_zmpop, cmd_bzpopmin, cmd_bzpopmax, cmd_bzmpop,
     cmd_zrandmember, cmd_zunion, cmd_zinter, cmd_zdiff, cmd_zunionstore, cmd_zinterstore, cmd_zdiffstore,
     cmd_zintercard, cmd_zremrangebyscore, cmd_zremrangebyrank, cmd_zremrangebylex, cmd_zscan;
-/* shards/cmd_server.c */
-cmd_handler cmd_multi, cmd_exec, cmd_discard, cmd_watch, cmd_unwatch;
-cmd_handler cmd_ping, cmd_echo, cmd_hello, cmd_quit, cmd_reset, cmd_select, cmd_client, cmd_info, cmd_config, cmd_time,
-    cmd_shutdown, cmd_debug, cmd_command, cmd_lastsave, cmd_save, cmd_bgsave, cmd_bgrewriteaof;
+/* core/commands/cmd_multi.c (the dispatcher carries these out) and
+ * core/commands/command.c (COMMAND) */
+cmd_handler cmd_multi, cmd_exec, cmd_discard, cmd_watch, cmd_unwatch, cmd_command;
+
+/* Engine commands: their handlers live above core/commands (shards/
+ * cmd_server.c, security/acl.c), so the table names them without linking
+ * them; the engine binds them at start-up (shards/engine_commands.c). Until
+ * then such an entry's handler is NULL. */
+/* Sets the handler of the command `name` and of each of its subcommands
+ * that has none yet. Returns 0 when no such command exists. Start-up only,
+ * before any thread reads the table. */
+int command_bind_handler(const char *name, cmd_handler *handler);
 
 #endif

@@ -1,5 +1,12 @@
 /*
- * evict.c - memory measurement, LRU/LFU clock in the entries, eviction pool.
+ * evict.c - memory measurement, LRU/LFU clock in the entries, eviction pool:
+ * the policy side of maxmemory. The pass that walks a shard's dbs, chooses
+ * between shards and deletes keys (logging them, touching WATCH) is the
+ * engine's: shards/evict_pass.c.
+ *
+ * Threads: the measurement is process-wide (atomics; any thread); the pool
+ * is per thread (__thread), used by the shard thread that evicts; the
+ * clocks run on whichever thread touches an entry, which is its shard's.
  *
  * The eviction follows Redis's approximated LRU/LFU/TTL: each round samples
  * maxmemory-samples keys of every non-empty db of the shard (all keys or only
@@ -27,13 +34,7 @@ extern size_t __sanitizer_get_current_allocated_bytes(void);
 #include <malloc.h>
 #endif
 
-#include "persist/aof_log.h"
-#include "core/commands/command.h"
 #include "core/types/db.h"
-#include "core/types/lazyfree.h"
-#include "core/base/resp.h"
-#include "shards/shard.h"
-#include "shards/txn.h"
 
 /* ---------------- memory measurement ---------------- */
 
@@ -139,6 +140,11 @@ static int64_t now_us_monotonic(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+void evict_note_freed(size_t bytes)
+{
+    atomic_fetch_add_explicit(&evicted_since_measure, bytes, memory_order_relaxed);
 }
 
 /* ---------------- LRU clock and LFU counter ---------------- */
@@ -248,7 +254,7 @@ struct pool_slot {
  * or another policy (CONFIG SET) starts from an empty pool, since scores of
  * different policies do not compare. */
 static __thread struct pool_slot pool[POOL_SIZE];
-static __thread const struct shard *pool_owner;
+static __thread const void *pool_owner;
 static __thread int pool_policy;
 
 static void slot_clear(struct pool_slot *p)
@@ -259,13 +265,13 @@ static void slot_clear(struct pool_slot *p)
     p->score = 0;
 }
 
-static void pool_adopt(const struct shard *s, int policy)
+static void pool_adopt(const void *owner, int policy)
 {
-    if (pool_owner == s && pool_policy == policy)
+    if (pool_owner == owner && pool_policy == policy)
         return;
     for (int i = 0; i < POOL_SIZE; i++)
         slot_clear(&pool[i]);
-    pool_owner = s;
+    pool_owner = owner;
     pool_policy = policy;
 }
 
@@ -321,6 +327,16 @@ static int pool_best(void)
     return best;
 }
 
+uint64_t evict_pool_score(int slot)
+{
+    return pool[slot].score;
+}
+
+void evict_pool_forget(int slot)
+{
+    slot_clear(&pool[slot]);
+}
+
 /* Scores are below 2^59 and do not depend on when they were taken (except
  * LFU's slow decay), so that the shards' best scores compare with each
  * other (see "the global choice" below): LRU scores the second of the last
@@ -342,59 +358,55 @@ static uint64_t candidate_score(const struct db_entry *e, const struct config *c
     }
 }
 
-static int policy_volatile(int policy)
+int evict_policy_volatile(int policy)
 {
     return policy == MAXMEMORY_VOLATILE_LRU || policy == MAXMEMORY_VOLATILE_LFU ||
            policy == MAXMEMORY_VOLATILE_RANDOM || policy == MAXMEMORY_VOLATILE_TTL;
 }
 
-static int policy_random(int policy)
+int evict_policy_random(int policy)
 {
     return policy == MAXMEMORY_ALLKEYS_RANDOM || policy == MAXMEMORY_VOLATILE_RANDOM;
 }
 
-static struct db_entry *sample(struct db *db, int vol)
+struct db_entry *evict_sample(struct db *db, int vol)
 {
     return vol ? db_random_volatile(db) : db_random(db);
 }
 
-/* Random policies: a random key of a random non-empty db of this shard. */
-static struct db_entry *pick_random(struct shard *s, int vol, int *dbid_out)
+struct db_entry *evict_pick_random(struct db *const *dbs, int ndbs, int vol, int *dbid_out)
 {
     int n = 0;
-    for (int i = 0; i < s->ndbs; i++)
-        n += (vol ? db_expires_size(s->dbs[i]) : db_size(s->dbs[i])) > 0;
+    for (int i = 0; i < ndbs; i++)
+        n += (vol ? db_expires_size(dbs[i]) : db_size(dbs[i])) > 0;
     if (!n)
         return NULL;
     int pickn = (int)(thread_random() * n);
-    for (int i = 0; i < s->ndbs; i++) {
-        if ((vol ? db_expires_size(s->dbs[i]) : db_size(s->dbs[i])) == 0)
+    for (int i = 0; i < ndbs; i++) {
+        if ((vol ? db_expires_size(dbs[i]) : db_size(dbs[i])) == 0)
             continue;
         if (pickn-- == 0) {
             *dbid_out = i;
-            return sample(s->dbs[i], vol);
+            return evict_sample(dbs[i], vol);
         }
     }
     return NULL;
 }
 
-/* Pool policies: samples one round of every non-empty db into the pool and
- * returns this shard's best candidate still present (left in the pool at
- * *slot_out until evict_key_delete), or NULL when none qualifies. */
-static struct db_entry *best_candidate(struct shard *s, const struct config *cfg, int64_t now_ms, int *dbid_out,
-                                       int *slot_out)
+struct db_entry *evict_best_candidate(const void *owner, struct db *const *dbs, int ndbs, const struct config *cfg,
+                                      int64_t now_ms, int *dbid_out, int *slot_out)
 {
-    int vol = policy_volatile(cfg->maxmemory_policy);
-    pool_adopt(s, cfg->maxmemory_policy);
+    int vol = evict_policy_volatile(cfg->maxmemory_policy);
+    pool_adopt(owner, cfg->maxmemory_policy);
     for (int tries = 0; tries < 16; tries++) {
         int any = 0;
-        for (int i = 0; i < s->ndbs; i++) {
-            struct db *db = s->dbs[i];
+        for (int i = 0; i < ndbs; i++) {
+            struct db *db = dbs[i];
             if ((vol ? db_expires_size(db) : db_size(db)) == 0)
                 continue;
             any = 1;
             for (int k = 0; k < cfg->maxmemory_samples; k++) {
-                struct db_entry *e = sample(db, vol);
+                struct db_entry *e = evict_sample(db, vol);
                 if (e)
                     pool_insert(candidate_score(e, cfg, now_ms), i, e);
             }
@@ -403,7 +415,7 @@ static struct db_entry *best_candidate(struct shard *s, const struct config *cfg
             return NULL;
         for (int j; (j = pool_best()) >= 0;) {
             struct pool_slot *p = &pool[j];
-            struct db_entry *e = p->dbid < s->ndbs ? db_find(s->dbs[p->dbid], p->hash, p->key, p->klen) : NULL;
+            struct db_entry *e = p->dbid < ndbs ? db_find(dbs[p->dbid], p->hash, p->key, p->klen) : NULL;
             if (e && (!vol || e->expire_at)) {
                 *dbid_out = p->dbid;
                 *slot_out = j;
@@ -415,234 +427,10 @@ static struct db_entry *best_candidate(struct shard *s, const struct config *cfg
     return NULL;
 }
 
-/* ---------------- the global choice ----------------
- *
- * Keys live on their shard, and only the shard's thread may delete them;
- * yet the policy is over the whole keyspace. Each shard publishes the score
- * of its pool's best candidate in its own slot of `board` (one writer per
- * slot: the shard's thread; a cache line each), tagged with the policy it
- * was computed under. A shard over the limit evicts its own candidate only
- * when no other shard published a better one; otherwise it leaves the
- * eviction to that shard, waking it if it sleeps, and the command runs. The
- * better shard evicts in its loop (evict_shard_pass), every iteration while
- * the server is over the limit, as long as its candidate stays the best.
- *
- * A slot whose tag is not the current policy is unknown (the shard has not
- * sampled since the start or the last CONFIG SET): the writer defers to it
- * too, and wakes it, so that it publishes. Ties evict on every tied shard.
- *
- * Fallback against starvation: the deferring writer lets memory exceed the
- * limit by at most `slack` (limit/32, between 256 KB and 2 MB); past it, it
- * evicts its own best candidates down to limit + slack, whatever the others
- * published (a better shard that does not run: a long command, a descheduled
- * thread). A writer with nothing to evict is refused only when no shard has
- * published anything (or when over the slack), as before.
- *
- * Random policies have no score: the writing shard evicts its own keys. */
-
-#define EVICT_MAX_SHARDS 256 /* the `threads` maximum */
-#define RANK_NONE 1          /* sampled, nothing this policy may evict */
-#define RANK_TAG_SHIFT 60
-#define RANK_MASK ((1ULL << RANK_TAG_SHIFT) - 1)
-#define EVICT_BATCH 1024 /* keys per command or per loop pass */
-
-struct board_slot {
-    _Alignas(64) _Atomic uint64_t rank; /* tag (policy+1) << 60 | score + 1, or RANK_NONE; 0 = never */
-};
-static struct board_slot board[EVICT_MAX_SHARDS];
-static __thread int64_t woken_at_ms[EVICT_MAX_SHARDS]; /* this thread's last wake-up of each shard */
-
-static int sharded(const struct shard *s)
-{
-    return s->srv && s->srv->nshards > 1 && s->id >= 0 && s->id < EVICT_MAX_SHARDS;
-}
-
-static uint64_t rank_tag(int policy)
-{
-    return (uint64_t)(policy + 1) << RANK_TAG_SHIFT;
-}
-
-/* A pool score as published: RANK_NONE for no candidate, else above it. */
-static uint64_t rank_of(uint64_t score)
-{
-    return score ? score + 1 : RANK_NONE;
-}
-
-static void publish(struct shard *s, int policy, uint64_t rank)
-{
-    if (sharded(s))
-        atomic_store_explicit(&board[s->id].rank, rank_tag(policy) | rank, memory_order_relaxed);
-}
-
-uint64_t evict_published_rank(const struct shard *s)
-{
-    if (!sharded(s))
-        return 0;
-    return atomic_load_explicit(&board[s->id].rank, memory_order_relaxed) & RANK_MASK;
-}
-
-/* Whether another shard holds (or may hold: unknown) a better candidate
- * than `mine`. With wake set, wakes those shards. */
-static int other_is_better(struct shard *s, int policy, uint64_t mine, int wake)
-{
-    int better = 0, n = s->srv->nshards < EVICT_MAX_SHARDS ? s->srv->nshards : EVICT_MAX_SHARDS;
-    uint64_t tag = rank_tag(policy);
-    for (int i = 0; i < n; i++) {
-        if (i == s->id)
-            continue;
-        uint64_t v = atomic_load_explicit(&board[i].rank, memory_order_relaxed);
-        if ((v & ~RANK_MASK) == tag && (v & RANK_MASK) <= mine)
-            continue;
-        better = 1;
-        if (!wake)
-            break;
-        if (woken_at_ms[i] != s->now_ms) { /* once a millisecond at most */
-            woken_at_ms[i] = s->now_ms;
-            shard_wake(s, i);
-        }
-    }
-    return better;
-}
-
-static size_t evict_slack(size_t limit)
-{
-    size_t slack = limit / 32;
-    if (slack < 256 * 1024)
-        slack = 256 * 1024;
-    if (slack > 2 * 1024 * 1024)
-        slack = 2 * 1024 * 1024;
-    return slack;
-}
-
-/*
- * Evicts keys of shard s while `used` (the server's figure) is over `limit`
- * and this shard's candidate is the best published, at most EVICT_BATCH.
- * writer: before a denyoom command on s (may fall back past the slack), else
- * the loop pass (evicts only when best). Returns the keys evicted, or -1 for
- * a writer when the command must be refused (nothing to evict anywhere).
- */
-static int evict_round(struct shard *s, const struct config *cfg, int64_t now_ms, size_t limit, size_t used, int writer)
-{
-    int policy = cfg->maxmemory_policy;
-    int global = sharded(s) && !policy_random(policy);
-    size_t slack = evict_slack(limit);
-    /* A writer that deferred in this millisecond defers again without
-     * sampling (the better shard was woken then): a pipeline of writes
-     * costs one sample round a millisecond, not one per command. */
-    static __thread int64_t deferred_at_ms = -1;
-    if (writer && global && deferred_at_ms == now_ms && used <= limit + slack)
-        return 0;
-    int n = 0;
-    while (n < EVICT_BATCH && used > limit) {
-        int dbid = 0, slot = -1;
-        struct db_entry *e;
-        if (policy_random(policy)) {
-            e = pick_random(s, policy_volatile(policy), &dbid);
-        } else {
-            e = best_candidate(s, cfg, now_ms, &dbid, &slot);
-            uint64_t mine = rank_of(e ? pool[slot].score : 0);
-            publish(s, policy, mine);
-            if (global && other_is_better(s, policy, mine, 0)) {
-                if (!writer)
-                    return n; /* the better shard evicts */
-                if (used <= limit + slack) {
-                    other_is_better(s, policy, mine, 1); /* wake them */
-                    deferred_at_ms = now_ms;
-                    return n;
-                }
-                /* past the slack: our own candidate, down to limit + slack */
-            }
-        }
-        if (!e) /* refused only when no shard had anything to give */
-            return writer && n == 0 ? -1 : n;
-        if (slot >= 0)
-            slot_clear(&pool[slot]);
-        size_t freed = evict_key_delete(s, dbid, e, cfg);
-        atomic_fetch_add_explicit(&evicted_since_measure, freed, memory_order_relaxed);
-        used = used > freed ? used - freed : 0;
-        n++;
-        /* The loop pass re-reads the figure (a few loads with jemalloc): the
-         * writers go on meanwhile, and it keeps pace with them instead of
-         * stopping at the figure it started from. Not when the lazyfree
-         * thread frees the values: the figure drops only later, and
-         * re-reading it would evict far more than needed. */
-        if (!writer && !cfg->lazyfree_lazy_eviction)
-            used = evict_used_memory(now_us_monotonic());
-    }
-    return n;
-}
-
-size_t evict_key_delete(struct shard *s, int dbid, struct db_entry *e, const struct config *cfg)
-{
-    size_t bytes = evict_entry_bytes(e);
-    aof_append_del(s->log, dbid, e->key, e->key_len); /* replayed as a DEL */
-    /* A modification for WATCH, as Redis's signalModifiedKey. A key already
-     * expired is logically gone: its removal changes nothing (Redis 7 does
-     * not fail EXEC for a key that was expired at WATCH and is deleted; one
-     * that expired after WATCH fails it through the liveness check). */
-    if (s->watches && (e->expire_at == 0 || e->expire_at > s->now_ms))
-        watchtab_touch(s->watches, dbid, e->hash, e->key, e->key_len);
-    struct db_entry *u = db_unlink(s->dbs[dbid], e->hash, e->key, e->key_len);
-    if (cfg->lazyfree_lazy_eviction)
-        lazyfree_entry(u);
-    else
-        entry_free(u);
-    s->stats.evicted_keys++;
-    return bytes;
-}
-
 int evict_refuse_write(const struct config *cfg, int64_t now_ms)
 {
     (void)now_ms;
     if (!cfg->maxmemory || cfg->maxmemory_policy != MAXMEMORY_NOEVICTION)
         return 0;
     return evict_used_memory(now_us_monotonic()) > (size_t)cfg->maxmemory;
-}
-
-int evict_before_write(struct shard *s, const struct config *cfg, int64_t now_ms)
-{
-    if (!cfg->maxmemory)
-        return 0;
-    size_t limit = (size_t)cfg->maxmemory;
-    size_t used = evict_used_memory(now_us_monotonic());
-    if (used <= limit)
-        return 0;
-    if (cfg->maxmemory_policy == MAXMEMORY_NOEVICTION)
-        return -1;
-    /* Bounded work per command, like Redis's eviction time limit: the rest is
-     * done before the next write. The figure is the whole server's and may
-     * include other threads' transient buffers (a pipeline being copied to
-     * another shard): a shard that runs out of candidates after evicting some
-     * lets the command run; the next write there is refused if it is still
-     * over the limit with nothing left to evict anywhere. */
-    return evict_round(s, cfg, now_ms, limit, used, 1) < 0 ? -1 : 0;
-}
-
-int evict_shard_pass(struct shard *s)
-{
-    const struct config *cfg = s->cfg;
-    if (!cfg->maxmemory || cfg->maxmemory_policy == MAXMEMORY_NOEVICTION || policy_random(cfg->maxmemory_policy) ||
-        !sharded(s))
-        return 0;
-    size_t limit = (size_t)cfg->maxmemory;
-    size_t used = evict_used_memory(now_us_monotonic());
-    if (used <= limit)
-        return 0;
-    /* Not while a transaction holds keys here: its parts must see the keys
-     * they locked. It publishes nothing new then; writers fall back past the
-     * slack. */
-    if (s->locks && !locktab_idle(s->locks))
-        return 0;
-    return evict_round(s, cfg, s->now_ms, limit, used, 0) >= EVICT_BATCH;
-}
-
-int evict_command_allowed(struct cmd_ctx *c)
-{
-    if (!c->cmd || !(c->cmd->flags & CMD_DENYOOM) || !c->shard)
-        return 1;
-    const struct config *cfg = ctx_config(c);
-    if (!cfg->maxmemory || evict_before_write(c->shard, cfg, c->now_ms) == 0)
-        return 1;
-    reply_error(c->out, EVICT_OOM_ERROR);
-    return 0;
 }

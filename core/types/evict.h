@@ -11,8 +11,10 @@
  * keyspace: each shard publishes its best candidate's score (one atomic
  * per shard, written by that shard only); a shard over the limit evicts
  * when its candidate is the best published, else leaves it to the better
- * shard, which evicts in its loop (evict_shard_pass). evict.c "the global
- * choice" and docs/architecture.md "Limits and eviction" have the details.
+ * shard, which evicts in its loop (evict_shard_pass). That pass is the
+ * engine's (shards/evict_pass.h, "the global choice" there); this header
+ * has the policy side: the measurement, the clocks, the scores and the pool.
+ * docs/architecture.md "Limits and eviction" has the details.
  *
  * The entry's 24-bit `lru` field holds, as in Redis, either the LRU clock in
  * seconds (LRU and non-LFU policies) or 16 bits of minutes of the last
@@ -27,8 +29,7 @@
 #include "core/base/config.h"
 #include "core/types/object.h"
 
-struct cmd_ctx;
-struct shard;
+struct db;
 
 #define EVICT_OOM_ERROR "OOM command not allowed when used memory > 'maxmemory'."
 #define LFU_INIT_VAL 5
@@ -65,38 +66,29 @@ size_t evict_entry_bytes(const struct db_entry *e);
  * must be refused with EVICT_OOM_ERROR (over the limit under noeviction). */
 int evict_refuse_write(const struct config *cfg, int64_t now_ms);
 
-/*
- * Executing shard, before a denyoom command runs there: while the memory
- * figure is over maxmemory, evicts this shard's keys by the policy when its
- * candidate is the best of all shards, else wakes the better shards and
- * lets the command run (evicting its own past a small slack over the limit).
- * Returns 0 when the command may run, -1 when it must be refused
- * (noeviction, or nothing any shard may evict while over the limit); the
- * caller replies EVICT_OOM_ERROR.
- */
-int evict_before_write(struct shard *s, const struct config *cfg, int64_t now_ms);
+/* ---- the pool and the scores, for the engine's eviction pass
+ * (shards/evict_pass.c); shard thread only ---- */
 
-/*
- * Shard thread, once per loop iteration (reads s->cfg and s->now_ms): while
- * the server is over maxmemory, refreshes this shard's published candidate
- * and evicts while it is the best of all shards. Returns 1 when it stopped
- * at its per-pass bound with more to do (the loop must not sleep), else 0.
- * Costs one branch without maxmemory, one memory read under the limit.
- */
-int evict_shard_pass(struct shard *s);
-
-/* The score this shard last published (0 = none yet, 1 = nothing to evict,
- * higher = better candidate) under the current tag; for tests. */
-uint64_t evict_published_rank(const struct shard *s);
-
-/* Runs evict_before_write for a denyoom command about to run with context c
- * (nothing for other commands); when it must be refused, writes the OOM
- * error to c->out and returns 0. Returns 1 when the handler may run. */
-int evict_command_allowed(struct cmd_ctx *c);
-
-/* Deletes one key chosen for eviction on shard s (the only place a key is
- * evicted: a persistence log records the eviction as a DEL here). Returns the
- * approximate bytes released. */
-size_t evict_key_delete(struct shard *s, int dbid, struct db_entry *e, const struct config *cfg);
+/* Policies over the keys with a TTL only / choosing at random. */
+int evict_policy_volatile(int policy);
+int evict_policy_random(int policy);
+/* A random key of db (of its keys with a TTL when vol), NULL when none. */
+struct db_entry *evict_sample(struct db *db, int vol);
+/* Random policies: a random key of a random non-empty db of dbs[0..ndbs). */
+struct db_entry *evict_pick_random(struct db *const *dbs, int ndbs, int vol, int *dbid_out);
+/* Pool policies: samples one round of every non-empty db of dbs[0..ndbs)
+ * into this thread's pool (which belongs to `owner` under the policy: a new
+ * owner or policy starts from an empty pool) and returns the best candidate
+ * still present, its db in *dbid_out and its pool slot in *slot_out (left
+ * in the pool until evict_pool_forget), or NULL when none qualifies. */
+struct db_entry *evict_best_candidate(const void *owner, struct db *const *dbs, int ndbs, const struct config *cfg,
+                                      int64_t now_ms, int *dbid_out, int *slot_out);
+/* The score of a pool slot (higher = better candidate; below 2^59). */
+uint64_t evict_pool_score(int slot);
+/* Empties a pool slot (its key was evicted). */
+void evict_pool_forget(int slot);
+/* Bytes an eviction freed, subtracted from the memory figure until the next
+ * measurement (without jemalloc). */
+void evict_note_freed(size_t bytes);
 
 #endif

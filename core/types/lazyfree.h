@@ -9,9 +9,14 @@
  * frees it. Small values (at most LAZYFREE_THRESHOLD elements) are freed at
  * once: handing them over would cost more than freeing them.
  *
- * Thread safety: the queue is the only shared state (a mutex and a
- * condition variable; the path is not hot). What is handed over is no
- * longer reachable from any shard, so the background thread owns it alone.
+ * This layer decides what is freed later and detaches it; the thread that
+ * frees it belongs to the engine (shards/lazyfree.c), which installs itself
+ * as the background hook at start-up. Without one (pure unit tests) every
+ * value is freed at once, on the calling thread.
+ *
+ * Threads: lazyfree_entry/lazyfree_db_clear run on the shard thread that
+ * unlinked the value. Invariant: what is handed over is no longer reachable
+ * from any shard, so the background thread owns it alone.
  */
 #ifndef SHARDIS_LAZYFREE_H
 #define SHARDIS_LAZYFREE_H
@@ -28,11 +33,10 @@
 void lazyfree_entry(struct db_entry *e);
 /* Empties db at once; its old contents are freed in the background. */
 void lazyfree_db_clear(struct db *db);
-/* Objects queued and not yet freed (INFO lazyfree_pending_objects). */
-size_t lazyfree_pending(void);
-/* Objects freed by the background thread since start (INFO lazyfreed_objects). */
-size_t lazyfree_freed(void);
-/* Waits until the queue is empty (tests, shutdown). */
-void lazyfree_drain(void);
+/* The engine's background freeing: takes ownership of one unlinked entry
+ * (e, db NULL) or of a whole detached db (db, e NULL). Set once at start-up
+ * before any shard thread runs; NULL (the default) frees at once. */
+typedef void lazyfree_background_fn(struct db_entry *e, struct db *db);
+void lazyfree_set_background(lazyfree_background_fn *fn);
 
 #endif

@@ -16,6 +16,9 @@
 #include "core/commands/command.h"
 #include "core/types/db.h"
 #include "core/types/object.h"
+#include "core/base/resp.h"
+#include "core/base/util.h"
+#include "shards/engine_hooks.h"
 
 #define NOW 1700000000000LL
 #define MAX_ARGS 32
@@ -29,6 +32,7 @@ static uint64_t hashes[MAX_ARGS];
 
 static void setup(void)
 {
+    engine_commands_install(); /* the table as the server has it: every handler bound */
     db = db_create();
     memset(&out, 0, sizeof(out));
     memset(&stats, 0, sizeof(stats));
@@ -704,4 +708,87 @@ Test(command, help_and_errors)
     cr_assert_str_eq(COMMAND2("HELP", "x"), "-ERR wrong number of arguments for 'command|help' command\r\n");
     cr_assert_str_eq(COMMAND2("nope"), "-ERR unknown subcommand 'nope'. Try COMMAND HELP.\r\n");
     cr_assert_str_eq(COMMAND2("GetKeys"), "-ERR wrong number of arguments for 'command|getkeys' command\r\n");
+}
+
+/* ---------------- the change hook (struct cmd_engine_ops) ---------------- */
+
+static struct {
+    int key_changed, flushed, effects, command_effects;
+    int last_argi, flush_dbid, flush_other;
+} seen;
+
+static void fake_key_changed(struct cmd_ctx *c, int argi)
+{
+    seen.key_changed++;
+    seen.last_argi = argi;
+}
+
+static void fake_flushed(struct cmd_ctx *c, int dbid, int other)
+{
+    seen.flushed++;
+    seen.flush_dbid = dbid;
+    seen.flush_other = other;
+}
+
+static void fake_effect(struct cmd_ctx *c, int argc, const char *const *argv, const size_t *lens)
+{
+    seen.effects++;
+}
+
+static void fake_command_effect(struct cmd_ctx *c)
+{
+    seen.command_effects++;
+}
+
+Test(command, reports_reach_the_installed_engine_ops)
+{
+    static const struct cmd_engine_ops ops = {
+        .key_changed = fake_key_changed,
+        .keys_flushed = fake_flushed,
+        .effect = fake_effect,
+        .command_effect = fake_command_effect,
+    };
+    memset(&seen, 0, sizeof(seen));
+    set_args((const char *const[]){"SET", "k", "v", NULL});
+
+    /* nothing installed: the reports only count */
+    key_modified(&ctx, 1);
+    keys_flushed(&ctx, 0, -1);
+    cr_assert_eq(stats.dirty, 1);
+    cr_assert_eq(ctx.modified, 1ULL << 1);
+
+    command_engine_install(&ops);
+    key_modified(&ctx, 1);
+    cr_assert_eq(seen.key_changed, 1);
+    cr_assert_eq(seen.last_argi, 1);
+    cr_assert_eq(stats.dirty, 2, "dirty is counted before the engine hears of it");
+    keys_flushed(&ctx, 3, 5);
+    cr_assert_eq(seen.flushed, 1);
+    cr_assert_eq(seen.flush_dbid, 3);
+    cr_assert_eq(seen.flush_other, 5);
+
+    /* effects reach the engine only for a run that is recorded (c->aof) */
+    const char *argv[] = {"DEL", "k"};
+    const size_t lens[] = {3, 1};
+    effect_log(&ctx, 2, argv, lens);
+    effect_log_command(&ctx, 0);
+    cr_assert_eq(seen.effects, 0);
+    cr_assert_eq(seen.command_effects, 0);
+    cr_assert(ctx.effect_logged, "an effect was reported, recorded or not");
+
+    ctx.aof = (struct aof_shard *)&seen; /* opaque to core/commands: only tested for NULL */
+    ctx.effect_logged = 0;
+    effect_log_command(&ctx, stats.dirty);
+    cr_assert_eq(seen.command_effects, 0, "nothing changed: no record");
+    effect_log_command(&ctx, 0);
+    cr_assert_eq(seen.command_effects, 1);
+    effect_log(&ctx, 2, argv, lens);
+    cr_assert_eq(seen.effects, 1);
+    effect_log_command(&ctx, 0);
+    cr_assert_eq(seen.command_effects, 1, "the handler logged its own effect: the argv is not recorded");
+    ctx.aof = NULL;
+
+    command_engine_install(NULL);
+    key_modified(&ctx, 1);
+    cr_assert_eq(seen.key_changed, 1);
 }

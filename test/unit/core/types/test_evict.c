@@ -1,5 +1,5 @@
 /*
- * test_evict.c - unit tests for core/types/evict.c: the LFU counter (logarithmic
+ * test_evict.c - unit tests for core/types/evict.c and shards/evict_pass.c: the LFU counter (logarithmic
  * increment, saturation, decay by lfu-decay-time), the LRU/LFU field of new
  * entries, and the eviction pool on a shard with real dbs: volatile policies
  * never pick a key without TTL, volatile-ttl picks the shortest TTLs,
@@ -14,6 +14,7 @@
 #include "core/base/config.h"
 #include "core/types/db.h"
 #include "core/types/evict.h"
+#include "shards/evict_pass.h"
 #include "core/types/object.h"
 #include "shards/shard.h"
 #include "shards/txn.h"

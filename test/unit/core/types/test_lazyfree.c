@@ -1,5 +1,6 @@
 /*
- * test_lazyfree.c - the background freeing thread (core/types/lazyfree.c).
+ * test_lazyfree.c - the background freeing thread (shards/lazyfree.c, fed by
+ * core/types/lazyfree.c).
  *
  * What matters to callers: the keys are gone from the db at once, whatever
  * is handed over is eventually freed exactly once (the counters add up and
@@ -13,7 +14,11 @@
 #include "core/base/util.h"
 #include "core/types/db.h"
 #include "core/types/lazyfree.h"
+#include "shards/lazyfree.h"
 #include "core/types/object.h"
+
+/* The engine's thread, as the server installs it at start-up. */
+TestSuite(lazyfree, .init = lazyfree_thread_install);
 
 static struct db_entry *string_entry(const char *key, const char *val)
 {

@@ -1,0 +1,89 @@
+/*
+ * engine_hooks.c - the engine's side of the change hook (struct
+ * cmd_engine_ops, core/commands/command.h): what a command reports it
+ * changed becomes WATCH touches (shards/txn.h) and append-only log records
+ * (persist/aof_log.h). Keyspace notifications, replication and client
+ * tracking are to be added here, on the same reports.
+ *
+ * Threads: installed once on the main thread at start-up; the operations
+ * run on the shard thread that runs the handler, on that shard's watch
+ * table and log (c->watches, c->aof), which only that thread touches.
+ * Invariant: a report costs one load and compare when nothing is watched
+ * and the run is not logged.
+ */
+#include "shards/engine_hooks.h"
+
+#include "core/base/server.h"
+#include "core/commands/command.h"
+#include "core/types/db.h"
+#include "core/types/evict.h"
+#include "persist/aof_log.h"
+#include "shards/lazyfree.h"
+#include "shards/txn.h"
+
+static void key_changed(struct cmd_ctx *c, int argi)
+{
+    if (c->watches && watchtab_count(c->watches)) /* before hashing: free when nothing is watched */
+        watchtab_touch_watched(c->watches, c->dbid, arg_key_hash(c, argi), c->argv[argi].ptr, c->argv[argi].len);
+}
+
+struct flush_probe {
+    struct cmd_ctx *c;
+    int other;
+};
+
+static int live_in(struct cmd_ctx *c, int dbid, uint64_t hash, const char *key, size_t len)
+{
+    struct db_entry *e = db_find(c->dbs[dbid], hash, key, len);
+    return e && (e->expire_at == 0 || e->expire_at > c->now_ms);
+}
+
+static int watched_key_exists(void *arg, int dbid, uint64_t hash, const char *key, size_t len)
+{
+    struct flush_probe *p = arg;
+    return live_in(p->c, dbid, hash, key, len) || (p->other >= 0 && live_in(p->c, p->other, hash, key, len));
+}
+
+/* A watched key that does not exist in the flushed/swapped dbs (or has
+ * expired) is not touched, as in Redis. */
+static void flushed(struct cmd_ctx *c, int dbid, int other)
+{
+    if (!c->watches || !watchtab_count(c->watches))
+        return;
+    struct flush_probe p = {c, other};
+    watchtab_touch_if(c->watches, dbid, watched_key_exists, &p);
+    if (other >= 0 && other != dbid) {
+        p.other = dbid;
+        watchtab_touch_if(c->watches, other, watched_key_exists, &p);
+    }
+}
+
+static void effect(struct cmd_ctx *c, int argc, const char *const *argv, const size_t *lens)
+{
+    aof_append_strs(c->aof, c->dbid, argc, argv, lens);
+}
+
+static void command_effect(struct cmd_ctx *c)
+{
+    aof_append_args(c->aof, c->dbid, c->argc, c->argv);
+}
+
+/* CONFIG SET maxmemory-policy: the LRU/LFU field of entries created from
+ * now on follows the new policy. */
+static void config_published(const struct config *cfg)
+{
+    evict_set_policy(cfg->maxmemory_policy);
+}
+
+void engine_hooks_install(void)
+{
+    server_on_config_published(config_published);
+    lazyfree_thread_install();
+    static const struct cmd_engine_ops ops = {
+        .key_changed = key_changed,
+        .keys_flushed = flushed,
+        .effect = effect,
+        .command_effect = command_effect,
+    };
+    command_engine_install(&ops);
+}
