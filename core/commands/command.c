@@ -20,7 +20,7 @@
  * table, command_docs, keyed by full name ("client|list"): struct command has
  * no fields for them and the request path never needs them.
  *
- * Invariants for whoever edits the tables (test/unit/test_command.c checks
+ * Invariants for whoever edits the tables (test/unit/shards/test_command.c checks
  * them all):
  *   - names are lower case, unique, shorter than COMMAND_NAME_MAX bytes;
  *   - a subcommand array ends with {.name = NULL}; a subcommand uses its parent's
