@@ -6,6 +6,9 @@
  * read file. Every length read from disk is checked against the bytes that
  * remain before it is used, so a damaged file can only yield AOF_TRUNCATED or
  * AOF_CORRUPT, never an out-of-bounds read.
+ *
+ * Threads: pure, so any thread (a shard writing, the loader at start-up,
+ * shardis-check-log).
  */
 #include "persist/aof.h"
 

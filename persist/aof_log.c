@@ -26,7 +26,8 @@
  * the bytes ever appended by the shard: `appended` grows with each record,
  * the engine's log_durable is what has been written and, with always, fsynced, in
  * order. Output produced at position p may leave once log_durable >= p
- * (shard.c and conn.c hold it; only with always).
+ * (shards/client.c holds client output, shards/mailbox.c reply batches;
+ * only with always).
  *
  * A failed write (ENOSPC, EIO) keeps its bytes; the cron retries it each
  * second, and until it succeeds write commands get MISCONF (as Redis's

@@ -7,6 +7,9 @@
  * Why write-fsync-rename-fsync(dir): rename(2) is atomic within a directory,
  * and the two fsyncs make both the new content and the new directory entry
  * durable before the old files are deleted.
+ *
+ * Threads: no state of its own; called by the thread that writes or loads the
+ * logs, never by two at once for one directory.
  */
 #include "persist/manifest.h"
 

@@ -1,6 +1,7 @@
 /*
  * engine_commands.h - handlers of the commands that run in the engine
- * (shards/cmd_server.c): they read the server, the client or several
+ * (shards/cmd_server.c, INFO in shards/cmd_info.c; AUTH and ACL in
+ * security/acl.c): they read the server, the client or several
  * shards, so they live above core/commands, which names them in its table
  * without linking them; shards/engine_commands.c binds them at start-up.
  *

@@ -26,6 +26,8 @@
  * written by the producer and read by the consumer one slot at a time.
  * Nothing else shares these lines because the whole ring is allocated
  * aligned to a line.
+ *
+ * Threads: exactly one producer thread and one consumer thread per ring.
  */
 #include "shards/ring.h"
 

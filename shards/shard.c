@@ -2,7 +2,7 @@
  * shard.c - the shard thread: its set-up, its loop and the running of
  * sub-requests on its keyspace (its INFO counters: shards/stats.c).
  *
- * Loop iteration (design.md §2), all on the shard's own thread:
+ * Loop iteration, all on the shard's own thread:
  *   1. reap every completion (accept, recv, send: net/; snapshot and log
  *      writes: persist/; wake-ups); received bytes are parsed and
  *      dispatched at once (shards/client.c);

@@ -85,9 +85,7 @@ struct shard {
     int idle; /* stopping and without clients (counted in srv->idle_shards) */
 
     /* persistence */
-    struct snap_job *snap;       /* this shard's part of a running snapshot, else NULL */
     struct persist_shard *persist; /* persist/'s view of this shard (shards/persist_host.c) */
-    struct aof_shard *aof;       /* the log state (persist/aof_log.c) */
     struct aof_shard *log;       /* == aof while logging, else NULL: what a ctx appends to */
     uint64_t log_appended;       /* log position: bytes of records appended so far */
     uint64_t log_durable;        /* output produced at or before this position may leave */
@@ -97,7 +95,6 @@ struct shard {
     struct client *held_clients; /* clients whose output waits for the log */
     struct batch *held_head, *held_tail; /* reply batches that wait for the log */
     struct client *internal_client;      /* sends the cuts nobody sent (dispatch_cut) */
-    uint64_t next_txn_id;
 };
 
 /* The shard whose network loop is loop (net/service.h callbacks). */

@@ -28,7 +28,7 @@
 #include "shards/shard.h"
 
 /*
- * Phases (design.md §4):
+ * Phases:
  *
  *   TXN_TRY      SUB_LOCK to every shard involved at once; each shard grants
  *                its part only if no holder or earlier waiter conflicts, and

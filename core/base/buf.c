@@ -1,6 +1,7 @@
 /*
  * buf.c - growable byte buffer, see buf.h. Capacity grows by doubling (or to
  * the exact need when that is larger), so appends are amortised O(1).
+ * Threads: a buf belongs to one thread at a time (buf.h); no locks.
  */
 #include "core/base/buf.h"
 

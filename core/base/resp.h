@@ -13,6 +13,8 @@
  * encoding differs between RESP2 and RESP3 take the protocol version (2 or 3).
  * Error messages are passed without the leading '-' and must start with the
  * error code, as in Redis ("ERR syntax error", "WRONGTYPE Operation ...").
+ *
+ * Threads: no state; any thread parses or writes into bytes it owns.
  */
 #ifndef SHARDIS_RESP_H
 #define SHARDIS_RESP_H

@@ -58,7 +58,7 @@
 /* ------------------------------------------------------------------------ */
 
 /* Engine commands: their handlers are above this layer (shards/cmd_server.c,
- * security/acl.c). The table keeps their names readable; each is a NULL
+ * shards/cmd_info.c, security/acl.c). The table keeps their names readable; each is a NULL
  * handler here until the engine binds it (command_bind_handler). */
 #define cmd_acl NULL
 #define cmd_auth NULL
@@ -167,7 +167,7 @@ static struct command config_subcommands[] = {
     {.name = "help", .arity = 2, .flags = CMD_LOADING | CMD_STALE, .acl_categories = "@slow", .route = ROUTE_LOCAL,
      .merge = MERGE_NONE, .handler = cmd_config, .summary = "Show helpful text about the different subcommands",
      .since = "5.0.0", .group = "server"},
-    /* The dispatcher runs RESETSTAT on every shard (shards/dispatch.c). */
+    /* The dispatcher runs RESETSTAT on every shard (shards/multistep.c). */
     {.name = "resetstat", .arity = 2, .flags = CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE,
      .acl_categories = "@admin @slow @dangerous", .route = ROUTE_LOCAL, .merge = MERGE_NONE, .handler = cmd_config, .engine = ENGINE_RESETSTAT,
      .summary = "Reset the stats returned by INFO", .since = "2.0.0", .group = "server"},
@@ -384,7 +384,7 @@ struct command command_table[] = {
     {.name = "swapdb", .arity = 3, .flags = CMD_WRITE | CMD_FAST | CMD_GLOBAL_BARRIER, .acl_categories = "@keyspace @write @fast @dangerous",
      .route = ROUTE_ALL, .merge = MERGE_OK, .handler = cmd_swapdb, .summary = "Swaps two Redis databases",
      .since = "4.0.0", .group = "server"},
-    /* ---- transactions (carried out by the dispatcher: shards/dispatch.c) ---- */
+    /* ---- transactions (carried out by the dispatcher: shards/txn_exec.c) ---- */
     {.name = "multi", .arity = 1, .flags = CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_FAST | CMD_ALLOW_BUSY | CMD_RUNS_IN_MULTI,
      .acl_categories = "@fast @transaction", .route = ROUTE_LOCAL, .merge = MERGE_NONE, .handler = cmd_multi, .engine = ENGINE_MULTI,
      .summary = "Mark the start of a transaction block", .since = "1.2.0", .group = "transactions"},

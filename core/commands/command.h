@@ -383,7 +383,7 @@ cmd_handler cmd_zadd, cmd_zrem, cmd_zscore, cmd_zmscore, cmd_zincrby, cmd_zcard,
 cmd_handler cmd_multi, cmd_exec, cmd_discard, cmd_watch, cmd_unwatch, cmd_command;
 
 /* Engine commands: their handlers live above core/commands (shards/
- * cmd_server.c, security/acl.c), so the table names them without linking
+ * cmd_server.c, shards/cmd_info.c, security/acl.c), so the table names them without linking
  * them; the engine binds them at start-up (shards/engine_commands.c). Until
  * then such an entry's handler is NULL. */
 /* Sets the handler of the command `name` and of each of its subcommands

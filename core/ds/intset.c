@@ -10,6 +10,9 @@
  * adds and removes memmove the tail and realloc once. Adding a value wider
  * than the current width upgrades every element in place from the back, and
  * the new value, being outside the old range, goes to one end.
+ *
+ * Threads: none of its own; an intset is used only by the shard thread that
+ * owns the key holding it.
  */
 #include <stdio.h>
 #include <stdlib.h>

@@ -7,6 +7,8 @@
  *
  * Ownership: the caller owns the block (intset_free). Functions that may
  * reallocate return the new pointer; the old one must not be used.
+ *
+ * Threads: no shared state; used by the thread that owns the value.
  */
 #ifndef SHARDIS_INTSET_H
 #define SHARDIS_INTSET_H

@@ -30,6 +30,9 @@
  * Mutations move the tail with one memmove and resize the block with one
  * realloc; no entry ever needs to be re-encoded when its neighbour changes
  * (unlike the old ziplist, there is no cascade).
+ *
+ * Threads: none of its own; a listpack is used only by the shard thread that
+ * owns the key holding it (or by a loader before the shards start).
  */
 #include <limits.h>
 #include <stdio.h>

@@ -13,6 +13,9 @@
  *
  * A wrapped listpack (ql->unbounded) has one node and no limit, so none of
  * the node-creating paths is ever taken for it.
+ *
+ * Threads: none of its own; a quicklist is used only by the shard thread that
+ * owns the key holding it.
  */
 #include "core/ds/quicklist.h"
 
