@@ -365,8 +365,9 @@ struct collect {
     size_t n, cap;
 };
 
-static void collect_entry(void *priv, struct db_entry *e)
+static void collect_entry(void *priv, void *entry)
 {
+    struct db_entry *e = entry;
     struct collect *c = priv;
     if (c->n == c->cap) {
         c->cap = c->cap ? c->cap * 2 : 1024;

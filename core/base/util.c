@@ -505,3 +505,17 @@ uint64_t scan_cursor_next(uint64_t v, uint64_t mask)
     v++;
     return reverse_bits(v);
 }
+
+void out_of_memory(size_t size)
+{
+    fprintf(stderr, "shardis: out of memory allocating %zu bytes\n", size);
+    abort();
+}
+
+void *xmalloc(size_t size)
+{
+    void *p = malloc(size);
+    if (!p)
+        out_of_memory(size);
+    return p;
+}

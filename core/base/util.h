@@ -63,4 +63,10 @@ uint64_t key_hash(const char *key, size_t len);
  * whole key (then `hash` is reused instead of hashing again). */
 int key_shard(const char *key, size_t len, uint64_t hash, int nshards);
 
+/* Allocation failure: one line on stderr, then abort (as Redis's zmalloc
+ * out-of-memory handler). For allocations the server cannot go on without. */
+__attribute__((noreturn, cold)) void out_of_memory(size_t size);
+/* malloc that never returns NULL (out_of_memory instead). */
+void *xmalloc(size_t size);
+
 #endif

@@ -36,16 +36,6 @@
 #define ERR_RESULT_NAN_OR_INF "ERR increment would produce NaN or Infinity"
 #define ERR_VALUE_OUT_OF_RANGE "ERR value is out of range"
 
-static void *xmalloc(size_t size)
-{
-    void *p = malloc(size);
-    if (!p) {
-        fprintf(stderr, "shardis: out of memory allocating %zu bytes\n", size);
-        abort();
-    }
-    return p;
-}
-
 /* ---------------- small helpers ---------------- */
 
 /* Looks up the key at argi for a write. Returns 0 after replying WRONGTYPE
@@ -565,8 +555,9 @@ struct hscan_batch {
     size_t count, cap;
 };
 
-static void hscan_collect(void *priv, struct sdict_node *n)
+static void hscan_collect(void *priv, void *entry)
 {
+    struct sdict_node *n = entry;
     struct hscan_batch *b = priv;
     if (b->count == b->cap) {
         b->cap = b->cap ? b->cap * 2 : 32;

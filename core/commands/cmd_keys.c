@@ -466,8 +466,9 @@ struct keys_walk {
     int64_t now_ms;
 };
 
-static void keys_visit(void *priv, struct db_entry *e)
+static void keys_visit(void *priv, void *entry)
 {
+    struct db_entry *e = entry;
     struct keys_walk *w = priv;
     if (entry_is_expired(e, w->now_ms))
         return;
@@ -503,8 +504,9 @@ struct scan_walk {
     int64_t now_ms;
 };
 
-static void scan_visit(void *priv, struct db_entry *e)
+static void scan_visit(void *priv, void *entry)
 {
+    struct db_entry *e = entry;
     struct scan_walk *w = priv;
     w->visited++;
     if (entry_is_expired(e, w->now_ms))

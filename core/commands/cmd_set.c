@@ -893,8 +893,9 @@ struct scan_collect {
     size_t len, cap;
 };
 
-static void scan_collect_node(void *priv, struct sdict_node *n)
+static void scan_collect_node(void *priv, void *entry)
 {
+    struct sdict_node *n = entry;
     struct scan_collect *sc = priv;
     if (sc->len == sc->cap) {
         sc->cap = sc->cap ? sc->cap * 2 : 16;

@@ -1305,8 +1305,9 @@ struct zscan_state {
     long n, cap;
 };
 
-static void zscan_visit(void *priv, struct sdict_node *dn)
+static void zscan_visit(void *priv, void *entry)
 {
+    struct sdict_node *dn = entry;
     struct zscan_state *st = priv;
     if (st->o->match && !stringmatchlen(st->o->match, st->o->match_len, dn->key, dn->klen, 0))
         return;

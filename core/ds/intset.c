@@ -20,6 +20,8 @@
 
 #include "core/ds/intset.h"
 
+#include "core/base/util.h"
+
 #define INTSET_ENC_INT16 ((uint32_t)sizeof(int16_t))
 #define INTSET_ENC_INT32 ((uint32_t)sizeof(int32_t))
 #define INTSET_ENC_INT64 ((uint32_t)sizeof(int64_t))
@@ -29,12 +31,6 @@ struct intset {
     uint32_t length;
     unsigned char contents[];
 };
-
-static void out_of_memory(size_t size)
-{
-    fprintf(stderr, "shardis: out of memory allocating %zu bytes\n", size);
-    abort();
-}
 
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
 #define LE16(x) __builtin_bswap16(x)

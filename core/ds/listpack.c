@@ -60,12 +60,6 @@
 #define LP_MAX_INT_ENTRY 9
 #define LP_MAX_BACKLEN 5
 
-static void out_of_memory(size_t size)
-{
-    fprintf(stderr, "shardis: out of memory allocating %zu bytes\n", size);
-    abort();
-}
-
 static unsigned char *lp_realloc(unsigned char *lp, size_t size)
 {
     unsigned char *p = realloc(lp, size);

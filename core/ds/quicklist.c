@@ -33,16 +33,6 @@
 static const size_t size_levels[] = {4096, 8192, 16384, 32768, 65536};
 #define QL_SIZE_SAFETY_LIMIT 8192
 
-static void *xmalloc(size_t n)
-{
-    void *p = malloc(n);
-    if (!p) {
-        fprintf(stderr, "quicklist: out of memory allocating %zu bytes\n", n);
-        abort();
-    }
-    return p;
-}
-
 /* ---------------- limits ---------------- */
 
 void ql_node_limit(int fill, size_t *size_limit, unsigned long *count_limit)

@@ -50,12 +50,6 @@ static const struct hashtable_type sdict_type = {
     .destroy = node_destroy,
 };
 
-static void out_of_memory(size_t size)
-{
-    fprintf(stderr, "shardis: out of memory allocating %zu bytes\n", size);
-    abort();
-}
-
 struct sdict *sdict_new(void)
 {
     struct sdict *d = malloc(sizeof(*d));
@@ -167,21 +161,9 @@ struct sdict_node **sdict_draw_table(struct sdict *d, unsigned long long draws)
     return all;
 }
 
-struct scan_call {
-    sdict_scan_fn *fn;
-    void *priv;
-};
-
-static void scan_one(void *priv, void *entry)
-{
-    struct scan_call *c = priv;
-    c->fn(c->priv, entry);
-}
-
 uint64_t sdict_scan(struct sdict *d, uint64_t cursor, sdict_scan_fn *fn, void *priv)
 {
-    struct scan_call c = {fn, priv};
-    return hashtable_scan(&d->ht, cursor, scan_one, &c);
+    return hashtable_scan(&d->ht, cursor, fn, priv);
 }
 
 void sdict_iter_init(struct sdict_iter *it, struct sdict *d)

@@ -71,7 +71,8 @@ struct sdict_node **sdict_draw_table(struct sdict *d, unsigned long long draws);
 
 /* Visits the nodes of one cursor step; returns the next cursor (0: done).
  * fn must not change the table. */
-typedef void sdict_scan_fn(void *priv, struct sdict_node *n);
+/* fn(priv, node): node is a struct sdict_node * (the table's own callback type). */
+typedef hashtable_scan_fn sdict_scan_fn;
 uint64_t sdict_scan(struct sdict *d, uint64_t cursor, sdict_scan_fn *fn, void *priv);
 
 /* Iteration over every node. The table must not change during it, except

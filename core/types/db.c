@@ -90,12 +90,6 @@ struct db_cow {
     int complete; /* every bucket written: no more copies, resizing allowed */
 };
 
-static void out_of_memory(size_t size)
-{
-    fprintf(stderr, "shardis: out of memory allocating %zu bytes\n", size);
-    abort();
-}
-
 static void *db_calloc(size_t n, size_t size)
 {
     void *p = calloc(n, size);
@@ -317,21 +311,9 @@ const struct db_entry *db_expires_at(const struct db *db, size_t i)
 
 /* ---------------- SCAN and random ---------------- */
 
-struct scan_call {
-    db_scan_fn *fn;
-    void *priv;
-};
-
-static void scan_one(void *priv, void *entry)
-{
-    struct scan_call *c = priv;
-    c->fn(c->priv, entry);
-}
-
 uint64_t db_scan(struct db *db, uint64_t cursor, db_scan_fn *fn, void *priv)
 {
-    struct scan_call c = {fn, priv};
-    return hashtable_scan(&db->ht, cursor, scan_one, &c);
+    return hashtable_scan(&db->ht, cursor, fn, priv);
 }
 
 struct db_entry *db_random(struct db *db)

@@ -25,6 +25,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/ds/hashtable.h"
 #include "core/types/object.h"
 
 struct db;
@@ -71,7 +72,8 @@ const struct db_entry *db_expires_at(const struct db *db, size_t i);
 /* Calls fn for the entries of one cursor step and returns the next cursor
  * (0 when the scan is complete). Expired entries are still visited; the
  * caller filters them. fn must not modify the table. */
-typedef void db_scan_fn(void *priv, struct db_entry *e);
+/* fn(priv, entry): entry is a struct db_entry * (the table's own callback type). */
+typedef hashtable_scan_fn db_scan_fn;
 uint64_t db_scan(struct db *db, uint64_t cursor, db_scan_fn *fn, void *priv);
 
 /* A random entry (for RANDOMKEY), NULL when empty. Expired ones may be

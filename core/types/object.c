@@ -64,12 +64,6 @@
 
 /* Running out of memory is not recoverable at this layer (maxmemory and
  * eviction keep us away from it); fail loudly instead of corrupting. */
-static void out_of_memory(size_t size)
-{
-    fprintf(stderr, "shardis: out of memory allocating %zu bytes\n", size);
-    abort();
-}
-
 static void *obj_malloc(size_t size)
 {
     void *p = malloc(size ? size : 1);

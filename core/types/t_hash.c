@@ -16,16 +16,6 @@
 
 #include "core/base/util.h"
 
-static void *xmalloc(size_t size)
-{
-    void *p = malloc(size);
-    if (!p) {
-        fprintf(stderr, "shardis: out of memory allocating %zu bytes\n", size);
-        abort();
-    }
-    return p;
-}
-
 /* ---------------- values of the hashtable encoding ---------------- */
 
 static struct hash_blob *blob_new(const char *s, size_t len)

@@ -148,8 +148,9 @@ struct seen {
     size_t max;
 };
 
-static void on_scan(void *priv, struct sdict_node *n)
+static void on_scan(void *priv, void *node)
 {
+    struct sdict_node *n = node;
     struct seen *s = priv;
     size_t i = (size_t)n->v.i;
     cr_assert_lt(i, s->max);

@@ -106,8 +106,9 @@ struct seen {
     size_t visits;
 };
 
-static void count_visit(void *priv, struct db_entry *e)
+static void count_visit(void *priv, void *entry)
 {
+    struct db_entry *e = entry;
     struct seen *s = priv;
     s->visits++;
     long i = index_of(e, s->prefix);
