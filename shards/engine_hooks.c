@@ -2,8 +2,9 @@
  * engine_hooks.c - the engine's side of the change hook (struct
  * cmd_engine_ops, core/commands/command.h): what a command reports it
  * changed becomes WATCH touches (shards/txn.h) and append-only log records
- * (persist/aof_log.h). Keyspace notifications, replication and client
- * tracking are to be added here, on the same reports.
+ * (persist/aof_log.h) and keyspace events (handed to the shard's `notify`,
+ * which the pub/sub step sets). Replication and client tracking are to be
+ * added here, on the same reports.
  *
  * Threads: installed once on the main thread at start-up; the operations
  * run on the shard thread that runs the handler, on that shard's watch
@@ -14,11 +15,13 @@
 #include "shards/engine_hooks.h"
 
 #include "core/base/server.h"
+#include "core/base/util.h"
 #include "core/commands/command.h"
 #include "core/types/db.h"
 #include "core/types/evict.h"
 #include "persist/aof_log.h"
 #include "shards/lazyfree.h"
+#include "shards/shard.h"
 #include "shards/txn.h"
 
 static void key_changed(struct cmd_ctx *c, int argi)
@@ -68,6 +71,47 @@ static void command_effect(struct cmd_ctx *c)
     aof_append_args(c->aof, c->dbid, c->argc, c->argv);
 }
 
+/* Keyspace events: the handler checked the class against its config
+ * snapshot; they go to the executing shard's publisher. A cross-shard
+ * command gathered on its coordinator (shards/multistep.c) raises them
+ * there, with the key's db. */
+static void notify(struct cmd_ctx *c, int type, const char *event, const char *key, size_t klen, int dbid)
+{
+    struct shard *s = c->shard;
+    if (s && s->notify)
+        s->notify(s, type, event, key, klen, dbid);
+}
+
+void shard_notify_event(struct shard *s, int type, const char *event, const char *key, size_t klen, int dbid)
+{
+    if (s->notify && notify_class_enabled(s->cfg->notify_keyspace_events, type))
+        s->notify(s, type, event, key, klen, dbid);
+}
+
+struct expire_notify {
+    struct shard *s;
+    int dbid;
+};
+
+/* Expiry deleted a key (lazily inside a command, or by the active cycle of
+ * shards/cron.c): Redis raises "expired" in both cases. */
+static void on_expire_notify(void *priv, const struct db_entry *e)
+{
+    struct expire_notify *h = priv;
+    shard_notify_event(h->s, NOTIFY_EXPIRED, "expired", e->key, e->key_len, h->dbid);
+}
+
+void engine_hooks_shard_init(struct shard *s)
+{
+    struct expire_notify *h = xmalloc((size_t)s->ndbs * sizeof(*h));
+    for (int i = 0; i < s->ndbs; i++) {
+        h[i].s = s;
+        h[i].dbid = i;
+        db_set_expire_notify(s->dbs[i], on_expire_notify, &h[i]);
+    }
+    s->expire_notify = h;
+}
+
 /* CONFIG SET maxmemory-policy: the LRU/LFU field of entries created from
  * now on follows the new policy. */
 static void config_published(const struct config *cfg)
@@ -84,6 +128,7 @@ void engine_hooks_install(void)
         .keys_flushed = flushed,
         .effect = effect,
         .command_effect = command_effect,
+        .notify = notify,
     };
     command_engine_install(&ops);
 }

@@ -193,6 +193,7 @@ size_t evict_key_delete(struct shard *s, int dbid, struct db_entry *e, const str
     if (s->watches && (e->expire_at == 0 || e->expire_at > s->now_ms))
         watchtab_touch(s->watches, dbid, e->hash, e->key, e->key_len);
     struct db_entry *u = db_unlink(s->dbs[dbid], e->hash, e->key, e->key_len);
+    shard_notify_event(s, NOTIFY_EVICTED, "evicted", u->key, u->key_len, dbid); /* before u is freed */
     if (cfg->lazyfree_lazy_eviction)
         lazyfree_entry(u);
     else

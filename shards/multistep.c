@@ -36,6 +36,7 @@
 #include "core/types/db.h"
 #include "shards/blocking.h"
 #include "shards/dispatch_internal.h"
+#include "shards/engine_hooks.h"
 #include "shards/txn_coordinator.h"
 
 /* Did the handler change the key named at position p (any position with
@@ -126,6 +127,17 @@ static int gather_run(struct shard *s, struct request *r, struct buf *out)
     r->step = 1;
     subs_launch(s, r);
     return 0;
+}
+
+/* A cross-shard RENAME is done: the keyspace events a single-shard one
+ * raises in its handler (core/commands/cmd_keys.c), raised here on the
+ * coordinator once the value is in place. */
+static void rename_events(struct shard *s, struct request *r)
+{
+    const struct arg *src = &r->argv[1], *dst = &r->argv[2];
+    shard_notify_event(s, NOTIFY_NEW, "new", dst->ptr, dst->len, r->dbid);
+    shard_notify_event(s, NOTIFY_GENERIC, "rename_from", src->ptr, src->len, r->dbid);
+    shard_notify_event(s, NOTIFY_GENERIC, "rename_to", dst->ptr, dst->len, r->dbid);
 }
 
 void custom_start(struct shard *s, struct request *r, enum custom_kind kind)
@@ -403,6 +415,7 @@ int custom_continue(struct shard *s, struct request *r)
         }
         if (r->step == 2) {
             if (r->subs[0].result == 1) {
+                rename_events(s, r);
                 if (nx)
                     reply_integer(out, 1);
                 else
@@ -448,6 +461,11 @@ int custom_continue(struct shard *s, struct request *r)
             r->step = 1;
             subs_launch(s, r);
             return 0;
+        }
+        if (r->subs[0].result == 1) {
+            int dbid = r->subs[0].dbid;
+            shard_notify_event(s, NOTIFY_NEW, "new", r->argv[2].ptr, r->argv[2].len, dbid);
+            shard_notify_event(s, NOTIFY_GENERIC, "copy_to", r->argv[2].ptr, r->argv[2].len, dbid);
         }
         reply_integer(out, r->subs[0].result == 1);
         return 1;

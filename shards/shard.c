@@ -336,7 +336,7 @@ static void *shard_main(void *arg)
         if (s->block_deadline && s->block_deadline <= s->now_ms)
             s->block_deadline = blocking_expire(s, s->now_ms, 0);
         int evict_busy = evict_shard_pass(s); /* over maxmemory: evicts when ours is the best candidate */
-        aof_shard_flush(s->persist);                   /* group commit: this iteration's records */
+        aof_shard_flush(s->persist);          /* group commit: this iteration's records */
         mailbox_flush_outgoing(s, pushed);
         shard_flush_clients(s);
         int snap_busy = snap_shard_pump(s->persist); /* after the replies: they leave first */
@@ -402,6 +402,7 @@ static int shard_setup(struct server *srv, struct shard *s, int id, char *err, s
     s->dbs = calloc(s->ndbs, sizeof(*s->dbs));
     for (int i = 0; i < s->ndbs; i++)
         s->dbs[i] = db_create();
+    engine_hooks_shard_init(s);
     s->ncmdstats = command_stat_count();
     s->cmdstats = calloc(s->ncmdstats + 1, sizeof(struct command_stat));
     s->latency = calloc(s->ncmdstats + 1, sizeof(*s->latency));

@@ -25,6 +25,7 @@
 #include "core/base/server.h"
 #include "core/commands/command.h"
 #include "net/uring.h"
+#include "shards/engine_hooks.h"
 #include "shards/mailbox.h"
 #include "shards/stats.h"
 
@@ -86,15 +87,19 @@ struct shard {
 
     /* persistence */
     struct persist_shard *persist; /* persist/'s view of this shard (shards/persist_host.c) */
-    struct aof_shard *log;       /* == aof while logging, else NULL: what a ctx appends to */
-    uint64_t log_appended;       /* log position: bytes of records appended so far */
-    uint64_t log_durable;        /* output produced at or before this position may leave */
-    int log_hold;                /* appendfsync always: output waits for log_durable */
-    int log_failing;             /* always, and a log write or fsync failed: reads of other keys go on */
-    int log_lazy;                /* records wait for a bigger write (not always): the loop sleeps 1 ms at most */
-    struct client *held_clients; /* clients whose output waits for the log */
+    struct aof_shard *log;         /* == aof while logging, else NULL: what a ctx appends to */
+    uint64_t log_appended;         /* log position: bytes of records appended so far */
+    uint64_t log_durable;          /* output produced at or before this position may leave */
+    int log_hold;                  /* appendfsync always: output waits for log_durable */
+    int log_failing;               /* always, and a log write or fsync failed: reads of other keys go on */
+    int log_lazy;                  /* records wait for a bigger write (not always): the loop sleeps 1 ms at most */
+    struct client *held_clients;   /* clients whose output waits for the log */
     struct batch *held_head, *held_tail; /* reply batches that wait for the log */
     struct client *internal_client;      /* sends the cuts nobody sent (dispatch_cut) */
+    /* Keyspace events (shards/engine_hooks.h): the publisher, NULL until
+     * the pub/sub step sets one; the dbs' expiry hooks' state. */
+    shard_notify_fn *notify;
+    struct expire_notify *expire_notify;
 };
 
 /* The shard whose network loop is loop (net/service.h callbacks). */

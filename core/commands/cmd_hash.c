@@ -71,14 +71,18 @@ static struct db_entry *create_hash(struct cmd_ctx *c, int argi)
     struct db_entry *e =
         entry_new_collection(arg_key_hash(c, argi), key->ptr, key->len, OBJ_HASH, ENC_LISTPACK, lp_new());
     db_insert(c->db, e);
+    notify_keyspace_event(c, NOTIFY_NEW, "new", argi);
     return e;
 }
 
-/* Deletes the key at argi when its hash has no field left. */
-static void delete_if_empty(struct cmd_ctx *c, int argi, struct db_entry *e)
+/* Deletes the key at argi when its hash has no field left; returns 1 when
+ * it did. */
+static int delete_if_empty(struct cmd_ctx *c, int argi, struct db_entry *e)
 {
-    if (hash_length(e) == 0)
-        db_delete(c->db, arg_key_hash(c, argi), c->argv[argi].ptr, c->argv[argi].len);
+    if (hash_length(e) != 0)
+        return 0;
+    db_delete(c->db, arg_key_hash(c, argi), c->argv[argi].ptr, c->argv[argi].len);
+    return 1;
 }
 
 /* Per-thread xorshift64* for HRANDFIELD. */
@@ -113,6 +117,7 @@ static long long hset_generic(struct cmd_ctx *c, const char *name)
     for (int j = 2; j < c->argc; j += 2)
         added += hash_set(cfg, e, c->argv[j].ptr, c->argv[j].len, c->argv[j + 1].ptr, c->argv[j + 1].len);
     key_modified(c, 1);
+    notify_keyspace_event(c, NOTIFY_HASH, "hset", 1);
     return added;
 }
 
@@ -145,6 +150,7 @@ void cmd_hsetnx(struct cmd_ctx *c)
         e = create_hash(c, 1);
     hash_set(ctx_config(c), e, c->argv[2].ptr, c->argv[2].len, c->argv[3].ptr, c->argv[3].len);
     key_modified(c, 1);
+    notify_keyspace_event(c, NOTIFY_HASH, "hset", 1);
     reply_integer(c->out, 1);
 }
 
@@ -230,8 +236,11 @@ void cmd_hdel(struct cmd_ctx *c)
         for (int j = 2; j < c->argc && hash_length(e) > 0; j++)
             deleted += hash_delete(e, c->argv[j].ptr, c->argv[j].len);
         if (deleted) {
-            delete_if_empty(c, 1, e);
+            int removed = delete_if_empty(c, 1, e);
             key_modified(c, 1);
+            notify_keyspace_event(c, NOTIFY_HASH, "hdel", 1);
+            if (removed)
+                notify_keyspace_event(c, NOTIFY_GENERIC, "del", 1);
         }
     }
     reply_integer(c->out, deleted);
@@ -318,6 +327,7 @@ void cmd_hincrby(struct cmd_ctx *c)
         e = create_hash(c, 1);
     hash_set(ctx_config(c), e, c->argv[2].ptr, c->argv[2].len, buf, (size_t)len);
     key_modified(c, 1);
+    notify_keyspace_event(c, NOTIFY_HASH, "hincrby", 1);
     reply_integer(c->out, value);
 }
 
@@ -355,6 +365,7 @@ void cmd_hincrbyfloat(struct cmd_ctx *c)
         e = create_hash(c, 1);
     hash_set(ctx_config(c), e, c->argv[2].ptr, c->argv[2].len, buf, (size_t)len);
     key_modified(c, 1);
+    notify_keyspace_event(c, NOTIFY_HASH, "hincrbyfloat", 1);
     reply_bulk(c->out, buf, (size_t)len);
     /* Logged as the value it produced: replay does no float arithmetic. */
     const char *eff[4] = {"HSET", c->argv[1].ptr, c->argv[2].ptr, buf};

@@ -30,13 +30,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/base/resp.h"
+#include "core/base/util.h"
 #include "core/commands/command.h"
 #include "core/types/db.h"
 #include "core/types/evict.h"
 #include "core/types/lazyfree.h"
 #include "core/types/object.h"
-#include "core/base/resp.h"
-#include "core/base/util.h"
 
 #define ERR_SAME_OBJECT "ERR source and destination objects are the same"
 #define ERR_INT_RANGE "ERR value is out of range, value must between -2147483648 and 2147483647"
@@ -206,6 +206,7 @@ void cmd_del(struct cmd_ctx *c)
             else
                 entry_free(e);
             key_modified(c, j);
+            notify_keyspace_event(c, NOTIFY_GENERIC, "del", j);
             deleted++;
         }
     }
@@ -371,6 +372,10 @@ static void rename_generic(struct cmd_ctx *c, int nx)
     rename_entry(c, 1, 2);
     key_modified(c, 1);
     key_modified(c, 2);
+    /* Redis adds the destination anew (even over a key it replaced) */
+    notify_keyspace_event(c, NOTIFY_NEW, "new", 2);
+    notify_keyspace_event(c, NOTIFY_GENERIC, "rename_from", 1);
+    notify_keyspace_event(c, NOTIFY_GENERIC, "rename_to", 2);
     if (nx)
         reply_integer(c->out, 1);
     else
@@ -430,6 +435,8 @@ void cmd_copy(struct cmd_ctx *c)
         key_modified(c, 2);
     else
         key_modified_in_db(c, 2, dst_dbid);
+    notify_keyspace_event_key(c, NOTIFY_NEW, "new", dst->ptr, dst->len, dst_dbid);
+    notify_keyspace_event_key(c, NOTIFY_GENERIC, "copy_to", dst->ptr, dst->len, dst_dbid);
     reply_integer(c->out, 1);
 }
 
@@ -453,6 +460,10 @@ void cmd_move(struct cmd_ctx *c)
     db_insert(dst_db, e);
     key_modified(c, 1);
     key_modified_in_db(c, 1, dst_dbid);
+    const struct arg *k = &c->argv[1];
+    notify_keyspace_event_key(c, NOTIFY_NEW, "new", k->ptr, k->len, dst_dbid);
+    notify_keyspace_event(c, NOTIFY_GENERIC, "move_from", 1);
+    notify_keyspace_event_key(c, NOTIFY_GENERIC, "move_to", k->ptr, k->len, dst_dbid);
     reply_integer(c->out, 1);
 }
 
@@ -749,11 +760,13 @@ static void expire_generic(struct cmd_ctx *c, long long basetime, long long unit
         reply_integer(c->out, 0);
         return;
     }
-    if (when <= c->now_ms)
+    int deleted = when <= c->now_ms;
+    if (deleted)
         db_delete(c->db, arg_key_hash(c, 1), c->argv[1].ptr, c->argv[1].len);
     else
         db_set_expire(c->db, e, when);
     key_modified(c, 1);
+    notify_keyspace_event(c, NOTIFY_GENERIC, deleted ? "del" : "expire", 1);
     effect_key_expiry(c, 1); /* PEXPIREAT with the absolute time, or DEL */
     reply_integer(c->out, 1);
 }
@@ -826,5 +839,6 @@ void cmd_persist(struct cmd_ctx *c)
     }
     db_set_expire(c->db, e, 0);
     key_modified(c, 1);
+    notify_keyspace_event(c, NOTIFY_GENERIC, "persist", 1);
     reply_integer(c->out, 1);
 }

@@ -96,6 +96,7 @@ static struct db_entry *list_create(struct cmd_ctx *c, int argi)
     struct db_entry *e =
         entry_new_collection(arg_key_hash(c, argi), key->ptr, key->len, OBJ_LIST, ENC_LISTPACK, lp_new());
     db_insert(c->db, e);
+    notify_keyspace_event(c, NOTIFY_NEW, "new", argi);
     return e;
 }
 
@@ -117,14 +118,29 @@ static size_t args_bytes(const struct cmd_ctx *c, int first, int last)
 
 /* After elements were removed from the list at argi: deletes an empty list,
  * turns a quicklist of one small node back into a listpack (below half the
- * limits, as Redis's listTypeTryConvertQuicklist), and marks the key. */
-static void list_removed(struct cmd_ctx *c, int argi, struct db_entry *e)
+ * limits, as Redis's listTypeTryConvertQuicklist), and marks the key. Raises
+ * the command's event, then "del" when the list was deleted, as Redis. */
+static void list_removed(struct cmd_ctx *c, int argi, struct db_entry *e, const char *event)
 {
-    if (list_length(e) == 0)
+    int emptied = list_length(e) == 0;
+    if (emptied)
         delete_key_arg(c, argi);
     else
         list_try_convert_quicklist(e, ctx_config(c)->list_max_listpack_size);
     key_modified(c, argi);
+    notify_keyspace_event(c, NOTIFY_LIST, event, argi);
+    if (emptied)
+        notify_keyspace_event(c, NOTIFY_GENERIC, "del", argi);
+}
+
+static const char *pop_event(enum ql_where where)
+{
+    return where == QL_HEAD ? "lpop" : "rpop";
+}
+
+static const char *push_event(enum ql_where where)
+{
+    return where == QL_HEAD ? "lpush" : "rpush";
 }
 
 /* Replies the element at the `where` end of the non-empty list e as a bulk
@@ -185,6 +201,7 @@ static void push_generic(struct cmd_ctx *c, enum ql_where where, int only_existi
     list_close(&v);
     reply_integer(c->out, (long long)len);
     key_modified(c, 1);
+    notify_keyspace_event(c, NOTIFY_LIST, push_event(where), 1);
 }
 
 void cmd_lpush(struct cmd_ctx *c)
@@ -245,7 +262,7 @@ static void pop_generic(struct cmd_ctx *c, enum ql_where where)
         pop_range_reply(c, e, where, count);
     else
         pop_one_reply(c, e, where);
-    list_removed(c, 1, e);
+    list_removed(c, 1, e, pop_event(where));
 }
 
 void cmd_lpop(struct cmd_ctx *c)
@@ -376,7 +393,7 @@ void cmd_lset(struct cmd_ctx *c)
         return;
     }
     reply_ok(c->out);
-    list_removed(c, 1, e); /* a smaller value may let it shrink back */
+    list_removed(c, 1, e, "lset"); /* a smaller value may let it shrink back */
 }
 
 /* LINSERT key BEFORE|AFTER pivot element: the length after the insert, -1
@@ -422,6 +439,7 @@ void cmd_linsert(struct cmd_ctx *c)
     }
     reply_integer(c->out, (long long)len);
     key_modified(c, 1);
+    notify_keyspace_event(c, NOTIFY_LIST, "linsert", 1);
 }
 
 /* LREM key count element: count > 0 removes from the head, < 0 from the
@@ -460,7 +478,7 @@ void cmd_lrem(struct cmd_ctx *c)
     }
     list_close(&v);
     if (removed)
-        list_removed(c, 1, e);
+        list_removed(c, 1, e, "lrem");
     reply_integer(c->out, removed);
 }
 
@@ -495,7 +513,7 @@ void cmd_ltrim(struct cmd_ctx *c)
     if (rtrim)
         ql_delete_range(ql, -(long)rtrim, (unsigned long)rtrim);
     list_close(&v);
-    list_removed(c, 1, e);
+    list_removed(c, 1, e, "ltrim");
     reply_ok(c->out);
 }
 
@@ -654,10 +672,11 @@ static void lmove_generic(struct cmd_ctx *c, enum ql_where from, enum ql_where t
     ql_push(ql, to, value, len);
     list_close(&v);
     key_modified(c, 2);
+    notify_keyspace_event(c, NOTIFY_LIST, push_event(to), 2);
     reply_bulk(c->out, value, len);
     if (value != small)
         free(value);
-    list_removed(c, 1, src);
+    list_removed(c, 1, src, pop_event(from));
 }
 
 /* LMOVE source destination LEFT|RIGHT LEFT|RIGHT */
@@ -700,7 +719,7 @@ static int pop_first_list(struct cmd_ctx *c, int first, int nkeys, enum ql_where
             pop_one_reply(c, e, where);
         else
             pop_range_reply(c, e, where, count);
-        list_removed(c, j, e);
+        list_removed(c, j, e, pop_event(where));
         return 1;
     }
     return 0;

@@ -132,6 +132,7 @@ void cmd_sadd(struct cmd_ctx *c)
         const struct arg *k = &c->argv[1];
         e = entry_new_collection(arg_key_hash(c, 1), k->ptr, k->len, OBJ_SET, encoding, value);
         db_insert(c->db, e);
+        notify_keyspace_event(c, NOTIFY_NEW, "new", 1);
     } else if ((e->encoding == ENC_LISTPACK && hint > lim.lp_entries) ||
                (e->encoding == ENC_INTSET && hint > lim.intset_max)) {
         /* Redis's setTypeMaybeConvert: many members at once go straight
@@ -143,8 +144,10 @@ void cmd_sadd(struct cmd_ctx *c)
         struct set_member m = set_member_of_arg(&c->argv[j]);
         added += set_add(e, &m, &lim);
     }
-    if (added)
+    if (added) {
         key_modified(c, 1);
+        notify_keyspace_event(c, NOTIFY_SET, "sadd", 1);
+    }
     reply_integer(c->out, added);
 }
 
@@ -155,18 +158,24 @@ void cmd_srem(struct cmd_ctx *c)
     if (!lookup_set_write(c, 1, &e))
         return;
     long long removed = 0;
+    int emptied = 0;
     if (e) {
         for (int j = 2; j < c->argc; j++) {
             struct set_member m = set_member_of_arg(&c->argv[j]);
             removed += set_remove(e, &m);
             if (set_size(e) == 0) {
                 delete_key_arg(c, 1);
+                emptied = 1;
                 break;
             }
         }
     }
-    if (removed)
+    if (removed) {
         key_modified(c, 1);
+        notify_keyspace_event(c, NOTIFY_SET, "srem", 1);
+        if (emptied)
+            notify_keyspace_event(c, NOTIFY_GENERIC, "del", 1);
+    }
     reply_integer(c->out, removed);
 }
 
@@ -196,9 +205,13 @@ void cmd_smove(struct cmd_ctx *c)
         reply_integer(c->out, 0);
         return;
     }
-    if (set_size(src) == 0)
+    int emptied = set_size(src) == 0;
+    if (emptied)
         delete_key_arg(c, 1);
     key_modified(c, 1);
+    notify_keyspace_event(c, NOTIFY_SET, "srem", 1);
+    if (emptied)
+        notify_keyspace_event(c, NOTIFY_GENERIC, "del", 1);
 
     struct set_limits lim = limits_of(c);
     if (!dst) {
@@ -208,9 +221,12 @@ void cmd_smove(struct cmd_ctx *c)
         const struct arg *k = &c->argv[2];
         dst = entry_new_collection(arg_key_hash(c, 2), k->ptr, k->len, OBJ_SET, encoding, value);
         db_insert(c->db, dst);
+        notify_keyspace_event(c, NOTIFY_NEW, "new", 2);
     }
-    if (set_add(dst, &m, &lim))
+    if (set_add(dst, &m, &lim)) {
         key_modified(c, 2);
+        notify_keyspace_event(c, NOTIFY_SET, "sadd", 2);
+    }
     reply_integer(c->out, 1);
 }
 
@@ -432,9 +448,13 @@ void cmd_spop(struct cmd_ctx *c)
         struct set_member m = set_random_member(e);
         reply_member(c, &m);
         set_remove(e, &m); /* after the reply: m may point into the set */
-        if (set_size(e) == 0)
+        int emptied = set_size(e) == 0;
+        if (emptied)
             delete_key_arg(c, 1);
         key_modified(c, 1);
+        notify_keyspace_event(c, NOTIFY_SET, "spop", 1);
+        if (emptied)
+            notify_keyspace_event(c, NOTIFY_GENERIC, "del", 1);
         spop_effect(c, reply_at); /* random: logged as SREM of what it took */
         return;
     }
@@ -447,6 +467,8 @@ void cmd_spop(struct cmd_ctx *c)
         reply_whole_set(c, e);
         delete_key_arg(c, 1);
         key_modified(c, 1);
+        notify_keyspace_event(c, NOTIFY_SET, "spop", 1);
+        notify_keyspace_event(c, NOTIFY_GENERIC, "del", 1);
         const char *eff[2] = {"DEL", c->argv[1].ptr};
         size_t efflen[2] = {3, c->argv[1].len};
         effect_log(c, 2, eff, efflen);
@@ -462,6 +484,7 @@ void cmd_spop(struct cmd_ctx *c)
         spop_many(c, e, (size_t)count, &lim);
     }
     key_modified(c, 1);
+    notify_keyspace_event(c, NOTIFY_SET, "spop", 1);
     spop_effect(c, reply_at);
 }
 
@@ -611,21 +634,28 @@ void cmd_srandmember(struct cmd_ctx *c)
 
 /* Replaces the destination key at argi by the result (deleting it when the
  * result is empty) and replies the result's size. The result entry was made
- * for that key by new_set_entry. */
-static void store_result(struct cmd_ctx *c, int argi, struct db_entry *result, const struct set_limits *lim)
+ * for that key by new_set_entry. event: the command's keyspace event
+ * ("sinterstore" ...); an empty result raises "del" when a key went. */
+static void store_result(struct cmd_ctx *c, int argi, struct db_entry *result, const struct set_limits *lim,
+                         const char *event)
 {
     size_t size = set_size(result);
     int existed = delete_key_arg(c, argi);
     if (size == 0) {
         entry_free(result);
-        if (existed)
+        if (existed) {
             key_modified(c, argi);
+            notify_keyspace_event(c, NOTIFY_GENERIC, "del", argi);
+        }
         reply_integer(c->out, 0);
         return;
     }
     set_maybe_convert_to_intset(result, lim);
     db_insert(c->db, result);
+    if (!existed)
+        notify_keyspace_event(c, NOTIFY_NEW, "new", argi);
     key_modified(c, argi);
+    notify_keyspace_event(c, NOTIFY_SET, event, argi);
     reply_integer(c->out, (long long)size);
 }
 
@@ -684,8 +714,10 @@ static void sinter_generic(struct cmd_ctx *c, int first, int n, enum inter_mode 
     struct set_limits lim = limits_of(c);
     if (empty) {
         if (mode == INTER_STORE) {
-            if (delete_key_arg(c, dst_argi))
+            if (delete_key_arg(c, dst_argi)) {
                 key_modified(c, dst_argi);
+                notify_keyspace_event(c, NOTIFY_GENERIC, "del", dst_argi);
+            }
             reply_integer(c->out, 0);
         } else if (mode == INTER_CARD) {
             reply_integer(c->out, 0);
@@ -725,7 +757,7 @@ static void sinter_generic(struct cmd_ctx *c, int first, int n, enum inter_mode 
     else if (mode == INTER_CARD)
         reply_integer(c->out, (long long)card);
     else
-        store_result(c, dst_argi, result, &lim);
+        store_result(c, dst_argi, result, &lim, "sinterstore");
 done:
     if (sets != stack_sets)
         free(sets);
@@ -852,7 +884,7 @@ static void sunion_diff_generic(struct cmd_ctx *c, int first, int n, enum set_op
     }
 
     if (dst_argi) {
-        store_result(c, dst_argi, result, &lim);
+        store_result(c, dst_argi, result, &lim, op == OP_UNION ? "sunionstore" : "sdiffstore");
     } else {
         reply_whole_set(c, result);
         entry_free(result);

@@ -31,11 +31,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/base/resp.h"
+#include "core/base/util.h"
 #include "core/commands/command.h"
 #include "core/types/db.h"
 #include "core/types/object.h"
-#include "core/base/resp.h"
-#include "core/base/util.h"
 
 #define ERR_STRING_TOO_LONG "ERR string exceeds maximum allowed size (proto-max-bulk-len)"
 #define ERR_OFFSET_RANGE "ERR offset is out of range"
@@ -95,6 +95,7 @@ static struct db_entry *store_string(struct cmd_ctx *c, int argi, struct db_entr
         return e;
     }
     int64_t expire_at = 0;
+    int existed = e != NULL;
     if (e) {
         expire_at = keepttl ? e->expire_at : 0;
         delete_key_arg(c, argi);
@@ -102,6 +103,8 @@ static struct db_entry *store_string(struct cmd_ctx *c, int argi, struct db_entr
     e = entry_new_string(arg_key_hash(c, argi), key->ptr, key->len, val, len);
     e->expire_at = expire_at;
     db_insert(c->db, e);
+    if (!existed) /* a key of another type is overwritten, not new */
+        notify_keyspace_event(c, NOTIFY_NEW, "new", argi);
     return e;
 }
 
@@ -282,6 +285,7 @@ void cmd_getdel(struct cmd_ctx *c)
         return;
     delete_key_arg(c, 1);
     key_modified(c, 1);
+    notify_keyspace_event(c, NOTIFY_GENERIC, "del", 1);
 }
 
 /* GETSET key value: GET, then SET (the TTL is cleared, as SET does). */
@@ -292,6 +296,7 @@ void cmd_getset(struct cmd_ctx *c)
         return;
     store_string(c, 1, e, c->argv[2].ptr, c->argv[2].len, 0);
     key_modified(c, 1);
+    notify_keyspace_event(c, NOTIFY_STRING, "set", 1);
 }
 
 /*
@@ -324,12 +329,15 @@ void cmd_getex(struct cmd_ctx *c)
     if (expire_argi && when <= c->now_ms) {
         delete_key_arg(c, 1);
         key_modified(c, 1);
+        notify_keyspace_event(c, NOTIFY_GENERIC, "del", 1);
     } else if (expire_argi) {
         db_set_expire(c->db, e, when);
         key_modified(c, 1);
+        notify_keyspace_event(c, NOTIFY_GENERIC, "expire", 1);
     } else if ((flags & OPT_PERSIST) && e->expire_at != 0) {
         db_set_expire(c->db, e, 0);
         key_modified(c, 1);
+        notify_keyspace_event(c, NOTIFY_GENERIC, "persist", 1);
     }
     if (expire_argi)
         effect_key_expiry(c, 1); /* the absolute time, or the deletion */
@@ -401,6 +409,12 @@ static enum set_outcome set_generic(struct cmd_ctx *c, int flags, int val_argi, 
             delete_key_arg(c, 1);
         key_modified(c, 1);
         effect_key_expiry(c, 1); /* DEL */
+        /* Redis 7.0 sets the key with its past expiry (it then expires
+         * when next looked at): the same events as a SET with EX. */
+        if (!e)
+            notify_keyspace_event(c, NOTIFY_NEW, "new", 1);
+        notify_keyspace_event(c, NOTIFY_STRING, "set", 1);
+        notify_keyspace_event(c, NOTIFY_GENERIC, "expire", 1);
         return SET_DONE;
     }
 
@@ -411,6 +425,9 @@ static enum set_outcome set_generic(struct cmd_ctx *c, int flags, int val_argi, 
         effect_set_pxat(c, 1, val->ptr, val->len, when); /* relative expiry made absolute */
     }
     key_modified(c, 1);
+    notify_keyspace_event(c, NOTIFY_STRING, "set", 1);
+    if (expire_argi)
+        notify_keyspace_event(c, NOTIFY_GENERIC, "expire", 1);
     return SET_DONE;
 }
 
@@ -473,6 +490,7 @@ static void mset_generic(struct cmd_ctx *c, int nx)
         struct db_entry *e = lookup_write(c, j);
         store_string(c, j, e, c->argv[j + 1].ptr, c->argv[j + 1].len, 0);
         key_modified(c, j);
+        notify_keyspace_event(c, NOTIFY_STRING, "set", j);
     }
     if (nx)
         reply_integer(c->out, 1);
@@ -502,6 +520,7 @@ void cmd_append(struct cmd_ctx *c)
     if (!e) {
         e = entry_new_string(arg_key_hash(c, 1), c->argv[1].ptr, c->argv[1].len, add->ptr, add->len);
         db_insert(c->db, e);
+        notify_keyspace_event(c, NOTIFY_NEW, "new", 1);
         total = add->len;
     } else {
         if (e->type != OBJ_STRING) {
@@ -518,6 +537,7 @@ void cmd_append(struct cmd_ctx *c)
         e->val_len = (uint32_t)total;
     }
     key_modified(c, 1);
+    notify_keyspace_event(c, NOTIFY_STRING, "append", 1);
     reply_integer(c->out, (long long)total);
 }
 
@@ -595,6 +615,7 @@ void cmd_setrange(struct cmd_ctx *c)
          * creates it. */
         e = entry_new_string(arg_key_hash(c, 1), c->argv[1].ptr, c->argv[1].len, "", 0);
         db_insert(c->db, e);
+        notify_keyspace_event(c, NOTIFY_NEW, "new", 1);
     } else {
         if (e->type != OBJ_STRING) {
             reply_error(c->out, ERR_WRONGTYPE);
@@ -617,6 +638,7 @@ void cmd_setrange(struct cmd_ctx *c)
     memcpy(p + offset, val->ptr, val->len);
     e->val_len = (uint32_t)new_len;
     key_modified(c, 1);
+    notify_keyspace_event(c, NOTIFY_STRING, "setrange", 1);
     reply_integer(c->out, (long long)new_len);
 }
 
@@ -647,8 +669,10 @@ static void incr_decr(struct cmd_ctx *c, long long incr)
     } else {
         e = entry_new_int(arg_key_hash(c, 1), c->argv[1].ptr, c->argv[1].len, value);
         db_insert(c->db, e);
+        notify_keyspace_event(c, NOTIFY_NEW, "new", 1);
     }
     key_modified(c, 1);
+    notify_keyspace_event(c, NOTIFY_STRING, "incrby", 1);
     reply_integer(c->out, value);
 }
 
@@ -723,6 +747,7 @@ void cmd_incrbyfloat(struct cmd_ctx *c)
     }
     store_string(c, 1, e, buf, (size_t)len, 1);
     key_modified(c, 1);
+    notify_keyspace_event(c, NOTIFY_STRING, "incrbyfloat", 1);
     /* Logged as the value it produced: replay does no float arithmetic. */
     const char *eff[4] = {"SET", c->argv[1].ptr, buf, "KEEPTTL"};
     size_t efflen[4] = {3, c->argv[1].len, (size_t)len, 7};

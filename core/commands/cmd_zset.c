@@ -39,10 +39,21 @@
 #define ERR_LIMIT_RANK "ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX"
 #define ERR_WITHSCORES_LEX "ERR syntax error, WITHSCORES not supported in combination with BYLEX"
 
-static void delete_if_empty(struct cmd_ctx *c, int argi, struct db_entry *e)
+/* Deletes the key at argi when its set is empty; returns 1 when it did. */
+static int delete_if_empty(struct cmd_ctx *c, int argi, struct db_entry *e)
 {
-    if (zlen(e) == 0)
-        delete_key_arg(c, argi);
+    if (zlen(e) != 0)
+        return 0;
+    delete_key_arg(c, argi);
+    return 1;
+}
+
+/* The command's event on the key at argi, then "del" when it went. */
+static void notify_removed(struct cmd_ctx *c, int argi, const char *event, int emptied)
+{
+    notify_keyspace_event(c, NOTIFY_ZSET, event, argi);
+    if (emptied)
+        notify_keyspace_event(c, NOTIFY_GENERIC, "del", argi);
 }
 
 /* ---------------- argument parsing ---------------- */
@@ -231,14 +242,18 @@ static void zadd_generic(struct cmd_ctx *c, int flags)
             processed++;
     }
     if (created) {
-        if (zlen(e) > 0)
+        if (zlen(e) > 0) {
             db_insert(c->db, entry_new_collection(arg_key_hash(c, 1), c->argv[1].ptr, c->argv[1].len, OBJ_ZSET,
                                                   e->encoding, e->v.ptr));
-        else
+            notify_keyspace_event(c, NOTIFY_NEW, "new", 1);
+        } else {
             zset_value_free(e);
+        }
     }
-    if (added || updated)
+    if (added || updated) {
         key_modified(c, 1);
+        notify_keyspace_event(c, NOTIFY_ZSET, (flags & ZA_INCR) ? "zincr" : "zadd", 1);
+    }
     if (nan) {
         reply_error(c->out, ERR_NAN_SCORE);
         goto done;
@@ -303,15 +318,19 @@ void cmd_zrem(struct cmd_ctx *c)
         return;
     long deleted = 0;
     if (e) {
+        int emptied = 0;
         for (int j = 2; j < c->argc; j++) {
             deleted += zobj_remove(e, c->argv[j].ptr, c->argv[j].len);
             if (zlen(e) == 0) {
                 delete_key_arg(c, 1);
+                emptied = 1;
                 break;
             }
         }
-        if (deleted)
+        if (deleted) {
             key_modified(c, 1);
+            notify_removed(c, 1, "zrem", emptied);
+        }
     }
     reply_integer(c->out, deleted);
 }
@@ -514,8 +533,10 @@ static void zrange_walk(struct db_entry *e, const struct zrange_req *q, struct z
 }
 
 /* Writes acc (consumed) as the sorted set at dst (replacing it), as a
- * listpack when it fits; deletes dst when acc is empty. Returns the size. */
-static long store_result(struct cmd_ctx *c, int dst, struct zset *acc, size_t maxlen)
+ * listpack when it fits; deletes dst when acc is empty. Returns the size.
+ * Raises event ("zunionstore" ...) on dst, or "del" when an empty result
+ * deleted it. */
+static long store_result(struct cmd_ctx *c, int dst, struct zset *acc, size_t maxlen, const char *event)
 {
     long n = (long)zset_length(acc);
     struct db_entry *old = lookup_write(c, dst);
@@ -523,8 +544,10 @@ static long store_result(struct cmd_ctx *c, int dst, struct zset *acc, size_t ma
         delete_key_arg(c, dst);
     if (n == 0) {
         zset_free(acc);
-        if (old)
+        if (old) {
             key_modified(c, dst);
+            notify_keyspace_event(c, NOTIFY_GENERIC, "del", dst);
+        }
         return 0;
     }
     int encoding;
@@ -533,7 +556,10 @@ static long store_result(struct cmd_ctx *c, int dst, struct zset *acc, size_t ma
     struct db_entry *e =
         entry_new_collection(arg_key_hash(c, dst), c->argv[dst].ptr, c->argv[dst].len, OBJ_ZSET, encoding, value);
     db_insert(c->db, e);
+    if (!old)
+        notify_keyspace_event(c, NOTIFY_NEW, "new", dst);
     key_modified(c, dst);
+    notify_keyspace_event(c, NOTIFY_ZSET, event, dst);
     return n;
 }
 
@@ -625,7 +651,7 @@ static void zrange_generic(struct cmd_ctx *c, int dst, int keyi, int type, int r
         struct zemit em = {.fn = emit_store, .c = c, .acc = zset_new()};
         if (!empty)
             zrange_walk(e, &q, &em);
-        reply_integer(c->out, store_result(c, dst, em.acc, em.maxlen));
+        reply_integer(c->out, store_result(c, dst, em.acc, em.maxlen, "zrangestore"));
         return;
     }
     if (empty) {
@@ -762,8 +788,13 @@ static void zremrange_generic(struct cmd_ctx *c, int type)
         }
     }
     if (deleted) {
-        delete_if_empty(c, 1, e);
+        int emptied = delete_if_empty(c, 1, e);
         key_modified(c, 1);
+        notify_removed(c, 1,
+                       type == ZR_RANK    ? "zremrangebyrank"
+                       : type == ZR_SCORE ? "zremrangebyscore"
+                                          : "zremrangebylex",
+                       emptied);
     }
     reply_integer(c->out, deleted);
 }
@@ -816,8 +847,10 @@ static void zpop_reply(struct cmd_ctx *c, int argi, struct db_entry *e, int max,
             e->v.ptr = zset_lp_delete_pair(e->v.ptr, it.p);
         }
     }
-    delete_if_empty(c, argi, e);
+    int emptied = delete_if_empty(c, argi, e);
     key_modified(c, argi);
+    if (n > 0)
+        notify_removed(c, argi, max ? "zpopmax" : "zpopmin", emptied);
 }
 
 static void zpop_minmax(struct cmd_ctx *c, int max)
@@ -1257,7 +1290,8 @@ static void zsetop_generic(struct cmd_ctx *c, int dst, int numkeys_idx, int seto
         zset_free(op.acc);
         reply_integer(c->out, op.matches);
     } else if (dst >= 0) {
-        reply_integer(c->out, store_result(c, dst, op.acc, op.maxlen));
+        const char *event = setop == SETOP_UNION ? "zunionstore" : setop == SETOP_INTER ? "zinterstore" : "zdiffstore";
+        reply_integer(c->out, store_result(c, dst, op.acc, op.maxlen, event));
     } else {
         reply_range_header(c, (long)zset_length(op.acc), withscores);
         for (struct zset_node *x = zset_first(op.acc); x; x = zset_next(x))

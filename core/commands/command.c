@@ -1346,8 +1346,10 @@ struct db_entry *lookup_read(struct cmd_ctx *c, int argi)
         evict_touch(e, ctx_config(c), c->now_ms);
         if (c->stats)
             c->stats->keyspace_hits++;
-    } else if (c->stats) {
-        c->stats->keyspace_misses++;
+    } else {
+        if (c->stats)
+            c->stats->keyspace_misses++;
+        notify_keyspace_event(c, NOTIFY_KEY_MISS, "keymiss", argi); /* as Redis, where it counts a miss */
     }
     return e;
 }
@@ -1436,6 +1438,12 @@ void key_modified(struct cmd_ctx *c, int argi)
         c->modified |= 1ULL << argi;
     if (engine_ops.key_changed)
         engine_ops.key_changed(c, argi);
+}
+
+void notify_keyspace_event_raise(struct cmd_ctx *c, int type, const char *event, const char *key, size_t klen, int dbid)
+{
+    if (engine_ops.notify)
+        engine_ops.notify(c, type, event, key, klen, dbid);
 }
 
 const struct config *ctx_config(const struct cmd_ctx *c)

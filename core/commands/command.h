@@ -266,6 +266,11 @@ struct cmd_engine_ops {
     /* The command changed data and logged no effect of its own: its argv
      * (c->argc, c->argv) is its effect (called only when c->aof is set). */
     void (*command_effect)(struct cmd_ctx *c);
+    /* One keyspace event (notify-keyspace-events) raised by the running
+     * command: class `type` (one NOTIFY_* bit of config.h), Redis's event
+     * name, the key and its db. Called only when the class is enabled in
+     * ctx_config(c) (and K or E is, as Redis publishes nothing otherwise). */
+    void (*notify)(struct cmd_ctx *c, int type, const char *event, const char *key, size_t klen, int dbid);
 };
 /* Installs ops (copied). Start-up only; NULL uninstalls (unit tests). */
 void command_engine_install(const struct cmd_engine_ops *ops);
@@ -297,6 +302,33 @@ void key_modified(struct cmd_ctx *c, int argi);
  * dbs that exists in one of them counts as modified, as in Redis (a watched
  * key that does not exist, or has expired, is not touched). */
 void keys_flushed(struct cmd_ctx *c, int dbid, int other);
+
+/* ---- keyspace events (docs/architecture.md "Keyspace events") ----
+ * A handler raises the event Redis 7.0 raises, in Redis's order, right after
+ * the change: notify_keyspace_event(c, NOTIFY_LIST, "lpush", 1) for the key
+ * argv[argi] of db c->dbid, notify_keyspace_event_key for a key that is not
+ * an argument or lives in another db (MOVE, COPY ... DB). When no engine
+ * operation is installed or the class is not enabled, nothing happens. */
+static inline int notify_class_enabled(int flags, int type)
+{
+    return (flags & type) && (flags & (NOTIFY_KEYSPACE | NOTIFY_KEYEVENT));
+}
+/* Out of line: hands an enabled event to the engine's operation, if any. */
+void notify_keyspace_event_raise(struct cmd_ctx *c, int type, const char *event, const char *key, size_t klen,
+                                 int dbid);
+/* The default config enables nothing, so a context without cfg raises
+ * nothing: a disabled class costs the test of c->cfg and one branch. */
+static inline void notify_keyspace_event_key(struct cmd_ctx *c, int type, const char *event, const char *key,
+                                             size_t klen, int dbid)
+{
+    if (c->cfg && notify_class_enabled(c->cfg->notify_keyspace_events, type))
+        notify_keyspace_event_raise(c, type, event, key, klen, dbid);
+}
+static inline void notify_keyspace_event(struct cmd_ctx *c, int type, const char *event, int argi)
+{
+    if (c->cfg && notify_class_enabled(c->cfg->notify_keyspace_events, type))
+        notify_keyspace_event_raise(c, type, event, c->argv[argi].ptr, c->argv[argi].len, c->dbid);
+}
 
 /* Logs argv as the effect of the running command instead of the command
  * itself (several calls log several records; none at all: effect_none).

@@ -45,6 +45,8 @@ struct db {
     struct db_cow *cow;        /* a snapshot in progress, else NULL */
     db_expire_hook *on_expire; /* told of each key deleted by expiry (the log) */
     void *expire_priv;
+    db_expire_hook *on_expire_notify; /* told after the log (keyspace "expired" events) */
+    void *notify_priv;
 };
 
 static int entry_key_eq(const void *entry, const void *key, size_t klen)
@@ -216,6 +218,8 @@ static void expire_entry(struct db *db, struct db_entry *e)
 {
     if (db->on_expire)
         db->on_expire(db->expire_priv, e);
+    if (db->on_expire_notify)
+        db->on_expire_notify(db->notify_priv, e);
     unlink_entry(db, e);
     entry_free(e);
 }
@@ -410,12 +414,24 @@ void db_swap(struct db *a, struct db *b)
     a->expire_priv = b->expire_priv;
     b->on_expire = fn;
     b->expire_priv = priv;
+    fn = a->on_expire_notify;
+    priv = a->notify_priv;
+    a->on_expire_notify = b->on_expire_notify;
+    a->notify_priv = b->notify_priv;
+    b->on_expire_notify = fn;
+    b->notify_priv = priv;
 }
 
 void db_set_expire_hook(struct db *db, db_expire_hook *fn, void *priv)
 {
     db->on_expire = fn;
     db->expire_priv = priv;
+}
+
+void db_set_expire_notify(struct db *db, db_expire_hook *fn, void *priv)
+{
+    db->on_expire_notify = fn;
+    db->notify_priv = priv;
 }
 
 /* ---------------- snapshot copy-on-write ---------------- */

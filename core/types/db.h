@@ -98,6 +98,10 @@ int db_rehash_step(struct db *db, int n);
  * cycle), before it is freed: the append-only log records a DEL. */
 typedef void db_expire_hook(void *priv, const struct db_entry *e);
 void db_set_expire_hook(struct db *db, db_expire_hook *fn, void *priv);
+/* A second hook, called after the first with each entry expiry deletes (the
+ * engine raises the keyspace event "expired" on it). Like the first it stays
+ * with the db's index across db_swap. */
+void db_set_expire_notify(struct db *db, db_expire_hook *fn, void *priv);
 
 /* Deletes every entry. */
 void db_clear(struct db *db);
