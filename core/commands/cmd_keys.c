@@ -83,17 +83,23 @@ static void key_modified_in_db(struct cmd_ctx *c, int argi, int dbid)
  * lookup_read() without refreshing the key's LRU clock, as Redis's
  * LOOKUP_NOTOUCH: TYPE, EXISTS, TTL and OBJECT must not make a key look
  * recently used (OBJECT IDLETIME would always say 0). The hit/miss counting
- * and lazy expiry of lookup_read() still happen.
+ * and lazy expiry of lookup_read() still happen, and the "keymiss" event
+ * unless notify_miss is 0 (OBJECT).
  */
-static struct db_entry *lookup_read_notouch(struct cmd_ctx *c, int argi)
+static struct db_entry *lookup_read_notouch_generic(struct cmd_ctx *c, int argi, int notify_miss)
 {
     const struct arg *key = &c->argv[argi];
     struct db_entry *before = db_find(c->db, arg_key_hash(c, argi), key->ptr, key->len);
     uint32_t lru = before ? before->lru : 0;
-    struct db_entry *e = lookup_read(c, argi);
+    struct db_entry *e = notify_miss ? lookup_read(c, argi) : lookup_read_nonotify(c, argi);
     if (e && e == before)
         e->lru = lru;
     return e;
+}
+
+static struct db_entry *lookup_read_notouch(struct cmd_ctx *c, int argi)
+{
+    return lookup_read_notouch_generic(c, argi, 1);
 }
 
 /*
@@ -316,7 +322,7 @@ void cmd_object(struct cmd_ctx *c)
         return;
     }
 
-    struct db_entry *e = lookup_read_notouch(c, 2);
+    struct db_entry *e = lookup_read_notouch_generic(c, 2, 0); /* no "keymiss": Redis's LOOKUP_NONOTIFY */
     if (!e) {
         reply_null(c->out, c->resp);
         return;

@@ -1338,7 +1338,19 @@ int delete_key_arg(struct cmd_ctx *c, int argi)
     return 1;
 }
 
+static struct db_entry *lookup_read_generic(struct cmd_ctx *c, int argi, int notify_miss);
+
 struct db_entry *lookup_read(struct cmd_ctx *c, int argi)
+{
+    return lookup_read_generic(c, argi, 1);
+}
+
+struct db_entry *lookup_read_nonotify(struct cmd_ctx *c, int argi)
+{
+    return lookup_read_generic(c, argi, 0);
+}
+
+static struct db_entry *lookup_read_generic(struct cmd_ctx *c, int argi, int notify_miss)
 {
     const struct arg *key = &c->argv[argi];
     struct db_entry *e = db_find_live(c->db, arg_key_hash(c, argi), key->ptr, key->len, c->now_ms);
@@ -1349,7 +1361,8 @@ struct db_entry *lookup_read(struct cmd_ctx *c, int argi)
     } else {
         if (c->stats)
             c->stats->keyspace_misses++;
-        notify_keyspace_event(c, NOTIFY_KEY_MISS, "keymiss", argi); /* as Redis, where it counts a miss */
+        if (notify_miss) /* as Redis, where it counts a miss */
+            notify_keyspace_event(c, NOTIFY_KEY_MISS, "keymiss", argi);
     }
     return e;
 }

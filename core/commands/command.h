@@ -290,6 +290,9 @@ int delete_key_arg(struct cmd_ctx *c, int argi);
  * refreshes the LRU clock; lookup_write only expires. argi is the argument
  * index of the key; its hash is c->hashes[argi]. */
 struct db_entry *lookup_read(struct cmd_ctx *c, int argi);
+/* lookup_read without the "keymiss" keyspace event (OBJECT, as Redis's
+ * LOOKUP_NONOTIFY); lookup_read raises it on a miss. */
+struct db_entry *lookup_read_nonotify(struct cmd_ctx *c, int argi);
 struct db_entry *lookup_write(struct cmd_ctx *c, int argi);
 /* Same for a key in another db of this shard (MOVE, COPY DB). */
 struct db_entry *lookup_write_db(struct cmd_ctx *c, struct db *db, int argi);

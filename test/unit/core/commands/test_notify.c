@@ -392,6 +392,14 @@ Test(notify, expired_lazily_and_by_the_active_cycle)
     RUN(cmd_get, "get", "j");
     RUN(cmd_get, "get", "missing");
     EVENTS("x/expired:j m/keymiss:j m/keymiss:missing");
+    RUN(cmd_exists, "exists", "missing");
+    RUN(cmd_type, "type", "missing");
+    RUN(cmd_ttl, "ttl", "missing");
+    RUN(cmd_set, "set", "w", "v");
+    RUN(cmd_get, "get", "w");                         /* a hit */
+    RUN(cmd_object, "object", "encoding", "missing"); /* LOOKUP_NONOTIFY in Redis */
+    RUN(cmd_incr, "incr", "missing2");                /* writes never raise it */
+    EVENTS("m/keymiss:missing m/keymiss:missing m/keymiss:missing $/set:w $/incrby:missing2");
     set_flags("KE$"); /* without x */
     RUN(cmd_set, "set", "j", "v", "px", "100");
     taken();
