@@ -31,6 +31,7 @@
 struct client;
 struct request;
 struct persist_shard;
+struct pubsub_shard;
 
 struct shard {
     int id;
@@ -95,6 +96,7 @@ struct shard {
     struct client *held_clients; /* clients whose output waits for the log */
     struct batch *held_head, *held_tail; /* reply batches that wait for the log */
     struct client *internal_client;      /* sends the cuts nobody sent (dispatch_cut) */
+    struct pubsub_shard *pubsub;         /* Pub/Sub registries (shards/pubsub.c) */
 };
 
 /* The shard whose network loop is loop (net/service.h callbacks). */
