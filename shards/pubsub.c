@@ -293,22 +293,25 @@ static void deliver_local(struct shard *s, int kind, const struct arg *args, con
         if (!c || !c->ps || c->conn.closing || c->obuf_close)
             continue;
         uint64_t ai = entries[2 * i + 1];
-        struct buf *out = &c->conn.out;
+        if (ai == 0 ? !sdict_find(c->ps->set[kind], args[0].ptr, args[0].len)
+                    : !sdict_find(c->ps->set[PS_PATTERN], args[ai].ptr, args[ai].len))
+            continue; /* unsubscribed meanwhile */
+        /* Behind the replies still pending (a SUBSCRIBE waiting for another
+         * shard's registration confirms before the messages that follow). */
+        struct request *req;
+        struct buf *out = reply_target(c, NULL, 0, NULL, &req);
+        size_t before = out->len;
         if (ai == 0) {
-            if (!sdict_find(c->ps->set[kind], args[0].ptr, args[0].len))
-                continue; /* unsubscribed meanwhile */
             reply_push(out, c->resp, 3);
             reply_bulk_cstr(out, kind == PS_SHARD ? "smessage" : "message");
         } else {
-            if (!sdict_find(c->ps->set[PS_PATTERN], args[ai].ptr, args[ai].len))
-                continue;
             reply_push(out, c->resp, 4);
             reply_bulk_cstr(out, "pmessage");
             reply_bulk(out, args[ai].ptr, args[ai].len);
         }
         reply_bulk(out, args[0].ptr, args[0].len);
         reply_bulk(out, args[1].ptr, args[1].len);
-        client_want_flush(c); /* checks client-output-buffer-limit pubsub */
+        reply_ready(c, req, out, before); /* the flush checks client-output-buffer-limit pubsub */
     }
 }
 
@@ -473,32 +476,23 @@ int pubsub_context_refused(struct client *c, const struct command *cmd, const st
 /* Request modes (r->scratch[0]) for pubsub_request_done. */
 enum { MODE_REPLIED = 1, MODE_PUBLISH, MODE_LIST, MODE_NUMSUB };
 
-static void do_subscribe(struct client *c, const struct command *cmd, int kind, int argc, const struct arg *argv)
+/* Sends r's registrations or removals (op): names[i] goes to shard home[i]
+ * (nshards: every shard; -1: nowhere), one sub-request per shard whose argv
+ * is one block with the names' bytes (subs_free frees it). r replies once
+ * every shard ran its part; with no part it finishes at once. */
+static void launch_regs(struct shard *s, struct request *r, int op, int kind, uint64_t id, const struct arg *names,
+                        const int *home, int n)
 {
-    struct shard *s = c->shard;
     int nsh = s->srv->nshards;
-    struct pubsub_client *p = client_sets(c);
-    struct request *r = request_new(c, cmd, argc, argv);
-    r->aux = CUSTOM_PUBSUB;
-    r->scratch[0] = MODE_REPLIED;
     int count[MAX_THREADS] = {0};
-    int *home = malloc(sizeof(int) * (size_t)argc);
-    for (int i = 1; i < argc; i++) {
-        int added;
-        sdict_add(p->set[kind], r->argv[i].ptr, r->argv[i].len, &added);
-        home[i] = -1;
-        if (added && kind == PS_PATTERN) {
-            home[i] = nsh; /* every shard */
-            for (int t = 0; t < nsh; t++)
+    size_t bytes[MAX_THREADS] = {0};
+    for (int i = 0; i < n; i++) {
+        for (int t = 0; t < nsh; t++) {
+            if (home[i] == t || home[i] == nsh) {
                 count[t]++;
-        } else if (added) {
-            home[i] = home_of(s, r->argv[i].ptr, r->argv[i].len);
-            count[home[i]]++;
+                bytes[t] += names[i].len;
+            }
         }
-        reply_push(&r->reply, c->resp, 3);
-        reply_bulk_cstr(&r->reply, subscribe_msg[kind]);
-        reply_bulk(&r->reply, r->argv[i].ptr, r->argv[i].len);
-        reply_integer(&r->reply, reply_count(p, kind));
     }
     int nsubs = 0;
     for (int t = 0; t < nsh; t++)
@@ -512,58 +506,92 @@ static void do_subscribe(struct client *c, const struct command *cmd, int kind, 
             struct subreq *sub = &subs[j++];
             sub->shard = t;
             sub->op = SUB_PUBSUB;
-            sub->flags = PSOP_ADD;
+            sub->flags = op;
             sub->split = kind;
-            sub->result = (int64_t)c->id;
+            sub->result = (int64_t)id;
             sub->hashes = NULL;
-            sub->argv = malloc(sizeof(struct arg) * (size_t)(count[t] + 1));
-            sub->argv[0] = r->argv[0];
+            sub->argv = malloc(sizeof(struct arg) * (size_t)(count[t] + 1) + bytes[t] + 1);
+            char *b = (char *)(sub->argv + count[t] + 1);
+            sub->argv[0] = (struct arg){"pubsub", 6};
             sub->argc = 1;
-            for (int i = 1; i < argc; i++)
-                if (home[i] == t || home[i] == nsh)
-                    sub->argv[sub->argc++] = r->argv[i];
+            for (int i = 0; i < n; i++) {
+                if (home[i] == t || home[i] == nsh) {
+                    memcpy(b, names[i].ptr, names[i].len);
+                    sub->argv[sub->argc++] = (struct arg){b, names[i].len};
+                    b += names[i].len;
+                }
+            }
         }
     }
-    free(home);
-    subs_launch(s, r); /* with no sub-request it finishes at once */
+    subs_launch(s, r);
 }
 
-static void do_unsubscribe(struct client *c, int kind, int argc, const struct arg *argv)
+static void do_subscribe(struct client *c, const struct command *cmd, int kind, int argc, const struct arg *argv)
 {
-    struct request *req;
-    struct buf *out = reply_target(c, NULL, 0, NULL, &req);
-    size_t before = out->len;
-    if (argc == 1) {
-        int n = 0;
-        char **names = NULL;
-        size_t *lens = NULL;
-        if (c->ps)
-            n = client_names(c->ps, kind, &names, &lens);
-        for (int i = 0; i < n; i++) {
-            client_remove(c, kind, names[i], lens[i]);
-            reply_push(out, c->resp, 3);
-            reply_bulk_cstr(out, unsubscribe_msg[kind]);
-            reply_bulk(out, names[i], lens[i]);
-            reply_integer(out, reply_count(c->ps, kind));
-        }
-        if (c->ps)
-            free_names(names, lens, n);
-        if (n == 0) {
-            reply_push(out, c->resp, 3);
-            reply_bulk_cstr(out, unsubscribe_msg[kind]);
-            reply_null(out, c->resp);
-            reply_integer(out, reply_count(c->ps, kind));
-        }
-    } else {
-        for (int i = 1; i < argc; i++) {
-            client_remove(c, kind, argv[i].ptr, argv[i].len);
-            reply_push(out, c->resp, 3);
-            reply_bulk_cstr(out, unsubscribe_msg[kind]);
-            reply_bulk(out, argv[i].ptr, argv[i].len);
-            reply_integer(out, reply_count(c->ps, kind));
-        }
+    struct shard *s = c->shard;
+    struct pubsub_client *p = client_sets(c);
+    struct request *r = request_new(c, cmd, argc, argv);
+    r->aux = CUSTOM_PUBSUB;
+    r->scratch[0] = MODE_REPLIED;
+    int *home = calloc((size_t)(argc > 1 ? argc : 2), sizeof(int));
+    for (int i = 1; i < argc; i++) {
+        int added;
+        sdict_add(p->set[kind], r->argv[i].ptr, r->argv[i].len, &added);
+        home[i] = !added ? -1 : kind == PS_PATTERN ? s->srv->nshards : home_of(s, r->argv[i].ptr, r->argv[i].len);
+        reply_push(&r->reply, c->resp, 3);
+        reply_bulk_cstr(&r->reply, subscribe_msg[kind]);
+        reply_bulk(&r->reply, r->argv[i].ptr, r->argv[i].len);
+        reply_integer(&r->reply, reply_count(p, kind));
     }
-    reply_ready(c, req, out, before);
+    launch_regs(s, r, PSOP_ADD, kind, c->id, r->argv + 1, home + 1, argc - 1);
+    free(home);
+}
+
+/* The reply leaves once the home shards removed the names, so a PUBLISH
+ * sent after it no longer counts this client. */
+static void do_unsubscribe(struct client *c, const struct command *cmd, int kind, int argc, const struct arg *argv)
+{
+    struct shard *s = c->shard;
+    struct request *r = request_new(c, cmd, argc, argv);
+    r->aux = CUSTOM_PUBSUB;
+    r->scratch[0] = MODE_REPLIED;
+    int n = 0;
+    char **copies = NULL;
+    size_t *lens = NULL;
+    struct arg *names;
+    if (argc == 1) {
+        if (c->ps)
+            n = client_names(c->ps, kind, &copies, &lens);
+        names = malloc(sizeof(struct arg) * (size_t)(n ? n : 1));
+        for (int i = 0; i < n; i++)
+            names[i] = (struct arg){copies[i], lens[i]};
+    } else {
+        n = argc - 1;
+        names = malloc(sizeof(struct arg) * (size_t)n);
+        memcpy(names, r->argv + 1, sizeof(struct arg) * (size_t)n);
+    }
+    int *home = calloc((size_t)(n > 0 ? n : 1), sizeof(int));
+    for (int i = 0; i < n; i++) {
+        struct sdict_node *node = c->ps ? sdict_unlink(c->ps->set[kind], names[i].ptr, names[i].len) : NULL;
+        home[i] = !node ? -1 : kind == PS_PATTERN ? s->srv->nshards : home_of(s, names[i].ptr, names[i].len);
+        if (node)
+            sdict_node_free(node);
+        reply_push(&r->reply, c->resp, 3);
+        reply_bulk_cstr(&r->reply, unsubscribe_msg[kind]);
+        reply_bulk(&r->reply, names[i].ptr, names[i].len);
+        reply_integer(&r->reply, reply_count(c->ps, kind));
+    }
+    if (n == 0) {
+        reply_push(&r->reply, c->resp, 3);
+        reply_bulk_cstr(&r->reply, unsubscribe_msg[kind]);
+        reply_null(&r->reply, c->resp);
+        reply_integer(&r->reply, reply_count(c->ps, kind));
+    }
+    launch_regs(s, r, PSOP_DEL, kind, c->id, names, home, n);
+    free(home);
+    free(names);
+    if (copies)
+        free_names(copies, lens, n);
 }
 
 static void do_publish(struct client *c, const struct command *cmd, int kind, int argc, const struct arg *argv)
@@ -655,11 +683,11 @@ void pubsub_dispatch(struct client *c, const struct command *cmd, const struct c
     else if (!strcmp(n, "ssubscribe"))
         do_subscribe(c, cmd, PS_SHARD, argc, argv);
     else if (!strcmp(n, "unsubscribe"))
-        do_unsubscribe(c, PS_CHANNEL, argc, argv);
+        do_unsubscribe(c, cmd, PS_CHANNEL, argc, argv);
     else if (!strcmp(n, "punsubscribe"))
-        do_unsubscribe(c, PS_PATTERN, argc, argv);
+        do_unsubscribe(c, cmd, PS_PATTERN, argc, argv);
     else if (!strcmp(n, "sunsubscribe"))
-        do_unsubscribe(c, PS_SHARD, argc, argv);
+        do_unsubscribe(c, cmd, PS_SHARD, argc, argv);
     else if (!strcmp(n, "publish"))
         do_publish(c, cmd, PS_CHANNEL, argc, argv);
     else if (!strcmp(n, "spublish"))
