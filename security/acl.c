@@ -678,13 +678,18 @@ int acl_user_key_allowed(const struct acl_user *u, const char *key, size_t len, 
     return 0;
 }
 
-static int channel_allowed(const struct acl_user *u, const char *ch, size_t len)
+/* A channel matches the user's channel patterns; a pattern (PSUBSCRIBE)
+ * must equal one of them literally, as Redis 7.0. */
+static int channel_allowed(const struct acl_user *u, const char *ch, size_t len, int is_pattern)
 {
     if (u->flags & USER_ALLCHANNELS)
         return 1;
-    for (int i = 0; i < u->nchannels; i++)
-        if (stringmatchlen(u->channels[i], strlen(u->channels[i]), ch, len, 0))
+    for (int i = 0; i < u->nchannels; i++) {
+        size_t plen = strlen(u->channels[i]);
+        if (is_pattern ? plen == len && !memcmp(u->channels[i], ch, len)
+                       : stringmatchlen(u->channels[i], plen, ch, len, 0))
             return 1;
+    }
     return 0;
 }
 
@@ -1117,7 +1122,8 @@ void acl_thread_checkpoint(void (*refresh_sessions)(void *arg), void *arg)
 int acl_session_unrestricted(const struct acl_session *s)
 {
     struct acl_table *t = atomic_load_explicit(&current, memory_order_acquire);
-    return s->user && s->version == t->version && s->user->all_commands && (s->user->flags & USER_ALLKEYS);
+    return s->user && s->version == t->version && s->user->all_commands &&
+           (s->user->flags & (USER_ALLKEYS | USER_ALLCHANNELS)) == (USER_ALLKEYS | USER_ALLCHANNELS);
 }
 
 /* ---- ACL LOG ---------------------------------------------------------------- */
@@ -1260,7 +1266,7 @@ static int user_denies(const struct acl_user *u, const struct command *cmd, cons
         if (publish || !strcmp(cmd->name, "subscribe") || !strcmp(cmd->name, "psubscribe") ||
             !strcmp(cmd->name, "ssubscribe")) {
             for (int i = 1; i <= last && i < argc; i++) {
-                if (!channel_allowed(u, argv[i].ptr, argv[i].len)) {
+                if (!channel_allowed(u, argv[i].ptr, argv[i].len, !strcmp(cmd->name, "psubscribe"))) {
                     *bad = i;
                     return 3;
                 }

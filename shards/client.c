@@ -30,6 +30,7 @@
 #include "net/tls.h"
 #include "security/acl.h"
 #include "shards/dispatch.h"
+#include "shards/pubsub.h"
 #include "shards/request.h"
 #include "shards/shard.h"
 
@@ -53,13 +54,15 @@ static struct client *client_create(struct shard *s, int fd)
     return c;
 }
 
-/* client-output-buffer-limit for the normal class (the server has no
- * replicas or Pub/Sub clients yet): over the hard limit, or over the soft
- * limit continuously for its seconds, the client is marked and closed by the
- * next shard_flush_clients, outside whatever command is running. */
+/* client-output-buffer-limit of the client's class: pubsub while it has a
+ * subscription, else normal (the server has no replicas yet): over the hard
+ * limit, or over the soft limit continuously for its seconds, the client is
+ * marked and closed by the next shard_flush_clients, outside whatever
+ * command is running. */
 void client_check_output_limit(struct client *c)
 {
-    const struct obuf_limit *l = &c->shard->cfg->obuf_limits[OBUF_NORMAL];
+    int cls = c->ps && pubsub_client_subscribed(c) ? OBUF_PUBSUB : OBUF_NORMAL;
+    const struct obuf_limit *l = &c->shard->cfg->obuf_limits[cls];
     if (!l->hard && !l->soft)
         return;
     size_t used = conn_output_pending(&c->conn);
@@ -294,6 +297,7 @@ void client_maybe_free(struct client *c)
             *pp = c->resume_next;
     }
     dispatch_client_freed(c);
+    pubsub_client_drop_all(c); /* its registrations on the home shards go */
     while (c->req_head) {
         struct request *r = c->req_head;
         c->req_head = r->next;
@@ -369,6 +373,10 @@ void client_describe_running(struct client *c, struct buf *out, int64_t now_ms, 
     for (struct request *r = c->req_head; r; r = r->next)
         oll += r->done;
     char flags[8], *f = flags;
+    long long nsub, npsub, nssub;
+    pubsub_client_counts(c, &nsub, &npsub, &nssub);
+    if (nsub + npsub + nssub)
+        *f++ = 'P';
     if (in_multi)
         *f++ = 'x';
     if (c->blocked)
@@ -384,18 +392,18 @@ void client_describe_running(struct client *c, struct buf *out, int64_t now_ms, 
     *f = '\0';
     const struct conn *k = &c->conn;
     char line[1024];
-    int n =
-        snprintf(line, sizeof(line),
-                 "id=%llu addr=%s laddr=%s fd=%d name=%s age=%lld idle=%lld flags=%s db=%d sub=0 psub=0 ssub=0 "
-                 "multi=%d qbuf=%zu qbuf-free=%zu argv-mem=%zu multi-mem=%zu rbs=%zu rbp=%zu obl=%zu oll=%d "
-                 "omem=%zu tot-mem=%zu events=r%s cmd=%s%s%s user=%s redir=-1 resp=%d\n",
-                 (unsigned long long)c->id, c->conn.addr, c->conn.laddr, c->conn.fd, c->name ? c->name : "",
-                 (long long)(now_ms - c->ctime_ms) / 1000, (long long)(now_ms - c->last_interaction_ms) / 1000, flags,
-                 c->dbid, in_multi ? nqueued : -1, k->in.len, k->in.cap - k->in.len, argv_mem, multi_mem, k->out.cap,
-                 k->out.len > k->sending.len ? k->out.len : k->sending.len, k->out.len, oll, conn_output_pending(k),
-                 k->in.cap + k->out.cap + k->sending.cap + sizeof(*c) + argv_mem + multi_mem,
-                 k->send_inflight ? "w" : "", c->last_cmd ? c->last_cmd : "NULL", c->last_sub ? "|" : "",
-                 c->last_sub ? c->last_sub : "", acl_session_user(&c->acl), c->resp);
+    int n = snprintf(
+        line, sizeof(line),
+        "id=%llu addr=%s laddr=%s fd=%d name=%s age=%lld idle=%lld flags=%s db=%d sub=%lld psub=%lld ssub=%lld "
+        "multi=%d qbuf=%zu qbuf-free=%zu argv-mem=%zu multi-mem=%zu rbs=%zu rbp=%zu obl=%zu oll=%d "
+        "omem=%zu tot-mem=%zu events=r%s cmd=%s%s%s user=%s redir=-1 resp=%d\n",
+        (unsigned long long)c->id, c->conn.addr, c->conn.laddr, c->conn.fd, c->name ? c->name : "",
+        (long long)(now_ms - c->ctime_ms) / 1000, (long long)(now_ms - c->last_interaction_ms) / 1000, flags, c->dbid,
+        nsub, npsub, nssub, in_multi ? nqueued : -1, k->in.len, k->in.cap - k->in.len, argv_mem, multi_mem, k->out.cap,
+        k->out.len > k->sending.len ? k->out.len : k->sending.len, k->out.len, oll, conn_output_pending(k),
+        k->in.cap + k->out.cap + k->sending.cap + sizeof(*c) + argv_mem + multi_mem, k->send_inflight ? "w" : "",
+        c->last_cmd ? c->last_cmd : "NULL", c->last_sub ? "|" : "", c->last_sub ? c->last_sub : "",
+        acl_session_user(&c->acl), c->resp);
     buf_append(out, line, n < (int)sizeof(line) ? (size_t)n : sizeof(line) - 1);
 }
 
@@ -425,7 +433,8 @@ int client_kill_matches(struct client *c, const struct arg *argv, int argc, uint
             if (strlen(c->conn.laddr) != v->len || memcmp(c->conn.laddr, v->ptr, v->len))
                 return 0;
         } else if (arg_is(&argv[i], "type")) {
-            if (!arg_is(v, "normal")) /* no replica, master or pub/sub client exists */
+            /* no replica or master client exists; a subscribed one is pubsub */
+            if (!arg_is(v, pubsub_client_subscribed(c) ? "pubsub" : "normal"))
                 return 0;
         } else if (arg_is(&argv[i], "user")) {
             const char *user = acl_session_user(&c->acl);

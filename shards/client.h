@@ -29,7 +29,8 @@
 #include "net/service.h"
 #include "shards/shard.h"
 
-struct request; /* shards/request.h */
+struct request;       /* shards/request.h */
+struct pubsub_client; /* shards/pubsub.c */
 
 /* CLIENT REPLY (Redis's flags): SKIP_NEXT is set by CLIENT REPLY SKIP and
  * becomes SKIP for the command after it, which then goes back to ON. */
@@ -83,6 +84,7 @@ struct client {
     int no_evict;         /* CLIENT NO-EVICT on (shown as flag e; no client eviction exists) */
     int reply_mode;       /* CLIENT REPLY: enum client_reply_mode */
     int reply_silent;     /* the command being dispatched sends no reply (dispatch_command) */
+    struct pubsub_client *ps; /* its subscriptions (shards/pubsub.c), NULL when it never subscribed */
 };
 
 static inline struct client *client_of(struct conn *c)

@@ -196,6 +196,7 @@ struct info_totals {
     uint64_t conns, rejected, in_bytes, out_bytes, lazy_expired, reads, writes, errors;
     uint64_t inst[INST_KINDS];
     uint64_t txn_waiting, txn_held, watched_keys, expire_cycle_us, expire_cap;
+    long long pubsub_channels, pubsub_patterns, pubsub_shard_channels;
     size_t overhead, max_in, max_out, mem_clients;
 };
 
@@ -240,6 +241,10 @@ static void info_sum(const struct shard_info *infos, int n, struct info_totals *
         t->txn_waiting += si->txn_waiting;
         t->txn_held += si->txn_held;
         t->watched_keys += si->watched_keys;
+        t->pubsub_channels += si->pubsub_channels;
+        t->pubsub_shard_channels += si->pubsub_shard_channels;
+        if (si->pubsub_patterns > t->pubsub_patterns) /* every shard holds the whole pattern table */
+            t->pubsub_patterns = si->pubsub_patterns;
         t->expire_cycle_us += si->expire_cycle_us;
         t->expire_cap += si->expire_time_cap_reached;
     }
@@ -342,10 +347,12 @@ static void info_stats(struct buf *t, const struct info_totals *tot)
             (unsigned long long)tot->expire_cap, (unsigned long long)(tot->expire_cycle_us / 1000),
             (unsigned long long)tot->stats.evicted_keys, (unsigned long long)tot->stats.keyspace_hits,
             (unsigned long long)tot->stats.keyspace_misses);
-    /* No pub/sub, forks, MIGRATE, replicas, defragmentation or client
-     * tracking exist here: Redis's figures without them. */
+    appendf(t, "pubsub_channels:%lld\r\npubsub_patterns:%lld\r\npubsubshard_channels:%lld\r\n", tot->pubsub_channels,
+            tot->pubsub_patterns, tot->pubsub_shard_channels);
+    /* No forks, MIGRATE, replicas, defragmentation or client tracking exist
+     * here: Redis's figures without them. */
     appendf(t,
-            "pubsub_channels:0\r\npubsub_patterns:0\r\npubsubshard_channels:0\r\nlatest_fork_usec:0\r\n"
+            "latest_fork_usec:0\r\n"
             "total_forks:0\r\nmigrate_cached_sockets:0\r\nslave_expires_tracked_keys:0\r\nactive_defrag_hits:0\r\n"
             "active_defrag_misses:0\r\nactive_defrag_key_hits:0\r\nactive_defrag_key_misses:0\r\n"
             "total_active_defrag_time:0\r\ncurrent_active_defrag_time:0\r\ntracking_total_keys:0\r\n"

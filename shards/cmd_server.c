@@ -43,6 +43,7 @@
 /* The engine commands defined here, and the lazyfree thread's counters. */
 #include "shards/engine_commands.h"
 #include "shards/lazyfree.h"
+#include "shards/pubsub.h"
 
 void cmd_ping(struct cmd_ctx *c)
 {
@@ -50,10 +51,16 @@ void cmd_ping(struct cmd_ctx *c)
         reply_wrong_arity(c->out, "ping", 4);
         return;
     }
-    if (c->argc == 2)
+    /* A subscribed RESP2 client gets an array, as Redis. */
+    if (c->client && c->client->resp == 2 && pubsub_client_subscribed(c->client)) {
+        reply_array(c->out, 2);
+        reply_bulk_cstr(c->out, "pong");
+        reply_bulk(c->out, c->argc == 2 ? c->argv[1].ptr : "", c->argc == 2 ? c->argv[1].len : 0);
+    } else if (c->argc == 2) {
         reply_bulk(c->out, c->argv[1].ptr, c->argv[1].len);
-    else
+    } else {
         reply_simple(c->out, "PONG");
+    }
 }
 
 void cmd_echo(struct cmd_ctx *c)
@@ -162,6 +169,7 @@ void cmd_quit(struct cmd_ctx *c)
 void cmd_reset(struct cmd_ctx *c)
 {
     struct client *cl = c->client;
+    pubsub_client_drop_all(cl);
     cl->resp = 2;
     cl->dbid = 0;
     free(cl->name);

@@ -20,6 +20,7 @@
 #include "persist/snapshot.h"
 #include "shards/client.h"
 #include "shards/dispatch.h"
+#include "shards/pubsub.h"
 #include "shards/shard.h"
 
 void shard_cron(struct shard *s)
@@ -68,7 +69,8 @@ void shard_cron(struct shard *s)
         }
     }
     /* Idle clients (`timeout`). Never a client blocked on keys (Redis
-     * exempts CLIENT_BLOCKED), nor one with a request in flight. A request
+     * exempts CLIENT_BLOCKED) or subscribed (CLIENT_PUBSUB), nor one with a
+     * request in flight. A request
      * that ends refreshes last_interaction_ms (dispatch.c request_finish), as
      * Redis refreshes it when it writes a reply: a client served after a
      * long BLPOP is not idle in the iteration its reply is produced (this
@@ -78,7 +80,7 @@ void shard_cron(struct shard *s)
         struct client *next;
         for (struct client *c = s->clients; c; c = next) {
             next = c->next; /* closing may free c */
-            if (!c->conn.closing && !c->blocked && c->npending == 0 &&
+            if (!c->conn.closing && !c->blocked && c->npending == 0 && !(c->ps && pubsub_client_subscribed(c)) &&
                 s->now_ms - c->last_interaction_ms > timeout * 1000) {
                 server_log(LL_VERBOSE, "Closing idle client");
                 client_close(c, 0);

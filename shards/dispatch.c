@@ -38,19 +38,20 @@
 #include <string.h>
 
 #include "core/base/util.h"
+#include "core/commands/command_rename.h"
 #include "core/types/evict.h"
 #include "persist/aof_log.h"
 #include "persist/snapshot.h"
 #include "security/acl.h"
 #include "shards/blocking.h"
+#include "shards/client_acl.h"
 #include "shards/dispatch_internal.h"
+#include "shards/engine_commands.h"
+#include "shards/evict_pass.h"
+#include "shards/pubsub.h"
 #include "shards/request.h"
 #include "shards/txn.h"
 #include "shards/txn_coordinator.h"
-#include "core/commands/command_rename.h"
-#include "shards/client_acl.h"
-#include "shards/engine_commands.h"
-#include "shards/evict_pass.h"
 
 static void reply_unknown_command(struct buf *out, int argc, const struct arg *argv)
 {
@@ -417,6 +418,13 @@ static inline __attribute__((always_inline)) void dispatch_one(struct client *c,
             return;
         }
     }
+    /* RESP2 and subscribed: only the Pub/Sub context's commands (Redis's
+     * check comes after ACL too). */
+    if (__builtin_expect(c->ps != NULL, 0) && pubsub_context_refused(c, cmd, subcmd)) {
+        c->multi_dirty |= c->in_multi;
+        shard_command_stat(s, cmd, argc, argv)->rejected++;
+        return;
+    }
     if (__builtin_expect(cmd->flags & CMD_AUDIT, 0))
         client_audit_log(c, "admin", "command=%s", cmd->name);
     if ((cmd->flags & CMD_DENYOOM) && evict_refuse_write(s->cfg, s->now_ms)) {
@@ -473,6 +481,10 @@ static inline __attribute__((always_inline)) void dispatch_one(struct client *c,
     if (!(c->in_multi && !runs_inside_multi(cmd))) {
         s->running_stat = shard_command_stat(s, cmd, argc, argv);
         s->running_stat->calls++;
+    }
+    if (__builtin_expect(cmd->engine == ENGINE_PUBSUB, 0)) {
+        pubsub_dispatch(c, cmd, subcmd, argc, argv);
+        goto out;
     }
     if ((c->in_multi || (cmd->route == ROUTE_LOCAL && is_transaction_command(cmd))) &&
         dispatch_multi(c, cmd, argc, argv))

@@ -50,7 +50,8 @@ enum custom_kind {
     CUSTOM_WATCH,
     CUSTOM_EXEC_ONE_HOP,
     CUSTOM_EXEC_PER_SHARD,
-    CUSTOM_BLOCK_WAIT
+    CUSTOM_BLOCK_WAIT,
+    CUSTOM_PUBSUB /* Pub/Sub registrations, PUBLISH, PUBSUB queries (shards/pubsub.c) */
 };
 
 /* ---- dispatch.c ---- */

@@ -16,17 +16,40 @@
 #include "security/acl.h"
 #include "shards/engine_commands.h"
 #include "shards/engine_hooks.h"
+#include "shards/pubsub.h"
 
 static const struct {
     const char *name;
     cmd_handler *handler;
 } engine_commands[] = {
-    {"acl", cmd_acl},       {"auth", cmd_auth},         {"bgrewriteaof", cmd_bgrewriteaof},
-    {"bgsave", cmd_bgsave}, {"client", cmd_client},     {"config", cmd_config},
-    {"debug", cmd_debug},   {"echo", cmd_echo},         {"hello", cmd_hello},
-    {"info", cmd_info},     {"lastsave", cmd_lastsave}, {"ping", cmd_ping},
-    {"quit", cmd_quit},     {"reset", cmd_reset},       {"save", cmd_save},
-    {"select", cmd_select}, {"shutdown", cmd_shutdown}, {"time", cmd_time},
+    {"acl", cmd_acl},
+    {"auth", cmd_auth},
+    {"bgrewriteaof", cmd_bgrewriteaof},
+    {"bgsave", cmd_bgsave},
+    {"client", cmd_client},
+    {"config", cmd_config},
+    {"debug", cmd_debug},
+    {"echo", cmd_echo},
+    {"hello", cmd_hello},
+    {"info", cmd_info},
+    {"lastsave", cmd_lastsave},
+    {"ping", cmd_ping},
+    {"quit", cmd_quit},
+    {"reset", cmd_reset},
+    {"save", cmd_save},
+    {"select", cmd_select},
+    {"shutdown", cmd_shutdown},
+    {"time", cmd_time},
+    /* Pub/Sub: the dispatcher runs them (ENGINE_PUBSUB, shards/pubsub.c) */
+    {"subscribe", cmd_pubsub},
+    {"unsubscribe", cmd_pubsub},
+    {"psubscribe", cmd_pubsub},
+    {"punsubscribe", cmd_pubsub},
+    {"publish", cmd_pubsub},
+    {"ssubscribe", cmd_pubsub},
+    {"sunsubscribe", cmd_pubsub},
+    {"spublish", cmd_pubsub},
+    {"pubsub", cmd_pubsub},
 };
 
 void engine_commands_install(void)

@@ -51,6 +51,7 @@ enum sub_op {
     SUB_UNBLOCK,        /* cancel the parked blocking sub whose block_seq is `result` (detached) */
     SUB_RESETSTAT,      /* CONFIG RESETSTAT: zero this shard's INFO counters */
     SUB_CLIENT_UNBLOCK, /* CLIENT UNBLOCK: unblock client argv[2] if it lives and blocks here */
+    SUB_PUBSUB,         /* Pub/Sub: register, remove, publish, deliver, list (shards/pubsub.h; `flags`) */
 };
 
 /* Transaction flags of a sub-request (txflags). */

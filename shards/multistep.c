@@ -37,6 +37,7 @@
 #include "shards/blocking.h"
 #include "shards/dispatch_internal.h"
 #include "shards/engine_hooks.h"
+#include "shards/pubsub.h"
 #include "shards/txn_coordinator.h"
 
 /* Did the handler change the key named at position p (any position with
@@ -215,6 +216,7 @@ void custom_start(struct shard *s, struct request *r, enum custom_kind kind)
     case CUSTOM_EXEC_ONE_HOP:
     case CUSTOM_EXEC_PER_SHARD:
     case CUSTOM_BLOCK_WAIT:
+    case CUSTOM_PUBSUB:
     case CUSTOM_NONE:
         break;
     }
@@ -507,6 +509,10 @@ int custom_continue(struct shard *s, struct request *r)
 
     case CUSTOM_RESETSTAT:
         reply_ok(out);
+        return 1;
+
+    case CUSTOM_PUBSUB:
+        pubsub_request_done(s, r);
         return 1;
 
     case CUSTOM_CLIENT_UNBLOCK: {

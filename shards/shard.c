@@ -50,6 +50,7 @@
 #include "shards/txn.h"
 
 #include "shards/evict_pass.h"
+#include "shards/pubsub.h"
 
 #define SPSC_CAPACITY 4096
 
@@ -197,13 +198,15 @@ void shard_run_sub(struct shard *s, struct subreq *sub)
     }
     case SUB_CLIENT_LIST: {
         /* CLIENT LIST [TYPE normal] [ID id ...]: every shard applies the filter. */
-        int want_none = 0;
+        int want_none = 0, want_type = -1; /* 0 normal, 1 pubsub */
         for (int i = 2; i + 1 < sub->argc; i++) {
-            if (arg_is(&sub->argv[i], "type") && !arg_is(&sub->argv[i + 1], "normal"))
-                want_none = 1;
+            if (arg_is(&sub->argv[i], "type")) {
+                want_type = arg_is(&sub->argv[i + 1], "pubsub");
+                want_none = !want_type && !arg_is(&sub->argv[i + 1], "normal");
+            }
         }
         for (struct client *c = s->clients; c && !want_none; c = c->next) {
-            if (c->conn.closing)
+            if (c->conn.closing || (want_type >= 0 && pubsub_client_subscribed(c) != want_type))
                 continue;
             int keep = 1;
             for (int i = 2; i < sub->argc; i++) {
@@ -239,6 +242,9 @@ void shard_run_sub(struct shard *s, struct subreq *sub)
         sub->result = killed;
         break;
     }
+    case SUB_PUBSUB:
+        pubsub_run_sub(s, sub);
+        break;
     case SUB_EXEC:
         shard_run_exec(s, sub);
         break;
@@ -411,6 +417,7 @@ static int shard_setup(struct server *srv, struct shard *s, int id, char *err, s
     s->locks = locktab_create();
     s->watches = watchtab_create();
     s->blocks = blocktab_new();
+    pubsub_shard_init(s);
     if (!s->locks || !s->watches) {
         snprintf(err, errlen, "Out of memory creating the transaction tables");
         return -1;

@@ -32,6 +32,7 @@
 struct client;
 struct request;
 struct persist_shard;
+struct pubsub_shard;
 
 struct shard {
     int id;
@@ -100,6 +101,7 @@ struct shard {
      * the pub/sub step sets one; the dbs' expiry hooks' state. */
     shard_notify_fn *notify;
     struct expire_notify *expire_notify;
+    struct pubsub_shard *pubsub;         /* Pub/Sub registries (shards/pubsub.c) */
 };
 
 /* The shard whose network loop is loop (net/service.h callbacks). */

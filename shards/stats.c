@@ -13,6 +13,7 @@
 #include "core/types/db.h"
 #include "shards/client.h"
 #include "shards/dispatch.h"
+#include "shards/pubsub.h"
 #include "shards/request.h"
 #include "shards/shard.h"
 #include "shards/txn.h"
@@ -134,6 +135,7 @@ void shard_fill_info(struct shard *s, struct shard_info *info)
     info->txn_waiting = locktab_waiting(s->locks);
     info->txn_held = locktab_held(s->locks);
     info->watched_keys = watchtab_count(s->watches);
+    pubsub_shard_counts(s, &info->pubsub_channels, &info->pubsub_patterns, &info->pubsub_shard_channels);
     info->ndbs = s->ndbs;
     for (int i = 0; i < s->ndbs; i++) {
         if (i < 64) {

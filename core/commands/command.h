@@ -78,6 +78,7 @@ enum cmd_flags {
     CMD_BLOCK_SOURCE = 1 << 24,   /* blocking: waits on its first key only (BLMOVE, BRPOPLPUSH) */
     CMD_BLOCK_ZSET = 1 << 25,     /* blocking: waits for a sorted set (BZPOPMIN ...), else a list */
     CMD_OTHER_DB = 1 << 26,       /* may write its key into another db (MOVE, COPY ... DB) */
+    CMD_SUBSCRIBED_OK = 1 << 27,  /* allowed to a subscribed RESP2 client ((P|S)(UN)SUBSCRIBE, PING, QUIT, RESET) */
 };
 
 /* The dispatcher's machinery for a command beyond its route (shards/): one
@@ -108,6 +109,8 @@ enum cmd_engine {
     ENGINE_SAVE,
     ENGINE_BGSAVE,
     ENGINE_BGREWRITEAOF,
+    /* Pub/Sub (shards/pubsub.c): subscriptions, PUBLISH, PUBSUB */
+    ENGINE_PUBSUB,
 };
 
 enum cmd_route { ROUTE_LOCAL, ROUTE_KEYS, ROUTE_ALL, ROUTE_CUSTOM };

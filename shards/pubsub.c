@@ -1,0 +1,798 @@
+/*
+ * pubsub.c - Pub/Sub and sharded Pub/Sub (see pubsub.h for the design).
+ *
+ * A client's subscriptions are three sets on its own thread (struct
+ * pubsub_client): they give the counts of Redis's replies at once, and
+ * a delivery checks them, so a message in flight after an UNSUBSCRIBE is
+ * dropped. The registries (struct pubsub_shard) live on each shard: a
+ * channel's subscribers on its home shard only, the patterns on every
+ * shard. Registrations of SUBSCRIBE/PSUBSCRIBE/SSUBSCRIBE are sub-requests
+ * of the command (its reply leaves once every registration is done, so a
+ * PUBLISH sent after the reply reaches the subscriber); removals are
+ * detached sub-requests (no reply is waited for).
+ *
+ * Thread: everything runs on the calling shard's own thread; other shards
+ * are reached only through SUB_PUBSUB sub-requests over the rings.
+ */
+#include "shards/pubsub.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/base/util.h"
+#include "core/ds/sdict.h"
+#include "shards/client.h"
+#include "shards/dispatch_internal.h"
+#include "shards/mailbox.h"
+#include "shards/request.h"
+#include "shards/shard.h"
+
+/* One subscriber as a registry keeps it: never a pointer across threads. */
+struct subscriber {
+    int thread;
+    uint64_t id;
+};
+
+struct sublist {
+    int n, cap;
+    struct subscriber *v;
+};
+
+struct pubsub_shard {
+    struct sdict *reg[3];  /* enum pubsub_kind: name -> struct sublist * */
+    struct sdict *clients; /* this thread's subscribed clients: 8 id bytes -> struct client * */
+};
+
+struct pubsub_client {
+    struct sdict *set[3]; /* enum pubsub_kind: names, no value */
+};
+
+static const char *const subscribe_msg[3] = {"subscribe", "psubscribe", "ssubscribe"};
+static const char *const unsubscribe_msg[3] = {"unsubscribe", "punsubscribe", "sunsubscribe"};
+
+/* ---------------- registries ---------------- */
+
+static void sublist_free_node(struct sdict_node *n)
+{
+    struct sublist *l = n->v.ptr;
+    if (l) {
+        free(l->v);
+        free(l);
+    }
+}
+
+static void publish_keyspace_event(struct shard *s, int type, const char *event, const char *key, size_t klen, int dbid);
+
+void pubsub_shard_init(struct shard *s)
+{
+    struct pubsub_shard *p = calloc(1, sizeof(*p));
+    for (int k = 0; k < 3; k++)
+        p->reg[k] = sdict_new();
+    p->clients = sdict_new();
+    s->pubsub = p;
+    s->notify = publish_keyspace_event;
+}
+
+void pubsub_shard_free(struct shard *s)
+{
+    struct pubsub_shard *p = s->pubsub;
+    if (!p)
+        return;
+    for (int k = 0; k < 3; k++)
+        sdict_free(p->reg[k], sublist_free_node);
+    sdict_free(p->clients, NULL);
+    free(p);
+    s->pubsub = NULL;
+}
+
+void pubsub_shard_counts(struct shard *s, long long *channels, long long *patterns, long long *shard_channels)
+{
+    struct pubsub_shard *p = s->pubsub;
+    *channels = (long long)sdict_size(p->reg[PS_CHANNEL]);
+    *patterns = (long long)sdict_size(p->reg[PS_PATTERN]);
+    *shard_channels = (long long)sdict_size(p->reg[PS_SHARD]);
+}
+
+static void reg_add(struct pubsub_shard *p, int kind, const char *name, size_t len, int thread, uint64_t id)
+{
+    int added;
+    struct sdict_node *n = sdict_add(p->reg[kind], name, len, &added);
+    struct sublist *l = n->v.ptr;
+    if (added || !l) {
+        l = calloc(1, sizeof(*l));
+        n->v.ptr = l;
+    }
+    for (int i = 0; i < l->n; i++)
+        if (l->v[i].id == id && l->v[i].thread == thread)
+            return;
+    if (l->n == l->cap) {
+        l->cap = l->cap ? l->cap * 2 : 4;
+        l->v = realloc(l->v, sizeof(*l->v) * (size_t)l->cap);
+    }
+    l->v[l->n++] = (struct subscriber){thread, id};
+}
+
+static void reg_del(struct pubsub_shard *p, int kind, const char *name, size_t len, int thread, uint64_t id)
+{
+    struct sdict_node *n = sdict_find(p->reg[kind], name, len);
+    if (!n)
+        return;
+    struct sublist *l = n->v.ptr;
+    for (int i = 0; l && i < l->n; i++) {
+        if (l->v[i].id == id && l->v[i].thread == thread) {
+            l->v[i] = l->v[--l->n]; /* order among subscribers does not matter */
+            break;
+        }
+    }
+    if (!l || l->n == 0) {
+        n = sdict_unlink(p->reg[kind], name, len);
+        sublist_free_node(n);
+        sdict_node_free(n);
+    }
+}
+
+static long long reg_count(struct pubsub_shard *p, int kind, const char *name, size_t len)
+{
+    struct sdict_node *n = sdict_find(p->reg[kind], name, len);
+    return n && n->v.ptr ? ((struct sublist *)n->v.ptr)->n : 0;
+}
+
+/* ---------------- a client's sets ---------------- */
+
+static struct client *client_by_id(struct pubsub_shard *p, uint64_t id)
+{
+    struct sdict_node *n = sdict_find(p->clients, (const char *)&id, sizeof(id));
+    return n ? n->v.ptr : NULL;
+}
+
+static struct pubsub_client *client_sets(struct client *c)
+{
+    if (!c->ps) {
+        c->ps = calloc(1, sizeof(*c->ps));
+        for (int k = 0; k < 3; k++)
+            c->ps->set[k] = sdict_new();
+        int added;
+        struct sdict_node *n = sdict_add(c->shard->pubsub->clients, (const char *)&c->id, sizeof(c->id), &added);
+        n->v.ptr = c;
+    }
+    return c->ps;
+}
+
+void pubsub_client_counts(const struct client *c, long long *sub, long long *psub, long long *ssub)
+{
+    *sub = c->ps ? (long long)sdict_size(c->ps->set[PS_CHANNEL]) : 0;
+    *psub = c->ps ? (long long)sdict_size(c->ps->set[PS_PATTERN]) : 0;
+    *ssub = c->ps ? (long long)sdict_size(c->ps->set[PS_SHARD]) : 0;
+}
+
+int pubsub_client_subscribed(const struct client *c)
+{
+    long long a, b, d;
+    pubsub_client_counts(c, &a, &b, &d);
+    return a + b + d > 0;
+}
+
+/* The count in a (un)subscribe reply, as Redis: channels + patterns, or
+ * the shard channels for the sharded kind. */
+static long long reply_count(const struct pubsub_client *p, int kind)
+{
+    if (!p)
+        return 0;
+    if (kind == PS_SHARD)
+        return (long long)sdict_size(p->set[PS_SHARD]);
+    return (long long)(sdict_size(p->set[PS_CHANNEL]) + sdict_size(p->set[PS_PATTERN]));
+}
+
+static int home_of(struct shard *s, const char *name, size_t len)
+{
+    int n = s->srv->nshards;
+    return n == 1 ? 0 : key_shard(name, len, key_hash(name, len), n);
+}
+
+/* A removal of (kind, name) of client id on shard t: run here, or sent as
+ * a detached sub-request that carries its own copy of the name. */
+static void send_del(struct shard *s, int t, int kind, uint64_t id, const char *name, size_t len)
+{
+    if (t == s->id) {
+        reg_del(s->pubsub, kind, name, len, s->id, id);
+        return;
+    }
+    struct subreq *sub = calloc(1, sizeof(*sub) + 2 * sizeof(struct arg) + len + 1);
+    struct arg *a = (struct arg *)(sub + 1);
+    char *bytes = (char *)(a + 2);
+    memcpy(bytes, name, len);
+    a[0] = (struct arg){"pubsub", 6};
+    a[1] = (struct arg){bytes, len};
+    sub->op = SUB_PUBSUB;
+    sub->flags = PSOP_DEL;
+    sub->split = kind;
+    sub->txflags = SUBF_DETACHED;
+    sub->shard = t;
+    sub->coord = s->id;
+    sub->result = (int64_t)id;
+    sub->argc = 2;
+    sub->argv = a;
+    shard_send_sub(s, sub);
+}
+
+/* Removes (kind, name) from c's set and from the registries; 1 if it was there. */
+static int client_remove(struct client *c, int kind, const char *name, size_t len)
+{
+    struct pubsub_client *p = c->ps;
+    if (!p)
+        return 0;
+    struct sdict_node *n = sdict_unlink(p->set[kind], name, len);
+    if (!n)
+        return 0;
+    struct shard *s = c->shard;
+    if (kind == PS_PATTERN) {
+        for (int t = 0; t < s->srv->nshards; t++)
+            send_del(s, t, kind, c->id, n->key, n->klen);
+    } else {
+        send_del(s, home_of(s, n->key, n->klen), kind, c->id, n->key, n->klen);
+    }
+    sdict_node_free(n);
+    return 1;
+}
+
+/* The names of one of c's sets (copies), to remove them while iterating. */
+static int client_names(struct pubsub_client *p, int kind, char ***names, size_t **lens)
+{
+    int n = (int)sdict_size(p->set[kind]), i = 0;
+    *names = malloc(sizeof(char *) * (size_t)(n ? n : 1));
+    *lens = malloc(sizeof(size_t) * (size_t)(n ? n : 1));
+    struct sdict_iter it;
+    sdict_iter_init(&it, p->set[kind]);
+    struct sdict_node *node;
+    while ((node = sdict_iter_next(&it)) && i < n) {
+        (*names)[i] = malloc(node->klen ? node->klen : 1);
+        memcpy((*names)[i], node->key, node->klen);
+        (*lens)[i++] = node->klen;
+    }
+    sdict_iter_done(&it);
+    return i;
+}
+
+static void free_names(char **names, size_t *lens, int n)
+{
+    for (int i = 0; i < n; i++)
+        free(names[i]);
+    free(names);
+    free(lens);
+}
+
+void pubsub_client_drop_all(struct client *c)
+{
+    struct pubsub_client *p = c->ps;
+    if (!p)
+        return;
+    for (int k = 0; k < 3; k++) {
+        char **names;
+        size_t *lens;
+        int n = client_names(p, k, &names, &lens);
+        for (int i = 0; i < n; i++)
+            client_remove(c, k, names[i], lens[i]);
+        free_names(names, lens, n);
+        sdict_free(p->set[k], NULL);
+    }
+    struct sdict_node *n = sdict_unlink(c->shard->pubsub->clients, (const char *)&c->id, sizeof(c->id));
+    if (n)
+        sdict_node_free(n);
+    free(p);
+    c->ps = NULL;
+}
+
+/* ---------------- delivery ---------------- */
+
+/* Writes the frames of one delivery into this thread's clients: args are
+ * channel, message, then the matched patterns; entries are pairs (client
+ * id, argument index: 0 the channel's own subscribers, k >= 2 pattern k). */
+static void deliver_local(struct shard *s, int kind, const struct arg *args, const uint64_t *entries, long long n)
+{
+    struct pubsub_shard *p = s->pubsub;
+    for (long long i = 0; i < n; i++) {
+        struct client *c = client_by_id(p, entries[2 * i]);
+        if (!c || !c->ps || c->conn.closing || c->obuf_close)
+            continue;
+        uint64_t ai = entries[2 * i + 1];
+        if (ai == 0 ? !sdict_find(c->ps->set[kind], args[0].ptr, args[0].len)
+                    : !sdict_find(c->ps->set[PS_PATTERN], args[ai].ptr, args[ai].len))
+            continue; /* unsubscribed meanwhile */
+        /* Behind the replies still pending (a SUBSCRIBE waiting for another
+         * shard's registration confirms before the messages that follow). */
+        struct request *req;
+        struct buf *out = reply_target(c, NULL, 0, NULL, &req);
+        size_t before = out->len;
+        if (ai == 0) {
+            reply_push(out, c->resp, 3);
+            reply_bulk_cstr(out, kind == PS_SHARD ? "smessage" : "message");
+        } else {
+            reply_push(out, c->resp, 4);
+            reply_bulk_cstr(out, "pmessage");
+            reply_bulk(out, args[ai].ptr, args[ai].len);
+        }
+        reply_bulk(out, args[0].ptr, args[0].len);
+        reply_bulk(out, args[1].ptr, args[1].len);
+        reply_ready(c, req, out, before); /* the flush checks client-output-buffer-limit pubsub */
+    }
+}
+
+struct dest {
+    long long n, cap;
+    uint64_t *e; /* pairs (id, argument index) */
+};
+
+static void dest_add(struct dest *d, uint64_t id, uint64_t ai)
+{
+    if (d->n == d->cap) {
+        d->cap = d->cap ? d->cap * 2 : 8;
+        d->e = realloc(d->e, sizeof(uint64_t) * 2 * (size_t)d->cap);
+    }
+    d->e[2 * d->n] = id;
+    d->e[2 * d->n + 1] = ai;
+    d->n++;
+}
+
+/* PUBLISH / SPUBLISH on the channel's home shard: the receivers' count in
+ * sub->result; one delivery per destination thread. */
+static void publish_home(struct shard *s, struct subreq *sub)
+{
+    struct pubsub_shard *p = s->pubsub;
+    int kind = sub->split;
+    int nsh = s->srv->nshards;
+    struct dest dests[MAX_THREADS];
+    memset(dests, 0, sizeof(struct dest) * (size_t)nsh);
+    int nargs = 2, args_cap = 4;
+    struct arg *args = malloc(sizeof(struct arg) * (size_t)args_cap);
+    args[0] = sub->argv[1];
+    args[1] = sub->argv[2];
+    long long count = 0;
+    struct sdict_node *node = sdict_find(p->reg[kind], args[0].ptr, args[0].len);
+    if (node && node->v.ptr) {
+        struct sublist *l = node->v.ptr;
+        for (int i = 0; i < l->n; i++)
+            dest_add(&dests[l->v[i].thread], l->v[i].id, 0);
+        count += l->n;
+    }
+    if (kind == PS_CHANNEL && sdict_size(p->reg[PS_PATTERN])) {
+        struct sdict_iter it;
+        sdict_iter_init(&it, p->reg[PS_PATTERN]);
+        while ((node = sdict_iter_next(&it))) {
+            struct sublist *l = node->v.ptr;
+            if (!l || !l->n || !stringmatchlen(node->key, node->klen, args[0].ptr, args[0].len, 0))
+                continue;
+            if (nargs == args_cap) {
+                args_cap *= 2;
+                args = realloc(args, sizeof(struct arg) * (size_t)args_cap);
+            }
+            args[nargs] = (struct arg){node->key, node->klen};
+            for (int i = 0; i < l->n; i++)
+                dest_add(&dests[l->v[i].thread], l->v[i].id, (uint64_t)nargs);
+            nargs++;
+            count += l->n;
+        }
+        sdict_iter_done(&it);
+    }
+    for (int t = 0; t < nsh; t++) {
+        struct dest *d = &dests[t];
+        if (!d->n)
+            continue;
+        if (t == s->id) {
+            deliver_local(s, kind, args, d->e, d->n);
+        } else {
+            size_t bytes = 0;
+            for (int i = 0; i < nargs; i++)
+                bytes += args[i].len;
+            size_t ids = sizeof(uint64_t) * 2 * (size_t)d->n;
+            struct subreq *dl = calloc(1, sizeof(*dl) + sizeof(struct arg) * (size_t)nargs + ids + bytes + 1);
+            struct arg *a = (struct arg *)(dl + 1);
+            uint64_t *e = (uint64_t *)(a + nargs);
+            char *b = (char *)(e + 2 * d->n);
+            memcpy(e, d->e, ids);
+            for (int i = 0; i < nargs; i++) {
+                memcpy(b, args[i].ptr, args[i].len);
+                a[i] = (struct arg){b, args[i].len};
+                b += args[i].len;
+            }
+            dl->op = SUB_PUBSUB;
+            dl->flags = PSOP_DELIVER;
+            dl->split = kind;
+            dl->txflags = SUBF_DETACHED;
+            dl->shard = t;
+            dl->coord = s->id;
+            dl->argc = nargs;
+            dl->argv = a;
+            dl->hashes = e;
+            dl->result = d->n;
+            shard_send_sub(s, dl);
+        }
+        free(d->e);
+    }
+    free(args);
+    sub->result = count;
+}
+
+void pubsub_run_sub(struct shard *s, struct subreq *sub)
+{
+    struct pubsub_shard *p = s->pubsub;
+    int kind = sub->split;
+    switch ((enum pubsub_op)sub->flags) {
+    case PSOP_ADD:
+        for (int i = 1; i < sub->argc; i++)
+            reg_add(p, kind, sub->argv[i].ptr, sub->argv[i].len, sub->coord, (uint64_t)sub->result);
+        break;
+    case PSOP_DEL:
+        for (int i = 1; i < sub->argc; i++)
+            reg_del(p, kind, sub->argv[i].ptr, sub->argv[i].len, sub->coord, (uint64_t)sub->result);
+        break;
+    case PSOP_PUBLISH:
+        publish_home(s, sub);
+        break;
+    case PSOP_DELIVER:
+        deliver_local(s, kind, sub->argv, sub->hashes, sub->result);
+        break;
+    case PSOP_LIST: { /* PUBSUB CHANNELS|SHARDCHANNELS [pattern]: bulk names, count in result */
+        const struct arg *pat = sub->argc == 3 ? &sub->argv[2] : NULL;
+        struct sdict_iter it;
+        struct sdict_node *node;
+        sub->result = 0;
+        sdict_iter_init(&it, p->reg[kind]);
+        while ((node = sdict_iter_next(&it))) {
+            if (pat && !stringmatchlen(pat->ptr, pat->len, node->key, node->klen, 0))
+                continue;
+            reply_bulk(&sub->out, node->key, node->klen);
+            sub->result++;
+        }
+        sdict_iter_done(&it);
+        break;
+    }
+    case PSOP_NUMSUB: /* PUBSUB NUMSUB|SHARDNUMSUB: one count per channel homed here (else 0) */
+        for (int i = 2; i < sub->argc; i++) {
+            long long n = reg_count(p, kind, sub->argv[i].ptr, sub->argv[i].len);
+            buf_append(&sub->out, &n, sizeof(n));
+        }
+        break;
+    }
+}
+
+/* ---------------- keyspace events ---------------- */
+
+/* A PUBLISH without a client: run here when this shard is the channel's
+ * home, else sent detached to the home shard (it frees the sub-request). */
+static void publish_detached(struct shard *s, const char *ch, size_t chlen, const char *msg, size_t mlen)
+{
+    struct subreq *sub = calloc(1, sizeof(*sub) + 3 * sizeof(struct arg) + chlen + mlen + 1);
+    if (!sub)
+        out_of_memory(sizeof(*sub) + chlen + mlen);
+    struct arg *a = (struct arg *)(sub + 1);
+    char *bytes = (char *)(a + 3);
+    memcpy(bytes, ch, chlen);
+    memcpy(bytes + chlen, msg, mlen);
+    a[0] = (struct arg){"publish", 7};
+    a[1] = (struct arg){bytes, chlen};
+    a[2] = (struct arg){bytes + chlen, mlen};
+    sub->op = SUB_PUBSUB;
+    sub->flags = PSOP_PUBLISH;
+    sub->split = PS_CHANNEL;
+    sub->argc = 3;
+    sub->argv = a;
+    sub->shard = home_of(s, ch, chlen);
+    sub->coord = s->id;
+    if (sub->shard == s->id) {
+        publish_home(s, sub);
+        free(sub);
+        return;
+    }
+    sub->txflags = SUBF_DETACHED;
+    shard_send_sub(s, sub);
+}
+
+/* The shard's keyspace-event publisher (struct shard's `notify`, see
+ * shards/engine_hooks.h), as Redis's notifyKeyspaceEvent: with K the event
+ * goes to __keyspace@<db>__:<key>, with E the key goes to
+ * __keyevent@<db>__:<event>. It runs on the key's own shard, so one key's
+ * events reach every subscriber in the order they happened (the home
+ * shard's FIFO ring, as for a client's PUBLISH). The class was checked by
+ * the caller. */
+static void publish_keyspace_event(struct shard *s, int type, const char *event, const char *key, size_t klen, int dbid)
+{
+    (void)type;
+    int flags = s->cfg->notify_keyspace_events;
+    size_t elen = strlen(event);
+    char head[64];
+    if (flags & NOTIFY_KEYSPACE) {
+        int n = snprintf(head, sizeof(head), "__keyspace@%d__:", dbid);
+        char *ch = xmalloc((size_t)n + klen);
+        memcpy(ch, head, (size_t)n);
+        memcpy(ch + n, key, klen);
+        publish_detached(s, ch, (size_t)n + klen, event, elen);
+        free(ch);
+    }
+    if (flags & NOTIFY_KEYEVENT) {
+        int n = snprintf(head, sizeof(head), "__keyevent@%d__:", dbid);
+        char *ch = xmalloc((size_t)n + elen);
+        memcpy(ch, head, (size_t)n);
+        memcpy(ch + n, event, elen);
+        publish_detached(s, ch, (size_t)n + elen, key, klen);
+        free(ch);
+    }
+}
+
+/* ---------------- commands ---------------- */
+
+void cmd_pubsub(struct cmd_ctx *c)
+{
+    reply_error(c->out, "ERR Pub/Sub commands run only from a client connection");
+}
+
+int pubsub_context_refused(struct client *c, const struct command *cmd, const struct command *sub)
+{
+    if (c->resp != 2 || !c->ps || !pubsub_client_subscribed(c) || (cmd->flags & CMD_SUBSCRIBED_OK))
+        return 0;
+    char msg[300];
+    snprintf(msg, sizeof(msg),
+             "ERR Can't execute '%s%s%s': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed "
+             "in this context",
+             cmd->name, sub ? "|" : "", sub ? sub->name : "");
+    dispatch_reply_error(c, msg);
+    return 1;
+}
+
+/* Request modes (r->scratch[0]) for pubsub_request_done. */
+enum { MODE_REPLIED = 1, MODE_PUBLISH, MODE_LIST, MODE_NUMSUB };
+
+/* Sends r's registrations or removals (op): names[i] goes to shard home[i]
+ * (nshards: every shard; -1: nowhere), one sub-request per shard whose argv
+ * is one block with the names' bytes (subs_free frees it). r replies once
+ * every shard ran its part; with no part it finishes at once. */
+static void launch_regs(struct shard *s, struct request *r, int op, int kind, uint64_t id, const struct arg *names,
+                        const int *home, int n)
+{
+    int nsh = s->srv->nshards;
+    int count[MAX_THREADS] = {0};
+    size_t bytes[MAX_THREADS] = {0};
+    for (int i = 0; i < n; i++) {
+        for (int t = 0; t < nsh; t++) {
+            if (home[i] == t || home[i] == nsh) {
+                count[t]++;
+                bytes[t] += names[i].len;
+            }
+        }
+    }
+    int nsubs = 0;
+    for (int t = 0; t < nsh; t++)
+        nsubs += count[t] > 0;
+    if (nsubs) {
+        struct subreq *subs = subs_alloc(r, nsubs);
+        int j = 0;
+        for (int t = 0; t < nsh; t++) {
+            if (!count[t])
+                continue;
+            struct subreq *sub = &subs[j++];
+            sub->shard = t;
+            sub->op = SUB_PUBSUB;
+            sub->flags = op;
+            sub->split = kind;
+            sub->result = (int64_t)id;
+            sub->hashes = NULL;
+            sub->argv = malloc(sizeof(struct arg) * (size_t)(count[t] + 1) + bytes[t] + 1);
+            char *b = (char *)(sub->argv + count[t] + 1);
+            sub->argv[0] = (struct arg){"pubsub", 6};
+            sub->argc = 1;
+            for (int i = 0; i < n; i++) {
+                if (home[i] == t || home[i] == nsh) {
+                    memcpy(b, names[i].ptr, names[i].len);
+                    sub->argv[sub->argc++] = (struct arg){b, names[i].len};
+                    b += names[i].len;
+                }
+            }
+        }
+    }
+    subs_launch(s, r);
+}
+
+static void do_subscribe(struct client *c, const struct command *cmd, int kind, int argc, const struct arg *argv)
+{
+    struct shard *s = c->shard;
+    struct pubsub_client *p = client_sets(c);
+    struct request *r = request_new(c, cmd, argc, argv);
+    r->aux = CUSTOM_PUBSUB;
+    r->scratch[0] = MODE_REPLIED;
+    int *home = calloc((size_t)(argc > 1 ? argc : 2), sizeof(int));
+    for (int i = 1; i < argc; i++) {
+        int added;
+        sdict_add(p->set[kind], r->argv[i].ptr, r->argv[i].len, &added);
+        home[i] = !added ? -1 : kind == PS_PATTERN ? s->srv->nshards : home_of(s, r->argv[i].ptr, r->argv[i].len);
+        reply_push(&r->reply, c->resp, 3);
+        reply_bulk_cstr(&r->reply, subscribe_msg[kind]);
+        reply_bulk(&r->reply, r->argv[i].ptr, r->argv[i].len);
+        reply_integer(&r->reply, reply_count(p, kind));
+    }
+    launch_regs(s, r, PSOP_ADD, kind, c->id, r->argv + 1, home + 1, argc - 1);
+    free(home);
+}
+
+/* The reply leaves once the home shards removed the names, so a PUBLISH
+ * sent after it no longer counts this client. */
+static void do_unsubscribe(struct client *c, const struct command *cmd, int kind, int argc, const struct arg *argv)
+{
+    struct shard *s = c->shard;
+    struct request *r = request_new(c, cmd, argc, argv);
+    r->aux = CUSTOM_PUBSUB;
+    r->scratch[0] = MODE_REPLIED;
+    int n = 0;
+    char **copies = NULL;
+    size_t *lens = NULL;
+    struct arg *names;
+    if (argc == 1) {
+        if (c->ps)
+            n = client_names(c->ps, kind, &copies, &lens);
+        names = malloc(sizeof(struct arg) * (size_t)(n ? n : 1));
+        for (int i = 0; i < n; i++)
+            names[i] = (struct arg){copies[i], lens[i]};
+    } else {
+        n = argc - 1;
+        names = malloc(sizeof(struct arg) * (size_t)n);
+        memcpy(names, r->argv + 1, sizeof(struct arg) * (size_t)n);
+    }
+    int *home = calloc((size_t)(n > 0 ? n : 1), sizeof(int));
+    for (int i = 0; i < n; i++) {
+        struct sdict_node *node = c->ps ? sdict_unlink(c->ps->set[kind], names[i].ptr, names[i].len) : NULL;
+        home[i] = !node ? -1 : kind == PS_PATTERN ? s->srv->nshards : home_of(s, names[i].ptr, names[i].len);
+        if (node)
+            sdict_node_free(node);
+        reply_push(&r->reply, c->resp, 3);
+        reply_bulk_cstr(&r->reply, unsubscribe_msg[kind]);
+        reply_bulk(&r->reply, names[i].ptr, names[i].len);
+        reply_integer(&r->reply, reply_count(c->ps, kind));
+    }
+    if (n == 0) {
+        reply_push(&r->reply, c->resp, 3);
+        reply_bulk_cstr(&r->reply, unsubscribe_msg[kind]);
+        reply_null(&r->reply, c->resp);
+        reply_integer(&r->reply, reply_count(c->ps, kind));
+    }
+    launch_regs(s, r, PSOP_DEL, kind, c->id, names, home, n);
+    free(home);
+    free(names);
+    if (copies)
+        free_names(copies, lens, n);
+}
+
+static void do_publish(struct client *c, const struct command *cmd, int kind, int argc, const struct arg *argv)
+{
+    struct shard *s = c->shard;
+    struct request *r = request_new(c, cmd, argc, argv);
+    r->aux = CUSTOM_PUBSUB;
+    r->scratch[0] = MODE_PUBLISH;
+    struct subreq *sub = subs_alloc(r, 1);
+    sub->shard = home_of(s, r->argv[1].ptr, r->argv[1].len);
+    sub->op = SUB_PUBSUB;
+    sub->flags = PSOP_PUBLISH;
+    sub->split = kind;
+    subs_launch(s, r);
+}
+
+static const char *const pubsub_help[] = {
+    "PUBSUB <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+    "CHANNELS [<pattern>]",
+    "    Return the currently active channels matching a <pattern> (default: '*').",
+    "NUMPAT",
+    "    Return number of subscriptions to patterns.",
+    "NUMSUB [<channel> ...]",
+    "    Return the number of subscribers for the specified channels, excluding",
+    "    pattern subscriptions(default: no channels).",
+    "SHARDCHANNELS [<pattern>]",
+    "    Return the currently active shard level channels matching a <pattern> (default: '*').",
+    "SHARDNUMSUB [<shardchannel> ...]",
+    "    Return the number of subscribers for the specified shard level channel(s)",
+    "HELP",
+    "    Prints this help.",
+};
+
+static void do_pubsub(struct client *c, const struct command *cmd, const struct command *subcmd, int argc,
+                      const struct arg *argv)
+{
+    struct shard *s = c->shard;
+    const char *name = subcmd ? subcmd->name : "";
+    if (!strcmp(name, "help") || !strcmp(name, "numpat")) {
+        struct request *req;
+        struct buf *out = reply_target(c, NULL, 0, NULL, &req);
+        size_t before = out->len;
+        if (!strcmp(name, "numpat")) {
+            reply_integer(out, (long long)sdict_size(s->pubsub->reg[PS_PATTERN]));
+        } else {
+            size_t n = sizeof(pubsub_help) / sizeof(pubsub_help[0]);
+            reply_array(out, (long long)n);
+            for (size_t i = 0; i < n; i++)
+                reply_simple(out, pubsub_help[i]);
+        }
+        reply_ready(c, req, out, before);
+        return;
+    }
+    int list = !strcmp(name, "channels") || !strcmp(name, "shardchannels");
+    if (list && argc > 3) {
+        char msg[200];
+        snprintf(msg, sizeof(msg), "ERR unknown subcommand or wrong number of arguments for '%.*s'. Try PUBSUB HELP.",
+                 (int)(argv[1].len > 128 ? 128 : argv[1].len), argv[1].ptr);
+        dispatch_reply_error(c, msg);
+        return;
+    }
+    struct request *r = request_new(c, cmd, argc, argv);
+    r->aux = CUSTOM_PUBSUB;
+    r->scratch[0] = list ? MODE_LIST : MODE_NUMSUB;
+    int nsh = s->srv->nshards;
+    struct subreq *subs = subs_alloc(r, nsh);
+    for (int t = 0; t < nsh; t++) {
+        subs[t].shard = t;
+        subs[t].op = SUB_PUBSUB;
+        subs[t].flags = list ? PSOP_LIST : PSOP_NUMSUB;
+        subs[t].split = !strcmp(name, "channels") || !strcmp(name, "numsub") ? PS_CHANNEL : PS_SHARD;
+    }
+    subs_launch(s, r);
+}
+
+void pubsub_dispatch(struct client *c, const struct command *cmd, const struct command *sub, int argc,
+                     const struct arg *argv)
+{
+    const char *n = cmd->name;
+    if (c->in_multi) { /* see docs/commands.md: not queued by MULTI here */
+        c->multi_dirty = 1;
+        dispatch_reply_error(c, "ERR Pub/Sub commands inside MULTI are not supported by this server");
+        return;
+    }
+    if (!strcmp(n, "subscribe"))
+        do_subscribe(c, cmd, PS_CHANNEL, argc, argv);
+    else if (!strcmp(n, "psubscribe"))
+        do_subscribe(c, cmd, PS_PATTERN, argc, argv);
+    else if (!strcmp(n, "ssubscribe"))
+        do_subscribe(c, cmd, PS_SHARD, argc, argv);
+    else if (!strcmp(n, "unsubscribe"))
+        do_unsubscribe(c, cmd, PS_CHANNEL, argc, argv);
+    else if (!strcmp(n, "punsubscribe"))
+        do_unsubscribe(c, cmd, PS_PATTERN, argc, argv);
+    else if (!strcmp(n, "sunsubscribe"))
+        do_unsubscribe(c, cmd, PS_SHARD, argc, argv);
+    else if (!strcmp(n, "publish"))
+        do_publish(c, cmd, PS_CHANNEL, argc, argv);
+    else if (!strcmp(n, "spublish"))
+        do_publish(c, cmd, PS_SHARD, argc, argv);
+    else
+        do_pubsub(c, cmd, sub, argc, argv);
+}
+
+void pubsub_request_done(struct shard *s, struct request *r)
+{
+    (void)s;
+    struct buf *out = &r->reply;
+    switch (r->scratch[0]) {
+    case MODE_PUBLISH:
+        reply_integer(out, r->subs[0].result);
+        break;
+    case MODE_LIST: {
+        long long total = 0;
+        for (int i = 0; i < r->nsubs; i++)
+            total += r->subs[i].result;
+        reply_array(out, total);
+        for (int i = 0; i < r->nsubs; i++)
+            buf_append(out, r->subs[i].out.data, r->subs[i].out.len);
+        break;
+    }
+    case MODE_NUMSUB:
+        reply_array(out, 2LL * (r->argc - 2));
+        for (int k = 2; k < r->argc; k++) {
+            long long total = 0;
+            for (int i = 0; i < r->nsubs; i++) {
+                long long v;
+                memcpy(&v, r->subs[i].out.data + sizeof(long long) * (size_t)(k - 2), sizeof(v));
+                total += v;
+            }
+            reply_bulk(out, r->argv[k].ptr, r->argv[k].len);
+            reply_integer(out, total);
+        }
+        break;
+    default: /* the (un)subscribe replies were written when it was sent */
+        break;
+    }
+}
