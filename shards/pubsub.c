@@ -594,6 +594,9 @@ static void launch_regs(struct shard *s, struct request *r, int op, int kind, ui
 
 static void do_subscribe(struct client *c, const struct command *cmd, int kind, int argc, const struct arg *argv)
 {
+    /* Its confirmations are pushes: as in Redis, CLIENT REPLY OFF/SKIP does
+     * not silence them (Redis's CLIENT_PUSHING). */
+    c->reply_silent = 0;
     struct shard *s = c->shard;
     struct pubsub_client *p = client_sets(c);
     struct request *r = request_new(c, cmd, argc, argv);
@@ -617,6 +620,9 @@ static void do_subscribe(struct client *c, const struct command *cmd, int kind, 
  * sent after it no longer counts this client. */
 static void do_unsubscribe(struct client *c, const struct command *cmd, int kind, int argc, const struct arg *argv)
 {
+    /* Its confirmations are pushes: as in Redis, CLIENT REPLY OFF/SKIP does
+     * not silence them (Redis's CLIENT_PUSHING). */
+    c->reply_silent = 0;
     struct shard *s = c->shard;
     struct request *r = request_new(c, cmd, argc, argv);
     r->aux = CUSTOM_PUBSUB;

@@ -494,3 +494,25 @@ Test(pubsub, acl_channel_permissions)
     redisFree(c);
     redisFree(admin);
 }
+
+/* CLIENT REPLY OFF silences replies, not pushes: the (un)subscribe
+ * confirmations and the messages still arrive, as in Redis (its
+ * CLIENT_PUSHING). */
+Test(pubsub, reply_off_keeps_subscribe_confirmations_and_messages)
+{
+    int fd = raw_connect(server_current()->port);
+    const char req[] = "CLIENT REPLY OFF\r\nSUBSCRIBE rch\r\n";
+    cr_assert(raw_send(fd, req, sizeof(req) - 1));
+    const char want[] = "*3\r\n$9\r\nsubscribe\r\n$3\r\nrch\r\n:1\r\n";
+    struct raw_reply raw = raw_read(fd, sizeof(want) - 1, 5000);
+    check_raw(__FILE__, __LINE__, &raw, want, sizeof(want) - 1);
+    raw_reply_free(&raw);
+    redisContext *pub = client_connect();
+    expect_int(cmd(pub, "PUBLISH rch hi"), 1);
+    const char msg[] = "*3\r\n$7\r\nmessage\r\n$3\r\nrch\r\n$2\r\nhi\r\n";
+    raw = raw_read(fd, sizeof(msg) - 1, 5000);
+    check_raw(__FILE__, __LINE__, &raw, msg, sizeof(msg) - 1);
+    raw_reply_free(&raw);
+    redisFree(pub);
+    close(fd);
+}
