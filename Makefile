@@ -64,6 +64,7 @@ bench: build
 	bash test/bench/snapshot.sh
 	bash test/bench/aof.sh
 	bash test/bench/evict.sh
+	bash test/bench/pubsub.sh
 
 format:
 	clang-format -i core/*/*.[ch] shards/*.[ch] net/*.[ch] persist/*.[ch] tools/*.c security/*.[ch] cli/*.[ch] test/unit/*/*.[ch] test/unit/*/*/*.[ch] test/integration/*.c test/integration/support/*.[ch] test/fuzz/*.c test/bench/*.c
