@@ -21,9 +21,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "core/base/buf.h"
 #include "cli_conn.h"
 #include "cli_format.h"
+#include "core/base/buf.h"
 
 #define CLI_VERSION "7.0.15-shardis"
 

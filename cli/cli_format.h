@@ -6,8 +6,8 @@
 #ifndef SHARDIS_CLI_FORMAT_H
 #define SHARDIS_CLI_FORMAT_H
 
-#include "core/base/buf.h"
 #include "cli_conn.h"
+#include "core/base/buf.h"
 
 enum output_mode { OUT_STANDARD, OUT_RAW, OUT_CSV };
 

@@ -62,14 +62,14 @@
 #include <unistd.h>
 #include <xxhash.h>
 
+#include "core/base/util.h"
 #include "core/ds/intset.h"
 #include "core/ds/listpack.h"
-#include "core/types/object.h"
 #include "core/ds/quicklist.h"
 #include "core/ds/sdict.h"
-#include "persist/snapshot.h"
-#include "core/base/util.h"
 #include "core/ds/zset.h"
+#include "core/types/object.h"
+#include "persist/snapshot.h"
 
 /* ---------------- buffer ---------------- */
 

@@ -25,8 +25,8 @@
 #include "core/base/resp.h"
 #include "core/commands/command.h"
 #include "net/conn.h"
-#include "security/acl.h"
 #include "net/service.h"
+#include "security/acl.h"
 #include "shards/shard.h"
 
 struct request;       /* shards/request.h */
@@ -79,11 +79,11 @@ struct client {
     struct resp_command parsed;
 
     /* security (security/acl.h) */
-    struct acl_session acl; /* its user and the table it was resolved in (security/acl.h) */
-    int protected_denied; /* protected mode refuses this client */
-    int no_evict;         /* CLIENT NO-EVICT on (shown as flag e; no client eviction exists) */
-    int reply_mode;       /* CLIENT REPLY: enum client_reply_mode */
-    int reply_silent;     /* the command being dispatched sends no reply (dispatch_command) */
+    struct acl_session acl;   /* its user and the table it was resolved in (security/acl.h) */
+    int protected_denied;     /* protected mode refuses this client */
+    int no_evict;             /* CLIENT NO-EVICT on (shown as flag e; no client eviction exists) */
+    int reply_mode;           /* CLIENT REPLY: enum client_reply_mode */
+    int reply_silent;         /* the command being dispatched sends no reply (dispatch_command) */
     struct pubsub_client *ps; /* its subscriptions (shards/pubsub.c), NULL when it never subscribed */
 };
 

@@ -11,8 +11,8 @@
 #include <stdarg.h>
 #include <stddef.h>
 
-#include "shards/client.h"
 #include "security/audit.h"
+#include "shards/client.h"
 
 static void describe(void *conn, struct buf *out, int64_t now_ms)
 {

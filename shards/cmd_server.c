@@ -30,12 +30,12 @@
 #include "core/types/lazyfree.h"
 #include "core/types/object.h"
 #include "net/conn.h"
-#include "shards/client_acl.h"
 #include "net/tls.h"
 #include "persist/aof_log.h"
 #include "persist/snapshot.h"
 #include "security/acl.h"
 #include "security/audit.h"
+#include "shards/client_acl.h"
 #include "shards/dispatch.h"
 #include "shards/request.h"
 #include "shards/shard.h"
@@ -473,7 +473,8 @@ static int config_set_check_names(struct cmd_ctx *c, const struct config *cfg)
         if (!(flags & CONFIG_FLAG_MUTABLE))
             why = "can't set immutable config";
         else if ((flags & CONFIG_FLAG_PROTECTED) &&
-                 !config_protected_action_allowed(cfg->enable_protected_configs, c->client ? c->client->conn.addr : NULL))
+                 !config_protected_action_allowed(cfg->enable_protected_configs,
+                                                  c->client ? c->client->conn.addr : NULL))
             why = "can't set protected config";
         for (int j = 0; j < nseen && !why; j++)
             if (seen[j] == idx)
@@ -515,8 +516,8 @@ void cmd_config(struct cmd_ctx *c)
             if (arg_is(&c->argv[i], "requirepass"))
                 acl_set_requirepass(server_config(srv)->requirepass);
             /* never the value: it may be a password */
-            client_audit_log(c->client, "config-set", "parameter=%.*s", (int)(c->argv[i].len > 64 ? 64 : c->argv[i].len),
-                           c->argv[i].ptr);
+            client_audit_log(c->client, "config-set", "parameter=%.*s",
+                             (int)(c->argv[i].len > 64 ? 64 : c->argv[i].len), c->argv[i].ptr);
         }
         reply_ok(c->out);
     } else if (arg_is(sub, "rewrite") && c->argc == 2) {

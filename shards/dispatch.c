@@ -28,9 +28,9 @@
  */
 #include "shards/dispatch.h"
 #include "core/commands/command_rename.h"
-#include "shards/client_acl.h"
 #include "persist/aof_log.h"
 #include "security/acl.h"
+#include "shards/client_acl.h"
 #include "shards/request.h"
 
 #include <stdio.h>

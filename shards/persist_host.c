@@ -21,9 +21,9 @@
 
 #include "core/base/log.h"
 #include "core/base/server.h"
-#include "shards/client.h"
 #include "persist/persist_shard.h"
 #include "persist/snapshot.h"
+#include "shards/client.h"
 #include "shards/shard.h"
 #include "shards/txn.h"
 

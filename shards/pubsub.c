@@ -62,7 +62,8 @@ static void sublist_free_node(struct sdict_node *n)
     }
 }
 
-static void publish_keyspace_event(struct shard *s, int type, const char *event, const char *key, size_t klen, int dbid);
+static void publish_keyspace_event(struct shard *s, int type, const char *event, const char *key, size_t klen,
+                                   int dbid);
 
 void pubsub_shard_init(struct shard *s)
 {

@@ -374,9 +374,9 @@ void request_finish(struct request *r)
              * handler check is generic, not a choice by command: the part
              * must run the handler its name says (not a step's helper such
              * as MSETNX's EXISTS) for that command's key specs to apply. */
-            r->log_free =
-                sub->op == SUB_INFO || (sub->op == SUB_HANDLER && cmd && cmd->handler == sub->handler &&
-                                        (sub->shard != s->id || aof_read_is_durable(s->persist, cmd, sub->argc, sub->argv)));
+            r->log_free = sub->op == SUB_INFO ||
+                          (sub->op == SUB_HANDLER && cmd && cmd->handler == sub->handler &&
+                           (sub->shard != s->id || aof_read_is_durable(s->persist, cmd, sub->argc, sub->argv)));
         }
     }
     uint64_t tag = c->log_tag;

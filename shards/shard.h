@@ -101,7 +101,7 @@ struct shard {
      * the pub/sub step sets one; the dbs' expiry hooks' state. */
     shard_notify_fn *notify;
     struct expire_notify *expire_notify;
-    struct pubsub_shard *pubsub;         /* Pub/Sub registries (shards/pubsub.c) */
+    struct pubsub_shard *pubsub; /* Pub/Sub registries (shards/pubsub.c) */
 };
 
 /* The shard whose network loop is loop (net/service.h callbacks). */

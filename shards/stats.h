@@ -71,9 +71,9 @@ struct shard_info {
     uint64_t net_input_bytes, net_output_bytes;
     struct shard_stats stats;
     uint64_t expired_lazy;
-    uint64_t txn_waiting;  /* requests in the lock queue now */
-    uint64_t txn_held;     /* transactions holding locks here now */
-    uint64_t watched_keys; /* distinct keys watched here */
+    uint64_t txn_waiting;                                              /* requests in the lock queue now */
+    uint64_t txn_held;                                                 /* transactions holding locks here now */
+    uint64_t watched_keys;                                             /* distinct keys watched here */
     long long pubsub_channels, pubsub_patterns, pubsub_shard_channels; /* homed here; patterns: every shard's table */
     int ndbs;
     long long keys[64]; /* first 64 dbs shown in INFO keyspace */

@@ -30,8 +30,8 @@
 
 #include "core/types/evict.h"
 #include "shards/dispatch_internal.h"
-#include "shards/txn.h"
 #include "shards/evict_pass.h"
+#include "shards/txn.h"
 #include "shards/txn_coordinator.h"
 
 /* ---------------- WATCH ---------------- */

@@ -28,9 +28,9 @@
 #include "core/types/evict.h"
 #include "persist/aof_log.h"
 #include "shards/blocking.h"
+#include "shards/evict_pass.h"
 #include "shards/request.h"
 #include "shards/txn.h"
-#include "shards/evict_pass.h"
 
 static struct lock_req *lockreq_new(int nkeys)
 {

@@ -17,8 +17,8 @@
 #include <unistd.h>
 
 #include "client.h"
-#include "server.h"
 #include "model.h"
+#include "server.h"
 
 TestSuite(protocol, .init = server_suite_init, .fini = server_suite_fini, .timeout = 90);
 
