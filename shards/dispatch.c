@@ -190,6 +190,11 @@ void body_custom(struct shard *s, struct request *r)
     custom_start(s, r, custom_kind_of(r->cmd));
 }
 
+static void body_sort(struct shard *s, struct request *r)
+{
+    custom_start(s, r, CUSTOM_SORT);
+}
+
 static void body_keys(struct shard *s, struct request *r)
 {
     int *keypos = malloc(sizeof(int) * r->argc);
@@ -558,6 +563,20 @@ static inline __attribute__((always_inline)) void dispatch_one(struct client *c,
     int *shard_of = argc <= 16 ? shard_small : malloc(sizeof(int) * argc);
     int target, multi;
     int nkeys = route_keys(s, cmd, argc, argv, keypos, hashes, shard_of, &target, &multi);
+    if (cmd->engine == ENGINE_SORT && s->srv->nshards > 1 && !c->in_multi && sort_needs_pattern_keys(argc, argv)) {
+        /* SORT ... BY/GET pattern: the keys it reads are known only from
+         * the source's elements; gathered behind the global barrier. */
+        struct request *r = request_new(c, cmd, argc, argv);
+        memcpy(r->hashes, hashes, sizeof(uint64_t) * argc);
+        memcpy(r->shard_of, shard_of, sizeof(int) * argc);
+        c->paused = 1;
+        c->barrier = r;
+        struct txn *tx = txn_new(s->srv->nshards);
+        txn_add_global(tx);
+        tx->writes = (cmd->flags & CMD_WRITE) != 0;
+        txn_begin(s, r, tx, body_sort);
+        goto cleanup;
+    }
     if (!multi && nkeys > 1)
         s->stats.txn_single_shard++;
     int scan_remote = nkeys == 0 && cmd->engine == ENGINE_SCAN && s->srv->nshards > 1;
@@ -572,6 +591,7 @@ static inline __attribute__((always_inline)) void dispatch_one(struct client *c,
             block_prepare(s, r);
         request_route_keys(s, r, target, multi);
     }
+cleanup:
     if (keypos != keypos_small)
         free(keypos);
     if (hashes != hashes_small)

@@ -125,9 +125,93 @@ static int gather_run(struct shard *s, struct request *r, struct buf *out)
     free(keypos);
     if (nput == 0)
         return 1;
-    r->step = 1;
+    r->step++;
     subs_launch(s, r);
     return 0;
+}
+
+/* Collects the names of the keys SORT's patterns name (sort_pattern_keys),
+ * each once, leaving out the command's own keys (gathered anyway). */
+struct sort_names {
+    struct request *r;
+    struct buf bytes; /* the names, back to back */
+    size_t *off, *len;
+    uint64_t *hash;
+    int n, cap;
+};
+
+static void sort_name_add(void *priv, const char *key, size_t len)
+{
+    struct sort_names *sn = priv;
+    uint64_t h = key_hash(key, len);
+    for (int i = 1; i < sn->r->argc; i++)
+        if (sn->r->shard_of[i] >= 0 && sn->r->argv[i].len == len && !memcmp(sn->r->argv[i].ptr, key, len))
+            return;
+    for (int i = 0; i < sn->n; i++)
+        if (sn->hash[i] == h && sn->len[i] == len && !memcmp(sn->bytes.data + sn->off[i], key, len))
+            return;
+    if (sn->n == sn->cap) {
+        sn->cap = sn->cap ? sn->cap * 2 : 16;
+        sn->off = realloc(sn->off, sizeof(size_t) * (size_t)sn->cap);
+        sn->len = realloc(sn->len, sizeof(size_t) * (size_t)sn->cap);
+        sn->hash = realloc(sn->hash, sizeof(uint64_t) * (size_t)sn->cap);
+    }
+    sn->off[sn->n] = sn->bytes.len;
+    sn->len[sn->n] = len;
+    sn->hash[sn->n] = h;
+    sn->n++;
+    buf_append(&sn->bytes, key, len);
+}
+
+/*
+ * SORT whose BY/GET patterns name keys, with several shards, behind the
+ * global barrier (no other command runs on any shard meanwhile): step 0
+ * copied the source here; its elements give the names of the keys the
+ * patterns name; step 1 gathers them (copies) with the command's own keys
+ * (as CUSTOM_GATHER: moved out for a write, put back after the run), and
+ * the handler runs once over them all. The names live in r->scan_keys
+ * until the request ends.
+ */
+static void sort_gather_start(struct shard *s, struct request *r)
+{
+    struct db_entry *src = r->subs[0].entry;
+    r->subs[0].entry = NULL;
+    struct sort_names sn = {.r = r};
+    sort_pattern_keys(r->argc, r->argv, src, sort_name_add, &sn);
+    if (src)
+        entry_free(src);
+    buf_free(&r->scan_keys);
+    r->scan_keys = sn.bytes; /* owned by the request from here */
+    int *keypos = malloc(sizeof(int) * r->argc);
+    int nown = distinct_keys(r, keypos);
+    int write = (r->cmd->flags & CMD_WRITE) != 0;
+    struct subreq *subs = subs_alloc(r, nown + sn.n);
+    for (int i = 0; i < nown; i++) {
+        int pair[2] = {keypos[i], keypos[i]};
+        subs[i].shard = r->shard_of[keypos[i]];
+        subs[i].op = write ? SUB_TAKE : SUB_DUP;
+        subs[i].flags = PUT_QUIET;
+        sub_set_args(&subs[i], r, pair, 2);
+    }
+    for (int i = 0; i < sn.n; i++) {
+        struct subreq *sub = &subs[nown + i];
+        struct arg name = {r->scan_keys.data + sn.off[i], sn.len[i]};
+        sub->shard = s->srv->nshards == 1 ? 0 : key_shard(name.ptr, name.len, sn.hash[i], s->srv->nshards);
+        sub->op = SUB_DUP;
+        sub->argv = malloc(sizeof(struct arg) * 3);
+        sub->hashes = malloc(sizeof(uint64_t) * 3);
+        sub->argv[0] = r->argv[0];
+        sub->argv[1] = sub->argv[2] = name;
+        sub->hashes[0] = 0;
+        sub->hashes[1] = sub->hashes[2] = sn.hash[i];
+        sub->argc = 3;
+    }
+    free(keypos);
+    free(sn.off);
+    free(sn.len);
+    free(sn.hash);
+    r->step = 1;
+    subs_launch(s, r);
 }
 
 /* A cross-shard RENAME is done: the keyspace events a single-shard one
@@ -210,6 +294,14 @@ void custom_start(struct shard *s, struct request *r, enum custom_kind kind)
     case CUSTOM_SCAN: {
         struct subreq *sub = single_sub(r, r->shard_of[0] >= 0 ? r->shard_of[0] : s->id, SUB_HANDLER, cmd_scan);
         (void)sub;
+        break;
+    }
+    case CUSTOM_SORT: {
+        /* Step 0: a copy of the source, whose elements name the keys. */
+        int src = 1;
+        struct subreq *sub = single_sub(r, r->shard_of[1], SUB_DUP, NULL);
+        int pair[2] = {src, src};
+        sub_set_args(sub, r, pair, 2);
         break;
     }
     case CUSTOM_WATCH:
@@ -476,6 +568,14 @@ int custom_continue(struct shard *s, struct request *r)
         if (r->step == 0)
             return gather_run(s, r, out);
         return 1; /* the keys are back on their shards */
+    case CUSTOM_SORT:
+        if (r->step == 0) {
+            sort_gather_start(s, r);
+            return 0;
+        }
+        if (r->step == 1)
+            return gather_run(s, r, out);
+        return 1;
     case CUSTOM_BLOCK_WAIT:
         return block_wait_done(s, r, out);
 

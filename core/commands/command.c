@@ -789,6 +789,42 @@ struct command command_table[] = {
     {.name = "zscan", .arity = -3, .flags = CMD_READONLY, .first_key = 1, .last_key = 1, .key_step = 1,
      .acl_categories = "@read @sortedset @slow", .route = ROUTE_KEYS, .merge = MERGE_NONE, .handler = cmd_zscan,
      .summary = "Incrementally iterate sorted sets elements and associated scores", .since = "2.8.0", .group = "sorted-set"},
+    {.name = "geoadd", .arity = -5, .flags = CMD_WRITE | CMD_DENYOOM, .first_key = 1, .last_key = 1, .key_step = 1,
+     .acl_categories = "@write @geo @slow", .route = ROUTE_KEYS, .merge = MERGE_NONE, .handler = cmd_geoadd,
+     .summary = "Add one or more geospatial items in the geospatial index represented using a sorted set", .since = "3.2.0", .group = "geo"},
+    {.name = "geodist", .arity = -4, .flags = CMD_READONLY, .first_key = 1, .last_key = 1, .key_step = 1,
+     .acl_categories = "@read @geo @slow", .route = ROUTE_KEYS, .merge = MERGE_NONE, .handler = cmd_geodist,
+     .summary = "Returns the distance between two members of a geospatial index", .since = "3.2.0", .group = "geo"},
+    {.name = "geohash", .arity = -2, .flags = CMD_READONLY, .first_key = 1, .last_key = 1, .key_step = 1,
+     .acl_categories = "@read @geo @slow", .route = ROUTE_KEYS, .merge = MERGE_NONE, .handler = cmd_geohash,
+     .summary = "Returns members of a geospatial index as standard geohash strings", .since = "3.2.0", .group = "geo"},
+    {.name = "geopos", .arity = -2, .flags = CMD_READONLY, .first_key = 1, .last_key = 1, .key_step = 1,
+     .acl_categories = "@read @geo @slow", .route = ROUTE_KEYS, .merge = MERGE_NONE, .handler = cmd_geopos,
+     .summary = "Returns longitude and latitude of members of a geospatial index", .since = "3.2.0", .group = "geo"},
+    {.name = "georadius", .arity = -6, .flags = CMD_WRITE | CMD_DENYOOM | CMD_MOVABLE_KEYS, .first_key = 1, .last_key = 1, .key_step = 1,
+     .acl_categories = "@write @geo @slow", .route = ROUTE_CUSTOM, .merge = MERGE_NONE, .handler = cmd_georadius, .getkeys = geo_radius_keys,
+     .summary = "Query a sorted set representing a geospatial index to fetch members matching a given maximum distance from a point", .since = "3.2.0", .group = "geo"},
+    {.name = "georadius_ro", .arity = -6, .flags = CMD_READONLY, .first_key = 1, .last_key = 1, .key_step = 1,
+     .acl_categories = "@read @geo @slow", .route = ROUTE_KEYS, .merge = MERGE_NONE, .handler = cmd_georadius_ro,
+     .summary = "A read-only variant for GEORADIUS", .since = "3.2.10", .group = "geo"},
+    {.name = "georadiusbymember", .arity = -5, .flags = CMD_WRITE | CMD_DENYOOM | CMD_MOVABLE_KEYS, .first_key = 1, .last_key = 1, .key_step = 1,
+     .acl_categories = "@write @geo @slow", .route = ROUTE_CUSTOM, .merge = MERGE_NONE, .handler = cmd_georadiusbymember, .getkeys = geo_radius_keys,
+     .summary = "Query a sorted set representing a geospatial index to fetch members matching a given maximum distance from a member", .since = "3.2.0", .group = "geo"},
+    {.name = "georadiusbymember_ro", .arity = -5, .flags = CMD_READONLY, .first_key = 1, .last_key = 1, .key_step = 1,
+     .acl_categories = "@read @geo @slow", .route = ROUTE_KEYS, .merge = MERGE_NONE, .handler = cmd_georadiusbymember_ro,
+     .summary = "A read-only variant for GEORADIUSBYMEMBER", .since = "3.2.10", .group = "geo"},
+    {.name = "geosearch", .arity = -7, .flags = CMD_READONLY, .first_key = 1, .last_key = 1, .key_step = 1,
+     .acl_categories = "@read @geo @slow", .route = ROUTE_KEYS, .merge = MERGE_NONE, .handler = cmd_geosearch,
+     .summary = "Query a sorted set representing a geospatial index to fetch members inside an area of a box or a circle.", .since = "6.2.0", .group = "geo"},
+    {.name = "geosearchstore", .arity = -8, .flags = CMD_WRITE | CMD_DENYOOM, .first_key = 1, .last_key = 2, .key_step = 1,
+     .acl_categories = "@write @geo @slow", .route = ROUTE_CUSTOM, .merge = MERGE_NONE, .handler = cmd_geosearchstore,
+     .summary = "Query a sorted set representing a geospatial index to fetch members inside an area of a box or a circle, and store the result in another key.", .since = "6.2.0", .group = "geo"},
+    {.name = "sort", .arity = -2, .flags = CMD_WRITE | CMD_DENYOOM | CMD_MOVABLE_KEYS, .first_key = 1, .last_key = 1, .key_step = 1,
+     .acl_categories = "@write @set @sortedset @list @slow @dangerous", .route = ROUTE_CUSTOM, .merge = MERGE_NONE, .handler = cmd_sort, .getkeys = sort_command_keys, .engine = ENGINE_SORT,
+     .summary = "Sort the elements in a list, set or sorted set", .since = "1.0.0", .group = "generic"},
+    {.name = "sort_ro", .arity = -2, .flags = CMD_READONLY | CMD_MOVABLE_KEYS, .first_key = 1, .last_key = 1, .key_step = 1,
+     .acl_categories = "@read @set @sortedset @list @slow @dangerous", .route = ROUTE_CUSTOM, .merge = MERGE_NONE, .handler = cmd_sort_ro, .getkeys = sort_command_keys, .engine = ENGINE_SORT,
+     .summary = "Sort the elements in a list, set or sorted set. Read-only variant of SORT.", .since = "7.0.0", .group = "generic"},
     {.name = NULL}, /* terminator */
 };
 /* clang-format on */
@@ -1180,6 +1216,18 @@ static const struct command_doc command_docs[] = {
     {.fullname = "zremrangebyscore", .complexity = "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements removed by the operation.", .nspecs = 1, .specs = {{NULL, KS_RW | KS_DELETE, 1, 0, 1, 0}}},
     {.fullname = "zremrangebyrank", .complexity = "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements removed by the operation.", .nspecs = 1, .specs = {{NULL, KS_RW | KS_DELETE, 1, 0, 1, 0}}},
     {.fullname = "zremrangebylex", .complexity = "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements removed by the operation.", .nspecs = 1, .specs = {{NULL, KS_RW | KS_DELETE, 1, 0, 1, 0}}},
+    {.fullname = "geoadd", .complexity = "O(log(N)) for each item added, where N is the number of elements in the sorted set.", .nspecs = 1, .specs = {{NULL, KS_RW | KS_UPDATE, 1, 0, 1, 0}}},
+    {.fullname = "geodist", .complexity = "O(log(N))", .nspecs = 1, .specs = {{NULL, KS_RO | KS_ACCESS, 1, 0, 1, 0}}},
+    {.fullname = "geohash", .complexity = "O(log(N)) for each member requested, where N is the number of elements in the sorted set.", .nspecs = 1, .specs = {{NULL, KS_RO | KS_ACCESS, 1, 0, 1, 0}}},
+    {.fullname = "geopos", .complexity = "O(N) where N is the number of members requested.", .nspecs = 1, .specs = {{NULL, KS_RO | KS_ACCESS, 1, 0, 1, 0}}},
+    {.fullname = "georadius", .complexity = "O(N+log(M)) where N is the number of elements inside the bounding box of the circular area delimited by center and radius and M is the number of items inside the index.", .doc_flags = DOC_DEPRECATED, .deprecated_since = "6.2.0", .replaced_by = "`GEOSEARCH` and `GEOSEARCHSTORE` with the `BYRADIUS` argument", .nspecs = 1, .specs = {{NULL, KS_RO | KS_ACCESS, 1, 0, 1, 0}}},
+    {.fullname = "georadius_ro", .complexity = "O(N+log(M)) where N is the number of elements inside the bounding box of the circular area delimited by center and radius and M is the number of items inside the index.", .doc_flags = DOC_DEPRECATED, .deprecated_since = "6.2.0", .replaced_by = "`GEOSEARCH` with the `BYRADIUS` argument", .nspecs = 1, .specs = {{NULL, KS_RO | KS_ACCESS, 1, 0, 1, 0}}},
+    {.fullname = "georadiusbymember", .complexity = "O(N+log(M)) where N is the number of elements inside the bounding box of the circular area delimited by center and radius and M is the number of items inside the index.", .doc_flags = DOC_DEPRECATED, .deprecated_since = "6.2.0", .replaced_by = "`GEOSEARCH` and `GEOSEARCHSTORE` with the `BYRADIUS` and `FROMMEMBER` arguments", .nspecs = 1, .specs = {{NULL, KS_RO | KS_ACCESS, 1, 0, 1, 0}}},
+    {.fullname = "georadiusbymember_ro", .complexity = "O(N+log(M)) where N is the number of elements inside the bounding box of the circular area delimited by center and radius and M is the number of items inside the index.", .doc_flags = DOC_DEPRECATED, .deprecated_since = "6.2.0", .replaced_by = "`GEOSEARCH` with the `BYRADIUS` and `FROMMEMBER` arguments", .nspecs = 1, .specs = {{NULL, KS_RO | KS_ACCESS, 1, 0, 1, 0}}},
+    {.fullname = "geosearch", .complexity = "O(N+log(M)) where N is the number of elements in the grid-aligned bounding box area around the shape provided as the filter and M is the number of items inside the shape", .nspecs = 1, .specs = {{NULL, KS_RO | KS_ACCESS, 1, 0, 1, 0}}},
+    {.fullname = "geosearchstore", .complexity = "O(N+log(M)) where N is the number of elements in the grid-aligned bounding box area around the shape provided as the filter and M is the number of items inside the shape", .nspecs = 2, .specs = {{NULL, KS_OW | KS_UPDATE, 1, 0, 1, 0}, {NULL, KS_RO | KS_ACCESS, 2, 0, 1, 0}}},
+    {.fullname = "sort", .complexity = "O(N+M*log(M)) where N is the number of elements in the list or set to sort, and M the number of returned elements. When the elements are not sorted, complexity is O(N).", .nspecs = 1, .specs = {{NULL, KS_RO | KS_ACCESS, 1, 0, 1, 0}}},
+    {.fullname = "sort_ro", .complexity = "O(N+M*log(M)) where N is the number of elements in the list or set to sort, and M the number of returned elements. When the elements are not sorted, complexity is O(N).", .nspecs = 1, .specs = {{NULL, KS_RO | KS_ACCESS, 1, 0, 1, 0}}},
     {.fullname = "zscan", .complexity = "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection..", .tips = {"nondeterministic_output"}, .nspecs = 1, .specs = {{NULL, KS_RO | KS_ACCESS, 1, 0, 1, 0}}},
 };
 /* clang-format on */
@@ -1370,6 +1418,8 @@ int command_key_positions(const struct command *cmd, int argc, const struct arg 
         if (!cmd)
             return 0;
     }
+    if (cmd->getkeys)
+        return cmd->getkeys(argc, argv, idx, max);
     int n = key_range_positions(cmd, argc, idx, max, 1);
     if (cmd->keynum_arg)
         n += keynum_positions(cmd, argc, argv, idx + n, max - n);

@@ -111,6 +111,9 @@ enum cmd_engine {
     ENGINE_BGREWRITEAOF,
     /* Pub/Sub (shards/pubsub.c): subscriptions, PUBLISH, PUBSUB */
     ENGINE_PUBSUB,
+    /* SORT/SORT_RO: BY/GET patterns naming keys on other shards gather
+     * them behind the global barrier (shards/multistep.c, CUSTOM_SORT) */
+    ENGINE_SORT,
 };
 
 enum cmd_route { ROUTE_LOCAL, ROUTE_KEYS, ROUTE_ALL, ROUTE_CUSTOM };
@@ -209,6 +212,10 @@ struct command {
      * 1..last_key 1 is the destination, keynum_arg 2). 0: no count. */
     int keynum_arg;
     enum cmd_engine engine; /* ENGINE_PLAIN unless the dispatcher does more */
+    /* Movable keys found by reading the arguments (GEORADIUS ... STORE,
+     * SORT ... STORE): fills idx with at most max positions, returns how
+     * many. NULL: first_key..last_key (and keynum_arg). */
+    int (*getkeys)(int argc, const struct arg *argv, int *idx, int max);
 };
 
 /* The table, terminated by an entry whose name is NULL. Written only by
@@ -416,6 +423,27 @@ cmd_handler cmd_zadd, cmd_zrem, cmd_zscore, cmd_zmscore, cmd_zincrby, cmd_zcard,
     cmd_zrank, cmd_zrevrank, cmd_zpopmin, cmd_zpopmax, cmd_zmpop, cmd_bzpopmin, cmd_bzpopmax, cmd_bzmpop,
     cmd_zrandmember, cmd_zunion, cmd_zinter, cmd_zdiff, cmd_zunionstore, cmd_zinterstore, cmd_zdiffstore,
     cmd_zintercard, cmd_zremrangebyscore, cmd_zremrangebyrank, cmd_zremrangebylex, cmd_zscan;
+/* core/commands/cmd_geo.c */
+cmd_handler cmd_geoadd, cmd_geopos, cmd_geodist, cmd_geohash, cmd_georadius, cmd_georadiusbymember, cmd_georadius_ro,
+    cmd_georadiusbymember_ro, cmd_geosearch, cmd_geosearchstore;
+/* GEORADIUS(BYMEMBER)'s keys: the source and the STORE/STOREDIST key. */
+int geo_radius_keys(int argc, const struct arg *argv, int *idx, int max);
+/* core/commands/cmd_sort.c */
+cmd_handler cmd_sort, cmd_sort_ro;
+/* SORT's keys: the source and the STORE key. */
+int sort_command_keys(int argc, const struct arg *argv, int *idx, int max);
+/* Whether BY or GET name other keys through a pattern (with '*'), which
+ * the dispatcher must then gather behind the global barrier. */
+int sort_needs_pattern_keys(int argc, const struct arg *argv);
+/* Calls fn for the name of every key the BY/GET patterns of this SORT name
+ * for the elements of src (the same name may come several times). Nothing
+ * when src is missing or not sortable, or the options are invalid. */
+typedef void sort_key_fn(void *priv, const char *key, size_t len);
+void sort_pattern_keys(int argc, const struct arg *argv, struct db_entry *src, sort_key_fn *fn, void *priv);
+/* For a user who may not read every key: replies Redis's "BY/GET option of
+ * SORT denied due to insufficient ACL permissions." (or the parse error
+ * that comes first) and returns 0 when the SORT must be refused. */
+int sort_access_or_reply(int argc, const struct arg *argv, struct buf *out);
 /* core/commands/cmd_multi.c (the dispatcher carries these out) and
  * core/commands/command.c (COMMAND) */
 cmd_handler cmd_multi, cmd_exec, cmd_discard, cmd_watch, cmd_unwatch, cmd_command;
