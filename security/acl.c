@@ -678,6 +678,17 @@ int acl_user_key_allowed(const struct acl_user *u, const char *key, size_t len, 
     return 0;
 }
 
+int acl_session_reads_all_keys(const struct acl_session *s)
+{
+    const struct acl_user *u = s->user;
+    if (!u || (u->flags & USER_ALLKEYS))
+        return 1;
+    for (int i = 0; i < u->nkeys; i++)
+        if ((u->keys[i].flags & KEY_READ) && u->keys[i].len == 1 && u->keys[i].pat[0] == '*')
+            return 1;
+    return 0;
+}
+
 /* A channel matches the user's channel patterns; a pattern (PSUBSCRIBE)
  * must equal one of them literally, as Redis 7.0. */
 static int channel_allowed(const struct acl_user *u, const char *ch, size_t len, int is_pattern)

@@ -107,6 +107,9 @@ int acl_check(const struct acl_caller *who, const struct command *cmd, const str
 /* True when a command needs no check at all for this session (default user
  * with every permission): one load and two compares. */
 int acl_session_unrestricted(const struct acl_session *s);
+/* True when the session's user may read every key (allkeys, ~* or %R~*):
+ * SORT's BY and GET patterns need it, as in Redis 7.0. */
+int acl_session_reads_all_keys(const struct acl_session *s);
 
 /* Authenticates who's session as `user` with `pass` (AUTH, HELLO AUTH). 0, or
  * -1 with Redis's WRONGPASS text in err (also logged in ACL LOG and the audit

@@ -642,9 +642,9 @@ void cmd_geosearchstore(struct cmd_ctx *c)
     geo_search_generic(c, 2, GEO_SEARCH | GEO_SEARCH_STORE);
 }
 
-/* Where GEORADIUS / GEORADIUSBYMEMBER keep their keys: the source, and the
- * destination of the last STORE or STOREDIST (as Redis's
- * georadiusGetKeys, which scans from the fixed arguments on). */
+/* Where GEORADIUS / GEORADIUSBYMEMBER keep their keys: the source, then
+ * the key after every STORE and STOREDIST (as Redis 7.0's key specs find
+ * them; the handler writes the last one). */
 int geo_radius_keys(int argc, const struct arg *argv, int *idx, int max)
 {
     if (max < 1 || argc < 2)
@@ -652,14 +652,11 @@ int geo_radius_keys(int argc, const struct arg *argv, int *idx, int max)
     int n = 0;
     idx[n++] = 1;
     int first = arg_is(&argv[0], "georadius") ? 6 : 5;
-    int store = -1;
-    for (int i = first; i + 1 < argc; i++) {
+    for (int i = first; i + 1 < argc && n < max; i++) {
         if (arg_is(&argv[i], "store") || arg_is(&argv[i], "storedist")) {
-            store = i + 1;
+            idx[n++] = i + 1;
             i++;
         }
     }
-    if (store > 0 && n < max)
-        idx[n++] = store;
     return n;
 }

@@ -1220,13 +1220,13 @@ static const struct command_doc command_docs[] = {
     {.fullname = "geodist", .complexity = "O(log(N))", .nspecs = 1, .specs = {{NULL, KS_RO | KS_ACCESS, 1, 0, 1, 0}}},
     {.fullname = "geohash", .complexity = "O(log(N)) for each member requested, where N is the number of elements in the sorted set.", .nspecs = 1, .specs = {{NULL, KS_RO | KS_ACCESS, 1, 0, 1, 0}}},
     {.fullname = "geopos", .complexity = "O(N) where N is the number of members requested.", .nspecs = 1, .specs = {{NULL, KS_RO | KS_ACCESS, 1, 0, 1, 0}}},
-    {.fullname = "georadius", .complexity = "O(N+log(M)) where N is the number of elements inside the bounding box of the circular area delimited by center and radius and M is the number of items inside the index.", .doc_flags = DOC_DEPRECATED, .deprecated_since = "6.2.0", .replaced_by = "`GEOSEARCH` and `GEOSEARCHSTORE` with the `BYRADIUS` argument", .nspecs = 1, .specs = {{NULL, KS_RO | KS_ACCESS, 1, 0, 1, 0}}},
+    {.fullname = "georadius", .complexity = "O(N+log(M)) where N is the number of elements inside the bounding box of the circular area delimited by center and radius and M is the number of items inside the index.", .doc_flags = DOC_DEPRECATED, .deprecated_since = "6.2.0", .replaced_by = "`GEOSEARCH` and `GEOSEARCHSTORE` with the `BYRADIUS` argument", .nspecs = 2, .specs = {{NULL, KS_RO | KS_ACCESS, 1, 0, 1, 0}, {"the STORE destination, found by the getkeys function (Redis: keyword STORE)", KS_OW | KS_UPDATE | KS_INCOMPLETE, 2, -1, 1, 0}}},
     {.fullname = "georadius_ro", .complexity = "O(N+log(M)) where N is the number of elements inside the bounding box of the circular area delimited by center and radius and M is the number of items inside the index.", .doc_flags = DOC_DEPRECATED, .deprecated_since = "6.2.0", .replaced_by = "`GEOSEARCH` with the `BYRADIUS` argument", .nspecs = 1, .specs = {{NULL, KS_RO | KS_ACCESS, 1, 0, 1, 0}}},
-    {.fullname = "georadiusbymember", .complexity = "O(N+log(M)) where N is the number of elements inside the bounding box of the circular area delimited by center and radius and M is the number of items inside the index.", .doc_flags = DOC_DEPRECATED, .deprecated_since = "6.2.0", .replaced_by = "`GEOSEARCH` and `GEOSEARCHSTORE` with the `BYRADIUS` and `FROMMEMBER` arguments", .nspecs = 1, .specs = {{NULL, KS_RO | KS_ACCESS, 1, 0, 1, 0}}},
+    {.fullname = "georadiusbymember", .complexity = "O(N+log(M)) where N is the number of elements inside the bounding box of the circular area delimited by center and radius and M is the number of items inside the index.", .doc_flags = DOC_DEPRECATED, .deprecated_since = "6.2.0", .replaced_by = "`GEOSEARCH` and `GEOSEARCHSTORE` with the `BYRADIUS` and `FROMMEMBER` arguments", .nspecs = 2, .specs = {{NULL, KS_RO | KS_ACCESS, 1, 0, 1, 0}, {"the STORE destination, found by the getkeys function (Redis: keyword STORE)", KS_OW | KS_UPDATE | KS_INCOMPLETE, 2, -1, 1, 0}}},
     {.fullname = "georadiusbymember_ro", .complexity = "O(N+log(M)) where N is the number of elements inside the bounding box of the circular area delimited by center and radius and M is the number of items inside the index.", .doc_flags = DOC_DEPRECATED, .deprecated_since = "6.2.0", .replaced_by = "`GEOSEARCH` with the `BYRADIUS` and `FROMMEMBER` arguments", .nspecs = 1, .specs = {{NULL, KS_RO | KS_ACCESS, 1, 0, 1, 0}}},
     {.fullname = "geosearch", .complexity = "O(N+log(M)) where N is the number of elements in the grid-aligned bounding box area around the shape provided as the filter and M is the number of items inside the shape", .nspecs = 1, .specs = {{NULL, KS_RO | KS_ACCESS, 1, 0, 1, 0}}},
     {.fullname = "geosearchstore", .complexity = "O(N+log(M)) where N is the number of elements in the grid-aligned bounding box area around the shape provided as the filter and M is the number of items inside the shape", .nspecs = 2, .specs = {{NULL, KS_OW | KS_UPDATE, 1, 0, 1, 0}, {NULL, KS_RO | KS_ACCESS, 2, 0, 1, 0}}},
-    {.fullname = "sort", .complexity = "O(N+M*log(M)) where N is the number of elements in the list or set to sort, and M the number of returned elements. When the elements are not sorted, complexity is O(N).", .nspecs = 1, .specs = {{NULL, KS_RO | KS_ACCESS, 1, 0, 1, 0}}},
+    {.fullname = "sort", .complexity = "O(N+M*log(M)) where N is the number of elements in the list or set to sort, and M the number of returned elements. When the elements are not sorted, complexity is O(N).", .nspecs = 2, .specs = {{NULL, KS_RO | KS_ACCESS, 1, 0, 1, 0}, {"the STORE destination, found by the getkeys function (Redis: keyword STORE)", KS_OW | KS_UPDATE | KS_INCOMPLETE, 2, -1, 1, 0}}},
     {.fullname = "sort_ro", .complexity = "O(N+M*log(M)) where N is the number of elements in the list or set to sort, and M the number of returned elements. When the elements are not sorted, complexity is O(N).", .nspecs = 1, .specs = {{NULL, KS_RO | KS_ACCESS, 1, 0, 1, 0}}},
     {.fullname = "zscan", .complexity = "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection..", .tips = {"nondeterministic_output"}, .nspecs = 1, .specs = {{NULL, KS_RO | KS_ACCESS, 1, 0, 1, 0}}},
 };
@@ -2139,9 +2139,14 @@ static void command_getkeys(struct cmd_ctx *c, int with_flags)
     int *idx = malloc(sizeof(int) * (size_t)argc);
     if (!idx)
         abort(); /* as buf: an allocation failure is not survivable */
-    int n = key_range_positions(cmd, argc, idx, argc, 0);
-    if (cmd->keynum_arg)
-        n += keynum_positions(cmd, argc, argv, idx + n, argc - n);
+    int n;
+    if (cmd->getkeys) {
+        n = cmd->getkeys(argc, argv, idx, argc);
+    } else {
+        n = key_range_positions(cmd, argc, idx, argc, 0);
+        if (cmd->keynum_arg)
+            n += keynum_positions(cmd, argc, argv, idx + n, argc - n);
+    }
     if (n == 0) {
         reply_error(c->out, "ERR Invalid arguments specified for command");
     } else {
@@ -2151,7 +2156,9 @@ static void command_getkeys(struct cmd_ctx *c, int with_flags)
             if (with_flags) {
                 reply_array(c->out, 2);
                 reply_bulk(c->out, argv[idx[i]].ptr, argv[idx[i]].len);
-                reply_key_spec_flags(c->out, c->resp, key_flags_at(cmd, doc, argv, argc, idx[i]));
+                /* getkeys' keys after the first: a STORE destination */
+                uint32_t flags = cmd->getkeys && i > 0 ? KS_OW | KS_UPDATE : key_flags_at(cmd, doc, argv, argc, idx[i]);
+                reply_key_spec_flags(c->out, c->resp, flags);
             } else {
                 reply_bulk(c->out, argv[idx[i]].ptr, argv[idx[i]].len);
             }
