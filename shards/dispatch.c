@@ -185,6 +185,11 @@ enum custom_kind custom_kind_of(const struct command *cmd)
     }
 }
 
+int sort_reads_patterns(const struct shard *s, const struct command *cmd, int argc, const struct arg *argv)
+{
+    return cmd->engine == ENGINE_SORT && s->srv->nshards > 1 && sort_needs_pattern_keys(argc, argv);
+}
+
 void body_custom(struct shard *s, struct request *r)
 {
     custom_start(s, r, custom_kind_of(r->cmd));
@@ -583,7 +588,7 @@ static inline __attribute__((always_inline)) void dispatch_one(struct client *c,
     int *shard_of = argc <= 16 ? shard_small : malloc(sizeof(int) * argc);
     int target, multi;
     int nkeys = route_keys(s, cmd, argc, argv, keypos, hashes, shard_of, &target, &multi);
-    if (cmd->engine == ENGINE_SORT && s->srv->nshards > 1 && !c->in_multi && sort_needs_pattern_keys(argc, argv)) {
+    if (sort_reads_patterns(s, cmd, argc, argv)) {
         /* SORT ... BY/GET pattern: the keys it reads are known only from
          * the source's elements; gathered behind the global barrier. */
         struct request *r = request_new(c, cmd, argc, argv);

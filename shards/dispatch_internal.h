@@ -70,6 +70,9 @@ void request_route_keys(struct shard *s, struct request *r, int target, int mult
 void fan_out(struct shard *s, struct request *r);
 /* The kind of a ROUTE_CUSTOM command whose keys span shards (its engine). */
 enum custom_kind custom_kind_of(const struct command *cmd);
+/* SORT/SORT_RO whose BY/GET patterns name keys, with several shards: it
+ * runs as CUSTOM_SORT behind a global lock (dispatch, EXEC). */
+int sort_reads_patterns(const struct shard *s, const struct command *cmd, int argc, const struct arg *argv);
 /* The body of a multi-step command's transaction. */
 void body_custom(struct shard *s, struct request *r);
 

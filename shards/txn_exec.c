@@ -312,6 +312,10 @@ static void exec_start_child(struct shard *s, struct request *r, struct request 
         fan_out(s, q);
         return;
     }
+    if (sort_reads_patterns(s, cmd, q->argc, q->argv)) { /* under the EXEC's global part */
+        custom_start(s, q, CUSTOM_SORT);
+        return;
+    }
     int target = command_shard(q), multi = target == -2;
     if (target == -1) { /* keyless (SCAN): the cursor names the shard */
         int *keypos = malloc(sizeof(int) * q->argc);
@@ -334,7 +338,8 @@ static void exec_start(struct shard *s, struct request *r)
     int one = -1, one_hop = 1, per_shard = r->nqueued > 0;
     for (int i = 0; i < r->nqueued; i++) {
         int sh = command_shard(r->queued[i]);
-        if (sh < 0)
+        const struct request *q = r->queued[i];
+        if (sh < 0 || sort_reads_patterns(s, q->cmd, q->argc, q->argv))
             one_hop = per_shard = 0;
         else if (one < 0)
             one = sh;
@@ -372,7 +377,7 @@ static void exec_start(struct shard *s, struct request *r)
     struct txn *tx = txn_new(s->srv->nshards);
     for (int i = 0; i < r->nqueued; i++) {
         struct request *q = r->queued[i];
-        if (q->cmd->route == ROUTE_ALL) {
+        if (q->cmd->route == ROUTE_ALL || sort_reads_patterns(s, q->cmd, q->argc, q->argv)) {
             txn_add_global(tx);
             tx->writes |= (q->cmd->flags & CMD_WRITE) != 0;
             continue;
