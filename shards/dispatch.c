@@ -180,6 +180,8 @@ enum custom_kind custom_kind_of(const struct command *cmd)
         return CUSTOM_RENAMENX;
     case ENGINE_COPY:
         return CUSTOM_COPY;
+    case ENGINE_SORT: /* also gathers the keys its patterns name */
+        return CUSTOM_SORT;
     default:
         return CUSTOM_GATHER;
     }

@@ -164,8 +164,11 @@ static void sort_name_add(void *priv, const char *key, size_t len)
 }
 
 /*
- * SORT whose BY/GET patterns name keys, with several shards, behind the
- * global barrier (no other command runs on any shard meanwhile): step 0
+ * SORT whose keys span shards, or whose BY/GET patterns name keys on
+ * other shards (then behind the global barrier: no other command runs on
+ * any shard meanwhile; otherwise the pattern keys live on the source's
+ * shard, whose copies step 1 takes in one batch while the source is
+ * locked): step 0
  * copied the source here; its elements give the names of the keys the
  * patterns name; step 1 gathers them (copies) with the command's own keys
  * (as CUSTOM_GATHER: moved out for a write, put back after the run), and

@@ -548,16 +548,44 @@ int sort_command_keys(int argc, const struct arg *argv, int *idx, int max)
     return n;
 }
 
+/* The hash tag every key starting with p[0..len) has, whatever follows
+ * (Redis Cluster's rule, as key_shard: the first '{', the first '}' after
+ * it, not empty). 0 when the bytes do not fix one. */
+static int fixed_tag(const char *p, size_t len, const char **tag, size_t *tlen)
+{
+    const char *open = len ? memchr(p, '{', len) : NULL;
+    if (!open)
+        return 0;
+    const char *close = memchr(open + 1, '}', len - (size_t)(open + 1 - p));
+    if (!close || close == open + 1)
+        return 0;
+    *tag = open + 1;
+    *tlen = (size_t)(close - open - 1);
+    return 1;
+}
+
 int sort_needs_pattern_keys(int argc, const struct arg *argv)
 {
+    const char *src_tag = NULL;
+    size_t src_len = 0;
+    int src_tagged = argc > 1 && fixed_tag(argv[1].ptr, argv[1].len, &src_tag, &src_len);
     for (int i = 2; i + 1 < argc; i++) {
         if (arg_is(&argv[i], "limit")) {
             i += 2;
         } else if (arg_is(&argv[i], "by") || arg_is(&argv[i], "get")) {
             const struct arg *p = &argv[i + 1];
-            if (!is_hash_pattern(p) && memchr(p->ptr, '*', p->len))
-                return 1;
+            const char *star = memchr(p->ptr, '*', p->len);
             i++;
+            if (is_hash_pattern(p) || !star)
+                continue;
+            /* "{u}:w_*" with a source "{u}:ids": every key it names lives
+             * on the source's shard. */
+            const char *tag;
+            size_t tlen;
+            if (src_tagged && fixed_tag(p->ptr, (size_t)(star - p->ptr), &tag, &tlen) && tlen == src_len &&
+                !memcmp(tag, src_tag, tlen))
+                continue;
+            return 1;
         }
     }
     return 0;

@@ -432,8 +432,10 @@ int geo_radius_keys(int argc, const struct arg *argv, int *idx, int max);
 cmd_handler cmd_sort, cmd_sort_ro;
 /* SORT's keys: the source and the STORE key. */
 int sort_command_keys(int argc, const struct arg *argv, int *idx, int max);
-/* Whether BY or GET name other keys through a pattern (with '*'), which
- * the dispatcher must then gather behind the global barrier. */
+/* Whether BY or GET name other keys through a pattern (with '*') that may
+ * live on another shard than the source (a pattern whose fixed prefix
+ * carries the source's hash tag does not), which the dispatcher must then
+ * gather behind the global barrier. */
 int sort_needs_pattern_keys(int argc, const struct arg *argv);
 /* Calls fn for the name of every key the BY/GET patterns of this SORT name
  * for the elements of src (the same name may come several times). Nothing

@@ -323,3 +323,32 @@ Test(sort, store_survives_a_restart)
     cr_assert(server_stop(&srv));
     remove_tree(dir);
 }
+
+static long long global_barriers(redisContext *c)
+{
+    char *info = info_text(c, "stats");
+    char v[32];
+    cr_assert(info_field(info, "txn_global_barriers", v, sizeof(v)));
+    free(info);
+    return atoll(v);
+}
+
+/* Patterns carrying the source's hash tag name keys of the source's shard:
+ * no global barrier; other patterns take one when there are several
+ * shards. */
+Test(sort, hash_tagged_patterns_take_no_barrier)
+{
+    if (env_is_redis())
+        cr_skip_test("shardis counters");
+    redisContext *c = client_connect();
+    expect_int(cmd(c, "RPUSH {u}:ids 2 1 3"), 3);
+    expect_status(cmd(c, "MSET {u}:w_1 3 {u}:w_2 2 {u}:w_3 1 {u}:n_1 one"), "OK");
+    long long before = global_barriers(c);
+    expect_strs(cmd(c, "SORT {u}:ids BY {u}:w_* GET # GET {u}:n_*"), 6, "3", NULL, "2", NULL, "1", "one");
+    expect_int(cmd(c, "SORT {u}:ids BY {u}:w_* STORE elsewhere"), 3);
+    expect_strs(cmd(c, "LRANGE elsewhere 0 -1"), 3, "3", "2", "1");
+    cr_assert_eq(global_barriers(c), before);
+    expect_strs(cmd(c, "SORT {u}:ids BY w_*"), 3, "1", "2", "3");
+    cr_assert_eq(global_barriers(c), before + (server_threads() > 1));
+    redisFree(c);
+}
