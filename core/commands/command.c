@@ -351,7 +351,7 @@ struct command command_table[] = {
     {.name = "pfadd", .arity = -2, .flags = CMD_WRITE | CMD_DENYOOM | CMD_FAST, .first_key = 1, .last_key = 1, .key_step = 1,
      .acl_categories = "@write @hyperloglog @fast", .route = ROUTE_KEYS, .merge = MERGE_NONE, .handler = cmd_pfadd,
      .summary = "Adds the specified elements to the specified HyperLogLog.", .since = "2.8.9", .group = "hyperloglog"},
-    {.name = "pfcount", .arity = -2, .flags = CMD_READONLY | CMD_MAY_REPLICATE, .first_key = 1, .last_key = -1, .key_step = 1,
+    {.name = "pfcount", .arity = -2, .flags = CMD_READONLY, .first_key = 1, .last_key = -1, .key_step = 1,
      .acl_categories = "@read @hyperloglog @slow", .route = ROUTE_CUSTOM, .merge = MERGE_NONE, .handler = cmd_pfcount,
      .summary = "Return the approximated cardinality of the set(s) observed by the HyperLogLog at key(s).",
      .since = "2.8.9", .group = "hyperloglog"},
