@@ -16,6 +16,7 @@
 
 #include "checks.h"
 #include "client.h"
+#include "fs.h"
 #include "proc.h"
 #include "server.h"
 
@@ -357,4 +358,62 @@ Test(bitops, same_replies_as_redis)
     redisFree(here);
     redisFree(ref);
     cr_assert(server_stop(&reference));
+}
+
+/* ---- the log replays bitmaps and HyperLogLogs to the same bytes ---- */
+
+TestSuite(bitops_log, .timeout = 120);
+
+Test(bitops_log, restart_replays_same_bytes)
+{
+    char dir[256];
+    temp_dir(dir, sizeof(dir), "bitslog");
+    const char *args[] = {"--appendonly", "yes"};
+    struct test_server_opts o = {dir, 0, 2, args};
+    struct test_server srv;
+    server_start_opts(&srv, &o);
+    redisContext *c = client_connect_port(srv.port);
+    const char *keys[] = {"lb:a", "lb:b", "lb:c", "lb:d", "lb:e", "lh:1", "lh:2", "lh:3"};
+    expect_int(cmd(c, "SETBIT lb:a 100 1"), 0);
+    expect_status(cmd(c, "SET lb:b foobar"), "OK");
+    expect_int(cmd(c, "BITOP XOR lb:c lb:a lb:b"), 13); /* across shards with several threads */
+    redisReply *r = expect_array(cmd(c, "BITFIELD lb:d SET u8 #3 200 INCRBY i5 100 7"), 2);
+    freeReplyObject(r);
+    expect_int(cmd(c, "SETBIT lb:e 9 1"), 0);
+    for (int i = 0; i < 40; i++) {
+        char **argv = malloc(sizeof(char *) * 52);
+        argv[0] = "PFADD";
+        argv[1] = "lh:1";
+        for (int j = 0; j < 50; j++) {
+            argv[j + 2] = malloc(24);
+            snprintf(argv[j + 2], 24, "e%d", i * 50 + j);
+        }
+        freeReplyObject(cmd_argv(c, 52, (const char **)argv, NULL));
+        for (int j = 0; j < 50; j++)
+            free(argv[j + 2]);
+        free(argv);
+    }
+    expect_int(cmd(c, "PFADD lh:2 a b c"), 1);
+    freeReplyObject(cmd(c, "PFCOUNT lh:1")); /* the cached count is part of the bytes */
+    expect_status(cmd(c, "PFMERGE lh:3 lh:1 lh:2"), "OK");
+    redisReply *before[8];
+    for (int i = 0; i < 8; i++) {
+        before[i] = cmd(c, "GET %s", keys[i]);
+        cr_assert_eq(before[i]->type, REDIS_REPLY_STRING, "%s: %s", keys[i], describe_reply(before[i]));
+    }
+    redisFree(c);
+    cr_assert(server_stop(&srv));
+    server_start_opts(&srv, &o);
+    c = client_connect_port(srv.port);
+    for (int i = 0; i < 8; i++) {
+        redisReply *after = cmd(c, "GET %s", keys[i]);
+        cr_assert_eq(after->type, REDIS_REPLY_STRING, "%s after restart: %s", keys[i], describe_reply(after));
+        cr_assert_eq(after->len, before[i]->len, "%s", keys[i]);
+        cr_assert_eq(memcmp(after->str, before[i]->str, after->len), 0, "%s changed across the restart", keys[i]);
+        freeReplyObject(after);
+        freeReplyObject(before[i]);
+    }
+    redisFree(c);
+    cr_assert(server_stop(&srv));
+    remove_tree(dir);
 }
