@@ -278,7 +278,7 @@ Test(bitops, same_replies_as_redis)
     reference_start();
     redisContext *here = client_connect(), *ref = client_connect_port(reference.port);
     const char *keys[] = {"bk:0", "bk:1", "bk:2", "bk:3", "bk:4"};
-    char a1[16], a2[16], a3[16], a4[16], a5[32];
+    char a1[24], a2[24], a3[24], a4[24], a5[24];
     for (int i = 0; i < 3000; i++) {
         const char *argv[16];
         int argc = 0;
