@@ -2,7 +2,9 @@
 # test/bench/bits.sh - bitmap and HyperLogLog commands, shardis --threads 2
 # against redis-server, same redis-benchmark load for both (50 clients,
 # pipeline 1 and 16):
-#   SETBIT / GETBIT at random offsets of a 1 MB bitmap, BITCOUNT of the whole
+#   SETBIT / GETBIT of a 1 MB bitmap (fixed offsets: redis-benchmark's
+#   __rand_int__ is zero-padded, which no bit offset parser accepts, in
+#   Redis either), BITCOUNT of the whole
 #   1 MB bitmap, PFADD of random elements into one HyperLogLog (dense after
 #   the first few thousand), PFCOUNT of it (cached after each PFADD run:
 #   mostly cache hits, as in an application that reads more than it adds).
@@ -51,8 +53,8 @@ row() { # label P n args...
 echo "| command | P | shardis ops/s | redis ops/s | ratio |"
 echo "|---|---:|---:|---:|---:|"
 for p in 1 16; do
-    row "SETBIT bm <random offset> 1 (1 MB bitmap)" $p "$N" -r 8388608 SETBIT bm __rand_int__ 1
-    row "GETBIT bm <random offset> (1 MB bitmap)" $p "$N" -r 8388608 GETBIT bm __rand_int__
+    row "SETBIT bm 4194303 1 (1 MB bitmap)" $p "$N" SETBIT bm 4194303 1
+    row "GETBIT bm 8388607 (1 MB bitmap)" $p "$N" GETBIT bm 8388607
     row "BITCOUNT bm (whole 1 MB)" $p $((N / 20)) BITCOUNT bm
     row "PFADD hll <random element>" $p "$N" -r 100000000 PFADD hll __rand_int__
     row "PFCOUNT hll" $p "$N" PFCOUNT hll
