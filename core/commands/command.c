@@ -324,6 +324,47 @@ struct command command_table[] = {
     {.name = "lcs", .arity = -3, .flags = CMD_READONLY, .first_key = 1, .last_key = 2, .key_step = 1,
      .acl_categories = "@read @string @slow", .route = ROUTE_CUSTOM, .merge = MERGE_NONE, .handler = cmd_lcs,
      .summary = "Find longest common substring", .since = "7.0.0", .group = "string"},
+    /* ---- bitmaps (cmd_bitops.c) ---- */
+    {.name = "setbit", .arity = 4, .flags = CMD_WRITE | CMD_DENYOOM, .first_key = 1, .last_key = 1, .key_step = 1,
+     .acl_categories = "@write @bitmap @slow", .route = ROUTE_KEYS, .merge = MERGE_NONE, .handler = cmd_setbit,
+     .summary = "Sets or clears the bit at offset in the string value stored at key", .since = "2.2.0", .group = "bitmap"},
+    {.name = "getbit", .arity = 3, .flags = CMD_READONLY | CMD_FAST, .first_key = 1, .last_key = 1, .key_step = 1,
+     .acl_categories = "@read @bitmap @fast", .route = ROUTE_KEYS, .merge = MERGE_NONE, .handler = cmd_getbit,
+     .summary = "Returns the bit value at offset in the string value stored at key", .since = "2.2.0", .group = "bitmap"},
+    {.name = "bitcount", .arity = -2, .flags = CMD_READONLY, .first_key = 1, .last_key = 1, .key_step = 1,
+     .acl_categories = "@read @bitmap @slow", .route = ROUTE_KEYS, .merge = MERGE_NONE, .handler = cmd_bitcount,
+     .summary = "Count set bits in a string", .since = "2.6.0", .group = "bitmap"},
+    {.name = "bitpos", .arity = -3, .flags = CMD_READONLY, .first_key = 1, .last_key = 1, .key_step = 1,
+     .acl_categories = "@read @bitmap @slow", .route = ROUTE_KEYS, .merge = MERGE_NONE, .handler = cmd_bitpos,
+     .summary = "Find first bit set or clear in a string", .since = "2.8.7", .group = "bitmap"},
+    {.name = "bitop", .arity = -4, .flags = CMD_WRITE | CMD_DENYOOM, .first_key = 2, .last_key = -1, .key_step = 1,
+     .acl_categories = "@write @bitmap @slow", .route = ROUTE_CUSTOM, .merge = MERGE_NONE, .handler = cmd_bitop,
+     .summary = "Perform bitwise operations between strings", .since = "2.6.0", .group = "bitmap"},
+    {.name = "bitfield", .arity = -2, .flags = CMD_WRITE | CMD_DENYOOM, .first_key = 1, .last_key = 1, .key_step = 1,
+     .acl_categories = "@write @bitmap @slow", .route = ROUTE_KEYS, .merge = MERGE_NONE, .handler = cmd_bitfield,
+     .summary = "Perform arbitrary bitfield integer operations on strings", .since = "3.2.0", .group = "bitmap"},
+    {.name = "bitfield_ro", .arity = -2, .flags = CMD_READONLY | CMD_FAST, .first_key = 1, .last_key = 1, .key_step = 1,
+     .acl_categories = "@read @bitmap @fast", .route = ROUTE_KEYS, .merge = MERGE_NONE, .handler = cmd_bitfield_ro,
+     .summary = "Perform arbitrary bitfield integer operations on strings. Read-only variant of BITFIELD",
+     .since = "6.0.0", .group = "bitmap"},
+    /* ---- HyperLogLog (cmd_hll.c) ---- */
+    {.name = "pfadd", .arity = -2, .flags = CMD_WRITE | CMD_DENYOOM | CMD_FAST, .first_key = 1, .last_key = 1, .key_step = 1,
+     .acl_categories = "@write @hyperloglog @fast", .route = ROUTE_KEYS, .merge = MERGE_NONE, .handler = cmd_pfadd,
+     .summary = "Adds the specified elements to the specified HyperLogLog.", .since = "2.8.9", .group = "hyperloglog"},
+    {.name = "pfcount", .arity = -2, .flags = CMD_READONLY, .first_key = 1, .last_key = -1, .key_step = 1,
+     .acl_categories = "@read @hyperloglog @slow", .route = ROUTE_CUSTOM, .merge = MERGE_NONE, .handler = cmd_pfcount,
+     .summary = "Return the approximated cardinality of the set(s) observed by the HyperLogLog at key(s).",
+     .since = "2.8.9", .group = "hyperloglog"},
+    {.name = "pfmerge", .arity = -2, .flags = CMD_WRITE | CMD_DENYOOM, .first_key = 1, .last_key = -1, .key_step = 1,
+     .acl_categories = "@write @hyperloglog @slow", .route = ROUTE_CUSTOM, .merge = MERGE_NONE, .handler = cmd_pfmerge,
+     .summary = "Merge N different HyperLogLogs into a single one.", .since = "2.8.9", .group = "hyperloglog"},
+    {.name = "pfdebug", .arity = 3, .flags = CMD_WRITE | CMD_DENYOOM | CMD_ADMIN, .first_key = 2, .last_key = 2, .key_step = 1,
+     .acl_categories = "@write @hyperloglog @admin @slow @dangerous", .route = ROUTE_KEYS, .merge = MERGE_NONE,
+     .handler = cmd_pfdebug, .summary = "Internal commands for debugging HyperLogLog values", .since = "2.8.9",
+     .group = "hyperloglog"},
+    {.name = "pfselftest", .arity = 1, .flags = CMD_ADMIN, .acl_categories = "@hyperloglog @admin @slow @dangerous",
+     .route = ROUTE_LOCAL, .merge = MERGE_NONE, .handler = cmd_pfselftest,
+     .summary = "An internal command for testing HyperLogLog values", .since = "2.8.9", .group = "hyperloglog"},
     /* ---- keys ---- */
     {.name = "del", .arity = -2, .flags = CMD_WRITE, .first_key = 1, .last_key = -1, .key_step = 1,
      .acl_categories = "@keyspace @write @slow", .route = ROUTE_KEYS, .merge = MERGE_SUM, .handler = cmd_del,
@@ -918,6 +959,7 @@ struct command_doc {
 };
 
 static uint32_t set_key_flags(const struct arg *argv, int argc);
+static uint32_t bitfield_key_flags(const struct arg *argv, int argc);
 
 /* fullname, complexity, doc flags, deprecated since, replaced by, tips, key specs */
 /* clang-format off */
@@ -977,6 +1019,30 @@ static const struct command_doc command_docs[] = {
      .specs = {{NULL, KS_OW | KS_INSERT, 1, -1, 2, 0}}},
     {.fullname = "lcs", .complexity = "O(N*M) where N and M are the lengths of s1 and s2, respectively", .nspecs = 1,
      .specs = {{NULL, KS_RO | KS_ACCESS, 1, 1, 1, 0}}},
+    {.fullname = "setbit", .complexity = "O(1)", .nspecs = 1, .specs = {{NULL, KS_RW | KS_ACCESS | KS_UPDATE, 1, 0, 1, 0}}},
+    {.fullname = "getbit", .complexity = "O(1)", .nspecs = 1, .specs = {{NULL, KS_RO | KS_ACCESS, 1, 0, 1, 0}}},
+    {.fullname = "bitcount", .complexity = "O(N)", .nspecs = 1, .specs = {{NULL, KS_RO | KS_ACCESS, 1, 0, 1, 0}}},
+    {.fullname = "bitpos", .complexity = "O(N)", .nspecs = 1, .specs = {{NULL, KS_RO | KS_ACCESS, 1, 0, 1, 0}}},
+    {.fullname = "bitop", .complexity = "O(N)", .nspecs = 2,
+     .specs = {{NULL, KS_OW | KS_UPDATE, 2, 0, 1, 0}, {NULL, KS_RO | KS_ACCESS, 3, -1, 1, 0}}},
+    {.fullname = "bitfield", .complexity = "O(1) for each subcommand specified", .nspecs = 1,
+     .specs = {{"This command allows both access and modification of the key",
+                KS_RW | KS_ACCESS | KS_UPDATE | KS_VARIABLE_FLAGS, 1, 0, 1, 0}},
+     .variable_key_flags = bitfield_key_flags},
+    {.fullname = "bitfield_ro", .complexity = "O(1) for each subcommand specified", .nspecs = 1,
+     .specs = {{NULL, KS_RO | KS_ACCESS, 1, 0, 1, 0}}},
+    {.fullname = "pfadd", .complexity = "O(1) to add every element.", .nspecs = 1,
+     .specs = {{NULL, KS_RW | KS_INSERT, 1, 0, 1, 0}}},
+    {.fullname = "pfcount",
+     .complexity = "O(1) with a very small average constant time when called with a single key. O(N) with N being the "
+                   "number of keys, and much bigger constant times, when called with multiple keys.", .nspecs = 1,
+     .specs = {{"RW because it may change the internal representation of the key, and propagate to replicas",
+                KS_RW | KS_ACCESS, 1, -1, 1, 0}}},
+    {.fullname = "pfmerge", .complexity = "O(N) to merge N HyperLogLogs, but with high constant times.", .nspecs = 2,
+     .specs = {{NULL, KS_RW | KS_ACCESS | KS_INSERT, 1, 0, 1, 0}, {NULL, KS_RO | KS_ACCESS, 2, -1, 1, 0}}},
+    {.fullname = "pfdebug", .complexity = "N/A", .doc_flags = DOC_SYSCMD, .nspecs = 1,
+     .specs = {{NULL, KS_RW | KS_ACCESS, 2, 0, 1, 0}}},
+    {.fullname = "pfselftest", .complexity = "N/A", .doc_flags = DOC_SYSCMD},
     {.fullname = "del",
      .complexity = "O(N) where N is the number of keys that will be removed. When a key to remove holds a value other "
                    "than a string, the individual complexity for this key is O(M) where M is the number of elements "
@@ -2089,6 +2155,24 @@ static uint32_t set_key_flags(const struct arg *argv, int argc)
         if (arg_is(&argv[i], "get"))
             return KS_RW | KS_ACCESS | KS_UPDATE;
     return KS_OW | KS_UPDATE;
+}
+
+/* BITFIELD reads its key unless a SET or INCRBY (or a syntax error) comes
+ * before the end, as Redis's bitfieldGetKeys decides. */
+static uint32_t bitfield_key_flags(const struct arg *argv, int argc)
+{
+    for (int i = 2; i < argc; i++) {
+        int remargs = argc - i - 1;
+        if (arg_is(&argv[i], "get") && remargs >= 2)
+            i += 2;
+        else if ((arg_is(&argv[i], "set") || arg_is(&argv[i], "incrby")) && remargs >= 3)
+            return KS_RW | KS_ACCESS | KS_UPDATE;
+        else if (arg_is(&argv[i], "overflow") && remargs >= 1)
+            i += 1;
+        else
+            return KS_RW | KS_ACCESS | KS_UPDATE;
+    }
+    return KS_RO | KS_ACCESS;
 }
 
 /* The flags of the key at argument pos: those of the key spec that covers it. */

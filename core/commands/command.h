@@ -402,6 +402,10 @@ void reply_wrong_arity(struct buf *out, const char *name, size_t len);
 cmd_handler cmd_set, cmd_get, cmd_getset, cmd_getdel, cmd_getex, cmd_setnx, cmd_setex, cmd_psetex, cmd_mset, cmd_msetnx,
     cmd_mget, cmd_append, cmd_strlen, cmd_getrange, cmd_setrange, cmd_incr, cmd_decr, cmd_incrby, cmd_decrby,
     cmd_incrbyfloat, cmd_lcs;
+/* core/commands/cmd_bitops.c */
+cmd_handler cmd_setbit, cmd_getbit, cmd_bitcount, cmd_bitpos, cmd_bitop, cmd_bitfield, cmd_bitfield_ro;
+/* core/commands/cmd_hll.c */
+cmd_handler cmd_pfadd, cmd_pfcount, cmd_pfmerge, cmd_pfdebug, cmd_pfselftest;
 /* core/commands/cmd_keys.c */
 cmd_handler cmd_del, cmd_exists, cmd_type, cmd_rename, cmd_renamenx, cmd_copy, cmd_move, cmd_keys, cmd_scan,
     cmd_randomkey, cmd_dbsize, cmd_touch, cmd_flushdb, cmd_flushall, cmd_swapdb, cmd_object, cmd_expire, cmd_pexpire,
