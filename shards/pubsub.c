@@ -348,12 +348,16 @@ static void publish_home(struct shard *s, struct subreq *sub)
     struct arg *args = malloc(sizeof(struct arg) * (size_t)args_cap);
     args[0] = sub->argv[1];
     args[1] = sub->argv[2];
+    /* The publisher wrote its own frames (self_frames): counted, not sent. */
+    uint64_t self_id = (uint64_t)sub->result;
+    int self_thread = sub->coord;
     long long count = 0;
     struct sdict_node *node = sdict_find(p->reg[kind], args[0].ptr, args[0].len);
     if (node && node->v.ptr) {
         struct sublist *l = node->v.ptr;
         for (int i = 0; i < l->n; i++)
-            dest_add(&dests[l->v[i].thread], l->v[i].id, 0);
+            if (l->v[i].id != self_id || l->v[i].thread != self_thread)
+                dest_add(&dests[l->v[i].thread], l->v[i].id, 0);
         count += l->n;
     }
     if (kind == PS_CHANNEL && sdict_size(p->reg[PS_PATTERN])) {
@@ -369,7 +373,8 @@ static void publish_home(struct shard *s, struct subreq *sub)
             }
             args[nargs] = (struct arg){node->key, node->klen};
             for (int i = 0; i < l->n; i++)
-                dest_add(&dests[l->v[i].thread], l->v[i].id, (uint64_t)nargs);
+                if (l->v[i].id != self_id || l->v[i].thread != self_thread)
+                    dest_add(&dests[l->v[i].thread], l->v[i].id, (uint64_t)nargs);
             nargs++;
             count += l->n;
         }
@@ -593,22 +598,35 @@ static void launch_regs(struct shard *s, struct request *r, int op, int kind, ui
     subs_launch(s, r);
 }
 
-static void do_subscribe(struct client *c, const struct command *cmd, int kind, int argc, const struct arg *argv)
+/* The request a Pub/Sub command replies through: a new one in the
+ * client's FIFO (from the dispatcher), or q, the command's child request
+ * when an EXEC runs it (its reply goes into the EXEC's array). */
+static struct request *pubsub_request(struct client *c, struct request *q, const struct command *cmd, int argc,
+                                      const struct arg *argv, int mode)
+{
+    struct request *r = q ? q : request_new(c, cmd, argc, argv);
+    r->aux = CUSTOM_PUBSUB;
+    r->scratch[0] = mode;
+    return r;
+}
+
+static void do_subscribe(struct client *c, struct request *q, const struct command *cmd, int kind, int argc,
+                         const struct arg *argv)
 {
     /* Its confirmations are pushes: as in Redis, CLIENT REPLY OFF/SKIP does
      * not silence them (Redis's CLIENT_PUSHING). */
-    c->reply_silent = 0;
+    if (!q)
+        c->reply_silent = 0;
     struct shard *s = c->shard;
     struct pubsub_client *p = client_sets(c);
-    struct request *r = request_new(c, cmd, argc, argv);
-    r->aux = CUSTOM_PUBSUB;
-    r->scratch[0] = MODE_REPLIED;
+    struct request *r = pubsub_request(c, q, cmd, argc, argv, MODE_REPLIED);
+    argc = r->argc;
     int *home = calloc((size_t)(argc > 1 ? argc : 2), sizeof(int));
     for (int i = 1; i < argc; i++) {
         int added;
         sdict_add(p->set[kind], r->argv[i].ptr, r->argv[i].len, &added);
         home[i] = !added ? -1 : kind == PS_PATTERN ? s->srv->nshards : home_of(s, r->argv[i].ptr, r->argv[i].len);
-        reply_push(&r->reply, c->resp, 3);
+        reply_push(&r->reply, r->resp, 3);
         reply_bulk_cstr(&r->reply, subscribe_msg[kind]);
         reply_bulk(&r->reply, r->argv[i].ptr, r->argv[i].len);
         reply_integer(&r->reply, reply_count(p, kind));
@@ -619,15 +637,16 @@ static void do_subscribe(struct client *c, const struct command *cmd, int kind, 
 
 /* The reply leaves once the home shards removed the names, so a PUBLISH
  * sent after it no longer counts this client. */
-static void do_unsubscribe(struct client *c, const struct command *cmd, int kind, int argc, const struct arg *argv)
+static void do_unsubscribe(struct client *c, struct request *q, const struct command *cmd, int kind, int argc,
+                           const struct arg *argv)
 {
     /* Its confirmations are pushes: as in Redis, CLIENT REPLY OFF/SKIP does
      * not silence them (Redis's CLIENT_PUSHING). */
-    c->reply_silent = 0;
+    if (!q)
+        c->reply_silent = 0;
     struct shard *s = c->shard;
-    struct request *r = request_new(c, cmd, argc, argv);
-    r->aux = CUSTOM_PUBSUB;
-    r->scratch[0] = MODE_REPLIED;
+    struct request *r = pubsub_request(c, q, cmd, argc, argv, MODE_REPLIED);
+    argc = r->argc;
     int n = 0;
     char **copies = NULL;
     size_t *lens = NULL;
@@ -649,15 +668,15 @@ static void do_unsubscribe(struct client *c, const struct command *cmd, int kind
         home[i] = !node ? -1 : kind == PS_PATTERN ? s->srv->nshards : home_of(s, names[i].ptr, names[i].len);
         if (node)
             sdict_node_free(node);
-        reply_push(&r->reply, c->resp, 3);
+        reply_push(&r->reply, r->resp, 3);
         reply_bulk_cstr(&r->reply, unsubscribe_msg[kind]);
         reply_bulk(&r->reply, names[i].ptr, names[i].len);
         reply_integer(&r->reply, reply_count(c->ps, kind));
     }
     if (n == 0) {
-        reply_push(&r->reply, c->resp, 3);
+        reply_push(&r->reply, r->resp, 3);
         reply_bulk_cstr(&r->reply, unsubscribe_msg[kind]);
-        reply_null(&r->reply, c->resp);
+        reply_null(&r->reply, r->resp);
         reply_integer(&r->reply, reply_count(c->ps, kind));
     }
     launch_regs(s, r, PSOP_DEL, kind, c->id, names, home, n);
@@ -667,17 +686,58 @@ static void do_unsubscribe(struct client *c, const struct command *cmd, int kind
         free_names(copies, lens, n);
 }
 
-static void do_publish(struct client *c, const struct command *cmd, int kind, int argc, const struct arg *argv)
+/* The frames of a PUBLISH for the publisher itself, written into its
+ * request's reply ahead of the count, as Redis writes them into the
+ * publisher's output before the reply: "message" when it is subscribed to
+ * the channel, one "pmessage" per pattern of its own that matches. Its
+ * sets are the ones the home shard's registry reflects when the PUBLISH
+ * runs there (the registrations and removals sent before it travel the
+ * same FIFO ring). Returns the number of frames. */
+static int self_frames(struct client *c, struct request *r, int kind)
+{
+    struct pubsub_client *p = c->ps;
+    const struct arg *ch = &r->argv[1], *msg = &r->argv[2];
+    int n = 0;
+    if (!p)
+        return 0;
+    if (sdict_find(p->set[kind], ch->ptr, ch->len)) {
+        reply_push(&r->reply, r->resp, 3);
+        reply_bulk_cstr(&r->reply, kind == PS_SHARD ? "smessage" : "message");
+        reply_bulk(&r->reply, ch->ptr, ch->len);
+        reply_bulk(&r->reply, msg->ptr, msg->len);
+        n++;
+    }
+    if (kind == PS_CHANNEL && sdict_size(p->set[PS_PATTERN])) {
+        struct sdict_iter it;
+        struct sdict_node *node;
+        sdict_iter_init(&it, p->set[PS_PATTERN]);
+        while ((node = sdict_iter_next(&it))) {
+            if (!stringmatchlen(node->key, node->klen, ch->ptr, ch->len, 0))
+                continue;
+            reply_push(&r->reply, r->resp, 4);
+            reply_bulk_cstr(&r->reply, "pmessage");
+            reply_bulk(&r->reply, node->key, node->klen);
+            reply_bulk(&r->reply, ch->ptr, ch->len);
+            reply_bulk(&r->reply, msg->ptr, msg->len);
+            n++;
+        }
+        sdict_iter_done(&it);
+    }
+    return n;
+}
+
+static void do_publish(struct client *c, struct request *q, const struct command *cmd, int kind, int argc,
+                       const struct arg *argv)
 {
     struct shard *s = c->shard;
-    struct request *r = request_new(c, cmd, argc, argv);
-    r->aux = CUSTOM_PUBSUB;
-    r->scratch[0] = MODE_PUBLISH;
+    struct request *r = pubsub_request(c, q, cmd, argc, argv, MODE_PUBLISH);
     struct subreq *sub = subs_alloc(r, 1);
     sub->shard = home_of(s, r->argv[1].ptr, r->argv[1].len);
     sub->op = SUB_PUBSUB;
     sub->flags = PSOP_PUBLISH;
     sub->split = kind;
+    /* the home shard counts the publisher but leaves its frames to us */
+    sub->result = self_frames(c, r, kind) ? (int64_t)c->id : 0;
     subs_launch(s, r);
 }
 
@@ -698,24 +758,22 @@ static const char *const pubsub_help[] = {
     "    Prints this help.",
 };
 
-static void do_pubsub(struct client *c, const struct command *cmd, const struct command *subcmd, int argc,
-                      const struct arg *argv)
+static void do_pubsub(struct client *c, struct request *q, const struct command *cmd, const struct command *subcmd,
+                      int argc, const struct arg *argv)
 {
     struct shard *s = c->shard;
     const char *name = subcmd ? subcmd->name : "";
     if (!strcmp(name, "help") || !strcmp(name, "numpat")) {
-        struct request *req;
-        struct buf *out = reply_target(c, NULL, 0, NULL, &req);
-        size_t before = out->len;
+        struct request *r = pubsub_request(c, q, cmd, argc, argv, MODE_REPLIED);
         if (!strcmp(name, "numpat")) {
-            reply_integer(out, (long long)sdict_size(s->pubsub->reg[PS_PATTERN]));
+            reply_integer(&r->reply, (long long)sdict_size(s->pubsub->reg[PS_PATTERN]));
         } else {
             size_t n = sizeof(pubsub_help) / sizeof(pubsub_help[0]);
-            reply_array(out, (long long)n);
+            reply_array(&r->reply, (long long)n);
             for (size_t i = 0; i < n; i++)
-                reply_simple(out, pubsub_help[i]);
+                reply_simple(&r->reply, pubsub_help[i]);
         }
-        reply_ready(c, req, out, before);
+        subs_launch(s, r); /* no part: replies now */
         return;
     }
     int list = !strcmp(name, "channels") || !strcmp(name, "shardchannels");
@@ -723,12 +781,16 @@ static void do_pubsub(struct client *c, const struct command *cmd, const struct 
         char msg[200];
         snprintf(msg, sizeof(msg), "ERR unknown subcommand or wrong number of arguments for '%.*s'. Try PUBSUB HELP.",
                  (int)(argv[1].len > 128 ? 128 : argv[1].len), argv[1].ptr);
-        dispatch_reply_error(c, msg);
+        if (!q) {
+            dispatch_reply_error(c, msg);
+            return;
+        }
+        reply_error(&q->reply, msg);
+        pubsub_request(c, q, cmd, argc, argv, MODE_REPLIED);
+        subs_launch(s, q);
         return;
     }
-    struct request *r = request_new(c, cmd, argc, argv);
-    r->aux = CUSTOM_PUBSUB;
-    r->scratch[0] = list ? MODE_LIST : MODE_NUMSUB;
+    struct request *r = pubsub_request(c, q, cmd, argc, argv, list ? MODE_LIST : MODE_NUMSUB);
     int nsh = s->srv->nshards;
     struct subreq *subs = subs_alloc(r, nsh);
     for (int t = 0; t < nsh; t++) {
@@ -740,33 +802,55 @@ static void do_pubsub(struct client *c, const struct command *cmd, const struct 
     subs_launch(s, r);
 }
 
+/* One Pub/Sub command, through its own request (q NULL) or an EXEC's child q. */
+static void run_command(struct client *c, struct request *q, const struct command *cmd, const struct command *sub,
+                        int argc, const struct arg *argv)
+{
+    const char *n = cmd->name;
+    if (!strcmp(n, "subscribe"))
+        do_subscribe(c, q, cmd, PS_CHANNEL, argc, argv);
+    else if (!strcmp(n, "psubscribe"))
+        do_subscribe(c, q, cmd, PS_PATTERN, argc, argv);
+    else if (!strcmp(n, "ssubscribe"))
+        do_subscribe(c, q, cmd, PS_SHARD, argc, argv);
+    else if (!strcmp(n, "unsubscribe"))
+        do_unsubscribe(c, q, cmd, PS_CHANNEL, argc, argv);
+    else if (!strcmp(n, "punsubscribe"))
+        do_unsubscribe(c, q, cmd, PS_PATTERN, argc, argv);
+    else if (!strcmp(n, "sunsubscribe"))
+        do_unsubscribe(c, q, cmd, PS_SHARD, argc, argv);
+    else if (!strcmp(n, "publish"))
+        do_publish(c, q, cmd, PS_CHANNEL, argc, argv);
+    else if (!strcmp(n, "spublish"))
+        do_publish(c, q, cmd, PS_SHARD, argc, argv);
+    else
+        do_pubsub(c, q, cmd, sub, argc, argv);
+}
+
 void pubsub_dispatch(struct client *c, const struct command *cmd, const struct command *sub, int argc,
                      const struct arg *argv)
 {
-    const char *n = cmd->name;
-    if (c->in_multi) { /* see docs/commands.md: not queued by MULTI here */
-        c->multi_dirty = 1;
-        dispatch_reply_error(c, "ERR Pub/Sub commands inside MULTI are not supported by this server");
+    run_command(c, NULL, cmd, sub, argc, argv);
+}
+
+void pubsub_exec_child(struct shard *s, struct request *q)
+{
+    (void)s;
+    struct client *c = q->client;
+    const struct command *cmd = q->cmd;
+    /* Its parts are no part of the transaction: no lock, no log record. */
+    q->tx = NULL;
+    if (!strcmp(cmd->name, "ssubscribe")) {
+        /* Redis 7.0: MULTI makes the client CLIENT_DENY_BLOCKING, which
+         * SSUBSCRIBE refuses (SUBSCRIBE and PSUBSCRIBE make an exception
+         * for MULTI, SSUBSCRIBE does not). */
+        reply_error(&q->reply, "ERR SSUBSCRIBE isn't allowed for a DENY BLOCKING client");
+        request_finish(q);
         return;
     }
-    if (!strcmp(n, "subscribe"))
-        do_subscribe(c, cmd, PS_CHANNEL, argc, argv);
-    else if (!strcmp(n, "psubscribe"))
-        do_subscribe(c, cmd, PS_PATTERN, argc, argv);
-    else if (!strcmp(n, "ssubscribe"))
-        do_subscribe(c, cmd, PS_SHARD, argc, argv);
-    else if (!strcmp(n, "unsubscribe"))
-        do_unsubscribe(c, cmd, PS_CHANNEL, argc, argv);
-    else if (!strcmp(n, "punsubscribe"))
-        do_unsubscribe(c, cmd, PS_PATTERN, argc, argv);
-    else if (!strcmp(n, "sunsubscribe"))
-        do_unsubscribe(c, cmd, PS_SHARD, argc, argv);
-    else if (!strcmp(n, "publish"))
-        do_publish(c, cmd, PS_CHANNEL, argc, argv);
-    else if (!strcmp(n, "spublish"))
-        do_publish(c, cmd, PS_SHARD, argc, argv);
-    else
-        do_pubsub(c, cmd, sub, argc, argv);
+    const struct command *sub =
+        cmd->subcommands && q->argc >= 2 ? command_lookup_sub(cmd, q->argv[1].ptr, q->argv[1].len) : NULL;
+    run_command(c, q, cmd, sub, q->argc, q->argv);
 }
 
 void pubsub_request_done(struct shard *s, struct request *r)

@@ -56,6 +56,9 @@ int pubsub_context_refused(struct client *c, const struct command *cmd, const st
 /* Runs a command of ENGINE_PUBSUB for c (after the dispatcher's checks). */
 void pubsub_dispatch(struct client *c, const struct command *cmd, const struct command *sub, int argc,
                      const struct arg *argv);
+/* Runs q, a Pub/Sub command queued by MULTI, as its EXEC reaches it (q
+ * is the EXEC's child request; its reply goes into the EXEC's array). */
+void pubsub_exec_child(struct shard *s, struct request *q);
 /* Every sub-request of a Pub/Sub request is back: writes its reply. */
 void pubsub_request_done(struct shard *s, struct request *r);
 /* The table's handler of every Pub/Sub command. The dispatcher never
