@@ -34,14 +34,45 @@ struct subscriber {
     uint64_t id;
 };
 
+/* A channel's (or pattern's) subscribers on its home shard. refs counts
+ * its holders: the registry (1) and the fan-out jobs still sending a
+ * message to it; a list with other holders is copied before it changes
+ * (sublist_writable), so a job sends to exactly the subscribers it
+ * counted. */
 struct sublist {
     int n, cap;
+    int refs;
     struct subscriber *v;
 };
 
+/* Receivers a shard writes or sends per loop iteration at most (frames of
+ * its own clients plus entries of deliveries to other threads): a PUBLISH
+ * to more, or one that finds earlier ones still queued, becomes a fan-out
+ * job that the loop continues (pubsub_shard_pump). */
+#define FANOUT_BUDGET 2048
+
+/* What one PUBLISH fans out: the lists it counted (src[i], ai[i]: 0 the
+ * channel's own, k >= 2 pattern args[k]), and how far it got. */
+struct fanout_job {
+    struct fanout_job *next;
+    int kind;
+    int nargs;        /* channel, message, matched patterns */
+    struct arg *args; /* a queued job owns copies (one block) */
+    int nsrc;         /* lists, each with one ref held by a queued job */
+    struct sublist **src;
+    uint64_t *ai;
+    int at_src, at_i; /* the next receiver */
+    uint64_t self_id; /* the publisher, which wrote its own frames (0: none) */
+    int self_thread;
+    long long count;     /* the PUBLISH reply */
+    struct subreq *held; /* the PUBLISH whose reply waits for the last frame, or NULL */
+};
+
 struct pubsub_shard {
-    struct sdict *reg[3];  /* enum pubsub_kind: name -> struct sublist * */
-    struct sdict *clients; /* this thread's subscribed clients: 8 id bytes -> struct client * */
+    struct sdict *reg[3];                /* enum pubsub_kind: name -> struct sublist * */
+    struct sdict *clients;               /* this thread's subscribed clients: 8 id bytes -> struct client * */
+    struct fanout_job *jobs, *jobs_tail; /* FIFO: every delivery leaves in publish order */
+    long long work;                      /* receivers handled in this loop iteration */
 };
 
 struct pubsub_client {
@@ -53,15 +84,36 @@ static const char *const unsubscribe_msg[3] = {"unsubscribe", "punsubscribe", "s
 
 /* ---------------- registries ---------------- */
 
-static void sublist_free_node(struct sdict_node *n)
+static void sublist_unref(struct sublist *l)
 {
-    struct sublist *l = n->v.ptr;
-    if (l) {
+    if (l && --l->refs == 0) {
         free(l->v);
         free(l);
     }
 }
 
+static void sublist_free_node(struct sdict_node *n)
+{
+    sublist_unref(n->v.ptr);
+}
+
+/* The node's list, copied first when a fan-out job still holds it. */
+static struct sublist *sublist_writable(struct sdict_node *n)
+{
+    struct sublist *l = n->v.ptr;
+    if (!l || l->refs == 1)
+        return l;
+    struct sublist *copy = calloc(1, sizeof(*copy));
+    copy->refs = 1;
+    copy->n = copy->cap = l->n;
+    copy->v = malloc(sizeof(*copy->v) * (size_t)(l->n ? l->n : 1));
+    memcpy(copy->v, l->v, sizeof(*copy->v) * (size_t)l->n);
+    l->refs--;
+    n->v.ptr = copy;
+    return copy;
+}
+
+static void fanout_job_free(struct fanout_job *j);
 static void publish_keyspace_event(struct shard *s, int type, const char *event, const char *key, size_t klen,
                                    int dbid);
 
@@ -80,6 +132,11 @@ void pubsub_shard_free(struct shard *s)
     struct pubsub_shard *p = s->pubsub;
     if (!p)
         return;
+    while (p->jobs) { /* the shard stops: nobody waits for them */
+        struct fanout_job *j = p->jobs;
+        p->jobs = j->next;
+        fanout_job_free(j);
+    }
     for (int k = 0; k < 3; k++)
         sdict_free(p->reg[k], sublist_free_node);
     sdict_free(p->clients, NULL);
@@ -102,11 +159,13 @@ static void reg_add(struct pubsub_shard *p, int kind, const char *name, size_t l
     struct sublist *l = n->v.ptr;
     if (added || !l) {
         l = calloc(1, sizeof(*l));
+        l->refs = 1;
         n->v.ptr = l;
     }
     for (int i = 0; i < l->n; i++)
         if (l->v[i].id == id && l->v[i].thread == thread)
             return;
+    l = sublist_writable(n);
     if (l->n == l->cap) {
         l->cap = l->cap ? l->cap * 2 : 4;
         l->v = realloc(l->v, sizeof(*l->v) * (size_t)l->cap);
@@ -122,6 +181,7 @@ static void reg_del(struct pubsub_shard *p, int kind, const char *name, size_t l
     struct sublist *l = n->v.ptr;
     for (int i = 0; l && i < l->n; i++) {
         if (l->v[i].id == id && l->v[i].thread == thread) {
+            l = sublist_writable(n);
             l->v[i] = l->v[--l->n]; /* order among subscribers does not matter */
             break;
         }
@@ -335,79 +395,57 @@ static void dest_add(struct dest *d, uint64_t id, uint64_t ai)
     d->n++;
 }
 
-/* PUBLISH / SPUBLISH on the channel's home shard: the receivers' count in
- * sub->result; one delivery per destination thread. */
-static void publish_home(struct shard *s, struct subreq *sub)
+/* Sends receivers of job j, from where it stopped, until the job ends or
+ * budget receivers went: this thread's own subscribers are written now,
+ * every other thread gets one delivery (channel, message, matched
+ * patterns, pairs) for this stretch. Returns the receivers it handled. */
+static long long fanout_run(struct shard *s, struct fanout_job *j, long long budget)
 {
-    struct pubsub_shard *p = s->pubsub;
-    int kind = sub->split;
     int nsh = s->srv->nshards;
     struct dest dests[MAX_THREADS];
     memset(dests, 0, sizeof(struct dest) * (size_t)nsh);
-    int nargs = 2, args_cap = 4;
-    struct arg *args = malloc(sizeof(struct arg) * (size_t)args_cap);
-    args[0] = sub->argv[1];
-    args[1] = sub->argv[2];
-    /* The publisher wrote its own frames (self_frames): counted, not sent. */
-    uint64_t self_id = (uint64_t)sub->result;
-    int self_thread = sub->coord;
-    long long count = 0;
-    struct sdict_node *node = sdict_find(p->reg[kind], args[0].ptr, args[0].len);
-    if (node && node->v.ptr) {
-        struct sublist *l = node->v.ptr;
-        for (int i = 0; i < l->n; i++)
-            if (l->v[i].id != self_id || l->v[i].thread != self_thread)
-                dest_add(&dests[l->v[i].thread], l->v[i].id, 0);
-        count += l->n;
-    }
-    if (kind == PS_CHANNEL && sdict_size(p->reg[PS_PATTERN])) {
-        struct sdict_iter it;
-        sdict_iter_init(&it, p->reg[PS_PATTERN]);
-        while ((node = sdict_iter_next(&it))) {
-            struct sublist *l = node->v.ptr;
-            if (!l || !l->n || !stringmatchlen(node->key, node->klen, args[0].ptr, args[0].len, 0))
-                continue;
-            if (nargs == args_cap) {
-                args_cap *= 2;
-                args = realloc(args, sizeof(struct arg) * (size_t)args_cap);
-            }
-            args[nargs] = (struct arg){node->key, node->klen};
-            for (int i = 0; i < l->n; i++)
-                if (l->v[i].id != self_id || l->v[i].thread != self_thread)
-                    dest_add(&dests[l->v[i].thread], l->v[i].id, (uint64_t)nargs);
-            nargs++;
-            count += l->n;
+    long long done = 0;
+    while (j->at_src < j->nsrc && done < budget) {
+        const struct sublist *l = j->src[j->at_src];
+        uint64_t ai = j->ai[j->at_src];
+        for (; j->at_i < l->n && done < budget; j->at_i++, done++) {
+            const struct subscriber *who = &l->v[j->at_i];
+            if (who->id != j->self_id || who->thread != j->self_thread)
+                dest_add(&dests[who->thread], who->id, ai);
         }
-        sdict_iter_done(&it);
+        if (j->at_i == l->n) {
+            j->at_src++;
+            j->at_i = 0;
+        }
     }
+    size_t bytes = 0;
+    for (int i = 0; i < j->nargs; i++)
+        bytes += j->args[i].len;
     for (int t = 0; t < nsh; t++) {
         struct dest *d = &dests[t];
         if (!d->n)
             continue;
         if (t == s->id) {
-            deliver_local(s, kind, args, d->e, d->n);
+            deliver_local(s, j->kind, j->args, d->e, d->n);
         } else {
-            size_t bytes = 0;
-            for (int i = 0; i < nargs; i++)
-                bytes += args[i].len;
             size_t ids = sizeof(uint64_t) * 2 * (size_t)d->n;
-            struct subreq *dl = calloc(1, sizeof(*dl) + sizeof(struct arg) * (size_t)nargs + ids + bytes + 1);
+            struct subreq *dl = calloc(1, sizeof(*dl) + sizeof(struct arg) * (size_t)j->nargs + ids + bytes + 1);
             struct arg *a = (struct arg *)(dl + 1);
-            uint64_t *e = (uint64_t *)(a + nargs);
+            uint64_t *e = (uint64_t *)(a + j->nargs);
             char *b = (char *)(e + 2 * d->n);
             memcpy(e, d->e, ids);
-            for (int i = 0; i < nargs; i++) {
-                memcpy(b, args[i].ptr, args[i].len);
-                a[i] = (struct arg){b, args[i].len};
-                b += args[i].len;
+            for (int i = 0; i < j->nargs; i++) {
+                memcpy(b, j->args[i].ptr, j->args[i].len);
+                a[i] = (struct arg){b, j->args[i].len};
+                b += j->args[i].len;
             }
             dl->op = SUB_PUBSUB;
             dl->flags = PSOP_DELIVER;
-            dl->split = kind;
+            dl->split = j->kind;
             dl->txflags = SUBF_DETACHED;
             dl->shard = t;
             dl->coord = s->id;
-            dl->argc = nargs;
+            dl->argc = j->nargs;
             dl->argv = a;
             dl->hashes = e;
             dl->result = d->n;
@@ -415,8 +453,128 @@ static void publish_home(struct shard *s, struct subreq *sub)
         }
         free(d->e);
     }
-    free(args);
-    sub->result = count;
+    return done;
+}
+
+static void fanout_job_free(struct fanout_job *j)
+{
+    for (int i = 0; i < j->nsrc; i++)
+        sublist_unref(j->src[i]);
+    free(j->src);
+    free(j->ai);
+    free(j->args);
+    free(j);
+}
+
+/* A job that sent its last receiver: the PUBLISH it held replies now
+ * (behind this iteration's deliveries to the publisher's thread, which
+ * leave first: mailbox_flush_outgoing sends new batches before replies). */
+static void fanout_job_end(struct shard *s, struct fanout_job *j)
+{
+    struct subreq *held = j->held;
+    if (held) {
+        held->result = j->count;
+        held->block_parked = 0;
+        shard_complete_late(s, held);
+    }
+    fanout_job_free(j);
+}
+
+/* PUBLISH / SPUBLISH on the channel's home shard: counts the receivers
+ * (the reply, in sub->result) and fans the message out. Small fan-outs go
+ * at once; one that would pass this iteration's budget, or that would
+ * overtake jobs still queued, becomes a job the loop continues, holding
+ * the lists it counted (copy-on-write) and, for a client's PUBLISH, its
+ * reply, so a publisher cannot run far ahead of its deliveries. */
+static void publish_home(struct shard *s, struct subreq *sub)
+{
+    struct pubsub_shard *p = s->pubsub;
+    int kind = sub->split;
+    struct fanout_job j = {.kind = kind, .self_id = (uint64_t)sub->result, .self_thread = sub->coord};
+    int cap = 4;
+    j.args = malloc(sizeof(struct arg) * (size_t)cap);
+    j.src = malloc(sizeof(*j.src) * (size_t)cap);
+    j.ai = malloc(sizeof(*j.ai) * (size_t)cap);
+    j.args[0] = sub->argv[1];
+    j.args[1] = sub->argv[2];
+    j.nargs = 2;
+    struct sdict_node *node = sdict_find(p->reg[kind], j.args[0].ptr, j.args[0].len);
+    if (node && node->v.ptr && ((struct sublist *)node->v.ptr)->n) {
+        j.src[j.nsrc] = node->v.ptr;
+        j.ai[j.nsrc++] = 0;
+        j.count += ((struct sublist *)node->v.ptr)->n;
+    }
+    if (kind == PS_CHANNEL && sdict_size(p->reg[PS_PATTERN])) {
+        struct sdict_iter it;
+        sdict_iter_init(&it, p->reg[PS_PATTERN]);
+        while ((node = sdict_iter_next(&it))) {
+            struct sublist *l = node->v.ptr;
+            if (!l || !l->n || !stringmatchlen(node->key, node->klen, j.args[0].ptr, j.args[0].len, 0))
+                continue;
+            if (j.nargs == cap) {
+                cap *= 2;
+                j.args = realloc(j.args, sizeof(struct arg) * (size_t)cap);
+                j.src = realloc(j.src, sizeof(*j.src) * (size_t)cap);
+                j.ai = realloc(j.ai, sizeof(*j.ai) * (size_t)cap);
+            }
+            j.args[j.nargs] = (struct arg){node->key, node->klen};
+            j.src[j.nsrc] = l;
+            j.ai[j.nsrc++] = (uint64_t)j.nargs++;
+            j.count += l->n;
+        }
+        sdict_iter_done(&it);
+    }
+    sub->result = j.count;
+    if (!p->jobs && p->work + j.count <= FANOUT_BUDGET) {
+        p->work += fanout_run(s, &j, j.count);
+        free(j.args);
+        free(j.src);
+        free(j.ai);
+        return;
+    }
+    /* Queued: its own copies of the names and a ref on every list. */
+    struct fanout_job *q = malloc(sizeof(*q));
+    *q = j;
+    size_t bytes = 0;
+    for (int i = 0; i < j.nargs; i++)
+        bytes += j.args[i].len;
+    q->args = malloc(sizeof(struct arg) * (size_t)j.nargs + bytes + 1);
+    char *b = (char *)(q->args + j.nargs);
+    for (int i = 0; i < j.nargs; i++) {
+        memcpy(b, j.args[i].ptr, j.args[i].len);
+        q->args[i] = (struct arg){b, j.args[i].len};
+        b += j.args[i].len;
+    }
+    free(j.args);
+    for (int i = 0; i < q->nsrc; i++)
+        q->src[i]->refs++;
+    if (!(sub->txflags & SUBF_DETACHED) && sub->req) {
+        q->held = sub;
+        sub->block_parked = 1; /* leaves its batch; fanout_job_end completes it */
+    }
+    q->next = NULL;
+    if (p->jobs_tail)
+        p->jobs_tail->next = q;
+    else
+        p->jobs = q;
+    p->jobs_tail = q;
+}
+
+int pubsub_shard_pump(struct shard *s)
+{
+    struct pubsub_shard *p = s->pubsub;
+    while (p->jobs && p->work < FANOUT_BUDGET) {
+        struct fanout_job *j = p->jobs;
+        p->work += fanout_run(s, j, FANOUT_BUDGET - p->work);
+        if (j->at_src < j->nsrc)
+            break;
+        p->jobs = j->next;
+        if (!p->jobs)
+            p->jobs_tail = NULL;
+        fanout_job_end(s, j);
+    }
+    p->work = 0;
+    return p->jobs != NULL;
 }
 
 void pubsub_run_sub(struct shard *s, struct subreq *sub)

@@ -65,6 +65,10 @@ void pubsub_request_done(struct shard *s, struct request *r);
  * calls it (it runs ENGINE_PUBSUB through pubsub_dispatch, which needs the
  * client); a caller without a client (a command table walk) gets an error. */
 void cmd_pubsub(struct cmd_ctx *c);
+/* Once per loop iteration: continues the queued fan-outs within the
+ * iteration's budget. Returns whether some are left (the loop must not
+ * sleep then). */
+int pubsub_shard_pump(struct shard *s);
 /* A SUB_PUBSUB sub-request on this shard. */
 void pubsub_run_sub(struct shard *s, struct subreq *sub);
 
