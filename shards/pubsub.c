@@ -16,6 +16,7 @@
  */
 #include "shards/pubsub.h"
 
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,6 +74,23 @@ struct pubsub_shard {
     struct sdict *clients;               /* this thread's subscribed clients: 8 id bytes -> struct client * */
     struct fanout_job *jobs, *jobs_tail; /* FIFO: every delivery leaves in publish order */
     long long work;                      /* receivers handled in this loop iteration */
+    /* Detached removals (a client closed or RESET) from each thread:
+     * dels_in[t] counts those thread t has queued for this shard (written
+     * by t only, read here), dels_applied[t] those run here. A PUBSUB
+     * query waits until every removal queued before it arrived has run
+     * (struct parked_query), so counts are exact once a disconnect can be
+     * observed anywhere. */
+    _Atomic uint64_t *dels_in;
+    uint64_t *dels_applied;
+    struct parked_query *parked, *parked_tail;
+};
+
+/* A PUBSUB CHANNELS/NUMSUB/NUMPAT part waiting for removals (want[t]:
+ * dels_in[t] when it arrived). */
+struct parked_query {
+    struct parked_query *next;
+    struct subreq *sub;
+    uint64_t want[MAX_THREADS];
 };
 
 struct pubsub_client {
@@ -114,6 +132,7 @@ static struct sublist *sublist_writable(struct sdict_node *n)
 }
 
 static void fanout_job_free(struct fanout_job *j);
+static void answer_parked_queries(struct shard *s);
 static void publish_keyspace_event(struct shard *s, int type, const char *event, const char *key, size_t klen,
                                    int dbid);
 
@@ -123,6 +142,8 @@ void pubsub_shard_init(struct shard *s)
     for (int k = 0; k < 3; k++)
         p->reg[k] = sdict_new();
     p->clients = sdict_new();
+    p->dels_in = calloc((size_t)s->srv->nshards, sizeof(*p->dels_in));
+    p->dels_applied = calloc((size_t)s->srv->nshards, sizeof(*p->dels_applied));
     s->pubsub = p;
     s->notify = publish_keyspace_event;
 }
@@ -137,6 +158,13 @@ void pubsub_shard_free(struct shard *s)
         p->jobs = j->next;
         fanout_job_free(j);
     }
+    while (p->parked) {
+        struct parked_query *q = p->parked;
+        p->parked = q->next;
+        free(q);
+    }
+    free((void *)p->dels_in);
+    free(p->dels_applied);
     for (int k = 0; k < 3; k++)
         sdict_free(p->reg[k], sublist_free_node);
     sdict_free(p->clients, NULL);
@@ -275,6 +303,9 @@ static void send_del(struct shard *s, int t, int kind, uint64_t id, const char *
     sub->argc = 2;
     sub->argv = a;
     shard_send_sub(s, sub);
+    /* Before anything this thread sends later (a CLIENT LIST without the
+     * client, a CLIENT KILL count) can reach whoever then asks shard t. */
+    atomic_fetch_add_explicit(&s->srv->shards[t]->pubsub->dels_in[s->id], 1, memory_order_release);
 }
 
 /* Removes (kind, name) from c's set and from the registries; 1 if it was there. */
@@ -563,6 +594,8 @@ static void publish_home(struct shard *s, struct subreq *sub)
 int pubsub_shard_pump(struct shard *s)
 {
     struct pubsub_shard *p = s->pubsub;
+    if (p->parked)
+        answer_parked_queries(s);
     while (p->jobs && p->work < FANOUT_BUDGET) {
         struct fanout_job *j = p->jobs;
         p->work += fanout_run(s, j, FANOUT_BUDGET - p->work);
@@ -577,26 +610,14 @@ int pubsub_shard_pump(struct shard *s)
     return p->jobs != NULL;
 }
 
-void pubsub_run_sub(struct shard *s, struct subreq *sub)
+/* PUBSUB CHANNELS/SHARDCHANNELS [pattern] (bulk names, count in result),
+ * NUMSUB/SHARDNUMSUB (one count per channel homed here, else 0), NUMPAT
+ * (this shard's copy of the pattern table). */
+static void run_query(struct shard *s, struct subreq *sub)
 {
     struct pubsub_shard *p = s->pubsub;
     int kind = sub->split;
-    switch ((enum pubsub_op)sub->flags) {
-    case PSOP_ADD:
-        for (int i = 1; i < sub->argc; i++)
-            reg_add(p, kind, sub->argv[i].ptr, sub->argv[i].len, sub->coord, (uint64_t)sub->result);
-        break;
-    case PSOP_DEL:
-        for (int i = 1; i < sub->argc; i++)
-            reg_del(p, kind, sub->argv[i].ptr, sub->argv[i].len, sub->coord, (uint64_t)sub->result);
-        break;
-    case PSOP_PUBLISH:
-        publish_home(s, sub);
-        break;
-    case PSOP_DELIVER:
-        deliver_local(s, kind, sub->argv, sub->hashes, sub->result);
-        break;
-    case PSOP_LIST: { /* PUBSUB CHANNELS|SHARDCHANNELS [pattern]: bulk names, count in result */
+    if (sub->flags == PSOP_LIST) {
         const struct arg *pat = sub->argc == 3 ? &sub->argv[2] : NULL;
         struct sdict_iter it;
         struct sdict_node *node;
@@ -609,13 +630,93 @@ void pubsub_run_sub(struct shard *s, struct subreq *sub)
             sub->result++;
         }
         sdict_iter_done(&it);
-        break;
-    }
-    case PSOP_NUMSUB: /* PUBSUB NUMSUB|SHARDNUMSUB: one count per channel homed here (else 0) */
+    } else if (sub->flags == PSOP_NUMSUB) {
         for (int i = 2; i < sub->argc; i++) {
             long long n = reg_count(p, kind, sub->argv[i].ptr, sub->argv[i].len);
             buf_append(&sub->out, &n, sizeof(n));
         }
+    } else {
+        sub->result = (int64_t)sdict_size(p->reg[PS_PATTERN]);
+    }
+}
+
+static int removals_applied(const struct pubsub_shard *p, const uint64_t *want, int n)
+{
+    for (int t = 0; t < n; t++)
+        if (p->dels_applied[t] < want[t])
+            return 0;
+    return 1;
+}
+
+/* Parks a query while removals queued for this shard before it arrived
+ * are still on their way (pubsub_shard_pump answers it). */
+static int query_parked(struct shard *s, struct subreq *sub)
+{
+    struct pubsub_shard *p = s->pubsub;
+    int n = s->srv->nshards;
+    uint64_t want[MAX_THREADS];
+    for (int t = 0; t < n; t++)
+        want[t] = atomic_load_explicit(&p->dels_in[t], memory_order_acquire);
+    if (removals_applied(p, want, n))
+        return 0;
+    struct parked_query *q = calloc(1, sizeof(*q));
+    q->sub = sub;
+    memcpy(q->want, want, sizeof(uint64_t) * (size_t)n);
+    if (p->parked_tail)
+        p->parked_tail->next = q;
+    else
+        p->parked = q;
+    p->parked_tail = q;
+    sub->block_parked = 1; /* leaves its batch; completed late */
+    return 1;
+}
+
+static void answer_parked_queries(struct shard *s)
+{
+    struct pubsub_shard *p = s->pubsub;
+    struct parked_query **pp = &p->parked, *last = NULL;
+    while (*pp) {
+        struct parked_query *q = *pp;
+        if (!removals_applied(p, q->want, s->srv->nshards)) {
+            last = q;
+            pp = &q->next;
+            continue;
+        }
+        *pp = q->next;
+        run_query(s, q->sub);
+        q->sub->block_parked = 0;
+        shard_complete_late(s, q->sub);
+        free(q);
+    }
+    p->parked_tail = last;
+}
+
+void pubsub_run_sub(struct shard *s, struct subreq *sub)
+{
+    struct pubsub_shard *p = s->pubsub;
+    int kind = sub->split;
+    switch ((enum pubsub_op)sub->flags) {
+    case PSOP_ADD:
+        for (int i = 1; i < sub->argc; i++)
+            reg_add(p, kind, sub->argv[i].ptr, sub->argv[i].len, sub->coord, (uint64_t)sub->result);
+        break;
+    case PSOP_DEL:
+        for (int i = 1; i < sub->argc; i++)
+            reg_del(p, kind, sub->argv[i].ptr, sub->argv[i].len, sub->coord, (uint64_t)sub->result);
+        if (sub->txflags & SUBF_DETACHED)
+            p->dels_applied[sub->coord]++;
+        break;
+    case PSOP_PUBLISH:
+        publish_home(s, sub);
+        break;
+    case PSOP_DELIVER:
+        deliver_local(s, kind, sub->argv, sub->hashes, sub->result);
+        break;
+    case PSOP_LIST:
+    case PSOP_NUMSUB:
+    case PSOP_NUMPAT:
+        if (!query_parked(s, sub))
+            run_query(s, sub);
         break;
     }
 }
@@ -704,7 +805,7 @@ int pubsub_context_refused(struct client *c, const struct command *cmd, const st
 }
 
 /* Request modes (r->scratch[0]) for pubsub_request_done. */
-enum { MODE_REPLIED = 1, MODE_PUBLISH, MODE_LIST, MODE_NUMSUB };
+enum { MODE_REPLIED = 1, MODE_PUBLISH, MODE_LIST, MODE_NUMSUB, MODE_NUMPAT };
 
 /* Sends r's registrations or removals (op): names[i] goes to shard home[i]
  * (nshards: every shard; -1: nowhere), one sub-request per shard whose argv
@@ -921,17 +1022,23 @@ static void do_pubsub(struct client *c, struct request *q, const struct command 
 {
     struct shard *s = c->shard;
     const char *name = subcmd ? subcmd->name : "";
-    if (!strcmp(name, "help") || !strcmp(name, "numpat")) {
+    if (!strcmp(name, "help")) {
         struct request *r = pubsub_request(c, q, cmd, argc, argv, MODE_REPLIED);
-        if (!strcmp(name, "numpat")) {
-            reply_integer(&r->reply, (long long)sdict_size(s->pubsub->reg[PS_PATTERN]));
-        } else {
-            size_t n = sizeof(pubsub_help) / sizeof(pubsub_help[0]);
-            reply_array(&r->reply, (long long)n);
-            for (size_t i = 0; i < n; i++)
-                reply_simple(&r->reply, pubsub_help[i]);
-        }
+        size_t n = sizeof(pubsub_help) / sizeof(pubsub_help[0]);
+        reply_array(&r->reply, (long long)n);
+        for (size_t i = 0; i < n; i++)
+            reply_simple(&r->reply, pubsub_help[i]);
         subs_launch(s, r); /* no part: replies now */
+        return;
+    }
+    if (!strcmp(name, "numpat")) { /* this thread's copy of the pattern table, once its removals ran */
+        struct request *r = pubsub_request(c, q, cmd, argc, argv, MODE_NUMPAT);
+        struct subreq *sub = subs_alloc(r, 1);
+        sub->shard = s->id;
+        sub->op = SUB_PUBSUB;
+        sub->flags = PSOP_NUMPAT;
+        sub->split = PS_PATTERN;
+        subs_launch(s, r);
         return;
     }
     int list = !strcmp(name, "channels") || !strcmp(name, "shardchannels");
@@ -1017,6 +1124,7 @@ void pubsub_request_done(struct shard *s, struct request *r)
     struct buf *out = &r->reply;
     switch (r->scratch[0]) {
     case MODE_PUBLISH:
+    case MODE_NUMPAT:
         reply_integer(out, r->subs[0].result);
         break;
     case MODE_LIST: {

@@ -35,7 +35,7 @@ struct request;
 enum pubsub_kind { PS_CHANNEL = 0, PS_PATTERN = 1, PS_SHARD = 2 };
 
 /* sub->flags of a SUB_PUBSUB sub-request */
-enum pubsub_op { PSOP_ADD = 1, PSOP_DEL, PSOP_PUBLISH, PSOP_DELIVER, PSOP_LIST, PSOP_NUMSUB };
+enum pubsub_op { PSOP_ADD = 1, PSOP_DEL, PSOP_PUBLISH, PSOP_DELIVER, PSOP_LIST, PSOP_NUMSUB, PSOP_NUMPAT };
 
 /* A shard's registries (shard set-up and exit). */
 void pubsub_shard_init(struct shard *s);

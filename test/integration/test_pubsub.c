@@ -648,3 +648,63 @@ Test(pubsub, resp3_self_publish_push_before_reply)
     redisFree(other);
     raw_session_close(&s);
 }
+
+/* PUBSUB counts are exact as soon as the disconnect is known: CLIENT KILL
+ * pipelined with the PUBSUB queries (the kill is a barrier; the victims'
+ * removals run on the home shards before a query that follows), and RESET
+ * followed by the client's own query. */
+Test(pubsub, counts_exact_right_after_kill_and_reset)
+{
+    redisContext *o = client_connect();
+    for (int round = 0; round < 20; round++) {
+        enum { N = 4 };
+        redisContext *subs[N];
+        long long ids[N];
+        for (int i = 0; i < N; i++) {
+            subs[i] = client_connect();
+            ids[i] = int_of(cmd(subs[i], "CLIENT ID"));
+            char ch[32], pat[32], sch[32];
+            snprintf(ch, sizeof(ch), "kc%d", round);
+            snprintf(pat, sizeof(pat), "kp%d*", round);
+            snprintf(sch, sizeof(sch), "ks%d", round);
+            expect_frame3(cmd(subs[i], "SUBSCRIBE %s kshared", ch), "subscribe", ch, 1);
+            expect_frame3(next_reply(subs[i]), "subscribe", "kshared", 2);
+            expect_frame3(cmd(subs[i], "PSUBSCRIBE %s", pat), "psubscribe", pat, 3);
+            expect_frame3(cmd(subs[i], "SSUBSCRIBE %s", sch), "ssubscribe", sch, 1);
+        }
+        for (int i = 0; i < N; i++)
+            redisAppendCommand(o, "CLIENT KILL ID %lld", ids[i]);
+        redisAppendCommand(o, "PUBSUB NUMSUB kshared kc%d", round);
+        redisAppendCommand(o, "PUBSUB NUMPAT");
+        redisAppendCommand(o, "PUBSUB CHANNELS");
+        redisAppendCommand(o, "PUBSUB SHARDCHANNELS");
+        redisAppendCommand(o, "PUBLISH kshared x");
+        for (int i = 0; i < N; i++)
+            expect_int(next_reply(o), 1);
+        redisReply *r = next_reply(o);
+        cr_assert(r->type == REDIS_REPLY_ARRAY && r->elements == 4 && r->element[1]->integer == 0 &&
+                      r->element[3]->integer == 0,
+                  "round %d: %s", round, describe_reply(r));
+        freeReplyObject(r);
+        expect_int(next_reply(o), 0);
+        expect_array_len(next_reply(o), 0);
+        expect_array_len(next_reply(o), 0);
+        expect_int(next_reply(o), 0);
+        for (int i = 0; i < N; i++)
+            redisFree(subs[i]);
+    }
+    /* RESET, then the same client's own queries */
+    redisContext *c = client_connect();
+    expect_frame3(cmd(c, "SUBSCRIBE rs1"), "subscribe", "rs1", 1);
+    expect_frame3(cmd(c, "PSUBSCRIBE rp*"), "psubscribe", "rp*", 2);
+    redisAppendCommand(c, "RESET");
+    redisAppendCommand(c, "PUBSUB NUMSUB rs1");
+    redisAppendCommand(c, "PUBSUB NUMPAT");
+    expect_status(next_reply(c), "RESET");
+    redisReply *r = next_reply(c);
+    cr_assert(r->type == REDIS_REPLY_ARRAY && r->elements == 2 && r->element[1]->integer == 0, "%s", describe_reply(r));
+    freeReplyObject(r);
+    expect_int(next_reply(c), 0);
+    redisFree(c);
+    redisFree(o);
+}
