@@ -383,9 +383,14 @@ void pubsub_client_drop_all(struct client *c)
 /* Writes the frames of one delivery into this thread's clients: args are
  * channel, message, then the matched patterns; entries are pairs (client
  * id, argument index: 0 the channel's own subscribers, k >= 2 pattern k). */
-static void deliver_local(struct shard *s, int kind, const struct arg *args, const uint64_t *entries, long long n)
+static void deliver_local(struct shard *s, int kind, const struct arg *args, int nargs, const uint64_t *entries,
+                          long long n)
 {
     struct pubsub_shard *p = s->pubsub;
+    /* The frame of each (argument index, RESP2 or RESP3): written once per
+     * delivery, copied into every receiver's output. */
+    struct buf small[8] = {{0}};
+    struct buf *frames = nargs <= 4 ? small : calloc((size_t)nargs * 2, sizeof(struct buf));
     for (long long i = 0; i < n; i++) {
         struct client *c = client_by_id(p, entries[2 * i]);
         if (!c || !c->ps || c->conn.closing || c->obuf_close)
@@ -394,23 +399,31 @@ static void deliver_local(struct shard *s, int kind, const struct arg *args, con
         if (ai == 0 ? !sdict_find(c->ps->set[kind], args[0].ptr, args[0].len)
                     : !sdict_find(c->ps->set[PS_PATTERN], args[ai].ptr, args[ai].len))
             continue; /* unsubscribed meanwhile */
+        struct buf *f = &frames[2 * ai + (c->resp == 3)];
+        if (!f->len) {
+            if (ai == 0) {
+                reply_push(f, c->resp, 3);
+                reply_bulk_cstr(f, kind == PS_SHARD ? "smessage" : "message");
+            } else {
+                reply_push(f, c->resp, 4);
+                reply_bulk_cstr(f, "pmessage");
+                reply_bulk(f, args[ai].ptr, args[ai].len);
+            }
+            reply_bulk(f, args[0].ptr, args[0].len);
+            reply_bulk(f, args[1].ptr, args[1].len);
+        }
         /* Behind the replies still pending (a SUBSCRIBE waiting for another
          * shard's registration confirms before the messages that follow). */
         struct request *req;
         struct buf *out = reply_target(c, NULL, 0, NULL, &req);
         size_t before = out->len;
-        if (ai == 0) {
-            reply_push(out, c->resp, 3);
-            reply_bulk_cstr(out, kind == PS_SHARD ? "smessage" : "message");
-        } else {
-            reply_push(out, c->resp, 4);
-            reply_bulk_cstr(out, "pmessage");
-            reply_bulk(out, args[ai].ptr, args[ai].len);
-        }
-        reply_bulk(out, args[0].ptr, args[0].len);
-        reply_bulk(out, args[1].ptr, args[1].len);
+        buf_append(out, f->data, f->len);
         reply_ready(c, req, out, before); /* the flush checks client-output-buffer-limit pubsub */
     }
+    for (int k = 0; k < 2 * nargs; k++)
+        buf_free(&frames[k]);
+    if (frames != small)
+        free(frames);
 }
 
 struct dest {
@@ -460,7 +473,7 @@ static long long fanout_run(struct shard *s, struct fanout_job *j, long long bud
         if (!d->n)
             continue;
         if (t == s->id) {
-            deliver_local(s, j->kind, j->args, d->e, d->n);
+            deliver_local(s, j->kind, j->args, j->nargs, d->e, d->n);
         } else {
             size_t ids = sizeof(uint64_t) * 2 * (size_t)d->n;
             struct subreq *dl = calloc(1, sizeof(*dl) + sizeof(struct arg) * (size_t)j->nargs + ids + bytes + 1);
@@ -713,7 +726,7 @@ void pubsub_run_sub(struct shard *s, struct subreq *sub)
         publish_home(s, sub);
         break;
     case PSOP_DELIVER:
-        deliver_local(s, kind, sub->argv, sub->hashes, sub->result);
+        deliver_local(s, kind, sub->argv, sub->argc, sub->hashes, sub->result);
         break;
     case PSOP_LIST:
     case PSOP_NUMSUB:
