@@ -32,6 +32,7 @@
 /* One subscriber as a registry keeps it: never a pointer across threads. */
 struct subscriber {
     int thread;
+    uint32_t slot; /* the client's index in its thread's table (struct pubsub_shard's slots) */
     uint64_t id;
 };
 
@@ -73,8 +74,12 @@ struct fanout_job {
 };
 
 struct pubsub_shard {
-    struct sdict *reg[3];                /* enum pubsub_kind: name -> struct sublist * */
-    struct sdict *clients;               /* this thread's subscribed clients: 8 id bytes -> struct client * */
+    struct sdict *reg[3]; /* enum pubsub_kind: name -> struct sublist * */
+    /* This thread's clients with subscription sets, by slot (a delivery
+     * names the slot and the id; a slot reused by another client has
+     * another id). */
+    struct client **slots;
+    uint32_t nslots, slots_cap, *free_slots, nfree;
     struct fanout_job *jobs, *jobs_tail; /* FIFO: every delivery leaves in publish order */
     long long work;                      /* receivers handled in this loop iteration */
     /* Detached removals (a client closed or RESET) from each thread:
@@ -98,6 +103,10 @@ struct parked_query {
 
 struct pubsub_client {
     struct sdict *set[3]; /* enum pubsub_kind: names, no value */
+    uint32_t slot;
+    /* Names removed since the sets were made (UNSUBSCRIBE, RESET): while
+     * 0, every delivery for this client is for a name it still has. */
+    uint64_t removed;
 };
 
 static const char *const subscribe_msg[3] = {"subscribe", "psubscribe", "ssubscribe"};
@@ -144,7 +153,6 @@ void pubsub_shard_init(struct shard *s)
     struct pubsub_shard *p = calloc(1, sizeof(*p));
     for (int k = 0; k < 3; k++)
         p->reg[k] = sdict_new();
-    p->clients = sdict_new();
     p->dels_in = calloc((size_t)s->srv->nshards, sizeof(*p->dels_in));
     p->dels_applied = calloc((size_t)s->srv->nshards, sizeof(*p->dels_applied));
     s->pubsub = p;
@@ -170,7 +178,8 @@ void pubsub_shard_free(struct shard *s)
     free(p->dels_applied);
     for (int k = 0; k < 3; k++)
         sdict_free(p->reg[k], sublist_free_node);
-    sdict_free(p->clients, NULL);
+    free(p->slots);
+    free(p->free_slots);
     free(p);
     s->pubsub = NULL;
 }
@@ -183,7 +192,8 @@ void pubsub_shard_counts(struct shard *s, long long *channels, long long *patter
     *shard_channels = (long long)sdict_size(p->reg[PS_SHARD]);
 }
 
-static void reg_add(struct pubsub_shard *p, int kind, const char *name, size_t len, int thread, uint64_t id)
+static void reg_add(struct pubsub_shard *p, int kind, const char *name, size_t len, int thread, uint32_t slot,
+                    uint64_t id)
 {
     int added;
     struct sdict_node *n = sdict_add(p->reg[kind], name, len, &added);
@@ -201,7 +211,7 @@ static void reg_add(struct pubsub_shard *p, int kind, const char *name, size_t l
         l->cap = l->cap ? l->cap * 2 : 4;
         l->v = realloc(l->v, sizeof(*l->v) * (size_t)l->cap);
     }
-    l->v[l->n++] = (struct subscriber){thread, id};
+    l->v[l->n++] = (struct subscriber){thread, slot, id};
 }
 
 static void reg_del(struct pubsub_shard *p, int kind, const char *name, size_t len, int thread, uint64_t id)
@@ -232,21 +242,32 @@ static long long reg_count(struct pubsub_shard *p, int kind, const char *name, s
 
 /* ---------------- a client's sets ---------------- */
 
-static struct client *client_by_id(struct pubsub_shard *p, uint64_t id)
+static struct client *client_by_slot(struct pubsub_shard *p, uint32_t slot, uint64_t id)
 {
-    struct sdict_node *n = sdict_find(p->clients, (const char *)&id, sizeof(id));
-    return n ? n->v.ptr : NULL;
+    struct client *c = slot < p->nslots ? p->slots[slot] : NULL;
+    return c && c->id == id ? c : NULL;
 }
 
 static struct pubsub_client *client_sets(struct client *c)
 {
     if (!c->ps) {
+        struct pubsub_shard *p = c->shard->pubsub;
         c->ps = calloc(1, sizeof(*c->ps));
         for (int k = 0; k < 3; k++)
             c->ps->set[k] = sdict_new();
-        int added;
-        struct sdict_node *n = sdict_add(c->shard->pubsub->clients, (const char *)&c->id, sizeof(c->id), &added);
-        n->v.ptr = c;
+        uint32_t slot;
+        if (p->nfree) {
+            slot = p->free_slots[--p->nfree];
+        } else {
+            if (p->nslots == p->slots_cap) {
+                p->slots_cap = p->slots_cap ? p->slots_cap * 2 : 64;
+                p->slots = realloc(p->slots, sizeof(*p->slots) * p->slots_cap);
+                p->free_slots = realloc(p->free_slots, sizeof(*p->free_slots) * p->slots_cap);
+            }
+            slot = p->nslots++;
+        }
+        p->slots[slot] = c;
+        c->ps->slot = slot;
     }
     return c->ps;
 }
@@ -320,6 +341,7 @@ static int client_remove(struct client *c, int kind, const char *name, size_t le
     struct sdict_node *n = sdict_unlink(p->set[kind], name, len);
     if (!n)
         return 0;
+    p->removed++;
     struct shard *s = c->shard;
     if (kind == PS_PATTERN) {
         for (int t = 0; t < s->srv->nshards; t++)
@@ -369,11 +391,15 @@ void pubsub_client_drop_all(struct client *c)
         for (int i = 0; i < n; i++)
             client_remove(c, k, names[i], lens[i]);
         free_names(names, lens, n);
-        sdict_free(p->set[k], NULL);
     }
-    struct sdict_node *n = sdict_unlink(c->shard->pubsub->clients, (const char *)&c->id, sizeof(c->id));
-    if (n)
-        sdict_node_free(n);
+    p->removed++;
+    if (!c->conn.closing)
+        return; /* RESET: the (empty) sets stay, and with them `removed` */
+    struct pubsub_shard *ps = c->shard->pubsub;
+    for (int k = 0; k < 3; k++)
+        sdict_free(p->set[k], NULL);
+    ps->slots[p->slot] = NULL;
+    ps->free_slots[ps->nfree++] = p->slot;
     free(p);
     c->ps = NULL;
 }
@@ -382,7 +408,8 @@ void pubsub_client_drop_all(struct client *c)
 
 /* Writes the frames of one delivery into this thread's clients: args are
  * channel, message, then the matched patterns; entries are pairs (client
- * id, argument index: 0 the channel's own subscribers, k >= 2 pattern k). */
+ * id, slot << 32 | argument index: 0 the channel's own subscribers, k >= 2
+ * pattern k). */
 static void deliver_local(struct shard *s, int kind, const struct arg *args, int nargs, const uint64_t *entries,
                           long long n)
 {
@@ -392,12 +419,12 @@ static void deliver_local(struct shard *s, int kind, const struct arg *args, int
     struct buf small[8] = {{0}};
     struct buf *frames = nargs <= 4 ? small : calloc((size_t)nargs * 2, sizeof(struct buf));
     for (long long i = 0; i < n; i++) {
-        struct client *c = client_by_id(p, entries[2 * i]);
+        struct client *c = client_by_slot(p, (uint32_t)(entries[2 * i + 1] >> 32), entries[2 * i]);
         if (!c || !c->ps || c->conn.closing || c->obuf_close)
             continue;
-        uint64_t ai = entries[2 * i + 1];
-        if (ai == 0 ? !sdict_find(c->ps->set[kind], args[0].ptr, args[0].len)
-                    : !sdict_find(c->ps->set[PS_PATTERN], args[ai].ptr, args[ai].len))
+        uint64_t ai = entries[2 * i + 1] & 0xffffffffu;
+        if (c->ps->removed && (ai == 0 ? !sdict_find(c->ps->set[kind], args[0].ptr, args[0].len)
+                                       : !sdict_find(c->ps->set[PS_PATTERN], args[ai].ptr, args[ai].len)))
             continue; /* unsubscribed meanwhile */
         struct buf *f = &frames[2 * ai + (c->resp == 3)];
         if (!f->len) {
@@ -458,7 +485,7 @@ static long long fanout_run(struct shard *s, struct fanout_job *j, long long bud
         for (; j->at_i < l->n && done < budget; j->at_i++, done++) {
             const struct subscriber *who = &l->v[j->at_i];
             if (who->id != j->self_id || who->thread != j->self_thread)
-                dest_add(&dests[who->thread], who->id, ai);
+                dest_add(&dests[who->thread], who->id, (uint64_t)who->slot << 32 | ai);
         }
         if (j->at_i == l->n) {
             j->at_src++;
@@ -714,7 +741,8 @@ void pubsub_run_sub(struct shard *s, struct subreq *sub)
     switch ((enum pubsub_op)sub->flags) {
     case PSOP_ADD:
         for (int i = 1; i < sub->argc; i++)
-            reg_add(p, kind, sub->argv[i].ptr, sub->argv[i].len, sub->coord, (uint64_t)sub->result);
+            reg_add(p, kind, sub->argv[i].ptr, sub->argv[i].len, sub->coord, (uint32_t)sub->dbid,
+                    (uint64_t)sub->result);
         break;
     case PSOP_DEL:
         for (int i = 1; i < sub->argc; i++)
@@ -827,8 +855,8 @@ enum { MODE_REPLIED = 1, MODE_PUBLISH, MODE_LIST, MODE_NUMSUB, MODE_NUMPAT };
  * (nshards: every shard; -1: nowhere), one sub-request per shard whose argv
  * is one block with the names' bytes (subs_free frees it). r replies once
  * every shard ran its part; with no part it finishes at once. */
-static void launch_regs(struct shard *s, struct request *r, int op, int kind, uint64_t id, const struct arg *names,
-                        const int *home, int n)
+static void launch_regs(struct shard *s, struct request *r, int op, int kind, uint64_t id, uint32_t slot,
+                        const struct arg *names, const int *home, int n)
 {
     int nsh = s->srv->nshards;
     int count[MAX_THREADS] = {0};
@@ -856,6 +884,7 @@ static void launch_regs(struct shard *s, struct request *r, int op, int kind, ui
             sub->flags = op;
             sub->split = kind;
             sub->result = (int64_t)id;
+            sub->dbid = (int)slot; /* PSOP_ADD: where the client's thread finds it */
             sub->hashes = NULL;
             sub->argv = malloc(sizeof(struct arg) * (size_t)(count[t] + 1) + bytes[t] + 1);
             char *b = (char *)(sub->argv + count[t] + 1);
@@ -906,7 +935,7 @@ static void do_subscribe(struct client *c, struct request *q, const struct comma
         reply_bulk(&r->reply, r->argv[i].ptr, r->argv[i].len);
         reply_integer(&r->reply, reply_count(p, kind));
     }
-    launch_regs(s, r, PSOP_ADD, kind, c->id, r->argv + 1, home + 1, argc - 1);
+    launch_regs(s, r, PSOP_ADD, kind, c->id, p->slot, r->argv + 1, home + 1, argc - 1);
     free(home);
 }
 
@@ -940,6 +969,8 @@ static void do_unsubscribe(struct client *c, struct request *q, const struct com
     int *home = calloc((size_t)(n > 0 ? n : 1), sizeof(int));
     for (int i = 0; i < n; i++) {
         struct sdict_node *node = c->ps ? sdict_unlink(c->ps->set[kind], names[i].ptr, names[i].len) : NULL;
+        if (node)
+            c->ps->removed++;
         home[i] = !node ? -1 : kind == PS_PATTERN ? s->srv->nshards : home_of(s, names[i].ptr, names[i].len);
         if (node)
             sdict_node_free(node);
@@ -954,7 +985,7 @@ static void do_unsubscribe(struct client *c, struct request *q, const struct com
         reply_null(&r->reply, r->resp);
         reply_integer(&r->reply, reply_count(c->ps, kind));
     }
-    launch_regs(s, r, PSOP_DEL, kind, c->id, names, home, n);
+    launch_regs(s, r, PSOP_DEL, kind, c->id, 0, names, home, n);
     free(home);
     free(names);
     if (copies)
