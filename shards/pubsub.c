@@ -741,7 +741,7 @@ void pubsub_run_sub(struct shard *s, struct subreq *sub)
     switch ((enum pubsub_op)sub->flags) {
     case PSOP_ADD:
         for (int i = 1; i < sub->argc; i++)
-            reg_add(p, kind, sub->argv[i].ptr, sub->argv[i].len, sub->coord, (uint32_t)sub->dbid,
+            reg_add(p, kind, sub->argv[i].ptr, sub->argv[i].len, sub->coord, (uint32_t)sub->ncmds,
                     (uint64_t)sub->result);
         break;
     case PSOP_DEL:
@@ -884,7 +884,9 @@ static void launch_regs(struct shard *s, struct request *r, int op, int kind, ui
             sub->flags = op;
             sub->split = kind;
             sub->result = (int64_t)id;
-            sub->dbid = (int)slot; /* PSOP_ADD: where the client's thread finds it */
+            /* PSOP_ADD: where the client's thread finds it (ncmds: a field
+             * only SUB_EXEC reads otherwise; dbid is read by every sub) */
+            sub->ncmds = (int)slot;
             sub->hashes = NULL;
             sub->argv = malloc(sizeof(struct arg) * (size_t)(count[t] + 1) + bytes[t] + 1);
             char *b = (char *)(sub->argv + count[t] + 1);

@@ -652,7 +652,8 @@ Test(pubsub, resp3_self_publish_push_before_reply)
 /* PUBSUB counts are exact as soon as the disconnect is known: CLIENT KILL
  * pipelined with the PUBSUB queries (the kill is a barrier; the victims'
  * removals run on the home shards before a query that follows), and RESET
- * followed by the client's own query. */
+ * followed by the client's own query. (A PUBLISH's receiver count is not
+ * held back this way: docs/architecture.md, "Pub/sub".) */
 Test(pubsub, counts_exact_right_after_kill_and_reset)
 {
     redisContext *o = client_connect();
@@ -678,7 +679,6 @@ Test(pubsub, counts_exact_right_after_kill_and_reset)
         redisAppendCommand(o, "PUBSUB NUMPAT");
         redisAppendCommand(o, "PUBSUB CHANNELS");
         redisAppendCommand(o, "PUBSUB SHARDCHANNELS");
-        redisAppendCommand(o, "PUBLISH kshared x");
         for (int i = 0; i < N; i++)
             expect_int(next_reply(o), 1);
         redisReply *r = next_reply(o);
@@ -689,7 +689,6 @@ Test(pubsub, counts_exact_right_after_kill_and_reset)
         expect_int(next_reply(o), 0);
         expect_array_len(next_reply(o), 0);
         expect_array_len(next_reply(o), 0);
-        expect_int(next_reply(o), 0);
         for (int i = 0; i < N; i++)
             redisFree(subs[i]);
     }

@@ -255,8 +255,6 @@ static void expect_baseline_counts(redisContext *o)
     cr_assert(r->element[1]->integer == 0 && r->element[3]->integer == 0 && r->element[5]->integer == 1, "%s",
               describe_reply(r));
     freeReplyObject(r);
-    expect_int(cmd(o, "PUBLISH shared x"), 1);
-    expect_int(cmd(o, "PUBLISH p7x x"), 0);
 }
 
 Test(pubsub_stress, subscribe_and_drop_100000_times)
@@ -278,8 +276,9 @@ Test(pubsub_stress, subscribe_and_drop_100000_times)
     /* 90,000 drops: a leak of 12 bytes each would pass 1 MB */
     cr_assert(after <= before + 1024 * 1024, "used_memory %lld after the warm-up, %lld after 100,000 drops", before,
               after);
-    for (int i = 0; i < 2; i++) /* expect_baseline_counts published to it */
-        expect_strs(next_reply(keeper), 3, "message", "shared", "x");
+    /* the keeper still receives */
+    expect_int(cmd(o, "PUBLISH shared x"), 1);
+    expect_strs(next_reply(keeper), 3, "message", "shared", "x");
     redisFree(keeper);
     redisFree(o);
 }
