@@ -253,6 +253,7 @@ void client_close(struct client *c, int after_reply)
     }
     c->conn.closing = 1;
     dispatch_client_closing(c);
+    pubsub_client_drop_all(c); /* before anything can report it gone (PUBSUB counts: shards/pubsub.c) */
     /* Ends the multishot recv (it completes with 0) and any send. */
     conn_shutdown(&c->conn);
     client_maybe_free(c);

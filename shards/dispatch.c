@@ -514,7 +514,7 @@ static inline __attribute__((always_inline)) void dispatch_one(struct client *c,
         s->running_stat = shard_command_stat(s, cmd, argc, argv);
         s->running_stat->calls++;
     }
-    if (__builtin_expect(cmd->engine == ENGINE_PUBSUB, 0)) {
+    if (__builtin_expect(cmd->engine == ENGINE_PUBSUB, 0) && !c->in_multi) { /* inside MULTI: queued */
         pubsub_dispatch(c, cmd, subcmd, argc, argv);
         goto out;
     }

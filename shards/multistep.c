@@ -232,6 +232,12 @@ void custom_start(struct shard *s, struct request *r, enum custom_kind kind)
 {
     r->aux = kind;
     r->step = 0;
+    if (kind == CUSTOM_CLIENT_KILL && !r->parent) {
+        /* A barrier: what the client sends next sees the victims gone,
+         * their subscriptions too (PUBSUB counts, shards/pubsub.c). */
+        r->client->paused = 1;
+        r->client->barrier = r;
+    }
     switch (kind) {
     case CUSTOM_MSETNX: {
         int *keypos = malloc(sizeof(int) * r->argc);

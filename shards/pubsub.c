@@ -16,6 +16,7 @@
  */
 #include "shards/pubsub.h"
 
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,21 +32,81 @@
 /* One subscriber as a registry keeps it: never a pointer across threads. */
 struct subscriber {
     int thread;
+    uint32_t slot; /* the client's index in its thread's table (struct pubsub_shard's slots) */
     uint64_t id;
 };
 
+/* A channel's (or pattern's) subscribers on its home shard. refs counts
+ * its holders: the registry (1) and the fan-out jobs still sending a
+ * message to it; a list with other holders is copied before it changes
+ * (sublist_writable), so a job sends to exactly the subscribers it
+ * counted. */
 struct sublist {
     int n, cap;
+    int refs;
     struct subscriber *v;
 };
 
+/* Receivers a shard writes or sends per loop iteration at most (frames of
+ * its own clients plus entries of deliveries to other threads): a PUBLISH
+ * to more, or one that finds earlier ones still queued, becomes a fan-out
+ * job that the loop continues (pubsub_shard_pump). The trade-off: each
+ * iteration ends with one send per subscriber that got something, so a
+ * small budget means few frames per send (2048 delivered a third of what
+ * 32768 does to 1,000 subscribers); 32768 frames take a few milliseconds. */
+#define FANOUT_BUDGET 32768
+
+/* What one PUBLISH fans out: the lists it counted (src[i], ai[i]: 0 the
+ * channel's own, k >= 2 pattern args[k]), and how far it got. */
+struct fanout_job {
+    struct fanout_job *next;
+    int kind;
+    int nargs;        /* channel, message, matched patterns */
+    struct arg *args; /* a queued job owns copies (one block) */
+    int nsrc;         /* lists, each with one ref held by a queued job */
+    struct sublist **src;
+    uint64_t *ai;
+    int at_src, at_i; /* the next receiver */
+    uint64_t self_id; /* the publisher, which wrote its own frames (0: none) */
+    int self_thread;
+    long long count;     /* the PUBLISH reply */
+    struct subreq *held; /* the PUBLISH whose reply waits for the last frame, or NULL */
+};
+
 struct pubsub_shard {
-    struct sdict *reg[3];  /* enum pubsub_kind: name -> struct sublist * */
-    struct sdict *clients; /* this thread's subscribed clients: 8 id bytes -> struct client * */
+    struct sdict *reg[3]; /* enum pubsub_kind: name -> struct sublist * */
+    /* This thread's clients with subscription sets, by slot (a delivery
+     * names the slot and the id; a slot reused by another client has
+     * another id). */
+    struct client **slots;
+    uint32_t nslots, slots_cap, *free_slots, nfree;
+    struct fanout_job *jobs, *jobs_tail; /* FIFO: every delivery leaves in publish order */
+    long long work;                      /* receivers handled in this loop iteration */
+    /* Detached removals (a client closed or RESET) from each thread:
+     * dels_in[t] counts those thread t has queued for this shard (written
+     * by t only, read here), dels_applied[t] those run here. A PUBSUB
+     * query waits until every removal queued before it arrived has run
+     * (struct parked_query), so counts are exact once a disconnect can be
+     * observed anywhere. */
+    _Atomic uint64_t *dels_in;
+    uint64_t *dels_applied;
+    struct parked_query *parked, *parked_tail;
+};
+
+/* A PUBSUB CHANNELS/NUMSUB/NUMPAT part waiting for removals (want[t]:
+ * dels_in[t] when it arrived). */
+struct parked_query {
+    struct parked_query *next;
+    struct subreq *sub;
+    uint64_t want[MAX_THREADS];
 };
 
 struct pubsub_client {
     struct sdict *set[3]; /* enum pubsub_kind: names, no value */
+    uint32_t slot;
+    /* Names removed since the sets were made (UNSUBSCRIBE, RESET): while
+     * 0, every delivery for this client is for a name it still has. */
+    uint64_t removed;
 };
 
 static const char *const subscribe_msg[3] = {"subscribe", "psubscribe", "ssubscribe"};
@@ -53,15 +114,37 @@ static const char *const unsubscribe_msg[3] = {"unsubscribe", "punsubscribe", "s
 
 /* ---------------- registries ---------------- */
 
-static void sublist_free_node(struct sdict_node *n)
+static void sublist_unref(struct sublist *l)
 {
-    struct sublist *l = n->v.ptr;
-    if (l) {
+    if (l && --l->refs == 0) {
         free(l->v);
         free(l);
     }
 }
 
+static void sublist_free_node(struct sdict_node *n)
+{
+    sublist_unref(n->v.ptr);
+}
+
+/* The node's list, copied first when a fan-out job still holds it. */
+static struct sublist *sublist_writable(struct sdict_node *n)
+{
+    struct sublist *l = n->v.ptr;
+    if (!l || l->refs == 1)
+        return l;
+    struct sublist *copy = calloc(1, sizeof(*copy));
+    copy->refs = 1;
+    copy->n = copy->cap = l->n;
+    copy->v = malloc(sizeof(*copy->v) * (size_t)(l->n ? l->n : 1));
+    memcpy(copy->v, l->v, sizeof(*copy->v) * (size_t)l->n);
+    l->refs--;
+    n->v.ptr = copy;
+    return copy;
+}
+
+static void fanout_job_free(struct fanout_job *j);
+static void answer_parked_queries(struct shard *s);
 static void publish_keyspace_event(struct shard *s, int type, const char *event, const char *key, size_t klen,
                                    int dbid);
 
@@ -70,7 +153,8 @@ void pubsub_shard_init(struct shard *s)
     struct pubsub_shard *p = calloc(1, sizeof(*p));
     for (int k = 0; k < 3; k++)
         p->reg[k] = sdict_new();
-    p->clients = sdict_new();
+    p->dels_in = calloc((size_t)s->srv->nshards, sizeof(*p->dels_in));
+    p->dels_applied = calloc((size_t)s->srv->nshards, sizeof(*p->dels_applied));
     s->pubsub = p;
     s->notify = publish_keyspace_event;
 }
@@ -80,9 +164,22 @@ void pubsub_shard_free(struct shard *s)
     struct pubsub_shard *p = s->pubsub;
     if (!p)
         return;
+    while (p->jobs) { /* the shard stops: nobody waits for them */
+        struct fanout_job *j = p->jobs;
+        p->jobs = j->next;
+        fanout_job_free(j);
+    }
+    while (p->parked) {
+        struct parked_query *q = p->parked;
+        p->parked = q->next;
+        free(q);
+    }
+    free((void *)p->dels_in);
+    free(p->dels_applied);
     for (int k = 0; k < 3; k++)
         sdict_free(p->reg[k], sublist_free_node);
-    sdict_free(p->clients, NULL);
+    free(p->slots);
+    free(p->free_slots);
     free(p);
     s->pubsub = NULL;
 }
@@ -95,23 +192,26 @@ void pubsub_shard_counts(struct shard *s, long long *channels, long long *patter
     *shard_channels = (long long)sdict_size(p->reg[PS_SHARD]);
 }
 
-static void reg_add(struct pubsub_shard *p, int kind, const char *name, size_t len, int thread, uint64_t id)
+static void reg_add(struct pubsub_shard *p, int kind, const char *name, size_t len, int thread, uint32_t slot,
+                    uint64_t id)
 {
     int added;
     struct sdict_node *n = sdict_add(p->reg[kind], name, len, &added);
     struct sublist *l = n->v.ptr;
     if (added || !l) {
         l = calloc(1, sizeof(*l));
+        l->refs = 1;
         n->v.ptr = l;
     }
     for (int i = 0; i < l->n; i++)
         if (l->v[i].id == id && l->v[i].thread == thread)
             return;
+    l = sublist_writable(n);
     if (l->n == l->cap) {
         l->cap = l->cap ? l->cap * 2 : 4;
         l->v = realloc(l->v, sizeof(*l->v) * (size_t)l->cap);
     }
-    l->v[l->n++] = (struct subscriber){thread, id};
+    l->v[l->n++] = (struct subscriber){thread, slot, id};
 }
 
 static void reg_del(struct pubsub_shard *p, int kind, const char *name, size_t len, int thread, uint64_t id)
@@ -122,6 +222,7 @@ static void reg_del(struct pubsub_shard *p, int kind, const char *name, size_t l
     struct sublist *l = n->v.ptr;
     for (int i = 0; l && i < l->n; i++) {
         if (l->v[i].id == id && l->v[i].thread == thread) {
+            l = sublist_writable(n);
             l->v[i] = l->v[--l->n]; /* order among subscribers does not matter */
             break;
         }
@@ -141,21 +242,32 @@ static long long reg_count(struct pubsub_shard *p, int kind, const char *name, s
 
 /* ---------------- a client's sets ---------------- */
 
-static struct client *client_by_id(struct pubsub_shard *p, uint64_t id)
+static struct client *client_by_slot(struct pubsub_shard *p, uint32_t slot, uint64_t id)
 {
-    struct sdict_node *n = sdict_find(p->clients, (const char *)&id, sizeof(id));
-    return n ? n->v.ptr : NULL;
+    struct client *c = slot < p->nslots ? p->slots[slot] : NULL;
+    return c && c->id == id ? c : NULL;
 }
 
 static struct pubsub_client *client_sets(struct client *c)
 {
     if (!c->ps) {
+        struct pubsub_shard *p = c->shard->pubsub;
         c->ps = calloc(1, sizeof(*c->ps));
         for (int k = 0; k < 3; k++)
             c->ps->set[k] = sdict_new();
-        int added;
-        struct sdict_node *n = sdict_add(c->shard->pubsub->clients, (const char *)&c->id, sizeof(c->id), &added);
-        n->v.ptr = c;
+        uint32_t slot;
+        if (p->nfree) {
+            slot = p->free_slots[--p->nfree];
+        } else {
+            if (p->nslots == p->slots_cap) {
+                p->slots_cap = p->slots_cap ? p->slots_cap * 2 : 64;
+                p->slots = realloc(p->slots, sizeof(*p->slots) * p->slots_cap);
+                p->free_slots = realloc(p->free_slots, sizeof(*p->free_slots) * p->slots_cap);
+            }
+            slot = p->nslots++;
+        }
+        p->slots[slot] = c;
+        c->ps->slot = slot;
     }
     return c->ps;
 }
@@ -215,6 +327,9 @@ static void send_del(struct shard *s, int t, int kind, uint64_t id, const char *
     sub->argc = 2;
     sub->argv = a;
     shard_send_sub(s, sub);
+    /* Before anything this thread sends later (a CLIENT LIST without the
+     * client, a CLIENT KILL count) can reach whoever then asks shard t. */
+    atomic_fetch_add_explicit(&s->srv->shards[t]->pubsub->dels_in[s->id], 1, memory_order_release);
 }
 
 /* Removes (kind, name) from c's set and from the registries; 1 if it was there. */
@@ -226,6 +341,7 @@ static int client_remove(struct client *c, int kind, const char *name, size_t le
     struct sdict_node *n = sdict_unlink(p->set[kind], name, len);
     if (!n)
         return 0;
+    p->removed++;
     struct shard *s = c->shard;
     if (kind == PS_PATTERN) {
         for (int t = 0; t < s->srv->nshards; t++)
@@ -275,11 +391,15 @@ void pubsub_client_drop_all(struct client *c)
         for (int i = 0; i < n; i++)
             client_remove(c, k, names[i], lens[i]);
         free_names(names, lens, n);
-        sdict_free(p->set[k], NULL);
     }
-    struct sdict_node *n = sdict_unlink(c->shard->pubsub->clients, (const char *)&c->id, sizeof(c->id));
-    if (n)
-        sdict_node_free(n);
+    p->removed++;
+    if (!c->conn.closing)
+        return; /* RESET: the (empty) sets stay, and with them `removed` */
+    struct pubsub_shard *ps = c->shard->pubsub;
+    for (int k = 0; k < 3; k++)
+        sdict_free(p->set[k], NULL);
+    ps->slots[p->slot] = NULL;
+    ps->free_slots[ps->nfree++] = p->slot;
     free(p);
     c->ps = NULL;
 }
@@ -288,35 +408,49 @@ void pubsub_client_drop_all(struct client *c)
 
 /* Writes the frames of one delivery into this thread's clients: args are
  * channel, message, then the matched patterns; entries are pairs (client
- * id, argument index: 0 the channel's own subscribers, k >= 2 pattern k). */
-static void deliver_local(struct shard *s, int kind, const struct arg *args, const uint64_t *entries, long long n)
+ * id, slot << 32 | argument index: 0 the channel's own subscribers, k >= 2
+ * pattern k). */
+static void deliver_local(struct shard *s, int kind, const struct arg *args, int nargs, const uint64_t *entries,
+                          long long n)
 {
     struct pubsub_shard *p = s->pubsub;
+    /* The frame of each (argument index, RESP2 or RESP3): written once per
+     * delivery, copied into every receiver's output. */
+    struct buf small[8] = {{0}};
+    struct buf *frames = nargs <= 4 ? small : calloc((size_t)nargs * 2, sizeof(struct buf));
     for (long long i = 0; i < n; i++) {
-        struct client *c = client_by_id(p, entries[2 * i]);
+        struct client *c = client_by_slot(p, (uint32_t)(entries[2 * i + 1] >> 32), entries[2 * i]);
         if (!c || !c->ps || c->conn.closing || c->obuf_close)
             continue;
-        uint64_t ai = entries[2 * i + 1];
-        if (ai == 0 ? !sdict_find(c->ps->set[kind], args[0].ptr, args[0].len)
-                    : !sdict_find(c->ps->set[PS_PATTERN], args[ai].ptr, args[ai].len))
+        uint64_t ai = entries[2 * i + 1] & 0xffffffffu;
+        if (c->ps->removed && (ai == 0 ? !sdict_find(c->ps->set[kind], args[0].ptr, args[0].len)
+                                       : !sdict_find(c->ps->set[PS_PATTERN], args[ai].ptr, args[ai].len)))
             continue; /* unsubscribed meanwhile */
+        struct buf *f = &frames[2 * ai + (c->resp == 3)];
+        if (!f->len) {
+            if (ai == 0) {
+                reply_push(f, c->resp, 3);
+                reply_bulk_cstr(f, kind == PS_SHARD ? "smessage" : "message");
+            } else {
+                reply_push(f, c->resp, 4);
+                reply_bulk_cstr(f, "pmessage");
+                reply_bulk(f, args[ai].ptr, args[ai].len);
+            }
+            reply_bulk(f, args[0].ptr, args[0].len);
+            reply_bulk(f, args[1].ptr, args[1].len);
+        }
         /* Behind the replies still pending (a SUBSCRIBE waiting for another
          * shard's registration confirms before the messages that follow). */
         struct request *req;
         struct buf *out = reply_target(c, NULL, 0, NULL, &req);
         size_t before = out->len;
-        if (ai == 0) {
-            reply_push(out, c->resp, 3);
-            reply_bulk_cstr(out, kind == PS_SHARD ? "smessage" : "message");
-        } else {
-            reply_push(out, c->resp, 4);
-            reply_bulk_cstr(out, "pmessage");
-            reply_bulk(out, args[ai].ptr, args[ai].len);
-        }
-        reply_bulk(out, args[0].ptr, args[0].len);
-        reply_bulk(out, args[1].ptr, args[1].len);
+        buf_append(out, f->data, f->len);
         reply_ready(c, req, out, before); /* the flush checks client-output-buffer-limit pubsub */
     }
+    for (int k = 0; k < 2 * nargs; k++)
+        buf_free(&frames[k]);
+    if (frames != small)
+        free(frames);
 }
 
 struct dest {
@@ -335,74 +469,57 @@ static void dest_add(struct dest *d, uint64_t id, uint64_t ai)
     d->n++;
 }
 
-/* PUBLISH / SPUBLISH on the channel's home shard: the receivers' count in
- * sub->result; one delivery per destination thread. */
-static void publish_home(struct shard *s, struct subreq *sub)
+/* Sends receivers of job j, from where it stopped, until the job ends or
+ * budget receivers went: this thread's own subscribers are written now,
+ * every other thread gets one delivery (channel, message, matched
+ * patterns, pairs) for this stretch. Returns the receivers it handled. */
+static long long fanout_run(struct shard *s, struct fanout_job *j, long long budget)
 {
-    struct pubsub_shard *p = s->pubsub;
-    int kind = sub->split;
     int nsh = s->srv->nshards;
     struct dest dests[MAX_THREADS];
     memset(dests, 0, sizeof(struct dest) * (size_t)nsh);
-    int nargs = 2, args_cap = 4;
-    struct arg *args = malloc(sizeof(struct arg) * (size_t)args_cap);
-    args[0] = sub->argv[1];
-    args[1] = sub->argv[2];
-    long long count = 0;
-    struct sdict_node *node = sdict_find(p->reg[kind], args[0].ptr, args[0].len);
-    if (node && node->v.ptr) {
-        struct sublist *l = node->v.ptr;
-        for (int i = 0; i < l->n; i++)
-            dest_add(&dests[l->v[i].thread], l->v[i].id, 0);
-        count += l->n;
-    }
-    if (kind == PS_CHANNEL && sdict_size(p->reg[PS_PATTERN])) {
-        struct sdict_iter it;
-        sdict_iter_init(&it, p->reg[PS_PATTERN]);
-        while ((node = sdict_iter_next(&it))) {
-            struct sublist *l = node->v.ptr;
-            if (!l || !l->n || !stringmatchlen(node->key, node->klen, args[0].ptr, args[0].len, 0))
-                continue;
-            if (nargs == args_cap) {
-                args_cap *= 2;
-                args = realloc(args, sizeof(struct arg) * (size_t)args_cap);
-            }
-            args[nargs] = (struct arg){node->key, node->klen};
-            for (int i = 0; i < l->n; i++)
-                dest_add(&dests[l->v[i].thread], l->v[i].id, (uint64_t)nargs);
-            nargs++;
-            count += l->n;
+    long long done = 0;
+    while (j->at_src < j->nsrc && done < budget) {
+        const struct sublist *l = j->src[j->at_src];
+        uint64_t ai = j->ai[j->at_src];
+        for (; j->at_i < l->n && done < budget; j->at_i++, done++) {
+            const struct subscriber *who = &l->v[j->at_i];
+            if (who->id != j->self_id || who->thread != j->self_thread)
+                dest_add(&dests[who->thread], who->id, (uint64_t)who->slot << 32 | ai);
         }
-        sdict_iter_done(&it);
+        if (j->at_i == l->n) {
+            j->at_src++;
+            j->at_i = 0;
+        }
     }
+    size_t bytes = 0;
+    for (int i = 0; i < j->nargs; i++)
+        bytes += j->args[i].len;
     for (int t = 0; t < nsh; t++) {
         struct dest *d = &dests[t];
         if (!d->n)
             continue;
         if (t == s->id) {
-            deliver_local(s, kind, args, d->e, d->n);
+            deliver_local(s, j->kind, j->args, j->nargs, d->e, d->n);
         } else {
-            size_t bytes = 0;
-            for (int i = 0; i < nargs; i++)
-                bytes += args[i].len;
             size_t ids = sizeof(uint64_t) * 2 * (size_t)d->n;
-            struct subreq *dl = calloc(1, sizeof(*dl) + sizeof(struct arg) * (size_t)nargs + ids + bytes + 1);
+            struct subreq *dl = calloc(1, sizeof(*dl) + sizeof(struct arg) * (size_t)j->nargs + ids + bytes + 1);
             struct arg *a = (struct arg *)(dl + 1);
-            uint64_t *e = (uint64_t *)(a + nargs);
+            uint64_t *e = (uint64_t *)(a + j->nargs);
             char *b = (char *)(e + 2 * d->n);
             memcpy(e, d->e, ids);
-            for (int i = 0; i < nargs; i++) {
-                memcpy(b, args[i].ptr, args[i].len);
-                a[i] = (struct arg){b, args[i].len};
-                b += args[i].len;
+            for (int i = 0; i < j->nargs; i++) {
+                memcpy(b, j->args[i].ptr, j->args[i].len);
+                a[i] = (struct arg){b, j->args[i].len};
+                b += j->args[i].len;
             }
             dl->op = SUB_PUBSUB;
             dl->flags = PSOP_DELIVER;
-            dl->split = kind;
+            dl->split = j->kind;
             dl->txflags = SUBF_DETACHED;
             dl->shard = t;
             dl->coord = s->id;
-            dl->argc = nargs;
+            dl->argc = j->nargs;
             dl->argv = a;
             dl->hashes = e;
             dl->result = d->n;
@@ -410,30 +527,140 @@ static void publish_home(struct shard *s, struct subreq *sub)
         }
         free(d->e);
     }
-    free(args);
-    sub->result = count;
+    return done;
 }
 
-void pubsub_run_sub(struct shard *s, struct subreq *sub)
+static void fanout_job_free(struct fanout_job *j)
+{
+    for (int i = 0; i < j->nsrc; i++)
+        sublist_unref(j->src[i]);
+    free(j->src);
+    free(j->ai);
+    free(j->args);
+    free(j);
+}
+
+/* A job that sent its last receiver: the PUBLISH it held replies now
+ * (behind this iteration's deliveries to the publisher's thread, which
+ * leave first: mailbox_flush_outgoing sends new batches before replies). */
+static void fanout_job_end(struct shard *s, struct fanout_job *j)
+{
+    struct subreq *held = j->held;
+    if (held) {
+        held->result = j->count;
+        held->block_parked = 0;
+        shard_complete_late(s, held);
+    }
+    fanout_job_free(j);
+}
+
+/* PUBLISH / SPUBLISH on the channel's home shard: counts the receivers
+ * (the reply, in sub->result) and fans the message out. Small fan-outs go
+ * at once; one that would pass this iteration's budget, or that would
+ * overtake jobs still queued, becomes a job the loop continues, holding
+ * the lists it counted (copy-on-write) and, for a client's PUBLISH, its
+ * reply, so a publisher cannot run far ahead of its deliveries. */
+static void publish_home(struct shard *s, struct subreq *sub)
 {
     struct pubsub_shard *p = s->pubsub;
     int kind = sub->split;
-    switch ((enum pubsub_op)sub->flags) {
-    case PSOP_ADD:
-        for (int i = 1; i < sub->argc; i++)
-            reg_add(p, kind, sub->argv[i].ptr, sub->argv[i].len, sub->coord, (uint64_t)sub->result);
-        break;
-    case PSOP_DEL:
-        for (int i = 1; i < sub->argc; i++)
-            reg_del(p, kind, sub->argv[i].ptr, sub->argv[i].len, sub->coord, (uint64_t)sub->result);
-        break;
-    case PSOP_PUBLISH:
-        publish_home(s, sub);
-        break;
-    case PSOP_DELIVER:
-        deliver_local(s, kind, sub->argv, sub->hashes, sub->result);
-        break;
-    case PSOP_LIST: { /* PUBSUB CHANNELS|SHARDCHANNELS [pattern]: bulk names, count in result */
+    struct fanout_job j = {.kind = kind, .self_id = (uint64_t)sub->result, .self_thread = sub->coord};
+    int cap = 4;
+    j.args = malloc(sizeof(struct arg) * (size_t)cap);
+    j.src = malloc(sizeof(*j.src) * (size_t)cap);
+    j.ai = malloc(sizeof(*j.ai) * (size_t)cap);
+    j.args[0] = sub->argv[1];
+    j.args[1] = sub->argv[2];
+    j.nargs = 2;
+    struct sdict_node *node = sdict_find(p->reg[kind], j.args[0].ptr, j.args[0].len);
+    if (node && node->v.ptr && ((struct sublist *)node->v.ptr)->n) {
+        j.src[j.nsrc] = node->v.ptr;
+        j.ai[j.nsrc++] = 0;
+        j.count += ((struct sublist *)node->v.ptr)->n;
+    }
+    if (kind == PS_CHANNEL && sdict_size(p->reg[PS_PATTERN])) {
+        struct sdict_iter it;
+        sdict_iter_init(&it, p->reg[PS_PATTERN]);
+        while ((node = sdict_iter_next(&it))) {
+            struct sublist *l = node->v.ptr;
+            if (!l || !l->n || !stringmatchlen(node->key, node->klen, j.args[0].ptr, j.args[0].len, 0))
+                continue;
+            if (j.nargs == cap) {
+                cap *= 2;
+                j.args = realloc(j.args, sizeof(struct arg) * (size_t)cap);
+                j.src = realloc(j.src, sizeof(*j.src) * (size_t)cap);
+                j.ai = realloc(j.ai, sizeof(*j.ai) * (size_t)cap);
+            }
+            j.args[j.nargs] = (struct arg){node->key, node->klen};
+            j.src[j.nsrc] = l;
+            j.ai[j.nsrc++] = (uint64_t)j.nargs++;
+            j.count += l->n;
+        }
+        sdict_iter_done(&it);
+    }
+    sub->result = j.count;
+    if (!p->jobs && p->work + j.count <= FANOUT_BUDGET) {
+        p->work += fanout_run(s, &j, j.count);
+        free(j.args);
+        free(j.src);
+        free(j.ai);
+        return;
+    }
+    /* Queued: its own copies of the names and a ref on every list. */
+    struct fanout_job *q = malloc(sizeof(*q));
+    *q = j;
+    size_t bytes = 0;
+    for (int i = 0; i < j.nargs; i++)
+        bytes += j.args[i].len;
+    q->args = malloc(sizeof(struct arg) * (size_t)j.nargs + bytes + 1);
+    char *b = (char *)(q->args + j.nargs);
+    for (int i = 0; i < j.nargs; i++) {
+        memcpy(b, j.args[i].ptr, j.args[i].len);
+        q->args[i] = (struct arg){b, j.args[i].len};
+        b += j.args[i].len;
+    }
+    free(j.args);
+    for (int i = 0; i < q->nsrc; i++)
+        q->src[i]->refs++;
+    if (!(sub->txflags & SUBF_DETACHED) && sub->req) {
+        q->held = sub;
+        sub->block_parked = 1; /* leaves its batch; fanout_job_end completes it */
+    }
+    q->next = NULL;
+    if (p->jobs_tail)
+        p->jobs_tail->next = q;
+    else
+        p->jobs = q;
+    p->jobs_tail = q;
+}
+
+int pubsub_shard_pump(struct shard *s)
+{
+    struct pubsub_shard *p = s->pubsub;
+    if (p->parked)
+        answer_parked_queries(s);
+    while (p->jobs && p->work < FANOUT_BUDGET) {
+        struct fanout_job *j = p->jobs;
+        p->work += fanout_run(s, j, FANOUT_BUDGET - p->work);
+        if (j->at_src < j->nsrc)
+            break;
+        p->jobs = j->next;
+        if (!p->jobs)
+            p->jobs_tail = NULL;
+        fanout_job_end(s, j);
+    }
+    p->work = 0;
+    return p->jobs != NULL;
+}
+
+/* PUBSUB CHANNELS/SHARDCHANNELS [pattern] (bulk names, count in result),
+ * NUMSUB/SHARDNUMSUB (one count per channel homed here, else 0), NUMPAT
+ * (this shard's copy of the pattern table). */
+static void run_query(struct shard *s, struct subreq *sub)
+{
+    struct pubsub_shard *p = s->pubsub;
+    int kind = sub->split;
+    if (sub->flags == PSOP_LIST) {
         const struct arg *pat = sub->argc == 3 ? &sub->argv[2] : NULL;
         struct sdict_iter it;
         struct sdict_node *node;
@@ -446,13 +673,94 @@ void pubsub_run_sub(struct shard *s, struct subreq *sub)
             sub->result++;
         }
         sdict_iter_done(&it);
-        break;
-    }
-    case PSOP_NUMSUB: /* PUBSUB NUMSUB|SHARDNUMSUB: one count per channel homed here (else 0) */
+    } else if (sub->flags == PSOP_NUMSUB) {
         for (int i = 2; i < sub->argc; i++) {
             long long n = reg_count(p, kind, sub->argv[i].ptr, sub->argv[i].len);
             buf_append(&sub->out, &n, sizeof(n));
         }
+    } else {
+        sub->result = (int64_t)sdict_size(p->reg[PS_PATTERN]);
+    }
+}
+
+static int removals_applied(const struct pubsub_shard *p, const uint64_t *want, int n)
+{
+    for (int t = 0; t < n; t++)
+        if (p->dels_applied[t] < want[t])
+            return 0;
+    return 1;
+}
+
+/* Parks a query while removals queued for this shard before it arrived
+ * are still on their way (pubsub_shard_pump answers it). */
+static int query_parked(struct shard *s, struct subreq *sub)
+{
+    struct pubsub_shard *p = s->pubsub;
+    int n = s->srv->nshards;
+    uint64_t want[MAX_THREADS];
+    for (int t = 0; t < n; t++)
+        want[t] = atomic_load_explicit(&p->dels_in[t], memory_order_acquire);
+    if (removals_applied(p, want, n))
+        return 0;
+    struct parked_query *q = calloc(1, sizeof(*q));
+    q->sub = sub;
+    memcpy(q->want, want, sizeof(uint64_t) * (size_t)n);
+    if (p->parked_tail)
+        p->parked_tail->next = q;
+    else
+        p->parked = q;
+    p->parked_tail = q;
+    sub->block_parked = 1; /* leaves its batch; completed late */
+    return 1;
+}
+
+static void answer_parked_queries(struct shard *s)
+{
+    struct pubsub_shard *p = s->pubsub;
+    struct parked_query **pp = &p->parked, *last = NULL;
+    while (*pp) {
+        struct parked_query *q = *pp;
+        if (!removals_applied(p, q->want, s->srv->nshards)) {
+            last = q;
+            pp = &q->next;
+            continue;
+        }
+        *pp = q->next;
+        run_query(s, q->sub);
+        q->sub->block_parked = 0;
+        shard_complete_late(s, q->sub);
+        free(q);
+    }
+    p->parked_tail = last;
+}
+
+void pubsub_run_sub(struct shard *s, struct subreq *sub)
+{
+    struct pubsub_shard *p = s->pubsub;
+    int kind = sub->split;
+    switch ((enum pubsub_op)sub->flags) {
+    case PSOP_ADD:
+        for (int i = 1; i < sub->argc; i++)
+            reg_add(p, kind, sub->argv[i].ptr, sub->argv[i].len, sub->coord, (uint32_t)sub->ncmds,
+                    (uint64_t)sub->result);
+        break;
+    case PSOP_DEL:
+        for (int i = 1; i < sub->argc; i++)
+            reg_del(p, kind, sub->argv[i].ptr, sub->argv[i].len, sub->coord, (uint64_t)sub->result);
+        if (sub->txflags & SUBF_DETACHED)
+            p->dels_applied[sub->coord]++;
+        break;
+    case PSOP_PUBLISH:
+        publish_home(s, sub);
+        break;
+    case PSOP_DELIVER:
+        deliver_local(s, kind, sub->argv, sub->argc, sub->hashes, sub->result);
+        break;
+    case PSOP_LIST:
+    case PSOP_NUMSUB:
+    case PSOP_NUMPAT:
+        if (!query_parked(s, sub))
+            run_query(s, sub);
         break;
     }
 }
@@ -541,14 +849,14 @@ int pubsub_context_refused(struct client *c, const struct command *cmd, const st
 }
 
 /* Request modes (r->scratch[0]) for pubsub_request_done. */
-enum { MODE_REPLIED = 1, MODE_PUBLISH, MODE_LIST, MODE_NUMSUB };
+enum { MODE_REPLIED = 1, MODE_PUBLISH, MODE_LIST, MODE_NUMSUB, MODE_NUMPAT };
 
 /* Sends r's registrations or removals (op): names[i] goes to shard home[i]
  * (nshards: every shard; -1: nowhere), one sub-request per shard whose argv
  * is one block with the names' bytes (subs_free frees it). r replies once
  * every shard ran its part; with no part it finishes at once. */
-static void launch_regs(struct shard *s, struct request *r, int op, int kind, uint64_t id, const struct arg *names,
-                        const int *home, int n)
+static void launch_regs(struct shard *s, struct request *r, int op, int kind, uint64_t id, uint32_t slot,
+                        const struct arg *names, const int *home, int n)
 {
     int nsh = s->srv->nshards;
     int count[MAX_THREADS] = {0};
@@ -576,6 +884,9 @@ static void launch_regs(struct shard *s, struct request *r, int op, int kind, ui
             sub->flags = op;
             sub->split = kind;
             sub->result = (int64_t)id;
+            /* PSOP_ADD: where the client's thread finds it (ncmds: a field
+             * only SUB_EXEC reads otherwise; dbid is read by every sub) */
+            sub->ncmds = (int)slot;
             sub->hashes = NULL;
             sub->argv = malloc(sizeof(struct arg) * (size_t)(count[t] + 1) + bytes[t] + 1);
             char *b = (char *)(sub->argv + count[t] + 1);
@@ -593,41 +904,55 @@ static void launch_regs(struct shard *s, struct request *r, int op, int kind, ui
     subs_launch(s, r);
 }
 
-static void do_subscribe(struct client *c, const struct command *cmd, int kind, int argc, const struct arg *argv)
+/* The request a Pub/Sub command replies through: a new one in the
+ * client's FIFO (from the dispatcher), or q, the command's child request
+ * when an EXEC runs it (its reply goes into the EXEC's array). */
+static struct request *pubsub_request(struct client *c, struct request *q, const struct command *cmd, int argc,
+                                      const struct arg *argv, int mode)
+{
+    struct request *r = q ? q : request_new(c, cmd, argc, argv);
+    r->aux = CUSTOM_PUBSUB;
+    r->scratch[0] = mode;
+    return r;
+}
+
+static void do_subscribe(struct client *c, struct request *q, const struct command *cmd, int kind, int argc,
+                         const struct arg *argv)
 {
     /* Its confirmations are pushes: as in Redis, CLIENT REPLY OFF/SKIP does
      * not silence them (Redis's CLIENT_PUSHING). */
-    c->reply_silent = 0;
+    if (!q)
+        c->reply_silent = 0;
     struct shard *s = c->shard;
     struct pubsub_client *p = client_sets(c);
-    struct request *r = request_new(c, cmd, argc, argv);
-    r->aux = CUSTOM_PUBSUB;
-    r->scratch[0] = MODE_REPLIED;
+    struct request *r = pubsub_request(c, q, cmd, argc, argv, MODE_REPLIED);
+    argc = r->argc;
     int *home = calloc((size_t)(argc > 1 ? argc : 2), sizeof(int));
     for (int i = 1; i < argc; i++) {
         int added;
         sdict_add(p->set[kind], r->argv[i].ptr, r->argv[i].len, &added);
         home[i] = !added ? -1 : kind == PS_PATTERN ? s->srv->nshards : home_of(s, r->argv[i].ptr, r->argv[i].len);
-        reply_push(&r->reply, c->resp, 3);
+        reply_push(&r->reply, r->resp, 3);
         reply_bulk_cstr(&r->reply, subscribe_msg[kind]);
         reply_bulk(&r->reply, r->argv[i].ptr, r->argv[i].len);
         reply_integer(&r->reply, reply_count(p, kind));
     }
-    launch_regs(s, r, PSOP_ADD, kind, c->id, r->argv + 1, home + 1, argc - 1);
+    launch_regs(s, r, PSOP_ADD, kind, c->id, p->slot, r->argv + 1, home + 1, argc - 1);
     free(home);
 }
 
 /* The reply leaves once the home shards removed the names, so a PUBLISH
  * sent after it no longer counts this client. */
-static void do_unsubscribe(struct client *c, const struct command *cmd, int kind, int argc, const struct arg *argv)
+static void do_unsubscribe(struct client *c, struct request *q, const struct command *cmd, int kind, int argc,
+                           const struct arg *argv)
 {
     /* Its confirmations are pushes: as in Redis, CLIENT REPLY OFF/SKIP does
      * not silence them (Redis's CLIENT_PUSHING). */
-    c->reply_silent = 0;
+    if (!q)
+        c->reply_silent = 0;
     struct shard *s = c->shard;
-    struct request *r = request_new(c, cmd, argc, argv);
-    r->aux = CUSTOM_PUBSUB;
-    r->scratch[0] = MODE_REPLIED;
+    struct request *r = pubsub_request(c, q, cmd, argc, argv, MODE_REPLIED);
+    argc = r->argc;
     int n = 0;
     char **copies = NULL;
     size_t *lens = NULL;
@@ -646,38 +971,81 @@ static void do_unsubscribe(struct client *c, const struct command *cmd, int kind
     int *home = calloc((size_t)(n > 0 ? n : 1), sizeof(int));
     for (int i = 0; i < n; i++) {
         struct sdict_node *node = c->ps ? sdict_unlink(c->ps->set[kind], names[i].ptr, names[i].len) : NULL;
+        if (node)
+            c->ps->removed++;
         home[i] = !node ? -1 : kind == PS_PATTERN ? s->srv->nshards : home_of(s, names[i].ptr, names[i].len);
         if (node)
             sdict_node_free(node);
-        reply_push(&r->reply, c->resp, 3);
+        reply_push(&r->reply, r->resp, 3);
         reply_bulk_cstr(&r->reply, unsubscribe_msg[kind]);
         reply_bulk(&r->reply, names[i].ptr, names[i].len);
         reply_integer(&r->reply, reply_count(c->ps, kind));
     }
     if (n == 0) {
-        reply_push(&r->reply, c->resp, 3);
+        reply_push(&r->reply, r->resp, 3);
         reply_bulk_cstr(&r->reply, unsubscribe_msg[kind]);
-        reply_null(&r->reply, c->resp);
+        reply_null(&r->reply, r->resp);
         reply_integer(&r->reply, reply_count(c->ps, kind));
     }
-    launch_regs(s, r, PSOP_DEL, kind, c->id, names, home, n);
+    launch_regs(s, r, PSOP_DEL, kind, c->id, 0, names, home, n);
     free(home);
     free(names);
     if (copies)
         free_names(copies, lens, n);
 }
 
-static void do_publish(struct client *c, const struct command *cmd, int kind, int argc, const struct arg *argv)
+/* The frames of a PUBLISH for the publisher itself, written into its
+ * request's reply ahead of the count, as Redis writes them into the
+ * publisher's output before the reply: "message" when it is subscribed to
+ * the channel, one "pmessage" per pattern of its own that matches. Its
+ * sets are the ones the home shard's registry reflects when the PUBLISH
+ * runs there (the registrations and removals sent before it travel the
+ * same FIFO ring). Returns the number of frames. */
+static int self_frames(struct client *c, struct request *r, int kind)
+{
+    struct pubsub_client *p = c->ps;
+    const struct arg *ch = &r->argv[1], *msg = &r->argv[2];
+    int n = 0;
+    if (!p)
+        return 0;
+    if (sdict_find(p->set[kind], ch->ptr, ch->len)) {
+        reply_push(&r->reply, r->resp, 3);
+        reply_bulk_cstr(&r->reply, kind == PS_SHARD ? "smessage" : "message");
+        reply_bulk(&r->reply, ch->ptr, ch->len);
+        reply_bulk(&r->reply, msg->ptr, msg->len);
+        n++;
+    }
+    if (kind == PS_CHANNEL && sdict_size(p->set[PS_PATTERN])) {
+        struct sdict_iter it;
+        struct sdict_node *node;
+        sdict_iter_init(&it, p->set[PS_PATTERN]);
+        while ((node = sdict_iter_next(&it))) {
+            if (!stringmatchlen(node->key, node->klen, ch->ptr, ch->len, 0))
+                continue;
+            reply_push(&r->reply, r->resp, 4);
+            reply_bulk_cstr(&r->reply, "pmessage");
+            reply_bulk(&r->reply, node->key, node->klen);
+            reply_bulk(&r->reply, ch->ptr, ch->len);
+            reply_bulk(&r->reply, msg->ptr, msg->len);
+            n++;
+        }
+        sdict_iter_done(&it);
+    }
+    return n;
+}
+
+static void do_publish(struct client *c, struct request *q, const struct command *cmd, int kind, int argc,
+                       const struct arg *argv)
 {
     struct shard *s = c->shard;
-    struct request *r = request_new(c, cmd, argc, argv);
-    r->aux = CUSTOM_PUBSUB;
-    r->scratch[0] = MODE_PUBLISH;
+    struct request *r = pubsub_request(c, q, cmd, argc, argv, MODE_PUBLISH);
     struct subreq *sub = subs_alloc(r, 1);
     sub->shard = home_of(s, r->argv[1].ptr, r->argv[1].len);
     sub->op = SUB_PUBSUB;
     sub->flags = PSOP_PUBLISH;
     sub->split = kind;
+    /* the home shard counts the publisher but leaves its frames to us */
+    sub->result = self_frames(c, r, kind) ? (int64_t)c->id : 0;
     subs_launch(s, r);
 }
 
@@ -698,24 +1066,28 @@ static const char *const pubsub_help[] = {
     "    Prints this help.",
 };
 
-static void do_pubsub(struct client *c, const struct command *cmd, const struct command *subcmd, int argc,
-                      const struct arg *argv)
+static void do_pubsub(struct client *c, struct request *q, const struct command *cmd, const struct command *subcmd,
+                      int argc, const struct arg *argv)
 {
     struct shard *s = c->shard;
     const char *name = subcmd ? subcmd->name : "";
-    if (!strcmp(name, "help") || !strcmp(name, "numpat")) {
-        struct request *req;
-        struct buf *out = reply_target(c, NULL, 0, NULL, &req);
-        size_t before = out->len;
-        if (!strcmp(name, "numpat")) {
-            reply_integer(out, (long long)sdict_size(s->pubsub->reg[PS_PATTERN]));
-        } else {
-            size_t n = sizeof(pubsub_help) / sizeof(pubsub_help[0]);
-            reply_array(out, (long long)n);
-            for (size_t i = 0; i < n; i++)
-                reply_simple(out, pubsub_help[i]);
-        }
-        reply_ready(c, req, out, before);
+    if (!strcmp(name, "help")) {
+        struct request *r = pubsub_request(c, q, cmd, argc, argv, MODE_REPLIED);
+        size_t n = sizeof(pubsub_help) / sizeof(pubsub_help[0]);
+        reply_array(&r->reply, (long long)n);
+        for (size_t i = 0; i < n; i++)
+            reply_simple(&r->reply, pubsub_help[i]);
+        subs_launch(s, r); /* no part: replies now */
+        return;
+    }
+    if (!strcmp(name, "numpat")) { /* this thread's copy of the pattern table, once its removals ran */
+        struct request *r = pubsub_request(c, q, cmd, argc, argv, MODE_NUMPAT);
+        struct subreq *sub = subs_alloc(r, 1);
+        sub->shard = s->id;
+        sub->op = SUB_PUBSUB;
+        sub->flags = PSOP_NUMPAT;
+        sub->split = PS_PATTERN;
+        subs_launch(s, r);
         return;
     }
     int list = !strcmp(name, "channels") || !strcmp(name, "shardchannels");
@@ -723,12 +1095,16 @@ static void do_pubsub(struct client *c, const struct command *cmd, const struct 
         char msg[200];
         snprintf(msg, sizeof(msg), "ERR unknown subcommand or wrong number of arguments for '%.*s'. Try PUBSUB HELP.",
                  (int)(argv[1].len > 128 ? 128 : argv[1].len), argv[1].ptr);
-        dispatch_reply_error(c, msg);
+        if (!q) {
+            dispatch_reply_error(c, msg);
+            return;
+        }
+        reply_error(&q->reply, msg);
+        pubsub_request(c, q, cmd, argc, argv, MODE_REPLIED);
+        subs_launch(s, q);
         return;
     }
-    struct request *r = request_new(c, cmd, argc, argv);
-    r->aux = CUSTOM_PUBSUB;
-    r->scratch[0] = list ? MODE_LIST : MODE_NUMSUB;
+    struct request *r = pubsub_request(c, q, cmd, argc, argv, list ? MODE_LIST : MODE_NUMSUB);
     int nsh = s->srv->nshards;
     struct subreq *subs = subs_alloc(r, nsh);
     for (int t = 0; t < nsh; t++) {
@@ -740,33 +1116,55 @@ static void do_pubsub(struct client *c, const struct command *cmd, const struct 
     subs_launch(s, r);
 }
 
+/* One Pub/Sub command, through its own request (q NULL) or an EXEC's child q. */
+static void run_command(struct client *c, struct request *q, const struct command *cmd, const struct command *sub,
+                        int argc, const struct arg *argv)
+{
+    const char *n = cmd->name;
+    if (!strcmp(n, "subscribe"))
+        do_subscribe(c, q, cmd, PS_CHANNEL, argc, argv);
+    else if (!strcmp(n, "psubscribe"))
+        do_subscribe(c, q, cmd, PS_PATTERN, argc, argv);
+    else if (!strcmp(n, "ssubscribe"))
+        do_subscribe(c, q, cmd, PS_SHARD, argc, argv);
+    else if (!strcmp(n, "unsubscribe"))
+        do_unsubscribe(c, q, cmd, PS_CHANNEL, argc, argv);
+    else if (!strcmp(n, "punsubscribe"))
+        do_unsubscribe(c, q, cmd, PS_PATTERN, argc, argv);
+    else if (!strcmp(n, "sunsubscribe"))
+        do_unsubscribe(c, q, cmd, PS_SHARD, argc, argv);
+    else if (!strcmp(n, "publish"))
+        do_publish(c, q, cmd, PS_CHANNEL, argc, argv);
+    else if (!strcmp(n, "spublish"))
+        do_publish(c, q, cmd, PS_SHARD, argc, argv);
+    else
+        do_pubsub(c, q, cmd, sub, argc, argv);
+}
+
 void pubsub_dispatch(struct client *c, const struct command *cmd, const struct command *sub, int argc,
                      const struct arg *argv)
 {
-    const char *n = cmd->name;
-    if (c->in_multi) { /* see docs/commands.md: not queued by MULTI here */
-        c->multi_dirty = 1;
-        dispatch_reply_error(c, "ERR Pub/Sub commands inside MULTI are not supported by this server");
+    run_command(c, NULL, cmd, sub, argc, argv);
+}
+
+void pubsub_exec_child(struct shard *s, struct request *q)
+{
+    (void)s;
+    struct client *c = q->client;
+    const struct command *cmd = q->cmd;
+    /* Its parts are no part of the transaction: no lock, no log record. */
+    q->tx = NULL;
+    if (!strcmp(cmd->name, "ssubscribe")) {
+        /* Redis 7.0: MULTI makes the client CLIENT_DENY_BLOCKING, which
+         * SSUBSCRIBE refuses (SUBSCRIBE and PSUBSCRIBE make an exception
+         * for MULTI, SSUBSCRIBE does not). */
+        reply_error(&q->reply, "ERR SSUBSCRIBE isn't allowed for a DENY BLOCKING client");
+        request_finish(q);
         return;
     }
-    if (!strcmp(n, "subscribe"))
-        do_subscribe(c, cmd, PS_CHANNEL, argc, argv);
-    else if (!strcmp(n, "psubscribe"))
-        do_subscribe(c, cmd, PS_PATTERN, argc, argv);
-    else if (!strcmp(n, "ssubscribe"))
-        do_subscribe(c, cmd, PS_SHARD, argc, argv);
-    else if (!strcmp(n, "unsubscribe"))
-        do_unsubscribe(c, cmd, PS_CHANNEL, argc, argv);
-    else if (!strcmp(n, "punsubscribe"))
-        do_unsubscribe(c, cmd, PS_PATTERN, argc, argv);
-    else if (!strcmp(n, "sunsubscribe"))
-        do_unsubscribe(c, cmd, PS_SHARD, argc, argv);
-    else if (!strcmp(n, "publish"))
-        do_publish(c, cmd, PS_CHANNEL, argc, argv);
-    else if (!strcmp(n, "spublish"))
-        do_publish(c, cmd, PS_SHARD, argc, argv);
-    else
-        do_pubsub(c, cmd, sub, argc, argv);
+    const struct command *sub =
+        cmd->subcommands && q->argc >= 2 ? command_lookup_sub(cmd, q->argv[1].ptr, q->argv[1].len) : NULL;
+    run_command(c, q, cmd, sub, q->argc, q->argv);
 }
 
 void pubsub_request_done(struct shard *s, struct request *r)
@@ -775,6 +1173,7 @@ void pubsub_request_done(struct shard *s, struct request *r)
     struct buf *out = &r->reply;
     switch (r->scratch[0]) {
     case MODE_PUBLISH:
+    case MODE_NUMPAT:
         reply_integer(out, r->subs[0].result);
         break;
     case MODE_LIST: {

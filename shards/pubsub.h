@@ -35,7 +35,7 @@ struct request;
 enum pubsub_kind { PS_CHANNEL = 0, PS_PATTERN = 1, PS_SHARD = 2 };
 
 /* sub->flags of a SUB_PUBSUB sub-request */
-enum pubsub_op { PSOP_ADD = 1, PSOP_DEL, PSOP_PUBLISH, PSOP_DELIVER, PSOP_LIST, PSOP_NUMSUB };
+enum pubsub_op { PSOP_ADD = 1, PSOP_DEL, PSOP_PUBLISH, PSOP_DELIVER, PSOP_LIST, PSOP_NUMSUB, PSOP_NUMPAT };
 
 /* A shard's registries (shard set-up and exit). */
 void pubsub_shard_init(struct shard *s);
@@ -56,12 +56,19 @@ int pubsub_context_refused(struct client *c, const struct command *cmd, const st
 /* Runs a command of ENGINE_PUBSUB for c (after the dispatcher's checks). */
 void pubsub_dispatch(struct client *c, const struct command *cmd, const struct command *sub, int argc,
                      const struct arg *argv);
+/* Runs q, a Pub/Sub command queued by MULTI, as its EXEC reaches it (q
+ * is the EXEC's child request; its reply goes into the EXEC's array). */
+void pubsub_exec_child(struct shard *s, struct request *q);
 /* Every sub-request of a Pub/Sub request is back: writes its reply. */
 void pubsub_request_done(struct shard *s, struct request *r);
 /* The table's handler of every Pub/Sub command. The dispatcher never
  * calls it (it runs ENGINE_PUBSUB through pubsub_dispatch, which needs the
  * client); a caller without a client (a command table walk) gets an error. */
 void cmd_pubsub(struct cmd_ctx *c);
+/* Once per loop iteration: continues the queued fan-outs within the
+ * iteration's budget. Returns whether some are left (the loop must not
+ * sleep then). */
+int pubsub_shard_pump(struct shard *s);
 /* A SUB_PUBSUB sub-request on this shard. */
 void pubsub_run_sub(struct shard *s, struct subreq *sub);
 

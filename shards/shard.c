@@ -341,6 +341,7 @@ static void *shard_main(void *arg)
         }
         if (s->block_deadline && s->block_deadline <= s->now_ms)
             s->block_deadline = blocking_expire(s, s->now_ms, 0);
+        int fanout_busy = pubsub_shard_pump(s); /* big PUBLISHes: a bounded stretch each iteration */
         int evict_busy = evict_shard_pass(s); /* over maxmemory: evicts when ours is the best candidate */
         aof_shard_flush(s->persist);          /* group commit: this iteration's records */
         mailbox_flush_outgoing(s, pushed);
@@ -372,7 +373,7 @@ static void *shard_main(void *arg)
             next_cron = s->block_deadline - s->now_ms;
         if (next_cron < 1 || s->log_lazy)
             next_cron = 1;
-        if (s->pending_overflow || s->resume_list || snap_busy || evict_busy) {
+        if (s->pending_overflow || s->resume_list || snap_busy || evict_busy || fanout_busy) {
             io_uring_submit(&s->ring);
             continue;
         }

@@ -31,6 +31,7 @@
 #include "core/types/evict.h"
 #include "shards/dispatch_internal.h"
 #include "shards/evict_pass.h"
+#include "shards/pubsub.h"
 #include "shards/txn.h"
 #include "shards/txn_coordinator.h"
 
@@ -280,6 +281,10 @@ static void exec_start_child(struct shard *s, struct request *r, struct request 
     if (!key_groups_ok(cmd, q->argc)) { /* MSET a 1 b queued: its error is its reply */
         reply_wrong_arity(&q->reply, cmd->name, strlen(cmd->name));
         request_finish(q);
+        return;
+    }
+    if (cmd->engine == ENGINE_PUBSUB) {
+        pubsub_exec_child(s, q);
         return;
     }
     if (cmd->route == ROUTE_LOCAL) {

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # test/bench/pubsub.sh - PUBLISH fan-out and publish-to-receive latency,
 # shardis (--threads 2) against redis-server, one server at a time, with the
-# same load process (test/bench/pubsub_load.py: one thread, every
-# connection on one selector, so the figures compare the servers).
+# same load process (test/bench/pubsub_load.c, compiled here: a publisher
+# thread and LOAD_THREADS epoll reader threads, so the figures compare the
+# servers).
 #
 # Rows:
 #   fan-out N   N subscribers of one channel, MESSAGES PUBLISHes of 32 bytes
@@ -28,9 +29,10 @@ LAT_SUBS=${LAT_SUBS:-100}
 LAT_RATE=${LAT_RATE:-2000}
 LAT_SECONDS=${LAT_SECONDS:-5}
 BENCH_OUT=${BENCH_OUT:-build/bench}
-LOAD="$(dirname "${BASH_SOURCE[0]}")/pubsub_load.py"
 mkdir -p "$BENCH_OUT"
-ulimit -n 4096 2>/dev/null || true
+LOAD="$BENCH_OUT/pubsub_load"
+${CC:-cc} -std=gnu17 -O2 -Wall -Wextra -pthread "$(dirname "${BASH_SOURCE[0]}")/pubsub_load.c" -o "$LOAD"
+ulimit -n 8192 2>/dev/null || true
 
 declare -A result=()
 for kind in $KINDS; do
@@ -47,10 +49,10 @@ for kind in $KINDS; do
     wait_ping_cli "$port"
     for n in $SUBS; do
         messages=${MESSAGES:-$((200000 / n > 2000 ? 200000 / n : 2000))}
-        result[$kind.fan$n]=$(python3 "$LOAD" "$port" throughput "$n" "$messages")
+        result[$kind.fan$n]=$("$LOAD" "$port" throughput "$n" "$messages")
         echo "$kind fan-out $n subscribers, $messages messages: ${result[$kind.fan$n]}" >&2
     done
-    result[$kind.lat]=$(python3 "$LOAD" "$port" latency "$LAT_SUBS" "$LAT_RATE" "$LAT_SECONDS")
+    result[$kind.lat]=$("$LOAD" "$port" latency "$LAT_SUBS" "$LAT_RATE" "$LAT_SECONDS")
     echo "$kind latency: ${result[$kind.lat]}" >&2
     kill "$pid"
     wait "$pid" 2>/dev/null || true

@@ -245,3 +245,94 @@ Test(keyspace_events, classes_filter_events)
     expect_status(cmd(c, "CONFIG SET notify-keyspace-events %s", ""), "OK");
     redisFree(c);
 }
+
+/* Multi-shard commands and MULTI/EXEC: RENAME, RENAMENX, COPY (also to
+ * another db), MOVE, SMOVE and LMOVE whose two keys live on different
+ * shards at 2 and 4 threads (ra/rb1, rc/rd1, rd1/re3, ca/cb, ca/cc, sa/sb,
+ * ta/tb3, tl/tm1, ts/ts2), then the same kinds inside one transaction. The
+ * events of every key of every db, in order, are what redis-server 7.0.15
+ * published for this script. */
+static const struct expect multi_shard_expected[] = {
+    {"0:ra", "set rename_from"},
+    {"0:rb1", "rename_to"},
+    {"0:rc", "set rename_from"},
+    {"0:rd1", "set rename_to rename_from"},
+    {"0:re3", "rename_to"},
+    {"0:ca", "set"},
+    {"0:cb", "copy_to copy_to"},
+    {"1:cc", "copy_to"},
+    {"0:ma", "set move_from"},
+    {"1:ma", "move_to"},
+    {"0:sa", "sadd srem srem del"},
+    {"0:sb", "sadd sadd"},
+    {"0:ta", "set rename_from"},
+    {"0:tb3", "rename_to del"},
+    {"0:tl", "lpush lpop"},
+    {"0:tm1", "lpush"},
+    {"0:ts", "sadd srem del"},
+    {"0:ts2", "sadd"},
+    {"0:tc", "copy_to"},
+    {"0:tn", "incrby del"},
+};
+
+static const char *const multi_shard_script[] = {
+    "SET ra 1",           "RENAME ra rb1",
+    "SET rc 1",           "SET rd1 2",
+    "RENAME rc rd1",      "RENAMENX rd1 re3",
+    "SET ca v",           "COPY ca cb",
+    "COPY ca cb REPLACE", "COPY ca cc DB 1",
+    "SET ma 1",           "MOVE ma 1",
+    "SADD sa x y",        "SMOVE sa sb x",
+    "SMOVE sa sb y",      "MULTI",
+    "SET ta 1",           "RENAME ta tb3",
+    "LPUSH tl a b",       "LMOVE tl tm1 LEFT LEFT",
+    "SADD ts m",          "SMOVE ts ts2 m",
+    "COPY tm1 tc",        "INCR tn",
+    "DEL tb3 tn",         "EXEC",
+};
+
+Test(keyspace_events, multi_shard_commands_and_transactions_raise_redis_events)
+{
+    redisContext *c = client_connect();
+    expect_status(cmd(c, "CONFIG SET notify-keyspace-events KEA"), "OK");
+    redisContext *sub = client_connect();
+    redisReply *r = cmd(sub, "PSUBSCRIBE __keyspace@*__:*");
+    cr_assert(r && r->type == REDIS_REPLY_ARRAY, "%s", describe_reply(r));
+    freeReplyObject(r);
+    for (size_t i = 0; i < sizeof(multi_shard_script) / sizeof(multi_shard_script[0]); i++)
+        run(c, multi_shard_script[i]);
+    int want = 0;
+    size_t nkeys = sizeof(multi_shard_expected) / sizeof(multi_shard_expected[0]);
+    for (size_t i = 0; i < nkeys; i++) {
+        char copy[256];
+        snprintf(copy, sizeof(copy), "%s", multi_shard_expected[i].events);
+        for (char *save = NULL, *w = strtok_r(copy, " ", &save); w; w = strtok_r(NULL, " ", &save))
+            want++;
+    }
+    struct event *got = calloc(MAX_EVENTS, sizeof(*got));
+    cr_assert(want <= MAX_EVENTS);
+    for (int n = 0; n < want; n++) {
+        redisReply *m = next_reply(sub);
+        cr_assert(m && m->type == REDIS_REPLY_ARRAY && m->elements == 4, "%s", describe_reply(m));
+        int db = -1, at = 0;
+        cr_assert(sscanf(m->element[2]->str, "__keyspace@%d__:%n", &db, &at) == 1 && at > 0, "%s", m->element[2]->str);
+        snprintf(got[n].key, sizeof(got[n].key), "%d:%s", db, m->element[2]->str + at);
+        snprintf(got[n].name, sizeof(got[n].name), "%s", m->element[3]->str);
+        freeReplyObject(m);
+    }
+    struct timeval tv = {.tv_sec = 0, .tv_usec = 300 * 1000};
+    redisSetTimeout(sub, tv);
+    void *extra = NULL;
+    int rc = redisGetReply(sub, &extra);
+    cr_assert(rc != REDIS_OK || !extra, "one event too many: %s", describe_reply(extra));
+    for (size_t i = 0; i < nkeys; i++) {
+        char events[512];
+        events_of(got, want, multi_shard_expected[i].key, events, sizeof(events));
+        cr_assert_str_eq(events, multi_shard_expected[i].events, "keyspace events of %s", multi_shard_expected[i].key);
+    }
+    free(got);
+    redisFree(sub);
+    expect_status(cmd(c, "FLUSHALL"), "OK");
+    expect_status(cmd(c, "CONFIG SET notify-keyspace-events %s", ""), "OK");
+    redisFree(c);
+}

@@ -516,3 +516,194 @@ Test(pubsub, reply_off_keeps_subscribe_confirmations_and_messages)
     redisFree(pub);
     close(fd);
 }
+
+/* The bytes of a pipelined transaction of Pub/Sub commands, as Redis 7.0
+ * answers them: (P)SUBSCRIBE and PUBLISH are queued and run at EXEC; the
+ * publisher's own messages come before its PUBLISH count inside the EXEC
+ * array (which counts commands, not frames); SSUBSCRIBE is refused inside
+ * MULTI (Redis's DENY BLOCKING). `push` is '*' in RESP2, '>' in RESP3. */
+static void multi_pubsub_script(int fd, char push)
+{
+    const char req[] = "MULTI\r\nSUBSCRIBE a b\r\nPUBLISH a x\r\nPSUBSCRIBE a*\r\nPUBLISH a y\r\nPUBSUB NUMSUB a\r\n"
+                       "UNSUBSCRIBE a\r\nUNSUBSCRIBE b\r\nPUNSUBSCRIBE a*\r\nSSUBSCRIBE s\r\nSUNSUBSCRIBE s\r\n"
+                       "PUBLISH a z\r\nEXEC\r\nPING\r\n";
+    cr_assert(raw_send(fd, req, sizeof(req) - 1));
+    char want[2048];
+    int n = snprintf(want, sizeof(want),
+                     "+OK\r\n+QUEUED\r\n+QUEUED\r\n+QUEUED\r\n+QUEUED\r\n+QUEUED\r\n+QUEUED\r\n+QUEUED\r\n+QUEUED\r\n"
+                     "+QUEUED\r\n+QUEUED\r\n+QUEUED\r\n*11\r\n"
+                     "%c3\r\n$9\r\nsubscribe\r\n$1\r\na\r\n:1\r\n%c3\r\n$9\r\nsubscribe\r\n$1\r\nb\r\n:2\r\n"
+                     "%c3\r\n$7\r\nmessage\r\n$1\r\na\r\n$1\r\nx\r\n:1\r\n"
+                     "%c3\r\n$10\r\npsubscribe\r\n$2\r\na*\r\n:3\r\n"
+                     "%c3\r\n$7\r\nmessage\r\n$1\r\na\r\n$1\r\ny\r\n%c4\r\n$8\r\npmessage\r\n$2\r\na*\r\n$1\r\na\r\n"
+                     "$1\r\ny\r\n:2\r\n"
+                     "*2\r\n$1\r\na\r\n:1\r\n"
+                     "%c3\r\n$11\r\nunsubscribe\r\n$1\r\na\r\n:2\r\n%c3\r\n$11\r\nunsubscribe\r\n$1\r\nb\r\n:1\r\n"
+                     "%c3\r\n$12\r\npunsubscribe\r\n$2\r\na*\r\n:0\r\n"
+                     "-ERR SSUBSCRIBE isn't allowed for a DENY BLOCKING client\r\n"
+                     "%c3\r\n$12\r\nsunsubscribe\r\n$1\r\ns\r\n:0\r\n:0\r\n+PONG\r\n",
+                     push, push, push, push, push, push, push, push, push, push);
+    struct raw_reply raw = raw_read(fd, (size_t)n, 10000);
+    check_raw(__FILE__, __LINE__, &raw, want, (size_t)n);
+    raw_reply_free(&raw);
+}
+
+Test(pubsub, pubsub_commands_inside_multi_resp2)
+{
+    int fd = raw_connect(server_port());
+    multi_pubsub_script(fd, '*');
+    close(fd);
+}
+
+Test(pubsub, pubsub_commands_inside_multi_resp3)
+{
+    struct raw_session s;
+    raw_session_open(&s, server_port());
+    struct resp3 *v = raw_call(&s, "HELLO", "3", NULL);
+    cr_assert_eq(v->type, '%');
+    resp3_free(v);
+    cr_assert_eq(s.len, 0);
+    multi_pubsub_script(s.fd, '>');
+    raw_session_close(&s);
+}
+
+/* A subscription made by EXEC stays: other clients' messages arrive and,
+ * in RESP2, the client is in the subscribed context. DISCARD subscribes
+ * nothing. */
+Test(pubsub, subscribe_inside_multi_stays_after_exec)
+{
+    redisContext *sub = client_connect(), *pub = client_connect();
+    expect_status(cmd(sub, "MULTI"), "OK");
+    expect_status(cmd(sub, "SUBSCRIBE never"), "QUEUED");
+    expect_status(cmd(sub, "DISCARD"), "OK");
+    expect_int(cmd(pub, "PUBLISH never x"), 0);
+    expect_status(cmd(sub, "MULTI"), "OK");
+    expect_status(cmd(sub, "SUBSCRIBE m1"), "QUEUED");
+    expect_status(cmd(sub, "SET k v"), "QUEUED");
+    expect_status(cmd(sub, "PSUBSCRIBE m*"), "QUEUED");
+    redisReply *r = cmd(sub, "EXEC");
+    cr_assert(r->type == REDIS_REPLY_ARRAY && r->elements == 3, "%s", describe_reply(r));
+    cr_assert(r->element[0]->type == REDIS_REPLY_ARRAY && !strcmp(r->element[0]->element[0]->str, "subscribe"));
+    cr_assert(r->element[1]->type == REDIS_REPLY_STATUS && !strcmp(r->element[1]->str, "OK"));
+    cr_assert(r->element[2]->type == REDIS_REPLY_ARRAY && !strcmp(r->element[2]->element[0]->str, "psubscribe"));
+    cr_assert_eq(r->element[2]->element[2]->integer, 2);
+    freeReplyObject(r);
+    expect_int(cmd(pub, "PUBLISH m1 hello"), 2);
+    expect_message(next_reply(sub), "message", "m1", "hello");
+    r = next_reply(sub);
+    cr_assert(r->type == REDIS_REPLY_ARRAY && r->elements == 4 && !strcmp(r->element[0]->str, "pmessage"), "%s",
+              describe_reply(r));
+    freeReplyObject(r);
+    expect_err_prefix(cmd(sub, "GET k"), "ERR Can't execute 'get'");
+    cr_assert_eq(numsub(pub, "NUMSUB", "m1"), 1);
+    expect_str(cmd(pub, "GET k"), "v");
+    redisFree(sub);
+    redisFree(pub);
+}
+
+/* RESP3: a client subscribed to a channel that it publishes to gets the
+ * message push before its PUBLISH reply, as Redis writes it into the
+ * publisher's output first; also behind a pipelined reply, through a
+ * pattern, and for channels homed on every thread. */
+Test(pubsub, resp3_self_publish_push_before_reply)
+{
+    struct raw_session s;
+    raw_session_open(&s, server_port());
+    struct resp3 *v = raw_call(&s, "HELLO", "3", NULL);
+    cr_assert_eq(v->type, '%');
+    resp3_free(v);
+    cr_assert_eq(s.len, 0);
+    for (int i = 0; i < 16; i++) {
+        char req[256], want[512];
+        int rn = snprintf(req, sizeof(req), "SUBSCRIBE self%d\r\nGET nokey\r\nPUBLISH self%d m%d\r\n", i, i, i);
+        int len = i < 10 ? 5 : 6;
+        int wn = snprintf(want, sizeof(want),
+                          ">3\r\n$9\r\nsubscribe\r\n$%d\r\nself%d\r\n:%d\r\n_\r\n"
+                          ">3\r\n$7\r\nmessage\r\n$%d\r\nself%d\r\n$%d\r\nm%d\r\n:1\r\n",
+                          len, i, i + 1, len, i, i < 10 ? 2 : 3, i);
+        cr_assert(raw_send(s.fd, req, (size_t)rn));
+        struct raw_reply raw = raw_read(s.fd, (size_t)wn, 10000);
+        check_raw(__FILE__, __LINE__, &raw, want, (size_t)wn);
+        raw_reply_free(&raw);
+    }
+    /* a pattern of its own as well: message, then pmessage, then the count */
+    const char req[] = "PSUBSCRIBE self1*\r\nPUBLISH self1 p\r\n";
+    cr_assert(raw_send(s.fd, req, sizeof(req) - 1));
+    const char want[] = ">3\r\n$10\r\npsubscribe\r\n$6\r\nself1*\r\n:17\r\n"
+                        ">3\r\n$7\r\nmessage\r\n$5\r\nself1\r\n$1\r\np\r\n"
+                        ">4\r\n$8\r\npmessage\r\n$6\r\nself1*\r\n$5\r\nself1\r\n$1\r\np\r\n:2\r\n";
+    struct raw_reply raw = raw_read(s.fd, sizeof(want) - 1, 10000);
+    check_raw(__FILE__, __LINE__, &raw, want, sizeof(want) - 1);
+    raw_reply_free(&raw);
+    /* another subscriber is counted and served as before */
+    redisContext *other = client_connect();
+    expect_frame3(cmd(other, "SUBSCRIBE self2"), "subscribe", "self2", 1);
+    const char req2[] = "PUBLISH self2 both\r\n";
+    cr_assert(raw_send(s.fd, req2, sizeof(req2) - 1));
+    const char want2[] = ">3\r\n$7\r\nmessage\r\n$5\r\nself2\r\n$4\r\nboth\r\n:2\r\n";
+    raw = raw_read(s.fd, sizeof(want2) - 1, 10000);
+    check_raw(__FILE__, __LINE__, &raw, want2, sizeof(want2) - 1);
+    raw_reply_free(&raw);
+    expect_message(next_reply(other), "message", "self2", "both");
+    redisFree(other);
+    raw_session_close(&s);
+}
+
+/* PUBSUB counts are exact as soon as the disconnect is known: CLIENT KILL
+ * pipelined with the PUBSUB queries (the kill is a barrier; the victims'
+ * removals run on the home shards before a query that follows), and RESET
+ * followed by the client's own query. (A PUBLISH's receiver count is not
+ * held back this way: docs/architecture.md, "Pub/sub".) */
+Test(pubsub, counts_exact_right_after_kill_and_reset)
+{
+    redisContext *o = client_connect();
+    for (int round = 0; round < 20; round++) {
+        enum { N = 4 };
+        redisContext *subs[N];
+        long long ids[N];
+        for (int i = 0; i < N; i++) {
+            subs[i] = client_connect();
+            ids[i] = int_of(cmd(subs[i], "CLIENT ID"));
+            char ch[32], pat[32], sch[32];
+            snprintf(ch, sizeof(ch), "kc%d", round);
+            snprintf(pat, sizeof(pat), "kp%d*", round);
+            snprintf(sch, sizeof(sch), "ks%d", round);
+            expect_frame3(cmd(subs[i], "SUBSCRIBE %s kshared", ch), "subscribe", ch, 1);
+            expect_frame3(next_reply(subs[i]), "subscribe", "kshared", 2);
+            expect_frame3(cmd(subs[i], "PSUBSCRIBE %s", pat), "psubscribe", pat, 3);
+            expect_frame3(cmd(subs[i], "SSUBSCRIBE %s", sch), "ssubscribe", sch, 1);
+        }
+        for (int i = 0; i < N; i++)
+            redisAppendCommand(o, "CLIENT KILL ID %lld", ids[i]);
+        redisAppendCommand(o, "PUBSUB NUMSUB kshared kc%d", round);
+        redisAppendCommand(o, "PUBSUB NUMPAT");
+        redisAppendCommand(o, "PUBSUB CHANNELS");
+        redisAppendCommand(o, "PUBSUB SHARDCHANNELS");
+        for (int i = 0; i < N; i++)
+            expect_int(next_reply(o), 1);
+        redisReply *r = next_reply(o);
+        cr_assert(r->type == REDIS_REPLY_ARRAY && r->elements == 4 && r->element[1]->integer == 0 &&
+                      r->element[3]->integer == 0,
+                  "round %d: %s", round, describe_reply(r));
+        freeReplyObject(r);
+        expect_int(next_reply(o), 0);
+        expect_array_len(next_reply(o), 0);
+        expect_array_len(next_reply(o), 0);
+        for (int i = 0; i < N; i++)
+            redisFree(subs[i]);
+    }
+    /* RESET, then the same client's own queries */
+    redisContext *c = client_connect();
+    expect_frame3(cmd(c, "SUBSCRIBE rs1"), "subscribe", "rs1", 1);
+    expect_frame3(cmd(c, "PSUBSCRIBE rp*"), "psubscribe", "rp*", 2);
+    redisAppendCommand(c, "RESET");
+    redisAppendCommand(c, "PUBSUB NUMSUB rs1");
+    redisAppendCommand(c, "PUBSUB NUMPAT");
+    expect_status(next_reply(c), "RESET");
+    redisReply *r = next_reply(c);
+    cr_assert(r->type == REDIS_REPLY_ARRAY && r->elements == 2 && r->element[1]->integer == 0, "%s", describe_reply(r));
+    freeReplyObject(r);
+    expect_int(next_reply(c), 0);
+    redisFree(c);
+    redisFree(o);
+}
