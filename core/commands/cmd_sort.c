@@ -7,12 +7,14 @@
  * element itself) replacing each element by other keys' values.
  *
  * Keys named by BY/GET patterns are not in the command's arguments, so the
- * dispatcher cannot route by them: with one shard, or when every key the
- * patterns name is found in c->db, the handler reads them there. With
- * several shards, a SORT whose patterns name keys runs behind the global
- * barrier, and the engine gathers the source, the destination and every
- * key the patterns name (sort_pattern_keys) into a private db first
- * (shards/multistep.c, CUSTOM_SORT), so every key is read at one point.
+ * dispatcher cannot route by them: the handler reads them in c->db. With
+ * one shard, or patterns carrying the source's hash tag, they are there.
+ * With several shards, a SORT whose patterns may name keys elsewhere runs
+ * behind the global barrier, and the engine gathers the source, the
+ * destination and every key the patterns name (sort_pattern_keys) into a
+ * private db first (shards/multistep.c, CUSTOM_SORT; also when the source
+ * and the destination are on different shards), so every key is read at
+ * one point.
  *
  * Order: the comparison is Redis's (numbers, equal numbers by the element's
  * bytes; ALPHA by bytes; a missing BY value sorts first) and the sort is
