@@ -66,6 +66,7 @@ bench: build
 	bash test/bench/evict.sh
 	bash test/bench/pubsub.sh
 	bash test/bench/bits.sh
+	bash test/bench/geosort.sh
 
 format:
 	clang-format -i core/*/*.[ch] shards/*.[ch] net/*.[ch] persist/*.[ch] tools/*.c security/*.[ch] cli/*.[ch] test/unit/*/*.[ch] test/unit/*/*/*.[ch] test/integration/*.c test/integration/support/*.[ch] test/fuzz/*.c test/bench/*.c

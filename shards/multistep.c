@@ -55,6 +55,20 @@ static int key_changed(const struct request *r, uint64_t modified, int p)
     return 0;
 }
 
+/* Whether the gathered run may write: a write command, except a SORT
+ * without STORE (moved out and put back, its keys would be logged and
+ * copied for a read). */
+static int gather_writes(const struct request *r)
+{
+    if (!(r->cmd->flags & CMD_WRITE))
+        return 0;
+    if (r->aux == CUSTOM_SORT) {
+        int idx[2];
+        return sort_command_keys(r->argc, r->argv, idx, 2) > 1;
+    }
+    return 1;
+}
+
 /*
  * The gathered keys are here: run the handler over a private db holding
  * them. A read is done. A write puts every key back on its shard (changed
@@ -91,7 +105,7 @@ static int gather_run(struct shard *s, struct request *r, struct buf *out)
         c.modified = 0;
         r->block_retry = 1;
     }
-    if (!(r->cmd->flags & CMD_WRITE)) {
+    if (!gather_writes(r)) {
         db_destroy(tmp);
         return 1;
     }
@@ -187,7 +201,7 @@ static void sort_gather_start(struct shard *s, struct request *r)
     r->scan_keys = sn.bytes; /* owned by the request from here */
     int *keypos = malloc(sizeof(int) * r->argc);
     int nown = distinct_keys(r, keypos);
-    int write = (r->cmd->flags & CMD_WRITE) != 0;
+    int write = gather_writes(r);
     struct subreq *subs = subs_alloc(r, nown + sn.n);
     for (int i = 0; i < nown; i++) {
         int pair[2] = {keypos[i], keypos[i]};

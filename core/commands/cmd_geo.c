@@ -414,6 +414,19 @@ enum { SORT_NONE = 0, SORT_ASC, SORT_DESC };
  * result deletes it. */
 static void store_points(struct cmd_ctx *c, int dst, struct geo_points *ga, long n, int storedist, const char *event)
 {
+    /* The result is built before the old value goes: the points borrow
+     * their members from the source, which may be the destination. */
+    struct zset *acc = NULL;
+    size_t maxlen = 0;
+    if (n > 0) {
+        acc = zset_new();
+        for (long i = 0; i < n; i++) {
+            const struct geo_point *gp = &ga->p[i];
+            zset_set(acc, points_member(gp), gp->len, storedist ? gp->dist : gp->score);
+            if (gp->len > maxlen)
+                maxlen = gp->len;
+        }
+    }
     struct db_entry *old = lookup_write(c, dst);
     if (old)
         delete_key_arg(c, dst);
@@ -423,14 +436,6 @@ static void store_points(struct cmd_ctx *c, int dst, struct geo_points *ga, long
             notify_keyspace_event(c, NOTIFY_GENERIC, "del", dst);
         }
         return;
-    }
-    struct zset *acc = zset_new();
-    size_t maxlen = 0;
-    for (long i = 0; i < n; i++) {
-        const struct geo_point *gp = &ga->p[i];
-        zset_set(acc, points_member(gp), gp->len, storedist ? gp->dist : gp->score);
-        if (gp->len > maxlen)
-            maxlen = gp->len;
     }
     int encoding;
     void *value;

@@ -7,16 +7,20 @@
  * element itself) replacing each element by other keys' values.
  *
  * Keys named by BY/GET patterns are not in the command's arguments, so the
- * dispatcher cannot route by them: with one shard, or when every key the
- * patterns name is found in c->db, the handler reads them there. With
- * several shards, a SORT whose patterns name keys runs behind the global
- * barrier, and the engine gathers the source, the destination and every
- * key the patterns name (sort_pattern_keys) into a private db first
- * (shards/multistep.c, CUSTOM_SORT), so every key is read at one point.
+ * dispatcher cannot route by them: the handler reads them in c->db. With
+ * one shard, or patterns carrying the source's hash tag, they are there.
+ * With several shards, a SORT whose patterns may name keys elsewhere runs
+ * behind the global barrier, and the engine gathers the source, the
+ * destination and every key the patterns name (sort_pattern_keys) into a
+ * private db first (shards/multistep.c, CUSTOM_SORT; also when the source
+ * and the destination are on different shards), so every key is read at
+ * one point.
  *
  * Order: the comparison is Redis's (numbers, equal numbers by the element's
  * bytes; ALPHA by bytes; a missing BY value sorts first) and the sort is
- * glibc's qsort, as Redis's, so ties come out in the same order.
+ * glibc's qsort, as Redis's, so ties come out in the same order; except with
+ * BY, ALPHA and LIMIT together, where Redis sorts partially (pqsort) and
+ * elements with equal BY values may come out in another order.
  *
  * Threads: the shard owning the keys (or the coordinator over the private
  * db). The STORE result is logged as its effect (DEL + RPUSH), never as the
@@ -52,8 +56,11 @@ struct sort_opts {
     int ngets;
 };
 
-/* Parses the options as Redis does (errors replied, 0 returned). With
- * quiet (the engine asking for the pattern keys) nothing is replied. */
+/* Parses the options as Redis does (errors replied into out, 0
+ * returned); out NULL (the engine asking for the pattern keys) replies
+ * nothing. full_key_access 0 refuses BY/GET patterns as Redis 7.0 does for
+ * a user who may not read every key. o->gets is malloc'd even on failure:
+ * the caller frees it. */
 static int sort_parse(const struct arg *argv, int argc, int readonly, int full_key_access, struct sort_opts *o,
                       struct buf *out)
 {
