@@ -247,6 +247,44 @@ static struct command object_subcommands[] = {
     {.name = NULL}, /* terminator */
 };
 
+static struct command xgroup_subcommands[] = {
+    {.name = "create", .arity = -5, .flags = CMD_WRITE | CMD_DENYOOM, .first_key = 2, .last_key = 2, .key_step = 1,
+     .acl_categories = "@write @stream @slow", .route = ROUTE_KEYS, .merge = MERGE_NONE, .handler = cmd_xgroup,
+     .summary = "Create a consumer group.", .since = "5.0.0", .group = "stream"},
+    {.name = "createconsumer", .arity = 5, .flags = CMD_WRITE | CMD_DENYOOM, .first_key = 2, .last_key = 2, .key_step = 1,
+     .acl_categories = "@write @stream @slow", .route = ROUTE_KEYS, .merge = MERGE_NONE, .handler = cmd_xgroup,
+     .summary = "Create a consumer in a consumer group.", .since = "6.2.0", .group = "stream"},
+    {.name = "delconsumer", .arity = 5, .flags = CMD_WRITE, .first_key = 2, .last_key = 2, .key_step = 1,
+     .acl_categories = "@write @stream @slow", .route = ROUTE_KEYS, .merge = MERGE_NONE, .handler = cmd_xgroup,
+     .summary = "Delete a consumer from a consumer group.", .since = "5.0.0", .group = "stream"},
+    {.name = "destroy", .arity = 4, .flags = CMD_WRITE, .first_key = 2, .last_key = 2, .key_step = 1,
+     .acl_categories = "@write @stream @slow", .route = ROUTE_KEYS, .merge = MERGE_NONE, .handler = cmd_xgroup,
+     .summary = "Destroy a consumer group.", .since = "5.0.0", .group = "stream"},
+    {.name = "help", .arity = 2, .flags = CMD_LOADING | CMD_STALE, 
+     .acl_categories = "@stream @slow", .route = ROUTE_KEYS, .merge = MERGE_NONE, .handler = cmd_xgroup,
+     .summary = "Show helpful text about the different subcommands", .since = "5.0.0", .group = "stream"},
+    {.name = "setid", .arity = -5, .flags = CMD_WRITE, .first_key = 2, .last_key = 2, .key_step = 1,
+     .acl_categories = "@write @stream @slow", .route = ROUTE_KEYS, .merge = MERGE_NONE, .handler = cmd_xgroup,
+     .summary = "Set a consumer group to an arbitrary last delivered ID value.", .since = "5.0.0", .group = "stream"},
+    {.name = NULL}, /* terminator */
+};
+
+static struct command xinfo_subcommands[] = {
+    {.name = "consumers", .arity = 4, .flags = CMD_READONLY, .first_key = 2, .last_key = 2, .key_step = 1,
+     .acl_categories = "@read @stream @slow", .route = ROUTE_KEYS, .merge = MERGE_NONE, .handler = cmd_xinfo,
+     .summary = "List the consumers in a consumer group", .since = "5.0.0", .group = "stream"},
+    {.name = "groups", .arity = 3, .flags = CMD_READONLY, .first_key = 2, .last_key = 2, .key_step = 1,
+     .acl_categories = "@read @stream @slow", .route = ROUTE_KEYS, .merge = MERGE_NONE, .handler = cmd_xinfo,
+     .summary = "List the consumer groups of a stream", .since = "5.0.0", .group = "stream"},
+    {.name = "help", .arity = 2, .flags = CMD_LOADING | CMD_STALE, 
+     .acl_categories = "@stream @slow", .route = ROUTE_KEYS, .merge = MERGE_NONE, .handler = cmd_xinfo,
+     .summary = "Show helpful text about the different subcommands", .since = "5.0.0", .group = "stream"},
+    {.name = "stream", .arity = -3, .flags = CMD_READONLY, .first_key = 2, .last_key = 2, .key_step = 1,
+     .acl_categories = "@read @stream @slow", .route = ROUTE_KEYS, .merge = MERGE_NONE, .handler = cmd_xinfo,
+     .summary = "Get information about a stream", .since = "5.0.0", .group = "stream"},
+    {.name = NULL}, /* terminator */
+};
+
 struct command command_table[] = {
     /* ---- strings ---- */
     {.name = "set", .arity = -3, .flags = CMD_WRITE | CMD_DENYOOM, .first_key = 1, .last_key = 1, .key_step = 1,
@@ -789,6 +827,51 @@ struct command command_table[] = {
     {.name = "zscan", .arity = -3, .flags = CMD_READONLY, .first_key = 1, .last_key = 1, .key_step = 1,
      .acl_categories = "@read @sortedset @slow", .route = ROUTE_KEYS, .merge = MERGE_NONE, .handler = cmd_zscan,
      .summary = "Incrementally iterate sorted sets elements and associated scores", .since = "2.8.0", .group = "sorted-set"},
+    {.name = "xadd", .arity = -5, .flags = CMD_WRITE | CMD_DENYOOM | CMD_FAST, .first_key = 1, .last_key = 1, .key_step = 1,
+     .acl_categories = "@write @stream @fast", .route = ROUTE_KEYS, .merge = MERGE_NONE, .handler = cmd_xadd,
+     .summary = "Appends a new entry to a stream", .since = "5.0.0", .group = "stream"},
+    {.name = "xlen", .arity = 2, .flags = CMD_READONLY | CMD_FAST, .first_key = 1, .last_key = 1, .key_step = 1,
+     .acl_categories = "@read @stream @fast", .route = ROUTE_KEYS, .merge = MERGE_NONE, .handler = cmd_xlen,
+     .summary = "Return the number of entries in a stream", .since = "5.0.0", .group = "stream"},
+    {.name = "xrange", .arity = -4, .flags = CMD_READONLY, .first_key = 1, .last_key = 1, .key_step = 1,
+     .acl_categories = "@read @stream @slow", .route = ROUTE_KEYS, .merge = MERGE_NONE, .handler = cmd_xrange,
+     .summary = "Return a range of elements in a stream, with IDs matching the specified IDs interval", .since = "5.0.0", .group = "stream"},
+    {.name = "xrevrange", .arity = -4, .flags = CMD_READONLY, .first_key = 1, .last_key = 1, .key_step = 1,
+     .acl_categories = "@read @stream @slow", .route = ROUTE_KEYS, .merge = MERGE_NONE, .handler = cmd_xrevrange,
+     .summary = "Return a range of elements in a stream, with IDs matching the specified IDs interval, in reverse order (from greater to smaller IDs) compared to XRANGE", .since = "5.0.0", .group = "stream"},
+    {.name = "xdel", .arity = -3, .flags = CMD_WRITE | CMD_FAST, .first_key = 1, .last_key = 1, .key_step = 1,
+     .acl_categories = "@write @stream @fast", .route = ROUTE_KEYS, .merge = MERGE_NONE, .handler = cmd_xdel,
+     .summary = "Removes the specified entries from the stream. Returns the number of items actually deleted, that may be different from the number of IDs passed in case certain IDs do not exist.", .since = "5.0.0", .group = "stream"},
+    {.name = "xtrim", .arity = -4, .flags = CMD_WRITE, .first_key = 1, .last_key = 1, .key_step = 1,
+     .acl_categories = "@write @stream @slow", .route = ROUTE_KEYS, .merge = MERGE_NONE, .handler = cmd_xtrim,
+     .summary = "Trims the stream to (approximately if '~' is passed) a certain size", .since = "5.0.0", .group = "stream"},
+    {.name = "xread", .arity = -4, .flags = CMD_READONLY | CMD_MOVABLE_KEYS, .first_key = 0, .last_key = 0, .key_step = 0,
+     .acl_categories = "@read @stream @slow @blocking", .route = ROUTE_CUSTOM, .merge = MERGE_NONE, .handler = cmd_xread,
+     .summary = "Return never seen elements in multiple streams, with IDs greater than the ones reported by the caller for each stream. Can block.", .since = "5.0.0", .group = "stream", .keynum_arg = KEYNUM_STREAMS},
+    {.name = "xreadgroup", .arity = -7, .flags = CMD_WRITE | CMD_MOVABLE_KEYS, .first_key = 0, .last_key = 0, .key_step = 0,
+     .acl_categories = "@write @stream @slow @blocking", .route = ROUTE_CUSTOM, .merge = MERGE_NONE, .handler = cmd_xreadgroup,
+     .summary = "Return new entries from a stream using a consumer group, or access the history of the pending entries for a given consumer. Can block.", .since = "5.0.0", .group = "stream", .keynum_arg = KEYNUM_STREAMS},
+    {.name = "xsetid", .arity = -3, .flags = CMD_WRITE | CMD_DENYOOM | CMD_FAST, .first_key = 1, .last_key = 1, .key_step = 1,
+     .acl_categories = "@write @stream @fast", .route = ROUTE_KEYS, .merge = MERGE_NONE, .handler = cmd_xsetid,
+     .summary = "An internal command for replicating stream values", .since = "5.0.0", .group = "stream"},
+    {.name = "xack", .arity = -4, .flags = CMD_WRITE | CMD_FAST, .first_key = 1, .last_key = 1, .key_step = 1,
+     .acl_categories = "@write @stream @fast", .route = ROUTE_KEYS, .merge = MERGE_NONE, .handler = cmd_xack,
+     .summary = "Marks a pending message as correctly processed, effectively removing it from the pending entries list of the consumer group. Return value of the command is the number of messages successfully acknowledged, that is, the IDs we were actually able to resolve in the PEL.", .since = "5.0.0", .group = "stream"},
+    {.name = "xpending", .arity = -3, .flags = CMD_READONLY, .first_key = 1, .last_key = 1, .key_step = 1,
+     .acl_categories = "@read @stream @slow", .route = ROUTE_KEYS, .merge = MERGE_NONE, .handler = cmd_xpending,
+     .summary = "Return information and entries from a stream consumer group pending entries list, that are messages fetched but never acknowledged.", .since = "5.0.0", .group = "stream"},
+    {.name = "xclaim", .arity = -6, .flags = CMD_WRITE | CMD_FAST, .first_key = 1, .last_key = 1, .key_step = 1,
+     .acl_categories = "@write @stream @fast", .route = ROUTE_KEYS, .merge = MERGE_NONE, .handler = cmd_xclaim,
+     .summary = "Changes (or acquires) ownership of a message in a consumer group, as if the message was delivered to the specified consumer.", .since = "5.0.0", .group = "stream"},
+    {.name = "xautoclaim", .arity = -6, .flags = CMD_WRITE | CMD_FAST, .first_key = 1, .last_key = 1, .key_step = 1,
+     .acl_categories = "@write @stream @fast", .route = ROUTE_KEYS, .merge = MERGE_NONE, .handler = cmd_xautoclaim,
+     .summary = "Changes (or acquires) ownership of messages in a consumer group, as if the messages were delivered to the specified consumer.", .since = "6.2.0", .group = "stream"},
+    {.name = "xgroup", .arity = -2, .acl_categories = "@slow", .route = ROUTE_KEYS, .merge = MERGE_NONE,
+     .handler = cmd_xgroup, .summary = "A container for consumer groups commands", .since = "5.0.0",
+     .group = "stream", .subcommands = xgroup_subcommands},
+    {.name = "xinfo", .arity = -2, .acl_categories = "@slow", .route = ROUTE_KEYS, .merge = MERGE_NONE,
+     .handler = cmd_xinfo, .summary = "A container for stream introspection commands", .since = "5.0.0",
+     .group = "stream", .subcommands = xinfo_subcommands},
     {.name = NULL}, /* terminator */
 };
 /* clang-format on */
@@ -1344,6 +1427,22 @@ static int keynum_positions(const struct command *cmd, int argc, const struct ar
 {
     long long n;
     int at = cmd->keynum_arg;
+    if (at == KEYNUM_STREAMS) {
+        /* XREAD/XREADGROUP: the first half of what follows the first
+         * STREAMS argument (Redis's xreadGetKeys); none when unbalanced. */
+        int from = 0;
+        for (int j = 1; j < argc; j++)
+            if (arg_is(&argv[j], "streams")) {
+                from = j + 1;
+                break;
+            }
+        if (!from || (argc - from) % 2 || argc == from)
+            return 0;
+        int count = 0;
+        for (int j = from; j < from + (argc - from) / 2 && count < max; j++)
+            idx[count++] = j;
+        return count;
+    }
     if (at >= argc || !string2ll(argv[at].ptr, argv[at].len, &n) || n <= 0 || n > argc - at - 1)
         return 0;
     int count = 0;

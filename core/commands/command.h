@@ -113,6 +113,9 @@ enum cmd_engine {
     ENGINE_PUBSUB,
 };
 
+/* keynum_arg of XREAD/XREADGROUP: half of the arguments after STREAMS are keys. */
+#define KEYNUM_STREAMS (-1)
+
 enum cmd_route { ROUTE_LOCAL, ROUTE_KEYS, ROUTE_ALL, ROUTE_CUSTOM };
 
 enum cmd_merge {
@@ -207,7 +210,7 @@ struct command {
     /* Movable keys given by a count (CMD_MOVABLE_KEYS): argv[keynum_arg] is
      * the number of keys, which follow it (ZUNIONSTORE dst 2 a b: first_key
      * 1..last_key 1 is the destination, keynum_arg 2). 0: no count. */
-    int keynum_arg;
+    int keynum_arg; /* KEYNUM_STREAMS: the keys follow STREAMS (XREAD, XREADGROUP) */
     enum cmd_engine engine; /* ENGINE_PLAIN unless the dispatcher does more */
 };
 
@@ -416,6 +419,9 @@ cmd_handler cmd_zadd, cmd_zrem, cmd_zscore, cmd_zmscore, cmd_zincrby, cmd_zcard,
     cmd_zrank, cmd_zrevrank, cmd_zpopmin, cmd_zpopmax, cmd_zmpop, cmd_bzpopmin, cmd_bzpopmax, cmd_bzmpop,
     cmd_zrandmember, cmd_zunion, cmd_zinter, cmd_zdiff, cmd_zunionstore, cmd_zinterstore, cmd_zdiffstore,
     cmd_zintercard, cmd_zremrangebyscore, cmd_zremrangebyrank, cmd_zremrangebylex, cmd_zscan;
+/* core/commands/cmd_stream.c */
+cmd_handler cmd_xadd, cmd_xlen, cmd_xrange, cmd_xrevrange, cmd_xdel, cmd_xtrim, cmd_xread, cmd_xreadgroup, cmd_xsetid,
+    cmd_xgroup, cmd_xack, cmd_xpending, cmd_xclaim, cmd_xautoclaim, cmd_xinfo;
 /* core/commands/cmd_multi.c (the dispatcher carries these out) and
  * core/commands/command.c (COMMAND) */
 cmd_handler cmd_multi, cmd_exec, cmd_discard, cmd_watch, cmd_unwatch, cmd_command;
