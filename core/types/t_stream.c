@@ -565,6 +565,97 @@ long long stream_trim(struct stream *s, int by_minid, long long maxlen, struct s
     return removed;
 }
 
+/* ---------------- loading ---------------- */
+
+/* The integer at p, 0 when the element is a string. */
+static int lp_int_strict(unsigned char *p, long long *v)
+{
+    struct lp_val x;
+    if (!p)
+        return 0;
+    lp_get(p, &x);
+    if (x.str)
+        return 0;
+    *v = x.ll;
+    return 1;
+}
+
+int stream_node_validate(unsigned char *lp, struct stream_id master, struct stream_id *after, long long *live)
+{
+    long long count, deleted, mf, v;
+    unsigned char *p = lp_first(lp);
+    if (!lp_int_strict(p, &count) || count <= 0)
+        return 0;
+    p = lp_next(lp, p);
+    if (!lp_int_strict(p, &deleted) || deleted < 0)
+        return 0;
+    p = lp_next(lp, p);
+    if (!lp_int_strict(p, &mf) || mf < 0 || mf > (long long)lp_count(lp))
+        return 0;
+    for (long long i = 0; i < mf; i++) {
+        p = lp_next(lp, p);
+        if (!p)
+            return 0;
+    }
+    p = lp_next(lp, p);
+    if (!lp_int_strict(p, &v) || v != 0)
+        return 0;
+    p = lp_next(lp, p);
+    long long seen_live = 0, seen_deleted = 0;
+    int first = 1;
+    while (p) {
+        long long flags, msd, seqd, nf;
+        if (!lp_int_strict(p, &flags) || flags < 0 || flags > 3)
+            return 0;
+        p = lp_next(lp, p);
+        if (!lp_int_strict(p, &msd))
+            return 0;
+        p = lp_next(lp, p);
+        if (!lp_int_strict(p, &seqd))
+            return 0;
+        struct stream_id id = {master.ms + (uint64_t)msd, master.seq + (uint64_t)seqd};
+        if (first && stream_id_cmp(id, master) != 0)
+            return 0;
+        if (stream_id_cmp(id, *after) <= 0) /* ascending, and never 0-0 */
+            return 0;
+        first = 0;
+        *after = id;
+        long long elems = 3, skip;
+        if (flags & FLAG_SAMEFIELDS) {
+            skip = mf;
+        } else {
+            p = lp_next(lp, p);
+            if (!lp_int_strict(p, &nf) || nf < 0 || nf > (long long)lp_count(lp))
+                return 0;
+            skip = nf * 2;
+            elems++;
+        }
+        for (long long i = 0; i < skip; i++) {
+            p = lp_next(lp, p);
+            if (!p)
+                return 0;
+        }
+        elems += skip;
+        p = lp_next(lp, p);
+        if (!lp_int_strict(p, &v) || v != elems)
+            return 0;
+        if (flags & FLAG_DELETED)
+            seen_deleted++;
+        else
+            seen_live++;
+        p = lp_next(lp, p);
+    }
+    if (first || seen_live != count || seen_deleted != deleted)
+        return 0;
+    *live = count;
+    return 1;
+}
+
+void stream_load_node(struct stream *s, struct stream_id master, unsigned char *lp)
+{
+    idmap_insert(&s->nodes, master.ms, master.seq, lp);
+}
+
 /* ---------------- iteration ---------------- */
 
 /* Opens node it->node: sets lp, master, fields and the start position. */

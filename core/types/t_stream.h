@@ -141,6 +141,16 @@ int stream_iter_next(struct stream_iter *it, struct stream_id *id, long long *nf
  * the next pair (lp_get_str-able pointers into the listpack). */
 void stream_iter_field(struct stream_iter *it, unsigned char **field, unsigned char **value);
 
+/* ---- loading (snapshots: untrusted bytes) ----
+ * Checks that lp (already lp_validate'd) is a well-formed node whose master
+ * id is `master`: every element of the right kind, entry ids ascending and
+ * greater than *after (updated to the node's last id), counters matching
+ * the flags, at least one live entry. *live is its live count. 1 when valid. */
+int stream_node_validate(unsigned char *lp, struct stream_id master, struct stream_id *after, long long *live);
+/* Appends a validated node (the stream takes lp); the caller fixes length
+ * and the id fields afterwards. */
+void stream_load_node(struct stream *s, struct stream_id master, unsigned char *lp);
+
 /* ---- groups ---- */
 struct stream_cg *stream_group_find(const struct stream *s, const char *name, size_t len);
 /* NULL when a group of that name exists. */
