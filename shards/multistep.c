@@ -90,6 +90,12 @@ static int gather_run(struct shard *s, struct request *r, struct buf *out)
         out->len = before;
         c.modified = 0;
         r->block_retry = 1;
+        if ((r->cmd->flags & CMD_BLOCK_STREAM) && !r->pinned) { /* XREAD ... $: the ids as of now */
+            r->pinned = malloc((size_t)XREAD_PIN_BYTES * (size_t)r->argc);
+            if (!r->pinned)
+                out_of_memory((size_t)XREAD_PIN_BYTES * (size_t)r->argc);
+            xread_pin_last_ids(tmp, s->now_ms, r->argc, r->argv, r->pinned);
+        }
     }
     if (!(r->cmd->flags & CMD_WRITE)) {
         db_destroy(tmp);

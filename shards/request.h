@@ -41,6 +41,7 @@ struct request {
     char scan_count[24];    /* SCAN on the next shard: the COUNT still wanted */
     long long scan_nkeys;   /* SCAN: keys gathered from the shards visited so far */
     struct buf scan_keys;   /* SCAN: their RESP elements */
+    char *pinned;           /* XREAD BLOCK across shards: bytes of the ids its '$' became (argv points here) */
     struct db_entry *entry; /* entry carried between steps (RENAME, COPY) */
     int64_t start_us;
     struct buf reply;

@@ -760,12 +760,26 @@ static void xread_generic(struct cmd_ctx *c, int group_form)
     struct stream_cg **groups = calloc((size_t)nstreams, sizeof(*groups));
     if (!ids || !groups)
         out_of_memory(sizeof(*ids) * (size_t)nstreams);
+    if (c->blocking == 2 && count == 0)
+        count = 1000; /* served after blocking: Redis's XREAD_BLOCKED_DEFAULT_COUNT */
     for (int k = 0; k < nstreams; k++) {
         int keyi = streams_arg + k, idi = streams_arg + nstreams + k;
         struct db_entry *e = group_form ? lookup_write(c, keyi) : lookup_read(c, keyi);
         if (e && e->type != OBJ_STREAM) {
             reply_error(c->out, ERR_WRONGTYPE);
             goto done;
+        }
+        if (group_form && c->blocking == 2) {
+            /* a parked XREADGROUP woken by the deletion of its key or
+             * group: Redis 7.0's errors for the blocked client */
+            if (!e) {
+                reply_error(c->out, "UNBLOCKED the stream key no longer exists");
+                goto done;
+            }
+            if (!stream_group_find(e->v.ptr, group->ptr, group->len)) {
+                reply_error(c->out, "NOGROUP the consumer group this client was blocked on no longer exists");
+                goto done;
+            }
         }
         if (group_form) {
             if (!e || !(groups[k] = stream_group_find(e->v.ptr, group->ptr, group->len))) {
@@ -1654,4 +1668,104 @@ void cmd_xinfo(struct cmd_ctx *c)
     } else {
         reply_subcommand_syntax(c, "XINFO");
     }
+}
+
+/* ---------------- blocking support for the engine ---------------- */
+
+/* Index of the first argument after STREAMS, and the stream count; 0 when
+ * the command has none or an odd number of arguments after it. */
+static int streams_at(int argc, const struct arg *argv, int *nstreams)
+{
+    for (int i = 1; i < argc; i++) {
+        if (arg_is(&argv[i], "streams")) {
+            int n = argc - i - 1;
+            if (n <= 0 || n % 2)
+                return 0;
+            *nstreams = n / 2;
+            return i + 1;
+        }
+        if (arg_is(&argv[i], "group"))
+            i += 2;
+        else if (arg_is(&argv[i], "block") || arg_is(&argv[i], "count"))
+            i++;
+    }
+    return 0;
+}
+
+int xread_block_timeout(int argc, const struct arg *argv, long long *ms)
+{
+    int found = -1;
+    for (int i = 1; i < argc - 1; i++) {
+        if (arg_is(&argv[i], "streams"))
+            break;
+        if (arg_is(&argv[i], "group")) {
+            i += 2;
+        } else if (arg_is(&argv[i], "count")) {
+            i++;
+        } else if (arg_is(&argv[i], "block")) {
+            long long v;
+            if (!string2ll(argv[i + 1].ptr, argv[i + 1].len, &v) || v < 0)
+                return 0;
+            *ms = v;
+            found = 1;
+            i++;
+        }
+    }
+    return found;
+}
+
+int xread_pin_last_ids(struct db *db, int64_t now, int argc, struct arg *argv, char *storage)
+{
+    int nstreams, at = streams_at(argc, argv, &nstreams), pinned = 0;
+    if (!at || arg_is(&argv[0], "xreadgroup"))
+        return 0;
+    for (int k = 0; k < nstreams; k++) {
+        struct arg *id = &argv[at + nstreams + k];
+        if (id->len != 1 || id->ptr[0] != '$')
+            continue;
+        const struct arg *key = &argv[at + k];
+        struct db_entry *e = db_find_live(db, key_hash(key->ptr, key->len), key->ptr, key->len, now);
+        struct stream_id last = e && e->type == OBJ_STREAM ? ((struct stream *)e->v.ptr)->last_id : ID_MIN;
+        char *dst = storage + (size_t)pinned * XREAD_PIN_BYTES;
+        id->len = stream_id_format(last, dst);
+        id->ptr = dst;
+        pinned++;
+    }
+    return pinned;
+}
+
+int xread_key_ready(const struct db_entry *e, int argc, const struct arg *argv, const char *key, size_t klen)
+{
+    if (!e || e->type != OBJ_STREAM)
+        return 0;
+    struct stream *s = e->v.ptr;
+    int nstreams, at = streams_at(argc, argv, &nstreams);
+    if (!at)
+        return 1; /* let the handler reply its error */
+    const struct arg *group = NULL;
+    for (int i = 1; i + 2 < at; i++)
+        if (arg_is(&argv[i], "group")) {
+            group = &argv[i + 1];
+            break;
+        }
+    for (int k = 0; k < nstreams; k++) {
+        const struct arg *a = &argv[at + k];
+        if (a->len != klen || memcmp(a->ptr, key, klen) != 0)
+            continue;
+        struct stream_id after;
+        if (group) {
+            struct stream_cg *g = stream_group_find(s, group->ptr, group->len);
+            if (!g)
+                return 1; /* served with the NOGROUP error */
+            after = g->last_id;
+        } else {
+            const struct arg *id = &argv[at + nstreams + k];
+            if (id->len == 1 && id->ptr[0] == '$')
+                return 0;
+            if (!stream_id_parse(id->ptr, id->len, 0, 1, NULL, &after))
+                return 1;
+        }
+        return s->length > 0 && stream_id_cmp(s->last_id, after) > 0;
+    }
+    return 0;
 }

@@ -79,6 +79,7 @@ enum cmd_flags {
     CMD_BLOCK_ZSET = 1 << 25,     /* blocking: waits for a sorted set (BZPOPMIN ...), else a list */
     CMD_OTHER_DB = 1 << 26,       /* may write its key into another db (MOVE, COPY ... DB) */
     CMD_SUBSCRIBED_OK = 1 << 27,  /* allowed to a subscribed RESP2 client ((P|S)(UN)SUBSCRIBE, PING, QUIT, RESET) */
+    CMD_BLOCK_STREAM = 1 << 28,   /* blocking: XREAD/XREADGROUP (BLOCK ms option, waits for a stream) */
 };
 
 /* The dispatcher's machinery for a command beyond its route (shards/): one
@@ -178,7 +179,7 @@ struct cmd_ctx {
      * `blocked`; the shard parks the command and runs the handler again when
      * one of its keys receives data. When `blocking` is 0 (inside MULTI, or
      * the timeout ran out) the handler replies as Redis does on timeout. */
-    int blocking;
+    int blocking; /* 2: the re-run of a parked waiter (shards/blocking.c) */
     int blocked;
     /* Bit i set when key_modified(c, i) was called for argument i < 64:
      * tells a cross-shard run which keys to write back and touch. */
@@ -392,6 +393,23 @@ int arg_ld_or_reply(struct cmd_ctx *c, int argi, long double *v, const char *err
 
 /* Replies "-ERR wrong number of arguments for '<name>' command". */
 void reply_wrong_arity(struct buf *out, const char *name, size_t len);
+
+/* ---- blocking stream reads (XREAD/XREADGROUP ... BLOCK ms), for the engine ----
+ * xread_block_timeout: -1 without a BLOCK option (the command does not
+ * block), 0 when its value is invalid (the handler replies the error), 1
+ * with *ms set (0 = forever).
+ * xread_pin_last_ids: replaces every '$' id of an XREAD by the last id its
+ * stream has in db now ("0-0" for a missing key), as Redis resolves '$'
+ * when the client blocks; the new bytes go to `storage` (at least
+ * XREAD_PIN_BYTES * argc bytes, owned by the caller and kept as long as
+ * argv). Returns how many it replaced.
+ * xread_key_ready: 1 when the stream e (the key key/klen of the command
+ * argv) has something for the blocked command: an entry above its id, or
+ * for XREADGROUP an entry above its group's last id, or no group at all. */
+#define XREAD_PIN_BYTES 48
+int xread_block_timeout(int argc, const struct arg *argv, long long *ms);
+int xread_pin_last_ids(struct db *db, int64_t now, int argc, struct arg *argv, char *storage);
+int xread_key_ready(const struct db_entry *e, int argc, const struct arg *argv, const char *key, size_t klen);
 
 /* ---- handlers, one per command, grouped by file ---- */
 /* core/commands/cmd_string.c */
