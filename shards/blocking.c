@@ -206,7 +206,8 @@ static int waited_type(const struct command *cmd)
     return (cmd->flags & CMD_BLOCK_ZSET) ? OBJ_ZSET : OBJ_LIST;
 }
 
-/* XREADGROUP: a waiter served (with an error) when its key is deleted. */
+/* XREADGROUP: a waiter served (with an error) when its key is deleted or
+ * replaced by another type. */
 static int wakes_on_delete(const struct command *cmd)
 {
     return (cmd->flags & CMD_BLOCK_STREAM) && (cmd->flags & CMD_WRITE);
@@ -557,7 +558,7 @@ void blocking_serve(struct shard *s)
                     w = next; /* nothing here for it (an XREADGROUP is told its key is gone) */
                     continue;
                 }
-                if (e && e->type != waited_type(sub->req->cmd)) {
+                if (e && e->type != waited_type(sub->req->cmd) && !wakes_on_delete(sub->req->cmd)) {
                     w = next; /* blocked for another type: stays blocked */
                     continue;
                 }

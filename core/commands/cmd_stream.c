@@ -765,14 +765,11 @@ static void xread_generic(struct cmd_ctx *c, int group_form)
     for (int k = 0; k < nstreams; k++) {
         int keyi = streams_arg + k, idi = streams_arg + nstreams + k;
         struct db_entry *e = group_form ? lookup_write(c, keyi) : lookup_read(c, keyi);
-        if (e && e->type != OBJ_STREAM) {
-            reply_error(c->out, ERR_WRONGTYPE);
-            goto done;
-        }
         if (group_form && c->blocking == 2) {
-            /* a parked XREADGROUP woken by the deletion of its key or
-             * group: Redis 7.0's errors for the blocked client */
-            if (!e) {
+            /* a parked XREADGROUP woken by the deletion of its key (or
+             * its replacement by another type) or of its group: Redis
+             * 7.0's errors for the blocked client */
+            if (!e || e->type != OBJ_STREAM) {
                 reply_error(c->out, "UNBLOCKED the stream key no longer exists");
                 goto done;
             }
@@ -780,6 +777,10 @@ static void xread_generic(struct cmd_ctx *c, int group_form)
                 reply_error(c->out, "NOGROUP the consumer group this client was blocked on no longer exists");
                 goto done;
             }
+        }
+        if (e && e->type != OBJ_STREAM) {
+            reply_error(c->out, ERR_WRONGTYPE);
+            goto done;
         }
         if (group_form) {
             if (!e || !(groups[k] = stream_group_find(e->v.ptr, group->ptr, group->len))) {
@@ -1736,9 +1737,6 @@ int xread_pin_last_ids(struct db *db, int64_t now, int argc, struct arg *argv, c
 
 int xread_key_ready(const struct db_entry *e, int argc, const struct arg *argv, const char *key, size_t klen)
 {
-    if (!e || e->type != OBJ_STREAM)
-        return 0;
-    struct stream *s = e->v.ptr;
     int nstreams, at = streams_at(argc, argv, &nstreams);
     if (!at)
         return 1; /* let the handler reply its error */
@@ -1748,6 +1746,9 @@ int xread_key_ready(const struct db_entry *e, int argc, const struct arg *argv, 
             group = &argv[i + 1];
             break;
         }
+    if (!e || e->type != OBJ_STREAM)
+        return group != NULL; /* an XREADGROUP is told its key is gone */
+    struct stream *s = e->v.ptr;
     for (int k = 0; k < nstreams; k++) {
         const struct arg *a = &argv[at + k];
         if (a->len != klen || memcmp(a->ptr, key, klen) != 0)
