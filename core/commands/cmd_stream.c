@@ -1018,6 +1018,7 @@ void cmd_xgroup(struct cmd_ctx *c)
                                      stream_new());
             db_insert(c->db, e);
             s = e->v.ptr;
+            notify_keyspace_event(c, NOTIFY_NEW, "new", 2);
             key_modified(c, 2);
         }
         if (stream_group_create(s, gname->ptr, gname->len, id, entries_read)) {
