@@ -5,7 +5,9 @@
  * the time), XREAD over streams on different shards, blocking XREAD and
  * XREADGROUP woken by XADD, by key deletion and by XGROUP DESTROY, and a
  * consumer group consumed by 8 consumers on 4 connections, each entry
- * delivered exactly once and the PEL empty after the acks.
+ * delivered exactly once and the PEL empty after the acks; XCLAIM and
+ * XAUTOCLAIM; the keyspace events of every stream command (on the key's
+ * channel, where they arrive in order); lazy free of a big stream.
  *
  * Every test passes against redis-server 7.0.15 too, except the restart
  * tests (shardis snapshot and log files, another thread count), which skip
@@ -13,6 +15,7 @@
  * the streams of one command sit on different shards.
  */
 #include <criterion/criterion.h>
+#include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -486,4 +489,109 @@ Test(stream, restart_with_other_thread_count)
     redisFree(c);
     server_stop(&srv);
     remove_tree(dir);
+}
+
+/* ---------------- keyspace events and lazy free ---------------- */
+
+/* The next reply of ctx if one arrives within ms, else NULL. */
+static redisReply *try_read(redisContext *ctx, int ms)
+{
+    void *r = NULL;
+    long long until = now_ms() + ms;
+    for (;;) {
+        cr_assert_eq(redisGetReplyFromReader(ctx, &r), REDIS_OK);
+        if (r)
+            return r;
+        long long left = until - now_ms();
+        if (left <= 0)
+            return NULL;
+        struct pollfd p = {.fd = ctx->fd, .events = POLLIN};
+        if (poll(&p, 1, (int)left) > 0)
+            cr_assert_eq(redisBufferRead(ctx), REDIS_OK);
+    }
+}
+
+Test(stream, keyspace_events)
+{
+    redisContext *c = client_connect(), *sub = client_connect();
+    /* one channel (the key's): its events arrive in order */
+    expect_status(cmd(c, "CONFIG SET notify-keyspace-events Kt"), "OK");
+    freeReplyObject(cmd(sub, "SUBSCRIBE __keyspace@0__:ev"));
+    /* The new config and the subscription reach the key's thread a moment
+     * later: add until an event arrives, then drain up to a marker. */
+    for (int i = 0;; i++) {
+        freeReplyObject(cmd(c, "XADD ev * warm %d", i));
+        redisReply *r = try_read(sub, 50);
+        if (r) {
+            freeReplyObject(r);
+            break;
+        }
+        cr_assert(i < 400, "no keyspace event arrived");
+    }
+    expect_status(cmd(c, "XGROUP CREATE ev marker $"), "OK");
+    for (;;) {
+        redisReply *r = next_reply(sub);
+        int marker = strcmp(r->element[2]->str, "xgroup-create") == 0;
+        freeReplyObject(r);
+        if (marker)
+            break;
+    }
+    expect_int(cmd(c, "DEL ev"), 1);
+    expect_str(cmd(c, "XADD ev 1-1 a b"), "1-1");
+    expect_str(cmd(c, "XADD ev MAXLEN 1 2-1 a b"), "2-1");
+    expect_int(cmd(c, "XDEL ev 2-1"), 1);
+    expect_status(cmd(c, "XGROUP CREATE ev g $"), "OK");
+    expect_int(cmd(c, "XGROUP CREATECONSUMER ev g c"), 1);
+    expect_int(cmd(c, "XGROUP DELCONSUMER ev g c"), 0);
+    expect_status(cmd(c, "XGROUP SETID ev g 0"), "OK");
+    expect_int(cmd(c, "XGROUP DESTROY ev g"), 1);
+    expect_status(cmd(c, "XSETID ev 5-5"), "OK");
+    expect_str(cmd(c, "XADD ev 6-1 a b"), "6-1");
+    expect_int(cmd(c, "XTRIM ev MAXLEN 0"), 1);
+    const char *want[] = {"xadd",
+                          "xadd",
+                          "xtrim",
+                          "xdel",
+                          "xgroup-create",
+                          "xgroup-createconsumer",
+                          "xgroup-delconsumer",
+                          "xgroup-setid",
+                          "xgroup-destroy",
+                          "xsetid",
+                          "xadd",
+                          "xtrim"};
+    for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+        redisReply *r = next_reply(sub);
+        cr_assert(r && r->type == REDIS_REPLY_ARRAY && r->elements == 3, "%s", describe_reply(r));
+        cr_assert_str_eq(r->element[1]->str, "__keyspace@0__:ev");
+        cr_assert_str_eq(r->element[2]->str, want[i], "event %zu: %s", i, r->element[2]->str);
+        freeReplyObject(r);
+    }
+    expect_status(cmd(c, "CONFIG SET notify-keyspace-events %s", ""), "OK");
+    redisFree(sub);
+    redisFree(c);
+}
+
+Test(stream, unlink_big_stream_frees_in_background)
+{
+    if (env_is_redis())
+        cr_skip_test("Redis frees a stream of few nodes at once");
+    redisContext *c = client_connect();
+    for (int i = 0; i < 2000; i++)
+        redisAppendCommand(c, "XADD big * f %d", i);
+    for (int i = 0; i < 2000; i++)
+        freeReplyObject(next_reply(c));
+    expect_int(cmd(c, "UNLINK big"), 1);
+    expect_int(cmd(c, "EXISTS big"), 0);
+    for (int i = 0; i < 2000; i++) {
+        char v[32];
+        char *info = info_text(c, "memory");
+        int done = info_field(info, "lazyfreed_objects", v, sizeof(v)) && atoll(v) >= 1;
+        free(info);
+        if (done)
+            break;
+        cr_assert(i < 1999, "the stream was never freed in the background");
+        sleep_ms(5);
+    }
+    redisFree(c);
 }
