@@ -10,7 +10,8 @@
  * channel, where they arrive in order); lazy free of a big stream.
  *
  * Every test passes against redis-server 7.0.15 too, except the restart
- * tests (shardis snapshot and log files, another thread count), which skip
+ * test (shardis snapshot and log files, another thread count) and the lazy
+ * free one (Redis frees a stream of few nodes at once), which skip
  * themselves there. Key names carry no hash tags, so with several threads
  * the streams of one command sit on different shards.
  */
@@ -297,6 +298,23 @@ Test(stream, blocking_xreadgroup_wakes)
     wait_blocked(c, 1);
     expect_int(cmd(c, "DEL q"), 1);
     expect_err(next_reply(w), "UNBLOCKED the stream key no longer exists");
+    /* several streams (on different shards with several threads) */
+    const char *qs[] = {"qa", "qb", "qc", "qd"};
+    for (int i = 0; i < 4; i++)
+        expect_status(cmd(c, "XGROUP CREATE %s g $ MKSTREAM", qs[i]), "OK");
+    redisAppendCommand(w, "XREADGROUP GROUP g bob COUNT 5 BLOCK 0 STREAMS qa qb qc qd > > > >");
+    send_only(w);
+    wait_blocked(c, 1);
+    expect_str(cmd(c, "XADD qc 7-1 job 7"), "7-1");
+    got = render(next_reply(w));
+    cr_assert_str_eq(got, "[[qc [[7-1 [job 7 ]]]]]");
+    free(got);
+    got = render(cmd(c, "XPENDING qc g"));
+    cr_assert_str_eq(got, "[:1 7-1 7-1 [[bob 1 ]]]");
+    free(got);
+    got = render(cmd(c, "XPENDING qa g"));
+    cr_assert_str_eq(got, "[:0 nil nil nil ]");
+    free(got);
     redisFree(w);
     redisFree(c);
 }
