@@ -640,7 +640,6 @@ static int get_count(struct reader *r, uint64_t *n, size_t min, const char *what
  * against the nodes, every PEL entry owned by exactly one consumer. */
 static struct stream *get_stream(struct reader *r)
 {
-    size_t at = r->pos;
     uint64_t nnodes, v;
     struct stream *s = stream_new();
     if (get_count(r, &nnodes, 3, "a stream node count") < 0)
@@ -754,7 +753,6 @@ static struct stream *get_stream(struct reader *r)
     }
     return s;
 bad:
-    (void)at;
     /* PEL entries not yet owned are freed by the group's pel (it owns them) */
     stream_free(s);
     return NULL;

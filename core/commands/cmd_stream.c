@@ -747,7 +747,6 @@ static void xread_generic(struct cmd_ctx *c, int group_form)
             return;
         }
     }
-    (void)timeout;
     if (streams_arg == 0) {
         reply_error(c->out, ERR_SYNTAX);
         return;
@@ -1318,14 +1317,12 @@ void cmd_xclaim(struct cmd_ctx *c)
             cons = stream_consumer_get(g, c->argv[3].ptr, c->argv[3].len, now, &created);
             cons->seen_time = now;
         }
-        int fresh = nk == NULL;
         nk = stream_pel_assign(g, cons, id, now, 0);
         nk->delivery_time = deliverytime;
         if (retrycount >= 0)
             nk->delivery_count = (uint64_t)retrycount;
         else if (!justid)
             nk->delivery_count++;
-        (void)fresh;
         if (justid)
             reply_id(&tmp, id);
         else
