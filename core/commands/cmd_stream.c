@@ -1296,12 +1296,8 @@ void cmd_xclaim(struct cmd_ctx *c)
         struct stream_id id = ids[k - 5];
         struct stream_nack *nk = idmap_find(&g->pel, id.ms, id.seq);
         if (!stream_entry_exists(s, id)) {
-            if (nk) {
-                if (!cons) {
-                    int created;
-                    cons = stream_consumer_get(g, c->argv[3].ptr, c->argv[3].len, now, &created);
-                }
-                log_claim(c, 1, g, nk->consumer ? nk->consumer : cons, id, nk);
+            if (nk) { /* a deleted entry leaves the PEL (the record does the same on replay) */
+                log_claim(c, 1, g, nk->consumer, id, nk);
                 log_last = 0;
                 stream_pel_ack(g, id);
                 changed = 1;
