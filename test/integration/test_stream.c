@@ -319,6 +319,33 @@ Test(stream, blocking_xreadgroup_wakes)
     redisFree(c);
 }
 
+Test(stream, blocked_consumers_served_in_order)
+{
+    redisContext *c = client_connect(), *w1 = client_connect(), *w2 = client_connect();
+    expect_status(cmd(c, "XGROUP CREATE fq g $ MKSTREAM"), "OK");
+    redisAppendCommand(w1, "XREADGROUP GROUP g first COUNT 1 BLOCK 0 STREAMS fq >");
+    send_only(w1);
+    wait_blocked(c, 1);
+    redisAppendCommand(w2, "XREADGROUP GROUP g second COUNT 1 BLOCK 0 STREAMS fq >");
+    send_only(w2);
+    wait_blocked(c, 2);
+    expect_str(cmd(c, "XADD fq 1-1 n 1"), "1-1");
+    char *got = render(next_reply(w1));
+    cr_assert_str_eq(got, "[[fq [[1-1 [n 1 ]]]]]");
+    free(got);
+    wait_blocked(c, 1); /* the second one still waits: the entry went to the first */
+    expect_str(cmd(c, "XADD fq 2-1 n 2"), "2-1");
+    got = render(next_reply(w2));
+    cr_assert_str_eq(got, "[[fq [[2-1 [n 2 ]]]]]");
+    free(got);
+    /* a timeout on streams of several shards answers nil */
+    expect_nil(cmd(c, "XREAD BLOCK 30 STREAMS fq other third $ $ $"));
+    expect_nil(cmd(c, "XREADGROUP GROUP g third BLOCK 30 STREAMS fq >"));
+    redisFree(w1);
+    redisFree(w2);
+    redisFree(c);
+}
+
 /* ---------------- consumer groups ---------------- */
 
 #define CG_ENTRIES 6000
