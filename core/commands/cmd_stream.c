@@ -508,6 +508,10 @@ void cmd_xdel(struct cmd_ctx *c)
     struct db_entry *e;
     if (!lookup_stream(c, 1, 1, &e))
         return;
+    if (!e) { /* as Redis: a missing key answers 0 before the ids are parsed */
+        reply_integer(c->out, 0);
+        return;
+    }
     /* every id is checked before anything is deleted */
     struct stream_id *ids = malloc(sizeof(*ids) * (size_t)c->argc);
     if (!ids)
@@ -586,14 +590,7 @@ void cmd_xsetid(struct cmd_ctx *c)
         return;
     }
     struct stream *s = e->v.ptr;
-    if (stream_id_cmp(id, s->max_deleted_id) < 0) {
-        reply_error(c->out, "ERR The ID specified in XSETID is smaller than current max_deleted_entry_id");
-        return;
-    }
-    if (entries_added != -1 && s->length > (uint64_t)entries_added) {
-        reply_error(c->out, "ERR The entries_added specified in XSETID is smaller than the target stream length");
-        return;
-    }
+    /* Redis 7.0's checks, in its order (both only for a non-empty stream) */
     if (s->length > 0) {
         struct stream_iter it;
         struct stream_id maxid;
@@ -602,6 +599,10 @@ void cmd_xsetid(struct cmd_ctx *c)
         stream_iter_next(&it, &maxid, &nf);
         if (stream_id_cmp(id, maxid) < 0) {
             reply_error(c->out, "ERR The ID specified in XSETID is smaller than the target stream top item");
+            return;
+        }
+        if (entries_added != -1 && s->length > (uint64_t)entries_added) {
+            reply_error(c->out, "ERR The entries_added specified in XSETID is smaller than the target stream length");
             return;
         }
     }
@@ -1141,13 +1142,8 @@ void cmd_xpending(struct cmd_ctx *c)
             reply_error(c->out, "ERR invalid end ID for the interval");
             return;
         }
-        if (si + 3 < c->argc) {
+        if (si + 3 < c->argc) /* anything after the consumer is ignored, as in Redis */
             cname = &c->argv[si + 3];
-            if (si + 4 < c->argc) {
-                reply_error(c->out, ERR_SYNTAX);
-                return;
-            }
-        }
     }
     struct db_entry *e;
     if (!lookup_stream(c, 1, 0, &e))

@@ -96,6 +96,13 @@ Test(stream, xadd_ids_and_errors)
     expect_err(cmd(c, "XADD str * a b"), "WRONGTYPE Operation against a key holding the wrong kind of value");
     expect_err(cmd(c, "XRANGE s (18446744073709551615-18446744073709551615 +"),
                "ERR invalid start ID for the interval");
+    /* Redis's order of checks (found by a random command run against both) */
+    expect_int(cmd(c, "XDEL nokey not-an-id"), 0);
+    expect_str(cmd(c, "XADD s 7-1 a 1"), "7-1");
+    expect_err(cmd(c, "XSETID s 0 ENTRIESADDED 0"),
+               "ERR The ID specified in XSETID is smaller than the target stream top item");
+    expect_err(cmd(c, "XPENDING s nogroup - + 10 consumer extra"),
+               "NOGROUP No such key 's' or consumer group 'nogroup'");
     redisFree(c);
 }
 
