@@ -10,7 +10,10 @@
  *
  * What a waiter waits for comes from the command table: CMD_BLOCK_SOURCE
  * (BLMOVE, BRPOPLPUSH wait on their source key only), CMD_BLOCK_ZSET (a
- * sorted set, else a list); a write flagged CMD_OTHER_DB (MOVE, COPY) or
+ * sorted set, else a list), CMD_BLOCK_STREAM (XREAD/XREADGROUP: a stream,
+ * re-run whole, every waiter of a signalled key tried since readers take
+ * nothing away, '$' pinned at park time, XREADGROUP also woken by the
+ * deletion of its key); a write flagged CMD_OTHER_DB (MOVE, COPY) or
  * without keys (SWAPDB) may fill any waited key and signals them all.
  *
  * Layout: a small chained hash table of the keys that have waiters (struct
