@@ -84,6 +84,8 @@ static int gather_run(struct shard *s, struct request *r, struct buf *out)
     c.hashes = r->hashes;
     c.cmd = r->cmd;
     c.blocking = r->block && (r->block_deadline == 0 || s->now_ms < r->block_deadline);
+    if (c.blocking && r->block_woken)
+        c.blocking = 2;
     size_t before = out->len;
     r->cmd->handler(&c);
     if (c.blocked) {

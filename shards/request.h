@@ -64,6 +64,7 @@ struct request {
     /* blocking commands (shards/blocking.h) */
     int block;              /* may block: not in MULTI and the timeout parsed */
     int block_retry;        /* the gathered run found nothing: wait, then run again */
+    int block_woken;        /* a registration reported data: the next gathered run is a waiter's re-run */
     int64_t block_deadline; /* absolute ms, 0 = forever */
 
     int silent;    /* CLIENT REPLY OFF/SKIP: the reply is dropped, not sent */

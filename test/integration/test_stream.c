@@ -322,6 +322,18 @@ Test(stream, blocking_xreadgroup_wakes)
     got = render(cmd(c, "XPENDING qa g"));
     cr_assert_str_eq(got, "[:0 nil nil nil ]");
     free(got);
+    /* the same errors when the streams span shards */
+    redisAppendCommand(w, "XREADGROUP GROUP g bob BLOCK 0 STREAMS qa qb qc qd > > > >");
+    send_only(w);
+    wait_blocked(c, 1);
+    expect_int(cmd(c, "XGROUP DESTROY qd g"), 1);
+    expect_err(next_reply(w), "NOGROUP the consumer group this client was blocked on no longer exists");
+    expect_status(cmd(c, "XGROUP CREATE qd g $"), "OK");
+    redisAppendCommand(w, "XREADGROUP GROUP g bob BLOCK 0 STREAMS qa qb qc qd > > > >");
+    send_only(w);
+    wait_blocked(c, 1);
+    expect_int(cmd(c, "DEL qb"), 1);
+    expect_err(next_reply(w), "UNBLOCKED the stream key no longer exists");
     redisFree(w);
     redisFree(c);
 }
