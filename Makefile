@@ -67,6 +67,7 @@ bench: build
 	bash test/bench/pubsub.sh
 	bash test/bench/bits.sh
 	bash test/bench/geosort.sh
+	bash test/bench/stream.sh
 
 format:
 	clang-format -i core/*/*.[ch] shards/*.[ch] net/*.[ch] persist/*.[ch] tools/*.c security/*.[ch] cli/*.[ch] test/unit/*/*.[ch] test/unit/*/*/*.[ch] test/integration/*.c test/integration/support/*.[ch] test/fuzz/*.c test/bench/*.c

@@ -16,7 +16,7 @@
 #include "persist/snapshot.h"
 
 struct counts {
-    unsigned long long types[5];
+    unsigned long long types[8]; /* indexed by enum obj_type (OBJ_STREAM is 6) */
     unsigned long long expires;
     unsigned long long dbs_used[256];
 };
@@ -24,7 +24,7 @@ struct counts {
 static int count_entry(void *priv, int dbid, struct db_entry *e)
 {
     struct counts *c = priv;
-    if (e->type < 5)
+    if (e->type < 8)
         c->types[e->type]++;
     if (e->expire_at)
         c->expires++;
@@ -66,10 +66,10 @@ static int check_file(const char *path)
         }
         return 1;
     }
-    printf("[info] %llu keys read: %llu strings, %llu lists, %llu sets, %llu sorted sets, %llu hashes; %llu with "
-           "an expiry\n",
+    printf("[info] %llu keys read: %llu strings, %llu lists, %llu sets, %llu sorted sets, %llu hashes, %llu "
+           "streams; %llu with an expiry\n",
            (unsigned long long)res.records, c.types[OBJ_STRING], c.types[OBJ_LIST], c.types[OBJ_SET], c.types[OBJ_ZSET],
-           c.types[OBJ_HASH], c.expires);
+           c.types[OBJ_HASH], c.types[OBJ_STREAM], c.expires);
     for (int i = 0; i < 256; i++)
         if (c.dbs_used[i])
             printf("[info] db %d: %llu keys\n", i, c.dbs_used[i]);

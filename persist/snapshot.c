@@ -35,6 +35,17 @@
  *   HASHTABLE hash                varint count, count x (field, value) as above.
  *   SKIPLIST zset                 varint count, count x (varint len, bytes,
  *                                 u64 bits of the f64 score), in skiplist order.
+ *   STREAM (op encoding bits 0)   varint nodes, per node: varint ms, varint seq
+ *                                 (its master id), its listpack block; varint
+ *                                 length, last id, first id, max deleted id
+ *                                 (two varints each), varint entries added;
+ *                                 varint groups, per group: name, last id,
+ *                                 zigzag entries-read, varint pending, per
+ *                                 pending entry: id, zigzag delivery time,
+ *                                 varint delivery count; varint consumers, per
+ *                                 consumer: name, zigzag seen time, varint
+ *                                 pending, its pending ids (each one of the
+ *                                 group's, owned by exactly one consumer).
  * Blocks are copied as they are in memory, so loading a compact value is one
  * malloc and one memcpy after validation; the encoding survives a restart.
  * Version 1 had no blocks and fixed-width fields (see git history); its
@@ -69,6 +80,7 @@
 #include "core/ds/sdict.h"
 #include "core/ds/zset.h"
 #include "core/types/object.h"
+#include "core/types/t_stream.h"
 #include "persist/snapshot.h"
 
 /* ---------------- buffer ---------------- */
@@ -237,6 +249,54 @@ static void put_listpack(struct snap_buf *out, const unsigned char *lp)
     put_str(out, lp, lp_bytes(lp));
 }
 
+static void put_stream_id(struct snap_buf *out, uint64_t ms, uint64_t seq)
+{
+    put_varint(out, ms);
+    put_varint(out, seq);
+}
+
+/* STREAM: see the format at the top. */
+static void put_stream(struct snap_buf *out, const struct stream *s)
+{
+    put_varint(out, idmap_size(&s->nodes));
+    for (size_t i = 0; i < idmap_size(&s->nodes); i++) {
+        const struct idmap_item *it = idmap_at(&s->nodes, i);
+        put_stream_id(out, it->ms, it->seq);
+        put_listpack(out, it->val);
+    }
+    put_varint(out, s->length);
+    put_stream_id(out, s->last_id.ms, s->last_id.seq);
+    put_stream_id(out, s->first_id.ms, s->first_id.seq);
+    put_stream_id(out, s->max_deleted_id.ms, s->max_deleted_id.seq);
+    put_varint(out, s->entries_added);
+    put_varint(out, s->ngroups);
+    for (size_t g = 0; g < s->ngroups; g++) {
+        const struct stream_cg *cg = s->groups[g];
+        put_str(out, cg->name, cg->name_len);
+        put_stream_id(out, cg->last_id.ms, cg->last_id.seq);
+        put_varint(out, zigzag(cg->entries_read));
+        put_varint(out, idmap_size(&cg->pel));
+        for (size_t i = 0; i < idmap_size(&cg->pel); i++) {
+            const struct idmap_item *it = idmap_at(&cg->pel, i);
+            const struct stream_nack *n = it->val;
+            put_stream_id(out, it->ms, it->seq);
+            put_varint(out, zigzag(n->delivery_time));
+            put_varint(out, n->delivery_count);
+        }
+        put_varint(out, cg->nconsumers);
+        for (size_t c = 0; c < cg->nconsumers; c++) {
+            const struct stream_consumer *cs = cg->consumers[c];
+            put_str(out, cs->name, cs->name_len);
+            put_varint(out, zigzag(cs->seen_time));
+            put_varint(out, idmap_size(&cs->pel));
+            for (size_t i = 0; i < idmap_size(&cs->pel); i++) {
+                const struct idmap_item *it = idmap_at(&cs->pel, i);
+                put_stream_id(out, it->ms, it->seq);
+            }
+        }
+    }
+}
+
 static void put_value(struct snap_buf *out, const struct db_entry *e)
 {
     switch (e->type) {
@@ -306,6 +366,9 @@ static void put_value(struct snap_buf *out, const struct db_entry *e)
             }
         }
         return;
+    case OBJ_STREAM:
+        put_stream(out, e->v.ptr);
+        return;
     }
 }
 
@@ -317,7 +380,8 @@ void snap_writer_entry(struct snap_writer *w, int dbid, const struct db_entry *e
         put_varint(blk, (uint64_t)dbid);
         w->block_db = dbid;
     }
-    uint8_t op = (uint8_t)(e->type << 3 | e->encoding);
+    /* a stream's one encoding (ENC_STREAM, 8) does not fit the 3 bits: 0 */
+    uint8_t op = (uint8_t)(e->type << 3 | (e->type == OBJ_STREAM ? 0 : e->encoding));
     if (e->expire_at)
         op |= SNAP_OP_EXPIRE;
     put_u8(blk, op);
@@ -545,8 +609,153 @@ static int type_encoding_ok(uint8_t type, uint8_t enc)
         return enc == ENC_LISTPACK || enc == ENC_SKIPLIST;
     case OBJ_HASH:
         return enc == ENC_LISTPACK || enc == ENC_HASHTABLE;
+    case OBJ_STREAM:
+        return enc == 0;
     }
     return 0;
+}
+
+static int get_stream_id(struct reader *r, struct stream_id *id, const char *what)
+{
+    uint64_t ms, seq;
+    if (get_varint(r, &ms, what) < 0 || get_varint(r, &seq, what) < 0)
+        return -1;
+    id->ms = ms;
+    id->seq = seq;
+    return 0;
+}
+
+/* A count bounded by the bytes left (each item takes at least `min` bytes). */
+static int get_count(struct reader *r, uint64_t *n, size_t min, const char *what)
+{
+    size_t at = r->pos;
+    if (get_varint(r, n, what) < 0)
+        return -1;
+    if (*n > (r->len - r->pos) / min)
+        return fail(r, at, "bad %s", what);
+    return 0;
+}
+
+/* STREAM record: nodes checked one by one (stream_node_validate), counters
+ * against the nodes, every PEL entry owned by exactly one consumer. */
+static struct stream *get_stream(struct reader *r)
+{
+    uint64_t nnodes, v;
+    struct stream *s = stream_new();
+    if (get_count(r, &nnodes, 3, "a stream node count") < 0)
+        goto bad;
+    struct stream_id after = {0, 0};
+    uint64_t total = 0;
+    for (uint64_t i = 0; i < nnodes; i++) {
+        struct stream_id master;
+        size_t n_at = r->pos;
+        if (get_stream_id(r, &master, "a stream node id") < 0)
+            goto bad;
+        unsigned char *lp = get_listpack(r, "a stream node");
+        if (!lp)
+            goto bad;
+        long long live;
+        if (stream_id_cmp(master, after) <= 0 || !stream_node_validate(lp, master, &after, &live)) {
+            free(lp);
+            fail(r, n_at, "%s", "invalid stream node");
+            goto bad;
+        }
+        stream_load_node(s, master, lp);
+        total += (uint64_t)live;
+    }
+    size_t c_at = r->pos;
+    if (get_varint(r, &s->length, "a stream length") < 0 || get_stream_id(r, &s->last_id, "a stream id") < 0 ||
+        get_stream_id(r, &s->first_id, "a stream id") < 0 || get_stream_id(r, &s->max_deleted_id, "a stream id") < 0 ||
+        get_varint(r, &s->entries_added, "a stream counter") < 0)
+        goto bad;
+    if (s->length != total || stream_id_cmp(s->last_id, after) < 0 || s->entries_added < s->length) {
+        fail(r, c_at, "%s", "stream counters do not match its entries");
+        goto bad;
+    }
+    uint64_t ngroups;
+    if (get_count(r, &ngroups, 4, "a consumer group count") < 0)
+        goto bad;
+    for (uint64_t g = 0; g < ngroups; g++) {
+        const unsigned char *name;
+        uint32_t nlen;
+        struct stream_id last;
+        size_t g_at = r->pos;
+        if (get_str(r, &name, &nlen, "a group name") < 0 || get_stream_id(r, &last, "a group id") < 0 ||
+            get_varint(r, &v, "a group read counter") < 0)
+            goto bad;
+        int64_t read = unzigzag(v);
+        if (read < -1) {
+            fail(r, g_at, "%s", "bad group read counter");
+            goto bad;
+        }
+        struct stream_cg *cg = stream_group_create(s, (const char *)name, nlen, last, read);
+        if (!cg) {
+            fail(r, g_at, "%s", "duplicate consumer group");
+            goto bad;
+        }
+        uint64_t npel;
+        if (get_count(r, &npel, 4, "a pending entries count") < 0)
+            goto bad;
+        for (uint64_t i = 0; i < npel; i++) {
+            struct stream_id id;
+            uint64_t t, cnt;
+            size_t p_at = r->pos;
+            if (get_stream_id(r, &id, "a pending id") < 0 || get_varint(r, &t, "a delivery time") < 0 ||
+                get_varint(r, &cnt, "a delivery count") < 0)
+                goto bad;
+            struct stream_nack *n = malloc(sizeof(*n));
+            if (!n)
+                oom(sizeof(*n));
+            n->delivery_time = unzigzag(t);
+            n->delivery_count = cnt;
+            n->consumer = NULL;
+            if (!idmap_insert(&cg->pel, id.ms, id.seq, n)) {
+                free(n);
+                fail(r, p_at, "%s", "duplicate pending entry");
+                goto bad;
+            }
+        }
+        uint64_t ncons, owned = 0;
+        if (get_count(r, &ncons, 3, "a consumer count") < 0)
+            goto bad;
+        for (uint64_t c = 0; c < ncons; c++) {
+            const unsigned char *cname;
+            uint32_t clen;
+            uint64_t seen, cpel;
+            size_t c2_at = r->pos;
+            if (get_str(r, &cname, &clen, "a consumer name") < 0 || get_varint(r, &seen, "a seen time") < 0 ||
+                get_count(r, &cpel, 2, "a consumer pending count") < 0)
+                goto bad;
+            int created;
+            struct stream_consumer *cs = stream_consumer_get(cg, (const char *)cname, clen, unzigzag(seen), &created);
+            if (!created) {
+                fail(r, c2_at, "%s", "duplicate consumer");
+                goto bad;
+            }
+            for (uint64_t i = 0; i < cpel; i++) {
+                struct stream_id id;
+                size_t p_at = r->pos;
+                if (get_stream_id(r, &id, "a pending id") < 0)
+                    goto bad;
+                struct stream_nack *n = idmap_find(&cg->pel, id.ms, id.seq);
+                if (!n || n->consumer || !idmap_insert(&cs->pel, id.ms, id.seq, n)) {
+                    fail(r, p_at, "%s", "consumer pending entry not in its group or owned twice");
+                    goto bad;
+                }
+                n->consumer = cs;
+                owned++;
+            }
+        }
+        if (owned != idmap_size(&cg->pel)) {
+            fail(r, g_at, "%s", "pending entry without a consumer");
+            goto bad;
+        }
+    }
+    return s;
+bad:
+    /* PEL entries not yet owned are freed by the group's pel (it owns them) */
+    stream_free(s);
+    return NULL;
 }
 
 /* Builds the value of a record; NULL (error set) when invalid. */
@@ -773,6 +982,14 @@ static struct db_entry *get_entry(struct reader *r, uint64_t hash, const unsigne
             return e;
         }
         break;
+    case OBJ_STREAM: {
+        if (enc != 0)
+            break;
+        struct stream *st = get_stream(r);
+        if (!st)
+            return NULL;
+        return entry_new_collection(hash, k, klen, OBJ_STREAM, ENC_STREAM, st);
+    }
     default:
         fail(r, at - 1, "unknown value type %s", "");
         return NULL;

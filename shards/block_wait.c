@@ -111,6 +111,7 @@ int block_wait_done(struct shard *s, struct request *r, struct buf *out)
         return 1;
     }
     r->aux = CUSTOM_NONE;
+    r->block_woken = 1; /* handlers see cmd_ctx.blocking == 2, as a re-run on one shard */
     txn_begin_command(s, r, body_custom);
     return 0;
 }

@@ -10,7 +10,10 @@
  *
  * What a waiter waits for comes from the command table: CMD_BLOCK_SOURCE
  * (BLMOVE, BRPOPLPUSH wait on their source key only), CMD_BLOCK_ZSET (a
- * sorted set, else a list); a write flagged CMD_OTHER_DB (MOVE, COPY) or
+ * sorted set, else a list), CMD_BLOCK_STREAM (XREAD/XREADGROUP: a stream,
+ * re-run whole, every waiter of a signalled key tried since readers take
+ * nothing away, '$' pinned at park time, XREADGROUP also woken by the
+ * deletion of its key); a write flagged CMD_OTHER_DB (MOVE, COPY) or
  * without keys (SWAPDB) may fill any waited key and signals them all.
  *
  * Layout: a small chained hash table of the keys that have waiters (struct
@@ -201,14 +204,47 @@ static int waits_on_source_only(const struct command *cmd)
  * ready key only to the clients blocked for its type). */
 static int waited_type(const struct command *cmd)
 {
+    if (cmd->flags & CMD_BLOCK_STREAM)
+        return OBJ_STREAM;
     return (cmd->flags & CMD_BLOCK_ZSET) ? OBJ_ZSET : OBJ_LIST;
+}
+
+/* XREADGROUP: a waiter served (with an error) when its key is deleted or
+ * replaced by another type. */
+static int wakes_on_delete(const struct command *cmd)
+{
+    return (cmd->flags & CMD_BLOCK_STREAM) && (cmd->flags & CMD_WRITE);
 }
 
 int blocking_key_serves(struct shard *s, const struct subreq *sub, int dbid, uint64_t hash, const char *key,
                         size_t klen)
 {
     struct db_entry *e = db_find_live(s->dbs[dbid], hash, key, klen, s->now_ms);
-    return e && e->type == waited_type(sub->req->cmd);
+    const struct request *r = sub->req;
+    if (r->cmd->flags & CMD_BLOCK_STREAM) /* a stream serves when it has entries past the waiter's id */
+        return xread_key_ready(e, r->argc, r->argv, key, klen);
+    return e && e->type == waited_type(r->cmd);
+}
+
+/* XREAD ... $: the ids '$' stand for the stream's last id when the client
+ * blocks (Redis resolves them then), so a parked XREAD gets its own argv
+ * with those ids written out (freed with the sub: it is not r->argv). */
+static void pin_stream_ids(struct shard *s, struct subreq *sub)
+{
+    int dollar = 0;
+    for (int i = 1; i < sub->argc; i++)
+        dollar |= sub->argv[i].len == 1 && sub->argv[i].ptr[0] == '$';
+    if (!dollar)
+        return;
+    size_t arr = sizeof(struct arg) * (size_t)sub->argc;
+    struct arg *argv = malloc(arr + (size_t)XREAD_PIN_BYTES * (size_t)sub->argc);
+    if (!argv)
+        out_of_memory(arr);
+    memcpy(argv, sub->argv, arr);
+    xread_pin_last_ids(s->dbs[sub->dbid], s->now_ms, sub->argc, argv, (char *)argv + arr);
+    if (sub->argv != sub->req->argv)
+        free(sub->argv);
+    sub->argv = argv;
 }
 
 /* Would running this waiter now cut into a transaction? Its keys are
@@ -254,6 +290,8 @@ int blocking_park(struct shard *s, struct subreq *sub)
             return 0;
         }
     }
+    if (sub->block_mode == BLOCK_RUN && (sub->req->cmd->flags & CMD_BLOCK_STREAM))
+        pin_stream_ids(s, sub);
     int idx_small[16];
     int *idx = sub->argc <= 16 ? idx_small : malloc(sizeof(int) * sub->argc);
     int n = 0;
@@ -363,6 +401,11 @@ void blocking_signal(struct shard *s, int dbid, uint64_t hash, const char *key, 
 void blocking_signal_command(struct shard *s, int dbid, const struct command *cmd, int argc, const struct arg *argv,
                              const uint64_t *hashes)
 {
+    if (cmd->subcommands && argc >= 2) { /* XGROUP DESTROY/SETID: the subcommand writes */
+        const struct command *sub = command_lookup_sub(cmd, argv[1].ptr, argv[1].len);
+        if (sub)
+            cmd = sub;
+    }
     if (!blocking_active(s->blocks) || !(cmd->flags & CMD_WRITE))
         return;
     int idx_small[16];
@@ -402,7 +445,8 @@ static int rerun(struct shard *s, struct subreq *sub, const struct bkey *k)
     int argc = sub->argc;
     long long numkeys = 0;
     int big = sub->argc > 16;
-    if (!waits_on_source_only(cmd)) {
+    /* XREAD/XREADGROUP run again as they are: their ids go with their keys */
+    if (!waits_on_source_only(cmd) && !(cmd->flags & CMD_BLOCK_STREAM)) {
         argv = big ? malloc(sizeof(struct arg) * sub->argc) : small_argv;
         hashes = big ? calloc(sub->argc, sizeof(uint64_t)) : small_hashes;
         if (!big)
@@ -439,7 +483,7 @@ static int rerun(struct shard *s, struct subreq *sub, const struct bkey *k)
     c.argv = argv;
     c.hashes = hashes;
     c.cmd = cmd;
-    c.blocking = 1;
+    c.blocking = 2;
     size_t before = sub->out.len;
     uint64_t dirty = s->stats.dirty;
     sub->handler(&c);
@@ -513,9 +557,11 @@ void blocking_serve(struct shard *s)
                 struct blocked *b = w->owner;
                 struct subreq *sub = b->sub;
                 struct db_entry *e = db_find_live(s->dbs[k->dbid], k->hash, k->bytes, k->klen, s->now_ms);
-                if (!e)
-                    break; /* nothing here for anyone */
-                if (e->type != waited_type(sub->req->cmd)) {
+                if (!e && !wakes_on_delete(sub->req->cmd)) {
+                    w = next; /* nothing here for it (an XREADGROUP is told its key is gone) */
+                    continue;
+                }
+                if (e && e->type != waited_type(sub->req->cmd) && !wakes_on_delete(sub->req->cmd)) {
                     w = next; /* blocked for another type: stays blocked */
                     continue;
                 }
@@ -536,6 +582,9 @@ void blocking_serve(struct shard *s)
                     unpark(t, b);
                     sub->block_status = BLOCK_SERVED;
                     done_add(&done, sub);
+                } else if (sub->req->cmd->flags & CMD_BLOCK_STREAM) {
+                    /* stream readers wait for different ids and groups and
+                     * take nothing away: a later one may still be served */
                 } else {
                     break; /* the key has nothing for the oldest waiter */
                 }

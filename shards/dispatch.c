@@ -131,10 +131,15 @@ static void run_inline(struct shard *s, struct client *c, const struct command *
  * does not block: the handler replies the error. */
 static void block_prepare(struct shard *s, struct request *r)
 {
-    const struct arg *t = r->cmd->keynum_arg ? &r->argv[1] : &r->argv[r->argc - 1];
     long long ms;
-    if (parse_block_timeout(t, &ms))
-        return;
+    if (r->cmd->flags & CMD_BLOCK_STREAM) { /* XREAD ... BLOCK ms: blocks only with the option */
+        if (xread_block_timeout(r->argc, r->argv, &ms) <= 0)
+            return;
+    } else {
+        const struct arg *t = r->cmd->keynum_arg ? &r->argv[1] : &r->argv[r->argc - 1];
+        if (parse_block_timeout(t, &ms))
+            return;
+    }
     r->block = 1;
     /* A deadline past the end of time (Redis's sum would overflow) is forever. */
     r->block_deadline = ms == 0 ? 0 : ms > INT64_MAX - s->now_ms ? INT64_MAX : s->now_ms + ms;

@@ -98,12 +98,20 @@ static int gather_run(struct shard *s, struct request *r, struct buf *out)
     c.hashes = r->hashes;
     c.cmd = r->cmd;
     c.blocking = r->block && (r->block_deadline == 0 || s->now_ms < r->block_deadline);
+    if (c.blocking && r->block_woken)
+        c.blocking = 2;
     size_t before = out->len;
     r->cmd->handler(&c);
     if (c.blocked) {
         out->len = before;
         c.modified = 0;
         r->block_retry = 1;
+        if ((r->cmd->flags & CMD_BLOCK_STREAM) && !r->pinned) { /* XREAD ... $: the ids as of now */
+            r->pinned = malloc((size_t)XREAD_PIN_BYTES * (size_t)r->argc);
+            if (!r->pinned)
+                out_of_memory((size_t)XREAD_PIN_BYTES * (size_t)r->argc);
+            xread_pin_last_ids(tmp, s->now_ms, r->argc, r->argv, r->pinned);
+        }
     }
     if (!gather_writes(r)) {
         db_destroy(tmp);

@@ -122,6 +122,7 @@ void request_free(struct request *r)
         txn_free(r->tx);
     buf_free(&r->reply);
     buf_free(&r->scan_keys);
+    free(r->pinned);
     free(r);
 }
 

@@ -41,6 +41,7 @@ struct request {
     char scan_count[24];    /* SCAN on the next shard: the COUNT still wanted */
     long long scan_nkeys;   /* SCAN: keys gathered from the shards visited so far */
     struct buf scan_keys;   /* SCAN: their RESP elements */
+    char *pinned;           /* XREAD BLOCK across shards: bytes of the ids its '$' became (argv points here) */
     struct db_entry *entry; /* entry carried between steps (RENAME, COPY) */
     int64_t start_us;
     struct buf reply;
@@ -63,6 +64,7 @@ struct request {
     /* blocking commands (shards/blocking.h) */
     int block;              /* may block: not in MULTI and the timeout parsed */
     int block_retry;        /* the gathered run found nothing: wait, then run again */
+    int block_woken;        /* a registration reported data: the next gathered run is a waiter's re-run */
     int64_t block_deadline; /* absolute ms, 0 = forever */
 
     int silent;    /* CLIENT REPLY OFF/SKIP: the reply is dropped, not sent */

@@ -247,6 +247,44 @@ static struct command object_subcommands[] = {
     {.name = NULL}, /* terminator */
 };
 
+static struct command xgroup_subcommands[] = {
+    {.name = "create", .arity = -5, .flags = CMD_WRITE | CMD_DENYOOM, .first_key = 2, .last_key = 2, .key_step = 1,
+     .acl_categories = "@write @stream @slow", .route = ROUTE_KEYS, .merge = MERGE_NONE, .handler = cmd_xgroup,
+     .summary = "Create a consumer group.", .since = "5.0.0", .group = "stream"},
+    {.name = "createconsumer", .arity = 5, .flags = CMD_WRITE | CMD_DENYOOM, .first_key = 2, .last_key = 2, .key_step = 1,
+     .acl_categories = "@write @stream @slow", .route = ROUTE_KEYS, .merge = MERGE_NONE, .handler = cmd_xgroup,
+     .summary = "Create a consumer in a consumer group.", .since = "6.2.0", .group = "stream"},
+    {.name = "delconsumer", .arity = 5, .flags = CMD_WRITE, .first_key = 2, .last_key = 2, .key_step = 1,
+     .acl_categories = "@write @stream @slow", .route = ROUTE_KEYS, .merge = MERGE_NONE, .handler = cmd_xgroup,
+     .summary = "Delete a consumer from a consumer group.", .since = "5.0.0", .group = "stream"},
+    {.name = "destroy", .arity = 4, .flags = CMD_WRITE, .first_key = 2, .last_key = 2, .key_step = 1,
+     .acl_categories = "@write @stream @slow", .route = ROUTE_KEYS, .merge = MERGE_NONE, .handler = cmd_xgroup,
+     .summary = "Destroy a consumer group.", .since = "5.0.0", .group = "stream"},
+    {.name = "help", .arity = 2, .flags = CMD_LOADING | CMD_STALE, 
+     .acl_categories = "@stream @slow", .route = ROUTE_KEYS, .merge = MERGE_NONE, .handler = cmd_xgroup,
+     .summary = "Show helpful text about the different subcommands", .since = "5.0.0", .group = "stream"},
+    {.name = "setid", .arity = -5, .flags = CMD_WRITE, .first_key = 2, .last_key = 2, .key_step = 1,
+     .acl_categories = "@write @stream @slow", .route = ROUTE_KEYS, .merge = MERGE_NONE, .handler = cmd_xgroup,
+     .summary = "Set a consumer group to an arbitrary last delivered ID value.", .since = "5.0.0", .group = "stream"},
+    {.name = NULL}, /* terminator */
+};
+
+static struct command xinfo_subcommands[] = {
+    {.name = "consumers", .arity = 4, .flags = CMD_READONLY, .first_key = 2, .last_key = 2, .key_step = 1,
+     .acl_categories = "@read @stream @slow", .route = ROUTE_KEYS, .merge = MERGE_NONE, .handler = cmd_xinfo,
+     .summary = "List the consumers in a consumer group", .since = "5.0.0", .group = "stream"},
+    {.name = "groups", .arity = 3, .flags = CMD_READONLY, .first_key = 2, .last_key = 2, .key_step = 1,
+     .acl_categories = "@read @stream @slow", .route = ROUTE_KEYS, .merge = MERGE_NONE, .handler = cmd_xinfo,
+     .summary = "List the consumer groups of a stream", .since = "5.0.0", .group = "stream"},
+    {.name = "help", .arity = 2, .flags = CMD_LOADING | CMD_STALE, 
+     .acl_categories = "@stream @slow", .route = ROUTE_KEYS, .merge = MERGE_NONE, .handler = cmd_xinfo,
+     .summary = "Show helpful text about the different subcommands", .since = "5.0.0", .group = "stream"},
+    {.name = "stream", .arity = -3, .flags = CMD_READONLY, .first_key = 2, .last_key = 2, .key_step = 1,
+     .acl_categories = "@read @stream @slow", .route = ROUTE_KEYS, .merge = MERGE_NONE, .handler = cmd_xinfo,
+     .summary = "Get information about a stream", .since = "5.0.0", .group = "stream"},
+    {.name = NULL}, /* terminator */
+};
+
 struct command command_table[] = {
     /* ---- strings ---- */
     {.name = "set", .arity = -3, .flags = CMD_WRITE | CMD_DENYOOM, .first_key = 1, .last_key = 1, .key_step = 1,
@@ -866,6 +904,52 @@ struct command command_table[] = {
     {.name = "sort_ro", .arity = -2, .flags = CMD_READONLY | CMD_MOVABLE_KEYS, .first_key = 1, .last_key = 1, .key_step = 1,
      .acl_categories = "@read @set @sortedset @list @slow @dangerous", .route = ROUTE_CUSTOM, .merge = MERGE_NONE, .handler = cmd_sort_ro, .getkeys = sort_command_keys, .engine = ENGINE_SORT,
      .summary = "Sort the elements in a list, set or sorted set. Read-only variant of SORT.", .since = "7.0.0", .group = "generic"},
+
+    {.name = "xadd", .arity = -5, .flags = CMD_WRITE | CMD_DENYOOM | CMD_FAST, .first_key = 1, .last_key = 1, .key_step = 1,
+     .acl_categories = "@write @stream @fast", .route = ROUTE_KEYS, .merge = MERGE_NONE, .handler = cmd_xadd,
+     .summary = "Appends a new entry to a stream", .since = "5.0.0", .group = "stream"},
+    {.name = "xlen", .arity = 2, .flags = CMD_READONLY | CMD_FAST, .first_key = 1, .last_key = 1, .key_step = 1,
+     .acl_categories = "@read @stream @fast", .route = ROUTE_KEYS, .merge = MERGE_NONE, .handler = cmd_xlen,
+     .summary = "Return the number of entries in a stream", .since = "5.0.0", .group = "stream"},
+    {.name = "xrange", .arity = -4, .flags = CMD_READONLY, .first_key = 1, .last_key = 1, .key_step = 1,
+     .acl_categories = "@read @stream @slow", .route = ROUTE_KEYS, .merge = MERGE_NONE, .handler = cmd_xrange,
+     .summary = "Return a range of elements in a stream, with IDs matching the specified IDs interval", .since = "5.0.0", .group = "stream"},
+    {.name = "xrevrange", .arity = -4, .flags = CMD_READONLY, .first_key = 1, .last_key = 1, .key_step = 1,
+     .acl_categories = "@read @stream @slow", .route = ROUTE_KEYS, .merge = MERGE_NONE, .handler = cmd_xrevrange,
+     .summary = "Return a range of elements in a stream, with IDs matching the specified IDs interval, in reverse order (from greater to smaller IDs) compared to XRANGE", .since = "5.0.0", .group = "stream"},
+    {.name = "xdel", .arity = -3, .flags = CMD_WRITE | CMD_FAST, .first_key = 1, .last_key = 1, .key_step = 1,
+     .acl_categories = "@write @stream @fast", .route = ROUTE_KEYS, .merge = MERGE_NONE, .handler = cmd_xdel,
+     .summary = "Removes the specified entries from the stream. Returns the number of items actually deleted, that may be different from the number of IDs passed in case certain IDs do not exist.", .since = "5.0.0", .group = "stream"},
+    {.name = "xtrim", .arity = -4, .flags = CMD_WRITE, .first_key = 1, .last_key = 1, .key_step = 1,
+     .acl_categories = "@write @stream @slow", .route = ROUTE_KEYS, .merge = MERGE_NONE, .handler = cmd_xtrim,
+     .summary = "Trims the stream to (approximately if '~' is passed) a certain size", .since = "5.0.0", .group = "stream"},
+    {.name = "xread", .arity = -4, .flags = CMD_READONLY | CMD_BLOCKING | CMD_MOVABLE_KEYS | CMD_BLOCK_STREAM, .first_key = 0, .last_key = 0, .key_step = 0,
+     .acl_categories = "@read @stream @slow @blocking", .route = ROUTE_CUSTOM, .merge = MERGE_NONE, .handler = cmd_xread,
+     .summary = "Return never seen elements in multiple streams, with IDs greater than the ones reported by the caller for each stream. Can block.", .since = "5.0.0", .group = "stream", .keynum_arg = KEYNUM_STREAMS},
+    {.name = "xreadgroup", .arity = -7, .flags = CMD_WRITE | CMD_BLOCKING | CMD_MOVABLE_KEYS | CMD_BLOCK_STREAM, .first_key = 0, .last_key = 0, .key_step = 0,
+     .acl_categories = "@write @stream @slow @blocking", .route = ROUTE_CUSTOM, .merge = MERGE_NONE, .handler = cmd_xreadgroup,
+     .summary = "Return new entries from a stream using a consumer group, or access the history of the pending entries for a given consumer. Can block.", .since = "5.0.0", .group = "stream", .keynum_arg = KEYNUM_STREAMS},
+    {.name = "xsetid", .arity = -3, .flags = CMD_WRITE | CMD_DENYOOM | CMD_FAST, .first_key = 1, .last_key = 1, .key_step = 1,
+     .acl_categories = "@write @stream @fast", .route = ROUTE_KEYS, .merge = MERGE_NONE, .handler = cmd_xsetid,
+     .summary = "An internal command for replicating stream values", .since = "5.0.0", .group = "stream"},
+    {.name = "xack", .arity = -4, .flags = CMD_WRITE | CMD_FAST, .first_key = 1, .last_key = 1, .key_step = 1,
+     .acl_categories = "@write @stream @fast", .route = ROUTE_KEYS, .merge = MERGE_NONE, .handler = cmd_xack,
+     .summary = "Marks a pending message as correctly processed, effectively removing it from the pending entries list of the consumer group. Return value of the command is the number of messages successfully acknowledged, that is, the IDs we were actually able to resolve in the PEL.", .since = "5.0.0", .group = "stream"},
+    {.name = "xpending", .arity = -3, .flags = CMD_READONLY, .first_key = 1, .last_key = 1, .key_step = 1,
+     .acl_categories = "@read @stream @slow", .route = ROUTE_KEYS, .merge = MERGE_NONE, .handler = cmd_xpending,
+     .summary = "Return information and entries from a stream consumer group pending entries list, that are messages fetched but never acknowledged.", .since = "5.0.0", .group = "stream"},
+    {.name = "xclaim", .arity = -6, .flags = CMD_WRITE | CMD_FAST, .first_key = 1, .last_key = 1, .key_step = 1,
+     .acl_categories = "@write @stream @fast", .route = ROUTE_KEYS, .merge = MERGE_NONE, .handler = cmd_xclaim,
+     .summary = "Changes (or acquires) ownership of a message in a consumer group, as if the message was delivered to the specified consumer.", .since = "5.0.0", .group = "stream"},
+    {.name = "xautoclaim", .arity = -6, .flags = CMD_WRITE | CMD_FAST, .first_key = 1, .last_key = 1, .key_step = 1,
+     .acl_categories = "@write @stream @fast", .route = ROUTE_KEYS, .merge = MERGE_NONE, .handler = cmd_xautoclaim,
+     .summary = "Changes (or acquires) ownership of messages in a consumer group, as if the messages were delivered to the specified consumer.", .since = "6.2.0", .group = "stream"},
+    {.name = "xgroup", .arity = -2, .acl_categories = "@slow", .route = ROUTE_KEYS, .merge = MERGE_NONE,
+     .handler = cmd_xgroup, .summary = "A container for consumer groups commands", .since = "5.0.0",
+     .group = "stream", .subcommands = xgroup_subcommands},
+    {.name = "xinfo", .arity = -2, .acl_categories = "@slow", .route = ROUTE_KEYS, .merge = MERGE_NONE,
+     .handler = cmd_xinfo, .summary = "A container for stream introspection commands", .since = "5.0.0",
+     .group = "stream", .subcommands = xinfo_subcommands},
     {.name = NULL}, /* terminator */
 };
 /* clang-format on */
@@ -931,7 +1015,10 @@ enum doc_flags { DOC_DEPRECATED = 1 << 0, DOC_SYSCMD = 1 << 1 };
  *   range  (keynum 0): lastkey is relative to index (negative: counted from
  *          the end), then keystep and limit;
  *   keynum (keynum 1): argument index + keynumidx holds the number of keys,
- *          which start at index + firstkey, keystep apart (ZUNIONSTORE). */
+ *          which start at index + firstkey, keystep apart (ZUNIONSTORE).
+ * With `keyword` the search begins after that keyword, looked for from
+ * argument `index` (startfrom); a range with limit L then takes the first
+ * 1/L of what follows (XREAD: the keys before the ids). */
 struct key_spec {
     const char *notes;
     uint32_t flags; /* enum key_spec_flags */
@@ -939,6 +1026,7 @@ struct key_spec {
     int lastkey, keystep, limit;
     int keynum;
     int keynumidx, firstkey;
+    const char *keyword; /* begin_search by keyword from `index` (XREAD's STREAMS), else by index */
 };
 
 #define MAX_TIPS 3
@@ -1278,6 +1366,31 @@ static const struct command_doc command_docs[] = {
     {.fullname = "zunionstore", .complexity = "O(N)+O(M log(M)) with N being the sum of the sizes of the input sorted sets, and M being the number of elements in the resulting sorted set.", .nspecs = 2, .specs = {{NULL, KS_OW | KS_UPDATE, 1, 0, 1, 0}, {NULL, KS_RO | KS_ACCESS, 2, .keynum = 1, .keynumidx = 0, .firstkey = 1, .keystep = 1}}},
     {.fullname = "zinterstore", .complexity = "O(N*K)+O(M*log(M)) worst case with N being the smallest input sorted set, K being the number of input sorted sets and M being the number of elements in the resulting sorted set.", .nspecs = 2, .specs = {{NULL, KS_OW | KS_UPDATE, 1, 0, 1, 0}, {NULL, KS_RO | KS_ACCESS, 2, .keynum = 1, .keynumidx = 0, .firstkey = 1, .keystep = 1}}},
     {.fullname = "zdiffstore", .complexity = "O(L + (N-K)log(N)) worst case where L is the total number of elements in all the sets, N is the size of the first set, and K is the size of the result set.", .nspecs = 2, .specs = {{NULL, KS_OW | KS_UPDATE, 1, 0, 1, 0}, {NULL, KS_RO | KS_ACCESS, 2, .keynum = 1, .keynumidx = 0, .firstkey = 1, .keystep = 1}}},
+    {.fullname = "xadd", .complexity = "O(1) when adding a new entry, O(N) when trimming where N being the number of entries evicted.", .tips = {"nondeterministic_output"}, .nspecs = 1, .specs = {{"UPDATE instead of INSERT because of the optional trimming feature", KS_RW | KS_UPDATE, 1, 0, 1, 0}}},
+    {.fullname = "xlen", .complexity = "O(1)", .nspecs = 1, .specs = {{NULL, KS_RO, 1, 0, 1, 0}}},
+    {.fullname = "xrange", .complexity = "O(N) with N being the number of elements being returned. If N is constant (e.g. always asking for the first 10 elements with COUNT), you can consider it O(1).", .nspecs = 1, .specs = {{NULL, KS_RO | KS_ACCESS, 1, 0, 1, 0}}},
+    {.fullname = "xrevrange", .complexity = "O(N) with N being the number of elements returned. If N is constant (e.g. always asking for the first 10 elements with COUNT), you can consider it O(1).", .nspecs = 1, .specs = {{NULL, KS_RO | KS_ACCESS, 1, 0, 1, 0}}},
+    {.fullname = "xdel", .complexity = "O(1) for each single item to delete in the stream, regardless of the stream size.", .nspecs = 1, .specs = {{NULL, KS_RW | KS_DELETE, 1, 0, 1, 0}}},
+    {.fullname = "xtrim", .complexity = "O(N), with N being the number of evicted entries. Constant times are very small however, since entries are organized in macro nodes containing multiple entries that can be released with a single deallocation.", .tips = {"nondeterministic_output"}, .nspecs = 1, .specs = {{NULL, KS_RW | KS_DELETE, 1, 0, 1, 0}}},
+    {.fullname = "xread", .complexity = "For each stream mentioned: O(N) with N being the number of elements being returned, it means that XREAD-ing with a fixed COUNT is O(1). Note that when the BLOCK option is used, XADD will pay O(M) time in order to serve the M clients blocked on the stream getting new data.", .nspecs = 1, .specs = {{NULL, KS_RO | KS_ACCESS, 1, -1, 1, 2, .keyword = "STREAMS"}}},
+    {.fullname = "xreadgroup", .complexity = "For each stream mentioned: O(M) with M being the number of elements returned. If M is constant (e.g. always asking for the first 10 elements with COUNT), you can consider it O(1). On the other side when XREADGROUP blocks, XADD will pay the O(N) time in order to serve the N clients blocked on the stream getting new data.", .nspecs = 1, .specs = {{NULL, KS_RO | KS_ACCESS, 4, -1, 1, 2, .keyword = "STREAMS"}}},
+    {.fullname = "xsetid", .complexity = "O(1)", .nspecs = 1, .specs = {{NULL, KS_RW | KS_UPDATE, 1, 0, 1, 0}}},
+    {.fullname = "xack", .complexity = "O(1) for each message ID processed.", .nspecs = 1, .specs = {{NULL, KS_RW | KS_UPDATE, 1, 0, 1, 0}}},
+    {.fullname = "xpending", .complexity = "O(N) with N being the number of elements returned, so asking for a small fixed number of entries per call is O(1). O(M), where M is the total number of entries scanned when used with the IDLE filter. When the command returns just the summary and the list of consumers is small, it runs in O(1) time; otherwise, an additional O(N) time for iterating every consumer.", .tips = {"nondeterministic_output"}, .nspecs = 1, .specs = {{NULL, KS_RO | KS_ACCESS, 1, 0, 1, 0}}},
+    {.fullname = "xclaim", .complexity = "O(log N) with N being the number of messages in the PEL of the consumer group.", .tips = {"nondeterministic_output"}, .nspecs = 1, .specs = {{NULL, KS_RW | KS_UPDATE, 1, 0, 1, 0}}},
+    {.fullname = "xautoclaim", .complexity = "O(1) if COUNT is small.", .tips = {"nondeterministic_output"}, .nspecs = 1, .specs = {{NULL, KS_RW | KS_DELETE, 1, 0, 1, 0}}},
+    {.fullname = "xgroup", .complexity = "Depends on subcommand."},
+    {.fullname = "xgroup|create", .complexity = "O(1)", .nspecs = 1, .specs = {{NULL, KS_RW | KS_INSERT, 2, 0, 1, 0}}},
+    {.fullname = "xgroup|createconsumer", .complexity = "O(1)", .nspecs = 1, .specs = {{NULL, KS_RW | KS_INSERT, 2, 0, 1, 0}}},
+    {.fullname = "xgroup|delconsumer", .complexity = "O(1)", .nspecs = 1, .specs = {{NULL, KS_RW | KS_DELETE, 2, 0, 1, 0}}},
+    {.fullname = "xgroup|destroy", .complexity = "O(N) where N is the number of entries in the group's pending entries list (PEL).", .nspecs = 1, .specs = {{NULL, KS_RW | KS_DELETE, 2, 0, 1, 0}}},
+    {.fullname = "xgroup|help", .complexity = "O(1)"},
+    {.fullname = "xgroup|setid", .complexity = "O(1)", .nspecs = 1, .specs = {{NULL, KS_RW | KS_UPDATE, 2, 0, 1, 0}}},
+    {.fullname = "xinfo", .complexity = "Depends on subcommand."},
+    {.fullname = "xinfo|consumers", .complexity = "O(1)", .tips = {"nondeterministic_output"}, .nspecs = 1, .specs = {{NULL, KS_RO | KS_ACCESS, 2, 0, 1, 0}}},
+    {.fullname = "xinfo|groups", .complexity = "O(1)", .nspecs = 1, .specs = {{NULL, KS_RO | KS_ACCESS, 2, 0, 1, 0}}},
+    {.fullname = "xinfo|help", .complexity = "O(1)"},
+    {.fullname = "xinfo|stream", .complexity = "O(N) with N being the number of returned items for the subcommands CONSUMERS and GROUPS. The STREAM subcommand is O(log N) with N being the number of items in the stream.", .nspecs = 1, .specs = {{NULL, KS_RO | KS_ACCESS, 2, 0, 1, 0}}},
     {.fullname = "zintercard", .complexity = "O(N*K) worst case with N being the smallest input sorted set, K being the number of input sorted sets.", .nspecs = 1, .specs = {{NULL, KS_RO | KS_ACCESS, 1, .keynum = 1, .keynumidx = 0, .firstkey = 1, .keystep = 1}}},
     {.fullname = "zremrangebyscore", .complexity = "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements removed by the operation.", .nspecs = 1, .specs = {{NULL, KS_RW | KS_DELETE, 1, 0, 1, 0}}},
     {.fullname = "zremrangebyrank", .complexity = "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements removed by the operation.", .nspecs = 1, .specs = {{NULL, KS_RW | KS_DELETE, 1, 0, 1, 0}}},
@@ -1458,6 +1571,22 @@ static int keynum_positions(const struct command *cmd, int argc, const struct ar
 {
     long long n;
     int at = cmd->keynum_arg;
+    if (at == KEYNUM_STREAMS) {
+        /* XREAD/XREADGROUP: the first half of what follows the first
+         * STREAMS argument (Redis's xreadGetKeys); none when unbalanced. */
+        int from = 0;
+        for (int j = 1; j < argc; j++)
+            if (arg_is(&argv[j], "streams")) {
+                from = j + 1;
+                break;
+            }
+        if (!from || (argc - from) % 2 || argc == from)
+            return 0;
+        int count = 0;
+        for (int j = from; j < from + (argc - from) / 2 && count < max; j++)
+            idx[count++] = j;
+        return count;
+    }
     if (at >= argc || !string2ll(argv[at].ptr, argv[at].len, &n) || n <= 0 || n > argc - at - 1)
         return 0;
     int count = 0;
@@ -1922,11 +2051,21 @@ static void reply_key_spec(struct buf *out, int resp, const struct key_spec *ks)
     reply_bulk_cstr(out, "begin_search");
     reply_map(out, resp, 2);
     reply_bulk_cstr(out, "type");
-    reply_bulk_cstr(out, "index");
-    reply_bulk_cstr(out, "spec");
-    reply_map(out, resp, 1);
-    reply_bulk_cstr(out, "index");
-    reply_integer(out, ks->index);
+    if (ks->keyword) {
+        reply_bulk_cstr(out, "keyword");
+        reply_bulk_cstr(out, "spec");
+        reply_map(out, resp, 2);
+        reply_bulk_cstr(out, "keyword");
+        reply_bulk_cstr(out, ks->keyword);
+        reply_bulk_cstr(out, "startfrom");
+        reply_integer(out, ks->index);
+    } else {
+        reply_bulk_cstr(out, "index");
+        reply_bulk_cstr(out, "spec");
+        reply_map(out, resp, 1);
+        reply_bulk_cstr(out, "index");
+        reply_integer(out, ks->index);
+    }
     reply_bulk_cstr(out, "find_keys");
     reply_map(out, resp, 2);
     reply_bulk_cstr(out, "type");
@@ -2189,6 +2328,16 @@ static uint32_t key_flags_at(const struct command *cmd, const struct command_doc
                 continue;
             first = ks->index + ks->firstkey;
             last = first + (int)(n - 1) * step;
+        } else if (ks->keyword) {
+            first = 0;
+            for (int j = ks->index; j < argc && !first; j++)
+                if (arg_is(&argv[j], ks->keyword))
+                    first = j + 1;
+            if (!first)
+                continue;
+            last = ks->lastkey >= 0 ? first + ks->lastkey : argc + ks->lastkey;
+            if (ks->limit > 1)
+                last = first + (last - first + 1) / ks->limit - 1;
         } else {
             last = ks->lastkey >= 0 ? ks->index + ks->lastkey : argc + ks->lastkey;
         }

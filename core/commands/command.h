@@ -79,6 +79,7 @@ enum cmd_flags {
     CMD_BLOCK_ZSET = 1 << 25,     /* blocking: waits for a sorted set (BZPOPMIN ...), else a list */
     CMD_OTHER_DB = 1 << 26,       /* may write its key into another db (MOVE, COPY ... DB) */
     CMD_SUBSCRIBED_OK = 1 << 27,  /* allowed to a subscribed RESP2 client ((P|S)(UN)SUBSCRIBE, PING, QUIT, RESET) */
+    CMD_BLOCK_STREAM = 1 << 28,   /* blocking: XREAD/XREADGROUP (BLOCK ms option, waits for a stream) */
 };
 
 /* The dispatcher's machinery for a command beyond its route (shards/): one
@@ -115,6 +116,9 @@ enum cmd_engine {
      * them behind the global barrier (shards/multistep.c, CUSTOM_SORT) */
     ENGINE_SORT,
 };
+
+/* keynum_arg of XREAD/XREADGROUP: half of the arguments after STREAMS are keys. */
+#define KEYNUM_STREAMS (-1)
 
 enum cmd_route { ROUTE_LOCAL, ROUTE_KEYS, ROUTE_ALL, ROUTE_CUSTOM };
 
@@ -178,7 +182,7 @@ struct cmd_ctx {
      * `blocked`; the shard parks the command and runs the handler again when
      * one of its keys receives data. When `blocking` is 0 (inside MULTI, or
      * the timeout ran out) the handler replies as Redis does on timeout. */
-    int blocking;
+    int blocking; /* 2: the re-run of a parked waiter (shards/blocking.c) */
     int blocked;
     /* Bit i set when key_modified(c, i) was called for argument i < 64:
      * tells a cross-shard run which keys to write back and touch. */
@@ -210,7 +214,7 @@ struct command {
     /* Movable keys given by a count (CMD_MOVABLE_KEYS): argv[keynum_arg] is
      * the number of keys, which follow it (ZUNIONSTORE dst 2 a b: first_key
      * 1..last_key 1 is the destination, keynum_arg 2). 0: no count. */
-    int keynum_arg;
+    int keynum_arg; /* KEYNUM_STREAMS: the keys follow STREAMS (XREAD, XREADGROUP) */
     enum cmd_engine engine; /* ENGINE_PLAIN unless the dispatcher does more */
     /* Movable keys found by reading the arguments (GEORADIUS ... STORE,
      * SORT ... STORE): fills idx with at most max positions, returns how
@@ -397,6 +401,23 @@ int arg_ld_or_reply(struct cmd_ctx *c, int argi, long double *v, const char *err
 /* Replies "-ERR wrong number of arguments for '<name>' command". */
 void reply_wrong_arity(struct buf *out, const char *name, size_t len);
 
+/* ---- blocking stream reads (XREAD/XREADGROUP ... BLOCK ms), for the engine ----
+ * xread_block_timeout: -1 without a BLOCK option (the command does not
+ * block), 0 when its value is invalid (the handler replies the error), 1
+ * with *ms set (0 = forever).
+ * xread_pin_last_ids: replaces every '$' id of an XREAD by the last id its
+ * stream has in db now ("0-0" for a missing key), as Redis resolves '$'
+ * when the client blocks; the new bytes go to `storage` (at least
+ * XREAD_PIN_BYTES * argc bytes, owned by the caller and kept as long as
+ * argv). Returns how many it replaced.
+ * xread_key_ready: 1 when the stream e (the key key/klen of the command
+ * argv) has something for the blocked command: an entry above its id, or
+ * for XREADGROUP an entry above its group's last id, or no group at all. */
+#define XREAD_PIN_BYTES 48
+int xread_block_timeout(int argc, const struct arg *argv, long long *ms);
+int xread_pin_last_ids(struct db *db, int64_t now, int argc, struct arg *argv, char *storage);
+int xread_key_ready(const struct db_entry *e, int argc, const struct arg *argv, const char *key, size_t klen);
+
 /* ---- handlers, one per command, grouped by file ---- */
 /* core/commands/cmd_string.c */
 cmd_handler cmd_set, cmd_get, cmd_getset, cmd_getdel, cmd_getex, cmd_setnx, cmd_setex, cmd_psetex, cmd_mset, cmd_msetnx,
@@ -450,6 +471,10 @@ void sort_pattern_keys(int argc, const struct arg *argv, struct db_entry *src, s
  * SORT denied due to insufficient ACL permissions." (or the parse error
  * that comes first) and returns 0 when the SORT must be refused. */
 int sort_access_or_reply(int argc, const struct arg *argv, struct buf *out);
+
+/* core/commands/cmd_stream.c */
+cmd_handler cmd_xadd, cmd_xlen, cmd_xrange, cmd_xrevrange, cmd_xdel, cmd_xtrim, cmd_xread, cmd_xreadgroup, cmd_xsetid,
+    cmd_xgroup, cmd_xack, cmd_xpending, cmd_xclaim, cmd_xautoclaim, cmd_xinfo;
 /* core/commands/cmd_multi.c (the dispatcher carries these out) and
  * core/commands/command.c (COMMAND) */
 cmd_handler cmd_multi, cmd_exec, cmd_discard, cmd_watch, cmd_unwatch, cmd_command;

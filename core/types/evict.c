@@ -231,6 +231,9 @@ size_t evict_entry_bytes(const struct db_entry *e)
     case OBJ_ZSET:
         n += zset_value_mem(e);
         break;
+    case OBJ_STREAM:
+        n += stream_value_mem(e);
+        break;
     }
     return n;
 }

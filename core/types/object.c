@@ -198,6 +198,9 @@ static void entry_free_value(struct db_entry *e)
         case OBJ_ZSET:
             zset_value_free(e);
             break;
+        case OBJ_STREAM:
+            stream_value_free(e);
+            break;
         default:
             break;
         }
@@ -243,6 +246,9 @@ struct db_entry *entry_dup_with_key(const struct db_entry *e, uint64_t hash, con
                 break;
             case OBJ_ZSET:
                 copy->v.ptr = zset_value_dup(e);
+                break;
+            case OBJ_STREAM:
+                copy->v.ptr = stream_value_dup(e);
                 break;
             default:
                 break;
@@ -408,6 +414,8 @@ size_t entry_element_count(const struct db_entry *e)
         return set_value_len(e);
     case OBJ_ZSET:
         return zset_value_len(e);
+    case OBJ_STREAM:
+        return stream_value_len(e);
     default:
         return 1;
     }
@@ -428,6 +436,8 @@ const char *entry_type_name(const struct db_entry *e)
         return "zset";
     case OBJ_HASH:
         return "hash";
+    case OBJ_STREAM:
+        return "stream";
     default:
         return "unknown";
     }
@@ -460,6 +470,8 @@ const char *entry_encoding_name(const struct db_entry *e)
         return "hashtable";
     case ENC_SKIPLIST:
         return "skiplist";
+    case ENC_STREAM:
+        return "stream";
     case ENC_RAW:
         return "raw";
     case ENC_INT:

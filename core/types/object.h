@@ -31,7 +31,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum obj_type { OBJ_STRING = 0, OBJ_LIST = 1, OBJ_SET = 2, OBJ_ZSET = 3, OBJ_HASH = 4 };
+enum obj_type { OBJ_STRING = 0, OBJ_LIST = 1, OBJ_SET = 2, OBJ_ZSET = 3, OBJ_HASH = 4, OBJ_STREAM = 6 };
 enum obj_encoding {
     ENC_RAW = 0,
     ENC_INT = 1,
@@ -42,6 +42,7 @@ enum obj_encoding {
     ENC_INTSET = 5,    /* set: struct intset * (core/ds/intset.h) */
     ENC_HASHTABLE = 6, /* hash, set: struct sdict * (core/ds/sdict.h) */
     ENC_SKIPLIST = 7,  /* zset: struct zset * (core/ds/zset.h) */
+    ENC_STREAM = 8,    /* stream: struct stream * (core/types/t_stream.h) */
 };
 
 /* Values up to this many bytes are embedded in the entry when created. */
@@ -133,6 +134,10 @@ void zset_value_free(struct db_entry *e);
 void *zset_value_dup(const struct db_entry *e);
 size_t zset_value_len(const struct db_entry *e);
 size_t zset_value_mem(const struct db_entry *e);
+void stream_value_free(struct db_entry *e);
+void *stream_value_dup(const struct db_entry *e);
+size_t stream_value_len(const struct db_entry *e);
+size_t stream_value_mem(const struct db_entry *e);
 
 /* LRU clock used for OBJECT IDLETIME: seconds, wrapping at 2^24. */
 uint32_t lru_clock_now(int64_t now_ms);

@@ -147,6 +147,9 @@ static char *canon(struct db *db, const char *key)
     case OBJ_ZSET:
         res = strdup(RUN(cmd_zrange, "zrange", key, "0", "-1", "withscores"));
         break;
+    case OBJ_STREAM:
+        res = strdup(RUN(cmd_xinfo, "xinfo", "stream", key, "full", "count", "0"));
+        break;
     }
     ctx.db = saved;
     return res;
@@ -189,6 +192,17 @@ static void fill_every_type(void)
         snprintf(b, sizeof(b), "member%d", i);
         RUN(cmd_zadd, "zadd", "slzset", a, b);
     }
+    for (int i = 1; i <= 250; i++) { /* 3 nodes, entries with and without the master's fields */
+        snprintf(a, sizeof(a), "%d-%d", i / 3 + 1, i % 3);
+        snprintf(b, sizeof(b), "v%d", i);
+        RUN(cmd_xadd, "xadd", "stream", a, i % 5 ? "f" : "other", b, "n", "1");
+    }
+    RUN(cmd_xdel, "xdel", "stream", "2-1", "40-0");
+    RUN(cmd_xgroup, "xgroup", "create", "stream", "g1", "0");
+    RUN(cmd_xgroup, "xgroup", "create", "stream", "g2", "$");
+    RUN(cmd_xreadgroup, "xreadgroup", "group", "g1", "alice", "count", "7", "streams", "stream", ">");
+    RUN(cmd_xreadgroup, "xreadgroup", "group", "g1", "bob", "count", "3", "streams", "stream", ">");
+    RUN(cmd_xgroup, "xgroup", "createconsumer", "stream", "g2", "carol");
     RUN(cmd_pexpireat, "pexpireat", "emb", "1900000000000");
     RUN(cmd_pexpireat, "pexpireat", "biglist", "1900000000123");
     /* another db */
@@ -200,9 +214,9 @@ static void fill_every_type(void)
     ctx.dbid = 0;
 }
 
-static const char *const all_keys[] = {"int",       "negint",  "emb",    "raw",   "empty", "bin",
-                                       "smalllist", "biglist", "intset", "lpset", "htset", "lphash",
-                                       "hthash",    "lpzset",  "slzset", NULL};
+static const char *const all_keys[] = {"int",       "negint",  "emb",    "raw",    "empty", "bin",
+                                       "smalllist", "biglist", "intset", "lpset",  "htset", "lphash",
+                                       "hthash",    "lpzset",  "slzset", "stream", NULL};
 
 Test(snapshot, round_trip_every_type_and_encoding)
 {
@@ -215,6 +229,7 @@ Test(snapshot, round_trip_every_type_and_encoding)
     cr_assert_str_eq(encoding_of("hthash"), "hashtable");
     cr_assert_str_eq(encoding_of("slzset"), "skiplist");
     cr_assert_str_eq(encoding_of("lpzset"), "listpack");
+    cr_assert_str_eq(encoding_of("stream"), "stream");
     struct snap_buf b = {0};
     snapshot_dbs(dbs, &b);
     load_into_loaded(&b);

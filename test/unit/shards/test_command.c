@@ -300,7 +300,7 @@ Test(command, lookup_rejects_unknown_names)
     cr_assert_null(command_lookup("get ", 4));
     cr_assert_null(command_lookup("get\0", 4));
     cr_assert_null(command_lookup("client|list", 11));
-    cr_assert_null(command_lookup("xadd", 4));
+    cr_assert_null(command_lookup("xaddx", 5));
     char longname[200];
     memset(longname, 'a', sizeof(longname));
     cr_assert_null(command_lookup(longname, sizeof(longname)));
