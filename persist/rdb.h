@@ -147,4 +147,17 @@ struct rdb_load_stats {
 int rdb_load_buffer(const unsigned char *data, size_t len, const struct config *cfg, int flags, rdb_want_fn *want,
                     rdb_entry_fn *fn, void *priv, struct rdb_load_stats *st, char *err, size_t errlen);
 
+/* ---------------- start-up import (persist/rdb_import.c) ---------------- */
+
+/* Main thread, before the shard threads run, when no snapshot of ours
+ * exists: imports `rdb-import` if set, else <dir>/<dbfilename> when it is a
+ * Redis RDB (0 when there is none). Keys go to the shard that owns them,
+ * one reader thread per shard. 0, or -1 with a message: the server must
+ * not start. */
+struct server;
+struct persist_shard;
+int rdb_import_at_startup(struct server *srv, struct persist_shard *const *shards, char *err, size_t errlen);
+int rdb_import_file(struct server *srv, struct persist_shard *const *shards, const char *path, char *err,
+                    size_t errlen);
+
 #endif

@@ -30,6 +30,7 @@
 #include "core/types/db.h"
 #include "core/types/object.h"
 #include "persist/persist_shard.h"
+#include "persist/rdb.h"
 #include "persist/snapshot.h"
 
 struct queued {
@@ -204,7 +205,9 @@ int snap_load_at_startup(struct server *srv, struct persist_shard *const *shards
     }
     struct snap_index idx;
     int r = snap_index_read(cfg->dir, cfg->dbfilename, &idx, err, errlen);
-    if (r <= 0)
+    if (r == 0) /* no snapshot of ours: a Redis RDB, if any, is imported */
+        return rdb_import_at_startup(srv, shards, err, errlen);
+    if (r < 0)
         return r;
     int rc = snap_load_files(srv, shards, cfg->dir, idx.files, idx.nfiles, err, errlen);
     if (rc == 0) {

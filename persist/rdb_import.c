@@ -1,0 +1,202 @@
+/*
+ * rdb_import.c - importing a Redis RDB file (dump.rdb) at start-up.
+ *
+ * Runs on the main thread before any shard thread starts (as the snapshot
+ * loader, persist/snapshot_load.c), only when the data directory holds no
+ * snapshot of ours: the file named by `rdb-import`, else <dir>/<dbfilename>
+ * when that file is a Redis RDB.
+ *
+ * Parallel load: the file is mmap'd and read by one thread per shard at
+ * once. Every reader walks the whole file, but builds only the values of
+ * the keys its shard owns (key_shard), stepping over the others by their
+ * lengths, and inserts them into its own shard's dbs: no queue, no lock,
+ * and each key is built exactly once. Reader 0 also verifies the CRC64.
+ * Walking a record is cheap next to building it, so N readers build in
+ * about 1/N of the time.
+ *
+ * Keys already expired are dropped (as a Redis master does); databases are
+ * kept; a db number the config cannot hold, a duplicate key or any damage
+ * stops the start with a message naming the file and byte offset.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/base/log.h"
+#include "core/base/server.h"
+#include "core/base/util.h"
+#include "core/types/db.h"
+#include "core/types/evict.h"
+#include "core/types/object.h"
+#include "persist/persist_shard.h"
+#include "persist/rdb.h"
+#include "persist/snapshot.h"
+
+struct importer {
+    const unsigned char *data;
+    size_t len;
+    const char *path;
+    const struct config *cfg;
+    const struct persist_shard *shard;
+    int index, nshards;
+    int64_t now_ms;
+    uint64_t loaded, expired;
+    struct rdb_load_stats st;
+    int rc;
+    char err[1024];
+};
+
+static int want_key(void *priv, const char *key, size_t klen, uint64_t hash)
+{
+    struct importer *im = priv;
+    return key_shard(key, klen, hash, im->nshards) == im->index;
+}
+
+static int on_entry(void *priv, int dbid, struct db_entry *e, long long idle, int freq)
+{
+    struct importer *im = priv;
+    if (e->expire_at != 0 && e->expire_at <= im->now_ms) {
+        entry_free(e);
+        im->expired++;
+        return 0;
+    }
+    const struct persist_shard *s = im->shard;
+    if (dbid >= s->ndbs) {
+        snprintf(im->err, sizeof(im->err),
+                 "Can't import %s: it holds keys of database %d and 'databases' is %d (raise it to import the file)",
+                 im->path, dbid, s->ndbs);
+        entry_free(e);
+        return -1;
+    }
+    struct db *db = s->dbs[dbid];
+    if (db_find(db, e->hash, e->key, e->key_len)) {
+        snprintf(im->err, sizeof(im->err), "Can't import %s: duplicate key '%.*s' in database %d", im->path,
+                 (int)(e->key_len > 64 ? 64 : e->key_len), e->key, dbid);
+        entry_free(e);
+        return -1;
+    }
+    e->lru = evict_new_lru(im->now_ms);
+    if (evict_policy_is_lfu(im->cfg->maxmemory_policy)) {
+        if (freq >= 0)
+            e->lru = (e->lru & ~0xffu) | (uint32_t)freq;
+    } else if (idle >= 0) {
+        e->lru = (lru_clock_now(im->now_ms) - (uint32_t)(idle & 0xffffff)) & 0xffffff;
+    }
+    db_insert(db, e);
+    im->loaded++;
+    return 0;
+}
+
+static void *import_thread(void *arg)
+{
+    struct importer *im = arg;
+    char why[768] = "";
+    im->rc = rdb_load_buffer(im->data, im->len, im->cfg, im->index == 0 ? RDB_LOAD_CHECKSUM : 0, want_key, on_entry, im,
+                             &im->st, why, sizeof(why));
+    if (im->rc < 0 && why[0])
+        snprintf(im->err, sizeof(im->err), "Bad RDB file %s: %s", im->path, why);
+    return NULL;
+}
+
+/* 1 when path is a file that starts like an RDB ("REDIS"). */
+static int looks_like_rdb(const char *path)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    char head[5];
+    int yes = read(fd, head, 5) == 5 && memcmp(head, "REDIS", 5) == 0;
+    close(fd);
+    return yes;
+}
+
+int rdb_import_file(struct server *srv, struct persist_shard *const *shards, const char *path, char *err, size_t errlen)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        snprintf(err, errlen, "Can't open the RDB file %s to import: %s", path, strerror(errno));
+        return -1;
+    }
+    struct stat st;
+    if (fstat(fd, &st) < 0 || st.st_size == 0) {
+        snprintf(err, errlen, "Can't import %s: %s", path, st.st_size == 0 ? "empty file" : strerror(errno));
+        close(fd);
+        return -1;
+    }
+    size_t len = (size_t)st.st_size;
+    const unsigned char *data = mmap(NULL, len, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+    close(fd);
+    if (data == MAP_FAILED) {
+        snprintf(err, errlen, "Can't map %s: %s", path, strerror(errno));
+        return -1;
+    }
+    madvise((void *)data, len, MADV_SEQUENTIAL);
+    int n = srv->nshards;
+    int64_t start = monotonic_us();
+    struct importer *ims = calloc((size_t)n, sizeof(*ims));
+    pthread_t *threads = calloc((size_t)n, sizeof(pthread_t));
+    for (int i = 0; i < n; i++) {
+        ims[i] = (struct importer){.data = data,
+                                   .len = len,
+                                   .path = path,
+                                   .cfg = server_config(srv),
+                                   .shard = shards[i],
+                                   .index = i,
+                                   .nshards = n,
+                                   .now_ms = mstime()};
+        if (pthread_create(&threads[i], NULL, import_thread, &ims[i]) != 0) {
+            import_thread(&ims[i]);
+            threads[i] = 0;
+        }
+    }
+    int rc = 0;
+    uint64_t loaded = 0, expired = 0;
+    for (int i = 0; i < n; i++) {
+        if (threads[i])
+            pthread_join(threads[i], NULL);
+        loaded += ims[i].loaded;
+        expired += ims[i].expired;
+        if (ims[i].rc < 0 && rc == 0) {
+            rc = -1;
+            snprintf(err, errlen, "%s", ims[i].err);
+        }
+    }
+    if (rc == 0) {
+        if (ims[0].st.functions_skipped)
+            server_log(LL_WARNING,
+                       "%s holds %llu function libraries: skipped (Functions are not supported); load them again "
+                       "with FUNCTION LOAD when they are",
+                       path, (unsigned long long)ims[0].st.functions_skipped);
+        uint64_t empty = 0;
+        for (int i = 0; i < n; i++)
+            empty += ims[i].st.empty_skipped;
+        server_log(LL_NOTICE,
+                   "Redis RDB imported from %s (RDB version %d): %llu keys (%llu expired keys and %llu empty keys "
+                   "skipped) in %.3f seconds by %d readers",
+                   path, ims[0].st.version, (unsigned long long)loaded, (unsigned long long)expired,
+                   (unsigned long long)empty, (double)(monotonic_us() - start) / 1e6, n);
+        snap_note_loaded(srv, 0, loaded);
+    }
+    munmap((void *)data, len);
+    free(ims);
+    free(threads);
+    return rc;
+}
+
+int rdb_import_at_startup(struct server *srv, struct persist_shard *const *shards, char *err, size_t errlen)
+{
+    const struct config *cfg = server_config(srv);
+    if (cfg->rdb_import[0])
+        return rdb_import_file(srv, shards, cfg->rdb_import, err, errlen);
+    char path[2 * CONFIG_PATH_MAX + 2];
+    snprintf(path, sizeof(path), "%s/%s", cfg->dir, cfg->dbfilename);
+    if (!looks_like_rdb(path))
+        return 0;
+    return rdb_import_file(srv, shards, path, err, errlen);
+}
