@@ -471,3 +471,51 @@ Test(rdb, damaged_files_refused)
     redis_stop(&r);
     free_dirs(&d);
 }
+
+/* The converter next to the server binary under test. */
+static void tool_path(char *out, size_t size, const char *name)
+{
+    const char *server = getenv("SHARDIS_SERVER");
+    cr_assert(server);
+    char copy[900];
+    snprintf(copy, sizeof(copy), "%s", server);
+    char *slash = strrchr(copy, '/');
+    if (slash)
+        *slash = 0;
+    int n = snprintf(out, size, "%s/%s", slash ? copy : ".", name);
+    cr_assert(n > 0 && (size_t)n < size);
+}
+
+Test(rdb, export_loads_into_redis)
+{
+    skip_unless_possible();
+    struct dirs d;
+    make_dirs(&d);
+    struct test_server s;
+    start_shardis(&s, d.shardis, 0, NULL);
+    redisContext *c = client_connect_port(s.port);
+    populate(c);
+    redisReply *rep = cmd(c, "SAVE");
+    expect_status(rep, "OK");
+    /* shardis-check-snapshot --to-rdb writes Redis's dump.rdb */
+    char tool[2048], command[8192], out[400];
+    tool_path(tool, sizeof(tool), "shardis-check-snapshot");
+    snprintf(out, sizeof(out), "%s/dump.rdb", d.redis);
+    snprintf(command, sizeof(command), "'%s' --to-rdb '%s' '%s/dump.rdb.shardis-index' >/dev/null", tool, out,
+             d.shardis);
+    cr_assert(system(command) == 0, "%s failed", command);
+    if (access("/usr/bin/redis-check-rdb", X_OK) == 0) {
+        snprintf(command, sizeof(command), "/usr/bin/redis-check-rdb '%s' >/dev/null 2>&1", out);
+        cr_assert(system(command) == 0, "redis-check-rdb refuses our file");
+    }
+    tool_path(tool, sizeof(tool), "shardis-check-rdb");
+    snprintf(command, sizeof(command), "'%s' '%s' >/dev/null", tool, out);
+    cr_assert(system(command) == 0, "shardis-check-rdb refuses our file");
+    struct redis_proc r = {0};
+    redis_start(&r, d.redis);
+    compare(r.c, c);
+    redisFree(c);
+    cr_assert(server_stop(&s));
+    redis_stop(&r);
+    free_dirs(&d);
+}
