@@ -519,3 +519,40 @@ Test(rdb, export_loads_into_redis)
     redis_stop(&r);
     free_dirs(&d);
 }
+
+/* RESTORE is logged (a relative TTL as ABSTTL) and replayed after a restart. */
+Test(rdb, restore_survives_log_replay)
+{
+    skip_unless_possible();
+    struct dirs d;
+    make_dirs(&d);
+    const char *args[] = {"--appendonly", "yes", "--appendfsync", "always"};
+    struct test_server s;
+    start_shardis(&s, d.shardis, 4, args);
+    redisContext *c = client_connect_port(s.port);
+    many(c, "HSET", "src", 200, 1, "v%0*d", 3);
+    redisReply *dump = cmd(c, "DUMP src");
+    cr_assert_eq(dump->type, REDIS_REPLY_STRING);
+    redisReply *rep = cmd(c, "RESTORE copy 100000000 %b", dump->str, dump->len);
+    expect_status(rep, "OK");
+    rep = cmd(c, "RESTORE plain 0 %b", dump->str, dump->len);
+    expect_status(rep, "OK");
+    rep = cmd(c, "PEXPIRETIME copy");
+    long long when = rep->integer;
+    freeReplyObject(rep);
+    freeReplyObject(dump);
+    char *before = dump_all(c, DUMP_EXPIRE_AT | DUMP_HEX);
+    redisFree(c);
+    cr_assert(server_stop(&s));
+    start_shardis(&s, d.shardis, 4, args);
+    c = client_connect_port(s.port);
+    rep = cmd(c, "PEXPIRETIME copy");
+    expect_int(rep, when);
+    char *after = dump_all(c, DUMP_EXPIRE_AT | DUMP_HEX);
+    cr_assert_str_eq(before, after);
+    free(before);
+    free(after);
+    redisFree(c);
+    cr_assert(server_stop(&s));
+    free_dirs(&d);
+}
