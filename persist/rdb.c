@@ -1557,7 +1557,8 @@ struct db_entry *rdb_payload_load(const unsigned char *p, size_t len, const char
 }
 
 int rdb_load_buffer(const unsigned char *data, size_t len, const struct config *cfg, int flags, rdb_want_fn *want,
-                    rdb_entry_fn *fn, void *priv, struct rdb_load_stats *st, char *err, size_t errlen)
+                    rdb_resize_fn *resize, rdb_entry_fn *fn, void *priv, struct rdb_load_stats *st, char *err,
+                    size_t errlen)
 {
     memset(st, 0, sizeof(*st));
     struct rd r = {data, len, 0, 0, cfg, err, errlen, 0};
@@ -1626,6 +1627,8 @@ int rdb_load_buffer(const unsigned char *data, size_t len, const struct config *
         case RDB_OPCODE_RESIZEDB:
             if (rlen(&r, &a, "a db size") < 0 || rlen(&r, &b, "an expires size") < 0)
                 goto fail;
+            if (resize && dbid <= INT32_MAX)
+                resize(priv, (int)dbid, a, b);
             continue;
         case RDB_OPCODE_AUX:
             if (rskip_string(&r, "an AUX field name") < 0 || rskip_string(&r, "an AUX field value") < 0)

@@ -119,6 +119,7 @@ struct db_entry *rdb_payload_load(const unsigned char *p, size_t len, const char
                                   const struct config *cfg, char *err, size_t errlen);
 
 /* Reading a whole file held in memory.
+ * resize (may be NULL) hears RESIZEDB hints.
  * want(priv, key, klen, hash): 1 to build this key's value, 0 to skip it
  * (its bytes are still walked and bounds-checked); NULL builds every key.
  * fn(priv, dbid, e, idle, freq): a built entry (the callback owns it;
@@ -127,6 +128,8 @@ struct db_entry *rdb_payload_load(const unsigned char *p, size_t len, const char
  * Keys already expired are passed like any other (the caller decides). */
 typedef int rdb_want_fn(void *priv, const char *key, size_t klen, uint64_t hash);
 typedef int rdb_entry_fn(void *priv, int dbid, struct db_entry *e, long long idle, int freq);
+/* RESIZEDB: the file's count of keys (and keys with an expiry) in dbid. */
+typedef void rdb_resize_fn(void *priv, int dbid, uint64_t keys, uint64_t expires);
 
 enum rdb_load_flags {
     RDB_LOAD_CHECKSUM = 1, /* verify the CRC64 at the end (one of several parallel readers does it) */
@@ -145,7 +148,8 @@ struct rdb_load_stats {
 /* Returns 0, or -1 with a message in err (byte offset included). The
  * message never names a file (the caller adds it). */
 int rdb_load_buffer(const unsigned char *data, size_t len, const struct config *cfg, int flags, rdb_want_fn *want,
-                    rdb_entry_fn *fn, void *priv, struct rdb_load_stats *st, char *err, size_t errlen);
+                    rdb_resize_fn *resize, rdb_entry_fn *fn, void *priv, struct rdb_load_stats *st, char *err,
+                    size_t errlen);
 
 /* ---------------- start-up import (persist/rdb_import.c) ---------------- */
 

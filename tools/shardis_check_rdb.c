@@ -68,8 +68,8 @@ int main(int argc, char **argv)
     struct counts c = {.now_ms = mstime()};
     struct rdb_load_stats rs;
     char err[1024] = "";
-    int rc = rdb_load_buffer(data ? data : (const unsigned char *)"", len, &cfg, RDB_LOAD_CHECKSUM, NULL, count_entry,
-                             &c, &rs, err, sizeof(err));
+    int rc = rdb_load_buffer(data ? data : (const unsigned char *)"", len, &cfg, RDB_LOAD_CHECKSUM, NULL, NULL,
+                             count_entry, &c, &rs, err, sizeof(err));
     if (rs.version)
         printf("[offset 9] RDB version %d\n", rs.version);
     if (rc < 0) {

@@ -70,10 +70,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char err[512] = "";
     if (size >= 5 && memcmp(buf, "REDIS", 5) == 0) {
         struct rdb_load_stats st;
-        int rc = rdb_load_buffer(buf, size, &cfg, 0, NULL, take, NULL, &st, err, sizeof(err));
+        int rc = rdb_load_buffer(buf, size, &cfg, 0, NULL, NULL, take, NULL, &st, err, sizeof(err));
         if (rc < 0 && (err[0] == '\0' || st.error_offset > size))
             abort();
-        int rc2 = rdb_load_buffer(buf, size, &cfg, 0, every_other, take, NULL, &st, err, sizeof(err));
+        int rc2 = rdb_load_buffer(buf, size, &cfg, 0, every_other, NULL, take, NULL, &st, err, sizeof(err));
         if (rc == 0 && rc2 != 0)
             abort(); /* skipping must accept what building accepted */
     } else {

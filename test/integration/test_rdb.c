@@ -404,6 +404,16 @@ static void expect_refused(const char *dir, const char *path, const char *why)
     cr_assert(strstr(log, "RDB") != NULL, "%s: no clear message: %s", why, log);
 }
 
+static void expect_refused_with(const char *dir, const char *path, const char *text)
+{
+    const char *args[] = {"--rdb-import", path};
+    struct test_server_opts o = {dir, 0, 2, args};
+    char log[4096];
+    int status = server_run_expect_exit(&o, log, sizeof(log));
+    cr_assert(status != -1 && WIFEXITED(status) && WEXITSTATUS(status) != 0, "not refused: %s", log);
+    cr_assert(strstr(log, text) != NULL, "no '%s' in: %s", text, log);
+}
+
 static void write_bytes(const char *path, const unsigned char *p, size_t n)
 {
     FILE *f = fopen(path, "wb");
@@ -447,6 +457,15 @@ Test(rdb, damaged_files_refused)
                                            0xff, 0xff, 0xff, 0xff, 1,   'a', 0xFF, 0,   0,   0,    0, 0, 0, 0,   0};
     write_bytes(bad, absurd, sizeof(absurd));
     expect_refused(d.shardis, bad, "absurd length");
+    /* a duplicate key, and a db the config does not have */
+    static const unsigned char dup[] = {'R', 'E', 'D', 'I', 'S', '0', '0',  '1', '0', 0xFE, 0, 0, 1, 'k', 1,
+                                        'a', 0,   1,   'k', 1,   'b', 0xFF, 0,   0,   0,    0, 0, 0, 0,   0};
+    write_bytes(bad, dup, sizeof(dup));
+    expect_refused_with(d.shardis, bad, "duplicate key 'k'");
+    static const unsigned char db20[] = {'R', 'E', 'D', 'I',  'S', '0', '0', '1', '0', 0xFE, 20, 0, 1,
+                                         'k', 1,   'a', 0xFF, 0,   0,   0,   0,   0,   0,    0,  0};
+    write_bytes(bad, db20, sizeof(db20));
+    expect_refused_with(d.shardis, bad, "'databases' is 16");
     /* a module value names its module */
     static const unsigned char module[] = {'R',  'E',  'D',  'I',  'S',  '0',  '0',  '1',  '0',  7,
                                            1,    'k',  0x81, 0x1d, 0x8c, 0x36, 0xd5, 0x23, 0x00, 0x00,

@@ -317,7 +317,7 @@ Test(rdb, file_write_read)
     struct collected c = {0};
     struct rdb_load_stats st;
     char err[256] = "";
-    int rc = rdb_load_buffer((unsigned char *)b.data, b.len, &cfg, RDB_LOAD_CHECKSUM, NULL, collect, &c, &st, err,
+    int rc = rdb_load_buffer((unsigned char *)b.data, b.len, &cfg, RDB_LOAD_CHECKSUM, NULL, NULL, collect, &c, &st, err,
                              sizeof(err));
     cr_assert_eq(rc, 0, "%s", err);
     cr_assert_eq(c.n, 4);
@@ -333,7 +333,7 @@ Test(rdb, file_write_read)
     /* a flipped byte in the middle: refused by the checksum (or the parser) */
     b.data[b.len / 2] ^= 0x40;
     struct collected c2 = {0};
-    rc = rdb_load_buffer((unsigned char *)b.data, b.len, &cfg, RDB_LOAD_CHECKSUM, NULL, collect, &c2, &st, err,
+    rc = rdb_load_buffer((unsigned char *)b.data, b.len, &cfg, RDB_LOAD_CHECKSUM, NULL, NULL, collect, &c2, &st, err,
                          sizeof(err));
     cr_assert_eq(rc, -1);
     for (int i = 0; i < c2.n; i++)
@@ -342,7 +342,7 @@ Test(rdb, file_write_read)
     b.data[b.len / 2] ^= 0x40;
     for (size_t cut = 0; cut < b.len; cut += 7) {
         struct collected c3 = {0};
-        rc = rdb_load_buffer((unsigned char *)b.data, cut, &cfg, RDB_LOAD_CHECKSUM, NULL, NULL, &c3, &st, err,
+        rc = rdb_load_buffer((unsigned char *)b.data, cut, &cfg, RDB_LOAD_CHECKSUM, NULL, NULL, NULL, &c3, &st, err,
                              sizeof(err));
         cr_assert_eq(rc, -1);
     }
