@@ -1691,7 +1691,9 @@ int rdb_load_buffer(const unsigned char *data, size_t len, const struct config *
             } else {
                 st->built++;
                 e->expire_at = expire;
-                if (fn && fn(priv, (int)dbid, e, idle, freq) < 0) {
+                if (!fn) {
+                    entry_free(e); /* checking only */
+                } else if (fn(priv, (int)dbid, e, idle, freq) < 0) {
                     st->error_offset = rec_at;
                     return -1;
                 }

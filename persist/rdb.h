@@ -122,7 +122,7 @@ struct db_entry *rdb_payload_load(const unsigned char *p, size_t len, const char
  * resize (may be NULL) hears RESIZEDB hints.
  * want(priv, key, klen, hash): 1 to build this key's value, 0 to skip it
  * (its bytes are still walked and bounds-checked); NULL builds every key.
- * fn(priv, dbid, e, idle, freq): a built entry (the callback owns it;
+ * fn(priv, dbid, e, idle, freq) (NULL: built, then freed): a built entry (the callback owns it;
  * expire_at set, 0 for none; idle seconds or -1, freq 0..255 or -1).
  * Return 0 to go on, -1 to stop (the callback writes err).
  * Keys already expired are passed like any other (the caller decides). */

@@ -116,6 +116,7 @@ void cmd_restore(struct cmd_ctx *c)
         e->lru = (lru_clock_now(c->now_ms) - (uint32_t)(idle & 0xffffff)) & 0xffffff;
     }
     db_insert(c->db, e);
+    notify_keyspace_event(c, NOTIFY_NEW, "new", 1);
     if (ttl) {
         db_set_expire(c->db, e, ttl);
         if (c->aof) {
