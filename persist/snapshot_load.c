@@ -209,6 +209,8 @@ int snap_load_at_startup(struct server *srv, struct persist_shard *const *shards
         return rdb_import_at_startup(srv, shards, err, errlen);
     if (r < 0)
         return r;
+    if (cfg->rdb_import[0])
+        server_log(LL_NOTICE, "rdb-import %s ignored: the data directory holds a snapshot of ours", cfg->rdb_import);
     int rc = snap_load_files(srv, shards, cfg->dir, idx.files, idx.nfiles, err, errlen);
     if (rc == 0) {
         uint64_t keys = 0;

@@ -575,3 +575,61 @@ Test(rdb, restore_survives_log_replay)
     cr_assert(server_stop(&s));
     free_dirs(&d);
 }
+
+/* Redis's MIGRATE speaks SELECT + RESTORE to its target: into shardis.
+ * (TTLs travel relative, so they compare in minutes here.) */
+Test(rdb, migrate_from_redis)
+{
+    skip_unless_possible();
+    struct dirs d;
+    make_dirs(&d);
+    struct redis_proc r = {0};
+    redis_start(&r, d.redis);
+    populate(r.c);
+    struct test_server s;
+    start_shardis(&s, d.shardis, 0, NULL);
+    redisContext *c = client_connect_port(s.port);
+    char *want = dump_all(r.c, DUMP_HEX | DUMP_ENCODING);
+    char port[16];
+    snprintf(port, sizeof(port), "%d", s.port);
+    redisReply *rep = cmd(r.c, "MIGRATE 127.0.0.1 %s s:small 0 5000", port);
+    expect_status(rep, "OK");
+    rep = cmd(r.c, "EXISTS s:small");
+    expect_int(rep, 0);
+    rep = cmd(c, "GET s:small");
+    expect_str(rep, "hello");
+    /* every other key of db 0 at once, with COPY and REPLACE */
+    redisReply *keys = cmd(r.c, "KEYS *");
+    const char **argv = calloc(keys->elements + 10, sizeof(char *));
+    size_t *lens = calloc(keys->elements + 10, sizeof(size_t));
+    int n = 0;
+    const char *head[] = {"MIGRATE", "127.0.0.1", port, "", "0", "5000", "COPY", "REPLACE", "KEYS"};
+    for (int i = 0; i < 9; i++)
+        argv[n++] = head[i];
+    for (size_t i = 0; i < keys->elements; i++)
+        argv[n++] = keys->element[i]->str;
+    for (int i = 0; i < n; i++)
+        lens[i] = strlen(argv[i]);
+    rep = cmd_argv(r.c, n, argv, lens);
+    expect_status(rep, "OK");
+    free(argv);
+    free(lens);
+    freeReplyObject(keys);
+    char *got = dump_all(c, DUMP_HEX | DUMP_ENCODING);
+    char *cut = strstr(want, "\n1 ");
+    if (cut)
+        *cut = 0;
+    if (strcmp(want, got) != 0) {
+        size_t i = 0;
+        while (want[i] && want[i] == got[i])
+            i++;
+        size_t from = i > 200 ? i - 200 : 0;
+        cr_assert_fail("after MIGRATE, first difference at %zu:\n%.400s\n---\n%.400s", i, want + from, got + from);
+    }
+    free(want);
+    free(got);
+    redisFree(c);
+    cr_assert(server_stop(&s));
+    redis_stop(&r);
+    free_dirs(&d);
+}
