@@ -1287,7 +1287,7 @@ static int obj_type_of(unsigned t)
 }
 
 /* Builds the value of type t. 0 with *out set, 0 with *out NULL for an
- * empty collection (*empty = 1), -1 on error (err set). */
+ * empty collection, -1 on error (err set). */
 static int load_value(struct rd *r, unsigned t, uint64_t hash, const char *key, size_t klen, struct db_entry **out)
 {
     *out = NULL;
