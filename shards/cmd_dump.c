@@ -123,9 +123,11 @@ void cmd_restore(struct cmd_ctx *c)
             /* replayed later: the TTL as an absolute time */
             char when[32];
             int wl = snprintf(when, sizeof(when), "%lld", ttl);
-            const char *argv[5] = {"RESTORE", k->ptr, when, payload->ptr, "ABSTTL"};
-            size_t lens[5] = {7, k->len, (size_t)wl, payload->len, 6};
-            effect_log(c, 5, argv, lens);
+            /* REPLACE: the effect is "the key now holds this value",
+             * whatever was there when this ran */
+            const char *argv[6] = {"RESTORE", k->ptr, when, payload->ptr, "ABSTTL", "REPLACE"};
+            size_t lens[6] = {7, k->len, (size_t)wl, payload->len, 6, 7};
+            effect_log(c, 6, argv, lens);
         }
     }
     key_modified(c, 1);

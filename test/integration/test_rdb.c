@@ -552,7 +552,9 @@ Test(rdb, restore_survives_log_replay)
     many(c, "HSET", "src", 200, 1, "v%0*d", 3);
     redisReply *dump = cmd(c, "DUMP src");
     cr_assert_eq(dump->type, REDIS_REPLY_STRING);
-    redisReply *rep = cmd(c, "RESTORE copy 100000000 %b", dump->str, dump->len);
+    redisReply *rep = cmd(c, "SET copy old");
+    freeReplyObject(rep);
+    rep = cmd(c, "RESTORE copy 100000000 %b REPLACE", dump->str, dump->len);
     expect_status(rep, "OK");
     rep = cmd(c, "RESTORE plain 0 %b", dump->str, dump->len);
     expect_status(rep, "OK");
