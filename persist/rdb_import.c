@@ -21,6 +21,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,6 +46,12 @@
  * both in cache. */
 #define PIPE_DEPTH 16
 
+/* Reading the mapped file makes its pages resident: once every reader is
+ * past a region, reader 0 folds it into the CRC64 and drops its pages
+ * (MADV_DONTNEED; a page read again is faulted back in from the page cache,
+ * so this is only about memory). Checked every RELEASE_STEP bytes. */
+#define RELEASE_STEP (16u << 20)
+
 struct importer {
     const unsigned char *data;
     size_t len;
@@ -63,11 +71,46 @@ struct importer {
     struct rdb_load_stats st;
     int rc;
     char err[1024];
+    /* progress: [nshards] how far each reader got (bytes), shared */
+    _Atomic size_t *progress;
+    size_t reported;
+    /* reader 0 only: the CRC64 of data[0, released), and whether it checks
+     * the file's CRC itself (else rdb_load_buffer does) */
+    int own_crc;
+    uint64_t crc;
+    size_t released;
 };
+
+/* Reader 0: folds the bytes every reader has passed into the CRC and drops
+ * their pages. */
+static void release_consumed(struct importer *im)
+{
+    size_t min = SIZE_MAX;
+    for (int i = 0; i < im->nshards; i++) {
+        size_t p = atomic_load_explicit(&im->progress[i], memory_order_relaxed);
+        if (p < min)
+            min = p;
+    }
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    min &= ~(page - 1);
+    if (min <= im->released)
+        return;
+    im->crc = rdb_crc64(im->crc, im->data + im->released, min - im->released);
+    madvise((void *)(im->data + im->released), min - im->released, MADV_DONTNEED);
+    im->released = min;
+}
 
 static int want_key(void *priv, const char *key, size_t klen, uint64_t hash)
 {
     struct importer *im = priv;
+    /* a raw key points into the mapping: how far this reader got */
+    const unsigned char *k = (const unsigned char *)key;
+    if (k >= im->data && k < im->data + im->len && (size_t)(k - im->data) >= im->reported + RELEASE_STEP) {
+        im->reported = (size_t)(k - im->data);
+        atomic_store_explicit(&im->progress[im->index], im->reported, memory_order_relaxed);
+        if (im->index == 0 && im->own_crc)
+            release_consumed(im);
+    }
     return key_shard(key, klen, hash, im->nshards) == im->index;
 }
 
@@ -166,10 +209,24 @@ static void *import_thread(void *arg)
 {
     struct importer *im = arg;
     char why[768] = "";
-    im->rc = rdb_load_buffer(im->data, im->len, im->cfg, im->index == 0 ? RDB_LOAD_CHECKSUM : 0, want_key, on_resize,
-                             on_entry, im, &im->st, why, sizeof(why));
+    int flags = im->index == 0 && !im->own_crc ? RDB_LOAD_CHECKSUM : 0;
+    im->rc = rdb_load_buffer(im->data, im->len, im->cfg, flags, want_key, on_resize, on_entry, im, &im->st, why,
+                             sizeof(why));
+    /* done: this reader no longer holds pages back */
+    atomic_store_explicit(&im->progress[im->index], im->len, memory_order_relaxed);
     if (pipe_drain(im, im->rc == 0) < 0)
         im->rc = -1;
+    if (im->rc == 0 && im->own_crc) {
+        /* the file ends with EOF and its CRC64 (checked by the caller) */
+        uint64_t stored = 0;
+        for (int i = 7; i >= 0; i--)
+            stored = stored << 8 | im->data[im->len - 8 + (size_t)i];
+        uint64_t crc = rdb_crc64(im->crc, im->data + im->released, im->len - 8 - im->released);
+        if (stored != 0 && stored != crc) {
+            im->rc = -1;
+            snprintf(why, sizeof(why), "Wrong RDB checksum (at byte %zu)", im->len - 8);
+        }
+    }
     if (im->rc < 0 && why[0])
         snprintf(im->err, sizeof(im->err), "Bad RDB file %s: %s", im->path, why);
     return NULL;
@@ -201,7 +258,7 @@ int rdb_import_file(struct server *srv, struct persist_shard *const *shards, con
         return -1;
     }
     size_t len = (size_t)st.st_size;
-    const unsigned char *data = mmap(NULL, len, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+    const unsigned char *data = mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0);
     close(fd);
     if (data == MAP_FAILED) {
         snprintf(err, errlen, "Can't map %s: %s", path, strerror(errno));
@@ -212,6 +269,13 @@ int rdb_import_file(struct server *srv, struct persist_shard *const *shards, con
     int64_t start = monotonic_us();
     struct importer *ims = calloc((size_t)n, sizeof(*ims));
     pthread_t *threads = calloc((size_t)n, sizeof(pthread_t));
+    _Atomic size_t *progress = calloc((size_t)n, sizeof(*progress));
+    /* reader 0 checks the CRC as it goes when the file ends the way Redis
+     * writes it (EOF then the CRC64, version 5 and later) */
+    int version = 0;
+    for (size_t i = 5; i < 9 && i < len && data[i] >= '0' && data[i] <= '9'; i++)
+        version = version * 10 + (data[i] - '0');
+    int own_crc = len >= 18 && memcmp(data, "REDIS", 5) == 0 && version >= 5 && data[len - 9] == 0xFF;
     for (int i = 0; i < n; i++) {
         ims[i] = (struct importer){.data = data,
                                    .len = len,
@@ -220,7 +284,9 @@ int rdb_import_file(struct server *srv, struct persist_shard *const *shards, con
                                    .shard = shards[i],
                                    .index = i,
                                    .nshards = n,
-                                   .now_ms = mstime()};
+                                   .now_ms = mstime(),
+                                   .progress = progress,
+                                   .own_crc = i == 0 && own_crc};
         if (pthread_create(&threads[i], NULL, import_thread, &ims[i]) != 0) {
             import_thread(&ims[i]);
             threads[i] = 0;
@@ -255,6 +321,7 @@ int rdb_import_file(struct server *srv, struct persist_shard *const *shards, con
         snap_note_loaded(srv, 0, loaded);
     }
     munmap((void *)data, len);
+    free(progress);
     free(ims);
     free(threads);
     return rc;
