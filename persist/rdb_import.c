@@ -10,7 +10,9 @@
  * once. Every reader walks the whole file, but builds only the values of
  * the keys its shard owns (key_shard), stepping over the others by their
  * lengths, and inserts them into its own shard's dbs: no queue, no lock,
- * and each key is built exactly once. Reader 0 also verifies the CRC64.
+ * and each key is built exactly once. Reader 0 also verifies the CRC64, as
+ * it goes: the region every reader has passed is folded into the CRC and
+ * its pages dropped, so the mapped file does not add to peak memory.
  * Walking a record is cheap next to building it, so N readers build in
  * about 1/N of the time.
  *
