@@ -609,7 +609,8 @@ Test(command, list_and_filters)
                      "object|idletime\r\n$15\r\nobject|refcount\r\n");
     /* Categories by bare name, any case; subcommands count on their own. */
     cr_assert_str_eq(COMMAND2("LIST", "FILTERBY", "ACLCAT", "Dangerous"),
-                     "*29\r\n$7\r\nrestore\r\n$4\r\nkeys\r\n$7\r\nflushdb\r\n$8\r\nflushall\r\n$6\r\nswapdb\r\n$11\r\nclient|kill\r\n"
+                     "*29\r\n$7\r\nrestore\r\n$4\r\nkeys\r\n$7\r\nflushdb\r\n$8\r\nflushall\r\n"
+                     "$6\r\nswapdb\r\n$11\r\nclient|kill\r\n"
                      "$11\r\nclient|list\r\n$15\r\nclient|no-evict\r\n$14\r\nclient|unblock\r\n$4\r\ninfo\r\n"
                      "$11\r\nacl|deluser\r\n$10\r\nacl|dryrun\r\n$11\r\nacl|getuser\r\n$8\r\nacl|list\r\n"
                      "$8\r\nacl|load\r\n$7\r\nacl|log\r\n$8\r\nacl|save\r\n$11\r\nacl|setuser\r\n$9\r\nacl|users\r\n"
