@@ -44,7 +44,7 @@ test-asan: deps
 
 # Every target reads its seeds from test/fuzz/<target>/seeds and grows its
 # corpus in build-fuzz/<target>/corpus.
-FUZZ_TARGETS = acl aof snapshot config
+FUZZ_TARGETS = acl aof snapshot config rdb
 fuzz: deps
 	CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Release -DSHARDIS_FUZZ=ON -DSHARDIS_TESTS=OFF >/dev/null
 	cmake --build build-fuzz -j$(JOBS) --target fuzz_resp $(addprefix fuzz_,$(FUZZ_TARGETS))
@@ -68,6 +68,7 @@ bench: build
 	bash test/bench/bits.sh
 	bash test/bench/geosort.sh
 	bash test/bench/stream.sh
+	bash test/bench/rdb_import.sh
 
 format:
 	clang-format -i core/*/*.[ch] shards/*.[ch] net/*.[ch] persist/*.[ch] tools/*.c security/*.[ch] cli/*.[ch] test/unit/*/*.[ch] test/unit/*/*/*.[ch] test/integration/*.c test/integration/support/*.[ch] test/fuzz/*.c test/bench/*.c

@@ -77,10 +77,17 @@ static int check_file(const char *path)
     return 0;
 }
 
+int snapshot_to_rdb(const char *out_path, const char *src); /* cli/snapshot_to_rdb.c */
+
 int main(int argc, char **argv)
 {
+    if (argc == 4 && !strcmp(argv[1], "--to-rdb"))
+        return snapshot_to_rdb(argv[2], argv[3]);
     if (argc != 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
-        fprintf(stderr, "Usage: %s <snapshot-file | index-file (<dbfilename>.shardis-index)>\n", argv[0]);
+        fprintf(stderr,
+                "Usage: %s <snapshot-file | index-file (<dbfilename>.shardis-index)>\n"
+                "       %s --to-rdb <out.rdb> <snapshot-file | index-file>  (write a Redis 7.0 RDB)\n",
+                argv[0], argv[0]);
         return 2;
     }
     const char *path = argv[1];

@@ -1334,8 +1334,17 @@ int snap_index_read(const char *dir, const char *dbfilename, struct snap_index *
     int r = snap_index_read_file(path, idx, err, errlen);
     if (r != 0)
         return r;
-    /* An older shardis kept its index at <dbfilename> itself. */
+    /* An older shardis kept its index at <dbfilename> itself; a Redis RDB
+     * there is not ours (imported by persist/rdb_import.c). */
     snprintf(path, sizeof(path), "%s/%s", dir, dbfilename);
+    FILE *f = fopen(path, "rb");
+    if (f) {
+        char head[5];
+        int rdb = fread(head, 1, 5, f) == 5 && !memcmp(head, "REDIS", 5);
+        fclose(f);
+        if (rdb)
+            return 0;
+    }
     r = snap_index_read_file(path, idx, err, errlen);
     idx->legacy = r == 1;
     return r;

@@ -30,6 +30,7 @@
 #include "core/types/db.h"
 #include "core/types/object.h"
 #include "persist/persist_shard.h"
+#include "persist/rdb.h"
 #include "persist/snapshot.h"
 
 struct queued {
@@ -204,8 +205,12 @@ int snap_load_at_startup(struct server *srv, struct persist_shard *const *shards
     }
     struct snap_index idx;
     int r = snap_index_read(cfg->dir, cfg->dbfilename, &idx, err, errlen);
-    if (r <= 0)
+    if (r == 0) /* no snapshot of ours: a Redis RDB, if any, is imported */
+        return rdb_import_at_startup(srv, shards, err, errlen);
+    if (r < 0)
         return r;
+    if (cfg->rdb_import[0])
+        server_log(LL_NOTICE, "rdb-import %s ignored: the data directory holds a snapshot of ours", cfg->rdb_import);
     int rc = snap_load_files(srv, shards, cfg->dir, idx.files, idx.nfiles, err, errlen);
     if (rc == 0) {
         uint64_t keys = 0;

@@ -15,5 +15,7 @@
 
 cmd_handler cmd_ping, cmd_echo, cmd_hello, cmd_quit, cmd_reset, cmd_select, cmd_client, cmd_info, cmd_config, cmd_time,
     cmd_shutdown, cmd_debug, cmd_lastsave, cmd_save, cmd_bgsave, cmd_bgrewriteaof;
+/* shards/cmd_dump.c */
+cmd_handler cmd_dump, cmd_restore;
 
 #endif

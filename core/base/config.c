@@ -193,6 +193,7 @@ static const struct config_option config_options[] = {
     {"save", OPT_SAVE, OFF(nsave), 0, 0, M, NULL},
     {"dir", OPT_DIR, OFF(dir), 0, 0, M | P, NULL},
     {"dbfilename", OPT_FILENAME, OFF(dbfilename), 0, 0, M | P, NULL},
+    {"rdb-import", OPT_STRING, OFF(rdb_import), 0, 0, 0, NULL},
     {"rdbcompression", OPT_BOOL, OFF(rdbcompression), 0, 1, M, NULL},
     {"rdbchecksum", OPT_BOOL, OFF(rdbchecksum), 0, 1, 0, NULL},
     {"rdb-del-sync-files", OPT_BOOL, CPT(rdb_del_sync_files), 0, 1, M, NULL},

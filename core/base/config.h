@@ -102,6 +102,7 @@ struct config {
     int save_seen_in_file;            /* a config file's first `save` line replaces the defaults */
     char dir[CONFIG_PATH_MAX];        /* absolute: checked and resolved when set */
     char dbfilename[CONFIG_PATH_MAX]; /* a file name, never a path */
+    char rdb_import[CONFIG_PATH_MAX]; /* a Redis RDB to import at start when no snapshot of ours exists ("" none) */
     int rdbcompression;               /* LZ4 of snapshot blocks */
     int rdbchecksum;                  /* accepted; snapshots always carry their xxh3 checksum */
     int stop_writes_on_bgsave_error;

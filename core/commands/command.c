@@ -67,6 +67,7 @@
 #define cmd_client NULL
 #define cmd_config NULL
 #define cmd_debug NULL
+#define cmd_dump NULL
 #define cmd_echo NULL
 #define cmd_hello NULL
 #define cmd_info NULL
@@ -75,6 +76,7 @@
 #define cmd_pubsub NULL
 #define cmd_quit NULL
 #define cmd_reset NULL
+#define cmd_restore NULL
 #define cmd_save NULL
 #define cmd_select NULL
 #define cmd_shutdown NULL
@@ -464,6 +466,13 @@ struct command command_table[] = {
     {.name = "copy", .arity = -3, .flags = CMD_WRITE | CMD_DENYOOM | CMD_OTHER_DB, .first_key = 1, .last_key = 2, .key_step = 1,
      .acl_categories = "@keyspace @write @slow", .route = ROUTE_CUSTOM, .merge = MERGE_NONE, .handler = cmd_copy, .engine = ENGINE_COPY,
      .summary = "Copy a key", .since = "6.2.0", .group = "generic"},
+    /* DUMP/RESTORE: Redis's payloads (persist/rdb.h), handlers in shards/cmd_dump.c */
+    {.name = "dump", .arity = 2, .flags = CMD_READONLY, .first_key = 1, .last_key = 1, .key_step = 1,
+     .acl_categories = "@keyspace @read @slow", .route = ROUTE_KEYS, .merge = MERGE_NONE, .handler = cmd_dump,
+     .summary = "Return a serialized version of the value stored at the specified key.", .since = "2.6.0", .group = "generic"},
+    {.name = "restore", .arity = -4, .flags = CMD_WRITE | CMD_DENYOOM, .first_key = 1, .last_key = 1, .key_step = 1,
+     .acl_categories = "@keyspace @write @slow @dangerous", .route = ROUTE_KEYS, .merge = MERGE_NONE, .handler = cmd_restore,
+     .summary = "Create a key using the provided serialized value, previously obtained using DUMP.", .since = "2.6.0", .group = "generic"},
     {.name = "keys", .arity = 2, .flags = CMD_READONLY, .acl_categories = "@keyspace @read @slow @dangerous",
      .route = ROUTE_ALL, .merge = MERGE_CONCAT, .handler = cmd_keys,
      .summary = "Find all keys matching the given pattern", .since = "1.0.0", .group = "generic"},
@@ -960,6 +969,7 @@ struct command command_table[] = {
 #undef cmd_client
 #undef cmd_config
 #undef cmd_debug
+#undef cmd_dump
 #undef cmd_echo
 #undef cmd_hello
 #undef cmd_info
@@ -967,6 +977,7 @@ struct command command_table[] = {
 #undef cmd_ping
 #undef cmd_quit
 #undef cmd_reset
+#undef cmd_restore
 #undef cmd_save
 #undef cmd_select
 #undef cmd_shutdown
@@ -1179,6 +1190,10 @@ static const struct command_doc command_docs[] = {
     {.fullname = "copy",
      .complexity = "O(N) worst case for collections, where N is the number of nested items. O(1) for string values.",
      .nspecs = 2, .specs = {{NULL, KS_RO | KS_ACCESS, 1, 0, 1, 0}, {NULL, KS_OW | KS_UPDATE, 2, 0, 1, 0}}},
+    {.fullname = "dump", .complexity = "O(1) to access the key and additional O(N*M) to serialize it, where N is the number of Redis objects composing the value and M their average size. For small string values the time complexity is thus O(1)+O(1*M) where M is small, so simply O(1).",
+     .tips = {"nondeterministic_output"}, .nspecs = 1, .specs = {{NULL, KS_RO | KS_ACCESS, 1, 0, 1, 0}}},
+    {.fullname = "restore", .complexity = "O(1) to create the new key and additional O(N*M) to reconstruct the serialized value, where N is the number of Redis objects composing the value and M their average size. For small string values the time complexity is thus O(1)+O(1*M) where M is small, so simply O(1). However for sorted set values the complexity is O(N*M*log(N)) because inserting values into sorted sets is O(log(N)).",
+     .nspecs = 1, .specs = {{NULL, KS_OW | KS_UPDATE, 1, 0, 1, 0}}},
     {.fullname = "keys",
      .complexity = "O(N) with N being the number of keys in the database, under the assumption that the key names in "
                    "the database and the given pattern have limited length.",

@@ -293,6 +293,11 @@ void db_set_expire(struct db *db, struct db_entry *e, int64_t when_ms)
     }
 }
 
+void db_reserve(struct db *db, size_t n)
+{
+    hashtable_reserve(&db->ht, n);
+}
+
 size_t db_size(const struct db *db)
 {
     return hashtable_size(&db->ht);

@@ -61,6 +61,9 @@ void db_replace(struct db *db, struct db_entry *old, struct db_entry *newer);
 void db_set_expire(struct db *db, struct db_entry *e, int64_t when_ms);
 
 size_t db_size(const struct db *db);
+/* Sizes the key table for n keys at once (a loader that knows the count: no
+ * rehash while it inserts). No-op when already that big. */
+void db_reserve(struct db *db, size_t n);
 size_t db_expires_size(const struct db *db);
 /* Number of keys deleted lazily because they had expired (db_find_live);
  * the active cycle reports its deletions through its return value. */

@@ -615,7 +615,7 @@ Test(command, list_and_filters)
         "acl|save",       "acl|setuser",     "acl|users",      "config|get", "config|resetstat",
         "config|rewrite", "config|set",      "shutdown",       "debug",      "lastsave",
         "save",           "bgsave",          "bgrewriteaof",   "pfdebug",    "pfselftest",
-        "sort",           "sort_ro",
+        "sort",           "sort_ro",         "restore",
     };
     size_t ndangerous = sizeof dangerous / sizeof dangerous[0];
     const char *listed = COMMAND2("LIST", "FILTERBY", "ACLCAT", "Dangerous");
