@@ -84,7 +84,7 @@ void shard_run_sub(struct shard *s, struct subreq *sub)
         c.argv = sub->argv;
         c.hashes = sub->hashes;
         c.split = sub->split;
-        c.cmd = sub->req->cmd; /* immutable while the request is in flight */
+        c.cmd = sub->cmd ? sub->cmd : sub->req->cmd; /* immutable while the request is in flight */
         if (sub->block_mode == BLOCK_NOTIFY) {
             /* A registration of a command blocked on keys of several shards:
              * data may have arrived since the coordinator looked. */
@@ -297,6 +297,14 @@ static void process_cqes(struct shard *s)
         }
     }
     io_uring_cq_advance(&s->ring, count);
+}
+
+void shard_poll_busy(struct shard *s)
+{
+    s->now_ms = mstime();
+    process_cqes(s);
+    shard_flush_clients(s);
+    io_uring_submit(&s->ring);
 }
 
 static void shard_stop(struct shard *s)

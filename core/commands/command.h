@@ -111,6 +111,8 @@ enum cmd_engine {
     ENGINE_BGREWRITEAOF,
     /* Pub/Sub (shards/pubsub.c): subscriptions, PUBLISH, PUBSUB */
     ENGINE_PUBSUB,
+    /* Scripting (shards/script.c): EVAL and its forms place the script */
+    ENGINE_SCRIPT,
 };
 
 enum cmd_route { ROUTE_LOCAL, ROUTE_KEYS, ROUTE_ALL, ROUTE_CUSTOM };

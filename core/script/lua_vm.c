@@ -534,6 +534,14 @@ static void hook(lua_State *L, lua_Debug *ar)
     }
 }
 
+void lua_vm_abort(struct lua_vm *vm)
+{
+    if (!vm->running)
+        return;
+    vm->killed = 1;
+    lua_sethook(vm->L, hook, LUA_MASKLINE | LUA_MASKCOUNT, 1);
+}
+
 static void set_fn(lua_State *L, struct lua_vm *vm, const char *name, lua_CFunction f)
 {
     lua_pushlightuserdata(L, vm);

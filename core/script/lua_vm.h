@@ -82,6 +82,10 @@ void lua_vm_forget_all(struct lua_vm *vm);
 int lua_vm_run(struct lua_vm *vm, const char *sha, int nkeys, const struct arg *keys, int nargs, const struct arg *args,
                int caller_resp, struct buf *out);
 
+/* Stops the running script at its next line (its redis.call calls fail
+ * from now on): the host abandons the run. */
+void lua_vm_abort(struct lua_vm *vm);
+
 /* Raised inside a running script by the host: redis.call stops the script
  * with this error (the host refuses the run going on, e.g. it was killed). */
 #define LUA_VM_KILLED_ERROR "Script killed by user with SCRIPT KILL..."
