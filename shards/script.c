@@ -63,7 +63,7 @@
 #include "shards/txn.h"
 #include "shards/txn_coordinator.h"
 
-#define LUA_MEMORY_LIMIT ((size_t)1 << 30) /* per interpreter; a script past it gets "not enough memory" */
+#define LUA_MEMORY_LIMIT ((size_t)256 << 20) /* per interpreter; a script past it gets "not enough memory" */
 #define STRAY_MARK "-SHARDIS-SCRIPT-STRAYED\r\n"
 
 /* ---------------- the shared script cache ---------------- */
@@ -413,7 +413,7 @@ static int flags_refuse(struct shard *s, const struct command *cmd, int flags, s
         return 0;
     if (!(flags & SCRIPT_FLAG_NO_WRITES)) {
         if (is_ro_command(cmd)) {
-            reply_error(out, "ERR Can not run script with write flag on readonly command");
+            reply_error(out, "ERR Can not execute a script with write flag using *_ro command.");
             return 1;
         }
         if (!(flags & SCRIPT_FLAG_ALLOW_OOM) && evict_refuse_write(s->cfg, s->now_ms)) {
@@ -498,11 +498,9 @@ static void script_execute(struct shard *s, struct script_run *run, const struct
     ss->run = outer;
     if (run->client) {
         run->client->npending--;
+        /* Restored as it was: an inline run returns into the client's own
+         * input loop, which goes on parsing what came meanwhile. */
         run->client->paused = was_paused;
-        if (!was_paused) {
-            run->client->paused = 1;
-            client_maybe_resume(run->client); /* input that came meanwhile is parsed next iteration */
-        }
         client_maybe_free(run->client);
     }
     atomic_store_explicit(&lua_memory[s->id], lua_vm_memory(ss->vm), memory_order_relaxed);

@@ -266,13 +266,16 @@ void shard_run_sub(struct shard *s, struct subreq *sub)
 
 /* Completions: the network's to net/, the persistence's to persist/;
  * wake-ups only end the wait. */
+/* Each completion is marked seen before it is handled: a handler may run a
+ * script that polls the ring again while it runs long (shard_poll_busy),
+ * and that nested pass must start after the completion being handled. */
 static void process_cqes(struct shard *s)
 {
     struct io_uring_cqe *cqe;
-    unsigned head, count = 0;
-    io_uring_for_each_cqe(&s->ring, head, cqe)
-    {
-        count++;
+    while (io_uring_peek_cqe(&s->ring, &cqe) == 0 && cqe) {
+        struct io_uring_cqe done = *cqe;
+        io_uring_cqe_seen(&s->ring, cqe);
+        cqe = &done;
         uint64_t ud = cqe->user_data;
         void *p = (void *)(uintptr_t)(ud & ~TAG_MASK);
         switch ((enum tag)(ud & TAG_MASK)) {
@@ -296,7 +299,6 @@ static void process_cqes(struct shard *s)
             break;
         }
     }
-    io_uring_cq_advance(&s->ring, count);
 }
 
 void shard_poll_busy(struct shard *s)
