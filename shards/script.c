@@ -483,7 +483,9 @@ static void script_execute(struct shard *s, struct script_run *run, const struct
         was_paused = run->client->paused;
         run->client->paused = 1; /* and sends nothing before its reply, even to a busy-time poll */
     }
-    int own_txn = s->log && !(run->barrier && run->log_id); /* else a part of the barrier's transaction */
+    /* Its effects are one transaction in the log: its own, or a part of the
+     * barrier's, or of the EXEC / cross-shard transaction that runs it. */
+    int own_txn = s->log && !(run->barrier && run->log_id) && !aof_txn_open(s->log);
     if (own_txn)
         aof_txn_begin(s->log, aof_new_txn_id(s->persist), 1);
     else if (run->barrier && s->log && run->log_id)
@@ -1081,6 +1083,7 @@ static void eval_in_ctx(struct cmd_ctx *c, int rerunnable)
         return;
     }
     script_execute(s, &run, c->cmd, c->argc, c->argv, c->resp, c->out);
+    effect_none(c); /* the commands it ran logged their own effects */
 }
 
 void cmd_eval(struct cmd_ctx *c)
