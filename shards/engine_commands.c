@@ -56,6 +56,9 @@ static const struct {
     {"eval_ro", cmd_eval},
     {"evalsha_ro", cmd_eval},
     {"script", cmd_script},
+    {"fcall", cmd_eval},
+    {"fcall_ro", cmd_eval},
+    {"function", cmd_function},
     {"pubsub", cmd_pubsub},
 };
 

@@ -176,6 +176,46 @@ size_t script_cache_bytes(void)
     return n;
 }
 
+/* ---------------- function libraries (shared, under cache.mu) ---------------- */
+
+struct fn_def {
+    char *name;
+    char *desc; /* NULL: none */
+    int flags;
+};
+
+struct fn_lib {
+    struct fn_lib *next;
+    char *name;
+    char *code;
+    size_t len;
+    int nfuncs;
+    struct fn_def *funcs;
+};
+
+static struct fn_lib *fn_libs;      /* guarded by cache.mu */
+static _Atomic uint64_t fn_version; /* bumped by every change: threads reload */
+
+static void fn_lib_free(struct fn_lib *l)
+{
+    for (int i = 0; i < l->nfuncs; i++) {
+        free(l->funcs[i].name);
+        free(l->funcs[i].desc);
+    }
+    free(l->funcs);
+    free(l->name);
+    free(l->code);
+    free(l);
+}
+
+static struct fn_lib **fn_lib_find(const char *name)
+{
+    struct fn_lib **pp = &fn_libs;
+    while (*pp && strcmp((*pp)->name, name) != 0)
+        pp = &(*pp)->next;
+    return pp;
+}
+
 /* ---------------- the busy table (read across threads) ---------------- */
 
 static struct busy_slot {
@@ -233,6 +273,7 @@ struct script_shard {
     struct local_script *table; /* open addressing by sha */
     size_t cap, used;
     struct script_run *run; /* the run in progress, NULL between scripts */
+    uint64_t fn_version;    /* the function libraries this vm has loaded */
     int64_t last_tick_ms;
 };
 
@@ -314,6 +355,71 @@ void script_shard_free(struct shard *s)
     s->script = NULL;
 }
 
+/* The per-thread entry of function `name` is keyed by a hash of it. */
+static void function_key(const char *name, size_t len, char sha[41])
+{
+    char buf[300];
+    int n = snprintf(buf, sizeof(buf), "\001fn:%.*s", (int)(len > 256 ? 256 : len), name);
+    lua_sha1hex(buf, (size_t)n, sha);
+}
+
+struct fn_collect {
+    struct script_shard *ss;
+    struct fn_def *defs;
+    int n, cap;
+};
+
+static void fn_registered(void *arg, const char *name, int flags, const char *desc)
+{
+    struct fn_collect *fc = arg;
+    if (fc->ss) { /* loading into a thread's vm: remember its flags */
+        char key[41];
+        function_key(name, strlen(name), key);
+        struct local_script *ls = local_find(fc->ss, key, 1);
+        ls->flags = flags;
+        ls->fp = FP_UNKNOWN;
+        return;
+    }
+    if (fc->n == fc->cap) {
+        fc->cap = fc->cap ? fc->cap * 2 : 8;
+        fc->defs = realloc(fc->defs, sizeof(*fc->defs) * (size_t)fc->cap);
+    }
+    fc->defs[fc->n].name = strdup(name);
+    fc->defs[fc->n].desc = desc ? strdup(desc) : NULL;
+    fc->defs[fc->n].flags = flags;
+    fc->n++;
+}
+
+static size_t shebang_len(const char *code, size_t len)
+{
+    const char *nl = memchr(code, '\n', len);
+    return nl ? (size_t)(nl - code) : len;
+}
+
+/* This thread's vm has every library of the current version. */
+static void functions_sync(struct script_shard *ss)
+{
+    uint64_t v = atomic_load(&fn_version);
+    if (v == ss->fn_version || ss->run)
+        return;
+    lua_vm_forget_functions(ss->vm);
+    pthread_mutex_lock(&cache.mu);
+    for (struct fn_lib *l = fn_libs; l; l = l->next) {
+        struct fn_collect fc = {.ss = ss};
+        char err[512];
+        if (lua_vm_load_library(ss->vm, l->code, l->len, shebang_len(l->code, l->len), fn_registered, &fc, err,
+                                sizeof(err)) < 0)
+            server_log(LL_WARNING, "Library %s failed to load on a thread: %s", l->name, err);
+    }
+    pthread_mutex_unlock(&cache.mu);
+    ss->fn_version = v;
+}
+
+static int is_fcall(const struct command *cmd)
+{
+    return cmd->name[0] == 'f';
+}
+
 /* Lower-case 40-digit sha of an EVALSHA argument; 0 when it cannot be one. */
 static int normalize_sha(const struct arg *a, char sha[41])
 {
@@ -347,6 +453,18 @@ static struct local_script *script_resolve(struct shard *s, const struct command
     const char *body = NULL;
     size_t len = 0;
     char *copy = NULL;
+    if (is_fcall(cmd)) {
+        functions_sync(ss);
+        char name[300];
+        snprintf(name, sizeof(name), "%.*s", (int)(argv[1].len > 256 ? 256 : argv[1].len), argv[1].ptr);
+        function_key(argv[1].ptr, argv[1].len, sha);
+        struct local_script *ls = local_find(ss, sha, 0);
+        if (!ls || !lua_vm_has_function(ss->vm, name)) {
+            reply_error(out, "ERR Function not found");
+            return NULL;
+        }
+        return ls;
+    }
     if (is_sha_command(cmd)) {
         if (!normalize_sha(&argv[1], sha)) {
             reply_error(out, "NOSCRIPT No matching script. Please use EVAL.");
@@ -491,7 +609,14 @@ static void script_execute(struct shard *s, struct script_run *run, const struct
     else if (run->barrier && s->log && run->log_id)
         aof_txn_begin(s->log, run->log_id, run->log_parts);
     size_t before = out->len;
-    lua_vm_run(ss->vm, sha, run->nkeys, run->keys, argc - 3 - run->nkeys, argv + 3 + run->nkeys, caller_resp, out);
+    if (is_fcall(cmd)) {
+        char name[300];
+        snprintf(name, sizeof(name), "%.*s", (int)(argv[1].len > 256 ? 256 : argv[1].len), argv[1].ptr);
+        lua_vm_run_function(ss->vm, name, run->nkeys, run->keys, argc - 3 - run->nkeys, argv + 3 + run->nkeys,
+                            caller_resp, out);
+    } else {
+        lua_vm_run(ss->vm, sha, run->nkeys, run->keys, argc - 3 - run->nkeys, argv + 3 + run->nkeys, caller_resp, out);
+    }
     if (own_txn)
         aof_txn_end(s->log);
     else if (run->barrier && s->log && run->log_id)
@@ -1224,4 +1349,339 @@ void script_dispatch(struct client *c, const struct command *cmd, int argc, cons
         free(hashes);
     if (shard_of != shard_small)
         free(shard_of);
+}
+
+/* ---------------- FUNCTION ---------------- */
+
+/* The library name of `#!lua name=<lib>`; 0 or -1 with Redis's error. */
+static int library_metadata(const char *code, size_t len, char *name, size_t namesize, char *err, size_t errlen)
+{
+    if (len < 2 || code[0] != '#' || code[1] != '!') {
+        snprintf(err, errlen, "ERR Missing library metadata");
+        return -1;
+    }
+    size_t line = shebang_len(code, len);
+    const char *p = code + 2, *end = code + line;
+    const char *w = p;
+    while (p < end && *p != ' ')
+        p++;
+    if ((size_t)(p - w) != 3 || memcmp(w, "lua", 3) != 0) {
+        snprintf(err, errlen, "ERR Engine '%.*s' not found", (int)((p - w) > 100 ? 100 : (p - w)), w);
+        return -1;
+    }
+    name[0] = '\0';
+    while (p < end) {
+        while (p < end && *p == ' ')
+            p++;
+        if (p >= end)
+            break;
+        w = p;
+        while (p < end && *p != ' ')
+            p++;
+        size_t wl = (size_t)(p - w);
+        if (wl >= 5 && !memcmp(w, "name=", 5)) {
+            snprintf(name, namesize, "%.*s", (int)(wl - 5), w + 5);
+            continue;
+        }
+        snprintf(err, errlen, "ERR Invalid metadata value given: %.*s", (int)(wl > 100 ? 100 : wl), w);
+        return -1;
+    }
+    if (!name[0]) {
+        snprintf(err, errlen, "ERR Library name was not given");
+        return -1;
+    }
+    for (const char *c = name; *c; c++)
+        if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') || *c == '_')) {
+            snprintf(err, errlen,
+                     "ERR Library names can only contain letters, numbers, or underscores(_) and must be "
+                     "at least one character long");
+            return -1;
+        }
+    return 0;
+}
+
+static void function_load(struct cmd_ctx *c)
+{
+    int replace = 0, at = 2;
+    if (c->argc == 4) {
+        if (c->argv[2].len != 7 || strncasecmp(c->argv[2].ptr, "replace", 7) != 0) {
+            reply_errorf(c->out, "ERR Unknown option given: %.*s", (int)(c->argv[2].len > 100 ? 100 : c->argv[2].len),
+                         c->argv[2].ptr);
+            return;
+        }
+        replace = 1;
+        at = 3;
+    } else if (c->argc != 3) {
+        reply_error(c->out, "ERR wrong number of arguments for 'function|load' command");
+        return;
+    }
+    const struct arg *code = &c->argv[at];
+    char libname[256], err[1024];
+    if (library_metadata(code->ptr, code->len, libname, sizeof(libname), err, sizeof(err)) < 0) {
+        reply_error(c->out, err);
+        return;
+    }
+    if (!replace) {
+        pthread_mutex_lock(&cache.mu);
+        int exists = *fn_lib_find(libname) != NULL;
+        pthread_mutex_unlock(&cache.mu);
+        if (exists) {
+            reply_errorf(c->out, "ERR Library '%s' already exists", libname);
+            return;
+        }
+    }
+    /* Validated in an interpreter of its own, so a failing library leaves
+     * no trace in the threads' interpreters. */
+    struct lua_vm *tmp = lua_vm_new(LUA_MEMORY_LIMIT, &host_ops, c->shard);
+    lua_vm_set_mem_limit(tmp, LUA_MEMORY_LIMIT);
+    struct fn_collect fc = {0};
+    int rc = lua_vm_load_library(tmp, code->ptr, code->len, shebang_len(code->ptr, code->len), fn_registered, &fc, err,
+                                 sizeof(err));
+    lua_vm_free(tmp);
+    if (rc < 0) {
+        for (int i = 0; i < fc.n; i++) {
+            free(fc.defs[i].name);
+            free(fc.defs[i].desc);
+        }
+        free(fc.defs);
+        reply_error(c->out, err);
+        return;
+    }
+    pthread_mutex_lock(&cache.mu);
+    struct fn_lib **pp = fn_lib_find(libname);
+    const char *error = NULL;
+    char msg[400];
+    if (*pp && !replace) {
+        snprintf(msg, sizeof(msg), "ERR Library '%s' already exists", libname);
+        error = msg;
+    }
+    for (int i = 0; !error && i < fc.n; i++)
+        for (struct fn_lib *l = fn_libs; l && !error; l = l->next) {
+            if (l == *pp)
+                continue;
+            for (int j = 0; j < l->nfuncs; j++)
+                if (!strcmp(l->funcs[j].name, fc.defs[i].name)) {
+                    snprintf(msg, sizeof(msg), "ERR Function %s already exists", fc.defs[i].name);
+                    error = msg;
+                    break;
+                }
+        }
+    if (!error) {
+        struct fn_lib *l = calloc(1, sizeof(*l));
+        l->name = strdup(libname);
+        l->code = malloc(code->len ? code->len : 1);
+        memcpy(l->code, code->ptr, code->len);
+        l->len = code->len;
+        l->funcs = fc.defs;
+        l->nfuncs = fc.n;
+        fc.defs = NULL;
+        if (*pp) { /* REPLACE */
+            struct fn_lib *old = *pp;
+            l->next = old->next;
+            *pp = l;
+            fn_lib_free(old);
+        } else {
+            l->next = fn_libs;
+            fn_libs = l;
+        }
+        atomic_fetch_add(&fn_version, 1);
+    }
+    pthread_mutex_unlock(&cache.mu);
+    if (fc.defs) {
+        for (int i = 0; i < fc.n; i++) {
+            free(fc.defs[i].name);
+            free(fc.defs[i].desc);
+        }
+        free(fc.defs);
+    }
+    if (error)
+        reply_error(c->out, error);
+    else
+        reply_bulk(c->out, libname, strlen(libname));
+}
+
+static void reply_flags(struct buf *out, int resp, int flags)
+{
+    static const struct {
+        int flag;
+        const char *name;
+    } names[] = {{SCRIPT_FLAG_NO_WRITES, "no-writes"},
+                 {SCRIPT_FLAG_ALLOW_OOM, "allow-oom"},
+                 {SCRIPT_FLAG_ALLOW_STALE, "allow-stale"},
+                 {SCRIPT_FLAG_NO_CLUSTER, "no-cluster"},
+                 {SCRIPT_FLAG_ALLOW_CROSS_SLOT, "allow-cross-slot-keys"}};
+    int n = 0;
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+        n += (flags & names[i].flag) != 0;
+    reply_set(out, resp, n);
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+        if (flags & names[i].flag)
+            reply_simple(out, names[i].name);
+}
+
+static void function_list(struct cmd_ctx *c)
+{
+    int withcode = 0;
+    const char *pattern = NULL;
+    size_t plen = 0;
+    for (int i = 2; i < c->argc; i++) {
+        const struct arg *a = &c->argv[i];
+        if (a->len == 8 && !strncasecmp(a->ptr, "withcode", 8) && !withcode) {
+            withcode = 1;
+        } else if (a->len == 11 && !strncasecmp(a->ptr, "libraryname", 11) && !pattern && i + 1 < c->argc) {
+            pattern = c->argv[++i].ptr;
+            plen = c->argv[i].len;
+        } else {
+            reply_errorf(c->out, "ERR Unknown argument %.*s", (int)(a->len > 100 ? 100 : a->len), a->ptr);
+            return;
+        }
+    }
+    pthread_mutex_lock(&cache.mu);
+    long long n = 0;
+    for (struct fn_lib *l = fn_libs; l; l = l->next)
+        n += !pattern || stringmatchlen(pattern, plen, l->name, strlen(l->name), 0);
+    reply_array(c->out, n);
+    for (struct fn_lib *l = fn_libs; l; l = l->next) {
+        if (pattern && !stringmatchlen(pattern, plen, l->name, strlen(l->name), 0))
+            continue;
+        reply_map(c->out, c->resp, withcode ? 4 : 3);
+        reply_simple(c->out, "library_name");
+        reply_bulk_cstr(c->out, l->name);
+        reply_simple(c->out, "engine");
+        reply_bulk_cstr(c->out, "LUA");
+        reply_simple(c->out, "functions");
+        reply_array(c->out, l->nfuncs);
+        for (int i = 0; i < l->nfuncs; i++) {
+            reply_map(c->out, c->resp, 3);
+            reply_simple(c->out, "name");
+            reply_bulk_cstr(c->out, l->funcs[i].name);
+            reply_simple(c->out, "description");
+            if (l->funcs[i].desc)
+                reply_bulk_cstr(c->out, l->funcs[i].desc);
+            else
+                reply_null(c->out, c->resp);
+            reply_simple(c->out, "flags");
+            reply_flags(c->out, c->resp, l->funcs[i].flags);
+        }
+        if (withcode) {
+            reply_simple(c->out, "library_code");
+            reply_bulk(c->out, l->code, l->len);
+        }
+    }
+    pthread_mutex_unlock(&cache.mu);
+}
+
+void cmd_function(struct cmd_ctx *c)
+{
+    const struct arg *sub = &c->argv[1];
+    if (sub->len == 4 && !strncasecmp(sub->ptr, "load", 4)) {
+        function_load(c);
+    } else if (sub->len == 6 && !strncasecmp(sub->ptr, "delete", 6)) {
+        char name[256];
+        snprintf(name, sizeof(name), "%.*s", (int)(c->argv[2].len > 255 ? 255 : c->argv[2].len), c->argv[2].ptr);
+        pthread_mutex_lock(&cache.mu);
+        struct fn_lib **pp = fn_lib_find(name);
+        struct fn_lib *l = *pp;
+        if (l) {
+            *pp = l->next;
+            fn_lib_free(l);
+            atomic_fetch_add(&fn_version, 1);
+        }
+        pthread_mutex_unlock(&cache.mu);
+        if (l)
+            reply_ok(c->out);
+        else
+            reply_error(c->out, "ERR Library not found");
+    } else if (sub->len == 5 && !strncasecmp(sub->ptr, "flush", 5)) {
+        if (c->argc > 3 || (c->argc == 3 && !((c->argv[2].len == 4 && !strncasecmp(c->argv[2].ptr, "sync", 4)) ||
+                                              (c->argv[2].len == 5 && !strncasecmp(c->argv[2].ptr, "async", 5))))) {
+            reply_error(c->out, "ERR FUNCTION FLUSH only supports SYNC|ASYNC option");
+            return;
+        }
+        pthread_mutex_lock(&cache.mu);
+        while (fn_libs) {
+            struct fn_lib *l = fn_libs;
+            fn_libs = l->next;
+            fn_lib_free(l);
+        }
+        atomic_fetch_add(&fn_version, 1);
+        pthread_mutex_unlock(&cache.mu);
+        reply_ok(c->out);
+    } else if (sub->len == 4 && !strncasecmp(sub->ptr, "list", 4)) {
+        function_list(c);
+    } else if (sub->len == 5 && !strncasecmp(sub->ptr, "stats", 5)) {
+        long long libs = 0, funcs = 0;
+        pthread_mutex_lock(&cache.mu);
+        for (struct fn_lib *l = fn_libs; l; l = l->next) {
+            libs++;
+            funcs += l->nfuncs;
+        }
+        pthread_mutex_unlock(&cache.mu);
+        reply_map(c->out, c->resp, 2);
+        reply_simple(c->out, "running_script");
+        reply_null(c->out, c->resp);
+        reply_simple(c->out, "engines");
+        reply_map(c->out, c->resp, 1);
+        reply_simple(c->out, "LUA");
+        reply_map(c->out, c->resp, 2);
+        reply_simple(c->out, "libraries_count");
+        reply_integer(c->out, libs);
+        reply_simple(c->out, "functions_count");
+        reply_integer(c->out, funcs);
+    } else if (sub->len == 4 && !strncasecmp(sub->ptr, "kill", 4)) {
+        script_kill(c);
+    } else if (sub->len == 4 && !strncasecmp(sub->ptr, "help", 4)) {
+        static const char *const lines[] = {
+            "FUNCTION <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+            "LOAD [REPLACE] <FUNCTION CODE>",
+            "    Create a new library with the given library name and code.",
+            "DELETE <LIBRARY NAME>",
+            "    Delete the given library.",
+            "LIST [LIBRARYNAME PATTERN] [WITHCODE]",
+            "    Return general information on all the libraries:",
+            "    * Library name",
+            "    * The engine used to run the Library",
+            "    * Library description",
+            "    * Functions list",
+            "    * Library code (if WITHCODE is given)",
+            "    It also possible to get only function that matches a pattern using LIBRARYNAME argument.",
+            "FLUSH [ASYNC|SYNC]",
+            "    Delete all the libraries.",
+            "    When called without the optional mode argument, the behavior is determined by the",
+            "    lazyfree-lazy-user-flush configuration directive. Valid modes are:",
+            "    * ASYNC: Asynchronously flush the libraries.",
+            "    * SYNC: Synchronously flush the libraries.",
+            "KILL",
+            "    Kill the current running function.",
+            "STATS",
+            "    Return information about the current function running:",
+            "    * Function name",
+            "    * Command used to run the function",
+            "    * Duration in MS that the function is running",
+            "    If no function is running, return nil",
+            "    In addition, returns a list of available engines.",
+            "HELP",
+            "    Prints this help.",
+        };
+        size_t n = sizeof(lines) / sizeof(lines[0]);
+        reply_array(c->out, (long long)n);
+        for (size_t i = 0; i < n; i++)
+            reply_simple(c->out, lines[i]);
+    } else {
+        reply_errorf(c->out, "ERR unknown subcommand '%.*s'. Try FUNCTION HELP.",
+                     (int)(sub->len > 128 ? 128 : sub->len), sub->ptr);
+    }
+}
+
+long long script_function_count(long long *libraries)
+{
+    long long libs = 0, funcs = 0;
+    pthread_mutex_lock(&cache.mu);
+    for (struct fn_lib *l = fn_libs; l; l = l->next) {
+        libs++;
+        funcs += l->nfuncs;
+    }
+    pthread_mutex_unlock(&cache.mu);
+    *libraries = libs;
+    return funcs;
 }

@@ -24,7 +24,7 @@ struct request;
 
 /* Engine command handlers (shards/engine_commands.c binds them): EVAL and
  * its forms when EXEC or a hop runs them on a shard, SCRIPT. */
-cmd_handler cmd_eval, cmd_script;
+cmd_handler cmd_eval, cmd_script, cmd_function;
 
 /* EVAL and its forms from a client (dispatch_command, after MULTI
  * queueing): checks, placement, run or hop or global barrier. */
@@ -43,6 +43,8 @@ int script_busy_refuses(struct shard *s, const struct command *cmd, const struct
 size_t script_memory_total(void);
 long long script_cached_count(void);
 size_t script_cache_bytes(void);
+/* Registered functions; *libraries gets the libraries' count. */
+long long script_function_count(long long *libraries);
 /* The thread's interpreter goes away (thread exit). */
 void script_shard_free(struct shard *s);
 

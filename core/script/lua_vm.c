@@ -45,6 +45,9 @@ struct lua_vm {
     int running;
     int killed;
     int gc_runs;
+    int loading; /* FUNCTION LOAD: redis.register_function works */
+    lua_fn_registered *register_cb;
+    void *register_arg;
     struct buf reply; /* redis.call's reply, reused */
 };
 
@@ -534,6 +537,173 @@ static void hook(lua_State *L, lua_Debug *ar)
     }
 }
 
+static int function_name_ok(const char *name, size_t len)
+{
+    if (len == 0)
+        return 0;
+    for (size_t i = 0; i < len; i++) {
+        char ch = name[i];
+        if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '_'))
+            return 0;
+    }
+    return 1;
+}
+
+/* redis.register_function(name, callback) or
+ * redis.register_function{function_name=, callback=, flags={...}, description=} */
+static int redis_register_function(lua_State *L)
+{
+    struct lua_vm *vm = vm_of(L);
+    if (!vm->loading)
+        return push_error(L, "redis.register_function can only be called on FUNCTION LOAD command", 1);
+    int argc = lua_gettop(L);
+    const char *name = NULL, *desc = NULL;
+    size_t nlen = 0;
+    int flags = 0;
+    if (argc == 2) {
+        if (lua_type(L, 1) != LUA_TSTRING || lua_type(L, 2) != LUA_TFUNCTION)
+            return push_error(L, "wrong arguments given to redis.register_function", 1);
+        name = lua_tolstring(L, 1, &nlen);
+        lua_pushvalue(L, 2);
+    } else if (argc == 1 && lua_istable(L, 1)) {
+        lua_getfield(L, 1, "function_name");
+        if (lua_type(L, -1) != LUA_TSTRING)
+            return push_error(L, "function_name argument given to redis.register_function must be a string", 1);
+        name = lua_tolstring(L, -1, &nlen);
+        lua_getfield(L, 1, "description");
+        if (!lua_isnil(L, -1) && lua_type(L, -1) != LUA_TSTRING)
+            return push_error(L, "description argument given to redis.register_function must be a string", 1);
+        desc = lua_tostring(L, -1);
+        lua_getfield(L, 1, "flags");
+        if (lua_istable(L, -1)) {
+            for (int i = 1;; i++) {
+                lua_rawgeti(L, -1, i);
+                if (lua_isnil(L, -1)) {
+                    lua_pop(L, 1);
+                    break;
+                }
+                const char *f = lua_tostring(L, -1);
+                int bit = !f                                    ? -1
+                          : !strcmp(f, "no-writes")             ? SCRIPT_FLAG_NO_WRITES
+                          : !strcmp(f, "allow-oom")             ? SCRIPT_FLAG_ALLOW_OOM
+                          : !strcmp(f, "allow-stale")           ? SCRIPT_FLAG_ALLOW_STALE
+                          : !strcmp(f, "no-cluster")            ? SCRIPT_FLAG_NO_CLUSTER
+                          : !strcmp(f, "allow-cross-slot-keys") ? SCRIPT_FLAG_ALLOW_CROSS_SLOT
+                                                                : -1;
+                if (bit < 0)
+                    return push_error(L, "unknown flag given", 1);
+                flags |= bit;
+                lua_pop(L, 1);
+            }
+        } else if (!lua_isnil(L, -1)) {
+            return push_error(
+                L, "flags argument to redis.register_function must be a table representing function flags", 1);
+        }
+        lua_getfield(L, 1, "callback");
+        if (lua_type(L, -1) != LUA_TFUNCTION)
+            return push_error(L, "callback argument given to redis.register_function must be a function", 1);
+    } else {
+        return push_error(L, "wrong number of arguments to redis.register_function", 1);
+    }
+    if (!function_name_ok(name, nlen))
+        return push_error(L,
+                          "Library names can only contain letters, numbers, or underscores(_) and must be at least "
+                          "one character long",
+                          1);
+    /* callback on top: staging[name] = callback */
+    lua_getfield(L, LUA_REGISTRYINDEX, "__staging");
+    lua_getfield(L, -1, name);
+    if (!lua_isnil(L, -1))
+        return push_error(L, "Function already exists in the library", 1);
+    lua_pop(L, 1);
+    lua_pushvalue(L, -2);
+    lua_setfield(L, -2, name);
+    vm->register_cb(vm->register_arg, name, flags, desc);
+    return 0;
+}
+
+void lua_vm_forget_functions(struct lua_vm *vm)
+{
+    lua_newtable(vm->L);
+    lua_setfield(vm->L, LUA_REGISTRYINDEX, "__functions");
+}
+
+int lua_vm_has_function(struct lua_vm *vm, const char *name)
+{
+    lua_getfield(vm->L, LUA_REGISTRYINDEX, "__functions");
+    lua_getfield(vm->L, -1, name);
+    int r = lua_isfunction(vm->L, -1);
+    lua_pop(vm->L, 2);
+    return r;
+}
+
+int lua_vm_load_library(struct lua_vm *vm, const char *code, size_t len, size_t skip, lua_fn_registered *cb, void *arg,
+                        char *err, size_t errlen)
+{
+    lua_State *L = vm->L;
+    int base = lua_gettop(L);
+    if (luaL_loadbuffer(L, code + skip, len - skip, "@user_function")) {
+        snprintf(err, errlen, "ERR Error compiling function: %s", lua_tostring(L, -1));
+        lua_settop(L, base);
+        return -1;
+    }
+    lua_newtable(L);
+    lua_setfield(L, LUA_REGISTRYINDEX, "__staging");
+    int registered = 0;
+    struct {
+        lua_fn_registered *cb;
+        void *arg;
+        int *n;
+    } ctx = {cb, arg, &registered};
+    (void)ctx;
+    vm->register_cb = cb;
+    vm->register_arg = arg;
+    vm->loading = 1;
+    vm->limit = vm->max;
+    lua_sethook(L, hook, LUA_MASKCOUNT, HOOK_EVERY);
+    int rc = lua_pcall(L, 0, 0, 0);
+    lua_sethook(L, NULL, 0, 0);
+    vm->limit = 0;
+    vm->loading = 0;
+    if (rc) {
+        const char *msg = NULL;
+        if (lua_istable(L, -1)) {
+            lua_getfield(L, -1, "err");
+            msg = lua_tostring(L, -1);
+        } else {
+            msg = lua_tostring(L, -1);
+        }
+        snprintf(err, errlen, "ERR Error registering functions: %s%s", lua_istable(L, -2) || !msg ? "" : "",
+                 msg ? msg : "unknown error");
+        lua_settop(L, base);
+        return -1;
+    }
+    /* staging -> functions */
+    lua_getfield(L, LUA_REGISTRYINDEX, "__staging");
+    lua_getfield(L, LUA_REGISTRYINDEX, "__functions");
+    if (lua_isnil(L, -1)) {
+        lua_pop(L, 1);
+        lua_newtable(L);
+        lua_pushvalue(L, -1);
+        lua_setfield(L, LUA_REGISTRYINDEX, "__functions");
+    }
+    lua_pushnil(L);
+    while (lua_next(L, -3)) {
+        lua_pushvalue(L, -2);
+        lua_insert(L, -2);
+        lua_settable(L, -4);
+        registered++;
+    }
+    lua_pushnil(L);
+    lua_setfield(L, LUA_REGISTRYINDEX, "__staging");
+    lua_settop(L, base);
+    if (!registered) {
+        snprintf(err, errlen, "ERR No functions registered");
+        return -1;
+    }
+    return 0;
+}
+
 void lua_vm_abort(struct lua_vm *vm)
 {
     if (!vm->running)
@@ -609,6 +779,7 @@ struct lua_vm *lua_vm_new(size_t mem_limit, const struct lua_host_ops *ops, void
     set_fn(L, vm, "acl_check_cmd", redis_acl_check_cmd);
     set_fn(L, vm, "breakpoint", redis_breakpoint);
     set_fn(L, vm, "debug", redis_debug);
+    set_fn(L, vm, "register_function", redis_register_function);
     static const struct {
         const char *name;
         int v;
@@ -752,18 +923,53 @@ static void wipe_proxy(lua_State *L)
     lua_pop(L, 1);
 }
 
+static void push_array(lua_State *L, int n, const struct arg *a)
+{
+    lua_createtable(L, n, 0);
+    for (int i = 0; i < n; i++) {
+        lua_pushlstring(L, a[i].ptr, a[i].len);
+        lua_rawseti(L, -2, i + 1);
+    }
+}
+
+static int run_common(struct lua_vm *vm, const char *sha, int function, int nkeys, const struct arg *keys, int nargs,
+                      const struct arg *args, int caller_resp, struct buf *out);
+
 int lua_vm_run(struct lua_vm *vm, const char *sha, int nkeys, const struct arg *keys, int nargs, const struct arg *args,
                int caller_resp, struct buf *out)
 {
+    return run_common(vm, sha, 0, nkeys, keys, nargs, args, caller_resp, out);
+}
+
+int lua_vm_run_function(struct lua_vm *vm, const char *name, int nkeys, const struct arg *keys, int nargs,
+                        const struct arg *args, int caller_resp, struct buf *out)
+{
+    return run_common(vm, name, 1, nkeys, keys, nargs, args, caller_resp, out);
+}
+
+/* sha: the script's SHA1 (EVAL) or the function's name (FCALL). */
+static int run_common(struct lua_vm *vm, const char *sha, int function, int nkeys, const struct arg *keys, int nargs,
+                      const struct arg *args, int caller_resp, struct buf *out)
+{
     lua_State *L = vm->L;
     char name[43];
-    fname(name, sha);
+    if (function)
+        snprintf(name, sizeof(name), "%s", sha);
+    else
+        fname(name, sha);
     int base = lua_gettop(L);
     lua_getfield(L, LUA_REGISTRYINDEX, "__errh");
-    lua_getfield(L, LUA_REGISTRYINDEX, name);
-    /* KEYS and ARGV: allocation can fail under the memory bound */
-    set_array(L, "KEYS", nkeys, keys);
-    set_array(L, "ARGV", nargs, args);
+    if (function) {
+        lua_getfield(L, LUA_REGISTRYINDEX, "__functions");
+        lua_getfield(L, -1, sha);
+        lua_remove(L, -2);
+        push_array(L, nkeys, keys); /* a function gets KEYS and ARGV as arguments */
+        push_array(L, nargs, args);
+    } else {
+        lua_getfield(L, LUA_REGISTRYINDEX, name);
+        set_array(L, "KEYS", nkeys, keys); /* globals in EVAL */
+        set_array(L, "ARGV", nargs, args);
+    }
     vm->resp = 2;
     vm->running = 1;
     vm->killed = 0;
@@ -771,7 +977,7 @@ int lua_vm_run(struct lua_vm *vm, const char *sha, int nkeys, const struct arg *
     /* The bound holds inside the protected call only: outside it a failed
      * allocation would be a Lua panic. */
     vm->limit = vm->max;
-    int err = lua_pcall(L, 0, 1, base + 1);
+    int err = lua_pcall(L, function ? 2 : 0, 1, base + 1);
     vm->limit = 0;
     lua_sethook(L, NULL, 0, 0);
     vm->running = 0;
@@ -804,7 +1010,8 @@ int lua_vm_run(struct lua_vm *vm, const char *sha, int nkeys, const struct arg *
             const char *msg = lua_tostring(L, -1);
             if (err == LUA_ERRMEM)
                 msg = "not enough memory";
-            reply_errorf(out, "ERR Error running script %s, %.100s", name, msg ? msg : "execution failure");
+            reply_errorf(out, "ERR Error running script %s, %.100s", function ? sha : name,
+                         msg ? msg : "execution failure");
         }
         lua_pop(L, 1);
     } else {

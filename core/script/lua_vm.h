@@ -82,6 +82,25 @@ void lua_vm_forget_all(struct lua_vm *vm);
 int lua_vm_run(struct lua_vm *vm, const char *sha, int nkeys, const struct arg *keys, int nargs, const struct arg *args,
                int caller_resp, struct buf *out);
 
+/* ---- functions (FUNCTION LOAD, FCALL) ----
+ * A library's code runs once with redis.register_function available; the
+ * functions it registers are kept in the registry by name. */
+typedef void lua_fn_registered(void *arg, const char *name, int flags, const char *desc);
+/* Loads a library (code[skip..len): after its shebang line, whose newline
+ * stays). Each registered function is reported to cb. Returns 0, or -1 with
+ * Redis's error in err ("ERR Error compiling function: ...", "ERR Error
+ * registering functions: ...", "ERR No functions registered"); on failure
+ * nothing is registered. */
+int lua_vm_load_library(struct lua_vm *vm, const char *code, size_t len, size_t skip, lua_fn_registered *cb, void *arg,
+                        char *err, size_t errlen);
+/* Forgets every registered function (before reloading the libraries). */
+void lua_vm_forget_functions(struct lua_vm *vm);
+int lua_vm_has_function(struct lua_vm *vm, const char *name);
+/* Runs function name with its KEYS and ARGV tables as arguments; as
+ * lua_vm_run otherwise. */
+int lua_vm_run_function(struct lua_vm *vm, const char *name, int nkeys, const struct arg *keys, int nargs,
+                        const struct arg *args, int caller_resp, struct buf *out);
+
 /* Stops the running script at its next line (its redis.call calls fail
  * from now on): the host abandons the run. */
 void lua_vm_abort(struct lua_vm *vm);

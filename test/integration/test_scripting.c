@@ -445,3 +445,57 @@ Test(scripting, acl_inside_scripts)
     redisFree(c);
     redisFree(admin);
 }
+
+Test(scripting, functions)
+{
+    redisContext *c = client_connect();
+    const char *lib =
+        "#!lua name=mylib\n"
+        "redis.register_function('getk', function(keys, args) return redis.call('get', keys[1]) end)\n"
+        "redis.register_function{function_name='echo', callback=function(keys, args) return args[1] end,"
+        " flags={'no-writes'}, description='says it'}\n"
+        "redis.register_function('setother', function(keys, args)"
+        " redis.call('set', keys[1], args[2]) return redis.call('set', 'other:' .. args[1], args[2]) end)";
+    expect_str(cmd(c, "FUNCTION LOAD %s", lib), "mylib");
+    expect_err(cmd(c, "FUNCTION LOAD %s", lib), "ERR Library 'mylib' already exists");
+    expect_str(cmd(c, "FUNCTION LOAD REPLACE %s", lib), "mylib");
+    expect_err(cmd(c, "FUNCTION LOAD %s", "return 1"), "ERR Missing library metadata");
+    expect_err(cmd(c, "FUNCTION LOAD %s", "#!lua name=empty\nreturn 1"), "ERR No functions registered");
+    expect_err(cmd(c, "FUNCTION LOAD %s", "#!lua name=dup\nredis.register_function('getk', function() return 1 end)"),
+               "ERR Function getk already exists");
+    expect_err_prefix(cmd(c, "FUNCTION LOAD %s", "#!lua name=bad\nreturn 'x"),
+                      "ERR Error compiling function: user_function:2:");
+    expect_status(cmd(c, "SET k v"), "OK");
+    /* every connection (thread) sees the library */
+    for (int i = 0; i < 6; i++) {
+        redisContext *o = client_connect();
+        expect_str(cmd(o, "FCALL getk 1 k"), "v");
+        expect_str(cmd(o, "FCALL_RO echo 0 hi"), "hi");
+        redisFree(o);
+    }
+    expect_err(cmd(c, "FCALL nosuch 0"), "ERR Function not found");
+    expect_err(cmd(c, "FCALL_RO getk 1 k"), "ERR Can not execute a script with write flag using *_ro command.");
+    /* undeclared keys on other shards work from functions too */
+    expect_status(cmd(c, "FCALL setother 1 mine x val"), "OK");
+    expect_strs(cmd(c, "MGET mine other:x"), 2, "val", "val");
+    expect_str(
+        cmd(c, "FUNCTION LOAD %s", "#!lua name=failing\nredis.register_function('boom', function() return nosuch end)"),
+        "failing");
+    redisReply *r = cmd(c, "FCALL boom 0");
+    cr_assert(r->type == REDIS_REPLY_ERROR &&
+                  strstr(r->str, "Script attempted to access nonexistent global variable 'nosuch' script: boom, on "
+                                 "@user_function:2."),
+              "%s", describe_reply(r));
+    freeReplyObject(r);
+    r = expect_array(cmd(c, "FUNCTION LIST LIBRARYNAME my*"), 1);
+    cr_assert_eq(r->element[0]->elements, 6, "%s", describe_reply(r));
+    freeReplyObject(r);
+    expect_status(cmd(c, "FUNCTION DELETE failing"), "OK");
+    expect_err(cmd(c, "FUNCTION DELETE failing"), "ERR Library not found");
+    expect_err(cmd(c, "FCALL boom 0"), "ERR Function not found");
+    expect_status(cmd(c, "FUNCTION FLUSH"), "OK");
+    expect_err(cmd(c, "FCALL getk 1 k"), "ERR Function not found");
+    r = expect_array(cmd(c, "FUNCTION LIST"), 0);
+    freeReplyObject(r);
+    redisFree(c);
+}
