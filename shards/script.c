@@ -675,7 +675,9 @@ static void run_here(struct shard *s, struct script_run *run, const struct comma
         ctx.client = run->client ? run->client : s->internal_client;
     int64_t t0 = monotonic_us();
     uint64_t dirty = s->stats.dirty;
-    if (evict_command_allowed(&ctx))
+    /* allow-oom scripts, and scripts that already wrote, are not stopped
+     * half way by maxmemory (as Redis) */
+    if ((run->flags & SCRIPT_FLAG_ALLOW_OOM) || run->wrote || evict_command_allowed(&ctx))
         cmd->handler(&ctx);
     effect_log_command(&ctx, dirty);
     shard_command_time(s, shard_command_stat(s, cmd, argc, argv), monotonic_us() - t0);

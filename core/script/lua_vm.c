@@ -205,9 +205,37 @@ static void push_proxy(lua_State *L, int idx, int strict)
     lua_setfield(L, -2, "__index");
     lua_pushcfunction(L, readonly_newindex);
     lua_setfield(L, -2, "__newindex");
-    lua_pushboolean(L, 0);
+    lua_pushboolean(L, 1);
+    lua_setfield(L, -2, "__shardis_readonly");
+    /* getmetatable() gives a read-only view of the metatable */
+    lua_newtable(L);
+    lua_newtable(L);
+    lua_pushvalue(L, -3);
+    lua_setfield(L, -2, "__index");
+    lua_pushcfunction(L, readonly_newindex);
+    lua_setfield(L, -2, "__newindex");
+    lua_pushboolean(L, 1);
+    lua_setfield(L, -2, "__shardis_readonly");
+    lua_setmetatable(L, -2);
     lua_setfield(L, -2, "__metatable");
     lua_setmetatable(L, -2);
+}
+
+/* setmetatable that refuses the read-only tables (their metatable carries
+ * __shardis_readonly), as Redis's readonly tables do. */
+static int safe_setmetatable(lua_State *L)
+{
+    if (lua_istable(L, 1) && lua_getmetatable(L, 1)) {
+        lua_getfield(L, -1, "__shardis_readonly");
+        int ro = lua_toboolean(L, -1);
+        lua_pop(L, 2);
+        if (ro)
+            return luaL_error(L, "Attempt to modify a readonly table");
+    }
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1);
+    lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
+    return lua_gettop(L);
 }
 
 /* loadstring that refuses precompiled chunks (they can break the VM). */
@@ -334,6 +362,7 @@ static int redis_generic_call(lua_State *L, int raise)
     if (argv != small)
         free(argv);
     free(nums);
+    lua_settop(L, 0); /* the arguments are no longer needed: room for the reply (unpack of 8000 values) */
     if (vm->reply.len && vm->reply.data[0] == '-') {
         lua_push_error_table(L, vm->reply.data, vm->reply.len);
         if (raise)
@@ -760,6 +789,9 @@ struct lua_vm *lua_vm_new(size_t mem_limit, const struct lua_host_ops *ops, void
     }
     lua_pushcfunction(L, safe_loadstring);
     lua_setglobal(L, "loadstring");
+    lua_getglobal(L, "setmetatable");
+    lua_pushcclosure(L, safe_setmetatable, 1);
+    lua_setglobal(L, "setmetatable");
     /* math.random on Redis's generator */
     lua_getglobal(L, "math");
     set_fn(L, vm, "random", math_random);
