@@ -1313,25 +1313,26 @@ void script_dispatch(struct client *c, const struct command *cmd, int argc, cons
         reply_error(out, ERR_BUSY_SCRIPT);
         reply_ready(c, req, out, before);
     } else if (local && home == s->id && (locktab_idle(s->locks) || !shard_keys_locked(s, cmd, argc, argv, hashes))) {
-        out = reply_target(c, cmd, argc, argv, &req);
-        size_t before = out->len;
+        /* The reply is built aside: a busy-time poll may send and consume
+         * the client's output while the script runs. */
+        struct buf reply = {0};
         struct script_run run = {0};
         run.dbid = c->dbid;
         run.rerunnable = 1;
         run.client = c;
-        script_execute(s, &run, cmd, argc, argv, c->resp, out);
+        script_execute(s, &run, cmd, argc, argv, c->resp, &reply);
         if (run.strayed) {
-            out->len = before;
-            struct request *r = req ? req : request_new(c, cmd, argc, argv);
-            if (req) { /* reuse the finished-in-order slot: it is not done */
-                r->done = 0;
-            }
+            struct request *r = request_new(c, cmd, argc, argv);
             memcpy(r->hashes, hashes, sizeof(uint64_t) * (size_t)argc);
             memcpy(r->shard_of, shard_of, sizeof(int) * (size_t)argc);
             start_barrier(s, r);
         } else {
+            out = reply_target(c, cmd, argc, argv, &req);
+            size_t before = out->len;
+            buf_append(out, reply.data, reply.len);
             reply_ready(c, req, out, before);
         }
+        buf_free(&reply);
     } else if (local) {
         struct request *r = request_new(c, cmd, argc, argv);
         memcpy(r->hashes, hashes, sizeof(uint64_t) * (size_t)argc);
