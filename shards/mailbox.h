@@ -61,6 +61,7 @@ enum sub_op {
 #define SUBF_DETACHED 8   /* no request: the destination frees it after running */
 #define SUBF_SYNC 16      /* a script's call under the global barrier: its coordinator waits for it (shards/script.c) */
 #define SUBF_SYNC_DONE 32 /* set when a SUBF_SYNC sub-request is back */
+#define SUBF_NO_OOM 64    /* a script's call that maxmemory does not stop (allow-oom, or it wrote already) */
 
 #define PUT_REPLACE 1
 #define PUT_NX 2

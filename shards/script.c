@@ -700,6 +700,8 @@ static void run_remote(struct shard *s, struct script_run *run, const struct com
     sub->shard = to;
     sub->coord = s->id;
     sub->txflags = SUBF_TX | SUBF_SYNC;
+    if ((run->flags & SCRIPT_FLAG_ALLOW_OOM) || run->wrote)
+        sub->txflags |= SUBF_NO_OOM;
     sub->txn_id = run->log_id;
     sub->txn_parts = run->log_parts;
     sub->dbid = run->dbid;

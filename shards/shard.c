@@ -99,7 +99,7 @@ void shard_run_sub(struct shard *s, struct subreq *sub)
         c.blocking = sub->block_mode == BLOCK_RUN;
         int64_t t0 = monotonic_us();
         uint64_t dirty = s->stats.dirty;
-        if (evict_command_allowed(&c))
+        if ((sub->txflags & SUBF_NO_OOM) || evict_command_allowed(&c))
             sub->handler(&c);
         if (!c.blocked)
             effect_log_command(&c, dirty);
