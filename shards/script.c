@@ -64,6 +64,7 @@
 #include "shards/txn_coordinator.h"
 
 #define LUA_MEMORY_LIMIT ((size_t)256 << 20) /* per interpreter; a script past it gets "not enough memory" */
+#define ERR_SCRIPT_NOREPLICAS "NOREPLICAS Not enough good replicas to write."
 #define STRAY_MARK "-SHARDIS-SCRIPT-STRAYED\r\n"
 
 /* ---------------- the shared script cache ---------------- */
@@ -542,6 +543,10 @@ static int flags_refuse(struct shard *s, const struct command *cmd, int flags, s
             reply_error(out, ERR_MISCONF);
             return 1;
         }
+        if (s->cfg->min_replicas_to_write > 0 && s->cfg->min_replicas_max_lag > 0) {
+            reply_error(out, ERR_SCRIPT_NOREPLICAS); /* no replicas yet: as the dispatcher's writes */
+            return 1;
+        }
     }
     return 0;
 }
@@ -889,6 +894,10 @@ static void host_call(void *host, int argc, const struct arg *argv, int resp, st
         }
         if (aof_writes_refused(s->srv, &aof_err)) {
             reply_error(out, aof_err);
+            return;
+        }
+        if (s->cfg->min_replicas_to_write > 0 && s->cfg->min_replicas_max_lag > 0) {
+            reply_error(out, ERR_SCRIPT_NOREPLICAS);
             return;
         }
     }
