@@ -212,7 +212,7 @@ static void fn_lib_free(struct fn_lib *l)
 static struct fn_lib **fn_lib_find(const char *name)
 {
     struct fn_lib **pp = &fn_libs;
-    while (*pp && strcmp((*pp)->name, name) != 0)
+    while (*pp && strcasecmp((*pp)->name, name) != 0)
         pp = &(*pp)->next;
     return pp;
 }
@@ -360,8 +360,19 @@ void script_shard_free(struct shard *s)
 static void function_key(const char *name, size_t len, char sha[41])
 {
     char buf[300];
-    int n = snprintf(buf, sizeof(buf), "\001fn:%.*s", (int)(len > 256 ? 256 : len), name);
+    int n = snprintf(buf, sizeof(buf), "\001fn:%.*s", (int)(len > 255 ? 255 : len), name);
+    for (int i = 4; i < n; i++) /* function names are case-insensitive */
+        buf[i] = (char)(buf[i] >= 'A' && buf[i] <= 'Z' ? buf[i] + 32 : buf[i]);
     lua_sha1hex(buf, (size_t)n, sha);
+}
+
+/* The lower-case name of FCALL's function argument. */
+static void function_name_arg(const struct arg *a, char *name, size_t size)
+{
+    size_t n = a->len < size - 1 ? a->len : size - 1;
+    for (size_t i = 0; i < n; i++)
+        name[i] = (char)(a->ptr[i] >= 'A' && a->ptr[i] <= 'Z' ? a->ptr[i] + 32 : a->ptr[i]);
+    name[n] = '\0';
 }
 
 struct fn_collect {
@@ -456,8 +467,8 @@ static struct local_script *script_resolve(struct shard *s, const struct command
     char *copy = NULL;
     if (is_fcall(cmd)) {
         functions_sync(ss);
-        char name[300];
-        snprintf(name, sizeof(name), "%.*s", (int)(argv[1].len > 256 ? 256 : argv[1].len), argv[1].ptr);
+        char name[256];
+        function_name_arg(&argv[1], name, sizeof(name));
         function_key(argv[1].ptr, argv[1].len, sha);
         struct local_script *ls = local_find(ss, sha, 0);
         if (!ls || !lua_vm_has_function(ss->vm, name)) {
@@ -615,8 +626,8 @@ static void script_execute(struct shard *s, struct script_run *run, const struct
         aof_txn_begin(s->log, run->log_id, run->log_parts);
     size_t before = out->len;
     if (is_fcall(cmd)) {
-        char name[300];
-        snprintf(name, sizeof(name), "%.*s", (int)(argv[1].len > 256 ? 256 : argv[1].len), argv[1].ptr);
+        char name[256];
+        function_name_arg(&argv[1], name, sizeof(name));
         lua_vm_run_function(ss->vm, name, run->nkeys, run->keys, argc - 3 - run->nkeys, argv + 3 + run->nkeys,
                             caller_resp, out);
     } else {
@@ -1379,7 +1390,7 @@ static int library_metadata(const char *code, size_t len, char *name, size_t nam
     const char *w = p;
     while (p < end && *p != ' ')
         p++;
-    if ((size_t)(p - w) != 3 || memcmp(w, "lua", 3) != 0) {
+    if ((size_t)(p - w) != 3 || strncasecmp(w, "lua", 3) != 0) {
         snprintf(err, errlen, "ERR Engine '%.*s' not found", (int)((p - w) > 100 ? 100 : (p - w)), w);
         return -1;
     }
@@ -1416,18 +1427,14 @@ static int library_metadata(const char *code, size_t len, char *name, size_t nam
 
 static void function_load(struct cmd_ctx *c)
 {
-    int replace = 0, at = 2;
-    if (c->argc == 4) {
-        if (c->argv[2].len != 7 || strncasecmp(c->argv[2].ptr, "replace", 7) != 0) {
-            reply_errorf(c->out, "ERR Unknown option given: %.*s", (int)(c->argv[2].len > 100 ? 100 : c->argv[2].len),
-                         c->argv[2].ptr);
+    int replace = 0, at = c->argc - 1; /* the code is last; options before it */
+    for (int i = 2; i < at; i++) {
+        if (c->argv[i].len != 7 || strncasecmp(c->argv[i].ptr, "replace", 7) != 0) {
+            reply_errorf(c->out, "ERR Unknown option given: %.*s", (int)(c->argv[i].len > 100 ? 100 : c->argv[i].len),
+                         c->argv[i].ptr);
             return;
         }
         replace = 1;
-        at = 3;
-    } else if (c->argc != 3) {
-        reply_error(c->out, "ERR wrong number of arguments for 'function|load' command");
-        return;
     }
     const struct arg *code = &c->argv[at];
     char libname[256], err[1024];
@@ -1474,7 +1481,7 @@ static void function_load(struct cmd_ctx *c)
             if (l == *pp)
                 continue;
             for (int j = 0; j < l->nfuncs; j++)
-                if (!strcmp(l->funcs[j].name, fc.defs[i].name)) {
+                if (!strcasecmp(l->funcs[j].name, fc.defs[i].name)) {
                     snprintf(msg, sizeof(msg), "ERR Function %s already exists", fc.defs[i].name);
                     error = msg;
                     break;

@@ -639,14 +639,20 @@ static int redis_register_function(lua_State *L)
                           "Library names can only contain letters, numbers, or underscores(_) and must be at least "
                           "one character long",
                           1);
-    /* callback on top: staging[name] = callback */
+    /* callback on top: staging[lower-case name] = callback (function
+     * names are case-insensitive, as Redis's) */
+    char lname[256];
+    size_t ln = nlen < sizeof(lname) - 1 ? nlen : sizeof(lname) - 1;
+    for (size_t i = 0; i < ln; i++)
+        lname[i] = (char)(name[i] >= 'A' && name[i] <= 'Z' ? name[i] + 32 : name[i]);
+    lname[ln] = '\0';
     lua_getfield(L, LUA_REGISTRYINDEX, "__staging");
-    lua_getfield(L, -1, name);
+    lua_getfield(L, -1, lname);
     if (!lua_isnil(L, -1))
         return push_error(L, "Function already exists in the library", 1);
     lua_pop(L, 1);
     lua_pushvalue(L, -2);
-    lua_setfield(L, -2, name);
+    lua_setfield(L, -2, lname);
     vm->register_cb(vm->register_arg, name, flags, desc);
     return 0;
 }
