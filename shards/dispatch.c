@@ -475,9 +475,10 @@ static inline __attribute__((always_inline)) void dispatch_one(struct client *c,
         }
         return;
     }
-    if (__builtin_expect(script_busy_refuses(s, cmd, subcmd, argc, argv), 0) && !c->in_multi) {
+    int busy = script_busy_refuses(s, cmd, subcmd, argc, argv);
+    if (__builtin_expect(busy, 0) && !c->in_multi) {
         shard_command_stat(s, cmd, argc, argv)->rejected++;
-        dispatch_reply_error(c, ERR_BUSY_SCRIPT);
+        dispatch_reply_error(c, busy == 2 ? ERR_BUSY_FUNCTION : ERR_BUSY_SCRIPT);
         return;
     }
     c->commands++;

@@ -225,6 +225,7 @@ static struct busy_slot {
     _Atomic int barrier;      /* it holds the global barrier */
     _Atomic int dirty;        /* it wrote: SCRIPT KILL answers UNKILLABLE */
     _Atomic int kill;         /* SCRIPT KILL asked for it */
+    _Atomic int function;     /* it is a function (FUNCTION KILL), not an EVAL (SCRIPT KILL) */
 } busy_slots[MAX_THREADS];
 static _Atomic int busy_count; /* shards whose script is past the threshold */
 static _Atomic size_t lua_memory[MAX_THREADS];
@@ -260,10 +261,11 @@ struct script_run {
     int flags; /* shebang flags */
     int nkeys;
     const struct arg *keys;
-    int home;    /* shard of the declared keys; -1 none */
-    int wrote;   /* some command may have written */
-    int strayed; /* abandoned: run again under the barrier */
-    int foreign; /* touched something outside `home` (learning) */
+    int home;             /* shard of the declared keys; -1 none */
+    const char *function; /* FCALL: non-NULL (BUSY and KILL texts differ) */
+    int wrote;            /* some command may have written */
+    int strayed;          /* abandoned: run again under the barrier */
+    int foreign;          /* touched something outside `home` (learning) */
     uint64_t log_id;
     int log_parts;
 };
@@ -570,6 +572,7 @@ static void busy_begin(struct shard *s, struct script_run *run)
     atomic_store(&b->kill, 0);
     atomic_store(&b->dirty, 0);
     atomic_store(&b->barrier, run->barrier);
+    atomic_store(&b->function, run->function != NULL);
     atomic_store(&b->start_ms, mstime());
 }
 
@@ -597,6 +600,7 @@ static void script_execute(struct shard *s, struct script_run *run, const struct
     if (flags_refuse(s, cmd, ls->flags, out))
         return;
     run->s = s;
+    run->function = is_fcall(cmd) ? "function" : NULL;
     run->flags = ls->flags;
     run->ro = is_ro_command(cmd) || (ls->flags & SCRIPT_FLAG_NO_WRITES);
     run->nkeys = (int)nkeys;
@@ -1085,13 +1089,13 @@ int script_busy_refuses(struct shard *s, const struct command *cmd, const struct
         if (!atomic_load(&b->busy))
             continue;
         if (i == s->id || atomic_load(&b->barrier))
-            return 1;
+            return atomic_load(&b->function) ? 2 : 1;
         int keypos[64];
         int nkeys = command_key_positions(cmd, argc, argv, keypos, 64);
         for (int k = 0; k < nkeys; k++) {
             const struct arg *a = &argv[keypos[k]];
             if (key_shard(a->ptr, a->len, key_hash(a->ptr, a->len), n) == i)
-                return 1;
+                return atomic_load(&b->function) ? 2 : 1;
         }
     }
     return 0;
@@ -1103,13 +1107,18 @@ static int busy_shard(int shard)
     return atomic_load_explicit(&busy_count, memory_order_relaxed) && atomic_load(&busy_slots[shard].busy);
 }
 
-static void script_kill(struct cmd_ctx *c)
+/* SCRIPT KILL (function 0) or FUNCTION KILL (1). */
+static void script_kill(struct cmd_ctx *c, int function)
 {
     int n = c->nshards;
     for (int i = 0; i < n; i++) {
         struct busy_slot *b = &busy_slots[i];
         if (!atomic_load(&b->start_ms) || !atomic_load(&b->busy))
             continue;
+        if (atomic_load(&b->function) != function) { /* the other kind runs */
+            reply_error(c->out, function ? ERR_BUSY_SCRIPT : ERR_BUSY_FUNCTION);
+            return;
+        }
         if (atomic_load(&b->dirty)) {
             reply_error(c->out, "-UNKILLABLE Sorry the script already executed write commands against the dataset. "
                                 "You can either wait the script termination or kill the server in a hard way using "
@@ -1194,7 +1203,7 @@ void cmd_script(struct cmd_ctx *c)
         return;
     }
     if (sub->len == 4 && !strncasecmp(sub->ptr, "kill", 4)) {
-        script_kill(c);
+        script_kill(c, 0);
         return;
     }
     if (sub->len == 5 && !strncasecmp(sub->ptr, "debug", 5)) {
@@ -1332,7 +1341,7 @@ void script_dispatch(struct client *c, const struct command *cmd, int argc, cons
     if (busy && !(cmd->flags & CMD_ALLOW_BUSY)) {
         out = reply_target(c, NULL, 0, NULL, &req);
         size_t before = out->len;
-        reply_error(out, ERR_BUSY_SCRIPT);
+        reply_error(out, atomic_load(&busy_slots[home].function) ? ERR_BUSY_FUNCTION : ERR_BUSY_SCRIPT);
         reply_ready(c, req, out, before);
     } else if (local && home == s->id && (locktab_idle(s->locks) || !shard_keys_locked(s, cmd, argc, argv, hashes))) {
         /* The reply is built aside: a busy-time poll may send and consume
@@ -1650,7 +1659,7 @@ void cmd_function(struct cmd_ctx *c)
         reply_simple(c->out, "functions_count");
         reply_integer(c->out, funcs);
     } else if (sub->len == 4 && !strncasecmp(sub->ptr, "kill", 4)) {
-        script_kill(c);
+        script_kill(c, 1);
     } else if (sub->len == 4 && !strncasecmp(sub->ptr, "help", 4)) {
         static const char *const lines[] = {
             "FUNCTION <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",

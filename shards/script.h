@@ -36,7 +36,8 @@ int script_hop_done(struct shard *s, struct request *r);
 /* A command from a client of shard s while a script runs long on some
  * shard: 1 when it must get the BUSY error (it is not allowed while busy
  * and the script holds the shard its keys are on, or its own thread, or
- * every shard under the global barrier). One load while no script is busy. */
+ * every shard under the global barrier): 1 for an EVAL, 2 for a function
+ * (their BUSY texts differ). One load while no script is busy. */
 int script_busy_refuses(struct shard *s, const struct command *cmd, const struct command *subcmd, int argc,
                         const struct arg *argv);
 /* INFO: the interpreters' memory and the cached scripts. */
@@ -49,5 +50,6 @@ long long script_function_count(long long *libraries);
 void script_shard_free(struct shard *s);
 
 #define ERR_BUSY_SCRIPT "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE."
+#define ERR_BUSY_FUNCTION "BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE."
 
 #endif
