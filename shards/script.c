@@ -1284,6 +1284,17 @@ int script_hop_done(struct shard *s, struct request *r)
 {
     struct subreq *sub = &r->subs[0];
     if (sub->out.len == strlen(STRAY_MARK) && !memcmp(sub->out.data, STRAY_MARK, sub->out.len)) {
+        /* this thread learns it too: the script takes the barrier from now on */
+        char key[41];
+        if (is_fcall(r->cmd))
+            function_key(r->argv[1].ptr, r->argv[1].len, key);
+        else if (is_sha_command(r->cmd))
+            normalize_sha(&r->argv[1], key);
+        else
+            lua_sha1hex(r->argv[1].ptr, r->argv[1].len, key);
+        struct local_script *ls = local_find(script_shard(s), key, 0);
+        if (ls)
+            ls->fp = FP_STRAYS;
         subs_free(r);
         start_barrier(s, r);
         return 0;
