@@ -226,6 +226,10 @@ static struct busy_slot {
     _Atomic int dirty;        /* it wrote: SCRIPT KILL answers UNKILLABLE */
     _Atomic int kill;         /* SCRIPT KILL asked for it */
     _Atomic int function;     /* it is a function (FUNCTION KILL), not an EVAL (SCRIPT KILL) */
+    pthread_mutex_t mu;       /* guards the two below (FUNCTION STATS reads them from any thread); zero is
+                                 PTHREAD_MUTEX_INITIALIZER with glibc */
+    struct buf run_name;      /* a busy function: its name, RESP-encoded */
+    struct buf run_cmd;       /* and its command line */
 } busy_slots[MAX_THREADS];
 static _Atomic int busy_count; /* shards whose script is past the threshold */
 static _Atomic size_t lua_memory[MAX_THREADS];
@@ -263,9 +267,11 @@ struct script_run {
     const struct arg *keys;
     int home;             /* shard of the declared keys; -1 none */
     const char *function; /* FCALL: non-NULL (BUSY and KILL texts differ) */
-    int wrote;            /* some command may have written */
-    int strayed;          /* abandoned: run again under the barrier */
-    int foreign;          /* touched something outside `home` (learning) */
+    int argc;             /* the command line (FUNCTION STATS) */
+    const struct arg *argv;
+    int wrote;   /* some command may have written */
+    int strayed; /* abandoned: run again under the barrier */
+    int foreign; /* touched something outside `home` (learning) */
     uint64_t log_id;
     int log_parts;
 };
@@ -524,7 +530,9 @@ static long long parse_numkeys(int argc, const struct arg *argv, struct buf *out
 {
     long long n;
     if (!string2ll(argv[2].ptr, argv[2].len, &n)) {
-        reply_error(out, ERR_NOT_INTEGER);
+        /* FCALL's text differs from EVAL's */
+        reply_error(out, argv[0].len >= 5 && (argv[0].ptr[0] | 32) == 'f' ? "ERR Bad number of keys provided"
+                                                                          : ERR_NOT_INTEGER);
         return -1;
     }
     if (n > argc - 3) {
@@ -601,6 +609,8 @@ static void script_execute(struct shard *s, struct script_run *run, const struct
         return;
     run->s = s;
     run->function = is_fcall(cmd) ? "function" : NULL;
+    run->argc = argc;
+    run->argv = argv;
     run->flags = ls->flags;
     run->ro = is_ro_command(cmd) || (ls->flags & SCRIPT_FLAG_NO_WRITES);
     run->nkeys = (int)nkeys;
@@ -1059,6 +1069,16 @@ static int host_tick(void *host)
     if (threshold > 0 && now - atomic_load(&b->start_ms) >= threshold) {
         if (!atomic_exchange(&b->busy, 1)) {
             atomic_fetch_add(&busy_count, 1);
+            if (run && run->function && run->argv) { /* what FUNCTION STATS shows */
+                pthread_mutex_lock(&b->mu);
+                buf_reset(&b->run_name);
+                buf_reset(&b->run_cmd);
+                reply_bulk(&b->run_name, run->argv[1].ptr, run->argv[1].len);
+                reply_array(&b->run_cmd, run->argc);
+                for (int i = 0; i < run->argc; i++)
+                    reply_bulk(&b->run_cmd, run->argv[i].ptr, run->argv[i].len);
+                pthread_mutex_unlock(&b->mu);
+            }
             server_log(LL_WARNING,
                        "Slow script detected: still in execution after %lld milliseconds. You can try killing the "
                        "script using the SCRIPT KILL command.",
@@ -1311,8 +1331,16 @@ void script_dispatch(struct client *c, const struct command *cmd, int argc, cons
     struct buf *out;
     /* Resolve the script and its numkeys here to answer errors at once. */
     struct buf err = {0};
-    struct local_script *ls = script_resolve(s, cmd, argv, &err);
-    long long nkeys = ls ? parse_numkeys(argc, argv, &err) : -1;
+    /* FCALL checks numkeys before the function, EVAL the script first */
+    struct local_script *ls = NULL;
+    long long nkeys = -1;
+    if (is_fcall(cmd)) {
+        nkeys = parse_numkeys(argc, argv, &err);
+        ls = nkeys >= 0 ? script_resolve(s, cmd, argv, &err) : NULL;
+    } else {
+        ls = script_resolve(s, cmd, argv, &err);
+        nkeys = ls ? parse_numkeys(argc, argv, &err) : -1;
+    }
     if (!ls || nkeys < 0) {
         out = reply_target(c, NULL, 0, NULL, &req);
         size_t before = out->len;
@@ -1660,7 +1688,28 @@ void cmd_function(struct cmd_ctx *c)
         pthread_mutex_unlock(&cache.mu);
         reply_map(c->out, c->resp, 2);
         reply_simple(c->out, "running_script");
-        reply_null(c->out, c->resp);
+        int shown = 0;
+        for (int i = 0; i < c->nshards && !shown; i++) {
+            struct busy_slot *b = &busy_slots[i];
+            if (!atomic_load(&b->busy) || !atomic_load(&b->function))
+                continue;
+            pthread_mutex_lock(&b->mu);
+            if (b->run_name.len) {
+                reply_map(c->out, c->resp, 3);
+                reply_simple(c->out, "name");
+                buf_append(c->out, b->run_name.data, b->run_name.len);
+                reply_simple(c->out, "command");
+                buf_append(c->out, b->run_cmd.data, b->run_cmd.len);
+                shown = 1;
+            }
+            pthread_mutex_unlock(&b->mu);
+            if (shown) {
+                reply_simple(c->out, "duration_ms");
+                reply_integer(c->out, mstime() - atomic_load(&b->start_ms));
+            }
+        }
+        if (!shown)
+            reply_null(c->out, c->resp);
         reply_simple(c->out, "engines");
         reply_map(c->out, c->resp, 1);
         reply_simple(c->out, "LUA");
