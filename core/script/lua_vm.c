@@ -175,9 +175,21 @@ int lua_script_flags(const char *body, size_t len, int *flags, size_t *skip, cha
 
 static int global_index(lua_State *L)
 {
-    /* upvalue 1: the real globals */
+    /* upvalue 1: the table read through (for the globals: a one-slot table
+     * whose [1] is the current globals, swapped while a library loads) */
     lua_pushvalue(L, 2);
     lua_rawget(L, lua_upvalueindex(1));
+    if (!lua_isnil(L, -1))
+        return 1;
+    const char *name = lua_tostring(L, 2);
+    return luaL_error(L, "Script attempted to access nonexistent global variable '%s'", name ? name : "?");
+}
+
+static int switched_global_index(lua_State *L)
+{
+    lua_rawgeti(L, lua_upvalueindex(1), 1);
+    lua_pushvalue(L, 2);
+    lua_rawget(L, -2);
     if (!lua_isnil(L, -1))
         return 1;
     const char *name = lua_tostring(L, 2);
@@ -194,9 +206,12 @@ static int readonly_newindex(lua_State *L)
 static void push_proxy(lua_State *L, int idx, int strict)
 {
     idx = idx < 0 ? lua_gettop(L) + idx + 1 : idx;
-    lua_newtable(L); /* proxy */
-    lua_newtable(L); /* metatable */
-    if (strict) {
+    lua_newtable(L);   /* proxy */
+    lua_newtable(L);   /* metatable */
+    if (strict == 2) { /* idx is the switch table */
+        lua_pushvalue(L, idx);
+        lua_pushcclosure(L, switched_global_index, 1);
+    } else if (strict) {
         lua_pushvalue(L, idx);
         lua_pushcclosure(L, global_index, 1);
     } else {
@@ -590,11 +605,18 @@ static int redis_register_function(lua_State *L)
     size_t nlen = 0;
     int flags = 0;
     if (argc == 2) {
-        if (lua_type(L, 1) != LUA_TSTRING || lua_type(L, 2) != LUA_TFUNCTION)
-            return push_error(L, "wrong arguments given to redis.register_function", 1);
+        if (lua_type(L, 1) != LUA_TSTRING)
+            return push_error(L, "first argument to redis.register_function must be a string", 1);
+        if (lua_type(L, 2) != LUA_TFUNCTION)
+            return push_error(L, "second argument to redis.register_function must be a function", 1);
         name = lua_tolstring(L, 1, &nlen);
         lua_pushvalue(L, 2);
-    } else if (argc == 1 && lua_istable(L, 1)) {
+    } else if (argc == 1 && !lua_istable(L, 1)) {
+        return push_error(L,
+                          "calling redis.register_function with a single argument is only applicable to Lua table "
+                          "(representing named arguments).",
+                          1);
+    } else if (argc == 1) {
         lua_getfield(L, 1, "function_name");
         if (lua_type(L, -1) != LUA_TSTRING)
             return push_error(L, "function_name argument given to redis.register_function must be a string", 1);
@@ -694,12 +716,20 @@ int lua_vm_load_library(struct lua_vm *vm, const char *code, size_t len, size_t 
     vm->register_cb = cb;
     vm->register_arg = arg;
     vm->loading = 1;
+    lua_getfield(L, LUA_REGISTRYINDEX, "__switch"); /* the library sees the load-time globals */
+    lua_getfield(L, LUA_REGISTRYINDEX, "__loadenv");
+    lua_rawseti(L, -2, 1);
+    lua_pop(L, 1);
     vm->limit = vm->max;
     lua_sethook(L, hook, LUA_MASKCOUNT, HOOK_EVERY);
     int rc = lua_pcall(L, 0, 0, 0);
     lua_sethook(L, NULL, 0, 0);
     vm->limit = 0;
     vm->loading = 0;
+    lua_getfield(L, LUA_REGISTRYINDEX, "__switch");
+    lua_getfield(L, LUA_REGISTRYINDEX, "__real");
+    lua_rawseti(L, -2, 1);
+    lua_pop(L, 1);
     if (rc) {
         const char *msg = NULL;
         if (lua_istable(L, -1)) {
@@ -817,7 +847,6 @@ struct lua_vm *lua_vm_new(size_t mem_limit, const struct lua_host_ops *ops, void
     set_fn(L, vm, "acl_check_cmd", redis_acl_check_cmd);
     set_fn(L, vm, "breakpoint", redis_breakpoint);
     set_fn(L, vm, "debug", redis_debug);
-    set_fn(L, vm, "register_function", redis_register_function);
     static const struct {
         const char *name;
         int v;
@@ -845,8 +874,31 @@ struct lua_vm *lua_vm_new(size_t mem_limit, const struct lua_host_ops *ops, void
     }
     /* the string metatable keeps the real string table for s:rep() */
     /* globals: the proxy becomes the environment */
+    /* what a library's code sees while FUNCTION LOAD runs it: only redis,
+     * with register_function, log and the constants (as Redis 7.0) */
+    lua_newtable(L); /* load-time redis */
+    set_fn(L, vm, "register_function", redis_register_function);
+    set_fn(L, vm, "log", redis_log);
+    for (size_t i = 0; i < sizeof(consts) / sizeof(consts[0]); i++) {
+        lua_pushinteger(L, consts[i].v);
+        lua_setfield(L, -2, consts[i].name);
+    }
+    lua_pushstring(L, REDIS_VERSION_STR);
+    lua_setfield(L, -2, "REDIS_VERSION");
+    lua_newtable(L); /* load-time globals */
+    push_proxy(L, -2, 1);
+    lua_setfield(L, -2, "redis");
+    lua_setfield(L, LUA_REGISTRYINDEX, "__loadenv");
+    lua_pop(L, 1);
+    /* the globals switch: [1] is what the global proxy reads through */
+    lua_newtable(L);
+    lua_pushvalue(L, LUA_GLOBALSINDEX);
+    lua_rawseti(L, -2, 1);
+    lua_setfield(L, LUA_REGISTRYINDEX, "__switch");
     lua_pushvalue(L, LUA_GLOBALSINDEX); /* real */
-    push_proxy(L, -1, 1);               /* real, proxy */
+    lua_getfield(L, LUA_REGISTRYINDEX, "__switch");
+    push_proxy(L, -1, 2); /* real, switch, proxy */
+    lua_remove(L, -2);    /* real, proxy */
     lua_pushvalue(L, -1);
     lua_setfield(L, -3, "_G"); /* real._G = proxy */
     lua_pushvalue(L, -1);
