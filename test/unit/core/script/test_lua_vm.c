@@ -238,3 +238,49 @@ Test(lua_vm, memory_bound_and_kill)
     cr_assert(strstr(r, "-ERR Script killed by user with SCRIPT KILL...") == r, "%s", r);
     cr_assert_str_eq(run(vm, "return 2"), ":2\r\n");
 }
+
+static int registered;
+static void on_registered(void *arg, const char *name, int flags, const char *desc)
+{
+    (void)arg;
+    (void)desc;
+    if (!strcmp(name, "Echo"))
+        cr_assert_eq(flags, SCRIPT_FLAG_NO_WRITES);
+    registered++;
+}
+
+Test(lua_vm, function_libraries)
+{
+    char err[512];
+    const char *lib = "#!lua name=lib\n"
+                      "redis.register_function{function_name='Echo', callback=function(keys, args) return args[1] .. "
+                      "#keys end, flags={'no-writes'}}\n"
+                      "redis.register_function('two', function(keys, args) return redis.call('echo', keys[1]) end)";
+    registered = 0;
+    cr_assert_eq(lua_vm_load_library(vm, lib, strlen(lib), 15, on_registered, NULL, err, sizeof(err)), 0, "%s", err);
+    cr_assert_eq(registered, 2);
+    cr_assert(lua_vm_has_function(vm, "echo")); /* names are case-insensitive: kept in lower case */
+    struct buf out = {0};
+    struct arg keys[1] = {{"k", 1}}, args[1] = {{"hi", 2}};
+    lua_vm_run_function(vm, "echo", 1, keys, 1, args, 2, &out);
+    buf_append_byte(&out, '\0');
+    cr_assert_str_eq(out.data, "$3\r\nhi1\r\n");
+    buf_reset(&out);
+    lua_vm_run_function(vm, "two", 1, keys, 0, NULL, 2, &out);
+    buf_append_byte(&out, '\0');
+    cr_assert_str_eq(out.data, "$1\r\nk\r\n");
+    buf_free(&out);
+    /* the load-time environment has only redis.register_function/log */
+    const char *bad = "#!lua name=bad\nlocal x = math.random()";
+    cr_assert_eq(lua_vm_load_library(vm, bad, strlen(bad), 14, on_registered, NULL, err, sizeof(err)), -1);
+    cr_assert(strstr(err, "ERR Error registering functions: user_function:2: Script attempted to access nonexistent "
+                          "global variable 'math'"),
+              "%s", err);
+    const char *none = "#!lua name=none\nlocal x = 1";
+    cr_assert_eq(lua_vm_load_library(vm, none, strlen(none), 15, on_registered, NULL, err, sizeof(err)), -1);
+    cr_assert_str_eq(err, "ERR No functions registered");
+    /* scripts see globals again, and no register_function */
+    cr_assert_str_eq(run(vm, "return type(math.random) .. type(redis.register_function)"), "$11\r\nfunctionnil\r\n");
+    lua_vm_forget_functions(vm);
+    cr_assert(!lua_vm_has_function(vm, "echo"));
+}
