@@ -1662,9 +1662,13 @@ void cmd_function(struct cmd_ctx *c)
         else
             reply_error(c->out, "ERR Library not found");
     } else if (sub->len == 5 && !strncasecmp(sub->ptr, "flush", 5)) {
-        if (c->argc > 3 || (c->argc == 3 && !((c->argv[2].len == 4 && !strncasecmp(c->argv[2].ptr, "sync", 4)) ||
-                                              (c->argv[2].len == 5 && !strncasecmp(c->argv[2].ptr, "async", 5))))) {
+        if (c->argc > 3) {
             reply_error(c->out, "ERR unknown subcommand or wrong number of arguments for 'flush'. Try FUNCTION HELP.");
+            return;
+        }
+        if (c->argc == 3 && !((c->argv[2].len == 4 && !strncasecmp(c->argv[2].ptr, "sync", 4)) ||
+                              (c->argv[2].len == 5 && !strncasecmp(c->argv[2].ptr, "async", 5)))) {
+            reply_error(c->out, "ERR FUNCTION FLUSH only supports SYNC|ASYNC option");
             return;
         }
         pthread_mutex_lock(&cache.mu);
