@@ -26,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "core/script/lua_convert.h"
 
@@ -45,7 +46,8 @@ struct lua_vm {
     int running;
     int killed;
     int gc_runs;
-    int loading; /* FUNCTION LOAD: redis.register_function works */
+    int loading;              /* FUNCTION LOAD: redis.register_function works */
+    int64_t load_deadline_ms; /* a library that runs longer fails (FUNCTION LOAD timeout) */
     lua_fn_registered *register_cb;
     void *register_arg;
     struct buf reply; /* redis.call's reply, reused */
@@ -565,12 +567,24 @@ static int error_handler(lua_State *L)
     return 1;
 }
 
+static int64_t monotonic_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 static void hook(lua_State *L, lua_Debug *ar)
 {
     (void)ar;
     lua_getfield(L, LUA_REGISTRYINDEX, "__vm");
     struct lua_vm *vm = lua_touserdata(L, -1);
     lua_pop(L, 1);
+    if (vm->loading) { /* a library's code: bounded in time, no busy mode */
+        if (monotonic_ms() > vm->load_deadline_ms)
+            push_error(L, "FUNCTION LOAD timeout", 1);
+        return;
+    }
     if (!vm->killed && vm->ops->tick && vm->ops->tick(vm->host)) {
         vm->killed = 1;
         /* From now on every line raises, so a pcall loop cannot go on. */
@@ -716,6 +730,7 @@ int lua_vm_load_library(struct lua_vm *vm, const char *code, size_t len, size_t 
     vm->register_cb = cb;
     vm->register_arg = arg;
     vm->loading = 1;
+    vm->load_deadline_ms = monotonic_ms() + 500;    /* Redis's bound on a library's load run */
     lua_getfield(L, LUA_REGISTRYINDEX, "__switch"); /* the library sees the load-time globals */
     lua_getfield(L, LUA_REGISTRYINDEX, "__loadenv");
     lua_rawseti(L, -2, 1);
