@@ -494,6 +494,11 @@ Test(scripting, functions)
     expect_status(cmd(c, "FUNCTION DELETE failing"), "OK");
     expect_err(cmd(c, "FUNCTION DELETE failing"), "ERR Library not found");
     expect_err(cmd(c, "FCALL boom 0"), "ERR Function not found");
+    /* a library whose code never ends fails its load; the server goes on */
+    r = cmd(c, "FUNCTION LOAD %s", "#!lua name=loop\nlocal a = 1 while 1 do a = a + 1 end");
+    cr_assert(r->type == REDIS_REPLY_ERROR && strstr(r->str, "FUNCTION LOAD timeout"), "%s", describe_reply(r));
+    freeReplyObject(r);
+    expect_status(cmd(c, "PING"), "PONG");
     expect_status(cmd(c, "FUNCTION FLUSH"), "OK");
     expect_err(cmd(c, "FCALL getk 1 k"), "ERR Function not found");
     r = expect_array(cmd(c, "FUNCTION LIST"), 0);
