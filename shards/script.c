@@ -1453,6 +1453,10 @@ static int library_metadata(const char *code, size_t len, char *name, size_t nam
             p++;
         size_t wl = (size_t)(p - w);
         if (wl >= 5 && !memcmp(w, "name=", 5)) {
+            if (name[0]) {
+                snprintf(err, errlen, "ERR Invalid metadata value, name argument was given multiple times");
+                return -1;
+            }
             snprintf(name, namesize, "%.*s", (int)(wl - 5), w + 5);
             continue;
         }
@@ -1597,7 +1601,10 @@ static void function_list(struct cmd_ctx *c)
         const struct arg *a = &c->argv[i];
         if (a->len == 8 && !strncasecmp(a->ptr, "withcode", 8) && !withcode) {
             withcode = 1;
-        } else if (a->len == 11 && !strncasecmp(a->ptr, "libraryname", 11) && !pattern && i + 1 < c->argc) {
+        } else if (a->len == 11 && !strncasecmp(a->ptr, "libraryname", 11) && i + 1 >= c->argc) {
+            reply_error(c->out, "ERR library name argument was not given");
+            return;
+        } else if (a->len == 11 && !strncasecmp(a->ptr, "libraryname", 11) && !pattern) {
             pattern = c->argv[++i].ptr;
             plen = c->argv[i].len;
         } else {

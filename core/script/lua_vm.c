@@ -631,7 +631,18 @@ static int redis_register_function(lua_State *L)
                           "(representing named arguments).",
                           1);
     } else if (argc == 1) {
+        /* named arguments: only these four */
+        lua_pushnil(L);
+        while (lua_next(L, 1)) {
+            lua_pop(L, 1);
+            const char *k = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
+            if (!k ||
+                (strcmp(k, "function_name") && strcmp(k, "callback") && strcmp(k, "flags") && strcmp(k, "description")))
+                return push_error(L, "unknown argument given to redis.register_function", 1);
+        }
         lua_getfield(L, 1, "function_name");
+        if (lua_isnil(L, -1))
+            return push_error(L, "redis.register_function must get a function name argument", 1);
         if (lua_type(L, -1) != LUA_TSTRING)
             return push_error(L, "function_name argument given to redis.register_function must be a string", 1);
         name = lua_tolstring(L, -1, &nlen);
@@ -665,6 +676,8 @@ static int redis_register_function(lua_State *L)
                 L, "flags argument to redis.register_function must be a table representing function flags", 1);
         }
         lua_getfield(L, 1, "callback");
+        if (lua_isnil(L, -1))
+            return push_error(L, "redis.register_function must get a callback argument", 1);
         if (lua_type(L, -1) != LUA_TFUNCTION)
             return push_error(L, "callback argument given to redis.register_function must be a function", 1);
     } else {
