@@ -231,7 +231,7 @@ static struct busy_slot {
     struct buf run_name;      /* a busy function: its name, RESP-encoded */
     struct buf run_cmd;       /* and its command line */
 } busy_slots[MAX_THREADS];
-static _Atomic int busy_count; /* shards whose script is past the threshold */
+_Atomic int script_busy_shards; /* shards whose script is past the threshold (script.h) */
 static _Atomic size_t lua_memory[MAX_THREADS];
 
 size_t script_memory_total(void)
@@ -589,7 +589,7 @@ static void busy_end(struct shard *s)
     struct busy_slot *b = &busy_slots[s->id];
     atomic_store(&b->start_ms, 0);
     if (atomic_exchange(&b->busy, 0))
-        atomic_fetch_sub(&busy_count, 1);
+        atomic_fetch_sub(&script_busy_shards, 1);
     atomic_store(&b->kill, 0);
 }
 
@@ -1068,7 +1068,7 @@ static int host_tick(void *host)
     long long threshold = s->cfg->busy_reply_threshold;
     if (threshold > 0 && now - atomic_load(&b->start_ms) >= threshold) {
         if (!atomic_exchange(&b->busy, 1)) {
-            atomic_fetch_add(&busy_count, 1);
+            atomic_fetch_add(&script_busy_shards, 1);
             if (run && run->function && run->argv) { /* what FUNCTION STATS shows */
                 pthread_mutex_lock(&b->mu);
                 buf_reset(&b->run_name);
@@ -1096,11 +1096,9 @@ static int host_tick(void *host)
 
 /* ---------------- busy replies and SCRIPT KILL ---------------- */
 
-int script_busy_refuses(struct shard *s, const struct command *cmd, const struct command *subcmd, int argc,
-                        const struct arg *argv)
+int script_busy_refuses_slow(struct shard *s, const struct command *cmd, const struct command *subcmd, int argc,
+                             const struct arg *argv)
 {
-    if (__builtin_expect(atomic_load_explicit(&busy_count, memory_order_relaxed) == 0, 1))
-        return 0;
     if ((cmd->flags & CMD_ALLOW_BUSY) || (subcmd && (subcmd->flags & CMD_ALLOW_BUSY)))
         return 0;
     int n = s->srv->nshards;
@@ -1124,7 +1122,7 @@ int script_busy_refuses(struct shard *s, const struct command *cmd, const struct
 /* Refuses a keyed command whose keys are on a busy shard (after routing). */
 static int busy_shard(int shard)
 {
-    return atomic_load_explicit(&busy_count, memory_order_relaxed) && atomic_load(&busy_slots[shard].busy);
+    return atomic_load_explicit(&script_busy_shards, memory_order_relaxed) && atomic_load(&busy_slots[shard].busy);
 }
 
 /* SCRIPT KILL (function 0) or FUNCTION KILL (1). */

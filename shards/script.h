@@ -13,6 +13,7 @@
 #ifndef SHARDIS_SCRIPT_H
 #define SHARDIS_SCRIPT_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -38,8 +39,18 @@ int script_hop_done(struct shard *s, struct request *r);
  * and the script holds the shard its keys are on, or its own thread, or
  * every shard under the global barrier): 1 for an EVAL, 2 for a function
  * (their BUSY texts differ). One load while no script is busy. */
-int script_busy_refuses(struct shard *s, const struct command *cmd, const struct command *subcmd, int argc,
-                        const struct arg *argv);
+int script_busy_refuses_slow(struct shard *s, const struct command *cmd, const struct command *subcmd, int argc,
+                             const struct arg *argv);
+/* Shards whose script is past busy-reply-threshold (shards/script.c). */
+extern _Atomic int script_busy_shards;
+/* Inlined: it is on every command's path (one relaxed load). */
+static inline int script_busy_refuses(struct shard *s, const struct command *cmd, const struct command *subcmd,
+                                      int argc, const struct arg *argv)
+{
+    if (__builtin_expect(atomic_load_explicit(&script_busy_shards, memory_order_relaxed) == 0, 1))
+        return 0;
+    return script_busy_refuses_slow(s, cmd, subcmd, argc, argv);
+}
 /* INFO: the interpreters' memory and the cached scripts. */
 size_t script_memory_total(void);
 long long script_cached_count(void);
