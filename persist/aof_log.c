@@ -262,6 +262,11 @@ void aof_txn_end(struct aof_shard *a)
     a->txn_parts = 0;
 }
 
+int aof_txn_open(const struct aof_shard *a)
+{
+    return a && a->txn_id != 0;
+}
+
 uint64_t aof_new_txn_id(struct persist_shard *p)
 {
     if (!p->next_txn_id)

@@ -73,6 +73,8 @@ void aof_append_entry(struct aof_shard *a, int dbid, const struct db_entry *e);
  * parts; end appends TXN_END. */
 void aof_txn_begin(struct aof_shard *a, uint64_t txn_id, int parts);
 void aof_txn_end(struct aof_shard *a);
+/* Whether records appended now belong to a transaction (begin without end). */
+int aof_txn_open(const struct aof_shard *a);
 /* A fresh transaction id (unique over shards and restarts). */
 uint64_t aof_new_txn_id(struct persist_shard *p);
 

@@ -7,6 +7,7 @@ packages=(
   gcc make cmake pkg-config clang libclang-rt-14-dev
   liburing-dev libssl-dev libjemalloc-dev libxxhash-dev liblz4-dev
   libcriterion-dev libhiredis-dev libedit-dev
+  liblua5.1-0-dev lua-cjson-dev lua-bitop-dev
   redis-tools redis-server
   procps util-linux openssl
 )

@@ -38,9 +38,10 @@
 #include "security/acl.h"
 #include "security/audit.h"
 #include "shards/dispatch.h"
-#include "shards/request.h"
-#include "shards/shard.h"
 #include "shards/lazyfree.h"
+#include "shards/request.h"
+#include "shards/script.h"
+#include "shards/shard.h"
 
 /* ---------------- INFO ----------------
  *
@@ -305,12 +306,22 @@ static void info_memory(struct buf *t, const struct config *cfg, const struct in
             used, h_used, rss, h_rss, peak, h_peak, peak ? (double)used * 100 / (double)peak : 0.0, overhead, startup,
             dataset, net ? (double)dataset * 100 / (double)net : 0.0, allocated, active, resident, system_memory,
             h_sys);
-    /* No scripting engine and no functions exist: nothing is allocated for them. */
-    appendf(t, "used_memory_lua:0\r\nused_memory_vm_eval:0\r\nused_memory_lua_human:0B\r\n"
-               "used_memory_scripts_eval:0\r\nnumber_of_cached_scripts:0\r\nnumber_of_functions:0\r\n"
-               "number_of_libraries:0\r\nused_memory_vm_functions:0\r\nused_memory_vm_total:0\r\n"
-               "used_memory_vm_total_human:0B\r\nused_memory_functions:0\r\nused_memory_scripts:0\r\n"
-               "used_memory_scripts_human:0B\r\n");
+    /* Scripting (shards/script.c): every thread's interpreter, the shared cache, the libraries. */
+    {
+        size_t lua = script_memory_total(), scripts = script_cache_bytes();
+        long long libs, funcs = script_function_count(&libs);
+        char h_lua[32], h_scripts[32], h_total[32];
+        human_bytes(h_lua, sizeof(h_lua), (double)lua);
+        human_bytes(h_scripts, sizeof(h_scripts), (double)scripts);
+        human_bytes(h_total, sizeof(h_total), (double)lua);
+        appendf(t,
+                "used_memory_lua:%zu\r\nused_memory_vm_eval:%zu\r\nused_memory_lua_human:%s\r\n"
+                "used_memory_scripts_eval:%zu\r\nnumber_of_cached_scripts:%lld\r\nnumber_of_functions:%lld\r\n"
+                "number_of_libraries:%lld\r\nused_memory_vm_functions:0\r\nused_memory_vm_total:%zu\r\n"
+                "used_memory_vm_total_human:%s\r\nused_memory_functions:0\r\nused_memory_scripts:%zu\r\n"
+                "used_memory_scripts_human:%s\r\n",
+                lua, lua, h_lua, scripts, script_cached_count(), funcs, libs, lua, h_total, scripts, h_scripts);
+    }
     appendf(t,
             "maxmemory:%lld\r\nmaxmemory_human:%s\r\nmaxmemory_policy:%s\r\nallocator_frag_ratio:%.2f\r\n"
             "allocator_frag_bytes:%lld\r\nallocator_rss_ratio:%.2f\r\nallocator_rss_bytes:%lld\r\n"

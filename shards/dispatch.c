@@ -50,6 +50,7 @@
 #include "shards/evict_pass.h"
 #include "shards/pubsub.h"
 #include "shards/request.h"
+#include "shards/script.h"
 #include "shards/txn.h"
 #include "shards/txn_coordinator.h"
 
@@ -511,6 +512,12 @@ static inline __attribute__((always_inline)) void dispatch_one(struct client *c,
         }
         return;
     }
+    int busy = script_busy_refuses(s, cmd, subcmd, argc, argv);
+    if (__builtin_expect(busy, 0) && !c->in_multi) {
+        shard_command_stat(s, cmd, argc, argv)->rejected++;
+        dispatch_reply_error(c, busy == 2 ? ERR_BUSY_FUNCTION : ERR_BUSY_SCRIPT);
+        return;
+    }
     c->commands++;
     c->last_cmd = cmd->name;
     c->last_sub = subcmd ? subcmd->name : NULL;
@@ -526,6 +533,10 @@ static inline __attribute__((always_inline)) void dispatch_one(struct client *c,
     if ((c->in_multi || (cmd->route == ROUTE_LOCAL && is_transaction_command(cmd))) &&
         dispatch_multi(c, cmd, argc, argv))
         goto out;
+    if (__builtin_expect(cmd->engine == ENGINE_SCRIPT, 0)) {
+        script_dispatch(c, cmd, argc, argv);
+        goto out;
+    }
 
     if (cmd->route == ROUTE_LOCAL) {
         const char *err;

@@ -17,6 +17,7 @@
 #include "shards/engine_commands.h"
 #include "shards/engine_hooks.h"
 #include "shards/pubsub.h"
+#include "shards/script.h"
 
 static const struct {
     const char *name;
@@ -51,6 +52,15 @@ static const struct {
     {"ssubscribe", cmd_pubsub},
     {"sunsubscribe", cmd_pubsub},
     {"spublish", cmd_pubsub},
+    /* Scripting (shards/script.c; EVAL is placed by script_dispatch) */
+    {"eval", cmd_eval},
+    {"evalsha", cmd_eval},
+    {"eval_ro", cmd_eval},
+    {"evalsha_ro", cmd_eval},
+    {"script", cmd_script},
+    {"fcall", cmd_eval},
+    {"fcall_ro", cmd_eval},
+    {"function", cmd_function},
     {"pubsub", cmd_pubsub},
 };
 

@@ -55,10 +55,13 @@ enum sub_op {
 };
 
 /* Transaction flags of a sub-request (txflags). */
-#define SUBF_TX 1       /* runs under its transaction's locks: no lock check */
-#define SUBF_RELEASE 2  /* release `lock` on this shard after running */
-#define SUBF_WAIT 4     /* SUB_LOCK: wait in the queue instead of failing */
-#define SUBF_DETACHED 8 /* no request: the destination frees it after running */
+#define SUBF_TX 1         /* runs under its transaction's locks: no lock check */
+#define SUBF_RELEASE 2    /* release `lock` on this shard after running */
+#define SUBF_WAIT 4       /* SUB_LOCK: wait in the queue instead of failing */
+#define SUBF_DETACHED 8   /* no request: the destination frees it after running */
+#define SUBF_SYNC 16      /* a script's call under the global barrier: its coordinator waits for it (shards/script.c) */
+#define SUBF_SYNC_DONE 32 /* set when a SUBF_SYNC sub-request is back */
+#define SUBF_NO_OOM 64    /* a script's call that maxmemory does not stop (allow-oom, or it wrote already) */
 
 #define PUT_REPLACE 1
 #define PUT_NX 2
@@ -106,6 +109,7 @@ struct subreq {
     int split;
     int flags;
     cmd_handler *handler;
+    const struct command *cmd; /* SUB_HANDLER: the command run, when not the request's (a script's call) */
     int argc;
     struct arg *argv;
     uint64_t *hashes;

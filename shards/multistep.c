@@ -38,6 +38,7 @@
 #include "shards/dispatch_internal.h"
 #include "shards/engine_hooks.h"
 #include "shards/pubsub.h"
+#include "shards/script.h"
 #include "shards/txn_coordinator.h"
 
 /* Did the handler change the key named at position p (any position with
@@ -340,6 +341,7 @@ void custom_start(struct shard *s, struct request *r, enum custom_kind kind)
     case CUSTOM_EXEC_PER_SHARD:
     case CUSTOM_BLOCK_WAIT:
     case CUSTOM_PUBSUB:
+    case CUSTOM_SCRIPT:
     case CUSTOM_NONE:
         break;
     }
@@ -645,6 +647,9 @@ int custom_continue(struct shard *s, struct request *r)
     case CUSTOM_PUBSUB:
         pubsub_request_done(s, r);
         return 1;
+
+    case CUSTOM_SCRIPT:
+        return script_hop_done(s, r);
 
     case CUSTOM_CLIENT_UNBLOCK: {
         long long unblocked = 0;

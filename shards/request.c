@@ -295,6 +295,10 @@ void request_body_finished(struct shard *s, struct request *r)
 
 void dispatch_sub_done(struct shard *s, struct subreq *sub)
 {
+    if (sub->txflags & SUBF_SYNC) { /* a script waits for it (shards/script.c) */
+        sub->txflags |= SUBF_SYNC_DONE;
+        return;
+    }
     struct request *r = sub->req;
     if (sub->block_mode != BLOCK_NONE) {
         sub->block_mode = BLOCK_NONE; /* back: no shard holds it now */

@@ -84,7 +84,7 @@ void shard_run_sub(struct shard *s, struct subreq *sub)
         c.argv = sub->argv;
         c.hashes = sub->hashes;
         c.split = sub->split;
-        c.cmd = sub->req->cmd; /* immutable while the request is in flight */
+        c.cmd = sub->cmd ? sub->cmd : sub->req->cmd; /* immutable while the request is in flight */
         if (sub->block_mode == BLOCK_NOTIFY) {
             /* A registration of a command blocked on keys of several shards:
              * data may have arrived since the coordinator looked. */
@@ -99,7 +99,7 @@ void shard_run_sub(struct shard *s, struct subreq *sub)
         c.blocking = sub->block_mode == BLOCK_RUN;
         int64_t t0 = monotonic_us();
         uint64_t dirty = s->stats.dirty;
-        if (evict_command_allowed(&c))
+        if ((sub->txflags & SUBF_NO_OOM) || evict_command_allowed(&c))
             sub->handler(&c);
         if (!c.blocked)
             effect_log_command(&c, dirty);
@@ -266,13 +266,16 @@ void shard_run_sub(struct shard *s, struct subreq *sub)
 
 /* Completions: the network's to net/, the persistence's to persist/;
  * wake-ups only end the wait. */
+/* Each completion is marked seen before it is handled: a handler may run a
+ * script that polls the ring again while it runs long (shard_poll_busy),
+ * and that nested pass must start after the completion being handled. */
 static void process_cqes(struct shard *s)
 {
     struct io_uring_cqe *cqe;
-    unsigned head, count = 0;
-    io_uring_for_each_cqe(&s->ring, head, cqe)
-    {
-        count++;
+    while (io_uring_peek_cqe(&s->ring, &cqe) == 0 && cqe) {
+        struct io_uring_cqe done = *cqe;
+        io_uring_cqe_seen(&s->ring, cqe);
+        cqe = &done;
         uint64_t ud = cqe->user_data;
         void *p = (void *)(uintptr_t)(ud & ~TAG_MASK);
         switch ((enum tag)(ud & TAG_MASK)) {
@@ -296,7 +299,14 @@ static void process_cqes(struct shard *s)
             break;
         }
     }
-    io_uring_cq_advance(&s->ring, count);
+}
+
+void shard_poll_busy(struct shard *s)
+{
+    s->now_ms = mstime();
+    process_cqes(s);
+    shard_flush_clients(s);
+    io_uring_submit(&s->ring);
 }
 
 static void shard_stop(struct shard *s)

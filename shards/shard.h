@@ -102,6 +102,7 @@ struct shard {
     shard_notify_fn *notify;
     struct expire_notify *expire_notify;
     struct pubsub_shard *pubsub; /* Pub/Sub registries (shards/pubsub.c) */
+    struct script_shard *script; /* Lua interpreter and scripts (shards/script.c), NULL until first used */
 };
 
 /* The shard whose network loop is loop (net/service.h callbacks). */
@@ -155,6 +156,9 @@ static inline void shard_command_time(struct shard *s, struct command_stat *st, 
         return;
     h->bucket[latency_index(usec > 0 ? (uint64_t)usec * 1000 : 0)]++;
 }
+/* A script runs long on this thread: serves the network once (completions,
+ * input, sends) so its clients get BUSY and SCRIPT KILL gets in. */
+void shard_poll_busy(struct shard *s);
 /* Sets up a ctx to run on this shard. */
 void shard_init_ctx(struct shard *s, struct cmd_ctx *c, int dbid, int resp, struct buf *out);
 #endif

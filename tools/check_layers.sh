@@ -4,7 +4,7 @@
 # headers of its own layer and of the layers before it, never after.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-layers=(core/base core/ds core/types core/commands security net persist shards)
+layers=(core/base core/ds core/types core/commands core/script security net persist shards)
 
 rank() {
     local i
