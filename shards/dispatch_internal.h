@@ -53,7 +53,6 @@ enum custom_kind {
     CUSTOM_BLOCK_WAIT,
     CUSTOM_PUBSUB, /* Pub/Sub registrations, PUBLISH, PUBSUB queries (shards/pubsub.c) */
     CUSTOM_SORT,   /* SORT with BY/GET patterns: gathers the keys they name (behind the global barrier) */
-
     CUSTOM_SCRIPT  /* a script hop to the shard of its keys (shards/script.c) */
 };
 

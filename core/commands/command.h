@@ -115,7 +115,6 @@ enum cmd_engine {
     /* SORT/SORT_RO: BY/GET patterns naming keys on other shards gather
      * them behind the global barrier (shards/multistep.c, CUSTOM_SORT) */
     ENGINE_SORT,
-
     /* Scripting (shards/script.c): EVAL and its forms place the script */
     ENGINE_SCRIPT,
 };
