@@ -12,8 +12,11 @@
  *
  * Writing: Redis 7.0's encodings (strings int-encoded or LZF-compressed,
  * lists as quicklists of listpacks, sets as intsets or plain members, small
- * hashes and sorted sets as listpacks), written in Redis's byte layout by
- * our own encoders (our listpack's header differs from Redis's).
+ * hashes and sorted sets as listpacks, streams as type 19 with their
+ * groups), written in Redis's byte layout by our own encoders (our
+ * listpack's header differs from Redis's; a stream node's elements are the
+ * same as Redis's, so only its listpack is re-encoded). Streams are read
+ * from types 15 and 19 and checked deeply (load_stream).
  *
  * Threads: no shared state; any thread.
  */
