@@ -1486,7 +1486,8 @@ static int load_stream(struct rd *r, unsigned t, uint64_t hash, const char *key,
               (unsigned long long)total);
         goto bad;
     }
-    if (stream_id_cmp(s->last_id, after) < 0 || s->entries_added < s->length) {
+    /* entries-added is a long long in Redis (and in the lag arithmetic) */
+    if (stream_id_cmp(s->last_id, after) < 0 || s->entries_added < s->length || s->entries_added > INT64_MAX) {
         rfail(r, "%s", "Stream last id or entries added inconsistent with its entries");
         goto bad;
     }

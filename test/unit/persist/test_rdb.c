@@ -650,6 +650,15 @@ Test(rdb, stream_v1_and_refusals)
     /* length 1 with no nodes */
     const unsigned char badlen[] = {RDB_TYPE_STREAM_LISTPACKS, 0, 1, 5, 1, 0};
     cr_assert_null(load_bytes(badlen, sizeof(badlen), err));
+    /* entries-added above 2^63-1 (a 64-bit length) */
+    const unsigned char huge[] = {
+        RDB_TYPE_STREAM_LISTPACKS_2, 0, 0, 5, 1, 0, 0, 0, 0, 0x81, 0x80, 0, 0, 0, 0, 0, 0, 0, 0};
+    cr_assert_null(load_bytes(huge, sizeof(huge), err));
+    const unsigned char fine[] = {
+        RDB_TYPE_STREAM_LISTPACKS_2, 0, 0, 5, 1, 0, 0, 0, 0, 0x81, 0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0};
+    back = load_bytes(fine, sizeof(fine), err);
+    cr_assert_not_null(back, "%s", err);
+    entry_free(back);
     /* a node key of 15 bytes */
     unsigned char badkey[64] = {RDB_TYPE_STREAM_LISTPACKS_2, 1, 15};
     cr_assert_null(load_bytes(badkey, 3 + 15 + 1, err));
