@@ -12,8 +12,11 @@
  *
  * Writing: Redis 7.0's encodings (strings int-encoded or LZF-compressed,
  * lists as quicklists of listpacks, sets as intsets or plain members, small
- * hashes and sorted sets as listpacks), written in Redis's byte layout by
- * our own encoders (our listpack's header differs from Redis's).
+ * hashes and sorted sets as listpacks, streams as type 19 with their
+ * groups), written in Redis's byte layout by our own encoders (our
+ * listpack's header differs from Redis's; a stream node's elements are the
+ * same as Redis's, so only its listpack is re-encoded). Streams are read
+ * from types 15 and 19 and checked deeply (load_stream).
  *
  * Threads: no shared state; any thread.
  */
@@ -37,6 +40,7 @@
 #include "core/types/t_hash.h"
 #include "core/types/t_list.h"
 #include "core/types/t_set.h"
+#include "core/types/t_stream.h"
 #include "core/types/t_zset.h"
 
 /* ---------------- CRC64 (Jones polynomial, reflected) ---------------- */
@@ -415,6 +419,71 @@ static void put_double_binary(struct buf *b, double d)
     put_le(b, bits, 8);
 }
 
+/* A stream id as Redis's rax key and PEL ids: 16 bytes, big-endian. */
+static void put_raw_id(struct buf *b, uint64_t ms, uint64_t seq)
+{
+    unsigned char t[16];
+    for (int i = 0; i < 8; i++) {
+        t[i] = (unsigned char)(ms >> (8 * (7 - i)));
+        t[8 + i] = (unsigned char)(seq >> (8 * (7 - i)));
+    }
+    buf_append(b, t, 16);
+}
+
+/* RDB_TYPE_STREAM_LISTPACKS_2 as Redis 7.0 writes it: nodes (raw id key,
+ * listpack re-encoded in Redis's header layout: the node's elements are the
+ * same), length, last id, first id, max deleted id, entries added, then per
+ * group: name, last id, entries read (-1 as a 64-bit length), global PEL
+ * (raw id, delivery time u64 LE, count), consumers (name, seen time u64 LE,
+ * PEL of raw ids). */
+static void put_stream_value(struct buf *out, const struct stream *s, int compress)
+{
+    put_u8(out, RDB_TYPE_STREAM_LISTPACKS_2);
+    put_len(out, idmap_size(&s->nodes));
+    for (size_t i = 0; i < idmap_size(&s->nodes); i++) {
+        const struct idmap_item *it = idmap_at(&s->nodes, i);
+        struct buf key = {0};
+        put_raw_id(&key, it->ms, it->seq);
+        put_blob(out, &key, 0);
+        put_listpack_value(out, it->val, compress);
+    }
+    put_len(out, s->length);
+    put_len(out, s->last_id.ms);
+    put_len(out, s->last_id.seq);
+    put_len(out, s->first_id.ms);
+    put_len(out, s->first_id.seq);
+    put_len(out, s->max_deleted_id.ms);
+    put_len(out, s->max_deleted_id.seq);
+    put_len(out, s->entries_added);
+    put_len(out, s->ngroups);
+    for (size_t g = 0; g < s->ngroups; g++) {
+        const struct stream_cg *cg = s->groups[g];
+        put_string(out, cg->name, cg->name_len, compress);
+        put_len(out, cg->last_id.ms);
+        put_len(out, cg->last_id.seq);
+        put_len(out, (uint64_t)cg->entries_read);
+        put_len(out, idmap_size(&cg->pel));
+        for (size_t i = 0; i < idmap_size(&cg->pel); i++) {
+            const struct idmap_item *it = idmap_at(&cg->pel, i);
+            const struct stream_nack *n = it->val;
+            put_raw_id(out, it->ms, it->seq);
+            put_le(out, (uint64_t)n->delivery_time, 8);
+            put_len(out, n->delivery_count);
+        }
+        put_len(out, cg->nconsumers);
+        for (size_t c = 0; c < cg->nconsumers; c++) {
+            const struct stream_consumer *cs = cg->consumers[c];
+            put_string(out, cs->name, cs->name_len, compress);
+            put_le(out, (uint64_t)cs->seen_time, 8);
+            put_len(out, idmap_size(&cs->pel));
+            for (size_t i = 0; i < idmap_size(&cs->pel); i++) {
+                const struct idmap_item *it = idmap_at(&cs->pel, i);
+                put_raw_id(out, it->ms, it->seq);
+            }
+        }
+    }
+}
+
 void rdb_write_value(struct buf *out, const struct db_entry *e, int compress)
 {
     switch (e->type) {
@@ -517,6 +586,9 @@ void rdb_write_value(struct buf *out, const struct db_entry *e, int compress)
             }
             sdict_iter_done(&it);
         }
+        return;
+    case OBJ_STREAM:
+        put_stream_value(out, e->v.ptr, compress);
         return;
     }
 }
@@ -1216,6 +1288,226 @@ static int load_blob(struct rd *r, struct builder *b, walker_fn *walker, relem_f
     return rc;
 }
 
+/* ---- streams (RDB_TYPE_STREAM_LISTPACKS and _2) ---- */
+
+/* A raw 16-byte big-endian stream id (rax keys, PEL ids). */
+static int rraw_id(struct rd *r, struct stream_id *id, const char *what)
+{
+    const unsigned char *p;
+    if (rbytes(r, 16, &p, what) < 0)
+        return -1;
+    id->ms = load_be(p, 8);
+    id->seq = load_be(p + 8, 8);
+    return 0;
+}
+
+static int rlen_id(struct rd *r, struct stream_id *id, const char *what)
+{
+    return rlen(r, &id->ms, what) < 0 || rlen(r, &id->seq, what) < 0 ? -1 : 0;
+}
+
+/* Redis's millisecond times: u64 little-endian. */
+static int rms_time(struct rd *r, int64_t *t, const char *what)
+{
+    const unsigned char *p;
+    if (rbytes(r, 8, &p, what) < 0)
+        return -1;
+    *t = (int64_t)load_le(p, 8);
+    return 0;
+}
+
+/* Elements of a Redis listpack appended to one of ours. */
+static int elem_to_lp(void *priv, const struct relem *v)
+{
+    unsigned char **lp = priv;
+    *lp = v->s ? lp_append(*lp, (const char *)v->s, v->len) : lp_append_int(*lp, v->ll);
+    return 0;
+}
+
+/* One node: its rax key (a 16-byte id) and its listpack, converted to ours
+ * element by element and checked by stream_node_validate (layout, flags,
+ * ids ascending across nodes, counters). *lp NULL: a node with no live entry
+ * (Redis can leave one behind after trimming), dropped. */
+static int load_stream_node(struct rd *r, struct stream_id *after, struct stream_id *master, unsigned char **lp,
+                            long long *live)
+{
+    struct rstr k;
+    *lp = NULL;
+    if (rstring(r, &k, "a stream node key") < 0)
+        return -1;
+    if (k.len != 16) {
+        rstr_free(&k);
+        return rfail(r, "%s", "Stream node key entry is not the size of a stream ID");
+    }
+    master->ms = load_be((const unsigned char *)k.s, 8);
+    master->seq = load_be((const unsigned char *)k.s + 8, 8);
+    rstr_free(&k);
+    if (stream_id_cmp(*master, *after) <= 0)
+        return rfail(r, "%s", "Stream node keys out of order");
+    struct rstr b;
+    if (rstring(r, &b, "a stream listpack") < 0)
+        return -1;
+    unsigned char *ours = lp_new();
+    size_t n = 0;
+    int rc = walk_listpack(r, (const unsigned char *)b.s, b.len, elem_to_lp, &ours, &n);
+    rstr_free(&b);
+    if (rc < 0) {
+        lp_free(ours);
+        return -1;
+    }
+    if (n == 0) {
+        lp_free(ours);
+        return rfail(r, "%s", "Empty listpack inside stream");
+    }
+    if (!stream_node_validate(ours, *master, after, live)) {
+        lp_free(ours);
+        return rfail(r, "%s", "Stream listpack integrity check failed");
+    }
+    if (*live == 0)
+        lp_free(ours);
+    else
+        *lp = ours;
+    return 0;
+}
+
+/* One consumer group with its PEL and consumers; every global PEL entry
+ * must end up owned by exactly one consumer. */
+static int load_stream_group(struct rd *r, struct stream *s, int v2)
+{
+    struct rstr name;
+    struct stream_id last;
+    uint64_t read = 0;
+    if (rstring(r, &name, "a consumer group name") < 0)
+        return -1;
+    if (rlen_id(r, &last, "a consumer group id") < 0 || (v2 && rlen(r, &read, "a consumer group offset") < 0)) {
+        rstr_free(&name);
+        return -1;
+    }
+    long long entries_read = v2 ? (long long)read : stream_estimate_distance(s, last);
+    if (entries_read < STREAM_ENTRIES_READ_INVALID) {
+        rstr_free(&name);
+        return rfail(r, "%s", "Bad consumer group offset");
+    }
+    struct stream_cg *cg = stream_group_create(s, name.s, name.len, last, entries_read);
+    rstr_free(&name);
+    if (!cg)
+        return rfail(r, "%s", "Duplicated consumer group name");
+    uint64_t npel, ncons, owned = 0;
+    if (rcount(r, &npel, 17, "a stream PEL size") < 0)
+        return -1;
+    for (uint64_t i = 0; i < npel; i++) {
+        struct stream_id id;
+        int64_t t;
+        uint64_t cnt;
+        if (rraw_id(r, &id, "a PEL id") < 0 || rms_time(r, &t, "a delivery time") < 0 ||
+            rlen(r, &cnt, "a delivery count") < 0)
+            return -1;
+        struct stream_nack *n = malloc(sizeof(*n));
+        if (!n)
+            return rfail(r, "%s", "Out of memory loading a stream PEL");
+        n->delivery_time = t;
+        n->delivery_count = cnt;
+        n->consumer = NULL;
+        if (!idmap_insert(&cg->pel, id.ms, id.seq, n)) {
+            free(n);
+            return rfail(r, "%s", "Duplicated global PEL entry loading stream consumer group");
+        }
+    }
+    if (rcount(r, &ncons, 10, "a stream consumer count") < 0)
+        return -1;
+    for (uint64_t c = 0; c < ncons; c++) {
+        struct rstr cname;
+        int64_t seen;
+        uint64_t cpel;
+        if (rstring(r, &cname, "a consumer name") < 0)
+            return -1;
+        if (rms_time(r, &seen, "a consumer seen time") < 0) {
+            rstr_free(&cname);
+            return -1;
+        }
+        int created;
+        struct stream_consumer *cs = stream_consumer_get(cg, cname.s, cname.len, seen, &created);
+        rstr_free(&cname);
+        if (!created)
+            return rfail(r, "%s", "Duplicate stream consumer detected");
+        if (rcount(r, &cpel, 16, "a consumer PEL size") < 0)
+            return -1;
+        for (uint64_t i = 0; i < cpel; i++) {
+            struct stream_id id;
+            if (rraw_id(r, &id, "a consumer PEL id") < 0)
+                return -1;
+            struct stream_nack *n = idmap_find(&cg->pel, id.ms, id.seq);
+            if (!n)
+                return rfail(r, "%s", "Consumer entry not found in group global PEL");
+            if (n->consumer || !idmap_insert(&cs->pel, id.ms, id.seq, n))
+                return rfail(r, "%s", "Duplicated consumer PEL entry loading a stream consumer group");
+            n->consumer = cs;
+            owned++;
+        }
+    }
+    if (owned != idmap_size(&cg->pel))
+        return rfail(r, "%s", "Stream CG PEL entry without consumer");
+    return 0;
+}
+
+/* A stream value: built (out set) when out is not NULL, else walked and
+ * checked the same way, then freed. 0 or -1. */
+static int load_stream(struct rd *r, unsigned t, uint64_t hash, const char *key, size_t klen, struct db_entry **out)
+{
+    int v2 = t == RDB_TYPE_STREAM_LISTPACKS_2;
+    struct stream *s = stream_new();
+    uint64_t nnodes, ngroups, total = 0;
+    struct stream_id after = {0, 0};
+    if (rcount(r, &nnodes, 2, "a stream listpack count") < 0)
+        goto bad;
+    for (uint64_t i = 0; i < nnodes; i++) {
+        struct stream_id master;
+        unsigned char *lp;
+        long long live;
+        if (load_stream_node(r, &after, &master, &lp, &live) < 0)
+            goto bad;
+        if (lp)
+            stream_load_node(s, master, lp);
+        total += (uint64_t)live;
+    }
+    if (rlen(r, &s->length, "a stream length") < 0 || rlen_id(r, &s->last_id, "a stream last id") < 0)
+        goto bad;
+    if (v2) {
+        if (rlen_id(r, &s->first_id, "a stream first id") < 0 ||
+            rlen_id(r, &s->max_deleted_id, "a stream max deleted id") < 0 ||
+            rlen(r, &s->entries_added, "a stream entries added") < 0)
+            goto bad;
+    } else {
+        s->entries_added = s->length;
+        stream_update_first_id(s);
+    }
+    if (s->length != total) {
+        rfail(r, "Stream length %llu inconsistent with its %llu entries", (unsigned long long)s->length,
+              (unsigned long long)total);
+        goto bad;
+    }
+    /* entries-added is a long long in Redis (and in the lag arithmetic) */
+    if (stream_id_cmp(s->last_id, after) < 0 || s->entries_added < s->length || s->entries_added > INT64_MAX) {
+        rfail(r, "%s", "Stream last id or entries added inconsistent with its entries");
+        goto bad;
+    }
+    if (rcount(r, &ngroups, 4, "a stream consumer group count") < 0)
+        goto bad;
+    for (uint64_t g = 0; g < ngroups; g++)
+        if (load_stream_group(r, s, v2) < 0)
+            goto bad;
+    if (!out) {
+        stream_free(s);
+        return 0;
+    }
+    *out = entry_new_collection(hash, key, klen, OBJ_STREAM, ENC_STREAM, s);
+    return 0;
+bad:
+    /* PEL entries no consumer owns yet are freed with their group's PEL */
+    stream_free(s);
+    return -1;
+}
+
 static int read_double_ascii(struct rd *r, double *d)
 {
     unsigned l;
@@ -1294,7 +1586,7 @@ static int load_value(struct rd *r, unsigned t, uint64_t hash, const char *key, 
     if (t == RDB_TYPE_MODULE || t == RDB_TYPE_MODULE_2)
         return refuse_module(r, "a value");
     if (t == RDB_TYPE_STREAM_LISTPACKS || t == RDB_TYPE_STREAM_LISTPACKS_2)
-        return rfail(r, "%s", "Stream values are not supported yet");
+        return load_stream(r, t, hash, key, klen, out);
     int otype = obj_type_of(t);
     if (otype < 0)
         return rfail(r, "Unknown value type %u", t);
@@ -1517,7 +1809,9 @@ static int skip_value(struct rd *r, unsigned t)
         return refuse_module(r, "a value");
     case RDB_TYPE_STREAM_LISTPACKS:
     case RDB_TYPE_STREAM_LISTPACKS_2:
-        return rfail(r, "%s", "Stream values are not supported yet");
+        /* walked and checked as when built (streams are rare and their
+         * nodes need their contents to be bounded anyway) */
+        return load_stream(r, t, 0, NULL, 0, NULL);
     }
     return rfail(r, "Unknown value type %u", t);
 }

@@ -15,8 +15,9 @@
  * Lengths are 6/14/32/64-bit big-endian prefixes; strings are raw, integer
  * encoded (int8/16/32) or LZF compressed. Values come as the encoding Redis
  * wrote (quicklist of listpacks, listpack, intset, or plain lists of
- * elements; older files ziplists and zipmaps) and are rebuilt into our own
- * structures with the encodings our config picks.
+ * elements; older files ziplists and zipmaps; streams as listpack nodes
+ * with groups, PEL and consumers, types 15 and 19) and are rebuilt into our
+ * own structures with the encodings our config picks.
  *
  * Untrusted input: every length, count, offset and nested blob (ziplist,
  * listpack, intset, zipmap) is bounds-checked before it is read, duplicates

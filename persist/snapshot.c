@@ -655,7 +655,7 @@ static struct stream *get_stream(struct reader *r)
         if (!lp)
             goto bad;
         long long live;
-        if (stream_id_cmp(master, after) <= 0 || !stream_node_validate(lp, master, &after, &live)) {
+        if (stream_id_cmp(master, after) <= 0 || !stream_node_validate(lp, master, &after, &live) || live == 0) {
             free(lp);
             fail(r, n_at, "%s", "invalid stream node");
             goto bad;

@@ -24,14 +24,14 @@
 #include "persist/rdb.h"
 
 struct counts {
-    unsigned long long types[5], expires, already_expired;
+    unsigned long long types[OBJ_STREAM + 1], expires, already_expired;
     int64_t now_ms;
 };
 
 static int count_entry(void *priv, int dbid, struct db_entry *e, long long idle, int freq)
 {
     struct counts *c = priv;
-    if (e->type < 5)
+    if (e->type <= OBJ_STREAM)
         c->types[e->type]++;
     if (e->expire_at) {
         c->expires++;
@@ -80,8 +80,9 @@ int main(int argc, char **argv)
         printf("[info] %llu keys read\n", (unsigned long long)rs.keys);
         printf("[info] %llu expires\n", c.expires);
         printf("[info] %llu already expired\n", c.already_expired);
-        printf("[info] %llu strings, %llu lists, %llu sets, %llu sorted sets, %llu hashes\n", c.types[OBJ_STRING],
-               c.types[OBJ_LIST], c.types[OBJ_SET], c.types[OBJ_ZSET], c.types[OBJ_HASH]);
+        printf("[info] %llu strings, %llu lists, %llu sets, %llu sorted sets, %llu hashes, %llu streams\n",
+               c.types[OBJ_STRING], c.types[OBJ_LIST], c.types[OBJ_SET], c.types[OBJ_ZSET], c.types[OBJ_HASH],
+               c.types[OBJ_STREAM]);
         if (rs.empty_skipped)
             printf("[info] %llu empty keys (Redis skips them when loading)\n", (unsigned long long)rs.empty_skipped);
         if (rs.functions_skipped)

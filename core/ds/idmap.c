@@ -31,6 +31,8 @@ void idmap_clear(struct idmap *m, void (*free_val)(void *))
 size_t idmap_seek_ge(const struct idmap *m, uint64_t ms, uint64_t seq)
 {
     size_t lo = 0, hi = m->count;
+    if (!hi)
+        return 0; /* also: items may be NULL, no pointer arithmetic on it */
     const struct idmap_item *a = m->items + m->head;
     /* Appends dominate: check the tail first. */
     if (hi && idmap_cmp(a[hi - 1].ms, a[hi - 1].seq, ms, seq) < 0)

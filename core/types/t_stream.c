@@ -584,7 +584,7 @@ int stream_node_validate(unsigned char *lp, struct stream_id master, struct stre
 {
     long long count, deleted, mf, v;
     unsigned char *p = lp_first(lp);
-    if (!lp_int_strict(p, &count) || count <= 0)
+    if (!lp_int_strict(p, &count) || count < 0)
         return 0;
     p = lp_next(lp, p);
     if (!lp_int_strict(p, &deleted) || deleted < 0)

@@ -145,7 +145,8 @@ void stream_iter_field(struct stream_iter *it, unsigned char **field, unsigned c
  * Checks that lp (already lp_validate'd) is a well-formed node whose master
  * id is `master`: every element of the right kind, entry ids ascending and
  * greater than *after (updated to the node's last id), counters matching
- * the flags, at least one live entry. *live is its live count. 1 when valid. */
+ * the flags. *live is its live count (0 is possible: Redis can leave a node
+ * whose entries are all deleted; callers drop or refuse it). 1 when valid. */
 int stream_node_validate(unsigned char *lp, struct stream_id master, struct stream_id *after, long long *live);
 /* Appends a validated node (the stream takes lp); the caller fixes length
  * and the id fields afterwards. */

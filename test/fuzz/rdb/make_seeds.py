@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Regenerates the seeds of fuzz_rdb (test/fuzz/rdb/seeds) with the installed
-redis-server 7.0.15: small RDB files of every type and encoding (several
+redis-server 7.0.15: small RDB files of every type and encoding (streams with a group,
+several
 dbs, TTLs, LZF strings) and the DUMP payload of every key. Usage:
     python3 test/fuzz/rdb/make_seeds.py [seeds-dir]
 Starts its own redis-server on a free loopback port in a temp dir and
@@ -73,6 +74,18 @@ def main():
         c.call("CONFIG", "SET", "hash-max-listpack-entries", "2")
         c.call("HSET", "htable", "a", "1", "b", "2", "c", "3")
         c.call("SET", "ttl", "v", "PX", "100000000")
+        # a stream: two nodes, a deletion, a group with a PEL over two
+        # consumers and one with nothing pending
+        c.call("CONFIG", "SET", "stream-node-max-entries", "3")
+        for i in range(1, 6):
+            c.call("XADD", "stream", "%d-%d" % (i, i % 2), "a", str(i), "b", "v%d" % i)
+        c.call("XADD", "stream", "6-0", "other", "x")
+        c.call("XDEL", "stream", "2-0")
+        c.call("XGROUP", "CREATE", "stream", "g", "0")
+        c.call("XREADGROUP", "GROUP", "g", "alice", "COUNT", "2", "STREAMS", "stream", ">")
+        c.call("XREADGROUP", "GROUP", "g", "bob", "COUNT", "1", "STREAMS", "stream", ">")
+        c.call("XGROUP", "CREATECONSUMER", "stream", "g", "carol")
+        c.call("XGROUP", "CREATE", "stream", "g2", "$")
         c.call("SELECT", "2")
         c.call("SET", "db2", "x")
         c.call("SELECT", "0")
