@@ -51,7 +51,8 @@ enum custom_kind {
     CUSTOM_EXEC_ONE_HOP,
     CUSTOM_EXEC_PER_SHARD,
     CUSTOM_BLOCK_WAIT,
-    CUSTOM_PUBSUB /* Pub/Sub registrations, PUBLISH, PUBSUB queries (shards/pubsub.c) */
+    CUSTOM_PUBSUB,  /* Pub/Sub registrations, PUBLISH, PUBSUB queries (shards/pubsub.c) */
+    CUSTOM_TRACKING /* CLIENT TRACKING: redirect lookup, BCAST prefixes (shards/tracking.c) */
 };
 
 /* ---- dispatch.c ---- */

@@ -38,6 +38,7 @@
 #include "shards/dispatch_internal.h"
 #include "shards/engine_hooks.h"
 #include "shards/pubsub.h"
+#include "shards/tracking.h"
 #include "shards/txn_coordinator.h"
 
 /* Did the handler change the key named at position p (any position with
@@ -218,6 +219,9 @@ void custom_start(struct shard *s, struct request *r, enum custom_kind kind)
     case CUSTOM_BLOCK_WAIT:
     case CUSTOM_PUBSUB:
     case CUSTOM_NONE:
+        break;
+    case CUSTOM_TRACKING:
+        tracking_start(s, r);
         break;
     }
     subs_launch(s, r);
@@ -514,6 +518,9 @@ int custom_continue(struct shard *s, struct request *r)
     case CUSTOM_PUBSUB:
         pubsub_request_done(s, r);
         return 1;
+
+    case CUSTOM_TRACKING:
+        return tracking_request_done(s, r, out);
 
     case CUSTOM_CLIENT_UNBLOCK: {
         long long unblocked = 0;

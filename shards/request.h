@@ -65,8 +65,9 @@ struct request {
     int block_retry;        /* the gathered run found nothing: wait, then run again */
     int64_t block_deadline; /* absolute ms, 0 = forever */
 
-    int silent;    /* CLIENT REPLY OFF/SKIP: the reply is dropped, not sent */
-    int unblocked; /* CLIENT UNBLOCK: 1 reply the timeout, 2 the UNBLOCKED error */
+    int silent;      /* CLIENT REPLY OFF/SKIP: the reply is dropped, not sent */
+    int track_reads; /* a read of a tracking client: its shards record the keys (shards/tracking.h) */
+    int unblocked;   /* CLIENT UNBLOCK: 1 reply the timeout, 2 the UNBLOCKED error */
 };
 
 /* ---- life cycle (shards/request.c; the client's thread only) ---- */

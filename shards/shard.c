@@ -51,6 +51,7 @@
 
 #include "shards/evict_pass.h"
 #include "shards/pubsub.h"
+#include "shards/tracking.h"
 
 #define SPSC_CAPACITY 4096
 
@@ -99,8 +100,12 @@ void shard_run_sub(struct shard *s, struct subreq *sub)
         c.blocking = sub->block_mode == BLOCK_RUN;
         int64_t t0 = monotonic_us();
         uint64_t dirty = s->stats.dirty;
+        s->tracking_writer = sub->client_id;
         if (evict_command_allowed(&c))
             sub->handler(&c);
+        s->tracking_writer = 0;
+        if (__builtin_expect(sub->track_reads, 0) && !c.blocked) /* same step as the read: no write between */
+            tracking_remember(s, sub->coord, sub->client_id, c.cmd, sub->argc, sub->argv);
         if (!c.blocked)
             effect_log_command(&c, dirty);
         shard_command_time(s, shard_command_stat(s, c.cmd, sub->argc, sub->argv), monotonic_us() - t0);
@@ -127,6 +132,7 @@ void shard_run_sub(struct shard *s, struct subreq *sub)
             if (!(sub->flags & PUT_QUIET)) {
                 s->stats.dirty++;
                 watchtab_touch(s->watches, sub->dbid, sub->hashes[1], sub->argv[1].ptr, sub->argv[1].len);
+                tracking_touch(s, sub->argv[1].ptr, sub->argv[1].len);
             }
         }
         break;
@@ -142,6 +148,7 @@ void shard_run_sub(struct shard *s, struct subreq *sub)
         if (!e) { /* PUT_TOUCH: the command deleted this key */
             s->stats.dirty++;
             watchtab_touch(s->watches, sub->dbid, sub->hashes[1], sub->argv[1].ptr, sub->argv[1].len);
+            tracking_touch(s, sub->argv[1].ptr, sub->argv[1].len);
             break;
         }
         struct db_entry *old = db_find_live(db, e->hash, e->key, e->key_len, s->now_ms);
@@ -158,6 +165,7 @@ void shard_run_sub(struct shard *s, struct subreq *sub)
         if (!(sub->flags & PUT_QUIET)) {
             s->stats.dirty++;
             watchtab_touch(s->watches, sub->dbid, e->hash, e->key, e->key_len);
+            tracking_touch(s, e->key, e->key_len);
         }
         blocking_signal(s, sub->dbid, e->hash, e->key, e->key_len);
         break;
@@ -245,8 +253,13 @@ void shard_run_sub(struct shard *s, struct subreq *sub)
     case SUB_PUBSUB:
         pubsub_run_sub(s, sub);
         break;
+    case SUB_TRACKING:
+        tracking_run_sub(s, sub);
+        break;
     case SUB_EXEC:
+        s->tracking_writer = sub->client_id;
         shard_run_exec(s, sub);
+        s->tracking_writer = 0;
         break;
     case SUB_WATCH:
         shard_run_watch(s, sub);
@@ -343,6 +356,7 @@ static void *shard_main(void *arg)
             s->block_deadline = blocking_expire(s, s->now_ms, 0);
         int evict_busy = evict_shard_pass(s); /* over maxmemory: evicts when ours is the best candidate */
         aof_shard_flush(s->persist);          /* group commit: this iteration's records */
+        tracking_flush(s);                    /* this iteration's invalidations: one message per thread */
         mailbox_flush_outgoing(s, pushed);
         shard_flush_clients(s);
         int snap_busy = snap_shard_pump(s->persist); /* after the replies: they leave first */
@@ -418,6 +432,7 @@ static int shard_setup(struct server *srv, struct shard *s, int id, char *err, s
     s->watches = watchtab_create();
     s->blocks = blocktab_new();
     pubsub_shard_init(s);
+    tracking_shard_init(s);
     if (!s->locks || !s->watches) {
         snprintf(err, errlen, "Out of memory creating the transaction tables");
         return -1;
