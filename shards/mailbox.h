@@ -121,8 +121,8 @@ struct subreq {
     /* the multi-shard transaction this part belongs to, for the log (0 = none) */
     uint64_t txn_id;
     int txn_parts;
-    /* the client that sent it (NOLOOP), and whether its keys are recorded
-     * for that client's tracking (a read of a tracking client) */
+    /* the client that sent it (NOLOOP), and whether the keys of its
+     * read-only commands are recorded for that client's tracking */
     uint64_t client_id;
     int track_reads;
     struct buf out;

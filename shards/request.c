@@ -64,7 +64,7 @@ struct request *request_alloc(struct client *c, const struct command *cmd, int a
     r->cmd = cmd;
     r->dbid = c->dbid;
     r->resp = c->resp;
-    r->track_reads = c->tracking_reads && cmd && (cmd->flags & CMD_READONLY);
+    r->track_reads = c->tracking_reads; /* its read-only commands (EXEC's too) record their keys */
     return r;
 }
 

@@ -66,7 +66,7 @@ struct request {
     int64_t block_deadline; /* absolute ms, 0 = forever */
 
     int silent;      /* CLIENT REPLY OFF/SKIP: the reply is dropped, not sent */
-    int track_reads; /* a read of a tracking client: its shards record the keys (shards/tracking.h) */
+    int track_reads; /* a tracking client's: the shards record the keys of its read-only commands (tracking.h) */
     int unblocked;   /* CLIENT UNBLOCK: 1 reply the timeout, 2 the UNBLOCKED error */
 };
 

@@ -104,7 +104,8 @@ void shard_run_sub(struct shard *s, struct subreq *sub)
         if (evict_command_allowed(&c))
             sub->handler(&c);
         s->tracking_writer = 0;
-        if (__builtin_expect(sub->track_reads, 0) && !c.blocked) /* same step as the read: no write between */
+        /* A tracking client's read: recorded in the same step, no write between. */
+        if (__builtin_expect(sub->track_reads, 0) && !c.blocked && (c.cmd->flags & CMD_READONLY))
             tracking_remember(s, sub->coord, sub->client_id, c.cmd, sub->argc, sub->argv);
         if (!c.blocked)
             effect_log_command(&c, dirty);

@@ -73,7 +73,6 @@ struct tracking_shard {
     long long items;
     struct sdict *prefixes;
     struct sdict *known;
-    long long nclients;
     int queued;
     unsigned evict_rounds;
     struct track_queue q[MAX_THREADS];
@@ -154,7 +153,18 @@ void tracking_shard_counts(struct shard *s, long long *keys, long long *items, l
     *keys = (long long)sdict_size(t->keys);
     *items = t->items;
     *prefixes = (long long)sdict_size(t->prefixes);
-    *clients = t->nclients;
+    /* Clients closing (QUIT, CLIENT KILL) no longer count, as in Redis
+     * where they are gone at once. */
+    long long n = 0;
+    struct sdict_iter it;
+    struct sdict_node *node;
+    sdict_iter_init(&it, t->known);
+    while ((node = sdict_iter_next(&it))) {
+        const struct client *c = node->v.ptr;
+        n += (c->tracking & TRACKING_ON) && !c->conn.closing;
+    }
+    sdict_iter_done(&it);
+    *clients = n;
 }
 
 static void rearm(struct shard *s)
@@ -751,7 +761,6 @@ void tracking_client_off(struct client *c)
         sdict_free(tc->prefixes, NULL);
         tc->prefixes = NULL;
     }
-    s->tracking->nclients--;
     tc->redir = 0;
     c->tracking = 0;
     c->tracking_reads = 0;
@@ -917,8 +926,6 @@ static int tracking_apply(struct shard *s, struct request *r, int redir_thread)
         return 0;
     }
     struct tracking_client *tc = client_state(c);
-    if (!(c->tracking & TRACKING_ON))
-        s->tracking->nclients++;
     c->tracking =
         (c->tracking & ~(TRACKING_BROKEN_REDIR | TRACKING_BCAST | TRACKING_OPTIN | TRACKING_OPTOUT | TRACKING_NOLOOP)) |
         TRACKING_ON | (a.options & (TRACKING_OPTIN | TRACKING_OPTOUT | TRACKING_NOLOOP | TRACKING_BCAST));
