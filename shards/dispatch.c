@@ -578,7 +578,7 @@ static inline __attribute__((always_inline)) void dispatch_one(struct client *c,
         /* A read of a tracking client: its keys are recorded here, their
          * shard (one predictable branch for every other client). */
         if (__builtin_expect(c->tracking_reads, 0) && (cmd->flags & CMD_READONLY))
-            tracking_remember(s, s->id, c->id, cmd, argc, argv);
+            tracking_remember_keys(s, s->id, c->id, argv, keypos, nkeys);
     } else {
         struct request *r = request_new(c, cmd, argc, argv);
         memcpy(r->hashes, hashes, sizeof(uint64_t) * argc);

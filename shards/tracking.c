@@ -112,8 +112,30 @@ static void *xrealloc(void *p, size_t size)
 
 /* ---------------- tables ---------------- */
 
+/* A node's value: one holder packed in the word itself (low bit set: id <<
+ * 9 | thread << 1 | 1; the common case of a key one client reads costs no
+ * allocation besides the node), or a struct holders *. */
+static int single(const struct sdict_node *n)
+{
+    return (n->v.i & 1) != 0;
+}
+
+static int holders_count(const struct sdict_node *n)
+{
+    return single(n) ? 1 : n->v.ptr ? ((struct holders *)n->v.ptr)->n : 0;
+}
+
+static struct holder holders_at(const struct sdict_node *n, int i)
+{
+    if (single(n))
+        return (struct holder){(int)(((uint64_t)n->v.i >> 1) & 0xff), (uint64_t)n->v.i >> 9};
+    return ((struct holders *)n->v.ptr)->v[i];
+}
+
 static void holders_free_node(struct sdict_node *n)
 {
+    if (single(n))
+        return;
     struct holders *h = n->v.ptr;
     if (h) {
         free(h->v);
@@ -178,11 +200,21 @@ static int holders_add(struct sdict *d, const char *name, size_t len, int thread
 {
     int added;
     struct sdict_node *n = sdict_add(d, name, len, &added);
-    struct holders *h = n->v.ptr;
-    if (added || !h) {
-        h = xcalloc(1, sizeof(*h));
+    if (added || (!single(n) && !n->v.ptr)) {
+        n->v.i = (int64_t)(id << 9 | (uint64_t)thread << 1 | 1);
+        return 1;
+    }
+    if (single(n)) {
+        struct holder one = holders_at(n, 0);
+        if (one.id == id && one.thread == thread)
+            return 0;
+        struct holders *h = xcalloc(1, sizeof(*h));
+        h->cap = 4;
+        h->v = xmalloc(sizeof(*h->v) * (size_t)h->cap);
+        h->v[h->n++] = one;
         n->v.ptr = h;
     }
+    struct holders *h = n->v.ptr;
     for (int i = 0; i < h->n; i++)
         if (h->v[i].id == id && h->v[i].thread == thread)
             return 0;
@@ -199,6 +231,14 @@ static void holders_del(struct sdict *d, const char *name, size_t len, int threa
     struct sdict_node *n = sdict_find(d, name, len);
     if (!n)
         return;
+    if (single(n)) {
+        struct holder one = holders_at(n, 0);
+        if (one.id == id && one.thread == thread) {
+            n = sdict_unlink(d, name, len);
+            sdict_node_free(n);
+        }
+        return;
+    }
     struct holders *h = n->v.ptr;
     for (int i = 0; h && i < h->n; i++) {
         if (h->v[i].id == id && h->v[i].thread == thread) {
@@ -270,10 +310,12 @@ static void invalidate_key(struct shard *s, const char *key, size_t klen, uint64
     struct sdict_node *n = sdict_unlink(t->keys, key, klen);
     if (!n)
         return;
-    struct holders *h = n->v.ptr;
-    for (int i = 0; h && i < h->n; i++)
-        queue_entry(s, h->v[i].thread, TE_KEY, h->v[i].id, writer, n->key, n->klen);
-    t->items -= h ? h->n : 0;
+    int count = holders_count(n);
+    for (int i = 0; i < count; i++) {
+        struct holder h = holders_at(n, i);
+        queue_entry(s, h.thread, TE_KEY, h.id, writer, n->key, n->klen);
+    }
+    t->items -= count;
     holders_free_node(n);
     sdict_node_free(n);
 }
@@ -289,10 +331,11 @@ void tracking_key_changed(struct shard *s, const char *key, size_t klen)
         while ((n = sdict_iter_next(&it))) {
             if (n->klen > klen || memcmp(n->key, key, n->klen))
                 continue;
-            struct holders *h = n->v.ptr;
-            for (int i = 0; h && i < h->n; i++) {
-                struct track_entry *e = queue_entry(s, h->v[i].thread, TE_BCAST, h->v[i].id, writer, key, klen);
-                struct track_queue *q = &t->q[h->v[i].thread];
+            int count = holders_count(n);
+            for (int i = 0; i < count; i++) {
+                struct holder h = holders_at(n, i);
+                struct track_entry *e = queue_entry(s, h.thread, TE_BCAST, h.id, writer, key, klen);
+                struct track_queue *q = &t->q[h.thread];
                 e->poff = (uint32_t)q->bytes.len;
                 e->plen = n->klen;
                 buf_append(&q->bytes, n->key, n->klen);
@@ -355,24 +398,30 @@ static int limit_keys(struct shard *s, int effort)
     return sdict_size(t->keys) > share;
 }
 
+void tracking_remember_keys(struct shard *s, int thread, uint64_t id, const struct arg *argv, const int *keypos,
+                            int nkeys)
+{
+    struct tracking_shard *t = s->tracking;
+    for (int k = 0; k < nkeys; k++)
+        t->items += holders_add(t->keys, argv[keypos[k]].ptr, argv[keypos[k]].len, thread, id);
+    if (nkeys) {
+        s->tracking_armed = 1;
+        if (sdict_size(t->keys) > max_keys_share(s))
+            limit_keys(s, 100);
+    }
+}
+
 void tracking_remember(struct shard *s, int thread, uint64_t id, const struct command *cmd, int argc,
                        const struct arg *argv)
 {
     if (cmd->engine == ENGINE_PUBSUB)
         return; /* shard channels are keys in the table, not cached data (as Redis) */
-    struct tracking_shard *t = s->tracking;
     int small[16];
     int *pos = argc <= 16 ? small : xmalloc(sizeof(int) * (size_t)argc);
     int n = command_key_positions(cmd, argc, argv, pos, argc);
-    for (int k = 0; k < n; k++)
-        t->items += holders_add(t->keys, argv[pos[k]].ptr, argv[pos[k]].len, thread, id);
+    tracking_remember_keys(s, thread, id, argv, pos, n);
     if (pos != small)
         free(pos);
-    if (n) {
-        s->tracking_armed = 1;
-        if (sdict_size(t->keys) > max_keys_share(s))
-            limit_keys(s, 100);
-    }
 }
 
 void tracking_before_command(struct client *c)

@@ -73,6 +73,9 @@ void tracking_after_command(struct client *c);
  * its keys (positions as the command table says for argv). */
 void tracking_remember(struct shard *s, int thread, uint64_t id, const struct command *cmd, int argc,
                        const struct arg *argv);
+/* The same with the key positions known (the dispatcher's fast path). */
+void tracking_remember_keys(struct shard *s, int thread, uint64_t id, const struct arg *argv, const int *keypos,
+                            int nkeys);
 
 /* Key key of s changed (writer: s->tracking_writer, the client that ran the
  * command, 0 for none): invalidations for its readers and for the BCAST
