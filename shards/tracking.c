@@ -47,10 +47,18 @@ struct holder {
     uint64_t id;
 };
 
+/* The readers of a key (or the clients of a prefix) beyond the first: up to
+ * HOLDERS_LINEAR packed pairs in an array, then an open-addressing set
+ * (linear probing, power-of-two capacity, at most half full), so a key that
+ * many clients read costs one probe, not a scan. A packed pair is
+ * HOLDER_USED | id << 8 | thread (0: an empty slot). */
 struct holders {
     int n, cap;
-    struct holder *v;
+    uint64_t *v;
 };
+
+#define HOLDERS_LINEAR 8
+#define HOLDER_USED (1ULL << 63)
 
 enum entry_kind { TE_KEY, TE_BCAST, TE_FLUSH, TE_REDIR, TE_BROKEN };
 
@@ -112,6 +120,16 @@ static void *xrealloc(void *p, size_t size)
 
 /* ---------------- tables ---------------- */
 
+static uint64_t pack(int thread, uint64_t id)
+{
+    return HOLDER_USED | id << 8 | (uint64_t)thread;
+}
+
+static struct holder unpack(uint64_t p)
+{
+    return (struct holder){(int)(p & 0xff), (p & ~HOLDER_USED) >> 8};
+}
+
 /* A node's value: one holder packed in the word itself (low bit set: id <<
  * 9 | thread << 1 | 1; the common case of a key one client reads costs no
  * allocation besides the node), or a struct holders *. */
@@ -120,16 +138,25 @@ static int single(const struct sdict_node *n)
     return (n->v.i & 1) != 0;
 }
 
-static int holders_count(const struct sdict_node *n)
-{
-    return single(n) ? 1 : n->v.ptr ? ((struct holders *)n->v.ptr)->n : 0;
-}
-
-static struct holder holders_at(const struct sdict_node *n, int i)
+/* The slots to walk (holders_slot: a packed pair, or 0 for an empty one). */
+static int holders_slots(const struct sdict_node *n)
 {
     if (single(n))
-        return (struct holder){(int)(((uint64_t)n->v.i >> 1) & 0xff), (uint64_t)n->v.i >> 9};
-    return ((struct holders *)n->v.ptr)->v[i];
+        return 1;
+    const struct holders *h = n->v.ptr;
+    return !h ? 0 : h->cap <= HOLDERS_LINEAR ? h->n : h->cap;
+}
+
+static uint64_t holders_slot(const struct sdict_node *n, int i)
+{
+    if (single(n))
+        return pack((int)(((uint64_t)n->v.i >> 1) & 0xff), (uint64_t)n->v.i >> 9);
+    return ((const struct holders *)n->v.ptr)->v[i];
+}
+
+static int holders_count(const struct sdict_node *n)
+{
+    return single(n) ? 1 : n->v.ptr ? ((const struct holders *)n->v.ptr)->n : 0;
 }
 
 static void holders_free_node(struct sdict_node *n)
@@ -195,6 +222,63 @@ static void rearm(struct shard *s)
     s->tracking_armed = sdict_size(t->keys) || sdict_size(t->prefixes);
 }
 
+static size_t slot_of(uint64_t p, int cap)
+{
+    return (size_t)((p * 0x9E3779B97F4A7C15ULL) >> 32) & (size_t)(cap - 1);
+}
+
+/* Set mode: p into v (cap slots, not full); 1 when it was not there. */
+static int set_insert(uint64_t *v, int cap, uint64_t p)
+{
+    for (size_t i = slot_of(p, cap);; i = (i + 1) & (size_t)(cap - 1)) {
+        if (v[i] == p)
+            return 0;
+        if (!v[i]) {
+            v[i] = p;
+            return 1;
+        }
+    }
+}
+
+/* Rebuilds h as a set of cap slots from its pairs (old layout), leaving out
+ * `drop` (0: none). */
+static void holders_rebuild(struct holders *h, int cap, uint64_t drop)
+{
+    int slots = h->cap <= HOLDERS_LINEAR ? h->n : h->cap;
+    uint64_t *old = h->v;
+    h->v = xcalloc((size_t)cap, sizeof(uint64_t));
+    int n = 0;
+    for (int i = 0; i < slots; i++)
+        if (old[i] && old[i] != drop)
+            n += set_insert(h->v, cap, old[i]);
+    h->cap = cap;
+    h->n = n;
+    free(old);
+}
+
+static int holders_insert(struct holders *h, uint64_t p)
+{
+    if (h->cap <= HOLDERS_LINEAR) {
+        for (int i = 0; i < h->n; i++)
+            if (h->v[i] == p)
+                return 0;
+        if (h->n < HOLDERS_LINEAR) {
+            if (h->n == h->cap) {
+                h->cap = h->cap ? h->cap * 2 : 2;
+                h->v = xrealloc(h->v, sizeof(*h->v) * (size_t)h->cap);
+            }
+            h->v[h->n++] = p;
+            return 1;
+        }
+        holders_rebuild(h, 4 * HOLDERS_LINEAR, 0);
+    }
+    if (2 * (h->n + 1) > h->cap)
+        holders_rebuild(h, 2 * h->cap, 0);
+    int added = set_insert(h->v, h->cap, p);
+    h->n += added;
+    return added;
+}
+
 /* Adds (thread, id) to the holders of name in d; 1 when it was not there. */
 static int holders_add(struct sdict *d, const char *name, size_t len, int thread, uint64_t id)
 {
@@ -204,9 +288,10 @@ static int holders_add(struct sdict *d, const char *name, size_t len, int thread
         n->v.i = (int64_t)(id << 9 | (uint64_t)thread << 1 | 1);
         return 1;
     }
+    uint64_t p = pack(thread, id);
     if (single(n)) {
-        struct holder one = holders_at(n, 0);
-        if (one.id == id && one.thread == thread)
+        uint64_t one = holders_slot(n, 0);
+        if (one == p)
             return 0;
         struct holders *h = xcalloc(1, sizeof(*h));
         h->cap = 4;
@@ -214,16 +299,7 @@ static int holders_add(struct sdict *d, const char *name, size_t len, int thread
         h->v[h->n++] = one;
         n->v.ptr = h;
     }
-    struct holders *h = n->v.ptr;
-    for (int i = 0; i < h->n; i++)
-        if (h->v[i].id == id && h->v[i].thread == thread)
-            return 0;
-    if (h->n == h->cap) {
-        h->cap = h->cap ? h->cap * 2 : 2;
-        h->v = xrealloc(h->v, sizeof(*h->v) * (size_t)h->cap);
-    }
-    h->v[h->n++] = (struct holder){thread, id};
-    return 1;
+    return holders_insert(n->v.ptr, p);
 }
 
 static void holders_del(struct sdict *d, const char *name, size_t len, int thread, uint64_t id)
@@ -231,20 +307,24 @@ static void holders_del(struct sdict *d, const char *name, size_t len, int threa
     struct sdict_node *n = sdict_find(d, name, len);
     if (!n)
         return;
+    uint64_t p = pack(thread, id);
     if (single(n)) {
-        struct holder one = holders_at(n, 0);
-        if (one.id == id && one.thread == thread) {
+        if (holders_slot(n, 0) == p) {
             n = sdict_unlink(d, name, len);
             sdict_node_free(n);
         }
         return;
     }
     struct holders *h = n->v.ptr;
-    for (int i = 0; h && i < h->n; i++) {
-        if (h->v[i].id == id && h->v[i].thread == thread) {
-            h->v[i] = h->v[--h->n];
-            break;
+    if (h && h->cap <= HOLDERS_LINEAR) {
+        for (int i = 0; i < h->n; i++) {
+            if (h->v[i] == p) {
+                h->v[i] = h->v[--h->n];
+                break;
+            }
         }
+    } else if (h) {
+        holders_rebuild(h, h->cap, p); /* rare (BCAST off): no tombstones */
     }
     if (!h || h->n == 0) {
         n = sdict_unlink(d, name, len);
@@ -310,12 +390,15 @@ static void invalidate_key(struct shard *s, const char *key, size_t klen, uint64
     struct sdict_node *n = sdict_unlink(t->keys, key, klen);
     if (!n)
         return;
-    int count = holders_count(n);
-    for (int i = 0; i < count; i++) {
-        struct holder h = holders_at(n, i);
+    int slots = holders_slots(n);
+    for (int i = 0; i < slots; i++) {
+        uint64_t p = holders_slot(n, i);
+        if (!p)
+            continue;
+        struct holder h = unpack(p);
         queue_entry(s, h.thread, TE_KEY, h.id, writer, n->key, n->klen);
     }
-    t->items -= count;
+    t->items -= holders_count(n);
     holders_free_node(n);
     sdict_node_free(n);
 }
@@ -331,9 +414,12 @@ void tracking_key_changed(struct shard *s, const char *key, size_t klen)
         while ((n = sdict_iter_next(&it))) {
             if (n->klen > klen || memcmp(n->key, key, n->klen))
                 continue;
-            int count = holders_count(n);
-            for (int i = 0; i < count; i++) {
-                struct holder h = holders_at(n, i);
+            int slots = holders_slots(n);
+            for (int i = 0; i < slots; i++) {
+                uint64_t p = holders_slot(n, i);
+                if (!p)
+                    continue;
+                struct holder h = unpack(p);
                 struct track_entry *e = queue_entry(s, h.thread, TE_BCAST, h.id, writer, key, klen);
                 struct track_queue *q = &t->q[h.thread];
                 e->poff = (uint32_t)q->bytes.len;

@@ -6,17 +6,21 @@
 # trackbench.c: one thread, HELLO 3 on every connection in both runs, so
 # the runs differ only in the server recording each key read).
 #
-# Rows: GET/s tracking off, GET/s tracking on (median of ROUNDS runs each,
-# alternating off and on), and the cost: 1 - on/off. With tracking on, the
-# server's table fills with KEYSPACE keys x CLIENTS readers during the first
-# run (nothing writes, so nothing is invalidated): the later runs measure
-# the steady state, a GET of a key already recorded for that client.
+# Each run (test/bench/trackbench.c) has two phases of REQUESTS GETs on the
+# same connections: cold (with tracking on, most GETs read a key for the
+# first time on their connection: the server adds an entry) and warm (most
+# keys were read before by the same connection: the entry exists; KEYSPACE
+# is well below REQUESTS / CLIENTS for that). Rows: GET/s of each phase with
+# tracking off and on (median of ROUNDS runs, alternating off and on) and
+# the cost 1 - on/off; the server's CPU time per GET (user + system of the
+# server process over the phase, /proc/PID/stat), which a loaded machine
+# disturbs far less than the throughput, and its cost on/off - 1.
 #
 # Output: a markdown table on stdout and in $BENCH_OUT/track.md.
 # Environment: SHARDIS_SERVER (build/shardis-server), REDIS_SERVER
 # (/usr/bin/redis-server), TRACKBENCH (build/shardis-trackbench), KINDS
 # ("shardis redis"), CLIENTS (50), REQUESTS (1000000), PIPELINE (16),
-# KEYSPACE (100000), DATASIZE (64), ROUNDS (3), BENCH_OUT (build/bench).
+# KEYSPACE (10000), DATASIZE (64), ROUNDS (3), BENCH_OUT (build/bench).
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 SHARDIS_SERVER=$(realpath "${SHARDIS_SERVER:-build/shardis-server}")
@@ -26,7 +30,7 @@ KINDS=${KINDS:-shardis redis}
 CLIENTS=${CLIENTS:-50}
 REQUESTS=${REQUESTS:-1000000}
 PIPELINE=${PIPELINE:-16}
-KEYSPACE=${KEYSPACE:-100000}
+KEYSPACE=${KEYSPACE:-10000}
 DATASIZE=${DATASIZE:-64}
 ROUNDS=${ROUNDS:-3}
 BENCH_OUT=${BENCH_OUT:-build/bench}
@@ -49,26 +53,39 @@ for kind in $KINDS; do
     awk -v n="$KEYSPACE" -v v="$value" 'BEGIN {
         for (i = 0; i < n; i++) { k = "key:" i; printf "*3\r\n$3\r\nSET\r\n$%d\r\n%s\r\n$%d\r\n%s\r\n", length(k), k, length(v), v } }' |
         redis-cli -p "$port" --pipe >/dev/null
-    off=() on=()
+    declare -A runs=()
     for _ in $(seq "$ROUNDS"); do
-        read -r rps _ < <("$TRACKBENCH" "$port" off "$CLIENTS" "$REQUESTS" "$PIPELINE" "$KEYSPACE")
-        off+=("$rps")
-        read -r rps _ < <("$TRACKBENCH" "$port" on "$CLIENTS" "$REQUESTS" "$PIPELINE" "$KEYSPACE")
-        on+=("$rps")
+        for mode in off on; do
+            read -r cold warm coldcpu warmcpu _ < <("$TRACKBENCH" "$port" "$mode" "$CLIENTS" "$REQUESTS" "$PIPELINE" \
+                "$KEYSPACE" "$pid")
+            runs[$mode.cold]+=" $cold" runs[$mode.warm]+=" $warm"
+            runs[$mode.coldcpu]+=" $coldcpu" runs[$mode.warmcpu]+=" $warmcpu"
+        done
     done
-    result[$kind.off]=$(echo "${off[@]}" | median_low)
-    result[$kind.on]=$(echo "${on[@]}" | median_low)
-    echo "$kind: off ${off[*]}, on ${on[*]}" >&2
+    for k in "${!runs[@]}"; do
+        result[$kind.$k]=$(echo "${runs[$k]}" | median_low)
+        echo "$kind $k:${runs[$k]}" >&2
+    done
+    unset runs
     kill "$pid"
     wait "$pid" 2>/dev/null || true
     rm -rf "$dir"
 done
 
 {
-    echo "| row ($CLIENTS clients, -P $PIPELINE, $KEYSPACE keys) | shardis | redis |"
-    echo "|---|---:|---:|"
-    echo "| GET/s, tracking off | ${result[shardis.off]:-0} | ${result[redis.off]:-0} |"
-    echo "| GET/s, CLIENT TRACKING on | ${result[shardis.on]:-0} | ${result[redis.on]:-0} |"
+    r() { echo "${result[$1]:-0}"; }
     cost() { awk -v on="$1" -v off="$2" 'BEGIN { printf "%.1f %%", off ? 100 * (1 - on / off) : 0 }'; }
-    echo "| tracking cost (1 - on/off) | $(cost "${result[shardis.on]:-0}" "${result[shardis.off]:-0}") | $(cost "${result[redis.on]:-0}" "${result[redis.off]:-0}") |"
+    cpucost() { awk -v on="$1" -v off="$2" 'BEGIN { printf "%.1f %%", off ? 100 * (on / off - 1) : 0 }'; }
+    echo "| row ($CLIENTS clients, -P $PIPELINE, $KEYSPACE keys, $REQUESTS GETs a phase) | shardis | redis |"
+    echo "|---|---:|---:|"
+    for phase in cold warm; do
+        echo "| $phase: GET/s, tracking off | $(r shardis.off.$phase) | $(r redis.off.$phase) |"
+        echo "| $phase: GET/s, CLIENT TRACKING on | $(r shardis.on.$phase) | $(r redis.on.$phase) |"
+        echo "| $phase: throughput cost (1 - on/off) | $(cost "$(r shardis.on.$phase)" "$(r shardis.off.$phase)") |" \
+            "$(cost "$(r redis.on.$phase)" "$(r redis.off.$phase)") |"
+        echo "| $phase: server CPU ns/GET, off / on | $(r shardis.off.${phase}cpu) / $(r shardis.on.${phase}cpu) |" \
+            "$(r redis.off.${phase}cpu) / $(r redis.on.${phase}cpu) |"
+        echo "| $phase: CPU cost (on/off - 1) | $(cpucost "$(r shardis.on.${phase}cpu)" "$(r shardis.off.${phase}cpu)") |" \
+            "$(cpucost "$(r redis.on.${phase}cpu)" "$(r redis.off.${phase}cpu)") |"
+    done
 } | tee "$BENCH_OUT/track.md"

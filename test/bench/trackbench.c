@@ -11,12 +11,21 @@
  * server recording every key read. Push frames (invalidations, if something
  * writes meanwhile) are counted and skipped.
  *
+ * The run has two phases of REQUESTS GETs each on the same connections:
+ * "cold", where with tracking on most GETs read a key for the first time on
+ * their connection (the server adds an entry), and "warm", where most keys
+ * were read before by the same connection (the entry is there already;
+ * with KEYSPACE well below REQUESTS / CLIENTS). With --pid PID (the server's)
+ * the server's CPU time (user + system, /proc/PID/stat) per GET of each
+ * phase is measured too.
+ *
  * Every reply is checked to be a bulk string or a null; an error, a closed
  * connection or no reply for 30 s ends the run with status 1. Output: one
- * line "<GETs per second> <pushes>".
+ * line "<cold GETs/s> <warm GETs/s> <cold server CPU ns/GET> <warm server CPU
+ * ns/GET> <pushes>" (the CPU figures 0 without PID).
  *
  * Usage: shardis-trackbench PORT on|off [CLIENTS 50] [REQUESTS 1000000]
- *        [PIPELINE 16] [KEYSPACE 100000]
+ *        [PIPELINE 16] [KEYSPACE 100000] [PID]
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -45,6 +54,26 @@ static long long now_us(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* User + system time of process pid in ns (0 when unknown). */
+static double cpu_ns(int pid)
+{
+    if (pid <= 0)
+        return 0;
+    char path[64], buf[1024];
+    snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return 0;
+    size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    char *p = strrchr(buf, ')'); /* the name may hold spaces */
+    unsigned long long ut = 0, st = 0;
+    if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2)
+        return 0;
+    return (double)(ut + st) * 1e9 / (double)sysconf(_SC_CLK_TCK);
 }
 
 static void die(const char *what)
@@ -121,6 +150,7 @@ int main(int argc, char **argv)
     long long requests = argc > 4 ? atoll(argv[4]) : 1000000;
     int pipeline = argc > 5 ? atoi(argv[5]) : 16;
     long long keyspace = argc > 6 ? atoll(argv[6]) : 100000;
+    int pid = argc > 7 ? atoi(argv[7]) : 0;
     if (nclients < 1 || requests < 1 || pipeline < 1 || keyspace < 1)
         return 2;
     int ep = epoll_create1(0);
@@ -148,11 +178,12 @@ int main(int argc, char **argv)
         epoll_ctl(ep, EPOLL_CTL_ADD, c->fd, &ev);
     }
     unsigned long long rng = 0x9e3779b97f4a7c15ULL;
-    long long sent = 0, done = 0, pushes = 0, t0 = 0;
+    long long sent = 0, done = 0, pushes = 0, t0 = 0, total = 2 * requests, t_cold = 0;
+    double cpu0 = 0, cpu_cold = 0;
     char batch[1 << 14];
     struct epoll_event evs[256];
     int ready = 0;
-    while (done < requests) {
+    while (done < total) {
         int n = epoll_wait(ep, evs, 256, 30000);
         if (n <= 0)
             die("no reply for 30 s");
@@ -180,14 +211,19 @@ int main(int argc, char **argv)
                 if (kind == '-')
                     die("error reply");
                 if (c->setup) {
-                    if (--c->setup == 0 && ++ready == nclients)
+                    if (--c->setup == 0 && ++ready == nclients) {
                         t0 = now_us();
+                        cpu0 = cpu_ns(pid);
+                    }
                     continue;
                 }
                 if (kind != '$' && kind != '_')
                     die("unexpected reply");
                 c->pending--;
-                done++;
+                if (++done == requests) { /* end of the cold phase */
+                    t_cold = now_us();
+                    cpu_cold = cpu_ns(pid);
+                }
             }
             memmove(c->in, c->in + off, c->len - off);
             c->len -= off;
@@ -196,23 +232,30 @@ int main(int argc, char **argv)
             continue;
         for (int i = 0; i < nclients; i++) {
             struct conn *c = &cs[i];
-            if (c->pending || sent >= requests)
+            /* the warm phase starts when every cold reply is in */
+            long long limit = done < requests ? requests : total;
+            if (c->pending || sent >= limit)
                 continue;
             size_t blen = 0;
             int k = 0;
-            for (; k < pipeline && sent < requests; k++, sent++) {
+            for (; k < pipeline && sent < limit; k++, sent++) {
                 rng ^= rng << 13;
                 rng ^= rng >> 7;
                 rng ^= rng << 17;
                 char key[32];
-                int klen = snprintf(key, sizeof(key), "key:%llu", (unsigned long long)(rng % (unsigned long long)keyspace));
-                blen += (size_t)snprintf(batch + blen, sizeof(batch) - blen, "*2\r\n$3\r\nGET\r\n$%d\r\n%s\r\n", klen, key);
+                int klen =
+                    snprintf(key, sizeof(key), "key:%llu", (unsigned long long)(rng % (unsigned long long)keyspace));
+                blen +=
+                    (size_t)snprintf(batch + blen, sizeof(batch) - blen, "*2\r\n$3\r\nGET\r\n$%d\r\n%s\r\n", klen, key);
             }
             c->pending = k;
             send_all(c->fd, batch, blen);
         }
     }
-    double secs = (double)(now_us() - t0) / 1e6;
-    printf("%.0f %lld\n", (double)done / secs, pushes);
+    long long t_end = now_us();
+    double cpu_end = cpu_ns(pid);
+    printf("%.0f %.0f %.0f %.0f %lld\n", (double)requests / ((double)(t_cold - t0) / 1e6),
+           (double)requests / ((double)(t_end - t_cold) / 1e6), pid ? (cpu_cold - cpu0) / (double)requests : 0,
+           pid ? (cpu_end - cpu_cold) / (double)requests : 0, pushes);
     return 0;
 }

@@ -212,3 +212,26 @@ Test(tracking, max_keys_share_and_eviction)
     cr_assert_eq(k, 2, "keys %lld after %d rounds", k, rounds);
     cr_assert(rounds > 1, "100 the first round, more the next");
 }
+
+Test(tracking, many_readers_of_one_key)
+{
+    /* past the small array: the set keeps each (thread, id) once */
+    for (int round = 0; round < 2; round++)
+        for (uint64_t id = 1; id <= 100; id++)
+            get((int)(id % 2), id, "hot");
+    counts(1, 100, 0);
+    for (uint64_t id = 1; id <= 40; id++)
+        prefix_op(TOP_PREFIX_ADD, 1, id, "p:");
+    for (uint64_t id = 1; id <= 40; id++)
+        prefix_op(TOP_PREFIX_ADD, 1, id, "p:");
+    counts(1, 100, 1);
+    for (uint64_t id = 1; id <= 39; id++)
+        prefix_op(TOP_PREFIX_DEL, 1, id, "p:");
+    counts(1, 100, 1);
+    prefix_op(TOP_PREFIX_DEL, 1, 40, "p:");
+    counts(1, 100, 0);
+    tracking_key_changed(&sh, "hot", 3);
+    counts(0, 0, 0);
+    tracking_flush(&sh);
+    cr_assert_eq(drain(1), 1, "the 50 readers of thread 1 in one message");
+}
