@@ -54,7 +54,7 @@ struct holder {
  * HOLDER_USED | id << 8 | thread (0: an empty slot). */
 struct holders {
     int n, cap;
-    uint64_t *v;
+    uint64_t v[]; /* one allocation with the header: one cache miss less per read */
 };
 
 #define HOLDERS_LINEAR 8
@@ -163,11 +163,14 @@ static void holders_free_node(struct sdict_node *n)
 {
     if (single(n))
         return;
-    struct holders *h = n->v.ptr;
-    if (h) {
-        free(h->v);
-        free(h);
-    }
+    free(n->v.ptr);
+}
+
+static struct holders *holders_new(int cap)
+{
+    struct holders *h = xcalloc(1, sizeof(*h) + sizeof(uint64_t) * (size_t)cap);
+    h->cap = cap;
+    return h;
 }
 
 void tracking_shard_init(struct shard *s)
@@ -240,40 +243,41 @@ static int set_insert(uint64_t *v, int cap, uint64_t p)
     }
 }
 
-/* Rebuilds h as a set of cap slots from its pairs (old layout), leaving out
- * `drop` (0: none). */
-static void holders_rebuild(struct holders *h, int cap, uint64_t drop)
+/* h rebuilt as a set of cap slots from its pairs (old layout), leaving out
+ * `drop` (0: none); h is freed. */
+static struct holders *holders_rebuild(struct holders *h, int cap, uint64_t drop)
 {
     int slots = h->cap <= HOLDERS_LINEAR ? h->n : h->cap;
-    uint64_t *old = h->v;
-    h->v = xcalloc((size_t)cap, sizeof(uint64_t));
-    int n = 0;
+    struct holders *g = holders_new(cap);
     for (int i = 0; i < slots; i++)
-        if (old[i] && old[i] != drop)
-            n += set_insert(h->v, cap, old[i]);
-    h->cap = cap;
-    h->n = n;
-    free(old);
+        if (h->v[i] && h->v[i] != drop)
+            g->n += set_insert(g->v, cap, h->v[i]);
+    free(h);
+    return g;
 }
 
-static int holders_insert(struct holders *h, uint64_t p)
+/* p into *hp (which may move); 1 when it was not there. */
+static int holders_insert(struct holders **hp, uint64_t p)
 {
+    struct holders *h = *hp;
     if (h->cap <= HOLDERS_LINEAR) {
         for (int i = 0; i < h->n; i++)
             if (h->v[i] == p)
                 return 0;
         if (h->n < HOLDERS_LINEAR) {
             if (h->n == h->cap) {
-                h->cap = h->cap ? h->cap * 2 : 2;
-                h->v = xrealloc(h->v, sizeof(*h->v) * (size_t)h->cap);
+                int cap = h->cap * 2;
+                h = xrealloc(h, sizeof(*h) + sizeof(uint64_t) * (size_t)cap);
+                h->cap = cap;
+                *hp = h;
             }
             h->v[h->n++] = p;
             return 1;
         }
-        holders_rebuild(h, 4 * HOLDERS_LINEAR, 0);
+        h = *hp = holders_rebuild(h, 4 * HOLDERS_LINEAR, 0);
     }
     if (2 * (h->n + 1) > h->cap)
-        holders_rebuild(h, 2 * h->cap, 0);
+        h = *hp = holders_rebuild(h, 2 * h->cap, 0);
     int added = set_insert(h->v, h->cap, p);
     h->n += added;
     return added;
@@ -293,13 +297,14 @@ static int holders_add(struct sdict *d, const char *name, size_t len, int thread
         uint64_t one = holders_slot(n, 0);
         if (one == p)
             return 0;
-        struct holders *h = xcalloc(1, sizeof(*h));
-        h->cap = 4;
-        h->v = xmalloc(sizeof(*h->v) * (size_t)h->cap);
+        struct holders *h = holders_new(4);
         h->v[h->n++] = one;
         n->v.ptr = h;
     }
-    return holders_insert(n->v.ptr, p);
+    struct holders *h = n->v.ptr;
+    int inserted = holders_insert(&h, p);
+    n->v.ptr = h;
+    return inserted;
 }
 
 static void holders_del(struct sdict *d, const char *name, size_t len, int thread, uint64_t id)
@@ -324,7 +329,7 @@ static void holders_del(struct sdict *d, const char *name, size_t len, int threa
             }
         }
     } else if (h) {
-        holders_rebuild(h, h->cap, p); /* rare (BCAST off): no tombstones */
+        h = n->v.ptr = holders_rebuild(h, h->cap, p); /* rare (BCAST off): no tombstones */
     }
     if (!h || h->n == 0) {
         n = sdict_unlink(d, name, len);
