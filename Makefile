@@ -65,6 +65,7 @@ bench: build
 	bash test/bench/aof.sh
 	bash test/bench/evict.sh
 	bash test/bench/pubsub.sh
+	bash test/bench/track.sh
 
 format:
 	clang-format -i core/*/*.[ch] shards/*.[ch] net/*.[ch] persist/*.[ch] tools/*.c security/*.[ch] cli/*.[ch] test/unit/*/*.[ch] test/unit/*/*/*.[ch] test/integration/*.c test/integration/support/*.[ch] test/fuzz/*.c test/bench/*.c
