@@ -206,14 +206,14 @@ void tracking_shard_counts(struct shard *s, long long *keys, long long *items, l
     *items = t->items;
     *prefixes = (long long)sdict_size(t->prefixes);
     /* Clients closing (QUIT, CLIENT KILL) no longer count, as in Redis
-     * where they are gone at once. */
+     * where they are gone by the next command. */
     long long n = 0;
     struct sdict_iter it;
     struct sdict_node *node;
     sdict_iter_init(&it, t->known);
     while ((node = sdict_iter_next(&it))) {
         const struct client *c = node->v.ptr;
-        n += (c->tracking & TRACKING_ON) && !c->conn.closing;
+        n += (c->tracking & TRACKING_ON) && !c->conn.closing && !c->conn.close_after_reply;
     }
     sdict_iter_done(&it);
     *clients = n;
