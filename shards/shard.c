@@ -142,6 +142,12 @@ void shard_run_sub(struct shard *s, struct subreq *sub)
         struct db_entry *e = db_find_live(db, sub->hashes[1], sub->argv[1].ptr, sub->argv[1].len, s->now_ms);
         if (e)
             sub->entry = entry_dup_with_key(e, sub->hashes[2], sub->argv[2].ptr, sub->argv[2].len);
+        /* A read gathered on the coordinator (SUNION ... over shards, LCS):
+         * its key is recorded here, where the copy was taken. */
+        if (__builtin_expect(sub->track_reads, 0) && (sub->req->cmd->flags & CMD_READONLY)) {
+            int pos = 1;
+            tracking_remember_keys(s, sub->coord, sub->client_id, sub->argv, &pos, 1);
+        }
         break;
     }
     case SUB_PUT: {

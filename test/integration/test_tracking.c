@@ -161,6 +161,34 @@ Test(tracking, resp3_invalidation_across_shards)
     redisFree(w);
 }
 
+Test(tracking, multi_key_read_over_shards)
+{
+    /* SUNION over keys that live on different shards runs gathered on the
+     * coordinator: every source key is recorded on its own shard */
+    enum { N = 8 };
+    struct raw_session t;
+    open_resp3(&t);
+    raw_ok(&t, raw_call(&t, "CLIENT", "TRACKING", "on", NULL));
+    redisContext *w = client_connect();
+    for (int i = 0; i < N; i++)
+        expect_int(cmd(w, "SADD set%d m%d", i, i), 1);
+    struct resp3 *v = raw_call(&t, "SUNION", "set0", "set1", "set2", "set3", "set4", "set5", "set6", "set7", NULL);
+    cr_assert(v->type == '~' && v->count == N, "%s", resp3_describe(v));
+    resp3_free(v);
+    for (int i = 0; i < N; i++)
+        expect_int(cmd(w, "SADD set%d x", i), 1);
+    int seen[N] = {0};
+    for (int i = 0; i < N; i++) {
+        v = next_invalidate(&t);
+        int k = atoi(v->items[1]->items[0]->str + 3);
+        cr_assert(k >= 0 && k < N && !seen[k], "%s", resp3_describe(v));
+        seen[k] = 1;
+        resp3_free(v);
+    }
+    raw_session_close(&t);
+    redisFree(w);
+}
+
 Test(tracking, own_change_after_reply)
 {
     struct raw_session t;
