@@ -69,6 +69,7 @@ bench: build
 	bash test/bench/geosort.sh
 	bash test/bench/stream.sh
 	bash test/bench/rdb_import.sh
+	bash test/bench/track.sh
 
 format:
 	clang-format -i core/*/*.[ch] shards/*.[ch] net/*.[ch] persist/*.[ch] tools/*.c security/*.[ch] cli/*.[ch] test/unit/*/*.[ch] test/unit/*/*/*.[ch] test/integration/*.c test/integration/support/*.[ch] test/fuzz/*.c test/bench/*.c

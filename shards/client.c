@@ -33,6 +33,7 @@
 #include "shards/pubsub.h"
 #include "shards/request.h"
 #include "shards/shard.h"
+#include "shards/tracking.h"
 
 static struct client *client_create(struct shard *s, int fd)
 {
@@ -299,6 +300,7 @@ void client_maybe_free(struct client *c)
     }
     dispatch_client_freed(c);
     pubsub_client_drop_all(c); /* its registrations on the home shards go */
+    tracking_client_free(c);   /* its BCAST prefixes on every shard go; its keys' pairs lapse */
     while (c->req_head) {
         struct request *r = c->req_head;
         c->req_head = r->next;
@@ -373,7 +375,7 @@ void client_describe_running(struct client *c, struct buf *out, int64_t now_ms, 
     int oll = 0;
     for (struct request *r = c->req_head; r; r = r->next)
         oll += r->done;
-    char flags[8], *f = flags;
+    char flags[16], *f = flags;
     long long nsub, npsub, nssub;
     pubsub_client_counts(c, &nsub, &npsub, &nssub);
     if (nsub + npsub + nssub)
@@ -382,6 +384,7 @@ void client_describe_running(struct client *c, struct buf *out, int64_t now_ms, 
         *f++ = 'x';
     if (c->blocked)
         *f++ = 'b';
+    f = tracking_client_flags(c, f);
     if (c->conn.close_after_reply)
         *f++ = 'c';
     if (c->obuf_close)
@@ -397,14 +400,14 @@ void client_describe_running(struct client *c, struct buf *out, int64_t now_ms, 
         line, sizeof(line),
         "id=%llu addr=%s laddr=%s fd=%d name=%s age=%lld idle=%lld flags=%s db=%d sub=%lld psub=%lld ssub=%lld "
         "multi=%d qbuf=%zu qbuf-free=%zu argv-mem=%zu multi-mem=%zu rbs=%zu rbp=%zu obl=%zu oll=%d "
-        "omem=%zu tot-mem=%zu events=r%s cmd=%s%s%s user=%s redir=-1 resp=%d\n",
+        "omem=%zu tot-mem=%zu events=r%s cmd=%s%s%s user=%s redir=%lld resp=%d\n",
         (unsigned long long)c->id, c->conn.addr, c->conn.laddr, c->conn.fd, c->name ? c->name : "",
         (long long)(now_ms - c->ctime_ms) / 1000, (long long)(now_ms - c->last_interaction_ms) / 1000, flags, c->dbid,
         nsub, npsub, nssub, in_multi ? nqueued : -1, k->in.len, k->in.cap - k->in.len, argv_mem, multi_mem, k->out.cap,
         k->out.len > k->sending.len ? k->out.len : k->sending.len, k->out.len, oll, conn_output_pending(k),
         k->in.cap + k->out.cap + k->sending.cap + sizeof(*c) + argv_mem + multi_mem, k->send_inflight ? "w" : "",
         c->last_cmd ? c->last_cmd : "NULL", c->last_sub ? "|" : "", c->last_sub ? c->last_sub : "",
-        acl_session_user(&c->acl), c->resp);
+        acl_session_user(&c->acl), tracking_client_redir(c), c->resp);
     buf_append(out, line, n < (int)sizeof(line) ? (size_t)n : sizeof(line) - 1);
 }
 

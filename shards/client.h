@@ -29,8 +29,9 @@
 #include "security/acl.h"
 #include "shards/shard.h"
 
-struct request;       /* shards/request.h */
-struct pubsub_client; /* shards/pubsub.c */
+struct request;         /* shards/request.h */
+struct pubsub_client;   /* shards/pubsub.c */
+struct tracking_client; /* shards/tracking.c */
 
 /* CLIENT REPLY (Redis's flags): SKIP_NEXT is set by CLIENT REPLY SKIP and
  * becomes SKIP for the command after it, which then goes back to ON. */
@@ -85,6 +86,12 @@ struct client {
     int reply_mode;           /* CLIENT REPLY: enum client_reply_mode */
     int reply_silent;         /* the command being dispatched sends no reply (dispatch_command) */
     struct pubsub_client *ps; /* its subscriptions (shards/pubsub.c), NULL when it never subscribed */
+    /* CLIENT TRACKING (shards/tracking.h): TRACKING_* bits (0 = off); whether
+     * the running command's reads are recorded; redirect and prefixes (NULL
+     * until it turned tracking on or became a redirect target). */
+    unsigned tracking;
+    int tracking_reads;
+    struct tracking_client *trk;
 };
 
 static inline struct client *client_of(struct conn *c)

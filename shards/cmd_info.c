@@ -41,6 +41,7 @@
 #include "shards/lazyfree.h"
 #include "shards/request.h"
 #include "shards/script.h"
+
 #include "shards/shard.h"
 
 /* ---------------- INFO ----------------
@@ -198,6 +199,7 @@ struct info_totals {
     uint64_t inst[INST_KINDS];
     uint64_t txn_waiting, txn_held, watched_keys, expire_cycle_us, expire_cap;
     long long pubsub_channels, pubsub_patterns, pubsub_shard_channels;
+    long long tracking_keys, tracking_items, tracking_prefixes, tracking_clients;
     size_t overhead, max_in, max_out, mem_clients;
 };
 
@@ -246,6 +248,11 @@ static void info_sum(const struct shard_info *infos, int n, struct info_totals *
         t->pubsub_shard_channels += si->pubsub_shard_channels;
         if (si->pubsub_patterns > t->pubsub_patterns) /* every shard holds the whole pattern table */
             t->pubsub_patterns = si->pubsub_patterns;
+        t->tracking_keys += si->tracking_keys;
+        t->tracking_items += si->tracking_items;
+        t->tracking_clients += si->tracking_clients;
+        if (si->tracking_prefixes > t->tracking_prefixes) /* every shard holds the whole prefix table */
+            t->tracking_prefixes = si->tracking_prefixes;
         t->expire_cycle_us += si->expire_cycle_us;
         t->expire_cap += si->expire_time_cap_reached;
     }
@@ -360,18 +367,20 @@ static void info_stats(struct buf *t, const struct info_totals *tot)
             (unsigned long long)tot->stats.keyspace_misses);
     appendf(t, "pubsub_channels:%lld\r\npubsub_patterns:%lld\r\npubsubshard_channels:%lld\r\n", tot->pubsub_channels,
             tot->pubsub_patterns, tot->pubsub_shard_channels);
-    /* No forks, MIGRATE, replicas, defragmentation or client tracking exist
-     * here: Redis's figures without them. */
+    /* No forks, MIGRATE, replicas or defragmentation exist here: Redis's
+     * figures without them. Tracking: the shards' tables (prefixes: the
+     * table every shard holds). */
     appendf(t,
             "latest_fork_usec:0\r\n"
             "total_forks:0\r\nmigrate_cached_sockets:0\r\nslave_expires_tracked_keys:0\r\nactive_defrag_hits:0\r\n"
             "active_defrag_misses:0\r\nactive_defrag_key_hits:0\r\nactive_defrag_key_misses:0\r\n"
-            "total_active_defrag_time:0\r\ncurrent_active_defrag_time:0\r\ntracking_total_keys:0\r\n"
-            "tracking_total_items:0\r\ntracking_total_prefixes:0\r\nunexpected_error_replies:0\r\n"
+            "total_active_defrag_time:0\r\ncurrent_active_defrag_time:0\r\ntracking_total_keys:%lld\r\n"
+            "tracking_total_items:%lld\r\ntracking_total_prefixes:%lld\r\nunexpected_error_replies:0\r\n"
             "total_error_replies:%llu\r\ndump_payload_sanitizations:0\r\ntotal_reads_processed:%llu\r\n"
             "total_writes_processed:%llu\r\nio_threaded_reads_processed:0\r\nio_threaded_writes_processed:0\r\n"
             "reply_buffer_shrinks:0\r\nreply_buffer_expands:0\r\n",
-            (unsigned long long)tot->errors, (unsigned long long)tot->reads, (unsigned long long)tot->writes);
+            tot->tracking_keys, tot->tracking_items, tot->tracking_prefixes, (unsigned long long)tot->errors,
+            (unsigned long long)tot->reads, (unsigned long long)tot->writes);
     /* Ours: cross-shard traffic and transactions (shards/txn.h): multi-key
      * commands and EXECs that ran in one hop, transactions that locked
      * several shards, global barriers, try-locks retried in shard order,
@@ -538,8 +547,9 @@ void info_render(struct buf *out, int resp, const struct arg *argv, int argc, st
         appendf(&t,
                 "connected_clients:%lld\r\ncluster_connections:0\r\nmaxclients:%lld\r\n"
                 "client_recent_max_input_buffer:%zu\r\nclient_recent_max_output_buffer:%zu\r\n"
-                "blocked_clients:%lld\r\ntracking_clients:0\r\nclients_in_timeout_table:%lld\r\n",
-                tot.clients, cfg->maxclients, tot.max_in, tot.max_out, tot.blocked, tot.in_timeout);
+                "blocked_clients:%lld\r\ntracking_clients:%lld\r\nclients_in_timeout_table:%lld\r\n",
+                tot.clients, cfg->maxclients, tot.max_in, tot.max_out, tot.blocked, tot.tracking_clients,
+                tot.in_timeout);
     if (section_begin(&t, &q, "memory", "Memory", &any))
         info_memory(&t, cfg, &tot);
     if (section_begin(&t, &q, "persistence", "Persistence", &any)) {

@@ -44,6 +44,7 @@
 #include "shards/engine_commands.h"
 #include "shards/lazyfree.h"
 #include "shards/pubsub.h"
+#include "shards/tracking.h"
 
 void cmd_ping(struct cmd_ctx *c)
 {
@@ -170,6 +171,7 @@ void cmd_reset(struct cmd_ctx *c)
 {
     struct client *cl = c->client;
     pubsub_client_drop_all(cl);
+    tracking_client_off(cl);
     cl->resp = 2;
     cl->dbid = 0;
     free(cl->name);
@@ -257,19 +259,11 @@ void cmd_client(struct cmd_ctx *c)
             reply_error(c->out, ERR_SYNTAX);
         }
     } else if (arg_is(sub, "getredir") && c->argc == 2) {
-        reply_integer(c->out, -1); /* client-side caching (tracking) is never on */
+        tracking_cmd_getredir(c);
     } else if (arg_is(sub, "trackinginfo") && c->argc == 2) {
-        reply_map(c->out, c->resp, 3);
-        reply_bulk_cstr(c->out, "flags");
-        reply_set(c->out, c->resp, 1);
-        reply_bulk_cstr(c->out, "off");
-        reply_bulk_cstr(c->out, "redirect");
-        reply_integer(c->out, -1);
-        reply_bulk_cstr(c->out, "prefixes");
-        reply_array(c->out, 0);
+        tracking_cmd_trackinginfo(c);
     } else if (arg_is(sub, "caching") && c->argc == 3) {
-        reply_error(c->out, "ERR CLIENT CACHING can be called only when the client is in tracking mode with OPTIN or "
-                            "OPTOUT mode enabled");
+        tracking_cmd_caching(c);
     } else if (arg_is(sub, "no-evict") && c->argc == 3) {
         if (arg_is(&c->argv[2], "on") || arg_is(&c->argv[2], "off")) {
             cl->no_evict = arg_is(&c->argv[2], "on");

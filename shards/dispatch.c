@@ -51,6 +51,8 @@
 #include "shards/pubsub.h"
 #include "shards/request.h"
 #include "shards/script.h"
+
+#include "shards/tracking.h"
 #include "shards/txn.h"
 #include "shards/txn_coordinator.h"
 
@@ -107,8 +109,10 @@ static void run_inline(struct shard *s, struct client *c, const struct command *
      * not wait for it (see aof_read_is_durable). */
     int durable_read = __builtin_expect(s->log_failing, 0) && aof_read_is_durable(s->persist, cmd, argc, argv);
     uint64_t appended = s->log_appended, tag = c->log_tag;
+    s->tracking_writer = c->id; /* NOLOOP (shards/tracking.c) */
     if (evict_command_allowed(&ctx))
         cmd->handler(&ctx);
+    s->tracking_writer = 0;
     effect_log_command(&ctx, dirty);
     /* run_inline runs only the command dispatch_command counted: its stats
      * slot is s->running_stat. */
@@ -167,6 +171,8 @@ int local_custom_kind(const struct command *cmd, const struct command *subcmd, i
     case ENGINE_CLIENT_UNBLOCK:
         *err = client_unblock_check(argc, argv, msg, msglen);
         return CUSTOM_CLIENT_UNBLOCK;
+    case ENGINE_CLIENT_TRACKING:
+        return CUSTOM_TRACKING;
     case ENGINE_RESETSTAT:
         return CUSTOM_RESETSTAT;
     default:
@@ -317,7 +323,13 @@ void dispatch_command(struct client *c, int argc, const struct arg *argv)
      * c->reply_silent is 0 between commands. */
     if (__builtin_expect(c->reply_mode != REPLY_ON, 0))
         c->reply_silent = c->reply_mode == REPLY_OFF || c->reply_mode == REPLY_SKIP;
+    /* CLIENT TRACKING: whether this command's reads are recorded (OPTIN,
+     * OPTOUT, CACHING); c->tracking_reads is 0 while tracking is off. */
+    if (__builtin_expect(c->tracking != 0, 0))
+        tracking_before_command(c);
     dispatch_one(c, argc, argv);
+    if (__builtin_expect(c->tracking != 0, 0))
+        tracking_after_command(c);
     s->running_stat = NULL;
     if (__builtin_expect(c->reply_mode != REPLY_ON, 0) || c->reply_silent) {
         if (c->reply_mode == REPLY_SKIP)
@@ -626,6 +638,10 @@ static inline __attribute__((always_inline)) void dispatch_one(struct client *c,
     if (!multi && !scan_remote && target == s->id && !(cmd->flags & CMD_BLOCKING) &&
         (locktab_idle(s->locks) || !shard_keys_locked(s, cmd, argc, argv, hashes))) {
         run_inline(s, c, cmd, argc, argv, hashes, 0);
+        /* A read of a tracking client: its keys are recorded here, their
+         * shard (one predictable branch for every other client). */
+        if (__builtin_expect(c->tracking_reads, 0) && (cmd->flags & CMD_READONLY))
+            tracking_remember_keys(s, s->id, c->id, argv, keypos, nkeys);
     } else {
         struct request *r = request_new(c, cmd, argc, argv);
         memcpy(r->hashes, hashes, sizeof(uint64_t) * argc);

@@ -51,9 +51,10 @@ enum custom_kind {
     CUSTOM_EXEC_ONE_HOP,
     CUSTOM_EXEC_PER_SHARD,
     CUSTOM_BLOCK_WAIT,
-    CUSTOM_PUBSUB, /* Pub/Sub registrations, PUBLISH, PUBSUB queries (shards/pubsub.c) */
-    CUSTOM_SORT,   /* SORT with BY/GET patterns: gathers the keys they name (behind the global barrier) */
-    CUSTOM_SCRIPT  /* a script hop to the shard of its keys (shards/script.c) */
+    CUSTOM_PUBSUB,  /* Pub/Sub registrations, PUBLISH, PUBSUB queries (shards/pubsub.c) */
+    CUSTOM_SORT,    /* SORT with BY/GET patterns: gathers the keys they name (behind the global barrier) */
+    CUSTOM_SCRIPT,  /* a script hop to the shard of its keys (shards/script.c) */
+    CUSTOM_TRACKING /* CLIENT TRACKING: redirect lookup, BCAST prefixes (shards/tracking.c) */
 };
 
 /* ---- dispatch.c ---- */

@@ -3,14 +3,15 @@
  * cmd_engine_ops, core/commands/command.h): what a command reports it
  * changed becomes WATCH touches (shards/txn.h) and append-only log records
  * (persist/aof_log.h) and keyspace events (handed to the shard's `notify`,
- * which the pub/sub step sets). Replication and client tracking are to be
- * added here, on the same reports.
+ * which the pub/sub step sets) and client-side caching invalidations
+ * (shards/tracking.h: a changed key, a flush, an expired key). Replication
+ * is to be added here, on the same reports.
  *
  * Threads: installed once on the main thread at start-up; the operations
  * run on the shard thread that runs the handler, on that shard's watch
  * table and log (c->watches, c->aof), which only that thread touches.
  * Invariant: a report costs one load and compare when nothing is watched
- * and the run is not logged.
+ * and the run is not logged, and one more while nothing is tracked.
  */
 #include "shards/engine_hooks.h"
 
@@ -22,12 +23,15 @@
 #include "persist/aof_log.h"
 #include "shards/lazyfree.h"
 #include "shards/shard.h"
+#include "shards/tracking.h"
 #include "shards/txn.h"
 
 static void key_changed(struct cmd_ctx *c, int argi)
 {
     if (c->watches && watchtab_count(c->watches)) /* before hashing: free when nothing is watched */
         watchtab_touch_watched(c->watches, c->dbid, arg_key_hash(c, argi), c->argv[argi].ptr, c->argv[argi].len);
+    if (c->shard)
+        tracking_touch(c->shard, c->argv[argi].ptr, c->argv[argi].len);
 }
 
 struct flush_probe {
@@ -51,6 +55,11 @@ static int watched_key_exists(void *arg, int dbid, uint64_t hash, const char *ke
  * expired) is not touched, as in Redis. */
 static void flushed(struct cmd_ctx *c, int dbid, int other)
 {
+    /* FLUSHDB and FLUSHALL (not SWAPDB): every tracking client gets a null
+     * and the table empties, as Redis; each shard runs the flush and tells
+     * its own thread's clients. */
+    if (other < 0 && c->shard && c->shard->tracking)
+        tracking_flushed(c->shard);
     if (!c->watches || !watchtab_count(c->watches))
         return;
     struct flush_probe p = {c, other};
@@ -99,6 +108,10 @@ static void on_expire_notify(void *priv, const struct db_entry *e)
 {
     struct expire_notify *h = priv;
     shard_notify_event(h->s, NOTIFY_EXPIRED, "expired", e->key, e->key_len, h->dbid);
+    uint64_t writer = h->s->tracking_writer;
+    h->s->tracking_writer = 0; /* nobody's change: NOLOOP does not hide it */
+    tracking_touch(h->s, e->key, e->key_len);
+    h->s->tracking_writer = writer;
 }
 
 void engine_hooks_shard_init(struct shard *s)

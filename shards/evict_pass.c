@@ -23,6 +23,7 @@
 #include "core/types/lazyfree.h"
 #include "persist/aof_log.h"
 #include "shards/shard.h"
+#include "shards/tracking.h"
 #include "shards/txn.h"
 
 /* ---------------- the global choice ----------------
@@ -194,6 +195,12 @@ size_t evict_key_delete(struct shard *s, int dbid, struct db_entry *e, const str
         watchtab_touch(s->watches, dbid, e->hash, e->key, e->key_len);
     struct db_entry *u = db_unlink(s->dbs[dbid], e->hash, e->key, e->key_len);
     shard_notify_event(s, NOTIFY_EVICTED, "evicted", u->key, u->key_len, dbid); /* before u is freed */
+    if (s->tracking_armed) { /* an eviction is nobody's change: NOLOOP does not hide it */
+        uint64_t writer = s->tracking_writer;
+        s->tracking_writer = 0;
+        tracking_key_changed(s, u->key, u->key_len);
+        s->tracking_writer = writer;
+    }
     if (cfg->lazyfree_lazy_eviction)
         lazyfree_entry(u);
     else

@@ -52,6 +52,7 @@ enum sub_op {
     SUB_RESETSTAT,      /* CONFIG RESETSTAT: zero this shard's INFO counters */
     SUB_CLIENT_UNBLOCK, /* CLIENT UNBLOCK: unblock client argv[2] if it lives and blocks here */
     SUB_PUBSUB,         /* Pub/Sub: register, remove, publish, deliver, list (shards/pubsub.h; `flags`) */
+    SUB_TRACKING,       /* client-side caching: invalidations, prefixes, redirect lookup (shards/tracking.h) */
 };
 
 /* Transaction flags of a sub-request (txflags). */
@@ -124,6 +125,10 @@ struct subreq {
     /* the multi-shard transaction this part belongs to, for the log (0 = none) */
     uint64_t txn_id;
     int txn_parts;
+    /* the client that sent it (NOLOOP), and whether the keys of its
+     * read-only commands are recorded for that client's tracking */
+    uint64_t client_id;
+    int track_reads;
     struct buf out;
 };
 

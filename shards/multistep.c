@@ -39,6 +39,8 @@
 #include "shards/engine_hooks.h"
 #include "shards/pubsub.h"
 #include "shards/script.h"
+
+#include "shards/tracking.h"
 #include "shards/txn_coordinator.h"
 
 /* Did the handler change the key named at position p (any position with
@@ -343,6 +345,9 @@ void custom_start(struct shard *s, struct request *r, enum custom_kind kind)
     case CUSTOM_PUBSUB:
     case CUSTOM_SCRIPT:
     case CUSTOM_NONE:
+        break;
+    case CUSTOM_TRACKING:
+        tracking_start(s, r);
         break;
     }
     subs_launch(s, r);
@@ -650,6 +655,9 @@ int custom_continue(struct shard *s, struct request *r)
 
     case CUSTOM_SCRIPT:
         return script_hop_done(s, r);
+
+    case CUSTOM_TRACKING:
+        return tracking_request_done(s, r, out);
 
     case CUSTOM_CLIENT_UNBLOCK: {
         long long unblocked = 0;

@@ -64,6 +64,7 @@ struct request *request_alloc(struct client *c, const struct command *cmd, int a
     r->cmd = cmd;
     r->dbid = c->dbid;
     r->resp = c->resp;
+    r->track_reads = c->tracking_reads; /* its read-only commands (EXEC's too) record their keys */
     return r;
 }
 
@@ -146,6 +147,8 @@ struct subreq *subs_alloc(struct request *r, int n)
         r->subs[i].hashes = r->hashes;
         r->subs[i].argc = r->argc;
         r->subs[i].coord = r->client->shard->id;
+        r->subs[i].client_id = r->client->id;
+        r->subs[i].track_reads = r->track_reads;
     }
     return r->subs;
 }

@@ -67,8 +67,9 @@ struct request {
     int block_woken;        /* a registration reported data: the next gathered run is a waiter's re-run */
     int64_t block_deadline; /* absolute ms, 0 = forever */
 
-    int silent;    /* CLIENT REPLY OFF/SKIP: the reply is dropped, not sent */
-    int unblocked; /* CLIENT UNBLOCK: 1 reply the timeout, 2 the UNBLOCKED error */
+    int silent;      /* CLIENT REPLY OFF/SKIP: the reply is dropped, not sent */
+    int track_reads; /* a tracking client's: the shards record the keys of its read-only commands (tracking.h) */
+    int unblocked;   /* CLIENT UNBLOCK: 1 reply the timeout, 2 the UNBLOCKED error */
 };
 
 /* ---- life cycle (shards/request.c; the client's thread only) ---- */

@@ -51,6 +51,7 @@
 
 #include "shards/evict_pass.h"
 #include "shards/pubsub.h"
+#include "shards/tracking.h"
 
 #define SPSC_CAPACITY 4096
 
@@ -99,8 +100,13 @@ void shard_run_sub(struct shard *s, struct subreq *sub)
         c.blocking = sub->block_mode == BLOCK_RUN;
         int64_t t0 = monotonic_us();
         uint64_t dirty = s->stats.dirty;
+        s->tracking_writer = sub->client_id;
         if ((sub->txflags & SUBF_NO_OOM) || evict_command_allowed(&c))
             sub->handler(&c);
+        s->tracking_writer = 0;
+        /* A tracking client's read: recorded in the same step, no write between. */
+        if (__builtin_expect(sub->track_reads, 0) && !c.blocked && (c.cmd->flags & CMD_READONLY))
+            tracking_remember(s, sub->coord, sub->client_id, c.cmd, sub->argc, sub->argv);
         if (!c.blocked)
             effect_log_command(&c, dirty);
         shard_command_time(s, shard_command_stat(s, c.cmd, sub->argc, sub->argv), monotonic_us() - t0);
@@ -127,6 +133,7 @@ void shard_run_sub(struct shard *s, struct subreq *sub)
             if (!(sub->flags & PUT_QUIET)) {
                 s->stats.dirty++;
                 watchtab_touch(s->watches, sub->dbid, sub->hashes[1], sub->argv[1].ptr, sub->argv[1].len);
+                tracking_touch(s, sub->argv[1].ptr, sub->argv[1].len);
             }
         }
         break;
@@ -135,6 +142,12 @@ void shard_run_sub(struct shard *s, struct subreq *sub)
         struct db_entry *e = db_find_live(db, sub->hashes[1], sub->argv[1].ptr, sub->argv[1].len, s->now_ms);
         if (e)
             sub->entry = entry_dup_with_key(e, sub->hashes[2], sub->argv[2].ptr, sub->argv[2].len);
+        /* A read gathered on the coordinator (SUNION ... over shards, LCS):
+         * its key is recorded here, where the copy was taken. */
+        if (__builtin_expect(sub->track_reads, 0) && (sub->req->cmd->flags & CMD_READONLY)) {
+            int pos = 1;
+            tracking_remember_keys(s, sub->coord, sub->client_id, sub->argv, &pos, 1);
+        }
         break;
     }
     case SUB_PUT: {
@@ -142,6 +155,7 @@ void shard_run_sub(struct shard *s, struct subreq *sub)
         if (!e) { /* PUT_TOUCH: the command deleted this key */
             s->stats.dirty++;
             watchtab_touch(s->watches, sub->dbid, sub->hashes[1], sub->argv[1].ptr, sub->argv[1].len);
+            tracking_touch(s, sub->argv[1].ptr, sub->argv[1].len);
             break;
         }
         struct db_entry *old = db_find_live(db, e->hash, e->key, e->key_len, s->now_ms);
@@ -158,6 +172,7 @@ void shard_run_sub(struct shard *s, struct subreq *sub)
         if (!(sub->flags & PUT_QUIET)) {
             s->stats.dirty++;
             watchtab_touch(s->watches, sub->dbid, e->hash, e->key, e->key_len);
+            tracking_touch(s, e->key, e->key_len);
         }
         blocking_signal(s, sub->dbid, e->hash, e->key, e->key_len);
         break;
@@ -245,8 +260,13 @@ void shard_run_sub(struct shard *s, struct subreq *sub)
     case SUB_PUBSUB:
         pubsub_run_sub(s, sub);
         break;
+    case SUB_TRACKING:
+        tracking_run_sub(s, sub);
+        break;
     case SUB_EXEC:
+        s->tracking_writer = sub->client_id;
         shard_run_exec(s, sub);
+        s->tracking_writer = 0;
         break;
     case SUB_WATCH:
         shard_run_watch(s, sub);
@@ -354,6 +374,7 @@ static void *shard_main(void *arg)
         int fanout_busy = pubsub_shard_pump(s); /* big PUBLISHes: a bounded stretch each iteration */
         int evict_busy = evict_shard_pass(s); /* over maxmemory: evicts when ours is the best candidate */
         aof_shard_flush(s->persist);          /* group commit: this iteration's records */
+        tracking_flush(s);                    /* this iteration's invalidations: one message per thread */
         mailbox_flush_outgoing(s, pushed);
         shard_flush_clients(s);
         int snap_busy = snap_shard_pump(s->persist); /* after the replies: they leave first */
@@ -429,6 +450,7 @@ static int shard_setup(struct server *srv, struct shard *s, int id, char *err, s
     s->watches = watchtab_create();
     s->blocks = blocktab_new();
     pubsub_shard_init(s);
+    tracking_shard_init(s);
     if (!s->locks || !s->watches) {
         snprintf(err, errlen, "Out of memory creating the transaction tables");
         return -1;

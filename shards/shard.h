@@ -33,6 +33,7 @@ struct client;
 struct request;
 struct persist_shard;
 struct pubsub_shard;
+struct tracking_shard;
 
 struct shard {
     int id;
@@ -103,6 +104,13 @@ struct shard {
     struct expire_notify *expire_notify;
     struct pubsub_shard *pubsub; /* Pub/Sub registries (shards/pubsub.c) */
     struct script_shard *script; /* Lua interpreter and scripts (shards/script.c), NULL until first used */
+
+    /* Client-side caching (shards/tracking.c): the tables; whether anything
+     * is tracked here (the change hook's test); the client whose command
+     * runs now (NOLOOP), 0 outside a client's command. */
+    struct tracking_shard *tracking;
+    int tracking_armed;
+    uint64_t tracking_writer;
 };
 
 /* The shard whose network loop is loop (net/service.h callbacks). */

@@ -16,6 +16,7 @@
 #include "shards/pubsub.h"
 #include "shards/request.h"
 #include "shards/shard.h"
+#include "shards/tracking.h"
 #include "shards/txn.h"
 
 /* Error codes as Redis 7 counts them: the first word of the reply when a
@@ -136,6 +137,8 @@ void shard_fill_info(struct shard *s, struct shard_info *info)
     info->txn_held = locktab_held(s->locks);
     info->watched_keys = watchtab_count(s->watches);
     pubsub_shard_counts(s, &info->pubsub_channels, &info->pubsub_patterns, &info->pubsub_shard_channels);
+    tracking_shard_counts(s, &info->tracking_keys, &info->tracking_items, &info->tracking_prefixes,
+                          &info->tracking_clients);
     info->ndbs = s->ndbs;
     for (int i = 0; i < s->ndbs; i++) {
         if (i < 64) {

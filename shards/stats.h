@@ -75,6 +75,7 @@ struct shard_info {
     uint64_t txn_held;                                                 /* transactions holding locks here now */
     uint64_t watched_keys;                                             /* distinct keys watched here */
     long long pubsub_channels, pubsub_patterns, pubsub_shard_channels; /* homed here; patterns: every shard's table */
+    long long tracking_keys, tracking_items, tracking_prefixes, tracking_clients; /* shards/tracking.h */
     int ndbs;
     long long keys[64]; /* first 64 dbs shown in INFO keyspace */
     long long expires[64];

@@ -30,6 +30,7 @@
 #include "shards/blocking.h"
 #include "shards/evict_pass.h"
 #include "shards/request.h"
+#include "shards/tracking.h"
 #include "shards/txn.h"
 
 static struct lock_req *lockreq_new(int nkeys)
@@ -179,6 +180,8 @@ void shard_run_exec(struct shard *s, struct subreq *sub)
         uint64_t dirty = s->stats.dirty;
         if (evict_command_allowed(&c))
             ec->cmd->handler(&c);
+        if (__builtin_expect(sub->track_reads, 0) && (ec->cmd->flags & CMD_READONLY))
+            tracking_remember(s, sub->coord, sub->client_id, ec->cmd, ec->argc, ec->argv);
         effect_log_command(&c, dirty);
         struct command_stat *st = shard_command_stat(s, ec->cmd, ec->argc, ec->argv);
         shard_command_time(s, st, monotonic_us() - t0);

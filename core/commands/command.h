@@ -98,6 +98,7 @@ enum cmd_engine {
     ENGINE_CLIENT_LIST,
     ENGINE_CLIENT_KILL,
     ENGINE_CLIENT_UNBLOCK,
+    ENGINE_CLIENT_TRACKING, /* CLIENT TRACKING: may look for its REDIRECT and register prefixes on every shard */
     ENGINE_RESETSTAT,
     /* transaction control (shards/txn_exec.c) */
     ENGINE_MULTI,
