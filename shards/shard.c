@@ -372,9 +372,9 @@ static void *shard_main(void *arg)
         if (s->block_deadline && s->block_deadline <= s->now_ms)
             s->block_deadline = blocking_expire(s, s->now_ms, 0);
         int fanout_busy = pubsub_shard_pump(s); /* big PUBLISHes: a bounded stretch each iteration */
-        int evict_busy = evict_shard_pass(s); /* over maxmemory: evicts when ours is the best candidate */
-        aof_shard_flush(s->persist);          /* group commit: this iteration's records */
-        tracking_flush(s);                    /* this iteration's invalidations: one message per thread */
+        int evict_busy = evict_shard_pass(s);   /* over maxmemory: evicts when ours is the best candidate */
+        aof_shard_flush(s->persist);            /* group commit: this iteration's records */
+        tracking_flush(s);                      /* this iteration's invalidations: one message per thread */
         mailbox_flush_outgoing(s, pushed);
         shard_flush_clients(s);
         int snap_busy = snap_shard_pump(s->persist); /* after the replies: they leave first */

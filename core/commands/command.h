@@ -217,7 +217,7 @@ struct command {
     /* Movable keys given by a count (CMD_MOVABLE_KEYS): argv[keynum_arg] is
      * the number of keys, which follow it (ZUNIONSTORE dst 2 a b: first_key
      * 1..last_key 1 is the destination, keynum_arg 2). 0: no count. */
-    int keynum_arg; /* KEYNUM_STREAMS: the keys follow STREAMS (XREAD, XREADGROUP) */
+    int keynum_arg;         /* KEYNUM_STREAMS: the keys follow STREAMS (XREAD, XREADGROUP) */
     enum cmd_engine engine; /* ENGINE_PLAIN unless the dispatcher does more */
     /* Movable keys found by reading the arguments (GEORADIUS ... STORE,
      * SORT ... STORE): fills idx with at most max positions, returns how

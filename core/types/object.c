@@ -42,10 +42,10 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/base/util.h"
 #include "core/types/db.h"
 #include "core/types/evict.h"
 #include "core/types/object.h"
-#include "core/base/util.h"
 
 /* Decimal digits of the longest long long (LLONG_MIN) plus the NUL: the size
  * entry_string's tmp must have (util.h's LONG_STR_SIZE). */
