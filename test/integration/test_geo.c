@@ -119,23 +119,10 @@ static const char *const geo_script[] = {
     NULL,
 };
 
-/* Connections to the reference (skips the test without redis-server) and
- * to the server under test, both flushed. */
-static void connect_both(redisContext **ref, redisContext **test)
-{
-    int port = ref_start();
-    if (port == 0)
-        cr_skip_test("no /usr/bin/redis-server to compare with");
-    *ref = client_connect_port(port);
-    *test = client_connect();
-    expect_status(cmd(*ref, "FLUSHALL"), "OK");
-    expect_status(cmd(*test, "FLUSHALL"), "OK");
-}
-
 Test(geo, script_matches_redis)
 {
     redisContext *ref, *test;
-    connect_both(&ref, &test);
+    ref_connect_both(&ref, &test);
     compare_lines(ref, test, geo_script);
     redisFree(ref);
     redisFree(test);
@@ -220,7 +207,7 @@ static double rnd(double lo, double hi)
 Test(geo, random_searches_match_redis)
 {
     redisContext *ref, *test;
-    connect_both(&ref, &test);
+    ref_connect_both(&ref, &test);
     char line[4096];
     for (int batch = 0; batch < 12; batch++) {
         int n = snprintf(line, sizeof(line), "GEOADD pts");
@@ -260,7 +247,7 @@ Test(geo, random_searches_match_redis)
 Test(geo, store_destinations_on_other_shards)
 {
     redisContext *ref, *test;
-    connect_both(&ref, &test);
+    ref_connect_both(&ref, &test);
     char why[6000];
     const char *add = "GEOADD src 13.361389 38.115556 Palermo 15.087269 37.502669 Catania 2.3522 48.8566 Paris "
                       "12.4964 41.9028 Rome";

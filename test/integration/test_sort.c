@@ -118,21 +118,10 @@ static const char *const sort_script[] = {
     NULL,
 };
 
-static void connect_both(redisContext **ref, redisContext **test)
-{
-    int port = ref_start();
-    if (port == 0)
-        cr_skip_test("no /usr/bin/redis-server to compare with");
-    *ref = client_connect_port(port);
-    *test = client_connect();
-    expect_status(cmd(*ref, "FLUSHALL"), "OK");
-    expect_status(cmd(*test, "FLUSHALL"), "OK");
-}
-
 Test(sort, script_matches_redis)
 {
     redisContext *ref, *test;
-    connect_both(&ref, &test);
+    ref_connect_both(&ref, &test);
     compare_lines(ref, test, sort_script);
     redisFree(ref);
     redisFree(test);
@@ -143,7 +132,7 @@ Test(sort, script_matches_redis)
 Test(sort, many_keys_match_redis)
 {
     redisContext *ref, *test;
-    connect_both(&ref, &test);
+    ref_connect_both(&ref, &test);
     char line[256], why[8000];
     for (int i = 0; i < 300; i++) {
         int v = (i * 7919) % 1000;

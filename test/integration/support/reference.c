@@ -164,3 +164,14 @@ void compare_lines(redisContext *ref, redisContext *test, const char *const *lin
     for (int i = 0; lines[i]; i++)
         cr_assert(compare_line(ref, test, lines[i], why, sizeof(why)), "replies differ: %s", why);
 }
+
+void ref_connect_both(redisContext **ref, redisContext **test)
+{
+    int port = ref_start();
+    if (port == 0)
+        cr_skip_test("no /usr/bin/redis-server to compare with");
+    *ref = client_connect_port(port);
+    *test = client_connect();
+    expect_status(cmd(*ref, "FLUSHALL"), "OK");
+    expect_status(cmd(*test, "FLUSHALL"), "OK");
+}

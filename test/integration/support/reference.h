@@ -20,6 +20,9 @@
 
 int ref_start(void);
 void ref_stop(void);
+/* Starts the reference (skips the test when redis-server is missing) and
+ * connects to it and to the server under test, both flushed. */
+void ref_connect_both(redisContext **ref, redisContext **test);
 
 bool replies_equal(const redisReply *a, const redisReply *b);
 /* Runs `line` on both; returns true when the replies are equal, else
