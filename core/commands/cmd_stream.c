@@ -72,6 +72,23 @@ static int parse_id_or_reply(struct cmd_ctx *c, int argi, uint64_t missing_seq, 
     return 1;
 }
 
+/* The strict ids argv[from..argc-1], every one checked before the caller
+ * changes anything (XDEL, XACK): the array (caller frees with free()), or
+ * NULL after replying the error. */
+static struct stream_id *parse_ids_or_reply(struct cmd_ctx *c, int from)
+{
+    struct stream_id *ids = malloc(sizeof(*ids) * (size_t)c->argc);
+    if (!ids)
+        out_of_memory(sizeof(*ids) * (size_t)c->argc);
+    for (int j = from; j < c->argc; j++) {
+        if (!parse_id_or_reply(c, j, 0, 1, NULL, &ids[j - from])) {
+            free(ids);
+            return NULL;
+        }
+    }
+    return ids;
+}
+
 static void reply_id(struct buf *out, struct stream_id id)
 {
     char b[ID_BUF];
@@ -512,37 +529,28 @@ void cmd_xdel(struct cmd_ctx *c)
         reply_integer(c->out, 0);
         return;
     }
-    /* every id is checked before anything is deleted */
-    struct stream_id *ids = malloc(sizeof(*ids) * (size_t)c->argc);
+    struct stream_id *ids = parse_ids_or_reply(c, 2);
     if (!ids)
-        out_of_memory(sizeof(*ids) * (size_t)c->argc);
+        return;
+    long long deleted = 0;
+    struct stream *s = e->v.ptr;
+    int first = 0;
     for (int j = 2; j < c->argc; j++) {
-        if (!parse_id_or_reply(c, j, 0, 1, NULL, &ids[j - 2])) {
-            free(ids);
-            return;
+        if (stream_delete(s, ids[j - 2])) {
+            if (stream_id_cmp(ids[j - 2], s->first_id) == 0)
+                first = 1;
+            if (stream_id_cmp(ids[j - 2], s->max_deleted_id) > 0)
+                s->max_deleted_id = ids[j - 2];
+            deleted++;
         }
     }
-    long long deleted = 0;
-    if (e) {
-        struct stream *s = e->v.ptr;
-        int first = 0;
-        for (int j = 2; j < c->argc; j++) {
-            if (stream_delete(s, ids[j - 2])) {
-                if (stream_id_cmp(ids[j - 2], s->first_id) == 0)
-                    first = 1;
-                if (stream_id_cmp(ids[j - 2], s->max_deleted_id) > 0)
-                    s->max_deleted_id = ids[j - 2];
-                deleted++;
-            }
-        }
-        if (deleted) {
-            if (s->length == 0)
-                s->first_id = ID_MIN;
-            else if (first)
-                stream_update_first_id(s);
-            key_modified(c, 1);
-            notify_keyspace_event(c, NOTIFY_STREAM, "xdel", 1);
-        }
+    if (deleted) {
+        if (s->length == 0)
+            s->first_id = ID_MIN;
+        else if (first)
+            stream_update_first_id(s);
+        key_modified(c, 1);
+        notify_keyspace_event(c, NOTIFY_STREAM, "xdel", 1);
     }
     free(ids);
     reply_integer(c->out, deleted);
@@ -1083,15 +1091,9 @@ void cmd_xack(struct cmd_ctx *c)
         reply_integer(c->out, 0);
         return;
     }
-    struct stream_id *ids = malloc(sizeof(*ids) * (size_t)c->argc);
+    struct stream_id *ids = parse_ids_or_reply(c, 3);
     if (!ids)
-        out_of_memory(sizeof(*ids) * (size_t)c->argc);
-    for (int j = 3; j < c->argc; j++) {
-        if (!parse_id_or_reply(c, j, 0, 1, NULL, &ids[j - 3])) {
-            free(ids);
-            return;
-        }
-    }
+        return;
     long long acked = 0;
     for (int j = 3; j < c->argc; j++)
         acked += stream_pel_ack(g, ids[j - 3]);
